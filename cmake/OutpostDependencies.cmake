@@ -1,0 +1,15 @@
+# Every third-party dependency, found through find_package or pkg-config only (no paths, no downloads).
+# Debian 12 packages: see scripts/setup. The same names resolve under a vcpkg toolchain.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(SQLite3 3.40 REQUIRED)                                   # SQLite::SQLite3
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium>=1.0.18)  # PkgConfig::SODIUM
+find_package(nlohmann_json 3.11 REQUIRED)                             # nlohmann_json::nlohmann_json
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)       # PkgConfig::HTTPLIB (adds its own defines)
+pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)               # PkgConfig::IMGUI (+ stb)
+find_package(glfw3 3.3 REQUIRED)                                      # glfw
+set(OpenGL_GL_PREFERENCE GLVND)
+find_package(OpenGL REQUIRED)                                         # OpenGL::GL
+if(OUTPOST_BUILD_TESTS)
+  find_package(doctest REQUIRED)                                      # doctest::doctest
+endif()

@@ -1,0 +1,78 @@
+#include "outpost/core/error_codes.h"
+
+#include <array>
+
+namespace outpost::errc {
+namespace {
+
+constexpr std::array kCodes = {
+    CodeInfo{kInternal, "Something went wrong inside Outpost. Your saved work is safe; please report this."},
+    CodeInfo{kInvalidArgument, "Outpost was asked to do something it cannot do with these details."},
+    CodeInfo{kIo, "The laptop could not read or write a file. Check that the disk is not full."},
+    CodeInfo{kStorePassphraseWrong, "That passphrase is not right. Check Caps Lock and try again."},
+    CodeInfo{kStorePassphraseWeak, "Choose a longer passphrase: at least 10 characters, a short sentence works well."},
+    CodeInfo{kStoreKeyfileMissing,
+             "The key file that unlocks this profile is missing. Restore it from backup or ask IT for help."},
+    CodeInfo{kStoreKeyfileCorrupt,
+             "The key file for this profile is damaged. Restore it from backup or ask IT for help."},
+    CodeInfo{kStoreKeyfileMismatch,
+             "The key file belongs to a different profile. Put the right key file next to the database."},
+    CodeInfo{kStorePageTampered,
+             "Part of the local database has been changed outside Outpost or damaged. Ask IT for help before "
+             "doing anything else."},
+    CodeInfo{kStoreFileTruncated, "The local database is shorter than it should be; part of it is missing. Ask IT."},
+    CodeInfo{kStoreFileNotOutpost, "This file is not an Outpost database."},
+    CodeInfo{kStoreFileExists, "A profile already exists here."},
+    CodeInfo{kStoreFileMissing, "There is no profile at this location."},
+    CodeInfo{kStoreLocked, "Outpost is locked. Unlock it with your passphrase to continue."},
+    CodeInfo{kStoreSql, "The local database could not complete the request. Your saved work is safe."},
+    CodeInfo{kStoreRecoveryWrong, "That recovery code is not right. Check it against the printed sheet."},
+    CodeInfo{kPlatformNoHome, "Outpost cannot find your home folder to keep its data in."},
+    CodeInfo{kProtocolMalformed, "The server and this laptop did not understand each other. Try again later."},
+    CodeInfo{kSyncNetworkUnreachable,
+             "Cannot reach the server. Your work is kept and will be sent when you are online."},
+    CodeInfo{kSyncServerError, "The server had a problem. Your work is kept and will be sent later."},
+    CodeInfo{kSyncNotFound, "The server does not offer this. It may need an update."},
+    CodeInfo{kServerConfigInvalid, "The server settings are not valid."},
+    CodeInfo{kServerPlainHttpRefused,
+             "The server refuses to listen without encryption on a network address. Give it a certificate, or "
+             "listen on 127.0.0.1."},
+    CodeInfo{kServerBindFailed, "The server could not listen on that address or port."},
+    CodeInfo{kServerDataDirInvalid, "The server's data folder is missing or not set up. Run 'outpost-server init'."},
+};
+
+}  // namespace
+
+std::span<const CodeInfo> all_codes() {
+    return kCodes;
+}
+
+std::string_view explain(std::string_view code) {
+    for (const CodeInfo& info : kCodes) {
+        if (info.code == code) {
+            return info.explanation;
+        }
+    }
+    return "Something unexpected happened. Your saved work is safe.";
+}
+
+bool is_well_formed(std::string_view code) {
+    int segments = 1;
+    bool segment_empty = true;
+    for (char c : code) {
+        if (c == '.') {
+            if (segment_empty) {
+                return false;
+            }
+            ++segments;
+            segment_empty = true;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
+            segment_empty = false;
+        } else {
+            return false;
+        }
+    }
+    return !segment_empty && segments >= 3;
+}
+
+}  // namespace outpost::errc

@@ -1,0 +1,109 @@
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+#include <stb_image_write.h>
+
+#include <vector>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/platform/window.h"
+
+namespace outpost::platform {
+namespace {
+
+std::string last_glfw_error() {
+    const char* desc = nullptr;
+    glfwGetError(&desc);
+    return desc != nullptr ? desc : "unknown GLFW error";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Window>> Window::create(const std::string& title, int width, int height) {
+    if (glfwInit() == GLFW_FALSE) {
+        return Status::error(errc::kInternal, "cannot open a window (is a display available?): " + last_glfw_error());
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+    GLFWwindow* w = glfwCreateWindow(width, height, title.c_str(), nullptr, nullptr);
+    if (w == nullptr) {
+        Status s = Status::error(errc::kInternal, "cannot create a window: " + last_glfw_error());
+        glfwTerminate();
+        return s;
+    }
+    glfwMakeContextCurrent(w);
+    glfwSwapInterval(1);
+    ImGui_ImplGlfw_InitForOpenGL(w, true);
+    ImGui_ImplOpenGL3_Init("#version 330");
+    return std::unique_ptr<Window>(new Window(w));
+}
+
+Window::~Window() {
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    glfwDestroyWindow(m_window);
+    glfwTerminate();
+}
+
+bool Window::should_close() const {
+    return glfwWindowShouldClose(m_window) != 0;
+}
+
+void Window::begin_frame() {
+    glfwPollEvents();
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+}
+
+void Window::render() {
+    int w = 0;
+    int h = 0;
+    glfwGetFramebufferSize(m_window, &w, &h);
+    glViewport(0, 0, w, h);
+    glClearColor(0.12F, 0.13F, 0.15F, 1.0F);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+void Window::swap() {
+    glfwSwapBuffers(m_window);
+}
+
+float Window::content_scale() const {
+    float x = 1.0F;
+    float y = 1.0F;
+    glfwGetWindowContentScale(m_window, &x, &y);
+    return x > 0.0F ? x : 1.0F;
+}
+
+Status Window::save_screenshot(const std::filesystem::path& png) const {
+    int w = 0;
+    int h = 0;
+    glfwGetFramebufferSize(m_window, &w, &h);
+    if (w <= 0 || h <= 0) {
+        return Status::error(errc::kInternal, "window has no framebuffer");
+    }
+    std::vector<unsigned char> pixels(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 4U);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadBuffer(GL_BACK);
+    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    stbi_flip_vertically_on_write(1);
+    if (stbi_write_png(png.string().c_str(), w, h, 4, pixels.data(), w * 4) == 0) {
+        return Status::error(errc::kIo, "cannot write screenshot " + png.string());
+    }
+    return Status::ok();
+}
+
+std::string Window::clipboard() const {
+    const char* text = glfwGetClipboardString(m_window);
+    return text != nullptr ? text : "";
+}
+
+void Window::set_clipboard(const std::string& text) {
+    glfwSetClipboardString(m_window, text.c_str());
+}
+
+}  // namespace outpost::platform

@@ -1,0 +1,47 @@
+// Transport: the seam between the sync client and the network. The sync engine is given a Transport;
+// it never creates one. HttpTransport talks HTTP(S) with cpp-httplib; tests may wrap it to inject
+// faults.
+//
+// Threads: a Transport is used by one thread at a time (the sync worker).
+// Failure: request() fails only when no HTTP response arrived (errc::kSyncNetworkUnreachable);
+// HTTP error statuses are returned as responses for the caller to decode.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "outpost/core/status.h"
+
+namespace outpost::sync {
+
+struct HttpRequest {
+    std::string method;  // "GET", "POST", ...
+    std::string path;    // "/v1/health"
+    std::string body;
+    std::string content_type = "application/json";
+    std::string bearer_token;  // empty: no Authorization header
+};
+
+struct HttpResponse {
+    int status = 0;
+    std::string body;
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    [[nodiscard]] virtual Result<HttpResponse> request(const HttpRequest& req) = 0;
+};
+
+struct HttpTransportOptions {
+    std::string base_url;      // "http://127.0.0.1:8443" or "https://host:port"
+    std::string ca_cert_path;  // https: trust this CA / self-signed certificate
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds read_timeout{30000};
+};
+
+// Builds an HTTP(S) transport. Fails with errc::kInvalidArgument on a URL it cannot use.
+[[nodiscard]] Result<std::unique_ptr<Transport>> make_http_transport(const HttpTransportOptions& options);
+
+}  // namespace outpost::sync

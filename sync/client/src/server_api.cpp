@@ -1,0 +1,16 @@
+#include "outpost/sync/server_api.h"
+
+namespace outpost::sync {
+
+Result<HealthInfo> ServerApi::health() {
+    Result<HttpResponse> res = m_transport.request({.method = "GET", .path = "/v1/health"});
+    if (!res.is_ok()) {
+        return res.status();
+    }
+    if (res->status != 200) {
+        return decode_error(res->body);
+    }
+    return decode_health(res->body);
+}
+
+}  // namespace outpost::sync

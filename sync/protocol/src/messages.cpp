@@ -1,0 +1,135 @@
+#include "outpost/sync/messages.h"
+
+#include <nlohmann/json.hpp>
+
+#include "outpost/core/error_codes.h"
+
+namespace outpost::sync {
+namespace {
+
+using nlohmann::json;
+
+Status malformed(std::string what) {
+    return Status::error(errc::kProtocolMalformed, std::move(what));
+}
+
+// Parses without exceptions; a parse error or excessive depth gives a discarded value.
+Result<json> parse(std::string_view text) {
+    if (!json_depth_within(text)) {
+        return malformed("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+        return malformed("body is not valid JSON");
+    }
+    return j;
+}
+
+Status require_string(const json& obj, const char* key, std::string& out) {
+    auto it = obj.find(key);
+    if (it == obj.end() || !it->is_string()) {
+        return malformed(std::string("field '") + key + "' must be a string");
+    }
+    out = it->get<std::string>();
+    return Status::ok();
+}
+
+}  // namespace
+
+bool json_depth_within(std::string_view json_text, int max_depth) {
+    int depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (char c : json_text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth) {
+                return false;
+            }
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+    return true;
+}
+
+std::string encode_health(const HealthInfo& h) {
+    json j = {{"service", h.service},
+              {"version", h.version},
+              {"git_hash", h.git_hash},
+              {"protocols", h.protocols},
+              {"server_time_ms", h.server_time_ms}};
+    return j.dump();
+}
+
+Result<HealthInfo> decode_health(std::string_view text) {
+    Result<json> parsed = parse(text);
+    if (!parsed.is_ok()) {
+        return parsed.status();
+    }
+    const json& j = *parsed;
+    if (!j.is_object()) {
+        return malformed("health body must be an object");
+    }
+    HealthInfo h;
+    OUTPOST_TRY(require_string(j, "service", h.service));
+    OUTPOST_TRY(require_string(j, "version", h.version));
+    OUTPOST_TRY(require_string(j, "git_hash", h.git_hash));
+    auto protocols = j.find("protocols");
+    if (protocols == j.end() || !protocols->is_array()) {
+        return malformed("field 'protocols' must be an array");
+    }
+    for (const json& p : *protocols) {
+        if (!p.is_string()) {
+            return malformed("field 'protocols' must hold strings");
+        }
+        h.protocols.push_back(p.get<std::string>());
+    }
+    auto time = j.find("server_time_ms");
+    if (time == j.end() || !time->is_number_integer()) {
+        return malformed("field 'server_time_ms' must be an integer");
+    }
+    h.server_time_ms = time->get<std::int64_t>();
+    return h;
+}
+
+std::string encode_error(const Status& status) {
+    json j = {{"error", {{"code", status.code()}, {"message", status.message()}}}};
+    return j.dump();
+}
+
+Status decode_error(std::string_view text) {
+    if (text.empty()) {
+        return Status::error(errc::kSyncServerError, "server answered with an empty error body");
+    }
+    Result<json> parsed = parse(text);
+    if (!parsed.is_ok()) {
+        return parsed.status();
+    }
+    const json& j = *parsed;
+    auto err = j.is_object() ? j.find("error") : j.end();
+    if (err == j.end() || !err->is_object()) {
+        return malformed("error body has no 'error' object");
+    }
+    std::string code;
+    std::string message;
+    OUTPOST_TRY(require_string(*err, "code", code));
+    OUTPOST_TRY(require_string(*err, "message", message));
+    if (!errc::is_well_formed(code)) {
+        return malformed("error code '" + code + "' is not a valid code");
+    }
+    return Status::error(code, message);
+}
+
+}  // namespace outpost::sync

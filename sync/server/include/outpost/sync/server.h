@@ -1,0 +1,56 @@
+// Server: the central service's HTTP front end (cpp-httplib). Serves /v1 on its own threads.
+//
+// Ownership: borrows the ServerStorage, which must outlive the Server.
+// Threads: start() returns once the socket is bound and listening; requests run on httplib's pool.
+// stop() may be called from any thread and is idempotent; the destructor stops.
+// Failure: start() refuses plain HTTP on a non-loopback address (errc::kServerPlainHttpRefused) and
+// reports bind failures (errc::kServerBindFailed). No secret (token, passphrase, body) is logged.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "outpost/core/clock.h"
+#include "outpost/core/status.h"
+#include "outpost/sync/server_storage.h"
+
+namespace outpost::sync {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    int port = 0;               // 0 picks a free port; read it back with Server::port()
+    std::string tls_cert_path;  // both set: HTTPS; both empty: HTTP (loopback only)
+    std::string tls_key_path;
+    std::size_t max_body_bytes = 8U * 1024U * 1024U;
+    // Receives one JSON line per event (request served, start, stop). Default: stderr.
+    std::function<void(const std::string&)> log_sink;
+};
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+[[nodiscard]] bool is_loopback_host(const std::string& host);
+
+class Server {
+public:
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    [[nodiscard]] static Result<std::unique_ptr<Server>> start(const ServerOptions& options, ServerStorage& storage,
+                                                               const Clock& clock = SystemClock::instance());
+
+    [[nodiscard]] int port() const;
+    [[nodiscard]] bool is_tls() const;
+    // "http://127.0.0.1:PORT" or "https://…"
+    [[nodiscard]] std::string base_url() const;
+    void stop();
+
+    struct Impl;
+
+private:
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace outpost::sync

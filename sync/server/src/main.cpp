@@ -1,0 +1,160 @@
+// outpost-server: the central service. Subcommands: init, serve (more arrive with later issues).
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/version.h"
+#include "outpost/sync/server.h"
+#include "outpost/sync/server_storage.h"
+
+namespace {
+
+using outpost::Status;
+
+constexpr const char* kUsage = R"(outpost-server: the Outpost central service
+
+Usage:
+  outpost-server init  --data DIR
+      Create a new data directory with an embedded SQLite database.
+  outpost-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]
+      Serve the sync API. Default listen address 127.0.0.1:8443. Plain HTTP is allowed on
+      loopback only; any other address needs --tls-cert and --tls-key.
+  outpost-server --version
+  outpost-server help
+
+Exit codes: 0 ok, 1 runtime error (message on stderr with its code), 2 usage error.
+)";
+
+struct Args {
+    std::string command;
+    std::filesystem::path data;
+    std::string host = "127.0.0.1";
+    int port = 8443;
+    std::string tls_cert;
+    std::string tls_key;
+};
+
+int usage_error(const std::string& message) {
+    std::cerr << "outpost-server: " << message << "\n\n" << kUsage;
+    return 2;
+}
+
+int fail(const Status& s) {
+    std::cerr << "outpost-server: error " << s.code() << ": " << s.message() << "\n  "
+              << outpost::errc::explain(s.code()) << "\n";
+    return 1;
+}
+
+bool parse_listen(const std::string& value, Args& args) {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= value.size()) {
+        return false;
+    }
+    try {
+        std::size_t used = 0;
+        int port = std::stoi(value.substr(colon + 1), &used);
+        if (used != value.size() - colon - 1 || port < 0 || port > 65535) {
+            return false;
+        }
+        args.port = port;
+    } catch (const std::exception&) {
+        return false;
+    }
+    args.host = value.substr(0, colon);
+    return true;
+}
+
+int cmd_init(const Args& args) {
+    if (args.data.empty()) {
+        return usage_error("init needs --data DIR");
+    }
+    Status s = outpost::sync::init_sqlite_data_dir(args.data);
+    if (!s.is_ok()) {
+        return fail(s);
+    }
+    std::cout << "Initialised an Outpost server data directory in " << args.data.string() << "\n";
+    return 0;
+}
+
+int cmd_serve(const Args& args) {
+    if (args.data.empty()) {
+        return usage_error("serve needs --data DIR");
+    }
+    auto storage = outpost::sync::open_sqlite_storage(args.data);
+    if (!storage.is_ok()) {
+        return fail(storage.status());
+    }
+    // Block termination signals in every thread; the main thread waits for them below.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    outpost::sync::ServerOptions options;
+    options.host = args.host;
+    options.port = args.port;
+    options.tls_cert_path = args.tls_cert;
+    options.tls_key_path = args.tls_key;
+    auto server = outpost::sync::Server::start(options, **storage);
+    if (!server.is_ok()) {
+        return fail(server.status());
+    }
+    std::cout << "outpost-server " << outpost::version() << " listening on " << (*server)->base_url() << std::endl;
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cout << "outpost-server: stopping (signal " << sig << ")" << std::endl;
+    (*server)->stop();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> argv_s(argv + 1, argv + argc);
+    if (argv_s.empty() || argv_s[0] == "help" || argv_s[0] == "--help" || argv_s[0] == "-h") {
+        std::cout << kUsage;
+        return argv_s.empty() ? 2 : 0;
+    }
+    if (argv_s[0] == "--version") {
+        std::cout << "outpost-server " << outpost::version() << " (" << outpost::git_hash() << ")\n";
+        return 0;
+    }
+    Args args;
+    args.command = argv_s[0];
+    for (std::size_t i = 1; i < argv_s.size(); ++i) {
+        const std::string& a = argv_s[i];
+        auto next = [&](std::string& out) {
+            if (i + 1 >= argv_s.size()) {
+                return false;
+            }
+            out = argv_s[++i];
+            return true;
+        };
+        std::string v;
+        if (a == "--data" && next(v)) {
+            args.data = v;
+        } else if (a == "--listen" && next(v)) {
+            if (!parse_listen(v, args)) {
+                return usage_error("--listen wants HOST:PORT, got '" + v + "'");
+            }
+        } else if (a == "--tls-cert" && next(v)) {
+            args.tls_cert = v;
+        } else if (a == "--tls-key" && next(v)) {
+            args.tls_key = v;
+        } else {
+            return usage_error("unknown or incomplete option '" + a + "'");
+        }
+    }
+    if (args.command == "init") {
+        return cmd_init(args);
+    }
+    if (args.command == "serve") {
+        return cmd_serve(args);
+    }
+    return usage_error("unknown command '" + args.command + "'");
+}

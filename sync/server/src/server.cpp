@@ -1,0 +1,177 @@
+#include "outpost/sync/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/version.h"
+#include "outpost/sync/messages.h"
+
+namespace outpost::sync {
+
+struct Server::Impl {
+    ServerOptions options;
+    ServerStorage* storage = nullptr;
+    const Clock* clock = nullptr;
+    std::unique_ptr<httplib::Server> http;
+    std::thread listener;
+    int port = 0;
+    bool tls = false;
+
+    void log(const nlohmann::json& event) const {
+        const std::string line = event.dump();
+        if (options.log_sink) {
+            options.log_sink(line);
+        } else {
+            std::cerr << line << '\n';
+        }
+    }
+};
+
+namespace {
+
+void send_error(httplib::Response& res, int http_status, std::string_view code, std::string message) {
+    res.status = http_status;
+    res.set_content(encode_error(Status::error(code, std::move(message))), "application/json");
+}
+
+void install_routes(Server::Impl& impl) {
+    httplib::Server& http = *impl.http;
+    http.set_payload_max_length(impl.options.max_body_bytes);
+
+    http.Get("/v1/health", [&impl](const httplib::Request&, httplib::Response& res) {
+        HealthInfo h{.service = "outpost-server",
+                     .version = std::string(version()),
+                     .git_hash = std::string(git_hash()),
+                     .protocols = {std::string(protocol_version())},
+                     .server_time_ms = impl.clock->now_ms()};
+        res.set_content(encode_health(h), "application/json");
+    });
+
+    // Anything unrouted gets a JSON error with a stable code (httplib calls this for 404s, and for
+    // 413 when a body exceeds the payload limit).
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) {
+            return;
+        }
+        if (res.status == 413) {
+            send_error(res, 413, errc::kProtocolMalformed, "request body is larger than the server accepts");
+        } else if (res.status == 404) {
+            send_error(res, 404, errc::kSyncNotFound, "no such endpoint: " + req.method + " " + req.path);
+        } else {
+            send_error(res, res.status, errc::kSyncServerError, "request failed");
+        }
+    });
+    http.set_exception_handler([&impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        impl.log({{"event", "handler_exception"}, {"method", req.method}, {"path", req.path}});
+        send_error(res, 500, errc::kInternal, "internal server error");
+    });
+    http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
+        // Method, path and status only: never headers (tokens) or bodies (records).
+        impl.log({{"event", "request"},
+                  {"ts_ms", impl.clock->now_ms()},
+                  {"method", req.method},
+                  {"path", req.path},
+                  {"status", res.status},
+                  {"remote", req.remote_addr}});
+    });
+}
+
+}  // namespace
+
+bool is_loopback_host(const std::string& host) {
+    if (host == "localhost" || host == "::1" || host == "[::1]") {
+        return true;
+    }
+    if (host.rfind("127.", 0) != 0) {
+        return false;
+    }
+    int dots = 0;
+    for (char c : host) {
+        if (c == '.') {
+            ++dots;
+        } else if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return dots == 3;
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {
+}
+
+Server::~Server() {
+    stop();
+}
+
+Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, ServerStorage& storage,
+                                              const Clock& clock) {
+    const bool want_tls = !options.tls_cert_path.empty() || !options.tls_key_path.empty();
+    if (want_tls && (options.tls_cert_path.empty() || options.tls_key_path.empty())) {
+        return Status::error(errc::kServerConfigInvalid, "both --tls-cert and --tls-key are needed for HTTPS");
+    }
+    if (!want_tls && !is_loopback_host(options.host)) {
+        return Status::error(
+            errc::kServerPlainHttpRefused,
+            "refusing plain HTTP on " + options.host + ": give --tls-cert and --tls-key, or listen on 127.0.0.1");
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    impl->storage = &storage;
+    impl->clock = &clock;
+    if (want_tls) {
+        auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert_path.c_str(), options.tls_key_path.c_str());
+        if (!ssl->is_valid()) {
+            return Status::error(errc::kServerConfigInvalid, "cannot load the TLS certificate or key");
+        }
+        impl->http = std::move(ssl);
+        impl->tls = true;
+    } else {
+        impl->http = std::make_unique<httplib::Server>();
+    }
+    install_routes(*impl);
+
+    if (options.port == 0) {
+        impl->port = impl->http->bind_to_any_port(options.host);
+    } else {
+        impl->port = impl->http->bind_to_port(options.host, options.port) ? options.port : -1;
+    }
+    if (impl->port <= 0) {
+        return Status::error(errc::kServerBindFailed,
+                             "cannot listen on " + options.host + ":" + std::to_string(options.port));
+    }
+    httplib::Server* http = impl->http.get();
+    impl->listener = std::thread([http] { http->listen_after_bind(); });
+    while (!http->is_running()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    impl->log({{"event", "listening"}, {"host", options.host}, {"port", impl->port}, {"tls", impl->tls}});
+    return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+int Server::port() const {
+    return m_impl->port;
+}
+bool Server::is_tls() const {
+    return m_impl->tls;
+}
+
+std::string Server::base_url() const {
+    return std::string(m_impl->tls ? "https://" : "http://") + m_impl->options.host + ":" +
+           std::to_string(m_impl->port);
+}
+
+void Server::stop() {
+    if (m_impl && m_impl->http) {
+        m_impl->http->stop();
+        if (m_impl->listener.joinable()) {
+            m_impl->listener.join();
+        }
+    }
+}
+
+}  // namespace outpost::sync

@@ -1,0 +1,52 @@
+#include "outpost/sync/messages.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace outpost::sync;
+
+TEST_CASE("Messages: health round-trips") {
+    HealthInfo h{.service = "outpost-server",
+                 .version = "0.1.0",
+                 .git_hash = "abc",
+                 .protocols = {"v1"},
+                 .server_time_ms = 1'700'000'000'123};
+    auto back = decode_health(encode_health(h));
+    REQUIRE(back.is_ok());
+    CHECK(*back == h);
+}
+
+TEST_CASE("Messages: malformed health bodies are refused with a code, never thrown") {
+    for (const char* body : {"", "{", "[]", "null", R"({"service":1})",
+                             R"({"service":"s","version":"v","git_hash":"g","protocols":"v1","server_time_ms":1})",
+                             R"({"service":"s","version":"v","git_hash":"g","protocols":[1],"server_time_ms":1})",
+                             R"({"service":"s","version":"v","git_hash":"g","protocols":[],"server_time_ms":"1"})"}) {
+        INFO(body);
+        auto r = decode_health(body);
+        CHECK_FALSE(r.is_ok());
+        CHECK(r.status().code() == "sync.protocol.malformed");
+    }
+}
+
+TEST_CASE("Messages: nesting 10,000 deep is refused before parsing") {
+    std::string deep(10'000, '[');
+    deep += std::string(10'000, ']');
+    CHECK_FALSE(json_depth_within(deep));
+    auto r = decode_health(deep);
+    CHECK(r.status().code() == "sync.protocol.malformed");
+    CHECK(r.status().message().find("nested") != std::string::npos);
+    // Brackets inside strings do not count.
+    CHECK(
+        json_depth_within(R"({"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})"));
+    CHECK(json_depth_within(R"({"a":"\"[[["})", 1));
+}
+
+TEST_CASE("Messages: error envelope round-trips with its stable code") {
+    auto s = decode_error(encode_error(outpost::Status::error("sync.push.unauthorized", "bad token")));
+    CHECK(s.code() == "sync.push.unauthorized");
+    CHECK(s.message() == "bad token");
+    CHECK(decode_error("").code() == "sync.server.error");
+    CHECK(decode_error("<html>").code() == "sync.protocol.malformed");
+    CHECK(decode_error(R"({"error":{"code":"Bad Code","message":"x"}})").code() == "sync.protocol.malformed");
+}

@@ -1,0 +1,42 @@
+// RunQueue: hands results from worker threads to the UI thread. Workers post closures; the UI thread
+// drains them once per frame, so AppState is only ever touched on the UI thread.
+//
+// Threads: post() from any thread; drain() from the UI thread only.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "outpost/ui/app_state.h"
+
+namespace outpost::ui {
+
+class RunQueue {
+public:
+    using Task = std::function<void(AppState&)>;
+
+    void post(Task task) {
+        std::lock_guard lock(m_mutex);
+        m_tasks.push_back(std::move(task));
+    }
+
+    // Runs every queued task, in posting order. Returns how many ran.
+    std::size_t drain(AppState& state) {
+        std::vector<Task> tasks;
+        {
+            std::lock_guard lock(m_mutex);
+            tasks.swap(m_tasks);
+        }
+        for (Task& t : tasks) {
+            t(state);
+        }
+        return tasks.size();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::vector<Task> m_tasks;  // guarded by m_mutex
+};
+
+}  // namespace outpost::ui

@@ -1,0 +1,181 @@
+// outpost: the field client. Opens a window (GLFW + OpenGL3 + Dear ImGui) unless a headless command
+// is given.
+#include <imgui.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/version.h"
+#include "outpost/platform/process.h"
+#include "outpost/platform/window.h"
+#include "outpost/sync/server_api.h"
+#include "outpost/ui/app.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(outpost: the Outpost field client
+
+Usage:
+  outpost [--server URL] [--ca-cert PEM] [--frames N] [--screenshot PNG]
+      Open the client window. --frames N renders N frames then exits (for smoke tests);
+      --screenshot saves the last frame as a PNG.
+  outpost health --server URL [--ca-cert PEM]
+      Headless: check that the central service answers, print its version.
+  outpost --version | --help
+
+The window needs a display. On a machine without one, use:
+  xvfb-run -a -s '-screen 0 1280x800x24' outpost --frames 60 --screenshot shot.png
+)";
+
+struct Args {
+    std::string command;
+    std::string server;
+    std::string ca_cert;
+    int frames = -1;  // -1: run until closed
+    std::string screenshot;
+};
+
+int usage_error(const std::string& m) {
+    std::cerr << "outpost: " << m << "\n\n" << kUsage;
+    return 2;
+}
+
+int run_health(const Args& args) {
+    if (args.server.empty()) {
+        return usage_error("health needs --server URL");
+    }
+    auto transport = outpost::sync::make_http_transport({.base_url = args.server, .ca_cert_path = args.ca_cert});
+    if (!transport.is_ok()) {
+        std::cerr << "outpost: " << transport.status().to_string() << "\n";
+        return 1;
+    }
+    outpost::sync::ServerApi api(**transport);
+    auto health = api.health();
+    if (!health.is_ok()) {
+        std::cerr << "outpost: " << health.status().to_string() << "\n  "
+                  << outpost::errc::explain(health.status().code()) << "\n";
+        return 1;
+    }
+    std::cout << "Server " << args.server << " is online: " << health->service << " " << health->version << " ("
+              << health->git_hash << "), protocols";
+    for (const auto& p : health->protocols) {
+        std::cout << ' ' << p;
+    }
+    std::cout << "\n";
+    return 0;
+}
+
+int run_window(const Args& args) {
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // no plaintext layout files next to records
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    ImGui::StyleColorsDark();
+
+    auto window = outpost::platform::Window::create("Outpost", 1280, 800);
+    if (!window.is_ok()) {
+        std::cerr << "outpost: " << window.status().message() << "\n"
+                  << "  No display? Run under Xvfb:\n"
+                  << "  xvfb-run -a -s '-screen 0 1280x800x24' outpost --frames 60 --screenshot shot.png\n";
+        ImGui::DestroyContext();
+        return 1;
+    }
+    int code = 0;
+    {
+        outpost::ui::App app({.server_url = args.server, .ca_cert_path = args.ca_cert});
+        for (int frame = 0; !(*window)->should_close() && !app.quit_requested(); ++frame) {
+            const bool last = args.frames >= 0 && frame + 1 >= args.frames;
+            // In a bounded smoke run, let a pending server check finish before the final frame so the
+            // screenshot shows its result.
+            if (last && app.busy()) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                --frame;
+                continue;
+            }
+            (*window)->begin_frame();
+            ImGui::NewFrame();
+            app.frame();
+            ImGui::Render();
+            (*window)->render();
+            if (last) {
+                if (!args.screenshot.empty()) {
+                    outpost::Status s = (*window)->save_screenshot(args.screenshot);
+                    if (!s.is_ok()) {
+                        std::cerr << "outpost: " << s.to_string() << "\n";
+                        code = 1;
+                    }
+                }
+                break;
+            }
+            (*window)->swap();
+        }
+    }
+    window->reset();
+    ImGui::DestroyContext();
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // A crash must never write decrypted records to disk.
+    if (outpost::Status s = outpost::platform::disable_core_dumps(); !s.is_ok()) {
+        std::cerr << "outpost: warning: " << s.to_string() << "\n";
+    }
+    std::vector<std::string> a(argv + 1, argv + argc);
+    Args args;
+    std::size_t i = 0;
+    if (!a.empty() && a[0].rfind("--", 0) != 0) {
+        args.command = a[0];
+        i = 1;
+    }
+    for (; i < a.size(); ++i) {
+        auto next = [&](std::string& out) {
+            if (i + 1 >= a.size()) {
+                return false;
+            }
+            out = a[++i];
+            return true;
+        };
+        std::string v;
+        if (a[i] == "--help" || a[i] == "-h") {
+            std::cout << kUsage;
+            return 0;
+        }
+        if (a[i] == "--version") {
+            std::cout << "outpost " << outpost::version() << " (" << outpost::git_hash() << ")\n";
+            return 0;
+        }
+        if (a[i] == "--server" && next(v)) {
+            args.server = v;
+        } else if (a[i] == "--ca-cert" && next(v)) {
+            args.ca_cert = v;
+        } else if (a[i] == "--screenshot" && next(v)) {
+            args.screenshot = v;
+        } else if (a[i] == "--frames" && next(v)) {
+            try {
+                args.frames = std::stoi(v);
+            } catch (const std::exception&) {
+                return usage_error("--frames wants a number");
+            }
+            if (args.frames < 1) {
+                return usage_error("--frames wants a number of at least 1");
+            }
+        } else {
+            return usage_error("unknown or incomplete option '" + a[i] + "'");
+        }
+    }
+    if (args.command == "health") {
+        return run_health(args);
+    }
+    if (!args.command.empty()) {
+        return usage_error("unknown command '" + args.command + "'");
+    }
+    return run_window(args);
+}
