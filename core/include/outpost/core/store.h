@@ -1,0 +1,107 @@
+// Store: the encrypted local database that every record lives in (docs/STORAGE_FORMAT.md).
+//
+// An encrypted store is two files: `<path>` (SQLite, every page encrypted by CryptVfs) and
+// `<path>.key` (the key envelope). Both must be backed up together. A plain store (encryption off, for
+// tests and the benchmark floor) is `<path>` alone and runs the same code with the same PRAGMAs.
+//
+// Ownership: a Store owns its single SQLite connection and its keys. lock() closes the connection and
+// wipes every key from memory; the Store is then unusable until reopened.
+// Threads: a Store is not thread-safe; one owner thread at a time (the connection is opened NOMUTEX).
+// Failure: every call returns a Status with a stable code (error_codes.h): store.passphrase.wrong,
+// store.keyfile.{missing,corrupt,mismatch}, store.page.tampered (with the page), store.file.truncated,
+// store.file.not_outpost, ... A wrong passphrase never modifies any file.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "outpost/core/status.h"
+
+struct sqlite3;
+
+namespace outpost {
+
+struct StoreOpener;
+
+enum class JournalMode { kWal, kDelete };
+
+enum class KdfPolicy {
+    kCalibrated,        // Argon2id tuned at creation to about 0.5-1 s (production)
+    kInteractiveFloor,  // libsodium's INTERACTIVE limits exactly (tests; never lower)
+};
+
+struct StoreOptions {
+    bool encrypted = true;
+    JournalMode journal = JournalMode::kWal;
+    KdfPolicy kdf = KdfPolicy::kCalibrated;
+    int cache_kib = 32 * 1024;  // page cache; the working set of a field laptop fits
+    std::size_t min_passphrase_length = 8;
+};
+
+class Store {
+public:
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Creates a new store; fails with store.file.exists if `path` or its key file exists.
+    [[nodiscard]] static Result<std::unique_ptr<Store>> create(const std::filesystem::path& path,
+                                                               std::string_view passphrase,
+                                                               const StoreOptions& options = {});
+    [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::filesystem::path& path,
+                                                             std::string_view passphrase,
+                                                             const StoreOptions& options = {});
+    // Unlocks with a printed recovery code instead of the passphrase (store.recovery_code.wrong).
+    [[nodiscard]] static Result<std::unique_ptr<Store>> open_with_recovery_code(const std::filesystem::path& path,
+                                                                                std::string_view code,
+                                                                                const StoreOptions& options = {});
+
+    // Rewraps the data key under `new_passphrase`; only the key file changes (O(1)). The old
+    // passphrase stops working. Fails with store.passphrase.wrong if `old_passphrase` is wrong.
+    [[nodiscard]] Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase);
+
+    // Adds (or replaces) the recovery-code keyslot and returns the code to print. Shown once.
+    [[nodiscard]] Result<std::string> add_recovery_code();
+
+    // Reads and authenticates every page of the database file (after a checkpoint), and checks its
+    // length: ok, store.page.tampered naming the first bad page, or store.file.truncated.
+    [[nodiscard]] Status verify();
+
+    // Closes the connection and wipes the keys.
+    void lock();
+    [[nodiscard]] bool is_locked() const { return m_db == nullptr; }
+
+    // Runs one or more SQL statements without results.
+    [[nodiscard]] Status exec(std::string_view sql);
+    // Maps a SQLite result code from this store's connection to a Status (store.page.tampered with
+    // the page for authentication failures, store.sql.failed otherwise).
+    [[nodiscard]] Status sql_status(int rc, std::string_view what) const;
+
+    // The connection, for the records engine. nullptr once locked. Do not close it.
+    [[nodiscard]] sqlite3* handle() const { return m_db; }
+    [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+    [[nodiscard]] bool encrypted() const { return m_options.encrypted; }
+    // Time spent in Argon2id for the last unlock or create (0 for plain stores).
+    [[nodiscard]] std::chrono::milliseconds unlock_time() const { return m_unlock_time; }
+
+    // The production PRAGMAs applied to every connection, as "name=value" pairs (for the benchmark).
+    [[nodiscard]] static std::string pragma_summary(const StoreOptions& options);
+
+    [[nodiscard]] static std::filesystem::path key_path_for(const std::filesystem::path& db_path);
+
+    struct Impl;
+
+private:
+    friend struct StoreOpener;
+    Store() = default;
+    std::filesystem::path m_path;
+    StoreOptions m_options;
+    sqlite3* m_db = nullptr;
+    std::chrono::milliseconds m_unlock_time{0};
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace outpost

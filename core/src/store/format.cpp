@@ -1,0 +1,116 @@
+#include "outpost/core/store/format.h"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace outpost::store {
+namespace {
+
+constexpr std::array<std::uint8_t, 16> kSqliteMagic = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
+                                                       'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+constexpr std::size_t kTailOffset = kPageSize - kReserve;
+constexpr std::size_t kNonceOffset = kTailOffset + 8;
+constexpr std::size_t kTagOffset = kNonceOffset + kNonceSize;
+
+void store_le32(std::uint8_t* p, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) {
+        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    }
+}
+
+// AAD = db_tag | kind | pgno (LE32) | epoch+flags (8 bytes from the tail) | frame (LE64, WAL only)
+// | page-1 header bytes 16..23 (database page 1 only).
+std::size_t build_aad(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
+                      const std::uint8_t* page, std::uint8_t* aad) {
+    std::size_t n = 0;
+    std::memcpy(aad + n, keys.db_tag.data(), kDbTagSize);
+    n += kDbTagSize;
+    aad[n++] = static_cast<std::uint8_t>(kind);
+    store_le32(aad + n, pgno);
+    n += 4;
+    std::memcpy(aad + n, page + kTailOffset, 8);
+    n += 8;
+    if (kind == FileKind::kWal) {
+        store_le32(aad + n, static_cast<std::uint32_t>(frame));
+        store_le32(aad + n + 4, static_cast<std::uint32_t>(frame >> 32));
+        n += 8;
+    }
+    if (kind == FileKind::kDatabase && pgno == 1) {
+        std::memcpy(aad + n, page + 16, 8);
+        n += 8;
+    }
+    return n;
+}
+
+std::size_t body_offset(FileKind kind, std::uint32_t pgno) {
+    return (kind == FileKind::kDatabase && pgno == 1) ? 24 : 0;
+}
+
+}  // namespace
+
+std::uint32_t load_be32(const std::uint8_t* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+std::span<const std::uint8_t, kNonceSize> page_nonce(std::span<const std::uint8_t> page) {
+    return page.subspan(kNonceOffset).first<kNonceSize>();
+}
+
+PageError encrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
+                       std::span<std::uint8_t> page) {
+    if (page.size() != kPageSize) {
+        return PageError::kBadSize;
+    }
+    std::uint8_t* p = page.data();
+    if (kind == FileKind::kDatabase && pgno == 1) {
+        std::memcpy(p, keys.db_tag.data(), kDbTagSize);
+    }
+    store_le32(p + kTailOffset, kKeyEpoch);
+    store_le32(p + kTailOffset + 4, 0);  // flags
+    randombytes_buf(p + kNonceOffset, kNonceSize);
+    std::uint8_t aad[64];
+    const std::size_t aad_len = build_aad(keys, kind, pgno, frame, p, aad);
+    const std::size_t off = body_offset(kind, pgno);
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(p + off, p + kTagOffset, nullptr, p + off, kTailOffset - off,
+                                                        aad, aad_len, nullptr, p + kNonceOffset, keys.page_key);
+    return PageError::kNone;
+}
+
+PageError decrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
+                       std::span<std::uint8_t> page) {
+    if (page.size() != kPageSize) {
+        return PageError::kBadSize;
+    }
+    std::uint8_t* p = page.data();
+    if (kind == FileKind::kDatabase && pgno == 1 && std::memcmp(p, keys.db_tag.data(), kDbTagSize) != 0) {
+        return PageError::kWrongTag;
+    }
+    std::uint8_t aad[64];
+    const std::size_t aad_len = build_aad(keys, kind, pgno, frame, p, aad);
+    const std::size_t off = body_offset(kind, pgno);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(p + off, nullptr, p + off, kTailOffset - off,
+                                                            p + kTagOffset, aad, aad_len, p + kNonceOffset,
+                                                            keys.page_key) != 0) {
+        return PageError::kAuthFailed;
+    }
+    if (kind == FileKind::kDatabase && pgno == 1) {
+        std::memcpy(p, kSqliteMagic.data(), kSqliteMagic.size());
+    }
+    // SQLite checksums WAL frames over the whole page, reserved bytes included: they must read as the
+    // zeros SQLite had in memory when it wrote the page.
+    std::memset(p + kTailOffset, 0, kReserve);
+    return PageError::kNone;
+}
+
+void apply_mask(const PageKeys& keys, std::span<const std::uint8_t> context, std::span<std::uint8_t> bytes) {
+    std::uint8_t mask[32];
+    const std::size_t n = bytes.size() < sizeof mask ? bytes.size() : sizeof mask;
+    crypto_generichash(mask, sizeof mask, context.data(), context.size(), keys.mask_key, kKeySize);
+    for (std::size_t i = 0; i < n; ++i) {
+        bytes[i] ^= mask[i];
+    }
+    sodium_memzero(mask, sizeof mask);
+}
+
+}  // namespace outpost::store

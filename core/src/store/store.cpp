@@ -1,0 +1,587 @@
+#include "outpost/core/store.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/secure_buffer.h"
+#include "outpost/core/store/crypt_vfs.h"
+#include "outpost/core/store/envelope.h"
+
+namespace outpost {
+namespace fs = std::filesystem;
+using store::CryptVfs;
+using store::Envelope;
+using store::kPageSize;
+
+struct Store::Impl {
+    std::unique_ptr<CryptVfs> vfs;  // null for a plain store
+    Envelope envelope;
+    SecureBuffer dek;  // read-only; needed to rewrap on passphrase change
+};
+
+namespace {
+
+constexpr std::array<std::uint8_t, 16> kSqliteMagic = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
+                                                       'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+
+std::string uri_for(const fs::path& path, const std::string& vfs) {
+    std::string uri = "file:";
+    for (char c : fs::absolute(path).string()) {
+        if (c == '?' || c == '#' || c == '%') {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            uri += buf;
+        } else {
+            uri += c;
+        }
+    }
+    if (!vfs.empty()) {
+        uri += "?vfs=" + vfs;
+    }
+    return uri;
+}
+
+Status sql_fail(sqlite3* db, std::string_view what) {
+    return Status::error(errc::kStoreSql,
+                         std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : "cannot allocate"));
+}
+
+std::vector<std::string> pragma_list(const StoreOptions& o) {
+    std::vector<std::string> p = {"temp_store=MEMORY", "mmap_size=0", "cache_size=-" + std::to_string(o.cache_kib),
+                                  "synchronous=FULL", "foreign_keys=ON"};
+    if (o.journal == JournalMode::kWal) {
+        // A single connection: the WAL index lives on the heap, so no -shm file exposes page numbers.
+        p.insert(p.begin(), "locking_mode=EXCLUSIVE");
+        p.insert(p.begin() + 1, "journal_mode=WAL");
+    } else {
+        p.insert(p.begin(), "journal_mode=DELETE");
+    }
+    return p;
+}
+
+Result<std::vector<std::uint8_t>> read_prefix(const fs::path& path, std::size_t n) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Status::error(errc::kIo, "cannot read " + path.string());
+    }
+    std::vector<std::uint8_t> buf(n);
+    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(n));
+    buf.resize(static_cast<std::size_t>(in.gcount()));
+    return buf;
+}
+
+Status truncated(const fs::path& path, const std::string& why) {
+    return Status::error(errc::kStoreFileTruncated, path.filename().string() + " is truncated: " + why);
+}
+
+Result<std::array<std::uint8_t, 16>> random_salt() {
+    std::array<std::uint8_t, 16> s{};
+    randombytes_buf(s.data(), s.size());
+    return s;
+}
+
+struct DerivedKek {
+    SecureBuffer kek;
+    store::KdfParams kdf;
+};
+
+Result<DerivedKek> derive_for_new_slot(std::string_view passphrase, std::span<const std::uint8_t, 16> salt,
+                                       KdfPolicy policy) {
+    if (policy == KdfPolicy::kInteractiveFloor) {
+        auto kek = store::derive_passphrase_kek(passphrase, salt, store::kdf_floor());
+        if (!kek.is_ok()) {
+            return kek.status();
+        }
+        return DerivedKek{std::move(*kek), store::kdf_floor()};
+    }
+    auto c = store::derive_calibrated_kek(passphrase, salt);
+    if (!c.is_ok()) {
+        return c.status();
+    }
+    return DerivedKek{std::move(c->kek), c->kdf};
+}
+
+}  // namespace
+
+fs::path Store::key_path_for(const fs::path& db_path) {
+    fs::path p = db_path;
+    p += ".key";
+    return p;
+}
+
+std::string Store::pragma_summary(const StoreOptions& options) {
+    std::string out = "page_size=" + std::to_string(kPageSize);
+    if (options.encrypted) {
+        out += ",reserve=" + std::to_string(store::kReserve);
+    }
+    for (const std::string& p : pragma_list(options)) {
+        out += "," + p;
+    }
+    return out;
+}
+
+Store::~Store() {
+    lock();
+}
+
+namespace {
+
+// Opens (or creates) the SQLite connection and applies the production PRAGMAs.
+Status open_connection(const fs::path& path, const CryptVfs* vfs, bool create, const StoreOptions& options,
+                       sqlite3** out) {
+    *out = nullptr;
+    sqlite3* db = nullptr;
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(uri_for(path, vfs != nullptr ? vfs->name() : "").c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        const bool notadb = rc == SQLITE_NOTADB;
+        Status s = notadb ? Status::error(errc::kStorePageTampered, "database page 1 failed authentication")
+                          : sql_fail(db, "opening " + path.filename().string());
+        sqlite3_close(db);
+        return s;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    auto exec = [&](const std::string& sql) { return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); };
+    if (create) {
+        rc = exec("PRAGMA page_size=" + std::to_string(kPageSize));
+        if (rc == SQLITE_OK && vfs != nullptr) {
+            // Must happen before anything writes page 1; SQLite answers ok even when it ignores it, so
+            // the caller checks header byte 20 afterwards.
+            int reserve = static_cast<int>(store::kReserve);
+            rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+        }
+    }
+    for (const std::string& p : pragma_list(options)) {
+        if (rc != SQLITE_OK) {
+            break;
+        }
+        rc = exec("PRAGMA " + p);
+    }
+    if (rc != SQLITE_OK) {
+        Status s =
+            (rc == SQLITE_NOTADB) ? Status::error(errc::kStorePageTampered, "database page 1 failed authentication")
+            : (rc == SQLITE_IOERR_DATA && vfs != nullptr)
+                ? Status::error(errc::kStorePageTampered,
+                                "database page " + std::to_string(vfs->last_bad_page()) + " failed authentication")
+                : sql_fail(db, "configuring " + path.filename().string());
+        sqlite3_close(db);
+        return s;
+    }
+    *out = db;
+    return Status::ok();
+}
+
+}  // namespace
+
+Status Store::sql_status(int rc, std::string_view what) const {
+    if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        return Status::ok();
+    }
+    const bool enc = m_impl && m_impl->vfs;
+    if (enc && (rc == SQLITE_IOERR_DATA || rc == SQLITE_NOTADB)) {
+        const std::uint32_t page = rc == SQLITE_NOTADB ? 1 : m_impl->vfs->last_bad_page();
+        return Status::error(errc::kStorePageTampered,
+                             std::string(what) + ": database page " + std::to_string(page) + " failed authentication");
+    }
+    if ((rc & 0xff) == SQLITE_CORRUPT || rc == SQLITE_IOERR_SHORT_READ) {
+        std::error_code ec;
+        const auto size = fs::file_size(m_path, ec);
+        sqlite3_int64 pages = 0;
+        sqlite3_stmt* st = nullptr;
+        if (m_db != nullptr && sqlite3_prepare_v2(m_db, "PRAGMA page_count", -1, &st, nullptr) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+            pages = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+        if (!ec && static_cast<sqlite3_int64>(size) < pages * kPageSize) {
+            return truncated(m_path, "expected " + std::to_string(pages) + " pages");
+        }
+    }
+    return Status::error(errc::kStoreSql,
+                         std::string(what) + ": " + (m_db != nullptr ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc)));
+}
+
+Status Store::exec(std::string_view sql) {
+    if (m_db == nullptr) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    const std::string s(sql);
+    return sql_status(sqlite3_exec(m_db, s.c_str(), nullptr, nullptr, nullptr), "running SQL");
+}
+
+Result<std::unique_ptr<Store>> Store::create(const fs::path& path, std::string_view passphrase,
+                                             const StoreOptions& options) {
+    std::error_code ec;
+    const fs::path key_path = key_path_for(path);
+    if (fs::exists(path, ec) || (options.encrypted && fs::exists(key_path, ec))) {
+        return Status::error(errc::kStoreFileExists, "a store already exists at " + path.string());
+    }
+    if (options.encrypted && passphrase.size() < options.min_passphrase_length) {
+        return Status::error(
+            errc::kStorePassphraseWeak,
+            "passphrase shorter than " + std::to_string(options.min_passphrase_length) + " characters");
+    }
+    std::unique_ptr<Store> s(new Store());
+    s->m_path = path;
+    s->m_options = options;
+    s->m_impl = std::make_unique<Impl>();
+    auto cleanup = [&] {
+        s->lock();
+        fs::remove(path, ec);
+        fs::remove(key_path, ec);
+    };
+
+    if (options.encrypted) {
+        if (sodium_init() < 0) {
+            return Status::error(errc::kInternal, "libsodium failed to initialise");
+        }
+        auto dek = SecureBuffer::create(store::kKeySize);
+        if (!dek.is_ok()) {
+            return dek.status();
+        }
+        randombytes_buf(dek->data(), dek->size());
+        dek->make_read_only();
+        Envelope& env = s->m_impl->envelope;
+        std::memcpy(env.db_tag.data(), store::kDbMagic.data(), store::kDbMagic.size());
+        randombytes_buf(env.db_tag.data() + store::kDbMagic.size(), env.db_tag.size() - store::kDbMagic.size());
+        store::KeySlot& slot = env.slots[0];
+        slot.kind = store::SlotKind::kPassphrase;
+        slot.seq = 1;
+        slot.salt = *random_salt();
+        const auto start = std::chrono::steady_clock::now();
+        auto kek = derive_for_new_slot(passphrase, slot.salt, options.kdf);
+        if (!kek.is_ok()) {
+            return kek.status();
+        }
+        s->m_unlock_time =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        slot.kdf = kek->kdf;
+        OUTPOST_TRY(store::wrap_slot(env, slot, kek->kek, *dek));
+        // The key file is written first, so a database never exists without its key.
+        OUTPOST_TRY(store::write_envelope(key_path, env));
+        auto vfs = CryptVfs::create(*dek, env.db_tag);
+        if (!vfs.is_ok()) {
+            cleanup();
+            return vfs.status();
+        }
+        s->m_impl->vfs = std::move(*vfs);
+        s->m_impl->dek = std::move(*dek);
+    }
+    Status st = open_connection(path, s->m_impl->vfs.get(), /*create=*/true, options, &s->m_db);
+    if (st.is_ok()) {
+        st = s->exec(
+            "CREATE TABLE outpost_store_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+            "INSERT INTO outpost_store_meta VALUES('format_version', '1');");
+    }
+    if (st.is_ok() && options.encrypted) {
+        auto header = read_prefix(path, 24);
+        if (!header.is_ok() || header->size() < 24 || (*header)[20] != store::kReserve) {
+            st = Status::error(errc::kInternal, "the database was created without room for encryption");
+        }
+    }
+    if (!st.is_ok()) {
+        cleanup();
+        return st;
+    }
+    return s;
+}
+
+namespace {
+
+// Checks the first bytes of the database file before any key work: which kind of file it is, whether
+// it belongs to this key file, and whether it is whole pages.
+Status check_file_header(const fs::path& path, const Envelope* env) {
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec) {
+        return Status::error(errc::kIo, "cannot read " + path.string() + ": " + ec.message());
+    }
+    auto head = read_prefix(path, 24);
+    if (!head.is_ok()) {
+        return head.status();
+    }
+    if (head->size() < 16) {
+        return size == 0 ? truncated(path, "the file is empty") : truncated(path, "the header is cut short");
+    }
+    const bool outpost_magic = std::memcmp(head->data(), store::kDbMagic.data(), store::kDbMagic.size()) == 0;
+    const bool sqlite_magic = std::memcmp(head->data(), kSqliteMagic.data(), kSqliteMagic.size()) == 0;
+    if (env != nullptr) {
+        if (!outpost_magic) {
+            return Status::error(errc::kStoreFileNotOutpost,
+                                 path.filename().string() + " is not an encrypted Outpost database");
+        }
+        if (std::memcmp(head->data(), env->db_tag.data(), env->db_tag.size()) != 0) {
+            return Status::error(errc::kStoreKeyfileMismatch,
+                                 "the key file belongs to a different database than " + path.filename().string());
+        }
+    } else if (!sqlite_magic) {
+        return Status::error(errc::kStoreFileNotOutpost, path.filename().string() + " is not a plain Outpost database");
+    }
+    if (size % kPageSize != 0) {
+        return truncated(path, "its size is not a whole number of pages");
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+// Opens the connection once the data key (if any) is known, then checks the file is whole.
+struct StoreOpener {
+    static Result<std::unique_ptr<Store>> open(const fs::path& path, const StoreOptions& options,
+                                               std::unique_ptr<Store::Impl> impl, std::chrono::milliseconds unlock) {
+        std::unique_ptr<Store> s(new Store());
+        s->m_path = path;
+        s->m_options = options;
+        s->m_impl = std::move(impl);
+        s->m_unlock_time = unlock;
+        if (s->m_impl->vfs == nullptr && options.encrypted) {
+            auto vfs = CryptVfs::create(s->m_impl->dek, s->m_impl->envelope.db_tag);
+            if (!vfs.is_ok()) {
+                return vfs.status();
+            }
+            s->m_impl->vfs = std::move(*vfs);
+        }
+        OUTPOST_TRY(open_connection(path, s->m_impl->vfs.get(), /*create=*/false, options, &s->m_db));
+        // Replay any WAL left by a crash into the database file, so the length check below and
+        // verify() see every committed page.
+        if (options.journal == JournalMode::kWal) {
+            OUTPOST_TRY(s->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+        }
+        sqlite3_stmt* st = nullptr;
+        int rc = sqlite3_prepare_v2(s->m_db, "PRAGMA page_count", -1, &st, nullptr);
+        sqlite3_int64 pages = 0;
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            pages = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        OUTPOST_TRY(s->sql_status(rc, "reading the page count"));
+        std::error_code ec;
+        const auto size = fs::file_size(path, ec);
+        if (!ec && static_cast<sqlite3_int64>(size) < pages * kPageSize) {
+            return truncated(path,
+                             "expected " + std::to_string(pages) + " pages, found " + std::to_string(size / kPageSize));
+        }
+        OUTPOST_TRY(
+            s->sql_status(sqlite3_exec(s->m_db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr),
+                          "reading the schema"));
+        return s;
+    }
+};
+
+Result<std::unique_ptr<Store>> Store::open(const fs::path& path, std::string_view passphrase,
+                                           const StoreOptions& options) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        return Status::error(errc::kStoreFileMissing, "no store at " + path.string());
+    }
+    auto impl = std::make_unique<Impl>();
+    if (!options.encrypted) {
+        OUTPOST_TRY(check_file_header(path, nullptr));
+        return StoreOpener::open(path, options, std::move(impl), std::chrono::milliseconds(0));
+    }
+    auto env = store::read_envelope(key_path_for(path));
+    if (!env.is_ok()) {
+        return env.status();
+    }
+    OUTPOST_TRY(check_file_header(path, &*env));
+    const auto start = std::chrono::steady_clock::now();
+    Status last = Status::error(errc::kStorePassphraseWrong, "that passphrase does not unlock this store");
+    for (std::size_t i = 0; i < 2; ++i) {
+        const store::KeySlot& slot = env->slots[i];
+        if (slot.kind != store::SlotKind::kPassphrase) {
+            continue;
+        }
+        auto kek = store::derive_passphrase_kek(passphrase, slot.salt, slot.kdf);
+        if (!kek.is_ok()) {
+            return kek.status();
+        }
+        auto dek = store::unwrap_slot(*env, slot, *kek);
+        if (dek.is_ok()) {
+            dek->make_read_only();
+            impl->dek = std::move(*dek);
+            impl->envelope = *env;
+            const auto took =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+            return StoreOpener::open(path, options, std::move(impl), took);
+        }
+    }
+    return Status::error(errc::kStorePassphraseWrong, "that passphrase does not unlock this store");
+}
+
+Result<std::unique_ptr<Store>> Store::open_with_recovery_code(const fs::path& path, std::string_view code,
+                                                              const StoreOptions& options) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        return Status::error(errc::kStoreFileMissing, "no store at " + path.string());
+    }
+    if (!options.encrypted) {
+        return Status::error(errc::kInvalidArgument, "a plain store has no recovery code");
+    }
+    auto env = store::read_envelope(key_path_for(path));
+    if (!env.is_ok()) {
+        return env.status();
+    }
+    OUTPOST_TRY(check_file_header(path, &*env));
+    const store::KeySlot& slot = env->slots[store::kRecoverySlot];
+    if (slot.kind != store::SlotKind::kRecoveryCode) {
+        return Status::error(errc::kStoreRecoveryWrong, "no recovery code was set up for this store");
+    }
+    auto secret = store::parse_recovery_code(code);
+    if (!secret.is_ok()) {
+        return secret.status();
+    }
+    auto kek = store::derive_recovery_kek(*secret, slot.salt);
+    if (!kek.is_ok()) {
+        return kek.status();
+    }
+    auto dek = store::unwrap_slot(*env, slot, *kek);
+    if (!dek.is_ok()) {
+        return Status::error(errc::kStoreRecoveryWrong, "that recovery code does not unlock this store");
+    }
+    dek->make_read_only();
+    auto impl = std::make_unique<Impl>();
+    impl->dek = std::move(*dek);
+    impl->envelope = *env;
+    return StoreOpener::open(path, options, std::move(impl), std::chrono::milliseconds(0));
+}
+
+Status Store::change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase) {
+    if (is_locked()) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    if (!m_options.encrypted) {
+        return Status::error(errc::kInvalidArgument, "a plain store has no passphrase");
+    }
+    if (new_passphrase.size() < m_options.min_passphrase_length) {
+        return Status::error(
+            errc::kStorePassphraseWeak,
+            "passphrase shorter than " + std::to_string(m_options.min_passphrase_length) + " characters");
+    }
+    // Re-read the key file: it is the source of truth, and another process may have changed it.
+    auto env = store::read_envelope(key_path_for(m_path));
+    if (!env.is_ok()) {
+        return env.status();
+    }
+    const int live = store::live_passphrase_slot(*env);
+    const store::KeySlot& current = env->slots[static_cast<std::size_t>(live)];
+    auto old_kek = store::derive_passphrase_kek(old_passphrase, current.salt, current.kdf);
+    if (!old_kek.is_ok()) {
+        return old_kek.status();
+    }
+    if (!store::unwrap_slot(*env, current, *old_kek).is_ok()) {
+        return Status::error(errc::kStorePassphraseWrong, "the current passphrase is not right");
+    }
+    store::KeySlot next;
+    next.kind = store::SlotKind::kPassphrase;
+    next.seq = current.seq + 1;
+    next.salt = *random_salt();
+    auto kek = derive_for_new_slot(new_passphrase, next.salt, m_options.kdf);
+    if (!kek.is_ok()) {
+        return kek.status();
+    }
+    next.kdf = kek->kdf;
+    OUTPOST_TRY(store::wrap_slot(*env, next, kek->kek, m_impl->dek));
+    // A/B: the new wrap goes to the other slot; the old slot is cleared in the same atomic write.
+    env->slots[static_cast<std::size_t>(1 - live)] = next;
+    env->slots[static_cast<std::size_t>(live)] = store::KeySlot{};
+    OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));
+    m_impl->envelope = *env;
+    return Status::ok();
+}
+
+Result<std::string> Store::add_recovery_code() {
+    if (is_locked()) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    if (!m_options.encrypted) {
+        return Status::error(errc::kInvalidArgument, "a plain store has no recovery code");
+    }
+    auto env = store::read_envelope(key_path_for(m_path));
+    if (!env.is_ok()) {
+        return env.status();
+    }
+    auto secret = SecureBuffer::create(16);
+    if (!secret.is_ok()) {
+        return secret.status();
+    }
+    randombytes_buf(secret->data(), secret->size());
+    store::KeySlot slot;
+    slot.kind = store::SlotKind::kRecoveryCode;
+    slot.seq = env->slots[store::kRecoverySlot].seq + 1;
+    slot.salt = *random_salt();
+    auto kek = store::derive_recovery_kek(*secret, slot.salt);
+    if (!kek.is_ok()) {
+        return kek.status();
+    }
+    OUTPOST_TRY(store::wrap_slot(*env, slot, *kek, m_impl->dek));
+    env->slots[store::kRecoverySlot] = slot;
+    OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));
+    m_impl->envelope = *env;
+    return store::format_recovery_code(std::span<const std::uint8_t, 16>(secret->data(), 16));
+}
+
+Status Store::verify() {
+    if (is_locked()) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    if (m_options.journal == JournalMode::kWal) {
+        OUTPOST_TRY(exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    }
+    std::error_code ec;
+    const auto size = fs::file_size(m_path, ec);
+    if (ec) {
+        return Status::error(errc::kIo, "cannot read " + m_path.string());
+    }
+    if (size % kPageSize != 0) {
+        return truncated(m_path, "its size is not a whole number of pages");
+    }
+    sqlite3_stmt* st = nullptr;
+    sqlite3_int64 pages = 0;
+    int rc = sqlite3_prepare_v2(m_db, "PRAGMA page_count", -1, &st, nullptr);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pages = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    OUTPOST_TRY(sql_status(rc, "reading the page count"));
+    if (static_cast<sqlite3_int64>(size) < pages * kPageSize) {
+        return truncated(m_path, "expected " + std::to_string(pages) + " pages");
+    }
+    if (!m_impl->vfs) {
+        return exec("PRAGMA quick_check");
+    }
+    std::ifstream in(m_path, std::ios::binary);
+    std::vector<std::uint8_t> page(kPageSize);
+    for (std::uint32_t pgno = 1; in.read(reinterpret_cast<char*>(page.data()), kPageSize); ++pgno) {
+        if (store::decrypt_page(m_impl->vfs->keys(), store::FileKind::kDatabase, pgno, 0, page) !=
+            store::PageError::kNone) {
+            return Status::error(errc::kStorePageTampered,
+                                 "database page " + std::to_string(pgno) + " failed authentication");
+        }
+    }
+    sodium_memzero(page.data(), page.size());
+    return Status::ok();
+}
+
+void Store::lock() {
+    if (m_db != nullptr) {
+        // Statements left open would keep the connection (and its VFS) alive: finalize them first.
+        while (sqlite3_stmt* st = sqlite3_next_stmt(m_db, nullptr)) {
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(m_db);
+        m_db = nullptr;
+    }
+    if (m_impl) {
+        m_impl->vfs.reset();  // unregisters and wipes the page and mask keys
+        m_impl->dek.wipe();
+    }
+}
+
+}  // namespace outpost
