@@ -328,6 +328,42 @@ Status check_file_header(const fs::path& path, const Envelope* env) {
     return Status::ok();
 }
 
+bool nonempty(const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(p, ec) && fs::file_size(p, ec) > 0;
+}
+
+// Authenticates page 1 straight from the file and compares the page count in its header with the
+// file's length. Skipped while a journal or WAL is pending: recovery may legitimately change both.
+Status check_length_before_open(const fs::path& path, const CryptVfs* vfs) {
+    if (nonempty(fs::path(path.string() + "-wal")) || nonempty(fs::path(path.string() + "-journal"))) {
+        return Status::ok();
+    }
+    auto head = read_prefix(path, kPageSize);
+    if (!head.is_ok()) {
+        return head.status();
+    }
+    if (head->size() < kPageSize) {
+        return truncated(path, "the first page is cut short");
+    }
+    if (vfs != nullptr &&
+        store::decrypt_page(vfs->keys(), store::FileKind::kDatabase, 1, 0, *head) != store::PageError::kNone) {
+        return Status::error(errc::kStorePageTampered, "database page 1 failed authentication");
+    }
+    const std::uint8_t* h = head->data();
+    // The in-header size is valid only when "version-valid-for" (92) matches the change counter (24).
+    if (std::memcmp(h + 92, h + 24, 4) == 0) {
+        const std::uint64_t pages = store::load_be32(h + 28);
+        std::error_code ec;
+        const auto size = fs::file_size(path, ec);
+        if (!ec && size < pages * kPageSize) {
+            return truncated(path,
+                             "expected " + std::to_string(pages) + " pages, found " + std::to_string(size / kPageSize));
+        }
+    }
+    return Status::ok();
+}
+
 }  // namespace
 
 // Opens the connection once the data key (if any) is known, then checks the file is whole.
@@ -346,6 +382,7 @@ struct StoreOpener {
             }
             s->m_impl->vfs = std::move(*vfs);
         }
+        OUTPOST_TRY(check_length_before_open(path, s->m_impl->vfs.get()));
         OUTPOST_TRY(open_connection(path, s->m_impl->vfs.get(), /*create=*/false, options, &s->m_db));
         // Replay any WAL left by a crash into the database file, so the length check below and
         // verify() see every committed page.
