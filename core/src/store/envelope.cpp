@@ -271,16 +271,16 @@ Result<CalibratedKek> derive_calibrated_kek(std::string_view passphrase, std::sp
         }
         const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
         const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(1, took.count()));
-        const bool in_range = ms >= 450 && ms <= 1100;
+        const bool in_range = ms >= 500 && ms <= 1000;
         if (in_range || attempt == 2) {
             return CalibratedKek{std::move(*kek), kdf, took};
         }
-        if (ms < 450) {
-            kdf.opslimit = std::min<std::uint64_t>(kMaxOps, (kdf.opslimit * 700 + ms - 1) / ms);
+        if (ms < 500) {
+            kdf.opslimit = std::min<std::uint64_t>(kMaxOps, (kdf.opslimit * 750 + ms - 1) / ms);
         } else if (kdf.memlimit / 2 >= floor.memlimit) {
             kdf.memlimit /= 2;
         } else {
-            kdf.opslimit = std::max(floor.opslimit, kdf.opslimit * 700 / ms);
+            kdf.opslimit = std::max(floor.opslimit, kdf.opslimit * 750 / ms);
         }
     }
 }
