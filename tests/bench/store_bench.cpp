@@ -25,6 +25,7 @@ using outpost::StoreOptions;
 struct Phases {
     std::map<std::string, double> ms;
     double total = 0;
+    Store::CryptCounters crypt;
 };
 
 double since(Clock::time_point t) {
@@ -172,6 +173,7 @@ Phases run(const std::filesystem::path& path, const StoreOptions& opts, int reco
     sqlite3_finalize(upd);
     ph.ms["updates"] = since(t);
     ph.total = since(start_all);
+    ph.crypt = (*opened)->crypt_counters();
     if (bytes == 0) {
         std::fprintf(stderr, "store_bench: read nothing\n");
         std::exit(1);
@@ -237,7 +239,14 @@ int main(int argc, char** argv) {
                     ms, ems, ems / ms);
         first = false;
     }
-    std::printf("},\"ids\":\"%s\",\"pragmas\":{\"plain\":\"%s\",\"encrypted\":\"%s\"},\"unlock_ms\":%.0f}\n",
+    std::printf("},\"crypt\":{\"pages_encrypted\":%llu,\"pages_decrypted\":%llu,\"frame_cache_hits\":%llu,"
+                "\"context_reads\":%llu,\"sealed_reused\":%llu}",
+                static_cast<unsigned long long>(e.crypt.pages_encrypted),
+                static_cast<unsigned long long>(e.crypt.pages_decrypted),
+                static_cast<unsigned long long>(e.crypt.frame_cache_hits),
+                static_cast<unsigned long long>(e.crypt.context_reads),
+                static_cast<unsigned long long>(e.crypt.sealed_reused));
+    std::printf(",\"ids\":\"%s\",\"pragmas\":{\"plain\":\"%s\",\"encrypted\":\"%s\"},\"unlock_ms\":%.0f}\n",
                 random_ids ? "random" : "uuidv7", Store::pragma_summary(plain).c_str(),
                 Store::pragma_summary(enc).c_str(), unlock_ms);
     return 0;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <new>
 
+#include "frame_cache.h"
 #include "outpost/core/error_codes.h"
 
 namespace outpost::store {
@@ -14,46 +15,6 @@ namespace {
 
 constexpr std::uint32_t kFrameSize = kWalFrameHeaderSize + kPageSize;
 std::atomic<unsigned> g_vfs_counter{0};
-
-// Plaintext of the WAL frames this connection wrote since the WAL last restarted. SQLite reads them
-// back at checkpoint (and on cache misses); serving them from here saves a read and a decryption per
-// page. It is an optimisation only: a miss falls back to reading and authenticating the file. It holds
-// no more than SQLite's own page cache would, and is wiped when freed.
-struct FrameCache {
-    static constexpr std::uint64_t kMaxFrames = 2048;  // 8 MiB
-    std::uint8_t* pages = nullptr;                     // kMaxFrames * kPageSize, allocated on first use
-    std::uint32_t pgno[kMaxFrames] = {};               // 0: slot empty
-
-    void put(std::uint64_t frame, std::uint32_t page_number, const std::uint8_t* plain) {
-        if (frame >= kMaxFrames) {
-            return;
-        }
-        if (pages == nullptr) {
-            pages = static_cast<std::uint8_t*>(std::malloc(kMaxFrames * kPageSize));
-            if (pages == nullptr) {
-                return;
-            }
-        }
-        std::memcpy(pages + frame * kPageSize, plain, kPageSize);
-        pgno[frame] = page_number;
-    }
-    const std::uint8_t* get(std::uint64_t frame) const {
-        return (frame < kMaxFrames && pages != nullptr && pgno[frame] != 0) ? pages + frame * kPageSize : nullptr;
-    }
-    void invalidate_from(std::uint64_t frame) {
-        for (std::uint64_t f = frame; f < kMaxFrames; ++f) {
-            pgno[f] = 0;
-        }
-    }
-    void release() {
-        if (pages != nullptr) {
-            sodium_memzero(pages, kMaxFrames * kPageSize);
-            std::free(pages);
-            pages = nullptr;
-        }
-        invalidate_from(0);
-    }
-};
 
 struct CryptFile {
     sqlite3_file base;  // must be first: SQLite sees this
@@ -75,12 +36,23 @@ CryptFile* cf(sqlite3_file* f) {
     return reinterpret_cast<CryptFile*>(f);
 }
 
+PageError encrypt(CryptFile* f, FileKind kind, std::uint32_t pgno, std::uint64_t frame, std::uint8_t* page) {
+    f->vfs->count_encrypt();
+    return encrypt_page(f->vfs->keys(), kind, pgno, frame, {page, kPageSize});
+}
+
+PageError decrypt(CryptFile* f, FileKind kind, std::uint32_t pgno, std::uint64_t frame, std::uint8_t* page) {
+    f->vfs->count_decrypt();
+    return decrypt_page(f->vfs->keys(), kind, pgno, frame, {page, kPageSize});
+}
+
 int real_read(CryptFile* f, void* buf, int amt, sqlite3_int64 off) {
     return f->real()->pMethods->xRead(f->real(), buf, amt, off);
 }
 
 // Reads `n` bytes that the shim needs as context (a page number, salts, a nonce) from the file.
 bool read_context(CryptFile* f, std::uint8_t* out, int n, sqlite3_int64 off) {
+    f->vfs->count_context_read();
     return off >= 0 && real_read(f, out, n, off) == SQLITE_OK;
 }
 
@@ -139,7 +111,7 @@ int db_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
     if (rc != SQLITE_OK) {
         return rc;
     }
-    if (decrypt_page(f->vfs->keys(), FileKind::kDatabase, pgno, 0, {page, kPageSize}) != PageError::kNone) {
+    if (decrypt(f, FileKind::kDatabase, pgno, 0, page) != PageError::kNone) {
         f->vfs->record_bad_page(pgno);
         sqlite3_log(SQLITE_IOERR_DATA, "outpost-crypt: database page %u failed authentication", pgno);
         std::memset(buf, 0, static_cast<std::size_t>(amt));
@@ -167,7 +139,13 @@ int db_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off) 
             return SQLITE_IOERR_WRITE;
         }
     }
-    if (encrypt_page(f->vfs->keys(), FileKind::kDatabase, pgno, 0, {f->scratch, kPageSize}) != PageError::kNone) {
+    // At checkpoint, the worker may already have encrypted exactly this page as a database page.
+    FrameCache* frames = f->vfs->active_frames();
+    if (frames != nullptr && frames->take_sealed(pgno, buf, f->scratch)) {
+        f->vfs->count_sealed_reuse();
+        return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
+    }
+    if (encrypt(f, FileKind::kDatabase, pgno, 0, f->scratch) != PageError::kNone) {
         return SQLITE_IOERR_WRITE;
     }
     return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
@@ -192,7 +170,7 @@ int journal_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
     if (journal_page(amt, off)) {
         std::uint8_t pg[4];
         if (!read_context(f, pg, 4, off - 4) ||
-            decrypt_page(f->vfs->keys(), FileKind::kJournal, load_be32(pg), 0, {buf, kPageSize}) != PageError::kNone) {
+            decrypt(f, FileKind::kJournal, load_be32(pg), 0, buf) != PageError::kNone) {
             // Like a torn write: SQLite's journal checksum will not match and playback stops here.
             sqlite3_log(SQLITE_IOERR_DATA, "outpost-crypt: journal page at %lld failed authentication",
                         static_cast<long long>(off));
@@ -215,7 +193,7 @@ int journal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 
             return SQLITE_IOERR_WRITE;
         }
         std::memcpy(f->scratch, buf, kPageSize);
-        (void)encrypt_page(f->vfs->keys(), FileKind::kJournal, pgno, 0, {f->scratch, kPageSize});
+        (void)encrypt(f, FileKind::kJournal, pgno, 0, f->scratch);
         return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
     }
     if (journal_cksum(amt, off)) {
@@ -250,8 +228,8 @@ int wal_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
     const std::uint64_t frame = rel / kFrameSize;
     const std::uint64_t within = rel % kFrameSize;
     if (within == kWalFrameHeaderSize && amt == static_cast<int>(kPageSize)) {
-        if (const std::uint8_t* cached = f->frames->get(frame)) {
-            std::memcpy(buf, cached, kPageSize);
+        if (f->frames->read(frame, buf)) {
+            f->vfs->count_cache_hit();
             return SQLITE_OK;
         }
     }
@@ -265,8 +243,7 @@ int wal_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
         // Recovery and checksum rewriting read whole frames. A frame that fails authentication is
         // handled like a torn write: its checksum will not verify and recovery stops before it.
         mask_wal_checksums(f, buf, frame);
-        if (decrypt_page(f->vfs->keys(), FileKind::kWal, load_be32(buf), frame,
-                         {buf + kWalFrameHeaderSize, kPageSize}) != PageError::kNone) {
+        if (decrypt(f, FileKind::kWal, load_be32(buf), frame, buf + kWalFrameHeaderSize) != PageError::kNone) {
             sqlite3_log(SQLITE_IOERR_DATA, "outpost-crypt: WAL frame %llu failed authentication",
                         static_cast<unsigned long long>(frame));
             std::memset(buf + kWalFrameHeaderSize, 0, kPageSize);
@@ -277,7 +254,7 @@ int wal_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
             return SQLITE_IOERR_READ;
         }
         const std::uint32_t pgno = load_be32(pg);
-        if (decrypt_page(f->vfs->keys(), FileKind::kWal, pgno, frame, {buf, kPageSize}) != PageError::kNone) {
+        if (decrypt(f, FileKind::kWal, pgno, frame, buf) != PageError::kNone) {
             f->vfs->record_bad_page(pgno);
             sqlite3_log(SQLITE_IOERR_DATA, "outpost-crypt: page %u in WAL frame %llu failed authentication", pgno,
                         static_cast<unsigned long long>(frame));
@@ -318,8 +295,7 @@ int wal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off)
         f->last_pgno = load_be32(buf);
         if (amt == static_cast<int>(kFrameSize)) {
             f->frames->invalidate_from(frame);  // conservative: this shape is not one SQLite uses
-            (void)encrypt_page(f->vfs->keys(), FileKind::kWal, load_be32(buf), frame,
-                               {f->scratch + kWalFrameHeaderSize, kPageSize});
+            (void)encrypt(f, FileKind::kWal, load_be32(buf), frame, f->scratch + kWalFrameHeaderSize);
         }
         return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
     }
@@ -330,7 +306,7 @@ int wal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off)
             return SQLITE_IOERR_WRITE;
         }
         std::memcpy(f->scratch, buf, kPageSize);
-        (void)encrypt_page(f->vfs->keys(), FileKind::kWal, pgno, frame, {f->scratch, kPageSize});
+        (void)encrypt(f, FileKind::kWal, pgno, frame, f->scratch);
         const int rc = f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
         if (rc == SQLITE_OK) {
             f->frames->put(frame, pgno, buf);
@@ -351,8 +327,8 @@ int x_close(sqlite3_file* file) {
     std::free(f->scratch);
     f->scratch = nullptr;
     if (f->frames != nullptr) {
-        f->frames->release();
-        delete f->frames;
+        f->vfs->set_active_frames(nullptr);
+        delete f->frames;  // joins the sealing worker and wipes the plaintext
         f->frames = nullptr;
     }
     return rc;
@@ -509,7 +485,7 @@ int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
         return SQLITE_NOMEM;
     }
     if (kind == FileKind::kWal) {
-        f->frames = new (std::nothrow) FrameCache();
+        f->frames = new (std::nothrow) FrameCache(self->keys());
         if (f->frames == nullptr) {
             std::free(f->scratch);
             return SQLITE_NOMEM;
@@ -525,6 +501,9 @@ int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
         return rc;
     }
     f->base.pMethods = &kIoMethods;
+    if (f->frames != nullptr) {
+        self->set_active_frames(f->frames);
+    }
     return SQLITE_OK;
 }
 

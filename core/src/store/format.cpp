@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <unistd.h>
+
 #include <cstring>
 
 namespace outpost::store {
@@ -43,6 +45,26 @@ std::size_t build_aad(const PageKeys& keys, FileKind kind, std::uint32_t pgno, s
     return n;
 }
 
+// Fresh random nonces, drawn from the OS generator 170 at a time (one getrandom call instead of one
+// per page). Per thread, so no locking; refilled after fork() so parent and child never share bytes.
+void fill_nonce(std::uint8_t* out) {
+    struct Pool {
+        std::array<std::uint8_t, kNonceSize * 170> bytes{};
+        std::size_t used = sizeof(bytes);
+        pid_t pid = 0;
+    };
+    thread_local Pool pool;
+    const pid_t pid = getpid();
+    if (pool.used + kNonceSize > pool.bytes.size() || pool.pid != pid) {
+        randombytes_buf(pool.bytes.data(), pool.bytes.size());
+        pool.used = 0;
+        pool.pid = pid;
+    }
+    std::memcpy(out, pool.bytes.data() + pool.used, kNonceSize);
+    sodium_memzero(pool.bytes.data() + pool.used, kNonceSize);  // each nonce is handed out once
+    pool.used += kNonceSize;
+}
+
 std::size_t body_offset(FileKind kind, std::uint32_t pgno) {
     return (kind == FileKind::kDatabase && pgno == 1) ? 24 : 0;
 }
@@ -68,7 +90,7 @@ PageError encrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, 
     }
     store_le32(p + kTailOffset, kKeyEpoch);
     store_le32(p + kTailOffset + 4, 0);  // flags
-    randombytes_buf(p + kNonceOffset, kNonceSize);
+    fill_nonce(p + kNonceOffset);
     std::uint8_t aad[64];
     const std::size_t aad_len = build_aad(keys, kind, pgno, frame, p, aad);
     const std::size_t off = body_offset(kind, pgno);

@@ -125,8 +125,14 @@ std::string Store::pragma_summary(const StoreOptions& options) {
     return out;
 }
 
-Store::~Store() {
-    lock();
+Store::~Store() { lock(); }
+
+Store::CryptCounters Store::crypt_counters() const {
+    if (!m_impl || !m_impl->vfs) {
+        return {};
+    }
+    const store::CryptStats st = m_impl->vfs->stats();
+    return {st.pages_encrypted, st.pages_decrypted, st.frame_cache_hits, st.context_reads, st.sealed_reused};
 }
 
 namespace {

@@ -89,6 +89,16 @@ public:
     // Time spent in Argon2id for the last unlock or create (0 for plain stores).
     [[nodiscard]] std::chrono::milliseconds unlock_time() const { return m_unlock_time; }
 
+    // What the encryption shim has done since this store was opened (all zero for a plain store).
+    struct CryptCounters {
+        std::uint64_t pages_encrypted = 0;
+        std::uint64_t pages_decrypted = 0;
+        std::uint64_t frame_cache_hits = 0;
+        std::uint64_t context_reads = 0;
+        std::uint64_t sealed_reused = 0;
+    };
+    [[nodiscard]] CryptCounters crypt_counters() const;
+
     // The production PRAGMAs applied to every connection, as "name=value" pairs (for the benchmark).
     [[nodiscard]] static std::string pragma_summary(const StoreOptions& options);
 
