@@ -1,9 +1,14 @@
 // store_bench: the same workload on the plain store and on the encrypted store, in one process, with
 // the store's own production PRAGMAs for both. Prints one JSON line. See docs/PERFORMANCE.md.
-//   store_bench [--records N] [--dir DIR] [--cache-kib K (exploration; default: the Store's)]
+// The workload runs as --pairs R alternating pairs (plain then encrypted, then encrypted then plain,
+// ...), each on fresh files, and every figure is the median over the pairs: this machine is shared
+// and single runs drift by +-10%.
+//   store_bench [--records N] [--pairs R (default 3)] [--dir DIR] [--cache-kib K (exploration; default: the Store's)]
 //               [--random-ids (ids with a random time prefix: worst-case index churn)]
 #include <sqlite3.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -25,8 +30,22 @@ using outpost::StoreOptions;
 struct Phases {
     std::map<std::string, double> ms;
     double total = 0;
+    double cpu = 0;  // process CPU time (all threads), ms
     Store::CryptCounters crypt;
 };
+
+double process_cpu_ms() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return (static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000.0) +
+           (static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000.0);
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
 
 double since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -96,6 +115,7 @@ Phases run(const std::filesystem::path& path, const StoreOptions& opts, int reco
     sqlite3* db = (*opened)->handle();
     Phases ph;
     const auto start_all = Clock::now();
+    const double cpu_start = process_cpu_ms();
     exec(db,
          "CREATE TABLE records(id TEXT PRIMARY KEY, type TEXT, team TEXT, doc TEXT, updated INTEGER);"
          "CREATE INDEX records_team_updated ON records(team, updated);");
@@ -173,6 +193,7 @@ Phases run(const std::filesystem::path& path, const StoreOptions& opts, int reco
     sqlite3_finalize(upd);
     ph.ms["updates"] = since(t);
     ph.total = since(start_all);
+    ph.cpu = process_cpu_ms() - cpu_start;
     ph.crypt = (*opened)->crypt_counters();
     if (bytes == 0) {
         std::fprintf(stderr, "store_bench: read nothing\n");
@@ -186,6 +207,7 @@ Phases run(const std::filesystem::path& path, const StoreOptions& opts, int reco
 int main(int argc, char** argv) {
     int records = 100'000;
     int cache_kib = 0;
+    int pairs = 3;
     bool random_ids = false;
     std::filesystem::path dir = std::filesystem::temp_directory_path() / "outpost-store-bench";
     for (int i = 1; i < argc; ++i) {
@@ -193,12 +215,14 @@ int main(int argc, char** argv) {
             records = std::atoi(argv[++i]);
         } else if (std::strcmp(argv[i], "--cache-kib") == 0 && i + 1 < argc) {
             cache_kib = std::atoi(argv[++i]);  // exploration only: production uses the Store default
+        } else if (std::strcmp(argv[i], "--pairs") == 0 && i + 1 < argc) {
+            pairs = std::max(1, std::atoi(argv[++i]));
         } else if (std::strcmp(argv[i], "--random-ids") == 0) {
             random_ids = true;
         } else if (std::strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             dir = argv[++i];
         } else {
-            std::cerr << "usage: store_bench [--records N] [--dir DIR] [--cache-kib K] [--random-ids]\n";
+            std::cerr << "usage: store_bench [--records N] [--dir DIR] [--pairs R] [--cache-kib K] [--random-ids]\n";
             return 2;
         }
     }
@@ -223,31 +247,69 @@ int main(int argc, char** argv) {
         plain.cache_kib = cache_kib;
         enc.cache_kib = cache_kib;
     }
-    double plain_unlock = 0;
-    double unlock_ms = 0;
-    const Phases p = run(dir / "plain.db", plain, records, ids, &plain_unlock);
-    const Phases e = run(dir / "encrypted.db", enc, records, ids, &unlock_ms);
+    std::vector<Phases> ps;
+    std::vector<Phases> es;
+    std::vector<double> unlocks;
+    std::vector<double> pair_ratios;
+    for (int r = 0; r < pairs; ++r) {
+        double unused = 0;
+        double unlock_ms = 0;
+        const auto tag = std::to_string(r);
+        if (r % 2 == 0) {
+            ps.push_back(run(dir / ("plain" + tag + ".db"), plain, records, ids, &unused));
+            es.push_back(run(dir / ("encrypted" + tag + ".db"), enc, records, ids, &unlock_ms));
+        } else {
+            es.push_back(run(dir / ("encrypted" + tag + ".db"), enc, records, ids, &unlock_ms));
+            ps.push_back(run(dir / ("plain" + tag + ".db"), plain, records, ids, &unused));
+        }
+        unlocks.push_back(unlock_ms);
+        pair_ratios.push_back(es.back().total / ps.back().total);
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+    }
     std::filesystem::remove_all(dir);
 
+    auto med = [](const std::vector<Phases>& v, auto pick) {
+        std::vector<double> xs;
+        for (const Phases& p : v) {
+            xs.push_back(pick(p));
+        }
+        return median(xs);
+    };
+    const double p_total = med(ps, [](const Phases& p) { return p.total; });
+    const double e_total = med(es, [](const Phases& p) { return p.total; });
     std::printf(
-        "{\"bench\":\"store\",\"records\":%d,\"plain_ms\":%.1f,\"encrypted_ms\":%.1f,\"ratio\":%.3f,\"phases\":{",
-        records, p.total, e.total, e.total / p.total);
+        "{\"bench\":\"store\",\"records\":%d,\"pairs\":%d,\"plain_ms\":%.1f,\"encrypted_ms\":%.1f,"
+        "\"ratio\":%.3f,\"pair_ratios\":[",
+        records, pairs, p_total, e_total, median(pair_ratios));
+    for (std::size_t i = 0; i < pair_ratios.size(); ++i) {
+        std::printf("%s%.3f", i == 0 ? "" : ",", pair_ratios[i]);
+    }
+    const double p_cpu = med(ps, [](const Phases& p) { return p.cpu; });
+    const double e_cpu = med(es, [](const Phases& p) { return p.cpu; });
+    std::printf("],\"plain_cpu_ms\":%.1f,\"encrypted_cpu_ms\":%.1f,\"cpu_ratio\":%.3f,\"phases\":{", p_cpu, e_cpu,
+                e_cpu / p_cpu);
     bool first = true;
-    for (const auto& [name, ms] : p.ms) {
-        const double ems = e.ms.at(name);
-        std::printf("%s\"%s\":{\"plain_ms\":%.1f,\"encrypted_ms\":%.1f,\"ratio\":%.3f}", first ? "" : ",", name.c_str(),
-                    ms, ems, ems / ms);
+    for (const auto& [name, unused] : ps.front().ms) {
+        std::vector<double> ratios;
+        for (std::size_t i = 0; i < ps.size(); ++i) {
+            ratios.push_back(es[i].ms.at(name) / ps[i].ms.at(name));
+        }
+        const std::string n = name;
+        std::printf("%s\"%s\":{\"plain_ms\":%.1f,\"encrypted_ms\":%.1f,\"ratio\":%.3f}", first ? "" : ",", n.c_str(),
+                    med(ps, [&](const Phases& p) { return p.ms.at(n); }),
+                    med(es, [&](const Phases& p) { return p.ms.at(n); }), median(ratios));
         first = false;
     }
-    std::printf("},\"crypt\":{\"pages_encrypted\":%llu,\"pages_decrypted\":%llu,\"frame_cache_hits\":%llu,"
-                "\"context_reads\":%llu,\"sealed_reused\":%llu}",
-                static_cast<unsigned long long>(e.crypt.pages_encrypted),
-                static_cast<unsigned long long>(e.crypt.pages_decrypted),
-                static_cast<unsigned long long>(e.crypt.frame_cache_hits),
-                static_cast<unsigned long long>(e.crypt.context_reads),
-                static_cast<unsigned long long>(e.crypt.sealed_reused));
+    const Store::CryptCounters& c = es.front().crypt;
+    std::printf(
+        "},\"crypt\":{\"pages_encrypted\":%llu,\"pages_decrypted\":%llu,\"frame_cache_hits\":%llu,"
+        "\"context_reads\":%llu,\"sealed_reused\":%llu}",
+        static_cast<unsigned long long>(c.pages_encrypted), static_cast<unsigned long long>(c.pages_decrypted),
+        static_cast<unsigned long long>(c.frame_cache_hits), static_cast<unsigned long long>(c.context_reads),
+        static_cast<unsigned long long>(c.sealed_reused));
     std::printf(",\"ids\":\"%s\",\"pragmas\":{\"plain\":\"%s\",\"encrypted\":\"%s\"},\"unlock_ms\":%.0f}\n",
                 random_ids ? "random" : "uuidv7", Store::pragma_summary(plain).c_str(),
-                Store::pragma_summary(enc).c_str(), unlock_ms);
+                Store::pragma_summary(enc).c_str(), median(unlocks));
     return 0;
 }

@@ -36,9 +36,11 @@ CryptFile* cf(sqlite3_file* f) {
     return reinterpret_cast<CryptFile*>(f);
 }
 
-PageError encrypt(CryptFile* f, FileKind kind, std::uint32_t pgno, std::uint64_t frame, std::uint8_t* page) {
+// Encrypts the plaintext page `plain` into `out` (the file's scratch page).
+PageError encrypt(CryptFile* f, FileKind kind, std::uint32_t pgno, std::uint64_t frame, const std::uint8_t* plain,
+                  std::uint8_t* out) {
     f->vfs->count_encrypt();
-    return encrypt_page(f->vfs->keys(), kind, pgno, frame, {page, kPageSize});
+    return encrypt_page_to(f->vfs->keys(), kind, pgno, frame, {plain, kPageSize}, {out, kPageSize});
 }
 
 PageError decrypt(CryptFile* f, FileKind kind, std::uint32_t pgno, std::uint64_t frame, std::uint8_t* page) {
@@ -129,13 +131,12 @@ int db_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off) 
         return SQLITE_IOERR_WRITE;
     }
     const auto pgno = static_cast<std::uint32_t>(off / kPageSize) + 1;
-    std::memcpy(f->scratch, buf, kPageSize);
     if (pgno == 1) {
         // Fail closed: never write a page 1 whose geometry leaves no room for the nonce and tag.
-        const std::uint32_t page_size = (std::uint32_t{f->scratch[16]} << 8) | f->scratch[17];
-        if (page_size != kPageSize || f->scratch[20] != kReserve) {
+        const std::uint32_t page_size = (std::uint32_t{buf[16]} << 8) | buf[17];
+        if (page_size != kPageSize || buf[20] != kReserve) {
             sqlite3_log(SQLITE_IOERR_WRITE, "outpost-crypt: refusing page 1 with page size %u and reserve %u",
-                        page_size, unsigned{f->scratch[20]});
+                        page_size, unsigned{buf[20]});
             return SQLITE_IOERR_WRITE;
         }
     }
@@ -145,7 +146,7 @@ int db_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off) 
         f->vfs->count_sealed_reuse();
         return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
     }
-    if (encrypt(f, FileKind::kDatabase, pgno, 0, f->scratch) != PageError::kNone) {
+    if (encrypt(f, FileKind::kDatabase, pgno, 0, buf, f->scratch) != PageError::kNone) {
         return SQLITE_IOERR_WRITE;
     }
     return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
@@ -192,8 +193,7 @@ int journal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 
             log_shape("journal write without page number", f, amt, off);
             return SQLITE_IOERR_WRITE;
         }
-        std::memcpy(f->scratch, buf, kPageSize);
-        (void)encrypt(f, FileKind::kJournal, pgno, 0, f->scratch);
+        (void)encrypt(f, FileKind::kJournal, pgno, 0, buf, f->scratch);
         return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
     }
     if (journal_cksum(amt, off)) {
@@ -295,7 +295,8 @@ int wal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off)
         f->last_pgno = load_be32(buf);
         if (amt == static_cast<int>(kFrameSize)) {
             f->frames->invalidate_from(frame);  // conservative: this shape is not one SQLite uses
-            (void)encrypt(f, FileKind::kWal, load_be32(buf), frame, f->scratch + kWalFrameHeaderSize);
+            (void)encrypt(f, FileKind::kWal, load_be32(buf), frame, buf + kWalFrameHeaderSize,
+                          f->scratch + kWalFrameHeaderSize);
         }
         return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
     }
@@ -305,8 +306,7 @@ int wal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off)
             log_shape("WAL page write without frame header", f, amt, off);
             return SQLITE_IOERR_WRITE;
         }
-        std::memcpy(f->scratch, buf, kPageSize);
-        (void)encrypt(f, FileKind::kWal, pgno, frame, f->scratch);
+        (void)encrypt(f, FileKind::kWal, pgno, frame, buf, f->scratch);
         const int rc = f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
         if (rc == SQLITE_OK) {
             f->frames->put(frame, pgno, buf);

@@ -1,7 +1,6 @@
 #include "outpost/core/store/format.h"
 
 #include <sodium.h>
-
 #include <unistd.h>
 
 #include <cstring>
@@ -79,24 +78,34 @@ std::span<const std::uint8_t, kNonceSize> page_nonce(std::span<const std::uint8_
     return page.subspan(kNonceOffset).first<kNonceSize>();
 }
 
-PageError encrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
-                       std::span<std::uint8_t> page) {
-    if (page.size() != kPageSize) {
+PageError encrypt_page_to(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
+                          std::span<const std::uint8_t> plain, std::span<std::uint8_t> out) {
+    if (plain.size() != kPageSize || out.size() != kPageSize) {
         return PageError::kBadSize;
     }
-    std::uint8_t* p = page.data();
-    if (kind == FileKind::kDatabase && pgno == 1) {
+    const std::uint8_t* m = plain.data();
+    std::uint8_t* p = out.data();
+    const std::size_t off = body_offset(kind, pgno);
+    if (off != 0) {  // database page 1: tag in bytes 0..15, bytes 16..23 in clear
         std::memcpy(p, keys.db_tag.data(), kDbTagSize);
+        if (p != m) {
+            std::memcpy(p + 16, m + 16, 8);
+        }
     }
     store_le32(p + kTailOffset, kKeyEpoch);
     store_le32(p + kTailOffset + 4, 0);  // flags
     fill_nonce(p + kNonceOffset);
     std::uint8_t aad[64];
     const std::size_t aad_len = build_aad(keys, kind, pgno, frame, p, aad);
-    const std::size_t off = body_offset(kind, pgno);
-    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(p + off, p + kTagOffset, nullptr, p + off, kTailOffset - off,
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(p + off, p + kTagOffset, nullptr, m + off, kTailOffset - off,
                                                         aad, aad_len, nullptr, p + kNonceOffset, keys.page_key);
     return PageError::kNone;
+}
+
+PageError encrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
+                       std::span<std::uint8_t> page) {
+    // In place: libsodium allows the message and ciphertext to be the same buffer.
+    return encrypt_page_to(keys, kind, pgno, frame, page, page);
 }
 
 PageError decrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,

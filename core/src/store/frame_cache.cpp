@@ -41,6 +41,7 @@ void FrameCache::put(std::uint64_t frame, std::uint32_t pgno, const std::uint8_t
     if (frame >= kMaxFrames) {
         return;
     }
+    bool wake = false;
     {
         std::lock_guard lock(m_mutex);
         if (!ensure_buffers()) {
@@ -57,8 +58,11 @@ void FrameCache::put(std::uint64_t frame, std::uint32_t pgno, const std::uint8_t
         if (!m_thread.joinable()) {
             m_thread = std::thread([this] { worker(); });
         }
+        wake = m_idle;  // a busy worker will find the new entry without a wake-up call
     }
-    m_wake.notify_one();
+    if (wake) {
+        m_wake.notify_one();
+    }
 }
 
 bool FrameCache::read(std::uint64_t frame, std::uint8_t* out) {
@@ -99,7 +103,9 @@ void FrameCache::worker() {
     std::uint8_t page[kPageSize];
     std::unique_lock lock(m_mutex);
     for (;;) {
+        m_idle = true;
         m_wake.wait(lock, [this] { return m_stop || !m_queue.empty(); });
+        m_idle = false;
         if (m_stop) {
             break;
         }

@@ -53,14 +53,15 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::thread m_thread;
-    bool m_stop = false;                                       // guarded by m_mutex
+    bool m_stop = false;                                          // guarded by m_mutex
+    bool m_idle = false;                                          // guarded; the worker is waiting
     std::deque<std::pair<std::uint64_t, std::uint64_t>> m_queue;  // (frame, generation), guarded
-    std::uint8_t* m_plain = nullptr;                           // guarded
-    std::uint8_t* m_sealed = nullptr;                          // guarded
-    std::uint32_t m_pgno[kMaxFrames] = {};                     // guarded
-    std::uint64_t m_gen[kMaxFrames] = {};                      // guarded
-    Slot m_slot[kMaxFrames] = {};                              // guarded
-    std::uint64_t m_last_read = kMaxFrames;                    // guarded; frame last served by read()
+    std::uint8_t* m_plain = nullptr;                              // guarded
+    std::uint8_t* m_sealed = nullptr;                             // guarded
+    std::uint32_t m_pgno[kMaxFrames] = {};                        // guarded
+    std::uint64_t m_gen[kMaxFrames] = {};                         // guarded
+    Slot m_slot[kMaxFrames] = {};                                 // guarded
+    std::uint64_t m_last_read = kMaxFrames;                       // guarded; frame last served by read()
 };
 
 }  // namespace outpost::store

@@ -125,7 +125,9 @@ std::string Store::pragma_summary(const StoreOptions& options) {
     return out;
 }
 
-Store::~Store() { lock(); }
+Store::~Store() {
+    lock();
+}
 
 Store::CryptCounters Store::crypt_counters() const {
     if (!m_impl || !m_impl->vfs) {

@@ -37,9 +37,9 @@ struct StoreOptions {
     bool encrypted = true;
     JournalMode journal = JournalMode::kWal;
     KdfPolicy kdf = KdfPolicy::kCalibrated;
-    // Page cache. 64 MiB holds the working set of a 100,000-record profile, so reads rarely pay for a
-    // decryption (docs/PERFORMANCE.md).
-    int cache_kib = 64 * 1024;
+    // Page cache limit. 96 MiB holds a whole 100,000-record profile (about 85 MB), so reads rarely pay
+    // for a decryption (docs/PERFORMANCE.md). SQLite allocates it lazily: small profiles use less.
+    int cache_kib = 96 * 1024;
     std::size_t min_passphrase_length = 8;
 };
 

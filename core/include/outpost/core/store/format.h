@@ -42,6 +42,11 @@ enum class PageError { kNone, kWrongTag, kAuthFailed, kBadSize };
 [[nodiscard]] PageError encrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
                                      std::span<std::uint8_t> page);
 
+// As encrypt_page, but reads the plaintext from `plain` and writes the encrypted page to `out` (both
+// kPageSize bytes, not overlapping), saving a copy.
+[[nodiscard]] PageError encrypt_page_to(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,
+                                        std::span<const std::uint8_t> plain, std::span<std::uint8_t> out);
+
 // Authenticates and decrypts `page` in place; on success the reserved tail is zeroed and, for
 // database page 1, bytes 0..15 read "SQLite format 3\0". On failure the page content is unspecified.
 [[nodiscard]] PageError decrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, std::uint64_t frame,

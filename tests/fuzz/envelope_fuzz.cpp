@@ -1,0 +1,30 @@
+// Fuzz target: the key-envelope parser and the recovery-code parser. Any input must be either refused
+// with store.keyfile.corrupt / store.recovery_code.wrong or, if accepted, round-trip exactly.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_target.h"
+#include "outpost/core/store/envelope.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace outpost::store;
+    auto env = parse_envelope({data, size});
+    if (env.is_ok()) {
+        const std::vector<std::uint8_t> again = serialize_envelope(*env);
+        if (again.size() != size || !std::equal(again.begin(), again.end(), data)) {
+            std::abort();  // an accepted envelope must serialise back to the same bytes
+        }
+        if (live_passphrase_slot(*env) < 0) {
+            std::abort();
+        }
+    } else if (env.status().code() != "store.keyfile.corrupt") {
+        std::abort();
+    }
+    auto code = parse_recovery_code(std::string_view(reinterpret_cast<const char*>(data), size));
+    if (!code.is_ok() && code.status().code() != "store.recovery_code.wrong") {
+        std::abort();
+    }
+    return 0;
+}
