@@ -166,10 +166,14 @@ Result<Envelope> parse_envelope(std::span<const std::uint8_t> bytes) {
     }
     for (KeySlot& s : env.slots) {
         std::uint8_t kind = 0;
+        std::uint8_t pad[3] = {};
         r.bytes(&kind, 1);
-        r.pos += 3;
+        r.bytes(pad, sizeof pad);
         if (kind > static_cast<std::uint8_t>(SlotKind::kRecoveryCode)) {
             return corrupt("unknown slot kind");
+        }
+        if (pad[0] != 0 || pad[1] != 0 || pad[2] != 0) {
+            return corrupt("slot padding is not zero");  // found by fuzzing: keep the format strict
         }
         s.kind = static_cast<SlotKind>(kind);
         s.seq = r.u64();

@@ -153,3 +153,8 @@ TEST_CASE("Store: survives 100 kill -9 mid-transaction in WAL mode") {
 TEST_CASE("Store: survives 100 kill -9 mid-transaction in DELETE mode") {
     crash_loop(all_store_modes()[1], 100, 23);
 }
+
+TEST_CASE("Store: survives 50 kill -9 mid-transaction in plain WAL and plain DELETE modes") {
+    crash_loop(all_store_modes()[2], 50, 31);
+    crash_loop(all_store_modes()[3], 50, 37);
+}

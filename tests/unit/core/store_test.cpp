@@ -239,3 +239,26 @@ TEST_CASE("Store: rewriting the same page 1000 times never repeats a nonce") {
     CHECK(nonces.size() == 1000);
     CHECK(page1_nonces.size() == 1000);
 }
+
+TEST_CASE("Store: the shim refuses temporary files, page-size changes and memory mapping") {
+    TempDir tmp;
+    const auto path = tmp / "case.db";
+    auto s = create_with_table(path, options_for(all_store_modes()[0]));
+    insert_rows(*s, 0, 3000);
+    sqlite3* db = s->handle();
+    // With temp files allowed, a big sort would spill plaintext to disk: the shim refuses to open one.
+    REQUIRE(s->exec("PRAGMA temp_store=FILE; PRAGMA cache_size=10").is_ok());
+    const int rc =
+        sqlite3_exec(db, "SELECT doc FROM t ORDER BY substr(doc, 20) LIMIT 1 OFFSET 2999", nullptr, nullptr, nullptr);
+    CHECK(rc == SQLITE_CANTOPEN);
+    // In memory (the production setting) the same sort works.
+    REQUIRE(s->exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768").is_ok());
+    CHECK(s->exec("SELECT doc FROM t ORDER BY substr(doc, 20) LIMIT 1 OFFSET 2999").is_ok());
+    CHECK(s->exec("VACUUM").is_ok());
+    CHECK(s->exec("PRAGMA page_size=8192").code() == "store.sql.failed");
+    CHECK(query_int(db, "PRAGMA page_size") == 4096);
+    REQUIRE(s->exec("PRAGMA mmap_size=268435456").is_ok());
+    CHECK(query_int(db, "PRAGMA mmap_size") == 0);
+    CHECK(s->verify().is_ok());
+    CHECK(query_int(db, "SELECT count(*) FROM t") == 3000);
+}
