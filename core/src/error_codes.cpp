@@ -27,6 +27,10 @@ constexpr std::array kCodes = {
     CodeInfo{kStoreLocked, "Outpost is locked. Unlock it with your passphrase to continue."},
     CodeInfo{kStoreSql, "The local database could not complete the request. Your saved work is safe."},
     CodeInfo{kStoreRecoveryWrong, "That recovery code is not right. Check it against the printed sheet."},
+    CodeInfo{kRecordClockAhead,
+             "A change came from a device whose clock is more than a day ahead. Ask its owner to fix the date "
+             "and time, then sync again."},
+    CodeInfo{kRecordClockInvalid, "A change carried a timestamp Outpost cannot read."},
     CodeInfo{kPlatformNoHome, "Outpost cannot find your home folder to keep its data in."},
     CodeInfo{kProtocolMalformed, "The server and this laptop did not understand each other. Try again later."},
     CodeInfo{kSyncNetworkUnreachable,

@@ -28,6 +28,9 @@ inline constexpr std::string_view kStoreFileMissing = "store.file.missing";
 inline constexpr std::string_view kStoreLocked = "store.state.locked";
 inline constexpr std::string_view kStoreSql = "store.sql.failed";
 inline constexpr std::string_view kStoreRecoveryWrong = "store.recovery_code.wrong";
+// records
+inline constexpr std::string_view kRecordClockAhead = "record.clock.ahead";
+inline constexpr std::string_view kRecordClockInvalid = "record.clock.invalid";
 // platform
 inline constexpr std::string_view kPlatformNoHome = "platform.dirs.no_home";
 // sync / protocol
