@@ -58,7 +58,20 @@ void FrameCache::put(std::uint64_t frame, std::uint32_t pgno, const std::uint8_t
         if (!m_thread.joinable()) {
             m_thread = std::thread([this] { worker(); });
         }
-        wake = m_idle;  // a busy worker will find the new entry without a wake-up call
+        // A busy worker finds new entries by itself; an idle one is woken per batch, not per frame
+        // (wake-ups cost both threads a context switch).
+        wake = m_idle && m_queue.size() >= kWakeBatch;
+    }
+    if (wake) {
+        m_wake.notify_one();
+    }
+}
+
+void FrameCache::flush() {
+    bool wake = false;
+    {
+        std::lock_guard lock(m_mutex);
+        wake = m_idle && !m_queue.empty();
     }
     if (wake) {
         m_wake.notify_one();

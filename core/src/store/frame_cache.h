@@ -28,6 +28,7 @@ namespace outpost::store {
 class FrameCache {
 public:
     static constexpr std::uint64_t kMaxFrames = 2048;  // 8 MiB of plaintext + 8 MiB of sealed pages
+    static constexpr std::size_t kWakeBatch = 32;      // frames queued before an idle worker is woken
 
     explicit FrameCache(const PageKeys& keys) : m_keys(keys) {}
     ~FrameCache();
@@ -43,6 +44,9 @@ public:
     [[nodiscard]] bool take_sealed(std::uint32_t pgno, const std::uint8_t* plain, std::uint8_t* out);
     // Forgets frames from `frame` on (a new WAL generation, a truncation, an unusual write).
     void invalidate_from(std::uint64_t frame);
+    // SQLite synced the WAL (a commit): wake the worker for whatever is still queued, because a
+    // checkpoint may follow at once.
+    void flush();
 
 private:
     enum class Slot : std::uint8_t { kEmpty, kPending, kSealed };

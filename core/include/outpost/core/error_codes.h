@@ -14,6 +14,7 @@ namespace outpost::errc {
 inline constexpr std::string_view kInternal = "core.internal.error";
 inline constexpr std::string_view kInvalidArgument = "core.argument.invalid";
 inline constexpr std::string_view kIo = "core.io.failed";
+inline constexpr std::string_view kJsonInvalid = "core.json.invalid";
 // store
 inline constexpr std::string_view kStorePassphraseWrong = "store.passphrase.wrong";
 inline constexpr std::string_view kStorePassphraseWeak = "store.passphrase.too_short";
@@ -31,6 +32,23 @@ inline constexpr std::string_view kStoreRecoveryWrong = "store.recovery_code.wro
 // records
 inline constexpr std::string_view kRecordClockAhead = "record.clock.ahead";
 inline constexpr std::string_view kRecordClockInvalid = "record.clock.invalid";
+inline constexpr std::string_view kRecordSchemaInvalid = "record.schema.invalid";
+inline constexpr std::string_view kRecordInvalid = "record.validation.failed";
+inline constexpr std::string_view kRecordNotFound = "record.lookup.not_found";
+inline constexpr std::string_view kRecordTypeUnknown = "record.type.unknown";
+inline constexpr std::string_view kFieldRequired = "record.field.required";
+inline constexpr std::string_view kFieldTooLong = "record.field.too_long";
+inline constexpr std::string_view kFieldTooShort = "record.field.too_short";
+inline constexpr std::string_view kFieldOutOfRange = "record.field.out_of_range";
+inline constexpr std::string_view kFieldNotAChoice = "record.field.not_a_choice";
+inline constexpr std::string_view kFieldPattern = "record.field.pattern_mismatch";
+inline constexpr std::string_view kFieldWrongKind = "record.field.wrong_kind";
+inline constexpr std::string_view kFieldNotEditable = "record.field.not_editable";
+inline constexpr std::string_view kFieldUnknown = "record.field.unknown";
+inline constexpr std::string_view kFieldRetired = "record.field.retired";
+inline constexpr std::string_view kFieldBadDate = "record.field.bad_date";
+inline constexpr std::string_view kFieldBadLocation = "record.field.bad_location";
+inline constexpr std::string_view kFieldBadLink = "record.field.bad_link";
 // platform
 inline constexpr std::string_view kPlatformNoHome = "platform.dirs.no_home";
 // sync / protocol

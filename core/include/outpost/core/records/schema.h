@@ -1,0 +1,108 @@
+// Schemas: the forms that define record types (DESIGN §2), loaded from assets/forms/*.json or from the
+// server. A schema that is itself invalid is refused with an error naming the source, the field and the
+// problem. Fields are never deleted: a retired field stays readable but takes no new values.
+//
+// Thread-safety: value types; parse functions are pure.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "outpost/core/status.h"
+
+namespace outpost::records {
+
+enum class FieldKind {
+    kText,
+    kLongText,
+    kInteger,
+    kDecimal,
+    kDate,
+    kDateTime,
+    kChoice,
+    kMultiChoice,
+    kYesNo,
+    kLocation,
+    kRecordLink,
+};
+
+[[nodiscard]] std::string_view kind_name(FieldKind k);
+[[nodiscard]] std::optional<FieldKind> kind_from_name(std::string_view name);
+
+struct VisibleIf {
+    std::string field;                // another field of the same schema
+    std::vector<std::string> values;  // shown when that field's value (or any of its choices) is in here
+};
+
+struct FieldDef {
+    std::string name;
+    std::string label;
+    std::string help;
+    FieldKind kind = FieldKind::kText;
+    bool required = false;
+    std::optional<std::int64_t> min_length;  // text kinds, in characters (UTF-8 code points)
+    std::optional<std::int64_t> max_length;
+    std::optional<double> min;  // integer, decimal
+    std::optional<double> max;
+    std::string pattern;               // text kinds: ECMAScript regular expression the whole value must match
+    std::vector<std::string> choices;  // choice, multi_choice
+    std::optional<VisibleIf> visible_if;
+    std::vector<std::string> editable_by;  // roles; empty: anyone who may edit the record
+    std::string link_type;                 // record_link: the record type it points to (optional)
+    bool retired = false;
+};
+
+struct Schema {
+    std::string type;  // "home_visit", "suggestion", ...
+    std::string title;
+    int version = 1;
+    std::vector<FieldDef> fields;
+    [[nodiscard]] const FieldDef* field(std::string_view name) const;
+};
+
+// Parses one schema document. `source` names it in errors ("home_visit.json").
+// Failure: record.schema.invalid, message "<source>: field '<name>': <problem>".
+[[nodiscard]] Result<Schema> parse_schema(std::string_view json_text, std::string_view source);
+
+// Loads every *.json in `dir`, sorted by name. Fails on the first invalid file, naming it, or on two
+// files defining the same type.
+[[nodiscard]] Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir);
+
+// ---- values and validation ----
+
+struct Location {
+    double latitude = 0;
+    double longitude = 0;
+    double accuracy_m = 0;
+    friend bool operator==(const Location&, const Location&) = default;
+};
+
+// A field's value. Text kinds, date ("YYYY-MM-DD"), datetime ("YYYY-MM-DDTHH:MM[:SS]Z"), choice and
+// record_link are strings; yes_no is bool; multi_choice a list of strings.
+using FieldValue =
+    std::variant<std::monostate, std::string, std::int64_t, double, bool, std::vector<std::string>, Location>;
+using Values = std::map<std::string, FieldValue, std::less<>>;
+
+struct FieldError {
+    std::string field;
+    std::string code;     // record.field.required, record.field.too_long, ...
+    std::string message;  // plain words, for the form
+    friend bool operator==(const FieldError&, const FieldError&) = default;
+};
+
+// Checks a record's complete values (after the change) against its schema. `changed` names the fields
+// this write sets; only they are checked for editable_by and retirement. Returns every problem at
+// once; empty means valid. Hidden fields (visible_if false) are not required.
+[[nodiscard]] std::vector<FieldError> validate(const Schema& schema, const Values& values,
+                                               const std::vector<std::string>& changed, std::string_view role);
+
+// Whether `field` is visible given the other values.
+[[nodiscard]] bool is_visible(const Schema& schema, const FieldDef& field, const Values& values);
+
+}  // namespace outpost::records
