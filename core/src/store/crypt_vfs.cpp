@@ -614,6 +614,13 @@ Result<std::unique_ptr<CryptVfs>> CryptVfs::create(const SecureBuffer& dek, cons
     return self;
 }
 
+void CryptVfs::wipe_keys() {
+    m_keys.page_key = nullptr;
+    m_keys.mask_key = nullptr;
+    m_page_key.wipe();
+    m_mask_key.wipe();
+}
+
 CryptVfs::~CryptVfs() {
     if (m_vfs) {
         sqlite3_vfs_unregister(m_vfs.get());

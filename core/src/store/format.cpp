@@ -83,6 +83,9 @@ PageError encrypt_page_to(const PageKeys& keys, FileKind kind, std::uint32_t pgn
     if (plain.size() != kPageSize || out.size() != kPageSize) {
         return PageError::kBadSize;
     }
+    if (keys.page_key == nullptr) {
+        return PageError::kAuthFailed;  // keys wiped: refuse to write anything
+    }
     const std::uint8_t* m = plain.data();
     std::uint8_t* p = out.data();
     const std::size_t off = body_offset(kind, pgno);
@@ -113,6 +116,9 @@ PageError decrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, 
     if (page.size() != kPageSize) {
         return PageError::kBadSize;
     }
+    if (keys.page_key == nullptr) {
+        return PageError::kAuthFailed;  // keys wiped
+    }
     std::uint8_t* p = page.data();
     if (kind == FileKind::kDatabase && pgno == 1 && std::memcmp(p, keys.db_tag.data(), kDbTagSize) != 0) {
         return PageError::kWrongTag;
@@ -135,6 +141,9 @@ PageError decrypt_page(const PageKeys& keys, FileKind kind, std::uint32_t pgno, 
 }
 
 void apply_mask(const PageKeys& keys, std::span<const std::uint8_t> context, std::span<std::uint8_t> bytes) {
+    if (keys.mask_key == nullptr) {
+        return;
+    }
     std::uint8_t mask[32];
     const std::size_t n = bytes.size() < sizeof mask ? bytes.size() : sizeof mask;
     crypto_generichash(mask, sizeof mask, context.data(), context.size(), keys.mask_key, kKeySize);

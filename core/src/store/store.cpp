@@ -615,15 +615,26 @@ Status Store::verify() {
 }
 
 void Store::lock() {
+    bool connection_lingers = false;
     if (m_db != nullptr) {
-        // Statements left open would keep the connection (and its VFS) alive: finalize them first.
-        while (sqlite3_stmt* st = sqlite3_next_stmt(m_db, nullptr)) {
-            sqlite3_finalize(st);
+        // Only close: statements belong to their owners (the records engine, FTS5's own internals);
+        // finalizing someone else's statement leads to a double finalize (regression test
+        // "Store: regression - lock() leaves statements it does not own alone").
+        if (sqlite3_close(m_db) == SQLITE_BUSY) {
+            // A caller leaked a statement. The connection closes when it is finalized; until then the
+            // shim must stay registered, but with its keys wiped it can no longer read or write, and
+            // the decrypted pages in its cache are released now.
+            sqlite3_db_release_memory(m_db);
+            sqlite3_close_v2(m_db);
+            connection_lingers = true;
         }
-        sqlite3_close(m_db);
         m_db = nullptr;
     }
     if (m_impl) {
+        if (connection_lingers && m_impl->vfs) {
+            m_impl->vfs->wipe_keys();
+            (void)m_impl->vfs.release();  // deliberately kept alive for the lingering connection
+        }
         m_impl->vfs.reset();  // unregisters and wipes the page and mask keys
         m_impl->dek.wipe();
     }

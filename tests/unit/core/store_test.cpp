@@ -262,3 +262,30 @@ TEST_CASE("Store: the shim refuses temporary files, page-size changes and memory
     CHECK(s->verify().is_ok());
     CHECK(query_int(db, "SELECT count(*) FROM t") == 3000);
 }
+
+TEST_CASE("Store: regression - lock() leaves statements it does not own alone") {
+    // lock() used to finalize every statement on the connection, including FTS5's internal ones,
+    // which FTS5 then finalized again while closing: an abort in glibc's mutex code.
+    for (const StoreMode& mode : all_store_modes()) {
+        CAPTURE(mode.name);
+        TempDir tmp;
+        auto s = create_with_table(tmp / "case.db", options_for(mode));
+        REQUIRE(s->exec("CREATE VIRTUAL TABLE f USING fts5(body); INSERT INTO f VALUES('damp kitchen');"
+                        "SELECT * FROM f WHERE f MATCH 'damp'")
+                    .is_ok());
+        s->lock();
+        CHECK(s->is_locked());
+        // A statement the caller leaked: the connection closes lazily once it is finalized, without a
+        // crash, and the store opens again afterwards.
+        auto again = Store::open(tmp / "case.db", kPass, options_for(mode));
+        REQUIRE(again.is_ok());
+        sqlite3_stmt* leaked = nullptr;
+        REQUIRE(sqlite3_prepare_v2((*again)->handle(), "SELECT count(*) FROM t", -1, &leaked, nullptr) == SQLITE_OK);
+        (*again)->lock();
+        CHECK((*again)->is_locked());
+        CHECK(sqlite3_finalize(leaked) == SQLITE_OK);
+        auto third = Store::open(tmp / "case.db", kPass, options_for(mode));
+        REQUIRE(third.is_ok());
+        CHECK(query_int((*third)->handle(), "SELECT count(*) FROM f") == 1);
+    }
+}

@@ -45,6 +45,8 @@ public:
     [[nodiscard]] static Result<std::unique_ptr<CryptVfs>> create(const SecureBuffer& dek, const DbTag& db_tag);
 
     [[nodiscard]] const std::string& name() const { return m_name; }
+    // Wipes the subkeys now; every later page operation fails authentication (fail closed).
+    void wipe_keys();
     [[nodiscard]] const PageKeys& keys() const { return m_keys; }
     // The last database or WAL page that failed authentication (0: none).
     [[nodiscard]] std::uint32_t last_bad_page() const { return m_last_bad_page.load(); }

@@ -1,0 +1,135 @@
+// RecordEngine: schema-driven records on the encrypted store (DESIGN §2). Create, update, delete, get
+// and list with filters, sort and keyset paging; every write is validated first (all problems at once,
+// nothing stored on failure), stamped with the hybrid logical clock, appended to the change log (the
+// audit trail and sync outbox) and reflected in the FTS5 index, all in one transaction.
+//
+// Ownership: borrows the Store (which must stay unlocked while the engine is used) and the Clock.
+// Threads: not thread-safe; one owner thread (the store's).
+// Failure: Result/Status with stable codes: record.validation.failed (with per-field errors),
+// record.lookup.not_found, record.type.unknown, store.* from the store.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "outpost/core/clock.h"
+#include "outpost/core/records/hlc.h"
+#include "outpost/core/records/schema.h"
+#include "outpost/core/status.h"
+#include "outpost/core/store.h"
+
+namespace outpost::records {
+
+// Who is writing: the signed-in user on this device.
+struct Actor {
+    std::string user;
+    std::string device;
+    std::string role;  // worker | lead | admin
+    std::string team;
+};
+
+struct Record {
+    std::string id;  // UUIDv7
+    std::string type;
+    std::string team;
+    std::string created_by;
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+    bool deleted = false;
+    Values values;  // current value of every field that has one
+};
+
+// One entry of the change log: one field written once.
+struct Change {
+    std::int64_t seq = 0;
+    std::string record;
+    std::string type;
+    std::string team;
+    std::string field;
+    std::string value;  // canonical JSON (encode_value)
+    Hlc hlc;
+    std::string device;
+    Hlc base;
+    std::string author;
+    std::int64_t at_ms = 0;
+};
+
+enum class SortBy { kUpdated, kCreated, kField };
+
+// Where the previous page ended; opaque to callers.
+struct Cursor {
+    std::string key;  // the sort value, encoded
+    bool key_null = false;
+    std::string id;
+};
+
+struct ListQuery {
+    std::string type;    // empty: every type
+    std::string team;    // empty: every team
+    std::string search;  // free text typed by a worker; never an error
+    SortBy sort = SortBy::kUpdated;
+    std::string sort_field;  // with SortBy::kField
+    bool descending = true;
+    int limit = 50;  // 1..500
+    std::optional<Cursor> after;
+    bool include_deleted = false;
+};
+
+struct Page {
+    std::vector<Record> records;
+    std::optional<Cursor> next;  // set when more records may follow
+};
+
+// Canonical JSON for a field value, used in the change log and on the wire.
+[[nodiscard]] std::string encode_value(const FieldValue& v);
+[[nodiscard]] Result<FieldValue> decode_value(FieldKind kind, std::string_view json_text);
+
+// A time-ordered UUIDv7 for `ms`.
+[[nodiscard]] std::string make_uuid_v7(std::int64_t ms);
+
+// Turns worker-typed text into a safe FTS5 query: quoted tokens, all required, the last one a prefix.
+// Empty when the text has no searchable tokens.
+[[nodiscard]] std::string fts_query(std::string_view typed);
+
+class RecordEngine {
+public:
+    ~RecordEngine();
+    RecordEngine(const RecordEngine&) = delete;
+    RecordEngine& operator=(const RecordEngine&) = delete;
+
+    // Creates the engine's tables if needed and restores the clock from the change log.
+    [[nodiscard]] static Result<std::unique_ptr<RecordEngine>> open(Store& store, std::vector<Schema> schemas,
+                                                                    const Clock& clock);
+
+    [[nodiscard]] Result<Record> create(const Actor& who, std::string_view type, const Values& values,
+                                        std::vector<FieldError>* errors = nullptr);
+    // Sets the given fields (std::monostate clears one); other fields keep their values.
+    [[nodiscard]] Result<Record> update(const Actor& who, std::string_view id, const Values& changes,
+                                        std::vector<FieldError>* errors = nullptr);
+    [[nodiscard]] Status remove(const Actor& who, std::string_view id);
+    [[nodiscard]] Result<Record> get(std::string_view id);
+    [[nodiscard]] Result<Page> list(const ListQuery& query);
+    // The record's change log, oldest first: who changed what, when, from what to what.
+    [[nodiscard]] Result<std::vector<Change>> history(std::string_view id);
+    // Every change with seq > after, oldest first (the outbox reads this).
+    [[nodiscard]] Result<std::vector<Change>> changes_after(std::int64_t after, int limit);
+
+    [[nodiscard]] const Schema* schema(std::string_view type) const;
+    [[nodiscard]] HybridClock& clock() { return m_hlc; }
+
+private:
+    RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
+    Result<Record> write(const Actor& who, const Schema& schema, Record current, const Values& changes, bool creating,
+                         std::vector<FieldError>* errors);
+    Result<Record> load(std::string_view id);
+    Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
+
+    Store& m_store;
+    std::vector<Schema> m_schemas;
+    const Clock& m_clock;
+    HybridClock m_hlc;
+};
+
+}  // namespace outpost::records

@@ -1,0 +1,649 @@
+#include "outpost/core/records/engine.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/json.h"
+
+namespace outpost::records {
+namespace {
+
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS records(
+  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, team TEXT NOT NULL,
+  created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms, id);
+CREATE INDEX IF NOT EXISTS records_created ON records(created_ms, id);
+CREATE TABLE IF NOT EXISTS field_values(
+  rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, sort_value,
+  hlc INTEGER NOT NULL, device TEXT NOT NULL, base INTEGER NOT NULL, author TEXT NOT NULL,
+  PRIMARY KEY(rid, field)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS field_sort ON field_values(field, sort_value, rid);
+CREATE TABLE IF NOT EXISTS changes(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, type TEXT NOT NULL, team TEXT NOT NULL,
+  field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL, device TEXT NOT NULL,
+  base INTEGER NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_record ON changes(record, seq);
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, tokenize='unicode61 remove_diacritics 2');
+)sql";
+
+// A prepared statement that finalizes itself.
+class Stmt {
+public:
+    Stmt(sqlite3* db, const char* sql) { m_rc = sqlite3_prepare_v2(db, sql, -1, &m_st, nullptr); }
+    ~Stmt() { sqlite3_finalize(m_st); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    [[nodiscard]] bool ok() const { return m_rc == SQLITE_OK; }
+    sqlite3_stmt* get() { return m_st; }
+    Stmt& text(int i, std::string_view v) {
+        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& i64(int i, std::int64_t v) {
+        sqlite3_bind_int64(m_st, i, v);
+        return *this;
+    }
+    int step() { return sqlite3_step(m_st); }
+    std::string col_text(int i) {
+        const auto* t = sqlite3_column_text(m_st, i);
+        return t != nullptr ? std::string(reinterpret_cast<const char*>(t),
+                                          static_cast<std::size_t>(sqlite3_column_bytes(m_st, i)))
+                            : std::string();
+    }
+    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
+
+private:
+    sqlite3_stmt* m_st = nullptr;
+    int m_rc = SQLITE_ERROR;
+};
+
+void append_number(std::string& out, double d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", d);
+    out += buf;
+}
+
+// The value SQLite sorts and filters on: numbers as numbers, text as text, others as their JSON.
+void bind_sort_value(sqlite3_stmt* st, int i, const FieldValue& v) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        sqlite3_bind_int64(st, i, *n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+        sqlite3_bind_double(st, i, *d);
+    } else if (const auto* b = std::get_if<bool>(&v)) {
+        sqlite3_bind_int(st, i, *b ? 1 : 0);
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
+        sqlite3_bind_text(st, i, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+    } else if (std::holds_alternative<std::monostate>(v)) {
+        sqlite3_bind_null(st, i);
+    } else {
+        const std::string e = encode_value(v);
+        sqlite3_bind_text(st, i, e.data(), static_cast<int>(e.size()), SQLITE_TRANSIENT);
+    }
+}
+
+std::string fts_body(const Schema& schema, const Values& values) {
+    std::string body;
+    for (const auto& [name, v] : values) {
+        const FieldDef* f = schema.field(name);
+        if (f == nullptr) {
+            continue;
+        }
+        if (const auto* s = std::get_if<std::string>(&v);
+            s != nullptr &&
+            (f->kind == FieldKind::kText || f->kind == FieldKind::kLongText || f->kind == FieldKind::kChoice)) {
+            body += *s;
+            body += '\n';
+        } else if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
+            for (const auto& item : *l) {
+                body += item;
+                body += ' ';
+            }
+            body += '\n';
+        }
+    }
+    return body;
+}
+
+}  // namespace
+
+std::string encode_value(const FieldValue& v) {
+    std::string out;
+    std::visit(
+        [&](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                out = "null";
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                json::append_quoted(out, x);
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+                out = std::to_string(x);
+            } else if constexpr (std::is_same_v<T, double>) {
+                append_number(out, x);
+            } else if constexpr (std::is_same_v<T, bool>) {
+                out = x ? "true" : "false";
+            } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+                out = "[";
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    if (i > 0) {
+                        out += ',';
+                    }
+                    json::append_quoted(out, x[i]);
+                }
+                out += ']';
+            } else {
+                out = "{\"lat\":";
+                append_number(out, x.latitude);
+                out += ",\"lon\":";
+                append_number(out, x.longitude);
+                out += ",\"acc\":";
+                append_number(out, x.accuracy_m);
+                out += '}';
+            }
+        },
+        v);
+    return out;
+}
+
+Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
+    if (text == "null") {
+        return FieldValue{};
+    }
+    Result<json::Value> j = json::parse(text);
+    if (!j.is_ok()) {
+        return j.status();
+    }
+    const json::Value& v = *j;
+    using T = json::Value::Type;
+    switch (kind) {
+        case FieldKind::kInteger:
+            if (v.type == T::kInteger) {
+                return FieldValue{v.integer};
+            }
+            break;
+        case FieldKind::kDecimal:
+            if (v.type == T::kInteger) {
+                return FieldValue{v.integer};
+            }
+            if (v.type == T::kReal) {
+                return FieldValue{v.real};
+            }
+            break;
+        case FieldKind::kYesNo:
+            if (v.type == T::kBool) {
+                return FieldValue{v.boolean};
+            }
+            break;
+        case FieldKind::kMultiChoice: {
+            if (v.type != T::kArray) {
+                break;
+            }
+            std::vector<std::string> items;
+            for (const auto& item : v.items) {
+                if (item.type != T::kText) {
+                    return Status::error(errc::kFieldWrongKind, "a list must hold text");
+                }
+                items.push_back(item.text);
+            }
+            return FieldValue{items};
+        }
+        case FieldKind::kLocation: {
+            const json::Value* lat = v.find("lat");
+            const json::Value* lon = v.find("lon");
+            const json::Value* acc = v.find("acc");
+            if (lat != nullptr && lon != nullptr && acc != nullptr && lat->is_number() && lon->is_number() &&
+                acc->is_number()) {
+                return FieldValue{Location{lat->number(), lon->number(), acc->number()}};
+            }
+            break;
+        }
+        default:
+            if (v.type == T::kText) {
+                return FieldValue{v.text};
+            }
+            break;
+    }
+    return Status::error(errc::kFieldWrongKind, "value " + std::string(text.substr(0, 40)) + " does not fit a " +
+                                                    std::string(kind_name(kind)) + " field");
+}
+
+std::string make_uuid_v7(std::int64_t ms) {
+    std::uint8_t b[16];
+    randombytes_buf(b, sizeof b);
+    const auto t = static_cast<std::uint64_t>(ms);
+    for (int i = 0; i < 6; ++i) {
+        b[i] = static_cast<std::uint8_t>(t >> (40 - 8 * i));
+    }
+    b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0f));
+    b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3f));
+    char out[37];
+    std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    return out;
+}
+
+std::string fts_query(std::string_view typed) {
+    // Tokens are runs of letters and digits (any non-ASCII byte counts as a letter, so accented and
+    // non-Latin words survive); everything else, including quotes and FTS5 operators, separates them.
+    std::vector<std::string> tokens;
+    std::string cur;
+    for (char ch : typed) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) {
+            cur.push_back(ch);
+        } else if (!cur.empty()) {
+            tokens.push_back(std::move(cur));
+            cur.clear();
+        }
+    }
+    if (!cur.empty()) {
+        tokens.push_back(std::move(cur));
+    }
+    if (tokens.size() > 16) {
+        tokens.resize(16);
+    }
+    std::string q;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        if (i > 0) {
+            q += ' ';
+        }
+        q += '"' + tokens[i] + '"';
+        if (i + 1 == tokens.size() && !typed.empty() && tokens[i].size() >= 2 &&
+            std::string_view("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ").find(typed.back()) !=
+                std::string_view::npos) {
+            q += '*';  // still typing the last word: match it as a prefix
+        }
+    }
+    return q;
+}
+
+RecordEngine::RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock)
+    : m_store(store), m_schemas(std::move(schemas)), m_clock(clock), m_hlc(clock) {
+}
+
+RecordEngine::~RecordEngine() = default;
+
+Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vector<Schema> schemas,
+                                                         const Clock& clock) {
+    if (store.is_locked()) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    OUTPOST_TRY(store.exec(kSchemaSql));
+    std::unique_ptr<RecordEngine> e(new RecordEngine(store, std::move(schemas), clock));
+    Stmt st(store.handle(), "SELECT max(hlc) FROM changes");
+    if (st.ok() && st.step() == SQLITE_ROW) {
+        e->m_hlc.restore(Hlc{static_cast<std::uint64_t>(st.col_i64(0))});
+    }
+    return e;
+}
+
+const Schema* RecordEngine::schema(std::string_view type) const {
+    for (const Schema& s : m_schemas) {
+        if (s.type == type) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+Result<Record> RecordEngine::load(std::string_view id) {
+    sqlite3* db = m_store.handle();
+    if (db == nullptr) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    Stmt r(db, "SELECT rid, type, team, created_by, created_ms, updated_ms, deleted FROM records WHERE id = ?");
+    r.text(1, id);
+    int rc = r.step();
+    if (rc == SQLITE_DONE) {
+        return Status::error(errc::kRecordNotFound, "no record " + std::string(id));
+    }
+    if (rc != SQLITE_ROW) {
+        return m_store.sql_status(rc, "reading a record");
+    }
+    Record rec;
+    const std::int64_t rid = r.col_i64(0);
+    rec.id = std::string(id);
+    rec.type = r.col_text(1);
+    rec.team = r.col_text(2);
+    rec.created_by = r.col_text(3);
+    rec.created_ms = r.col_i64(4);
+    rec.updated_ms = r.col_i64(5);
+    rec.deleted = r.col_i64(6) != 0;
+    const Schema* s = schema(rec.type);
+    Stmt f(db, "SELECT field, value FROM field_values WHERE rid = ?");
+    f.i64(1, rid);
+    while ((rc = f.step()) == SQLITE_ROW) {
+        const std::string name = f.col_text(0);
+        const FieldDef* def = s != nullptr ? s->field(name) : nullptr;
+        if (def == nullptr) {
+            continue;  // _deleted, or a field this build's schema does not know
+        }
+        Result<FieldValue> v = decode_value(def->kind, f.col_text(1));
+        if (v.is_ok() && !std::holds_alternative<std::monostate>(*v)) {
+            rec.values[name] = std::move(*v);
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "reading a record's fields");
+    }
+    return rec;
+}
+
+Result<Record> RecordEngine::get(std::string_view id) {
+    return load(id);
+}
+
+Result<Record> RecordEngine::create(const Actor& who, std::string_view type, const Values& values,
+                                    std::vector<FieldError>* errors) {
+    const Schema* s = schema(type);
+    if (s == nullptr) {
+        return Status::error(errc::kRecordTypeUnknown, "no form called '" + std::string(type) + "'");
+    }
+    Record rec;
+    rec.type = std::string(type);
+    rec.team = who.team;
+    rec.created_by = who.user;
+    return write(who, *s, std::move(rec), values, /*creating=*/true, errors);
+}
+
+Result<Record> RecordEngine::update(const Actor& who, std::string_view id, const Values& changes,
+                                    std::vector<FieldError>* errors) {
+    Result<Record> current = load(id);
+    if (!current.is_ok()) {
+        return current.status();
+    }
+    const Schema* s = schema(current->type);
+    if (s == nullptr) {
+        return Status::error(errc::kRecordTypeUnknown, "no form called '" + current->type + "'");
+    }
+    if (current->deleted) {
+        return Status::error(errc::kRecordNotFound, "record " + std::string(id) + " was deleted");
+    }
+    return write(who, *s, std::move(*current), changes, /*creating=*/false, errors);
+}
+
+Status RecordEngine::remove(const Actor& who, std::string_view id) {
+    Result<Record> current = load(id);
+    if (!current.is_ok()) {
+        return current.status();
+    }
+    const Schema* s = schema(current->type);
+    if (s == nullptr) {
+        return Status::error(errc::kRecordTypeUnknown, "no form called '" + current->type + "'");
+    }
+    Values del{{"_deleted", true}};
+    return write(who, *s, std::move(*current), del, /*creating=*/false, nullptr).status();
+}
+
+Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Record rec, const Values& changes,
+                                   bool creating, std::vector<FieldError>* errors) {
+    sqlite3* db = m_store.handle();
+    if (db == nullptr) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    Values merged = rec.values;
+    std::vector<std::string> changed;
+    for (const auto& [k, v] : changes) {
+        changed.push_back(k);
+        if (k == "_deleted") {
+            continue;
+        }
+        if (std::holds_alternative<std::monostate>(v)) {
+            merged.erase(k);
+        } else {
+            merged[k] = v;
+        }
+    }
+    std::vector<FieldError> problems = validate(schema, merged, changed, who.role);
+    if (!problems.empty()) {
+        const std::size_t n = problems.size();
+        if (errors != nullptr) {
+            *errors = std::move(problems);
+        }
+        return Status::error(errc::kRecordInvalid, std::to_string(n) + " answer(s) need attention");
+    }
+    const std::int64_t now = m_clock.now_ms();
+    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    auto fail = [&](int rc, const char* what) {
+        const Status s = m_store.sql_status(rc, what);
+        (void)m_store.exec("ROLLBACK");
+        return s;
+    };
+    std::int64_t rid = 0;
+    if (creating) {
+        rec.id = make_uuid_v7(now);
+        rec.created_ms = now;
+        Stmt ins(db, "INSERT INTO records(id, type, team, created_by, created_ms, updated_ms) VALUES(?,?,?,?,?,?)");
+        ins.text(1, rec.id).text(2, rec.type).text(3, rec.team).text(4, rec.created_by).i64(5, now).i64(6, now);
+        if (int rc = ins.step(); rc != SQLITE_DONE) {
+            return fail(rc, "creating a record");
+        }
+        rid = sqlite3_last_insert_rowid(db);
+    } else {
+        Stmt q(db, "SELECT rid FROM records WHERE id = ?");
+        q.text(1, rec.id);
+        if (int rc = q.step(); rc != SQLITE_ROW) {
+            return fail(rc, "finding a record");
+        }
+        rid = q.col_i64(0);
+    }
+    Stmt base_q(db, "SELECT hlc FROM field_values WHERE rid = ? AND field = ?");
+    Stmt put(db,
+             "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
+             "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
+             "hlc=?5, device=?6, base=?7, author=?8");
+    Stmt log(db,
+             "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
+             "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    for (const auto& [field, value] : changes) {
+        base_q.i64(1, rid).text(2, field);
+        const Hlc base = base_q.step() == SQLITE_ROW ? Hlc{static_cast<std::uint64_t>(base_q.col_i64(0))} : Hlc{};
+        sqlite3_reset(base_q.get());
+        const Hlc hlc = m_hlc.now();
+        const std::string encoded = encode_value(value);
+        put.i64(1, rid).text(2, field).text(3, encoded);
+        bind_sort_value(put.get(), 4, value);
+        put.i64(5, static_cast<std::int64_t>(hlc.packed))
+            .text(6, who.device)
+            .i64(7, static_cast<std::int64_t>(base.packed))
+            .text(8, who.user);
+        if (int rc = put.step(); rc != SQLITE_DONE) {
+            return fail(rc, "saving a field");
+        }
+        sqlite3_reset(put.get());
+        log.text(1, rec.id).text(2, rec.type).text(3, rec.team).text(4, field).text(5, encoded);
+        log.i64(6, static_cast<std::int64_t>(hlc.packed))
+            .text(7, who.device)
+            .i64(8, static_cast<std::int64_t>(base.packed));
+        log.text(9, who.user).i64(10, now);
+        if (int rc = log.step(); rc != SQLITE_DONE) {
+            return fail(rc, "logging a change");
+        }
+        sqlite3_reset(log.get());
+    }
+    const bool deleted = rec.deleted || changes.count("_deleted") != 0;
+    Stmt upd(db, "UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
+    upd.i64(1, now).i64(2, deleted ? 1 : 0).i64(3, rid);
+    if (int rc = upd.step(); rc != SQLITE_DONE) {
+        return fail(rc, "updating a record");
+    }
+    Stmt fts_del(db, "DELETE FROM records_fts WHERE rowid = ?");
+    fts_del.i64(1, rid);
+    if (int rc = fts_del.step(); rc != SQLITE_DONE) {
+        return fail(rc, "updating the search index");
+    }
+    if (!deleted) {
+        Stmt fts_ins(db, "INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
+        fts_ins.i64(1, rid).text(2, fts_body(schema, merged));
+        if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
+            return fail(rc, "updating the search index");
+        }
+    }
+    if (Status s = m_store.exec("COMMIT"); !s.is_ok()) {
+        (void)m_store.exec("ROLLBACK");
+        return s;
+    }
+    rec.values = std::move(merged);
+    rec.updated_ms = now;
+    rec.deleted = deleted;
+    return rec;
+}
+
+Result<Page> RecordEngine::list(const ListQuery& q) {
+    sqlite3* db = m_store.handle();
+    if (db == nullptr) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    const int limit = std::clamp(q.limit, 1, 500);
+    std::string key;  // the sort expression
+    std::string from = "records r";
+    if (q.sort == SortBy::kUpdated) {
+        key = "r.updated_ms";
+    } else if (q.sort == SortBy::kCreated) {
+        key = "r.created_ms";
+    } else {
+        from += " LEFT JOIN field_values fv ON fv.rid = r.rid AND fv.field = ?1";
+        key = "fv.sort_value";
+    }
+    // NULL sort values (a field with no value) come first ascending and last descending; `nn` keeps the
+    // keyset comparison well defined for them.
+    const std::string nn = "(" + key + " IS NOT NULL)";
+    std::string where = "1";
+    if (!q.include_deleted) {
+        where += " AND r.deleted = 0";
+    }
+    if (!q.type.empty()) {
+        where += " AND r.type = ?2";
+    }
+    if (!q.team.empty()) {
+        where += " AND r.team = ?3";
+    }
+    const std::string match = fts_query(q.search);
+    if (!match.empty()) {
+        where += " AND r.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?4)";
+    }
+    const char* cmp = q.descending ? "<" : ">";
+    if (q.after) {
+        if (q.after->key_null) {
+            where += q.descending ? " AND (" + nn + " = 0 AND r.id < ?6)" : " AND (" + nn + " = 1 OR r.id > ?6)";
+        } else {
+            const std::string kv = "(" + key + ", r.id) " + cmp + " (?5, ?6)";
+            where += q.descending ? " AND ((" + nn + " = 1 AND " + kv + ") OR " + nn + " = 0)"
+                                  : " AND (" + nn + " = 1 AND " + kv + ")";
+        }
+    }
+    const char* dir = q.descending ? " DESC" : " ASC";
+    const std::string sql = "SELECT r.id, " + key + " FROM " + from + " WHERE " + where + " ORDER BY " + nn + dir +
+                            ", " + key + dir + ", r.id" + dir + " LIMIT " + std::to_string(limit + 1);
+    Stmt st(db, sql.c_str());
+    if (!st.ok()) {
+        return m_store.sql_status(sqlite3_errcode(db), "listing records");
+    }
+    if (q.sort == SortBy::kField) {
+        st.text(1, q.sort_field);
+    }
+    if (!q.type.empty()) {
+        st.text(2, q.type);
+    }
+    if (!q.team.empty()) {
+        st.text(3, q.team);
+    }
+    if (!match.empty()) {
+        st.text(4, match);
+    }
+    if (q.after) {
+        if (!q.after->key_null) {
+            // The cursor's key keeps SQLite's type: "i:", "r:" or "t:" prefix.
+            const std::string& k = q.after->key;
+            if (k.rfind("i:", 0) == 0) {
+                st.i64(5, std::stoll(k.substr(2)));
+            } else if (k.rfind("r:", 0) == 0) {
+                sqlite3_bind_double(st.get(), 5, std::stod(k.substr(2)));
+            } else {
+                st.text(5, k.size() >= 2 ? std::string_view(k).substr(2) : std::string_view());
+            }
+        }
+        st.text(6, q.after->id);
+    }
+    Page page;
+    std::vector<std::pair<std::string, Cursor>> rows;
+    int rc = 0;
+    while ((rc = st.step()) == SQLITE_ROW) {
+        Cursor c;
+        c.id = st.col_text(0);
+        switch (sqlite3_column_type(st.get(), 1)) {
+            case SQLITE_NULL:
+                c.key_null = true;
+                break;
+            case SQLITE_INTEGER:
+                c.key = "i:" + std::to_string(st.col_i64(1));
+                break;
+            case SQLITE_FLOAT: {
+                char buf[40];
+                std::snprintf(buf, sizeof buf, "r:%.17g", sqlite3_column_double(st.get(), 1));
+                c.key = buf;
+                break;
+            }
+            default:
+                c.key = "t:" + st.col_text(1);
+        }
+        rows.emplace_back(c.id, std::move(c));
+    }
+    if (rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "listing records");
+    }
+    if (static_cast<int>(rows.size()) > limit) {
+        rows.pop_back();
+        page.next = rows.back().second;
+    }
+    for (const auto& [id, cursor] : rows) {
+        Result<Record> r = load(id);
+        if (!r.is_ok()) {
+            return r.status();
+        }
+        page.records.push_back(std::move(*r));
+    }
+    return page;
+}
+
+Result<std::vector<Change>> RecordEngine::read_changes(const char* where, std::string_view record, std::int64_t after,
+                                                       int limit) {
+    sqlite3* db = m_store.handle();
+    if (db == nullptr) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    const std::string sql = std::string(
+                                "SELECT seq, record, type, team, field, value, hlc, device, base, author, at_ms "
+                                "FROM changes WHERE ") +
+                            where + " ORDER BY seq LIMIT ?3";
+    Stmt st(db, sql.c_str());
+    st.text(1, record).i64(2, after).i64(3, limit);
+    std::vector<Change> out;
+    int rc = 0;
+    while ((rc = st.step()) == SQLITE_ROW) {
+        out.push_back({st.col_i64(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_text(5),
+                       Hlc{static_cast<std::uint64_t>(st.col_i64(6))}, st.col_text(7),
+                       Hlc{static_cast<std::uint64_t>(st.col_i64(8))}, st.col_text(9), st.col_i64(10)});
+    }
+    if (rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "reading the change log");
+    }
+    return out;
+}
+
+Result<std::vector<Change>> RecordEngine::history(std::string_view id) {
+    return read_changes("record = ?1 AND seq > ?2", id, 0, 1'000'000);
+}
+
+Result<std::vector<Change>> RecordEngine::changes_after(std::int64_t after, int limit) {
+    return read_changes("(?1 IS NOT NULL) AND seq > ?2", "", after, std::clamp(limit, 1, 10'000));
+}
+
+}  // namespace outpost::records

@@ -1,0 +1,348 @@
+// RecordEngine on a real encrypted store: CRUD, validation, roles, history, search and keyset paging.
+#include "outpost/core/records/engine.h"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <random>
+#include <set>
+
+#include "fake_clock.h"
+#include "outpost/core/records/merge.h"
+#include "store_helpers.h"
+#include "temp_dir.h"
+
+using namespace outpost;
+using namespace outpost::records;
+using outpost::testing::FakeClock;
+using outpost::testing::TempDir;
+
+namespace {
+
+const Actor kWorker{"ann", "laptop-1", "worker", "team-a"};
+const Actor kLead{"lee", "laptop-2", "lead", "team-a"};
+
+struct Fixture {
+    TempDir tmp;
+    FakeClock clock{1'763'900'000'000};
+    std::unique_ptr<Store> store;
+    std::unique_ptr<RecordEngine> engine;
+
+    explicit Fixture(bool encrypted = true) {
+        StoreOptions o = outpost::testing::options_for(outpost::testing::all_store_modes()[encrypted ? 0 : 2]);
+        auto s = Store::create(tmp / "profile.db", "correct horse battery staple", o);
+        REQUIRE(s.is_ok());
+        store = std::move(*s);
+        auto schemas = load_schemas(OUTPOST_FORMS_DIR);
+        REQUIRE(schemas.is_ok());
+        auto e = RecordEngine::open(*store, *schemas, clock);
+        REQUIRE(e.is_ok());
+        engine = std::move(*e);
+    }
+    std::int64_t count(const char* sql) { return outpost::testing::query_int(store->handle(), sql); }
+};
+
+Values visit(const std::string& household, const std::string& date = "2026-11-20") {
+    return {{"visit_date", date},
+            {"household", household},
+            {"visit_type", std::string("planned")},
+            {"concerns_identified", false},
+            {"people_seen", std::vector<std::string>{"parent_or_carer", "child"}}};
+}
+
+std::vector<std::string> error_codes(const std::vector<FieldError>& errors) {
+    std::vector<std::string> out;
+    for (const auto& e : errors) {
+        out.push_back(e.field + ":" + e.code);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Records: create, get and update a home visit; ids are UUIDv7") {
+    Fixture f;
+    auto r = f.engine->create(kWorker, "home_visit", visit("Family R"));
+    REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+    CHECK(r->id.size() == 36);
+    CHECK(r->id[14] == '7');
+    CHECK(r->team == "team-a");
+    auto got = f.engine->get(r->id);
+    REQUIRE(got.is_ok());
+    CHECK(got->values == visit("Family R"));
+    f.clock.advance(1000);
+    auto up = f.engine->update(kWorker, r->id,
+                               {{"concerns_identified", true},
+                                {"concerns", std::string("Damp in the kitchen")},
+                                {"location", Location{51.5, -0.1, 12}}});
+    REQUIRE_MESSAGE(up.is_ok(), up.status().to_string());
+    got = f.engine->get(r->id);
+    REQUIRE(got.is_ok());
+    CHECK(std::get<std::string>(got->values.at("concerns")) == "Damp in the kitchen");
+    CHECK(std::get<Location>(got->values.at("location")) == Location{51.5, -0.1, 12});
+    CHECK(got->updated_ms == r->created_ms + 1000);
+    // Clearing an optional field.
+    REQUIRE(f.engine->update(kWorker, r->id, {{"location", std::monostate{}}}).is_ok());
+    CHECK(f.engine->get(r->id)->values.count("location") == 0);
+    CHECK(f.engine->get("00000000-0000-7000-8000-000000000000").status().code() == "record.lookup.not_found");
+    CHECK(f.engine->create(kWorker, "no_such_form", {}).status().code() == "record.type.unknown");
+}
+
+TEST_CASE("Records: an invalid write returns every problem and changes nothing") {
+    Fixture f;
+    auto ok = f.engine->create(kWorker, "home_visit", visit("Family S"));
+    REQUIRE(ok.is_ok());
+    const auto records = f.count("SELECT count(*) FROM records");
+    const auto changes = f.count("SELECT count(*) FROM changes");
+    const auto fts = f.count("SELECT count(*) FROM records_fts");
+    std::vector<FieldError> errors;
+    Values bad = {{"visit_date", std::string("2026-02-30")},
+                  {"visit_type", std::string("by phone")},
+                  {"concerns_identified", true}};
+    auto r = f.engine->create(kWorker, "home_visit", bad, &errors);
+    CHECK(r.status().code() == "record.validation.failed");
+    CHECK(error_codes(errors) ==
+          std::vector<std::string>{"concerns:record.field.required", "household:record.field.required",
+                                   "visit_date:record.field.bad_date", "visit_type:record.field.not_a_choice"});
+    errors.clear();
+    auto u = f.engine->update(kWorker, ok->id, {{"household", std::string(121, 'x')}}, &errors);
+    CHECK(u.status().code() == "record.validation.failed");
+    CHECK(error_codes(errors) == std::vector<std::string>{"household:record.field.too_long"});
+    CHECK(f.count("SELECT count(*) FROM records") == records);
+    CHECK(f.count("SELECT count(*) FROM changes") == changes);
+    CHECK(f.count("SELECT count(*) FROM records_fts") == fts);
+    CHECK(f.engine->get(ok->id)->values == visit("Family S"));
+}
+
+TEST_CASE("Records: only a lead may change a suggestion's review fields") {
+    Fixture f;
+    Values idea = {{"title", std::string("Shared calendar for visits")},
+                   {"problem", std::string("Double-booked families")},
+                   {"proposed_change", std::string("One team calendar")},
+                   {"expected_benefit", std::vector<std::string>{"time"}},
+                   {"category", std::string("process")}};
+    auto s = f.engine->create(kWorker, "suggestion", idea);
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    std::vector<FieldError> errors;
+    auto w = f.engine->update(kWorker, s->id, {{"status", std::string("accepted")}}, &errors);
+    CHECK(w.status().code() == "record.validation.failed");
+    CHECK(error_codes(errors) == std::vector<std::string>{"status:record.field.not_editable"});
+    auto l = f.engine->update(kLead, s->id,
+                              {{"status", std::string("accepted")}, {"decision_note", std::string("Trial in Dec")}});
+    REQUIRE_MESSAGE(l.is_ok(), l.status().to_string());
+    CHECK(std::get<std::string>(f.engine->get(s->id)->values.at("status")) == "accepted");
+    // The worker can still edit the fields that are theirs.
+    CHECK(f.engine->update(kWorker, s->id, {{"benefit_notes", std::string("2 hours a week")}}).is_ok());
+}
+
+TEST_CASE("Records: a deleted record leaves lists and search but keeps its history") {
+    Fixture f;
+    auto r = f.engine->create(kWorker, "home_visit", visit("Family T"));
+    REQUIRE(r.is_ok());
+    REQUIRE(f.engine->remove(kWorker, r->id).is_ok());
+    auto page = f.engine->list({});
+    REQUIRE(page.is_ok());
+    CHECK(page->records.empty());
+    CHECK(f.engine->list({.search = "Family"})->records.empty());
+    CHECK(f.engine->get(r->id)->deleted);
+    CHECK(f.engine->history(r->id)->back().field == "_deleted");
+    CHECK(f.engine->update(kWorker, r->id, {{"household", std::string("x")}}).status().code() ==
+          "record.lookup.not_found");
+}
+
+TEST_CASE("Records: after random writes the change log replays to the current state") {
+    Fixture f(/*encrypted=*/false);
+    std::mt19937 rng(42);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+        ids.push_back(f.engine->create(kWorker, "home_visit", visit("H" + std::to_string(i)))->id);
+    }
+    const std::vector<std::string> texts = {"a", "bb", "ccc", "dddd"};
+    for (int n = 0; n < 500; ++n) {
+        f.clock.advance(static_cast<std::int64_t>(rng() % 3));  // often the same millisecond
+        const std::string& id = ids[rng() % ids.size()];
+        const Actor& who = rng() % 2 == 0 ? kWorker : kLead;
+        Values ch;
+        switch (rng() % 4) {
+            case 0:
+                ch = {{"household", texts[rng() % texts.size()] + std::to_string(n)}};
+                break;
+            case 1:
+                ch = {{"actions_agreed", std::string("call back ") + std::to_string(n)}};
+                break;
+            case 2:
+                ch = {{"home_conditions", std::string(rng() % 2 ? "good" : "poor")}};
+                break;
+            default:
+                ch = {{"next_visit_date", std::monostate{}}};
+        }
+        REQUIRE(f.engine->update(who, id, ch).is_ok());
+    }
+    // The outbox view sees every change once, in order, in pages.
+    std::vector<Change> outbox;
+    for (std::int64_t after = 0;;) {
+        auto batch = f.engine->changes_after(after, 64);
+        REQUIRE(batch.is_ok());
+        if (batch->empty()) {
+            break;
+        }
+        outbox.insert(outbox.end(), batch->begin(), batch->end());
+        after = batch->back().seq;
+    }
+    CHECK(static_cast<std::int64_t>(outbox.size()) == f.count("SELECT count(*) FROM changes"));
+    CHECK(std::is_sorted(outbox.begin(), outbox.end(), [](const Change& a, const Change& b) { return a.seq < b.seq; }));
+    CHECK(std::adjacent_find(outbox.begin(), outbox.end(),
+                             [](const Change& a, const Change& b) { return a.seq == b.seq; }) == outbox.end());
+    const Schema* schema = f.engine->schema("home_visit");
+    for (const std::string& id : ids) {
+        auto log = f.engine->history(id);
+        REQUIRE(log.is_ok());
+        std::map<std::string, FieldState> state;
+        for (const Change& c : *log) {
+            state[c.field] = merge(state[c.field], FieldVersion{c.value, {c.hlc, c.device}, c.base, c.author});
+        }
+        Values replayed;
+        for (const auto& [field, st] : state) {
+            CHECK(losers(st).empty());  // one device, sequential writes: never a conflict
+            auto v = decode_value(schema->field(field)->kind, winner(st).value);
+            REQUIRE(v.is_ok());
+            if (!std::holds_alternative<std::monostate>(*v)) {
+                replayed[field] = *v;
+            }
+        }
+        CHECK(replayed == f.engine->get(id)->values);
+    }
+}
+
+TEST_CASE("Records: full-text search matches a brute-force scan, and hostile queries are safe") {
+    Fixture f(/*encrypted=*/false);
+    std::mt19937 rng(7);
+    const std::vector<std::string> vocab = {"damp",    "mould",   "kitchen", "school",  "referral", "carer",
+                                            "benefit", "heating", "rent",    "arrears", "garden",   "stairs"};
+    std::map<std::string, std::set<std::string>> words_of;  // id -> words in its text fields
+    // The same token rule as FTS5's unicode61 tokenizer for ASCII: runs of letters and digits.
+    auto add_words = [](std::set<std::string>& out, const std::string& text) {
+        std::string cur;
+        for (char c : text + " ") {
+            if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+                cur.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+            } else if (!cur.empty()) {
+                out.insert(cur);
+                cur.clear();
+            }
+        }
+    };
+    for (int i = 0; i < 300; ++i) {
+        std::string notes;
+        std::set<std::string> words = {"h" + std::to_string(i)};
+        for (int w = 0; w < 4; ++w) {
+            const std::string& word = vocab[rng() % vocab.size()];
+            notes += word + (w % 2 ? ", " : " ");
+            words.insert(word);
+        }
+        Values v = visit("h" + std::to_string(i));
+        v["actions_agreed"] = notes;
+        auto r = f.engine->create(kWorker, "home_visit", v);
+        REQUIRE(r.is_ok());
+        add_words(words, "planned parent_or_carer child");
+        words_of[r->id] = words;
+    }
+    for (int q = 0; q < 200; ++q) {
+        const std::string a = vocab[rng() % vocab.size()];
+        const std::string b = vocab[rng() % vocab.size()];
+        const std::string typed = q % 2 ? a + " " + b + " " : a + " " + b.substr(0, 3);  // second: still typing
+        std::set<std::string> expected;
+        for (const auto& [id, words] : words_of) {
+            const bool has_a = words.count(a) != 0;
+            const bool has_b =
+                q % 2 ? words.count(b) != 0 : std::any_of(words.begin(), words.end(), [&](const std::string& w) {
+                    return w.rfind(b.substr(0, 3), 0) == 0;
+                });
+            if (has_a && has_b) {
+                expected.insert(id);
+            }
+        }
+        std::set<std::string> got;
+        ListQuery lq{.search = typed, .limit = 500};
+        auto page = f.engine->list(lq);
+        REQUIRE(page.is_ok());
+        for (const Record& r : page->records) {
+            got.insert(r.id);
+        }
+        CAPTURE(typed);
+        CHECK(got == expected);
+    }
+    for (const char* hostile : {"\"", "\"\"", "'; DROP TABLE records; --", "NEAR(", "a OR", "* * *", "body:x",
+                                "damp AND", "(((", "^", "\\", "damp\"kitchen", "-damp", "\xff\xfe", ""}) {
+        CAPTURE(hostile);
+        auto page = f.engine->list({.search = hostile, .limit = 500});
+        REQUIRE(page.is_ok());
+    }
+    CHECK(f.count("SELECT count(*) FROM records") == 300);
+    CHECK(fts_query("damp\"kitchen") == "\"damp\" \"kitchen\"*");
+    CHECK(fts_query("'; DROP TABLE records; --") == "\"DROP\" \"TABLE\" \"records\"");
+    CHECK(fts_query("***").empty());
+}
+
+TEST_CASE("Records: keyset paging returns every record exactly once under every sort") {
+    Fixture f(/*encrypted=*/false);
+    std::mt19937 rng(11);
+    std::set<std::string> all;
+    for (int i = 0; i < 137; ++i) {
+        f.clock.advance(static_cast<std::int64_t>(rng() % 2));  // many ties on created/updated
+        Values v = visit("hh" + std::to_string(rng() % 40), "2026-11-" + std::to_string(10 + rng() % 9));
+        if (rng() % 3 != 0) {
+            v["next_visit_date"] = "2026-12-0" + std::to_string(1 + rng() % 9);  // some records lack it
+        }
+        auto r = f.engine->create(kWorker, "home_visit", v);
+        REQUIRE(r.is_ok());
+        all.insert(r->id);
+    }
+    auto inspection = f.engine->create(kWorker, "inspection",
+                                       {{"inspection_date", std::string("2026-11-01")},
+                                        {"premises_name", std::string("Cafe")},
+                                        {"regime", std::string("food_hygiene")},
+                                        {"inspection_type", std::string("programmed")},
+                                        {"outcome", std::string("satisfactory")},
+                                        {"rating", std::int64_t{4}},
+                                        {"findings", std::string("Clean")},
+                                        {"follow_up_required", false}});
+    REQUIRE_MESSAGE(inspection.is_ok(), inspection.status().to_string());
+    all.insert(inspection->id);
+    struct Sort {
+        SortBy by;
+        const char* field;
+    };
+    for (Sort s : {Sort{SortBy::kUpdated, ""}, Sort{SortBy::kCreated, ""}, Sort{SortBy::kField, "household"},
+                   Sort{SortBy::kField, "visit_date"}, Sort{SortBy::kField, "next_visit_date"},
+                   Sort{SortBy::kField, "rating"}}) {
+        for (bool desc : {true, false}) {
+            CAPTURE(s.field);
+            CAPTURE(desc);
+            ListQuery q{.sort = s.by, .sort_field = s.field, .descending = desc, .limit = 7};
+            std::vector<std::string> seen;
+            for (int guard = 0; guard < 100; ++guard) {
+                auto page = f.engine->list(q);
+                REQUIRE(page.is_ok());
+                for (const Record& r : page->records) {
+                    seen.push_back(r.id);
+                }
+                if (!page->next) {
+                    break;
+                }
+                q.after = page->next;
+            }
+            CHECK(seen.size() == all.size());
+            CHECK(std::set<std::string>(seen.begin(), seen.end()) == all);
+        }
+    }
+    // Filters combine with paging.
+    auto visits = f.engine->list({.type = "home_visit", .limit = 500});
+    REQUIRE(visits.is_ok());
+    CHECK(visits->records.size() == 137);
+    CHECK(f.engine->list({.team = "team-b"})->records.empty());
+}
