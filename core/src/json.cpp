@@ -114,42 +114,52 @@ Result<Value> parse(std::string_view text) {
             --depth;
         }
     }
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, nullptr) != SQLITE_OK) {
-        sqlite3_close(db);
-        return Status::error(errc::kInternal, "cannot open an in-memory database");
+    // One in-memory connection and prepared statement per thread, reused by every parse.
+    struct Parser {
+        sqlite3* db = nullptr;
+        sqlite3_stmt* st = nullptr;
+        Parser() {
+            if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, nullptr) == SQLITE_OK) {
+                sqlite3_prepare_v2(db, "SELECT id, parent, key, type, atom FROM json_tree(?1)", -1, &st, nullptr);
+            }
+        }
+        ~Parser() {
+            sqlite3_finalize(st);
+            sqlite3_close(db);
+        }
+        Parser(const Parser&) = delete;
+        Parser& operator=(const Parser&) = delete;
+    };
+    thread_local Parser parser;
+    if (parser.st == nullptr) {
+        return Status::error(errc::kInternal, "cannot prepare the JSON reader");
     }
-    sqlite3_stmt* st = nullptr;
-    const char* sql = "SELECT id, parent, key, type, atom FROM json_tree(?1)";
+    sqlite3_stmt* st = parser.st;
     std::vector<Row> rows;
     Status status = Status::ok();
-    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
-        status = Status::error(errc::kInternal, sqlite3_errmsg(db));
-    } else {
-        sqlite3_bind_text(st, 1, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-        int rc = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            Row r;
-            r.id = sqlite3_column_int64(st, 0);
-            r.parent = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
-            if (const unsigned char* k = sqlite3_column_text(st, 2)) {
-                r.key = reinterpret_cast<const char*>(k);
-            }
-            r.type = reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
-            if (sqlite3_column_type(st, 4) == SQLITE_TEXT) {
-                r.atom.assign(reinterpret_cast<const char*>(sqlite3_column_text(st, 4)),
-                              static_cast<std::size_t>(sqlite3_column_bytes(st, 4)));
-            }
-            r.integer = sqlite3_column_int64(st, 4);
-            r.real = sqlite3_column_double(st, 4);
-            rows.push_back(std::move(r));
+    sqlite3_bind_text(st, 1, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+    int rc = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        Row r;
+        r.id = sqlite3_column_int64(st, 0);
+        r.parent = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
+        if (const unsigned char* k = sqlite3_column_text(st, 2)) {
+            r.key = reinterpret_cast<const char*>(k);
         }
-        if (rc != SQLITE_DONE) {
-            status = invalid("not valid JSON: " + std::string(sqlite3_errmsg(db)));
+        r.type = reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+        if (sqlite3_column_type(st, 4) == SQLITE_TEXT) {
+            r.atom.assign(reinterpret_cast<const char*>(sqlite3_column_text(st, 4)),
+                          static_cast<std::size_t>(sqlite3_column_bytes(st, 4)));
         }
+        r.integer = sqlite3_column_int64(st, 4);
+        r.real = sqlite3_column_double(st, 4);
+        rows.push_back(std::move(r));
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    if (rc != SQLITE_DONE) {
+        status = invalid("not valid JSON: " + std::string(sqlite3_errmsg(parser.db)));
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (!status.is_ok()) {
         return status;
     }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -34,11 +35,18 @@ CREATE INDEX IF NOT EXISTS changes_record ON changes(record, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, tokenize='unicode61 remove_diacritics 2');
 )sql";
 
-// A prepared statement that finalizes itself.
-class Stmt {
+}  // namespace
+
+// A prepared statement borrowed from the engine's cache: reset and unbound when it goes out of scope.
+class RecordEngine::Stmt {
 public:
-    Stmt(sqlite3* db, const char* sql) { m_rc = sqlite3_prepare_v2(db, sql, -1, &m_st, nullptr); }
-    ~Stmt() { sqlite3_finalize(m_st); }
+    Stmt(sqlite3_stmt* st, int rc) : m_st(st), m_rc(rc) {}
+    ~Stmt() {
+        if (m_st != nullptr) {
+            sqlite3_reset(m_st);
+            sqlite3_clear_bindings(m_st);
+        }
+    }
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
     [[nodiscard]] bool ok() const { return m_rc == SQLITE_OK; }
@@ -64,6 +72,23 @@ private:
     sqlite3_stmt* m_st = nullptr;
     int m_rc = SQLITE_ERROR;
 };
+
+RecordEngine::Stmt RecordEngine::prepare(const std::string& sql) {
+    auto it = m_statements.find(sql);
+    if (it != m_statements.end()) {
+        return Stmt(it->second, SQLITE_OK);
+    }
+    sqlite3_stmt* st = nullptr;
+    const int rc = sqlite3_prepare_v3(m_store.handle(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return Stmt(nullptr, rc);
+    }
+    m_statements.emplace(sql, st);
+    return Stmt(st, SQLITE_OK);
+}
+
+namespace {
 
 void append_number(std::string& out, double d) {
     char buf[32];
@@ -152,9 +177,41 @@ std::string encode_value(const FieldValue& v) {
     return out;
 }
 
+namespace {
+
+// Fast paths for the canonical encodings encode_value() writes most often. Anything else (escapes,
+// lists, locations, or input from elsewhere) goes through the full JSON reader.
+std::optional<FieldValue> decode_simple(FieldKind kind, std::string_view text) {
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
+        text.substr(1, text.size() - 2).find_first_of("\\\"") == std::string_view::npos &&
+        kind != FieldKind::kInteger && kind != FieldKind::kDecimal && kind != FieldKind::kYesNo &&
+        kind != FieldKind::kMultiChoice && kind != FieldKind::kLocation) {
+        const std::string_view body = text.substr(1, text.size() - 2);
+        if (std::none_of(body.begin(), body.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+            return FieldValue{std::string(body)};
+        }
+    }
+    if (kind == FieldKind::kYesNo && (text == "true" || text == "false")) {
+        return FieldValue{text == "true"};
+    }
+    if (kind == FieldKind::kInteger || kind == FieldKind::kDecimal) {
+        std::int64_t n = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (ec == std::errc() && end == text.data() + text.size()) {
+            return FieldValue{n};
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
     if (text == "null") {
         return FieldValue{};
+    }
+    if (std::optional<FieldValue> simple = decode_simple(kind, text)) {
+        return *simple;
     }
     Result<json::Value> j = json::parse(text);
     if (!j.is_ok()) {
@@ -268,7 +325,11 @@ RecordEngine::RecordEngine(Store& store, std::vector<Schema> schemas, const Cloc
     : m_store(store), m_schemas(std::move(schemas)), m_clock(clock), m_hlc(clock) {
 }
 
-RecordEngine::~RecordEngine() = default;
+RecordEngine::~RecordEngine() {
+    for (auto& [sql, st] : m_statements) {
+        sqlite3_finalize(st);
+    }
+}
 
 Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vector<Schema> schemas,
                                                          const Clock& clock) {
@@ -277,7 +338,7 @@ Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vect
     }
     OUTPOST_TRY(store.exec(kSchemaSql));
     std::unique_ptr<RecordEngine> e(new RecordEngine(store, std::move(schemas), clock));
-    Stmt st(store.handle(), "SELECT max(hlc) FROM changes");
+    Stmt st = e->prepare("SELECT max(hlc) FROM changes");
     if (st.ok() && st.step() == SQLITE_ROW) {
         e->m_hlc.restore(Hlc{static_cast<std::uint64_t>(st.col_i64(0))});
     }
@@ -298,7 +359,7 @@ Result<Record> RecordEngine::load(std::string_view id) {
     if (db == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
-    Stmt r(db, "SELECT rid, type, team, created_by, created_ms, updated_ms, deleted FROM records WHERE id = ?");
+    Stmt r = prepare("SELECT rid, type, team, created_by, created_ms, updated_ms, deleted FROM records WHERE id = ?");
     r.text(1, id);
     int rc = r.step();
     if (rc == SQLITE_DONE) {
@@ -317,7 +378,7 @@ Result<Record> RecordEngine::load(std::string_view id) {
     rec.updated_ms = r.col_i64(5);
     rec.deleted = r.col_i64(6) != 0;
     const Schema* s = schema(rec.type);
-    Stmt f(db, "SELECT field, value FROM field_values WHERE rid = ?");
+    Stmt f = prepare("SELECT field, value FROM field_values WHERE rid = ?");
     f.i64(1, rid);
     while ((rc = f.step()) == SQLITE_ROW) {
         const std::string name = f.col_text(0);
@@ -410,38 +471,40 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
         return Status::error(errc::kRecordInvalid, std::to_string(n) + " answer(s) need attention");
     }
     const std::int64_t now = m_clock.now_ms();
-    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    // A savepoint: its own transaction when called alone, or part of the caller's BEGIN...COMMIT.
+    OUTPOST_TRY(m_store.exec("SAVEPOINT record_write"));
     auto fail = [&](int rc, const char* what) {
         const Status s = m_store.sql_status(rc, what);
-        (void)m_store.exec("ROLLBACK");
+        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
         return s;
     };
     std::int64_t rid = 0;
     if (creating) {
         rec.id = make_uuid_v7(now);
         rec.created_ms = now;
-        Stmt ins(db, "INSERT INTO records(id, type, team, created_by, created_ms, updated_ms) VALUES(?,?,?,?,?,?)");
+        Stmt ins =
+            prepare("INSERT INTO records(id, type, team, created_by, created_ms, updated_ms) VALUES(?,?,?,?,?,?)");
         ins.text(1, rec.id).text(2, rec.type).text(3, rec.team).text(4, rec.created_by).i64(5, now).i64(6, now);
         if (int rc = ins.step(); rc != SQLITE_DONE) {
             return fail(rc, "creating a record");
         }
         rid = sqlite3_last_insert_rowid(db);
     } else {
-        Stmt q(db, "SELECT rid FROM records WHERE id = ?");
+        Stmt q = prepare("SELECT rid FROM records WHERE id = ?");
         q.text(1, rec.id);
         if (int rc = q.step(); rc != SQLITE_ROW) {
             return fail(rc, "finding a record");
         }
         rid = q.col_i64(0);
     }
-    Stmt base_q(db, "SELECT hlc FROM field_values WHERE rid = ? AND field = ?");
-    Stmt put(db,
-             "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
-             "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
-             "hlc=?5, device=?6, base=?7, author=?8");
-    Stmt log(db,
-             "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
-             "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    Stmt base_q = prepare("SELECT hlc FROM field_values WHERE rid = ? AND field = ?");
+    Stmt put = prepare(
+        "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
+        "hlc=?5, device=?6, base=?7, author=?8");
+    Stmt log = prepare(
+        "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?)");
     for (const auto& [field, value] : changes) {
         base_q.i64(1, rid).text(2, field);
         const Hlc base = base_q.step() == SQLITE_ROW ? Hlc{static_cast<std::uint64_t>(base_q.col_i64(0))} : Hlc{};
@@ -469,25 +532,25 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
         sqlite3_reset(log.get());
     }
     const bool deleted = rec.deleted || changes.count("_deleted") != 0;
-    Stmt upd(db, "UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
+    Stmt upd = prepare("UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
     upd.i64(1, now).i64(2, deleted ? 1 : 0).i64(3, rid);
     if (int rc = upd.step(); rc != SQLITE_DONE) {
         return fail(rc, "updating a record");
     }
-    Stmt fts_del(db, "DELETE FROM records_fts WHERE rowid = ?");
+    Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
     fts_del.i64(1, rid);
     if (int rc = fts_del.step(); rc != SQLITE_DONE) {
         return fail(rc, "updating the search index");
     }
     if (!deleted) {
-        Stmt fts_ins(db, "INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
+        Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
         fts_ins.i64(1, rid).text(2, fts_body(schema, merged));
         if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
             return fail(rc, "updating the search index");
         }
     }
-    if (Status s = m_store.exec("COMMIT"); !s.is_ok()) {
-        (void)m_store.exec("ROLLBACK");
+    if (Status s = m_store.exec("RELEASE record_write"); !s.is_ok()) {
+        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
         return s;
     }
     rec.values = std::move(merged);
@@ -530,7 +593,9 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         where += " AND r.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?4)";
     }
     const char* cmp = q.descending ? "<" : ">";
-    if (q.after) {
+    if (q.after && q.sort != SortBy::kField) {
+        where += std::string(" AND (") + key + ", r.id) " + cmp + " (?5, ?6)";
+    } else if (q.after) {
         if (q.after->key_null) {
             where += q.descending ? " AND (" + nn + " = 0 AND r.id < ?6)" : " AND (" + nn + " = 1 OR r.id > ?6)";
         } else {
@@ -540,9 +605,13 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         }
     }
     const char* dir = q.descending ? " DESC" : " ASC";
-    const std::string sql = "SELECT r.id, " + key + " FROM " + from + " WHERE " + where + " ORDER BY " + nn + dir +
-                            ", " + key + dir + ", r.id" + dir + " LIMIT " + std::to_string(limit + 1);
-    Stmt st(db, sql.c_str());
+    // Dates are never NULL, so their sort can walk the (updated_ms, id) / (created_ms, id) index; only
+    // field sorts need the NULL-ordering term.
+    const std::string order =
+        q.sort == SortBy::kField ? nn + dir + ", " + key + dir + ", r.id" + dir : key + dir + ", r.id" + dir;
+    const std::string sql = "SELECT r.id, " + key + " FROM " + from + " WHERE " + where + " ORDER BY " + order +
+                            " LIMIT " + std::to_string(limit + 1);
+    Stmt st = prepare(sql);
     if (!st.ok()) {
         return m_store.sql_status(sqlite3_errcode(db), "listing records");
     }
@@ -623,7 +692,7 @@ Result<std::vector<Change>> RecordEngine::read_changes(const char* where, std::s
                                 "SELECT seq, record, type, team, field, value, hlc, device, base, author, at_ms "
                                 "FROM changes WHERE ") +
                             where + " ORDER BY seq LIMIT ?3";
-    Stmt st(db, sql.c_str());
+    Stmt st = prepare(sql);
     st.text(1, record).i64(2, after).i64(3, limit);
     std::vector<Change> out;
     int rc = 0;

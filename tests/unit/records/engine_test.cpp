@@ -346,3 +346,33 @@ TEST_CASE("Records: keyset paging returns every record exactly once under every 
     CHECK(visits->records.size() == 137);
     CHECK(f.engine->list({.team = "team-b"})->records.empty());
 }
+
+TEST_CASE("Records: values round-trip through their canonical encoding, and bad encodings are refused") {
+    struct Case {
+        FieldKind kind;
+        FieldValue value;
+    };
+    const Case cases[] = {{FieldKind::kText, std::string("plain")},
+                          {FieldKind::kText, std::string("quote \" backslash \\ tab \t")},
+                          {FieldKind::kLongText, std::string("line\nline \xC3\xA9")},
+                          {FieldKind::kInteger, std::int64_t{-42}},
+                          {FieldKind::kInteger, std::int64_t{9'007'199'254'740'993}},
+                          {FieldKind::kDecimal, 3.25},
+                          {FieldKind::kDecimal, std::int64_t{3}},
+                          {FieldKind::kYesNo, false},
+                          {FieldKind::kMultiChoice, std::vector<std::string>{"a", "b\"c"}},
+                          {FieldKind::kLocation, Location{-33.86, 151.2, 4.5}},
+                          {FieldKind::kDate, std::string("2026-11-23")}};
+    for (const Case& c : cases) {
+        const std::string enc = encode_value(c.value);
+        CAPTURE(enc);
+        auto back = decode_value(c.kind, enc);
+        REQUIRE(back.is_ok());
+        CHECK(*back == c.value);
+    }
+    for (const char* bad : {"-", "", "[", "\"unterminated", "1e999999", "{\"lat\":1}", "tru"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(decode_value(FieldKind::kInteger, bad).is_ok());
+    }
+    CHECK(decode_value(FieldKind::kYesNo, "1").status().code() == "record.field.wrong_kind");
+}

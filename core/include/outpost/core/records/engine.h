@@ -1,14 +1,17 @@
 // RecordEngine: schema-driven records on the encrypted store (DESIGN §2). Create, update, delete, get
 // and list with filters, sort and keyset paging; every write is validated first (all problems at once,
 // nothing stored on failure), stamped with the hybrid logical clock, appended to the change log (the
-// audit trail and sync outbox) and reflected in the FTS5 index, all in one transaction.
+// audit trail and sync outbox) and reflected in the FTS5 index, all in one transaction (a savepoint,
+// so a caller may group many writes in its own BEGIN...COMMIT).
 //
-// Ownership: borrows the Store (which must stay unlocked while the engine is used) and the Clock.
+// Ownership: borrows the Store (which must stay unlocked while the engine is used) and the Clock. The
+// engine keeps prepared statements on the store's connection: destroy it before locking the store.
 // Threads: not thread-safe; one owner thread (the store's).
 // Failure: Result/Status with stable codes: record.validation.failed (with per-field errors),
 // record.lookup.not_found, record.type.unknown, store.* from the store.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +22,8 @@
 #include "outpost/core/records/schema.h"
 #include "outpost/core/status.h"
 #include "outpost/core/store.h"
+
+struct sqlite3_stmt;
 
 namespace outpost::records {
 
@@ -120,7 +125,9 @@ public:
     [[nodiscard]] HybridClock& clock() { return m_hlc; }
 
 private:
+    class Stmt;
     RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
+    Stmt prepare(const std::string& sql);
     Result<Record> write(const Actor& who, const Schema& schema, Record current, const Values& changes, bool creating,
                          std::vector<FieldError>* errors);
     Result<Record> load(std::string_view id);
@@ -130,6 +137,7 @@ private:
     std::vector<Schema> m_schemas;
     const Clock& m_clock;
     HybridClock m_hlc;
+    std::map<std::string, sqlite3_stmt*, std::less<>> m_statements;  // prepared once, finalized on destruction
 };
 
 }  // namespace outpost::records
