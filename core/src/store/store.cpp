@@ -58,6 +58,9 @@ std::vector<std::string> pragma_list(const StoreOptions& o) {
         // A single connection: the WAL index lives on the heap, so no -shm file exposes page numbers.
         p.insert(p.begin(), "locking_mode=EXCLUSIVE");
         p.insert(p.begin() + 1, "journal_mode=WAL");
+        // Checkpoint every 256 pages (1 MiB): a checkpoint then costs a save about 1 ms instead of
+        // 5-7 ms at the default 1000 (records_bench save p99: 6.5 ms -> 4.0 ms).
+        p.insert(p.begin() + 2, "wal_autocheckpoint=256");
     } else {
         p.insert(p.begin(), "journal_mode=DELETE");
     }
