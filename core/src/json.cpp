@@ -90,8 +90,7 @@ const char* type_name(Value::Type t) {
     return "?";
 }
 
-Result<Value> parse(std::string_view text) {
-    // Depth check first (cheap, and SQLite's own limit is 2000).
+bool depth_within(std::string_view text, int max_depth) {
     int depth = 0;
     bool in_string = false;
     bool escaped = false;
@@ -107,12 +106,20 @@ Result<Value> parse(std::string_view text) {
         } else if (c == '"') {
             in_string = true;
         } else if (c == '{' || c == '[') {
-            if (++depth > kMaxDepth) {
-                return invalid("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+            if (++depth > max_depth) {
+                return false;
             }
         } else if (c == '}' || c == ']') {
             --depth;
         }
+    }
+    return true;
+}
+
+Result<Value> parse(std::string_view text) {
+    // Depth check first (cheap, and SQLite's own limit is 2000).
+    if (!depth_within(text, kMaxDepth)) {
+        return invalid("nested deeper than " + std::to_string(kMaxDepth) + " levels");
     }
     // One in-memory connection and prepared statement per thread, reused by every parse.
     struct Parser {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/json.h"
 
 namespace outpost::sync {
 namespace {
@@ -37,31 +38,7 @@ Status require_string(const json& obj, const char* key, std::string& out) {
 }  // namespace
 
 bool json_depth_within(std::string_view json_text, int max_depth) {
-    int depth = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (char c : json_text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max_depth) {
-                return false;
-            }
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
-    return true;
+    return ::outpost::json::depth_within(json_text, max_depth);
 }
 
 std::string encode_health(const HealthInfo& h) {

@@ -26,7 +26,7 @@ struct Value {
     std::int64_t integer = 0;
     double real = 0;
     std::string text;
-    std::vector<Value> items;                            // arrays
+    std::vector<Value> items;     // arrays
     std::vector<Member> members;  // objects, in document order (std::vector allows the incomplete type)
 
     [[nodiscard]] const Value* find(std::string_view key) const;
@@ -40,6 +40,10 @@ struct Member {
 };
 
 [[nodiscard]] const char* type_name(Value::Type t);
+
+// True when no object or array in `text` nests deeper than `max_depth`, checked without parsing
+// (brackets inside strings do not count). Guards parsers whose cost or recursion grows with depth.
+[[nodiscard]] bool depth_within(std::string_view text, int max_depth);
 
 // Parses a JSON text. Refuses invalid JSON and nesting deeper than kMaxDepth.
 [[nodiscard]] Result<Value> parse(std::string_view text);
