@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include "outpost/core/error_codes.h"
@@ -19,7 +20,8 @@ constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS records(
   rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, team TEXT NOT NULL,
   created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0);
+  deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER);
+CREATE UNIQUE INDEX IF NOT EXISTS records_fts_rowid ON records(fts_rowid);
 CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms, id);
 CREATE INDEX IF NOT EXISTS records_created ON records(created_ms, id);
 CREATE TABLE IF NOT EXISTS field_values(
@@ -537,17 +539,40 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
     if (int rc = upd.step(); rc != SQLITE_DONE) {
         return fail(rc, "updating a record");
     }
-    Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
-    fts_del.i64(1, rid);
-    if (int rc = fts_del.step(); rc != SQLITE_DONE) {
+    // The search row gets a new rowid on every write, from a sequence kept on the record, so FTS5's
+    // rowid order is last-write order and a date-sorted search can stream matches newest first.
+    Stmt fts_old = prepare("SELECT fts_rowid FROM records WHERE rid = ?");
+    fts_old.i64(1, rid);
+    if (int rc = fts_old.step(); rc != SQLITE_ROW) {
         return fail(rc, "updating the search index");
     }
+    if (sqlite3_column_type(fts_old.get(), 0) != SQLITE_NULL) {
+        Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
+        fts_del.i64(1, fts_old.col_i64(0));
+        if (int rc = fts_del.step(); rc != SQLITE_DONE) {
+            return fail(rc, "updating the search index");
+        }
+    }
+    std::optional<std::int64_t> fts_rowid;
     if (!deleted) {
+        Stmt next = prepare("SELECT COALESCE(max(fts_rowid), 0) + 1 FROM records");
+        if (int rc = next.step(); rc != SQLITE_ROW) {
+            return fail(rc, "updating the search index");
+        }
+        fts_rowid = next.col_i64(0);
         Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
-        fts_ins.i64(1, rid).text(2, fts_body(schema, merged));
+        fts_ins.i64(1, *fts_rowid).text(2, fts_body(schema, merged));
         if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
             return fail(rc, "updating the search index");
         }
+    }
+    Stmt fts_set = prepare("UPDATE records SET fts_rowid = ? WHERE rid = ?");
+    if (fts_rowid) {
+        fts_set.i64(1, *fts_rowid);
+    }
+    fts_set.i64(2, rid);
+    if (int rc = fts_set.step(); rc != SQLITE_DONE) {
+        return fail(rc, "updating the search index");
     }
     if (Status s = m_store.exec("RELEASE record_write"); !s.is_ok()) {
         (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
@@ -557,6 +582,72 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
     rec.updated_ms = now;
     rec.deleted = deleted;
     return rec;
+}
+
+Result<Page> RecordEngine::search_recent(const ListQuery& q, const std::string& match, int limit) {
+    // FTS5 yields matches in descending rowid (= last-write) order and the LIMIT stops it early, so
+    // even a query of very common words reads only about one page of hits.
+    std::string sql =
+        "SELECT r.id, f.rowid FROM records_fts f JOIN records r ON r.fts_rowid = f.rowid "
+        "WHERE records_fts MATCH ?1";
+    if (!q.include_deleted) {
+        sql += " AND r.deleted = 0";
+    }
+    if (!q.type.empty()) {
+        sql += " AND r.type = ?2";
+    }
+    if (!q.team.empty()) {
+        sql += " AND r.team = ?3";
+    }
+    if (q.after) {
+        sql += " AND f.rowid < ?4";
+    }
+    sql += " ORDER BY f.rowid DESC LIMIT " + std::to_string(limit + 1);
+    Stmt st = prepare(sql);
+    if (!st.ok()) {
+        return m_store.sql_status(sqlite3_errcode(m_store.handle()), "searching");
+    }
+    st.text(1, match);
+    if (!q.type.empty()) {
+        st.text(2, q.type);
+    }
+    if (!q.team.empty()) {
+        st.text(3, q.team);
+    }
+    if (q.after) {
+        std::int64_t after = 0;
+        const std::string& k = q.after->key;
+        const auto [end, ec] =
+            std::from_chars(k.data() + std::min<std::size_t>(2, k.size()), k.data() + k.size(), after);
+        if (ec != std::errc() || end != k.data() + k.size() || k.rfind("s:", 0) != 0) {
+            return Status::error(errc::kInvalidArgument, "this page cursor belongs to a different list");
+        }
+        st.i64(4, after);
+    }
+    std::vector<std::pair<std::string, Cursor>> rows;
+    int rc = 0;
+    while ((rc = st.step()) == SQLITE_ROW) {
+        Cursor c;
+        c.id = st.col_text(0);
+        c.key = "s:" + std::to_string(st.col_i64(1));
+        rows.emplace_back(c.id, std::move(c));
+    }
+    if (rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "searching");
+    }
+    Page page;
+    if (static_cast<int>(rows.size()) > limit) {
+        rows.pop_back();
+        page.next = rows.back().second;
+    }
+    for (const auto& [id, cursor] : rows) {
+        Result<Record> r = load(id);
+        if (!r.is_ok()) {
+            return r.status();
+        }
+        page.records.push_back(std::move(*r));
+    }
+    return page;
 }
 
 Result<Page> RecordEngine::list(const ListQuery& q) {
@@ -589,6 +680,9 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         where += " AND r.team = ?3";
     }
     const std::string match = fts_query(q.search);
+    if (!match.empty() && q.sort == SortBy::kUpdated && q.descending) {
+        return search_recent(q, match, limit);
+    }
     if (!match.empty()) {
         // Few matches: drive the query from FTS5 and sort them (bounded by kSparse lookups). Many
         // matches: walk the sort index and probe the match set, where a page of hits turns up early.

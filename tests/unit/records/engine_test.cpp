@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -276,6 +277,50 @@ TEST_CASE("Records: full-text search matches a brute-force scan, and hostile que
         CAPTURE(typed);
         CHECK(got == expected);
     }
+    // Paging through a search returns every match exactly once, newest write first.
+    for (const std::string& word : {std::string("damp"), std::string("kitchen heating")}) {
+        std::set<std::string> expected;
+        for (const auto& [id, words] : words_of) {
+            bool all = true;
+            std::set<std::string> q;
+            add_words(q, word);
+            for (const auto& w : q) {
+                all = all && words.count(w) != 0;
+            }
+            if (all) {
+                expected.insert(id);
+            }
+        }
+        ListQuery pq{.search = word + " ", .limit = 7};
+        std::vector<std::string> seen;
+        std::int64_t last_updated = std::numeric_limits<std::int64_t>::max();
+        for (int guard = 0; guard < 200; ++guard) {
+            auto page = f.engine->list(pq);
+            REQUIRE(page.is_ok());
+            for (const Record& r : page->records) {
+                seen.push_back(r.id);
+                CHECK(r.updated_ms <= last_updated);
+                last_updated = r.updated_ms;
+            }
+            if (!page->next) {
+                break;
+            }
+            pq.after = page->next;
+        }
+        CAPTURE(word);
+        CHECK(seen.size() == expected.size());
+        CHECK(std::set<std::string>(seen.begin(), seen.end()) == expected);
+    }
+    // An edit moves a record to the front of a search, and a cursor from another list is refused.
+    auto edited =
+        f.engine->update(kWorker, words_of.begin()->first, {{"actions_agreed", std::string("zebra crossing")}});
+    REQUIRE(edited.is_ok());
+    auto zebra = f.engine->list({.search = "zebra"});
+    REQUIRE(zebra.is_ok());
+    REQUIRE(zebra->records.size() == 1);
+    CHECK(zebra->records.front().id == words_of.begin()->first);
+    ListQuery wrong{.search = "damp", .after = Cursor{"i:12", false, "x"}};
+    CHECK(f.engine->list(wrong).status().code() == "core.argument.invalid");
     for (const char* hostile : {"\"", "\"\"", "'; DROP TABLE records; --", "NEAR(", "a OR", "* * *", "body:x",
                                 "damp AND", "(((", "^", "\\", "damp\"kitchen", "-damp", "\xff\xfe", ""}) {
         CAPTURE(hostile);

@@ -63,7 +63,7 @@ struct Change {
 
 enum class SortBy { kUpdated, kCreated, kField };
 
-// Where the previous page ended; opaque to callers.
+// Where the previous page ended; opaque to callers, and valid only with the query that produced it.
 struct Cursor {
     std::string key;  // the sort value, encoded
     bool key_null = false;
@@ -73,7 +73,9 @@ struct Cursor {
 struct ListQuery {
     std::string type;    // empty: every type
     std::string team;    // empty: every team
-    std::string search;  // free text typed by a worker; never an error
+    std::string search;  // free text typed by a worker; never an error. With the default sort (most
+                         // recently updated first) results come in last-write order, which is the
+                         // same except after a clock correction.
     SortBy sort = SortBy::kUpdated;
     std::string sort_field;  // with SortBy::kField
     bool descending = true;
@@ -132,6 +134,7 @@ private:
                          std::vector<FieldError>* errors);
     Result<Record> load(std::string_view id);
     Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
+    Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
 
     Store& m_store;
     std::vector<Schema> m_schemas;
