@@ -55,6 +55,10 @@ constexpr std::array kCodes = {
              "Cannot reach the server. Your work is kept and will be sent when you are online."},
     CodeInfo{kSyncServerError, "The server had a problem. Your work is kept and will be sent later."},
     CodeInfo{kSyncNotFound, "The server does not offer this. It may need an update."},
+    CodeInfo{kSyncBatchTooLarge, "Too many changes were sent at once. Outpost will send them in smaller batches."},
+    CodeInfo{kSyncValueTooLarge,
+             "One answer is too large to send. Shorten it, or attach it as a file instead; everything else still "
+             "syncs."},
     CodeInfo{kServerConfigInvalid, "The server settings are not valid."},
     CodeInfo{kServerPlainHttpRefused,
              "The server refuses to listen without encryption on a network address. Give it a certificate, or "

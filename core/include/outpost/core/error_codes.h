@@ -56,6 +56,8 @@ inline constexpr std::string_view kProtocolMalformed = "sync.protocol.malformed"
 inline constexpr std::string_view kSyncNetworkUnreachable = "sync.network.unreachable";
 inline constexpr std::string_view kSyncServerError = "sync.server.error";
 inline constexpr std::string_view kSyncNotFound = "sync.route.not_found";
+inline constexpr std::string_view kSyncBatchTooLarge = "sync.push.batch_too_large";
+inline constexpr std::string_view kSyncValueTooLarge = "sync.push.value_too_large";
 // server
 inline constexpr std::string_view kServerConfigInvalid = "server.config.invalid";
 inline constexpr std::string_view kServerPlainHttpRefused = "server.tls.required";

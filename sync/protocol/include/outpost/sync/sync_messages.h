@@ -1,0 +1,99 @@
+// Sync protocol v1 messages for enrolment, push and pull (DESIGN §4), and their JSON codec. Shared by
+// the client and the server. docs/PROTOCOL.md shows each message with an example.
+//
+// Decoders never throw and enforce the protocol's limits: a malformed body, a wrong type or an unknown
+// field is refused with sync.protocol.malformed (naming the field); too many changes in one push with
+// sync.push.batch_too_large; an oversized value with sync.push.value_too_large.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outpost/core/status.h"
+
+namespace outpost::sync {
+
+inline constexpr std::size_t kMaxPushBatch = 500;           // changes in one push
+inline constexpr std::size_t kMaxValueBytes = 64U * 1024U;  // one field's value, encoded
+inline constexpr std::size_t kMaxIdBytes = 128;             // ids, names, codes
+
+// POST /v1/enroll
+struct EnrollRequest {
+    std::string code;         // the one-time code from the provisioning file
+    std::string device_name;  // e.g. "Ann's laptop"
+    friend bool operator==(const EnrollRequest&, const EnrollRequest&) = default;
+};
+struct EnrollResponse {
+    std::string device_id;
+    std::string token;  // bearer token; the server keeps only its BLAKE2b hash
+    std::string user;
+    std::string team;
+    std::string role;
+    friend bool operator==(const EnrollResponse&, const EnrollResponse&) = default;
+};
+
+// One field write, as pushed by a device or pulled from the server.
+struct WireChange {
+    std::int64_t seq = 0;  // push: the device's outbox seq; pull: the server's seq
+    std::string record;
+    std::string type;
+    std::string team;
+    std::string field;
+    std::string value;   // the value as JSON text (a JSON value, not a string holding JSON). The codec
+                         // keeps the value, not its spelling (object keys may be reordered): receivers
+                         // canonicalise it with the field's kind (records::decode_value/encode_value).
+    std::string hlc;     // 16 hex digits
+    std::string base;    // 16 hex digits; all zeros when the writer saw no value
+    std::string device;  // pull only: the writing device
+    std::string author;  // pull only: the writing user
+    friend bool operator==(const WireChange&, const WireChange&) = default;
+};
+
+// POST /v1/push: changes from_seq..to_seq of the device's outbox, contiguous and ascending.
+struct PushRequest {
+    std::string device_id;
+    std::int64_t from_seq = 0;
+    std::int64_t to_seq = 0;
+    std::vector<WireChange> changes;
+    friend bool operator==(const PushRequest&, const PushRequest&) = default;
+};
+
+enum class ChangeOutcome { kApplied, kSuperseded, kConflict, kRejected };
+[[nodiscard]] std::string_view outcome_name(ChangeOutcome o);
+
+struct ChangeResult {
+    std::int64_t seq = 0;
+    ChangeOutcome outcome = ChangeOutcome::kApplied;
+    std::string code;     // kRejected: a stable code, e.g. sync.scope.forbidden
+    std::string message;  // kRejected: plain words for the worker
+    friend bool operator==(const ChangeResult&, const ChangeResult&) = default;
+};
+struct PushResponse {
+    std::vector<ChangeResult> results;  // one per change, in order
+    friend bool operator==(const PushResponse&, const PushResponse&) = default;
+};
+
+// GET /v1/pull?cursor=C&limit=N
+struct PullResponse {
+    std::vector<WireChange> changes;
+    std::string cursor;  // opaque; send it back to continue
+    bool more = false;
+    friend bool operator==(const PullResponse&, const PullResponse&) = default;
+};
+
+[[nodiscard]] std::string encode(const EnrollRequest& m);
+[[nodiscard]] std::string encode(const EnrollResponse& m);
+[[nodiscard]] std::string encode(const PushRequest& m);
+[[nodiscard]] std::string encode(const PushResponse& m);
+[[nodiscard]] std::string encode(const PullResponse& m);
+
+[[nodiscard]] Result<EnrollRequest> decode_enroll_request(std::string_view body);
+[[nodiscard]] Result<EnrollResponse> decode_enroll_response(std::string_view body);
+[[nodiscard]] Result<PushRequest> decode_push_request(std::string_view body);
+[[nodiscard]] Result<PushResponse> decode_push_response(std::string_view body);
+[[nodiscard]] Result<PullResponse> decode_pull_response(std::string_view body);
+
+}  // namespace outpost::sync

@@ -1,0 +1,106 @@
+// Sync protocol messages: round trips, and every kind of bad input refused with its code.
+#include "outpost/sync/sync_messages.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace outpost::sync;
+
+namespace {
+
+WireChange change(std::int64_t seq, std::string value = R"("Damp in the kitchen")") {
+    return {seq,
+            "0190f2a4-7b1c-7d3e-8f00-123456789abc",
+            "home_visit",
+            "team-a",
+            "concerns",
+            std::move(value),
+            "0000018d2b3c4d5e",
+            "0000000000000000",
+            "",
+            ""};
+}
+
+std::string push_body(const std::string& changes, std::int64_t from = 1, std::int64_t to = 1) {
+    return R"({"device_id":"dev-1","from_seq":)" + std::to_string(from) + R"(,"to_seq":)" + std::to_string(to) +
+           R"(,"changes":[)" + changes + "]}";
+}
+
+const std::string kChange =
+    R"({"seq":1,"record":"r1","type":"home_visit","team":"team-a","field":"concerns","value":"x",)"
+    R"("hlc":"0000018d2b3c4d5e","base":"0000000000000000"})";
+
+}  // namespace
+
+TEST_CASE("Sync messages: every message round-trips") {
+    EnrollRequest er{"K7Q3-9XPA", "Ann's laptop"};
+    CHECK(*decode_enroll_request(encode(er)) == er);
+    EnrollResponse es{"dev-1", "t0k3n", "ann", "team-a", "worker"};
+    CHECK(*decode_enroll_response(encode(es)) == es);
+    PushRequest p{
+        "dev-1", 7, 9, {change(7), change(8, "[\"a\",\"b\"]"), change(9, R"({"lat":51.5,"lon":-0.1,"acc":8})")}};
+    auto back = decode_push_request(encode(p));
+    REQUIRE_MESSAGE(back.is_ok(), back.status().to_string());
+    // Values survive as JSON values; their text may change (object keys come back sorted), which is
+    // why each end canonicalises a value with its field kind before comparing.
+    PushRequest expected = p;
+    expected.changes[2].value = R"({"acc":8,"lat":51.5,"lon":-0.1})";
+    CHECK(*back == expected);
+    PushResponse r{{{7, ChangeOutcome::kApplied, "", ""},
+                    {8, ChangeOutcome::kConflict, "", ""},
+                    {9, ChangeOutcome::kRejected, "sync.scope.forbidden", "Not your team's record."}}};
+    CHECK(*decode_push_response(encode(r)) == r);
+    WireChange pulled = change(41);
+    pulled.device = "dev-2";
+    pulled.author = "lee";
+    PullResponse pr{{pulled}, "c-41", true};
+    CHECK(*decode_pull_response(encode(pr)) == pr);
+}
+
+TEST_CASE("Sync messages: malformed bodies, wrong types and unknown fields are refused with a code") {
+    for (const std::string& bad : {std::string(""), std::string("{"), std::string("[]"), std::string("null"),
+                                   std::string(R"({"code":1,"device_name":"x"})"), std::string(R"({"code":"x"})"),
+                                   std::string(R"({"code":"x","device_name":"y","admin":true})")}) {
+        CAPTURE(bad);
+        CHECK(decode_enroll_request(bad).status().code() == "sync.protocol.malformed");
+    }
+    auto unknown = decode_enroll_request(R"({"code":"x","device_name":"y","admin":true})");
+    CHECK(unknown.status().message().find("unknown field 'admin'") != std::string::npos);
+    CHECK(decode_push_request(push_body(kChange, 1, 2)).status().code() == "sync.protocol.malformed");  // count
+    CHECK(decode_push_request(push_body(kChange, 0, 0)).status().code() == "sync.protocol.malformed");
+    std::string bad_hlc = kChange;
+    bad_hlc.replace(bad_hlc.find("0000018d2b3c4d5e"), 16, "0000018D2B3C4D5E");
+    CHECK(decode_push_request(push_body(bad_hlc)).status().code() == "sync.protocol.malformed");
+    std::string extra = kChange;
+    extra.insert(extra.size() - 1, R"(,"role":"lead")");
+    CHECK(decode_push_request(push_body(extra)).status().code() == "sync.protocol.malformed");
+    std::string seq_str = kChange;
+    seq_str.replace(seq_str.find("\"seq\":1"), 7, "\"seq\":\"1\"");
+    CHECK(decode_push_request(push_body(seq_str)).status().code() == "sync.protocol.malformed");
+    CHECK(decode_push_response(R"({"results":[{"seq":1,"result":"maybe"}]})").status().code() ==
+          "sync.protocol.malformed");
+    CHECK(decode_push_response(R"({"results":[{"seq":1,"result":"rejected"}]})").status().code() ==
+          "sync.protocol.malformed");  // a rejection needs its code
+    CHECK(decode_pull_response(R"({"changes":[],"cursor":"c"})").status().code() == "sync.protocol.malformed");
+}
+
+TEST_CASE("Sync messages: limits on batch size, value size, string size and nesting") {
+    std::string many;
+    for (std::size_t i = 1; i <= kMaxPushBatch + 1; ++i) {
+        std::string c = kChange;
+        c.replace(c.find("\"seq\":1"), 7, "\"seq\":" + std::to_string(i));
+        many += (i > 1 ? "," : "") + c;
+    }
+    auto big_batch = decode_push_request(push_body(many, 1, static_cast<std::int64_t>(kMaxPushBatch + 1)));
+    CHECK(big_batch.status().code() == "sync.push.batch_too_large");
+    std::string huge = kChange;
+    huge.replace(huge.find("\"value\":\"x\""), 11, "\"value\":\"" + std::string(kMaxValueBytes, 'x') + "\"");
+    CHECK(decode_push_request(push_body(huge)).status().code() == "sync.push.value_too_large");
+    CHECK(
+        decode_enroll_request(R"({"code":")" + std::string(10'000, 'A') + R"(","device_name":"x"})").status().code() ==
+        "sync.protocol.malformed");
+    std::string deep = std::string(10'000, '[') + std::string(10'000, ']');
+    CHECK(decode_push_request(R"({"device_id":"d","from_seq":1,"to_seq":1,"changes":)" + deep + "}").status().code() ==
+          "sync.protocol.malformed");
+}
