@@ -1,8 +1,11 @@
 // outpost-server: the central service. Subcommands: init, serve (more arrive with later issues).
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,11 @@ Usage:
   outpost-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]
       Serve the sync API. Default listen address 127.0.0.1:8443. Plain HTTP is allowed on
       loopback only; any other address needs --tls-cert and --tls-key.
+  outpost-server team add NAME --data DIR
+  outpost-server user add NAME --team TEAM --role worker|lead|admin --data DIR
+  outpost-server enroll --user NAME --data DIR [--url URL] [--ttl-days N] [--out FILE]
+      Make a one-time enrolment code (default: valid 7 days) and a provisioning file for the user.
+  outpost-server device revoke DEVICE_ID --data DIR
   outpost-server --version
   outpost-server help
 
@@ -31,6 +39,13 @@ Exit codes: 0 ok, 1 runtime error (message on stderr with its code), 2 usage err
 
 struct Args {
     std::string command;
+    std::vector<std::string> positional;
+    std::string team;
+    std::string role;
+    std::string user;
+    std::string url = "http://127.0.0.1:8443";
+    int ttl_days = 7;
+    std::filesystem::path out;
     std::filesystem::path data;
     std::string host = "127.0.0.1";
     int port = 8443;
@@ -112,6 +127,64 @@ int cmd_serve(const Args& args) {
     return 0;
 }
 
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+int cmd_admin(const Args& args) {
+    if (args.data.empty()) {
+        return usage_error(args.command + " needs --data DIR");
+    }
+    auto storage = outpost::sync::open_sqlite_storage(args.data);
+    if (!storage.is_ok()) {
+        return fail(storage.status());
+    }
+    outpost::sync::ServerStorage& st = **storage;
+    const auto& p = args.positional;
+    Status s = Status::ok();
+    if (args.command == "team" && p.size() == 2 && p[0] == "add") {
+        s = st.add_team(p[1], now_ms());
+        if (s.is_ok()) {
+            std::cout << "Added team " << p[1] << "\n";
+        }
+    } else if (args.command == "user" && p.size() == 2 && p[0] == "add") {
+        s = st.add_user(p[1], args.team, args.role, now_ms());
+        if (s.is_ok()) {
+            std::cout << "Added " << args.role << " " << p[1] << " to team " << args.team << "\n";
+        }
+    } else if (args.command == "device" && p.size() == 2 && p[0] == "revoke") {
+        s = st.revoke_device(p[1], now_ms());
+        if (s.is_ok()) {
+            std::cout << "Revoked device " << p[1] << ": it is refused from now on\n";
+        }
+    } else if (args.command == "enroll" && p.empty() && !args.user.empty()) {
+        const std::int64_t ttl = static_cast<std::int64_t>(args.ttl_days) * 86'400'000;
+        auto code = st.create_enrolment_code(args.user, ttl, now_ms());
+        if (!code.is_ok()) {
+            return fail(code.status());
+        }
+        // The provisioning file: what a laptop needs to enrol. The code is single-use and expires.
+        nlohmann::json file = {{"outpost_provisioning", 1}, {"server_url", args.url},
+                               {"ca_sha256", ""},           {"code", *code},
+                               {"user", args.user},         {"expires_ms", now_ms() + ttl}};
+        const std::filesystem::path out = args.out.empty() ? std::filesystem::path(args.user + ".outpost") : args.out;
+        std::ofstream f(out, std::ios::trunc);
+        f << file.dump(2) << "\n";
+        if (!f) {
+            return fail(Status::error(outpost::errc::kIo, "cannot write " + out.string()));
+        }
+        std::error_code ec;
+        std::filesystem::permissions(out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                     std::filesystem::perm_options::replace, ec);
+        std::cout << "Enrolment code for " << args.user << ": " << *code << " (valid " << args.ttl_days
+                  << " days, single use)\nProvisioning file: " << out.string() << "\n";
+    } else {
+        return usage_error("unknown or incomplete " + args.command + " command");
+    }
+    return s.is_ok() ? 0 : fail(s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,6 +219,24 @@ int main(int argc, char** argv) {
             args.tls_cert = v;
         } else if (a == "--tls-key" && next(v)) {
             args.tls_key = v;
+        } else if (a == "--team" && next(v)) {
+            args.team = v;
+        } else if (a == "--role" && next(v)) {
+            args.role = v;
+        } else if (a == "--user" && next(v)) {
+            args.user = v;
+        } else if (a == "--url" && next(v)) {
+            args.url = v;
+        } else if (a == "--out" && next(v)) {
+            args.out = v;
+        } else if (a == "--ttl-days" && next(v)) {
+            if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoi(v) < 1) {
+                return usage_error("--ttl-days wants a number of days from 1 to 999");
+            }
+            args.ttl_days = std::stoi(v);
+        } else if (a.rfind("--", 0) != 0) {
+            args.positional.push_back(a);
         } else {
             return usage_error("unknown or incomplete option '" + a + "'");
         }
@@ -155,6 +246,9 @@ int main(int argc, char** argv) {
     }
     if (args.command == "serve") {
         return cmd_serve(args);
+    }
+    if (args.command == "team" || args.command == "user" || args.command == "enroll" || args.command == "device") {
+        return cmd_admin(args);
     }
     return usage_error("unknown command '" + args.command + "'");
 }

@@ -10,6 +10,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
 #include "outpost/sync/messages.h"
+#include "outpost/sync/sync_messages.h"
 
 namespace outpost::sync {
 
@@ -39,9 +40,79 @@ void send_error(httplib::Response& res, int http_status, std::string_view code, 
     res.set_content(encode_error(Status::error(code, std::move(message))), "application/json");
 }
 
+int http_status_for(const Status& s) {
+    const std::string& c = s.code();
+    if (c == errc::kProtocolMalformed || c == errc::kAccountInvalid) {
+        return 400;
+    }
+    if (c == errc::kAuthMissing || c == errc::kAuthInvalid || c == errc::kEnrolCodeInvalid) {
+        return 401;
+    }
+    if (c == errc::kAuthRevoked) {
+        return 403;
+    }
+    if (c == errc::kEnrolCodeUsed) {
+        return 409;
+    }
+    if (c == errc::kEnrolCodeExpired) {
+        return 410;
+    }
+    if (c == errc::kSyncBatchTooLarge) {
+        return 413;
+    }
+    if (c == errc::kSyncValueTooLarge) {
+        return 422;
+    }
+    return 500;
+}
+
+void send_status(httplib::Response& res, const Status& s) {
+    send_error(res, http_status_for(s), s.code(), s.message());
+}
+
+// The device behind the request's bearer token. Failures are audited (path and code, never the token).
+Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req) {
+    const std::string header = req.get_header_value("Authorization");
+    Result<DeviceAuth> who = Status::error(errc::kAuthMissing, "this request needs a device token");
+    if (header.rfind("Bearer ", 0) == 0 && header.size() > 7) {
+        who = impl.storage->authenticate(header.substr(7));
+    }
+    if (!who.is_ok()) {
+        (void)impl.storage->audit(impl.clock->now_ms(), "-", "request.refused",
+                                  req.method + " " + req.path + " " + who.status().code());
+    }
+    return who;
+}
+
 void install_routes(Server::Impl& impl) {
     httplib::Server& http = *impl.http;
     http.set_payload_max_length(impl.options.max_body_bytes);
+
+    http.Post("/v1/enroll", [&impl](const httplib::Request& req, httplib::Response& res) {
+        Result<EnrollRequest> in = decode_enroll_request(req.body);
+        if (!in.is_ok()) {
+            send_status(res, in.status());
+            return;
+        }
+        Result<Enrolment> e = impl.storage->enrol(in->code, in->device_name, impl.clock->now_ms());
+        if (!e.is_ok()) {
+            send_status(res, e.status());
+            return;
+        }
+        impl.log({{"event", "device_enrolled"}, {"device", e->device_id}, {"user", e->user}, {"team", e->team}});
+        res.set_content(encode(EnrollResponse{e->device_id, e->token, e->user, e->team, e->role}), "application/json");
+    });
+
+    http.Get("/v1/whoami", [&impl](const httplib::Request& req, httplib::Response& res) {
+        Result<DeviceAuth> who = authenticate(impl, req);
+        if (!who.is_ok()) {
+            send_status(res, who.status());
+            return;
+        }
+        nlohmann::json j = {
+            {"device_id", who->device_id}, {"user", who->user}, {"team", who->team}, {"role", who->role}};
+        res.set_content(j.dump(), "application/json");
+    });
 
     http.Get("/v1/health", [&impl](const httplib::Request&, httplib::Response& res) {
         HealthInfo h{.service = "outpost-server",

@@ -1,6 +1,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -13,20 +14,97 @@ namespace {
 
 constexpr const char* kDbName = "server.db";
 
+// Forward-only migrations: entry i brings the schema from version i+1 to i+2 (version 1 is init's).
+constexpr const char* kMigrations[] = {
+    // 1 -> 2: accounts, enrolment, devices, audit log
+    R"sql(
+CREATE TABLE teams(name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE users(name TEXT PRIMARY KEY, team TEXT NOT NULL REFERENCES teams(name),
+                   role TEXT NOT NULL CHECK(role IN ('worker','lead','admin')), created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE enrol_codes(code_hash BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),
+                         created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER) WITHOUT ROWID;
+CREATE TABLE devices(id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name), name TEXT NOT NULL,
+                     token_hash BLOB NOT NULL UNIQUE, created_ms INTEGER NOT NULL, revoked_ms INTEGER) WITHOUT ROWID;
+CREATE TABLE audit(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, event TEXT NOT NULL,
+                   detail TEXT NOT NULL);
+)sql",
+};
+static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
+
+constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
 Status sql_error(sqlite3* db, const std::string& what) {
     return Status::error(errc::kStoreSql, what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-std::string random_id() {
-    if (sodium_init() < 0) {
-        return "unknown";
-    }
-    unsigned char raw[16];
-    randombytes_buf(raw, sizeof raw);
-    char hex[sizeof raw * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+std::string random_hex(std::size_t bytes) {
+    std::vector<unsigned char> raw(bytes);
+    randombytes_buf(raw.data(), raw.size());
+    std::string hex(bytes * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+    hex.pop_back();
     return hex;
 }
+
+// BLAKE2b-256 of a secret (token or code): all the server ever stores of it.
+std::vector<unsigned char> secret_hash(std::string_view secret) {
+    std::vector<unsigned char> h(32);
+    crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                       nullptr, 0);
+    return h;
+}
+
+// Codes are read off paper or a screen: case and dashes do not matter, and I/L/O read as 1/1/0.
+std::string normalise_code(std::string_view code) {
+    std::string out;
+    for (char raw : code) {
+        if (raw == '-' || raw == ' ') {
+            continue;
+        }
+        char c = static_cast<char>(raw >= 'a' && raw <= 'z' ? raw - 'a' + 'A' : raw);
+        c = (c == 'I' || c == 'L') ? '1' : (c == 'O' ? '0' : c);
+        out.push_back(c);
+    }
+    return out;
+}
+
+bool valid_name(const std::string& s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    });
+}
+
+class Stmt {
+public:
+    Stmt(sqlite3* db, const char* sql) { m_rc = sqlite3_prepare_v2(db, sql, -1, &m_st, nullptr); }
+    ~Stmt() { sqlite3_finalize(m_st); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    [[nodiscard]] bool ok() const { return m_rc == SQLITE_OK; }
+    Stmt& text(int i, std::string_view v) {
+        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& blob(int i, const std::vector<unsigned char>& v) {
+        sqlite3_bind_blob(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& i64(int i, std::int64_t v) {
+        sqlite3_bind_int64(m_st, i, v);
+        return *this;
+    }
+    int step() { return sqlite3_step(m_st); }
+    std::string col_text(int i) {
+        const auto* t = sqlite3_column_text(m_st, i);
+        return t != nullptr ? reinterpret_cast<const char*>(t) : "";
+    }
+    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
+    bool col_null(int i) { return sqlite3_column_type(m_st, i) == SQLITE_NULL; }
+
+private:
+    sqlite3_stmt* m_st = nullptr;
+    int m_rc = SQLITE_ERROR;
+};
 
 class SqliteStorage final : public ServerStorage {
 public:
@@ -35,30 +113,211 @@ public:
     SqliteStorage(const SqliteStorage&) = delete;
     SqliteStorage& operator=(const SqliteStorage&) = delete;
 
-    Result<ServerIdentity> identity() override {
+    Status migrate() {
         std::lock_guard lock(m_mutex);
-        sqlite3_stmt* stmt = nullptr;
-        const char* sql = "SELECT server_id, schema_version, created_ms FROM meta LIMIT 1";
-        if (sqlite3_prepare_v2(m_db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
-            return sql_error(m_db, "reading server identity");
-        }
-        ServerIdentity id;
-        int rc = sqlite3_step(stmt);
-        if (rc == SQLITE_ROW) {
-            id.server_id = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-            id.schema_version = sqlite3_column_int(stmt, 1);
-            id.created_ms = sqlite3_column_int64(stmt, 2);
-        }
-        sqlite3_finalize(stmt);
-        if (rc != SQLITE_ROW) {
+        Stmt v(m_db, "SELECT schema_version FROM meta LIMIT 1");
+        if (v.step() != SQLITE_ROW) {
             return Status::error(errc::kServerDataDirInvalid, "server database has no identity row");
         }
-        return id;
+        const int current = static_cast<int>(v.col_i64(0));
+        if (current > kServerSchemaVersion) {
+            return Status::error(errc::kServerDataDirInvalid, "server database schema " + std::to_string(current) +
+                                                                  " is newer than this build understands");
+        }
+        for (int from = current; from < kServerSchemaVersion; ++from) {
+            const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[from - 1] +
+                                    "UPDATE meta SET schema_version = " + std::to_string(from + 1) + "; COMMIT;";
+            if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+                Status s = sql_error(m_db, "migrating the server database to version " + std::to_string(from + 1));
+                sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+                return s;
+            }
+        }
+        return Status::ok();
+    }
+
+    Result<ServerIdentity> identity() override {
+        std::lock_guard lock(m_mutex);
+        Stmt st(m_db, "SELECT server_id, schema_version, created_ms FROM meta LIMIT 1");
+        if (st.step() != SQLITE_ROW) {
+            return Status::error(errc::kServerDataDirInvalid, "server database has no identity row");
+        }
+        return ServerIdentity{st.col_text(0), static_cast<int>(st.col_i64(1)), st.col_i64(2)};
+    }
+
+    Status add_team(const std::string& name, std::int64_t now_ms) override {
+        if (!valid_name(name)) {
+            return Status::error(errc::kAccountInvalid, "team names use a-z, 0-9, '_', '-' and '.', up to 64");
+        }
+        std::lock_guard lock(m_mutex);
+        Stmt st(m_db, "INSERT INTO teams(name, created_ms) VALUES(?, ?)");
+        st.text(1, name).i64(2, now_ms);
+        const int rc = st.step();
+        if (rc == SQLITE_CONSTRAINT) {
+            return Status::error(errc::kAccountExists, "team '" + name + "' already exists");
+        }
+        return rc == SQLITE_DONE ? Status::ok() : sql_error(m_db, "adding a team");
+    }
+
+    Status add_user(const std::string& name, const std::string& team, const std::string& role,
+                    std::int64_t now_ms) override {
+        if (!valid_name(name) || (role != "worker" && role != "lead" && role != "admin")) {
+            return Status::error(errc::kAccountInvalid, "a user needs a valid name and a role: worker, lead or admin");
+        }
+        std::lock_guard lock(m_mutex);
+        Stmt t(m_db, "SELECT 1 FROM teams WHERE name = ?");
+        t.text(1, team);
+        if (t.step() != SQLITE_ROW) {
+            return Status::error(errc::kAccountMissing, "no team '" + team + "'");
+        }
+        Stmt st(m_db, "INSERT INTO users(name, team, role, created_ms) VALUES(?, ?, ?, ?)");
+        st.text(1, name).text(2, team).text(3, role).i64(4, now_ms);
+        const int rc = st.step();
+        if (rc == SQLITE_CONSTRAINT) {
+            return Status::error(errc::kAccountExists, "user '" + name + "' already exists");
+        }
+        return rc == SQLITE_DONE ? Status::ok() : sql_error(m_db, "adding a user");
+    }
+
+    Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
+                                              std::int64_t now_ms) override {
+        std::lock_guard lock(m_mutex);
+        Stmt u(m_db, "SELECT 1 FROM users WHERE name = ?");
+        u.text(1, user);
+        if (u.step() != SQLITE_ROW) {
+            return Status::error(errc::kAccountMissing, "no user '" + user + "'");
+        }
+        // 80 random bits as 16 Crockford base32 characters, shown as XXXX-XXXX-XXXX-XXXX.
+        unsigned char raw[10];
+        randombytes_buf(raw, sizeof raw);
+        std::string code;
+        std::uint32_t buffer = 0;
+        int bits = 0;
+        for (unsigned char b : raw) {
+            buffer = (buffer << 8) | b;
+            bits += 8;
+            while (bits >= 5) {
+                code.push_back(kCrockford[(buffer >> (bits - 5)) & 31U]);
+                bits -= 5;
+            }
+        }
+        Stmt st(m_db, "INSERT INTO enrol_codes(code_hash, user, created_ms, expires_ms) VALUES(?, ?, ?, ?)");
+        st.blob(1, secret_hash(code)).text(2, user).i64(3, now_ms).i64(4, now_ms + ttl_ms);
+        if (st.step() != SQLITE_DONE) {
+            return sql_error(m_db, "storing an enrolment code");
+        }
+        sodium_memzero(raw, sizeof raw);
+        return code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8, 4) + "-" + code.substr(12, 4);
+    }
+
+    Result<Enrolment> enrol(const std::string& code, const std::string& device_name, std::int64_t now_ms) override {
+        std::lock_guard lock(m_mutex);
+        if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            return sql_error(m_db, "enrolling");
+        }
+        std::string refused_user = "-";
+        Result<Enrolment> r = enrol_locked(code, device_name, now_ms, refused_user);
+        sqlite3_exec(m_db, r.is_ok() ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr);
+        if (!r.is_ok()) {
+            // After the rollback, so the refusal itself is kept (never the code).
+            (void)audit_locked(now_ms, refused_user, "enroll.refused", r.status().code());
+        }
+        return r;
+    }
+
+    Result<DeviceAuth> authenticate(const std::string& token) override {
+        std::lock_guard lock(m_mutex);
+        Stmt st(m_db,
+                "SELECT d.id, d.user, u.team, u.role, d.revoked_ms FROM devices d JOIN users u ON u.name = d.user "
+                "WHERE d.token_hash = ?");
+        st.blob(1, secret_hash(token));
+        if (st.step() != SQLITE_ROW) {
+            return Status::error(errc::kAuthInvalid, "unknown device token");
+        }
+        if (!st.col_null(4)) {
+            return Status::error(errc::kAuthRevoked, "device " + st.col_text(0) + " was revoked");
+        }
+        return DeviceAuth{st.col_text(0), st.col_text(1), st.col_text(2), st.col_text(3)};
+    }
+
+    Status revoke_device(const std::string& device_id, std::int64_t now_ms) override {
+        std::lock_guard lock(m_mutex);
+        Stmt st(m_db, "UPDATE devices SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
+        st.i64(1, now_ms).text(2, device_id);
+        if (st.step() != SQLITE_DONE) {
+            return sql_error(m_db, "revoking a device");
+        }
+        if (sqlite3_changes(m_db) == 0) {
+            return Status::error(errc::kAccountMissing, "no active device '" + device_id + "'");
+        }
+        return audit_locked(now_ms, "admin", "device.revoked", device_id);
+    }
+
+    Status audit(std::int64_t now_ms, const std::string& actor, const std::string& event,
+                 const std::string& detail) override {
+        std::lock_guard lock(m_mutex);
+        return audit_locked(now_ms, actor, event, detail);
+    }
+
+    Result<std::vector<AuditEntry>> audit_log(int limit) override {
+        std::lock_guard lock(m_mutex);
+        Stmt st(m_db, "SELECT at_ms, actor, event, detail FROM audit ORDER BY id DESC LIMIT ?");
+        st.i64(1, limit);
+        std::vector<AuditEntry> out;
+        while (st.step() == SQLITE_ROW) {
+            out.push_back({st.col_i64(0), st.col_text(1), st.col_text(2), st.col_text(3)});
+        }
+        return out;
     }
 
 private:
+    Status audit_locked(std::int64_t now_ms, const std::string& actor, const std::string& event,
+                        const std::string& detail) {
+        Stmt st(m_db, "INSERT INTO audit(at_ms, actor, event, detail) VALUES(?, ?, ?, ?)");
+        st.i64(1, now_ms).text(2, actor).text(3, event).text(4, detail);
+        return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "writing the audit log");
+    }
+
+    Result<Enrolment> enrol_locked(const std::string& code, const std::string& device_name, std::int64_t now_ms,
+                                   std::string& refused_user) {
+        const std::vector<unsigned char> hash = secret_hash(normalise_code(code));
+        Stmt c(m_db,
+               "SELECT e.user, e.expires_ms, e.used_ms, u.team, u.role FROM enrol_codes e "
+               "JOIN users u ON u.name = e.user WHERE e.code_hash = ?");
+        c.blob(1, hash);
+        if (c.step() != SQLITE_ROW) {
+            return Status::error(errc::kEnrolCodeInvalid, "no such enrolment code");
+        }
+        Enrolment e;
+        e.user = c.col_text(0);
+        e.team = c.col_text(3);
+        e.role = c.col_text(4);
+        refused_user = e.user;
+        if (!c.col_null(2)) {
+            return Status::error(errc::kEnrolCodeUsed, "this enrolment code was already used");
+        }
+        if (c.col_i64(1) <= now_ms) {
+            return Status::error(errc::kEnrolCodeExpired, "this enrolment code has expired");
+        }
+        e.device_id = "dev-" + random_hex(8);
+        e.token = random_hex(32);
+        Stmt used(m_db, "UPDATE enrol_codes SET used_ms = ? WHERE code_hash = ?");
+        used.i64(1, now_ms).blob(2, hash);
+        Stmt dev(m_db, "INSERT INTO devices(id, user, name, token_hash, created_ms) VALUES(?, ?, ?, ?, ?)");
+        dev.text(1, e.device_id)
+            .text(2, e.user)
+            .text(3, device_name.substr(0, 128))
+            .blob(4, secret_hash(e.token))
+            .i64(5, now_ms);
+        if (used.step() != SQLITE_DONE || dev.step() != SQLITE_DONE) {
+            return sql_error(m_db, "enrolling a device");
+        }
+        OUTPOST_TRY(audit_locked(now_ms, e.user, "device.enrolled", e.device_id));
+        return e;
+    }
+
     std::mutex m_mutex;
-    sqlite3* m_db;
+    sqlite3* m_db;  // guarded by m_mutex
 };
 
 }  // namespace
@@ -73,6 +332,9 @@ Status init_sqlite_data_dir(const fs::path& dir) {
         return Status::error(errc::kIo, "cannot create " + dir.string() + ": " + ec.message());
     }
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (sodium_init() < 0) {
+        return Status::error(errc::kInternal, "libsodium failed to initialise");
+    }
     sqlite3* db = nullptr;
     const std::string path = (dir / kDbName).string();
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
@@ -83,13 +345,14 @@ Status init_sqlite_data_dir(const fs::path& dir) {
     const std::int64_t now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
+    // Version 1 is the identity row; migrations bring it to kServerSchemaVersion when it is opened.
     const std::string sql =
         "PRAGMA journal_mode=WAL;"
         "BEGIN;"
         "CREATE TABLE meta(server_id TEXT NOT NULL, schema_version INTEGER NOT NULL,"
         " created_ms INTEGER NOT NULL);"
         "INSERT INTO meta VALUES('" +
-        random_id() + "', " + std::to_string(kServerSchemaVersion) + ", " + std::to_string(now) +
+        random_hex(16) + "', 1, " + std::to_string(now) +
         ");"
         "COMMIT;";
     char* err = nullptr;
@@ -110,6 +373,9 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const fs::path& dir) 
         return Status::error(errc::kServerDataDirInvalid,
                              "no server database in " + dir.string() + " (run 'outpost-server init --data DIR')");
     }
+    if (sodium_init() < 0) {
+        return Status::error(errc::kInternal, "libsodium failed to initialise");
+    }
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
         Status s = sql_error(db, "opening " + path);
@@ -117,16 +383,9 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const fs::path& dir) 
         return s;
     }
     sqlite3_busy_timeout(db, 5000);
+    sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
     auto storage = std::make_unique<SqliteStorage>(db);
-    Result<ServerIdentity> id = storage->identity();
-    if (!id.is_ok()) {
-        return id.status();
-    }
-    if (id->schema_version > kServerSchemaVersion) {
-        return Status::error(
-            errc::kServerDataDirInvalid,
-            "server database schema " + std::to_string(id->schema_version) + " is newer than this build understands");
-    }
+    OUTPOST_TRY(storage->migrate());
     return std::unique_ptr<ServerStorage>(std::move(storage));
 }
 

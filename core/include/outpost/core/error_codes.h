@@ -56,6 +56,15 @@ inline constexpr std::string_view kProtocolMalformed = "sync.protocol.malformed"
 inline constexpr std::string_view kSyncNetworkUnreachable = "sync.network.unreachable";
 inline constexpr std::string_view kSyncServerError = "sync.server.error";
 inline constexpr std::string_view kSyncNotFound = "sync.route.not_found";
+inline constexpr std::string_view kEnrolCodeInvalid = "sync.enroll.code_invalid";
+inline constexpr std::string_view kEnrolCodeExpired = "sync.enroll.code_expired";
+inline constexpr std::string_view kEnrolCodeUsed = "sync.enroll.code_used";
+inline constexpr std::string_view kAuthMissing = "sync.auth.missing";
+inline constexpr std::string_view kAuthInvalid = "sync.auth.invalid";
+inline constexpr std::string_view kAuthRevoked = "sync.auth.revoked";
+inline constexpr std::string_view kAccountInvalid = "server.account.invalid";
+inline constexpr std::string_view kAccountExists = "server.account.exists";
+inline constexpr std::string_view kAccountMissing = "server.account.not_found";
 inline constexpr std::string_view kSyncBatchTooLarge = "sync.push.batch_too_large";
 inline constexpr std::string_view kSyncValueTooLarge = "sync.push.value_too_large";
 // server

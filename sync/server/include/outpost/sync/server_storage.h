@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "outpost/core/status.h"
 
@@ -19,14 +20,54 @@ struct ServerIdentity {
     std::int64_t created_ms = 0;
 };
 
+// A device, as authenticated from its bearer token.
+struct DeviceAuth {
+    std::string device_id;
+    std::string user;
+    std::string team;
+    std::string role;  // worker | lead | admin
+};
+
+struct Enrolment {
+    std::string device_id;
+    std::string token;  // returned once; only its BLAKE2b hash is stored
+    std::string user;
+    std::string team;
+    std::string role;
+};
+
 class ServerStorage {
 public:
     virtual ~ServerStorage() = default;
     [[nodiscard]] virtual Result<ServerIdentity> identity() = 0;
+
+    // Accounts (the admin CLI). Names are [a-z0-9_.-], 1..64 characters.
+    [[nodiscard]] virtual Status add_team(const std::string& name, std::int64_t now_ms) = 0;
+    [[nodiscard]] virtual Status add_user(const std::string& name, const std::string& team, const std::string& role,
+                                          std::int64_t now_ms) = 0;
+    // A one-time enrolment code for `user`, valid until now + ttl. Only its hash is stored.
+    [[nodiscard]] virtual Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
+                                                                    std::int64_t now_ms) = 0;
+    // Redeems a code: sync.enroll.code_invalid / code_expired / code_used, or a new device and token.
+    [[nodiscard]] virtual Result<Enrolment> enrol(const std::string& code, const std::string& device_name,
+                                                  std::int64_t now_ms) = 0;
+    // sync.auth.invalid for an unknown token, sync.auth.revoked for a revoked device.
+    [[nodiscard]] virtual Result<DeviceAuth> authenticate(const std::string& token) = 0;
+    [[nodiscard]] virtual Status revoke_device(const std::string& device_id, std::int64_t now_ms) = 0;
+    // Appends to the audit log (enrolments, revocations, refused requests). Never holds secrets.
+    [[nodiscard]] virtual Status audit(std::int64_t now_ms, const std::string& actor, const std::string& event,
+                                       const std::string& detail) = 0;
+    struct AuditEntry {
+        std::int64_t at_ms = 0;
+        std::string actor;
+        std::string event;
+        std::string detail;
+    };
+    [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_log(int limit) = 0;
 };
 
-// Current version of the server's storage schema.
-inline constexpr int kServerSchemaVersion = 1;
+// Current version of the server's storage schema; older databases migrate forward at open.
+inline constexpr int kServerSchemaVersion = 2;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).
