@@ -584,6 +584,23 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
     return rec;
 }
 
+Result<Page> RecordEngine::page_of(std::vector<Cursor> rows, int limit) {
+    // `rows` holds up to limit + 1 matches: the extra one only says that another page follows.
+    Page page;
+    if (static_cast<int>(rows.size()) > limit) {
+        rows.pop_back();
+        page.next = rows.back();
+    }
+    for (const Cursor& row : rows) {
+        Result<Record> r = load(row.id);
+        if (!r.is_ok()) {
+            return r.status();
+        }
+        page.records.push_back(std::move(*r));
+    }
+    return page;
+}
+
 Result<Page> RecordEngine::search_recent(const ListQuery& q, const std::string& match, int limit) {
     // FTS5 yields matches in descending rowid (= last-write) order and the LIMIT stops it early, so
     // even a query of very common words reads only about one page of hits.
@@ -624,30 +641,18 @@ Result<Page> RecordEngine::search_recent(const ListQuery& q, const std::string& 
         }
         st.i64(4, after);
     }
-    std::vector<std::pair<std::string, Cursor>> rows;
+    std::vector<Cursor> rows;
     int rc = 0;
     while ((rc = st.step()) == SQLITE_ROW) {
         Cursor c;
         c.id = st.col_text(0);
         c.key = "s:" + std::to_string(st.col_i64(1));
-        rows.emplace_back(c.id, std::move(c));
+        rows.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) {
         return m_store.sql_status(rc, "searching");
     }
-    Page page;
-    if (static_cast<int>(rows.size()) > limit) {
-        rows.pop_back();
-        page.next = rows.back().second;
-    }
-    for (const auto& [id, cursor] : rows) {
-        Result<Record> r = load(id);
-        if (!r.is_ok()) {
-            return r.status();
-        }
-        page.records.push_back(std::move(*r));
-    }
-    return page;
+    return page_of(std::move(rows), limit);
 }
 
 Result<Page> RecordEngine::list(const ListQuery& q) {
@@ -752,8 +757,7 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         }
         st.text(6, q.after->id);
     }
-    Page page;
-    std::vector<std::pair<std::string, Cursor>> rows;
+    std::vector<Cursor> rows;
     int rc = 0;
     while ((rc = st.step()) == SQLITE_ROW) {
         Cursor c;
@@ -774,23 +778,12 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
             default:
                 c.key = "t:" + st.col_text(1);
         }
-        rows.emplace_back(c.id, std::move(c));
+        rows.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) {
         return m_store.sql_status(rc, "listing records");
     }
-    if (static_cast<int>(rows.size()) > limit) {
-        rows.pop_back();
-        page.next = rows.back().second;
-    }
-    for (const auto& [id, cursor] : rows) {
-        Result<Record> r = load(id);
-        if (!r.is_ok()) {
-            return r.status();
-        }
-        page.records.push_back(std::move(*r));
-    }
-    return page;
+    return page_of(std::move(rows), limit);
 }
 
 Result<std::vector<Change>> RecordEngine::read_changes(const char* where, std::string_view record, std::int64_t after,
