@@ -584,6 +584,34 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
     return rec;
 }
 
+namespace {
+
+// The filters every list shares: ?2 type, ?3 team.
+std::string filter_sql(const ListQuery& q) {
+    std::string sql;
+    if (!q.include_deleted) {
+        sql += " AND r.deleted = 0";
+    }
+    if (!q.type.empty()) {
+        sql += " AND r.type = ?2";
+    }
+    if (!q.team.empty()) {
+        sql += " AND r.team = ?3";
+    }
+    return sql;
+}
+
+}  // namespace
+
+void RecordEngine::bind_filters(Stmt& st, const ListQuery& q) {
+    if (!q.type.empty()) {
+        st.text(2, q.type);
+    }
+    if (!q.team.empty()) {
+        st.text(3, q.team);
+    }
+}
+
 Result<Page> RecordEngine::page_of(std::vector<Cursor> rows, int limit) {
     // `rows` holds up to limit + 1 matches: the extra one only says that another page follows.
     Page page;
@@ -606,16 +634,8 @@ Result<Page> RecordEngine::search_recent(const ListQuery& q, const std::string& 
     // even a query of very common words reads only about one page of hits.
     std::string sql =
         "SELECT r.id, f.rowid FROM records_fts f JOIN records r ON r.fts_rowid = f.rowid "
-        "WHERE records_fts MATCH ?1";
-    if (!q.include_deleted) {
-        sql += " AND r.deleted = 0";
-    }
-    if (!q.type.empty()) {
-        sql += " AND r.type = ?2";
-    }
-    if (!q.team.empty()) {
-        sql += " AND r.team = ?3";
-    }
+        "WHERE records_fts MATCH ?1" +
+        filter_sql(q);
     if (q.after) {
         sql += " AND f.rowid < ?4";
     }
@@ -625,12 +645,7 @@ Result<Page> RecordEngine::search_recent(const ListQuery& q, const std::string& 
         return m_store.sql_status(sqlite3_errcode(m_store.handle()), "searching");
     }
     st.text(1, match);
-    if (!q.type.empty()) {
-        st.text(2, q.type);
-    }
-    if (!q.team.empty()) {
-        st.text(3, q.team);
-    }
+    bind_filters(st, q);
     if (q.after) {
         std::int64_t after = 0;
         const std::string& k = q.after->key;
@@ -674,16 +689,7 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
     // NULL sort values (a field with no value) come first ascending and last descending; `nn` keeps the
     // keyset comparison well defined for them.
     const std::string nn = "(" + key + " IS NOT NULL)";
-    std::string where = "1";
-    if (!q.include_deleted) {
-        where += " AND r.deleted = 0";
-    }
-    if (!q.type.empty()) {
-        where += " AND r.type = ?2";
-    }
-    if (!q.team.empty()) {
-        where += " AND r.team = ?3";
-    }
+    std::string where = "1" + filter_sql(q);
     const std::string match = fts_query(q.search);
     if (!match.empty() && q.sort == SortBy::kUpdated && q.descending) {
         return search_recent(q, match, limit);
@@ -734,12 +740,7 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
     if (q.sort == SortBy::kField) {
         st.text(1, q.sort_field);
     }
-    if (!q.type.empty()) {
-        st.text(2, q.type);
-    }
-    if (!q.team.empty()) {
-        st.text(3, q.team);
-    }
+    bind_filters(st, q);
     if (!match.empty()) {
         st.text(4, match);
     }

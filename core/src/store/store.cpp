@@ -200,21 +200,40 @@ Status Store::sql_status(int rc, std::string_view what) const {
                              std::string(what) + ": database page " + std::to_string(page) + " failed authentication");
     }
     if ((rc & 0xff) == SQLITE_CORRUPT || rc == SQLITE_IOERR_SHORT_READ) {
-        std::error_code ec;
-        const auto size = fs::file_size(m_path, ec);
-        sqlite3_int64 pages = 0;
-        sqlite3_stmt* st = nullptr;
-        if (m_db != nullptr && sqlite3_prepare_v2(m_db, "PRAGMA page_count", -1, &st, nullptr) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW) {
-            pages = sqlite3_column_int64(st, 0);
-        }
-        sqlite3_finalize(st);
-        if (!ec && static_cast<sqlite3_int64>(size) < pages * kPageSize) {
-            return truncated(m_path, "expected " + std::to_string(pages) + " pages");
+        if (Status length = check_length(); length.is(errc::kStoreFileTruncated)) {
+            return length;
         }
     }
     return Status::error(errc::kStoreSql,
                          std::string(what) + ": " + (m_db != nullptr ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc)));
+}
+
+Status Store::check_length() const {
+    std::error_code ec;
+    const auto size = fs::file_size(m_path, ec);
+    if (ec) {
+        return Status::error(errc::kIo, "cannot read " + m_path.string() + ": " + ec.message());
+    }
+    if (size % kPageSize != 0) {
+        return truncated(m_path, "its size is not a whole number of pages");
+    }
+    sqlite3_stmt* st = nullptr;
+    sqlite3_int64 pages = 0;
+    int rc = sqlite3_prepare_v2(m_db, "PRAGMA page_count", -1, &st, nullptr);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pages = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        // Not through sql_status(), which calls this function for corruption errors.
+        return Status::error(errc::kStoreSql, std::string("reading the page count: ") + sqlite3_errstr(rc));
+    }
+    if (static_cast<sqlite3_int64>(size) < pages * kPageSize) {
+        return truncated(m_path,
+                         "expected " + std::to_string(pages) + " pages, found " + std::to_string(size / kPageSize));
+    }
+    return Status::ok();
 }
 
 Status Store::exec(std::string_view sql) {
@@ -400,21 +419,7 @@ struct StoreOpener {
         if (options.journal == JournalMode::kWal) {
             OUTPOST_TRY(s->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
         }
-        sqlite3_stmt* st = nullptr;
-        int rc = sqlite3_prepare_v2(s->m_db, "PRAGMA page_count", -1, &st, nullptr);
-        sqlite3_int64 pages = 0;
-        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            pages = sqlite3_column_int64(st, 0);
-            rc = SQLITE_OK;
-        }
-        sqlite3_finalize(st);
-        OUTPOST_TRY(s->sql_status(rc, "reading the page count"));
-        std::error_code ec;
-        const auto size = fs::file_size(path, ec);
-        if (!ec && static_cast<sqlite3_int64>(size) < pages * kPageSize) {
-            return truncated(path,
-                             "expected " + std::to_string(pages) + " pages, found " + std::to_string(size / kPageSize));
-        }
+        OUTPOST_TRY(s->check_length());
         OUTPOST_TRY(
             s->sql_status(sqlite3_exec(s->m_db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr),
                           "reading the schema"));
@@ -581,26 +586,7 @@ Status Store::verify() {
     if (m_options.journal == JournalMode::kWal) {
         OUTPOST_TRY(exec("PRAGMA wal_checkpoint(TRUNCATE)"));
     }
-    std::error_code ec;
-    const auto size = fs::file_size(m_path, ec);
-    if (ec) {
-        return Status::error(errc::kIo, "cannot read " + m_path.string());
-    }
-    if (size % kPageSize != 0) {
-        return truncated(m_path, "its size is not a whole number of pages");
-    }
-    sqlite3_stmt* st = nullptr;
-    sqlite3_int64 pages = 0;
-    int rc = sqlite3_prepare_v2(m_db, "PRAGMA page_count", -1, &st, nullptr);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        pages = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    OUTPOST_TRY(sql_status(rc, "reading the page count"));
-    if (static_cast<sqlite3_int64>(size) < pages * kPageSize) {
-        return truncated(m_path, "expected " + std::to_string(pages) + " pages");
-    }
+    OUTPOST_TRY(check_length());
     if (!m_impl->vfs) {
         return exec("PRAGMA quick_check");
     }

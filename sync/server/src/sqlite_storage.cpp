@@ -187,7 +187,7 @@ public:
         if (u.step() != SQLITE_ROW) {
             return Status::error(errc::kAccountMissing, "no user '" + user + "'");
         }
-        // 80 random bits as 16 Crockford base32 characters, shown as XXXX-XXXX-XXXX-XXXX.
+        // 80 random bits as 16 Crockford base32 characters, shown in four dash-separated groups of four.
         unsigned char raw[10];
         randombytes_buf(raw, sizeof raw);
         std::string code;

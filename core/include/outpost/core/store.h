@@ -109,6 +109,8 @@ public:
 private:
     friend struct StoreOpener;
     Store() = default;
+    // store.file.truncated when the file is not whole pages or shorter than its header's page count.
+    [[nodiscard]] Status check_length() const;
     std::filesystem::path m_path;
     StoreOptions m_options;
     sqlite3* m_db = nullptr;

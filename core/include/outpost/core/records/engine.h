@@ -136,6 +136,7 @@ private:
     Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
     Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
     Result<Page> page_of(std::vector<Cursor> rows, int limit);
+    static void bind_filters(Stmt& st, const ListQuery& q);
 
     Store& m_store;
     std::vector<Schema> m_schemas;
