@@ -69,6 +69,19 @@ constexpr std::array kCodes = {
     CodeInfo{kSyncValueTooLarge,
              "One answer is too large to send. Shorten it, or attach it as a file instead; everything else still "
              "syncs."},
+    CodeInfo{kSyncBodyTooLarge, "Too much was sent at once. Outpost will send it in smaller parts."},
+    CodeInfo{kSyncScopeForbidden,
+             "You cannot change this record or answer: it belongs to another team, or only a team lead may "
+             "change it. Your copy is kept and marked."},
+    CodeInfo{kSyncDeviceMismatch,
+             "This laptop's sign-in does not match the changes it sent. Ask IT to enrol it again."},
+    CodeInfo{kSyncRecordMismatch,
+             "This change does not match the record on the server (a different form or team). It is kept and "
+             "marked."},
+    CodeInfo{kSyncCursorInvalid, "The server did not recognise where this laptop left off. Outpost will start again."},
+    CodeInfo{kSyncNotEnrolled, "This profile is not connected to a server yet. Enrol it with a provisioning file."},
+    CodeInfo{kSyncPinMismatch,
+             "The server's certificate is not the one this laptop was set up to trust. Do not continue; ask IT."},
     CodeInfo{kServerConfigInvalid, "The server settings are not valid."},
     CodeInfo{kServerPlainHttpRefused,
              "The server refuses to listen without encryption on a network address. Give it a certificate, or "

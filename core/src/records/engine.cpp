@@ -12,6 +12,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
+#include "outpost/core/records/merge.h"
 
 namespace outpost::records {
 namespace {
@@ -539,40 +540,9 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
     if (int rc = upd.step(); rc != SQLITE_DONE) {
         return fail(rc, "updating a record");
     }
-    // The search row gets a new rowid on every write, from a sequence kept on the record, so FTS5's
-    // rowid order is last-write order and a date-sorted search can stream matches newest first.
-    Stmt fts_old = prepare("SELECT fts_rowid FROM records WHERE rid = ?");
-    fts_old.i64(1, rid);
-    if (int rc = fts_old.step(); rc != SQLITE_ROW) {
-        return fail(rc, "updating the search index");
-    }
-    if (sqlite3_column_type(fts_old.get(), 0) != SQLITE_NULL) {
-        Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
-        fts_del.i64(1, fts_old.col_i64(0));
-        if (int rc = fts_del.step(); rc != SQLITE_DONE) {
-            return fail(rc, "updating the search index");
-        }
-    }
-    std::optional<std::int64_t> fts_rowid;
-    if (!deleted) {
-        Stmt next = prepare("SELECT COALESCE(max(fts_rowid), 0) + 1 FROM records");
-        if (int rc = next.step(); rc != SQLITE_ROW) {
-            return fail(rc, "updating the search index");
-        }
-        fts_rowid = next.col_i64(0);
-        Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
-        fts_ins.i64(1, *fts_rowid).text(2, fts_body(schema, merged));
-        if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
-            return fail(rc, "updating the search index");
-        }
-    }
-    Stmt fts_set = prepare("UPDATE records SET fts_rowid = ? WHERE rid = ?");
-    if (fts_rowid) {
-        fts_set.i64(1, *fts_rowid);
-    }
-    fts_set.i64(2, rid);
-    if (int rc = fts_set.step(); rc != SQLITE_DONE) {
-        return fail(rc, "updating the search index");
+    if (Status s = refresh_search(rid, &schema, merged, deleted); !s.is_ok()) {
+        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
+        return s;
     }
     if (Status s = m_store.exec("RELEASE record_write"); !s.is_ok()) {
         (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
@@ -582,6 +552,168 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
     rec.updated_ms = now;
     rec.deleted = deleted;
     return rec;
+}
+
+// The search row gets a new rowid on every write, from a sequence kept on the record, so FTS5's rowid
+// order is last-write order and a date-sorted search can stream matches newest first.
+Status RecordEngine::refresh_search(std::int64_t rid, const Schema* schema, const Values& values, bool deleted) {
+    Stmt fts_old = prepare("SELECT fts_rowid FROM records WHERE rid = ?");
+    fts_old.i64(1, rid);
+    if (int rc = fts_old.step(); rc != SQLITE_ROW) {
+        return m_store.sql_status(rc, "updating the search index");
+    }
+    if (sqlite3_column_type(fts_old.get(), 0) != SQLITE_NULL) {
+        Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
+        fts_del.i64(1, fts_old.col_i64(0));
+        if (int rc = fts_del.step(); rc != SQLITE_DONE) {
+            return m_store.sql_status(rc, "updating the search index");
+        }
+    }
+    std::optional<std::int64_t> fts_rowid;
+    if (!deleted && schema != nullptr) {
+        Stmt next = prepare("SELECT COALESCE(max(fts_rowid), 0) + 1 FROM records");
+        if (int rc = next.step(); rc != SQLITE_ROW) {
+            return m_store.sql_status(rc, "updating the search index");
+        }
+        fts_rowid = next.col_i64(0);
+        Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
+        fts_ins.i64(1, *fts_rowid).text(2, fts_body(*schema, values));
+        if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
+            return m_store.sql_status(rc, "updating the search index");
+        }
+    }
+    Stmt fts_set = prepare("UPDATE records SET fts_rowid = ? WHERE rid = ?");
+    if (fts_rowid) {
+        fts_set.i64(1, *fts_rowid);
+    }
+    fts_set.i64(2, rid);
+    if (int rc = fts_set.step(); rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "updating the search index");
+    }
+    return Status::ok();
+}
+
+Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<Change>& changes) {
+    sqlite3* db = m_store.handle();
+    if (db == nullptr) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    RemoteStats stats;
+    const std::int64_t now = m_clock.now_ms();
+    OUTPOST_TRY(m_store.exec("SAVEPOINT remote_apply"));
+    auto fail = [&](Status s) {
+        (void)m_store.exec("ROLLBACK TO remote_apply; RELEASE remote_apply");
+        return s;
+    };
+    Stmt find = prepare("SELECT rid, updated_ms, deleted FROM records WHERE id = ?");
+    Stmt ins = prepare("INSERT INTO records(id, type, team, created_by, created_ms, updated_ms) VALUES(?,?,?,?,?,?)");
+    Stmt cur = prepare("SELECT hlc, device FROM field_values WHERE rid = ? AND field = ?");
+    Stmt put = prepare(
+        "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
+        "hlc=?5, device=?6, base=?7, author=?8");
+    Stmt log = prepare(
+        "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    Stmt upd = prepare("UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
+    // Changes arrive grouped by record more often than not; the search row is rebuilt once per run.
+    std::size_t i = 0;
+    while (i < changes.size()) {
+        const std::string& id = changes[i].record;
+        std::size_t end = i;
+        while (end < changes.size() && changes[end].record == id) {
+            ++end;
+        }
+        const Schema* sch = schema(changes[i].type);
+        std::int64_t rid = 0;
+        std::int64_t updated_ms = 0;
+        bool deleted = false;
+        find.text(1, id);
+        if (int rc = find.step(); rc == SQLITE_ROW) {
+            rid = find.col_i64(0);
+            updated_ms = find.col_i64(1);
+            deleted = find.col_i64(2) != 0;
+        } else if (rc == SQLITE_DONE) {
+            const auto created = static_cast<std::int64_t>(changes[i].hlc.ms());
+            ins.text(1, id).text(2, changes[i].type).text(3, changes[i].team).text(4, changes[i].author);
+            ins.i64(5, created).i64(6, created);
+            if (int irc = ins.step(); irc != SQLITE_DONE) {
+                return fail(m_store.sql_status(irc, "creating a pulled record"));
+            }
+            sqlite3_reset(ins.get());
+            rid = sqlite3_last_insert_rowid(db);
+            updated_ms = created;
+        } else {
+            return fail(m_store.sql_status(rc, "finding a pulled record"));
+        }
+        sqlite3_reset(find.get());
+        bool changed = false;
+        for (std::size_t k = i; k < end; ++k) {
+            const Change& c = changes[k];
+            (void)m_hlc.observe(c.hlc);  // a far-ahead stamp was refused by the server's clock check
+            FieldVersion incoming{c.value, Stamp{c.hlc, c.device}, c.base, c.author};
+            FieldState state;
+            cur.i64(1, rid).text(2, c.field);
+            if (cur.step() == SQLITE_ROW) {
+                state.frontier.push_back(
+                    FieldVersion{"", Stamp{Hlc{static_cast<std::uint64_t>(cur.col_i64(0))}, cur.col_text(1)}, {}, {}});
+            }
+            sqlite3_reset(cur.get());
+            const ApplyResult r = apply_write(state, incoming);
+            if (winner(r.state).stamp == incoming.stamp) {
+                const FieldDef* def = sch != nullptr ? sch->field(c.field) : nullptr;
+                put.i64(1, rid).text(2, c.field).text(3, c.value);
+                if (def != nullptr) {
+                    if (Result<FieldValue> v = decode_value(def->kind, c.value); v.is_ok()) {
+                        bind_sort_value(put.get(), 4, *v);
+                    }
+                }
+                put.i64(5, static_cast<std::int64_t>(c.hlc.packed))
+                    .text(6, c.device)
+                    .i64(7, static_cast<std::int64_t>(c.base.packed))
+                    .text(8, c.author);
+                if (int rc = put.step(); rc != SQLITE_DONE) {
+                    return fail(m_store.sql_status(rc, "saving a pulled field"));
+                }
+                sqlite3_reset(put.get());
+                sqlite3_clear_bindings(put.get());
+                if (c.field == "_deleted") {
+                    deleted = c.value == "true";
+                }
+                updated_ms = std::max(updated_ms, static_cast<std::int64_t>(c.hlc.ms()));
+                changed = true;
+                ++stats.applied;
+            } else {
+                ++stats.superseded;
+            }
+            log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, c.value);
+            log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
+            log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, now);
+            if (int rc = log.step(); rc != SQLITE_DONE) {
+                return fail(m_store.sql_status(rc, "logging a pulled change"));
+            }
+            sqlite3_reset(log.get());
+        }
+        if (changed) {
+            upd.i64(1, updated_ms).i64(2, deleted ? 1 : 0).i64(3, rid);
+            if (int rc = upd.step(); rc != SQLITE_DONE) {
+                return fail(m_store.sql_status(rc, "updating a pulled record"));
+            }
+            sqlite3_reset(upd.get());
+            Result<Record> rec = load(id);
+            if (!rec.is_ok()) {
+                return fail(rec.status());
+            }
+            if (Status s = refresh_search(rid, sch, rec->values, deleted); !s.is_ok()) {
+                return fail(s);
+            }
+        }
+        i = end;
+    }
+    if (Status s = m_store.exec("RELEASE remote_apply"); !s.is_ok()) {
+        return fail(s);
+    }
+    return stats;
 }
 
 namespace {
@@ -818,6 +950,10 @@ Result<std::vector<Change>> RecordEngine::history(std::string_view id) {
 
 Result<std::vector<Change>> RecordEngine::changes_after(std::int64_t after, int limit) {
     return read_changes("(?1 IS NOT NULL) AND seq > ?2", "", after, std::clamp(limit, 1, 10'000));
+}
+
+Result<std::vector<Change>> RecordEngine::outbox_after(std::string_view device, std::int64_t after, int limit) {
+    return read_changes("seq > ?2 AND device = ?1", device, after, std::clamp(limit, 1, 10'000));
 }
 
 }  // namespace outpost::records

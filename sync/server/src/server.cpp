@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "outpost/core/version.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_messages.h"
+#include "outpost/sync/sync_service.h"
 
 namespace outpost::sync {
 
@@ -18,6 +20,7 @@ struct Server::Impl {
     ServerOptions options;
     ServerStorage* storage = nullptr;
     const Clock* clock = nullptr;
+    std::unique_ptr<SyncService> sync;
     std::unique_ptr<httplib::Server> http;
     std::thread listener;
     int port = 0;
@@ -48,8 +51,11 @@ int http_status_for(const Status& s) {
     if (c == errc::kAuthMissing || c == errc::kAuthInvalid || c == errc::kEnrolCodeInvalid) {
         return 401;
     }
-    if (c == errc::kAuthRevoked) {
+    if (c == errc::kAuthRevoked || c == errc::kSyncDeviceMismatch) {
         return 403;
+    }
+    if (c == errc::kSyncCursorInvalid) {
+        return 400;
     }
     if (c == errc::kEnrolCodeUsed) {
         return 409;
@@ -114,6 +120,79 @@ void install_routes(Server::Impl& impl) {
         res.set_content(j.dump(), "application/json");
     });
 
+    http.Post("/v1/push", [&impl](const httplib::Request& req, httplib::Response& res) {
+        Result<DeviceAuth> who = authenticate(impl, req);
+        if (!who.is_ok()) {
+            send_status(res, who.status());
+            return;
+        }
+        Result<PushRequest> in = decode_push_request(req.body);
+        if (!in.is_ok()) {
+            (void)impl.storage->audit(impl.clock->now_ms(), who->user, "push.refused", in.status().code());
+            send_status(res, in.status());
+            return;
+        }
+        Result<PushResponse> out = impl.sync->push(*who, *in);
+        if (!out.is_ok()) {
+            (void)impl.storage->audit(impl.clock->now_ms(), who->user, "push.refused", out.status().code());
+            send_status(res, out.status());
+            return;
+        }
+        int counts[4] = {0, 0, 0, 0};
+        for (const ChangeResult& r : out->results) {
+            ++counts[static_cast<int>(r.outcome)];
+            if (r.code == errc::kSyncScopeForbidden || r.code == errc::kFieldNotEditable) {
+                // Attempts outside the device's scope or role are kept for review (record id, no values).
+                (void)impl.storage->audit(impl.clock->now_ms(), who->user, "change.refused",
+                                          r.code + " seq " + std::to_string(r.seq));
+            }
+        }
+        impl.log({{"event", "push"},
+                  {"device", who->device_id},
+                  {"applied", counts[0]},
+                  {"superseded", counts[1]},
+                  {"conflict", counts[2]},
+                  {"rejected", counts[3]}});
+        res.set_content(encode(*out), "application/json");
+    });
+
+    http.Get("/v1/pull", [&impl](const httplib::Request& req, httplib::Response& res) {
+        Result<DeviceAuth> who = authenticate(impl, req);
+        if (!who.is_ok()) {
+            send_status(res, who.status());
+            return;
+        }
+        int limit = kDefaultPullLimit;
+        if (req.has_param("limit")) {
+            const std::string l = req.get_param_value("limit");
+            const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+            if (ec != std::errc() || end != l.data() + l.size() || limit <= 0) {
+                send_error(res, 400, errc::kProtocolMalformed, "limit must be a positive number");
+                return;
+            }
+        }
+        Result<PullResponse> out = impl.sync->pull(*who, req.get_param_value("cursor"), limit);
+        if (!out.is_ok()) {
+            send_status(res, out.status());
+            return;
+        }
+        res.set_content(encode(*out), "application/json");
+    });
+
+    http.Get("/v1/schemas", [&impl](const httplib::Request& req, httplib::Response& res) {
+        Result<DeviceAuth> who = authenticate(impl, req);
+        if (!who.is_ok()) {
+            send_status(res, who.status());
+            return;
+        }
+        res.set_header("ETag", impl.sync->schemas_etag());
+        if (req.get_header_value("If-None-Match") == impl.sync->schemas_etag()) {
+            res.status = 304;
+            return;
+        }
+        res.set_content("{\"schemas\":" + impl.sync->schemas_json() + "}", "application/json");
+    });
+
     http.Get("/v1/health", [&impl](const httplib::Request&, httplib::Response& res) {
         HealthInfo h{.service = "outpost-server",
                      .version = std::string(version()),
@@ -126,11 +205,11 @@ void install_routes(Server::Impl& impl) {
     // Anything unrouted gets a JSON error with a stable code (httplib calls this for 404s, and for
     // 413 when a body exceeds the payload limit).
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) {
+        if (!res.body.empty() || res.status == 304) {
             return;
         }
         if (res.status == 413) {
-            send_error(res, 413, errc::kProtocolMalformed, "request body is larger than the server accepts");
+            send_error(res, 413, errc::kSyncBodyTooLarge, "request body is larger than the server accepts");
         } else if (res.status == 404) {
             send_error(res, 404, errc::kSyncNotFound, "no such endpoint: " + req.method + " " + req.path);
         } else {
@@ -153,6 +232,10 @@ void install_routes(Server::Impl& impl) {
 }
 
 }  // namespace
+
+std::filesystem::path default_forms_dir() {
+    return OUTPOST_DEFAULT_FORMS_DIR;
+}
 
 bool is_loopback_host(const std::string& host) {
     if (host == "localhost" || host == "::1" || host == "[::1]") {
@@ -194,6 +277,12 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     impl->options = options;
     impl->storage = &storage;
     impl->clock = &clock;
+    Result<LoadedForms> forms = load_forms(options.forms_dir.empty() ? default_forms_dir() : options.forms_dir);
+    if (!forms.is_ok()) {
+        return forms.status();
+    }
+    impl->sync = std::make_unique<SyncService>(storage, std::move(forms->schemas), std::move(forms->json), clock);
+    OUTPOST_TRY(impl->sync->start());
     if (want_tls) {
         auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert_path.c_str(), options.tls_key_path.c_str());
         if (!ssl->is_valid()) {

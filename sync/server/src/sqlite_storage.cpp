@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <optional>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/sync/server_storage.h"
@@ -27,6 +29,20 @@ CREATE TABLE devices(id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(na
                      token_hash BLOB NOT NULL UNIQUE, created_ms INTEGER NOT NULL, revoked_ms INTEGER) WITHOUT ROWID;
 CREATE TABLE audit(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, event TEXT NOT NULL,
                    detail TEXT NOT NULL);
+)sql",
+    // 2 -> 3: sync: records, per-field frontiers, the pull log, and every push answer (idempotency)
+    R"sql(
+CREATE TABLE srv_records(id TEXT PRIMARY KEY, type TEXT NOT NULL, team TEXT NOT NULL, created_by TEXT NOT NULL,
+                         created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE srv_fields(record TEXT NOT NULL, field TEXT NOT NULL, hlc INTEGER NOT NULL, device TEXT NOT NULL,
+                        value TEXT NOT NULL, base INTEGER NOT NULL, author TEXT NOT NULL,
+                        PRIMARY KEY(record, field, hlc, device)) WITHOUT ROWID;
+CREATE TABLE srv_changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, type TEXT NOT NULL,
+                         team TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL,
+                         device TEXT NOT NULL, base INTEGER NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX srv_changes_team ON srv_changes(team, seq);
+CREATE TABLE srv_push_results(device TEXT NOT NULL, seq INTEGER NOT NULL, outcome TEXT NOT NULL, code TEXT NOT NULL,
+                              message TEXT NOT NULL, PRIMARY KEY(device, seq)) WITHOUT ROWID;
 )sql",
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
@@ -106,10 +122,69 @@ private:
     int m_rc = SQLITE_ERROR;
 };
 
-class SqliteStorage final : public ServerStorage {
+// A statement from the storage's cache: reset and unbound when the guard goes out of scope.
+class Cached {
+public:
+    explicit Cached(sqlite3_stmt* st) : m_st(st) {}
+    ~Cached() {
+        if (m_st != nullptr) {
+            sqlite3_reset(m_st);
+            sqlite3_clear_bindings(m_st);
+        }
+    }
+    Cached(const Cached&) = delete;
+    Cached& operator=(const Cached&) = delete;
+    [[nodiscard]] bool ok() const { return m_st != nullptr; }
+    Cached& text(int i, std::string_view v) {
+        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Cached& i64(int i, std::int64_t v) {
+        sqlite3_bind_int64(m_st, i, v);
+        return *this;
+    }
+    int step() { return m_st != nullptr ? sqlite3_step(m_st) : SQLITE_ERROR; }
+    void reset() { sqlite3_reset(m_st); }
+    std::string col_text(int i) {
+        const auto* t = sqlite3_column_text(m_st, i);
+        return t != nullptr ? std::string(reinterpret_cast<const char*>(t),
+                                          static_cast<std::size_t>(sqlite3_column_bytes(m_st, i)))
+                            : std::string();
+    }
+    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
+
+private:
+    sqlite3_stmt* m_st;
+};
+
+std::optional<ChangeOutcome> outcome_from(std::string_view name) {
+    for (ChangeOutcome o :
+         {ChangeOutcome::kApplied, ChangeOutcome::kSuperseded, ChangeOutcome::kConflict, ChangeOutcome::kRejected}) {
+        if (outcome_name(o) == name) {
+            return o;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string hlc_text(std::int64_t packed) {
+    return records::Hlc{static_cast<std::uint64_t>(packed)}.to_string();
+}
+
+std::int64_t hlc_value(const std::string& text) {
+    Result<records::Hlc> h = records::Hlc::parse(text);
+    return h.is_ok() ? static_cast<std::int64_t>(h->packed) : 0;
+}
+
+class SqliteStorage final : public ServerStorage, private SyncTxn {
 public:
     explicit SqliteStorage(sqlite3* db) : m_db(db) {}
-    ~SqliteStorage() override { sqlite3_close_v2(m_db); }
+    ~SqliteStorage() override {
+        for (auto& [sql, st] : m_cache) {
+            sqlite3_finalize(st);
+        }
+        sqlite3_close_v2(m_db);
+    }
     SqliteStorage(const SqliteStorage&) = delete;
     SqliteStorage& operator=(const SqliteStorage&) = delete;
 
@@ -270,7 +345,184 @@ public:
         return out;
     }
 
+    // ---- sync ----
+    Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) override {
+        std::lock_guard lock(m_mutex);
+        if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            return sql_error(m_db, "starting a sync transaction");
+        }
+        Status s = body(*this);
+        if (s.is_ok() && sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            s = sql_error(m_db, "committing a sync transaction");
+        }
+        if (!s.is_ok()) {
+            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        return s;
+    }
+
+    Result<std::vector<WireChange>> changes_after(const std::string& team, std::int64_t after, int limit,
+                                                  std::int64_t& scanned_to) override {
+        std::lock_guard lock(m_mutex);
+        Cached st = cached(
+            "SELECT seq, record, type, team, field, value, hlc, device, base, author FROM srv_changes "
+            "WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?");
+        st.text(1, team).i64(2, after).i64(3, limit);
+        std::vector<WireChange> out;
+        scanned_to = after;
+        int rc = 0;
+        while ((rc = st.step()) == SQLITE_ROW) {
+            WireChange c;
+            c.seq = st.col_i64(0);
+            c.record = st.col_text(1);
+            c.type = st.col_text(2);
+            c.team = st.col_text(3);
+            c.field = st.col_text(4);
+            c.value = st.col_text(5);
+            c.hlc = hlc_text(st.col_i64(6));
+            c.device = st.col_text(7);
+            c.base = hlc_text(st.col_i64(8));
+            c.author = st.col_text(9);
+            scanned_to = c.seq;
+            out.push_back(std::move(c));
+        }
+        if (rc != SQLITE_DONE) {
+            return sql_error(m_db, "reading the pull log");
+        }
+        return out;
+    }
+
+    Result<std::uint64_t> max_hlc() override {
+        std::lock_guard lock(m_mutex);
+        Cached st = cached("SELECT COALESCE(max(hlc), 0) FROM srv_changes");
+        if (st.step() != SQLITE_ROW) {
+            return sql_error(m_db, "reading the clock");
+        }
+        return static_cast<std::uint64_t>(st.col_i64(0));
+    }
+
+    Result<std::int64_t> logged_changes(const std::string& device) override {
+        std::lock_guard lock(m_mutex);
+        Cached st = cached("SELECT count(*) FROM srv_changes WHERE device = ?");
+        st.text(1, device);
+        if (st.step() != SQLITE_ROW) {
+            return sql_error(m_db, "counting changes");
+        }
+        return st.col_i64(0);
+    }
+
 private:
+    // SyncTxn: called only inside with_sync_txn, with m_mutex held.
+    Result<std::optional<ChangeResult>> prior_result(const std::string& device, std::int64_t seq) override {
+        Cached st = cached("SELECT outcome, code, message FROM srv_push_results WHERE device = ? AND seq = ?");
+        st.text(1, device).i64(2, seq);
+        const int rc = st.step();
+        if (rc == SQLITE_DONE) {
+            return std::optional<ChangeResult>();
+        }
+        if (rc != SQLITE_ROW) {
+            return sql_error(m_db, "reading a push answer");
+        }
+        std::optional<ChangeOutcome> o = outcome_from(st.col_text(0));
+        if (!o) {
+            return Status::error(errc::kInternal, "unknown stored outcome");
+        }
+        return std::optional<ChangeResult>(ChangeResult{seq, *o, st.col_text(1), st.col_text(2)});
+    }
+
+    Status save_result(const std::string& device, const ChangeResult& r) override {
+        Cached st = cached("INSERT INTO srv_push_results(device, seq, outcome, code, message) VALUES(?,?,?,?,?)");
+        st.text(1, device).i64(2, r.seq).text(3, outcome_name(r.outcome)).text(4, r.code).text(5, r.message);
+        return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "saving a push answer");
+    }
+
+    Result<std::optional<RecordMeta>> record(const std::string& id) override {
+        Cached st = cached("SELECT type, team, created_by FROM srv_records WHERE id = ?");
+        st.text(1, id);
+        const int rc = st.step();
+        if (rc == SQLITE_DONE) {
+            return std::optional<RecordMeta>();
+        }
+        if (rc != SQLITE_ROW) {
+            return sql_error(m_db, "reading a record");
+        }
+        return std::optional<RecordMeta>(RecordMeta{st.col_text(0), st.col_text(1), st.col_text(2)});
+    }
+
+    Status put_record(const std::string& id, const RecordMeta& m, std::int64_t now_ms) override {
+        Cached st = cached("INSERT INTO srv_records(id, type, team, created_by, created_ms) VALUES(?,?,?,?,?)");
+        st.text(1, id).text(2, m.type).text(3, m.team).text(4, m.created_by).i64(5, now_ms);
+        return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "saving a record");
+    }
+
+    Result<records::FieldState> field_state(const std::string& record, const std::string& field) override {
+        Cached st = cached(
+            "SELECT hlc, device, value, base, author FROM srv_fields WHERE record = ? AND field = ? "
+            "ORDER BY hlc, device");
+        st.text(1, record).text(2, field);
+        records::FieldState state;
+        int rc = 0;
+        while ((rc = st.step()) == SQLITE_ROW) {
+            records::FieldVersion v;
+            v.stamp.hlc = records::Hlc{static_cast<std::uint64_t>(st.col_i64(0))};
+            v.stamp.device = st.col_text(1);
+            v.value = st.col_text(2);
+            v.base = records::Hlc{static_cast<std::uint64_t>(st.col_i64(3))};
+            v.author = st.col_text(4);
+            state.frontier.push_back(std::move(v));
+        }
+        if (rc != SQLITE_DONE) {
+            return sql_error(m_db, "reading a field");
+        }
+        std::sort(state.frontier.begin(), state.frontier.end());
+        return state;
+    }
+
+    Status put_field_state(const std::string& record, const std::string& field,
+                           const records::FieldState& state) override {
+        {
+            Cached del = cached("DELETE FROM srv_fields WHERE record = ? AND field = ?");
+            del.text(1, record).text(2, field);
+            if (del.step() != SQLITE_DONE) {
+                return sql_error(m_db, "saving a field");
+            }
+        }
+        Cached ins =
+            cached("INSERT INTO srv_fields(record, field, hlc, device, value, base, author) VALUES(?,?,?,?,?,?,?)");
+        for (const records::FieldVersion& v : state.frontier) {
+            ins.text(1, record).text(2, field).i64(3, static_cast<std::int64_t>(v.stamp.hlc.packed));
+            ins.text(4, v.stamp.device).text(5, v.value).i64(6, static_cast<std::int64_t>(v.base.packed));
+            ins.text(7, v.author);
+            if (ins.step() != SQLITE_DONE) {
+                return sql_error(m_db, "saving a field");
+            }
+            ins.reset();
+        }
+        return Status::ok();
+    }
+
+    Status append_change(const WireChange& c, std::int64_t now_ms) override {
+        Cached st = cached(
+            "INSERT INTO srv_changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?)");
+        st.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, c.value);
+        st.i64(6, hlc_value(c.hlc)).text(7, c.device).i64(8, hlc_value(c.base)).text(9, c.author).i64(10, now_ms);
+        return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "logging a change");
+    }
+
+    Cached cached(const char* sql) {
+        auto it = m_cache.find(sql);
+        if (it == m_cache.end()) {
+            sqlite3_stmt* st = nullptr;
+            if (sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+                sqlite3_finalize(st);
+                return Cached(nullptr);
+            }
+            it = m_cache.emplace(sql, st).first;
+        }
+        return Cached(it->second);
+    }
+
     Status audit_locked(std::int64_t now_ms, const std::string& actor, const std::string& event,
                         const std::string& detail) {
         Stmt st(m_db, "INSERT INTO audit(at_ms, actor, event, detail) VALUES(?, ?, ?, ?)");
@@ -317,7 +569,8 @@ private:
     }
 
     std::mutex m_mutex;
-    sqlite3* m_db;  // guarded by m_mutex
+    sqlite3* m_db;                                 // guarded by m_mutex
+    std::map<std::string, sqlite3_stmt*> m_cache;  // guarded by m_mutex; finalized before close
 };
 
 }  // namespace

@@ -182,3 +182,20 @@ TEST_CASE("Merge: a replayed or stale write is superseded, not applied twice") {
     CHECK(apply_write(s, v1).outcome == MergeOutcome::kSuperseded);
     CHECK(apply_write(s, v1).state == s);
 }
+
+// Found while building sync: the frontier was sorted with the default member-wise order, which compares
+// the value first, so "winner" was the greatest value rather than the latest write.
+TEST_CASE("Merge: regression-winner-is-latest-stamp-not-greatest-value") {
+    const FieldVersion early{"zzz", {Hlc::from(1000, 0), "dev-a"}, Hlc{}, "ann"};
+    const FieldVersion late{"aaa", {Hlc::from(2000, 0), "dev-b"}, Hlc{}, "bob"};
+    for (const FieldState& s : {merge(FieldState{{early}}, late), merge(FieldState{{late}}, early)}) {
+        CHECK(winner(s) == late);
+        REQUIRE(losers(s).size() == 1);
+        CHECK(losers(s).front() == early);
+    }
+    const ApplyResult r = apply_write(FieldState{{late}}, early);
+    CHECK(r.outcome == MergeOutcome::kConflict);
+    CHECK(winner(r.state) == late);
+    REQUIRE(r.new_losers.size() == 1);
+    CHECK(r.new_losers.front() == early);
+}

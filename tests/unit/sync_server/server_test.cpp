@@ -85,7 +85,7 @@ TEST_CASE("Server: serves /v1/health on a random loopback port") {
         auto big = cli.Post("/v1/health", std::string(9U * 1024U * 1024U, 'x'), "application/json");
         REQUIRE(big);
         CHECK(big->status == 413);
-        CHECK(decode_error(big->body).code() == "sync.protocol.malformed");
+        CHECK(decode_error(big->body).code() == "sync.request.too_large");
     }
     SUBCASE("the access log never contains headers") {
         httplib::Headers h{{"Authorization", "Bearer secret-token-123"}};

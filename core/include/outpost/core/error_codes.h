@@ -67,6 +67,13 @@ inline constexpr std::string_view kAccountExists = "server.account.exists";
 inline constexpr std::string_view kAccountMissing = "server.account.not_found";
 inline constexpr std::string_view kSyncBatchTooLarge = "sync.push.batch_too_large";
 inline constexpr std::string_view kSyncValueTooLarge = "sync.push.value_too_large";
+inline constexpr std::string_view kSyncBodyTooLarge = "sync.request.too_large";
+inline constexpr std::string_view kSyncScopeForbidden = "sync.scope.forbidden";
+inline constexpr std::string_view kSyncDeviceMismatch = "sync.auth.device_mismatch";
+inline constexpr std::string_view kSyncRecordMismatch = "sync.record.mismatch";
+inline constexpr std::string_view kSyncCursorInvalid = "sync.pull.cursor_invalid";
+inline constexpr std::string_view kSyncNotEnrolled = "sync.profile.not_enrolled";
+inline constexpr std::string_view kSyncPinMismatch = "sync.tls.pin_mismatch";
 // server
 inline constexpr std::string_view kServerConfigInvalid = "server.config.invalid";
 inline constexpr std::string_view kServerPlainHttpRefused = "server.tls.required";

@@ -120,8 +120,21 @@ public:
     [[nodiscard]] Result<Page> list(const ListQuery& query);
     // The record's change log, oldest first: who changed what, when, from what to what.
     [[nodiscard]] Result<std::vector<Change>> history(std::string_view id);
-    // Every change with seq > after, oldest first (the outbox reads this).
+    // Every change with seq > after, oldest first.
     [[nodiscard]] Result<std::vector<Change>> changes_after(std::int64_t after, int limit);
+    // The sync outbox: changes written on `device` (this laptop) with seq > after, oldest first.
+    [[nodiscard]] Result<std::vector<Change>> outbox_after(std::string_view device, std::int64_t after, int limit);
+
+    struct RemoteStats {
+        int applied = 0;     // changes that became a field's current value
+        int superseded = 0;  // changes older than the value already here (kept in history only)
+    };
+    // Applies changes pulled from the server, which has validated and scoped them, with the merge rule
+    // (merge.h): a field takes the incoming value when its stamp (hlc, device) wins. Every change is
+    // logged for history, records are created as needed, and the search index follows. One savepoint:
+    // callers wrap it with their pull cursor in one BEGIN...COMMIT so a crash keeps both or neither.
+    // Each change's seq is ignored (the local log numbers its own rows).
+    [[nodiscard]] Result<RemoteStats> apply_remote(const std::vector<Change>& changes);
 
     [[nodiscard]] const Schema* schema(std::string_view type) const;
     [[nodiscard]] HybridClock& clock() { return m_hlc; }
@@ -136,6 +149,7 @@ private:
     Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
     Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
     Result<Page> page_of(std::vector<Cursor> rows, int limit);
+    Status refresh_search(std::int64_t rid, const Schema* schema, const Values& values, bool deleted);
     static void bind_filters(Stmt& st, const ListQuery& q);
 
     Store& m_store;

@@ -14,6 +14,7 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <compare>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,21 @@ struct FieldVersion {
     Stamp stamp;         // when and where it was written
     Hlc base;            // HLC of the value the writer saw (zero: it saw none)
     std::string author;  // who wrote it (kept for the conflict view)
-    friend auto operator<=>(const FieldVersion&, const FieldVersion&) = default;
+    // Ordered by stamp first, so a sorted frontier ends with the winner; the rest only breaks ties
+    // between identical stamps (which a well-behaved device never reuses).
+    friend std::strong_ordering operator<=>(const FieldVersion& a, const FieldVersion& b) {
+        if (auto c = a.stamp <=> b.stamp; c != 0) {
+            return c;
+        }
+        if (auto c = a.value <=> b.value; c != 0) {
+            return c;
+        }
+        if (auto c = a.base <=> b.base; c != 0) {
+            return c;
+        }
+        return a.author <=> b.author;
+    }
+    friend bool operator==(const FieldVersion&, const FieldVersion&) = default;
 };
 
 // True when `u`'s writer saw `v` and wrote over it.

@@ -3,11 +3,13 @@
 // Ownership: borrows the ServerStorage, which must outlive the Server.
 // Threads: start() returns once the socket is bound and listening; requests run on httplib's pool.
 // stop() may be called from any thread and is idempotent; the destructor stops.
-// Failure: start() refuses plain HTTP on a non-loopback address (errc::kServerPlainHttpRefused) and
-// reports bind failures (errc::kServerBindFailed). No secret (token, passphrase, body) is logged.
+// Failure: start() refuses plain HTTP on a non-loopback address (errc::kServerPlainHttpRefused),
+// reports bind failures (errc::kServerBindFailed) and invalid forms (record.schema.invalid). No secret (token,
+// passphrase, body) is logged.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,9 +26,14 @@ struct ServerOptions {
     std::string tls_cert_path;  // both set: HTTPS; both empty: HTTP (loopback only)
     std::string tls_key_path;
     std::size_t max_body_bytes = 8U * 1024U * 1024U;
+    // The forms served by /v1/schemas and enforced on push. Empty: the forms this build ships with.
+    std::filesystem::path forms_dir;
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
     std::function<void(const std::string&)> log_sink;
 };
+
+// The forms directory this build ships with (assets/forms).
+[[nodiscard]] std::filesystem::path default_forms_dir();
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 [[nodiscard]] bool is_loopback_host(const std::string& host);

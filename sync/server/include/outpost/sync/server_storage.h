@@ -6,11 +6,15 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "outpost/core/records/merge.h"
 #include "outpost/core/status.h"
+#include "outpost/sync/sync_messages.h"
 
 namespace outpost::sync {
 
@@ -34,6 +38,33 @@ struct Enrolment {
     std::string user;
     std::string team;
     std::string role;
+};
+
+// A record as the server first saw it: its form and team never change afterwards.
+struct RecordMeta {
+    std::string type;
+    std::string team;
+    std::string created_by;
+};
+
+// One storage transaction for a push (see ServerStorage::with_sync_txn). Its calls run on the thread
+// that called with_sync_txn, inside the transaction; none of them commits.
+class SyncTxn {
+public:
+    virtual ~SyncTxn() = default;
+    // The answer already given to (device, seq), if that change was pushed before.
+    [[nodiscard]] virtual Result<std::optional<ChangeResult>> prior_result(const std::string& device,
+                                                                           std::int64_t seq) = 0;
+    [[nodiscard]] virtual Status save_result(const std::string& device, const ChangeResult& result) = 0;
+    [[nodiscard]] virtual Result<std::optional<RecordMeta>> record(const std::string& id) = 0;
+    [[nodiscard]] virtual Status put_record(const std::string& id, const RecordMeta& meta, std::int64_t now_ms) = 0;
+    // The field's frontier (merge.h); empty for a field never written.
+    [[nodiscard]] virtual Result<records::FieldState> field_state(const std::string& record,
+                                                                  const std::string& field) = 0;
+    [[nodiscard]] virtual Status put_field_state(const std::string& record, const std::string& field,
+                                                 const records::FieldState& state) = 0;
+    // Appends an accepted change to the pull log; the storage assigns its seq.
+    [[nodiscard]] virtual Status append_change(const WireChange& change, std::int64_t now_ms) = 0;
 };
 
 class ServerStorage {
@@ -64,10 +95,23 @@ public:
         std::string detail;
     };
     [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_log(int limit) = 0;
+
+    // ---- sync ----
+    // Runs `body` in one serialisable transaction: committed when it returns ok, rolled back otherwise
+    // (the body's status is returned). Bodies must not call other ServerStorage methods.
+    [[nodiscard]] virtual Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) = 0;
+    // Up to `limit` logged changes of `team` with seq > after, ascending. `scanned_to` receives the
+    // last seq examined (a safe cursor: no change at or below it can still appear).
+    [[nodiscard]] virtual Result<std::vector<WireChange>> changes_after(const std::string& team, std::int64_t after,
+                                                                        int limit, std::int64_t& scanned_to) = 0;
+    // Highest HLC in the log (restores the server's clock at start); zero when empty.
+    [[nodiscard]] virtual Result<std::uint64_t> max_hlc() = 0;
+    // How many changes from `device` are in the log (tests and metrics).
+    [[nodiscard]] virtual Result<std::int64_t> logged_changes(const std::string& device) = 0;
 };
 
 // Current version of the server's storage schema; older databases migrate forward at open.
-inline constexpr int kServerSchemaVersion = 2;
+inline constexpr int kServerSchemaVersion = 3;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).

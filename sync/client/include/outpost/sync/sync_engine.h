@@ -1,0 +1,151 @@
+// SyncEngine: the device side of sync (DESIGN §4). It pushes the outbox (the records engine's own
+// changes) in batches, then pulls until the server says there is no more.
+//  - Each push answer is committed together with the outbox position, and each pulled batch together
+//    with its cursor, in one store transaction: a crash anywhere resumes without loss or duplication
+//    (the server answers a re-sent change from its stored answers).
+//  - A change the server rejects is kept, recorded as refused with the server's code and reason, and
+//    never blocks the changes behind it. A batch the server cannot take whole (413/422/400) is split
+//    until the one change at fault is found and refused.
+//  - State (offline, syncing with progress, up to date, error with a human reason) goes to a callback.
+//  - start() runs syncs on the engine's own thread: when asked, periodically, and after a failure with
+//    exponential backoff and jitter.
+//
+// Ownership: borrows the Store, the RecordEngine, the store mutex, the Transport and the Clock; all
+// must outlive the engine (stop() or destroy it first).
+// Threads: the store and records engine are only touched with `store_mutex` held, and never across a
+// network wait, so a UI thread can keep using them under the same mutex. The state callback runs on
+// the syncing thread. sync_now() must not run concurrently with the worker (use request_sync()).
+// Failure: Result/Status with stable codes (sync.network.unreachable when offline; the server's codes).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "outpost/core/clock.h"
+#include "outpost/core/records/engine.h"
+#include "outpost/core/status.h"
+#include "outpost/core/store.h"
+#include "outpost/sync/transport.h"
+
+namespace outpost::sync {
+
+// What enrolment gave this device; kept inside the encrypted store.
+struct Credentials {
+    std::string device_id;
+    std::string token;
+    std::string user;
+    std::string team;
+    std::string role;
+};
+
+enum class SyncPhase { kIdle, kOffline, kSyncing, kUpToDate, kError };
+[[nodiscard]] std::string_view phase_name(SyncPhase p);
+
+struct SyncState {
+    SyncPhase phase = SyncPhase::kIdle;
+    std::int64_t pushed = 0;         // this sync: changes sent so far
+    std::int64_t to_push = 0;        // this sync: changes waiting when it started
+    std::int64_t pulled = 0;         // this sync: changes received so far
+    std::int64_t waiting = 0;        // changes not yet sent (after this sync: 0 unless it failed)
+    std::int64_t refused_total = 0;  // changes the server refused, kept on this device
+    std::int64_t last_success_ms = 0;
+    std::string code;    // kOffline / kError: the stable code
+    std::string reason;  // kOffline / kError: plain words for the worker
+};
+
+struct SyncSummary {
+    std::int64_t pushed = 0;
+    std::int64_t applied = 0;
+    std::int64_t superseded = 0;
+    std::int64_t conflicts = 0;
+    std::int64_t rejected = 0;
+    std::int64_t pulled = 0;
+    std::int64_t requests = 0;
+};
+
+// A change the server refused: kept on this device with the reason.
+struct RefusedChange {
+    std::int64_t seq = 0;
+    std::string record;
+    std::string field;
+    std::string code;
+    std::string message;
+};
+
+struct SyncOptions {
+    int push_batch = 500;   // changes per push (the protocol allows up to 500)
+    int pull_limit = 2000;  // changes per pull page
+    std::chrono::milliseconds backoff_min{1000};
+    std::chrono::milliseconds backoff_max{5 * 60 * 1000};
+    std::chrono::milliseconds interval{60 * 1000};  // background: sync this often when all is well
+    std::function<void(const SyncState&)> on_state;
+};
+
+// Stores `creds` in the store (tables created if needed). Plaintext never leaves the encrypted store.
+[[nodiscard]] Status save_credentials(Store& store, const Credentials& creds);
+// sync.profile.not_enrolled when the store holds none.
+[[nodiscard]] Result<Credentials> load_credentials(Store& store);
+
+class SyncEngine {
+public:
+    ~SyncEngine();
+    SyncEngine(const SyncEngine&) = delete;
+    SyncEngine& operator=(const SyncEngine&) = delete;
+
+    [[nodiscard]] static Result<std::unique_ptr<SyncEngine>> open(Store& store, records::RecordEngine& records,
+                                                                  std::mutex& store_mutex, Transport& transport,
+                                                                  Credentials creds, SyncOptions options,
+                                                                  const Clock& clock = SystemClock::instance());
+
+    // One full sync on the calling thread: push everything, then pull until done.
+    [[nodiscard]] Result<SyncSummary> sync_now();
+
+    // Background worker.
+    void start();
+    void request_sync();
+    void stop();
+
+    [[nodiscard]] Result<std::vector<RefusedChange>> refused();
+    // Changes written here and not yet answered by the server.
+    [[nodiscard]] Result<std::int64_t> waiting();
+    [[nodiscard]] Result<std::string> pull_cursor();
+    [[nodiscard]] SyncState state() const;
+
+private:
+    SyncEngine(Store& store, records::RecordEngine& records, std::mutex& store_mutex, Transport& transport,
+               Credentials creds, SyncOptions options, const Clock& clock);
+    Status push_all(SyncSummary& summary);
+    Status pull_all(SyncSummary& summary);
+    Status push_batch(const std::vector<records::Change>& batch, SyncSummary& summary);
+    Status refuse_locally(const records::Change& c, std::string_view code, std::string message);
+    Result<std::string> get_state(const std::string& key);
+    void set_phase(SyncPhase phase, const Status& why = Status::ok());
+    void publish();
+    void run();
+
+    Store& m_store;
+    records::RecordEngine& m_records;
+    std::mutex& m_store_mutex;
+    Transport& m_transport;
+    Credentials m_creds;
+    SyncOptions m_options;
+    const Clock& m_clock;
+
+    mutable std::mutex m_state_mutex;  // guards m_state
+    SyncState m_state;
+
+    std::mutex m_worker_mutex;  // guards m_requested, m_stopping
+    std::condition_variable m_wake;
+    bool m_requested = false;
+    bool m_stopping = false;
+    std::thread m_worker;
+};
+
+}  // namespace outpost::sync

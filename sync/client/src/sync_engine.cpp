@@ -1,0 +1,575 @@
+#include "outpost/sync/sync_engine.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/sync/messages.h"
+#include "outpost/sync/sync_messages.h"
+
+namespace outpost::sync {
+namespace {
+
+constexpr const char* kTablesSql = R"sql(
+CREATE TABLE IF NOT EXISTS sync_state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sync_refused(seq INTEGER PRIMARY KEY, record TEXT NOT NULL, field TEXT NOT NULL,
+                                        code TEXT NOT NULL, message TEXT NOT NULL, at_ms INTEGER NOT NULL);
+)sql";
+
+// A statement prepared for one use on the store's connection.
+class Query {
+public:
+    Query(Store& store, const char* sql) : m_store(store) {
+        m_rc = store.handle() != nullptr ? sqlite3_prepare_v2(store.handle(), sql, -1, &m_st, nullptr) : SQLITE_MISUSE;
+    }
+    ~Query() { sqlite3_finalize(m_st); }
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
+    Query& text(int i, std::string_view v) {
+        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Query& i64(int i, std::int64_t v) {
+        sqlite3_bind_int64(m_st, i, v);
+        return *this;
+    }
+    int step() { return m_rc == SQLITE_OK ? sqlite3_step(m_st) : m_rc; }
+    void reset() {
+        sqlite3_reset(m_st);
+        sqlite3_clear_bindings(m_st);
+    }
+    std::string col_text(int i) {
+        const auto* t = sqlite3_column_text(m_st, i);
+        return t != nullptr ? std::string(reinterpret_cast<const char*>(t),
+                                          static_cast<std::size_t>(sqlite3_column_bytes(m_st, i)))
+                            : std::string();
+    }
+    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
+    Status error(int rc, std::string_view what) { return m_store.sql_status(rc, what); }
+
+private:
+    Store& m_store;
+    sqlite3_stmt* m_st = nullptr;
+    int m_rc = SQLITE_ERROR;
+};
+
+Status put_state(Store& store, std::string_view key, std::string_view value) {
+    Query q(store,
+            "INSERT INTO sync_state(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    q.text(1, key).text(2, value);
+    const int rc = q.step();
+    return rc == SQLITE_DONE ? Status::ok() : q.error(rc, "saving sync state");
+}
+
+std::int64_t to_i64(const std::string& s) {
+    std::int64_t v = 0;
+    (void)std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+
+// An HTTP error answer as a Status with the server's code (or a generic one for a body we cannot read).
+Status http_error(const HttpResponse& res) {
+    Status s = decode_error(res.body);
+    if (s.is_ok() || !errc::is_well_formed(s.code())) {
+        return Status::error(errc::kSyncServerError, "the server answered HTTP " + std::to_string(res.status));
+    }
+    return s;
+}
+
+bool is_network(const Status& s) {
+    return s.code() == errc::kSyncNetworkUnreachable;
+}
+
+}  // namespace
+
+std::string_view phase_name(SyncPhase p) {
+    switch (p) {
+        case SyncPhase::kIdle:
+            return "idle";
+        case SyncPhase::kOffline:
+            return "offline";
+        case SyncPhase::kSyncing:
+            return "syncing";
+        case SyncPhase::kUpToDate:
+            return "up_to_date";
+        case SyncPhase::kError:
+            return "error";
+    }
+    return "?";
+}
+
+Status save_credentials(Store& store, const Credentials& c) {
+    OUTPOST_TRY(store.exec(kTablesSql));
+    OUTPOST_TRY(store.exec("BEGIN IMMEDIATE"));
+    Status s = put_state(store, "device_id", c.device_id);
+    for (const auto& [k, v] : {std::pair<const char*, const std::string*>{"token", &c.token},
+                               {"user", &c.user},
+                               {"team", &c.team},
+                               {"role", &c.role}}) {
+        if (s.is_ok()) {
+            s = put_state(store, k, *v);
+        }
+    }
+    (void)store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
+    return s;
+}
+
+Result<Credentials> load_credentials(Store& store) {
+    OUTPOST_TRY(store.exec(kTablesSql));
+    Query q(store, "SELECT key, value FROM sync_state WHERE key IN ('device_id','token','user','team','role')");
+    Credentials c;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        const std::string k = q.col_text(0);
+        std::string v = q.col_text(1);
+        (k == "device_id" ? c.device_id
+         : k == "token"   ? c.token
+         : k == "user"    ? c.user
+         : k == "team"    ? c.team
+                          : c.role) = std::move(v);
+    }
+    if (rc != SQLITE_DONE) {
+        return q.error(rc, "reading the enrolment");
+    }
+    if (c.device_id.empty() || c.token.empty()) {
+        return Status::error(errc::kSyncNotEnrolled, "this profile is not enrolled with a server");
+    }
+    return c;
+}
+
+SyncEngine::SyncEngine(Store& store, records::RecordEngine& records, std::mutex& store_mutex, Transport& transport,
+                       Credentials creds, SyncOptions options, const Clock& clock)
+    : m_store(store),
+      m_records(records),
+      m_store_mutex(store_mutex),
+      m_transport(transport),
+      m_creds(std::move(creds)),
+      m_options(std::move(options)),
+      m_clock(clock) {
+    m_options.push_batch = std::clamp(m_options.push_batch, 1, static_cast<int>(kMaxPushBatch));
+    m_options.pull_limit = std::clamp(m_options.pull_limit, 1, 5000);
+}
+
+SyncEngine::~SyncEngine() {
+    stop();
+}
+
+Result<std::unique_ptr<SyncEngine>> SyncEngine::open(Store& store, records::RecordEngine& records,
+                                                     std::mutex& store_mutex, Transport& transport, Credentials creds,
+                                                     SyncOptions options, const Clock& clock) {
+    {
+        std::lock_guard lock(store_mutex);
+        OUTPOST_TRY(store.exec(kTablesSql));
+    }
+    std::unique_ptr<SyncEngine> e(
+        new SyncEngine(store, records, store_mutex, transport, std::move(creds), std::move(options), clock));
+    std::lock_guard lock(store_mutex);
+    Result<std::string> last = e->get_state("last_success_ms");
+    Result<std::int64_t> waiting = e->waiting();
+    std::lock_guard state_lock(e->m_state_mutex);
+    e->m_state.last_success_ms = last.is_ok() ? to_i64(*last) : 0;
+    e->m_state.waiting = waiting.is_ok() ? *waiting : 0;
+    return e;
+}
+
+Result<std::string> SyncEngine::get_state(const std::string& key) {
+    Query q(m_store, "SELECT value FROM sync_state WHERE key = ?");
+    q.text(1, key);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) {
+        return q.col_text(0);
+    }
+    if (rc == SQLITE_DONE) {
+        return std::string();
+    }
+    return q.error(rc, "reading sync state");
+}
+
+Result<std::int64_t> SyncEngine::waiting() {
+    Result<std::string> upto = get_state("pushed_upto");
+    if (!upto.is_ok()) {
+        return upto.status();
+    }
+    Query q(m_store, "SELECT count(*) FROM changes WHERE seq > ? AND device = ?");
+    q.i64(1, to_i64(*upto)).text(2, m_creds.device_id);
+    const int rc = q.step();
+    if (rc != SQLITE_ROW) {
+        return q.error(rc, "counting waiting changes");
+    }
+    return q.col_i64(0);
+}
+
+Result<std::string> SyncEngine::pull_cursor() {
+    std::lock_guard lock(m_store_mutex);
+    return get_state("pull_cursor");
+}
+
+Result<std::vector<RefusedChange>> SyncEngine::refused() {
+    std::lock_guard lock(m_store_mutex);
+    Query q(m_store, "SELECT seq, record, field, code, message FROM sync_refused ORDER BY seq");
+    std::vector<RefusedChange> out;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.push_back({q.col_i64(0), q.col_text(1), q.col_text(2), q.col_text(3), q.col_text(4)});
+    }
+    if (rc != SQLITE_DONE) {
+        return q.error(rc, "reading refused changes");
+    }
+    return out;
+}
+
+SyncState SyncEngine::state() const {
+    std::lock_guard lock(m_state_mutex);
+    return m_state;
+}
+
+void SyncEngine::publish() {
+    SyncState copy = state();
+    if (m_options.on_state) {
+        m_options.on_state(copy);
+    }
+}
+
+void SyncEngine::set_phase(SyncPhase phase, const Status& why) {
+    {
+        std::lock_guard lock(m_state_mutex);
+        m_state.phase = phase;
+        m_state.code = why.is_ok() ? "" : why.code();
+        m_state.reason = why.is_ok() ? "" : std::string(errc::explain(why.code()));
+    }
+    publish();
+}
+
+Result<SyncSummary> SyncEngine::sync_now() {
+    SyncSummary summary;
+    {
+        std::lock_guard lock(m_store_mutex);
+        Result<std::int64_t> w = waiting();
+        std::lock_guard state_lock(m_state_mutex);
+        m_state.pushed = 0;
+        m_state.pulled = 0;
+        m_state.to_push = w.is_ok() ? *w : 0;
+    }
+    set_phase(SyncPhase::kSyncing);
+    Status s = push_all(summary);
+    if (s.is_ok()) {
+        s = pull_all(summary);
+    }
+    {
+        std::lock_guard lock(m_store_mutex);
+        if (s.is_ok()) {
+            const std::int64_t now = m_clock.now_ms();
+            s = put_state(m_store, "last_success_ms", std::to_string(now));
+            std::lock_guard state_lock(m_state_mutex);
+            m_state.last_success_ms = now;
+        }
+        Result<std::int64_t> w = waiting();
+        Query q(m_store, "SELECT count(*) FROM sync_refused");
+        const std::int64_t refused_total = q.step() == SQLITE_ROW ? q.col_i64(0) : 0;
+        std::lock_guard state_lock(m_state_mutex);
+        m_state.waiting = w.is_ok() ? *w : m_state.waiting;
+        m_state.refused_total = refused_total;
+    }
+    if (!s.is_ok()) {
+        set_phase(is_network(s) ? SyncPhase::kOffline : SyncPhase::kError, s);
+        return s;
+    }
+    set_phase(SyncPhase::kUpToDate);
+    return summary;
+}
+
+Status SyncEngine::push_all(SyncSummary& summary) {
+    int batch_size = m_options.push_batch;
+    for (;;) {
+        std::vector<records::Change> batch;
+        {
+            std::lock_guard lock(m_store_mutex);
+            Result<std::string> upto = get_state("pushed_upto");
+            if (!upto.is_ok()) {
+                return upto.status();
+            }
+            Result<std::vector<records::Change>> out =
+                m_records.outbox_after(m_creds.device_id, to_i64(*upto), batch_size);
+            if (!out.is_ok()) {
+                return out.status();
+            }
+            batch = std::move(*out);
+        }
+        if (batch.empty()) {
+            return Status::ok();
+        }
+        // A value the protocol cannot carry is refused here, before it could trap the batch.
+        std::vector<records::Change> sendable;
+        for (records::Change& c : batch) {
+            if (c.value.size() > kMaxValueBytes) {
+                std::lock_guard lock(m_store_mutex);
+                OUTPOST_TRY(refuse_locally(
+                    c, errc::kSyncValueTooLarge,
+                    "this answer is larger than the server accepts (" + std::to_string(c.value.size()) + " bytes)"));
+                ++summary.rejected;
+            } else {
+                sendable.push_back(std::move(c));
+            }
+        }
+        if (sendable.empty()) {
+            continue;
+        }
+        Status s = push_batch(sendable, summary);
+        if (s.is_ok()) {
+            batch_size = m_options.push_batch;
+            continue;
+        }
+        const std::string& code = s.code();
+        const bool whole_batch_refused = code == errc::kSyncBatchTooLarge || code == errc::kSyncValueTooLarge ||
+                                         code == errc::kSyncBodyTooLarge || code == errc::kProtocolMalformed;
+        if (!whole_batch_refused) {
+            return s;
+        }
+        if (sendable.size() > 1) {
+            batch_size = std::max(1, static_cast<int>(sendable.size() / 2));  // find the change at fault
+            continue;
+        }
+        std::lock_guard lock(m_store_mutex);
+        OUTPOST_TRY(refuse_locally(sendable.front(), code, s.message()));
+        ++summary.rejected;
+    }
+}
+
+// Marks one change refused and moves the outbox past it, in one transaction.
+Status SyncEngine::refuse_locally(const records::Change& c, std::string_view code, std::string message) {
+    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    Query q(m_store,
+            "INSERT OR REPLACE INTO sync_refused(seq, record, field, code, message, at_ms) VALUES(?,?,?,?,?,?)");
+    q.i64(1, c.seq).text(2, c.record).text(3, c.field).text(4, code).text(5, message).i64(6, m_clock.now_ms());
+    int rc = q.step();
+    Status s = rc == SQLITE_DONE ? put_state(m_store, "pushed_upto", std::to_string(c.seq))
+                                 : q.error(rc, "recording a refused change");
+    (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
+    return s;
+}
+
+Status SyncEngine::push_batch(const std::vector<records::Change>& batch, SyncSummary& summary) {
+    PushRequest req;
+    req.device_id = m_creds.device_id;
+    req.from_seq = batch.front().seq;
+    req.to_seq = batch.back().seq;
+    req.changes.reserve(batch.size());
+    for (const records::Change& c : batch) {
+        WireChange w;
+        w.seq = c.seq;
+        w.record = c.record;
+        w.type = c.type;
+        w.team = c.team;
+        w.field = c.field;
+        w.value = c.value;
+        w.hlc = c.hlc.to_string();
+        w.base = c.base.to_string();
+        req.changes.push_back(std::move(w));
+    }
+    Result<HttpResponse> res =
+        m_transport.request({.method = "POST", .path = "/v1/push", .body = encode(req), .bearer_token = m_creds.token});
+    ++summary.requests;
+    if (!res.is_ok()) {
+        return res.status();
+    }
+    if (res->status != 200) {
+        return http_error(*res);
+    }
+    Result<PushResponse> answer = decode_push_response(res->body);
+    if (!answer.is_ok()) {
+        return answer.status();
+    }
+    if (answer->results.size() != batch.size()) {
+        return Status::error(errc::kSyncServerError, "the server answered a different number of changes");
+    }
+    std::lock_guard lock(m_store_mutex);
+    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    Status s = Status::ok();
+    {
+        Query q(m_store,
+                "INSERT OR REPLACE INTO sync_refused(seq, record, field, code, message, at_ms) VALUES(?,?,?,?,?,?)");
+        for (std::size_t i = 0; i < batch.size() && s.is_ok(); ++i) {
+            const ChangeResult& r = answer->results[i];
+            if (r.seq != batch[i].seq) {
+                s = Status::error(errc::kSyncServerError, "the server answered changes out of order");
+                break;
+            }
+            switch (r.outcome) {
+                case ChangeOutcome::kApplied:
+                    ++summary.applied;
+                    break;
+                case ChangeOutcome::kSuperseded:
+                    ++summary.superseded;
+                    break;
+                case ChangeOutcome::kConflict:
+                    ++summary.conflicts;
+                    break;
+                case ChangeOutcome::kRejected: {
+                    ++summary.rejected;
+                    q.i64(1, r.seq).text(2, batch[i].record).text(3, batch[i].field).text(4, r.code);
+                    q.text(5, r.message).i64(6, m_clock.now_ms());
+                    if (int rc = q.step(); rc != SQLITE_DONE) {
+                        s = q.error(rc, "recording a refused change");
+                    }
+                    q.reset();
+                    break;
+                }
+            }
+        }
+    }
+    if (s.is_ok()) {
+        s = put_state(m_store, "pushed_upto", std::to_string(batch.back().seq));
+    }
+    (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
+    if (s.is_ok()) {
+        summary.pushed += static_cast<std::int64_t>(batch.size());
+        {
+            std::lock_guard state_lock(m_state_mutex);
+            m_state.pushed += static_cast<std::int64_t>(batch.size());
+        }
+        publish();
+    }
+    return s;
+}
+
+Status SyncEngine::pull_all(SyncSummary& summary) {
+    for (;;) {
+        std::string cursor;
+        {
+            std::lock_guard lock(m_store_mutex);
+            Result<std::string> c = get_state("pull_cursor");
+            if (!c.is_ok()) {
+                return c.status();
+            }
+            cursor = std::move(*c);
+        }
+        const std::string path = "/v1/pull?limit=" + std::to_string(m_options.pull_limit) +
+                                 (cursor.empty() ? std::string() : "&cursor=" + cursor);
+        Result<HttpResponse> res = m_transport.request({.method = "GET", .path = path, .bearer_token = m_creds.token});
+        ++summary.requests;
+        if (!res.is_ok()) {
+            return res.status();
+        }
+        if (res->status != 200) {
+            return http_error(*res);
+        }
+        Result<PullResponse> page = decode_pull_response(res->body);
+        if (!page.is_ok()) {
+            return page.status();
+        }
+        if (page->cursor.empty() || page->cursor.size() > kMaxIdBytes) {
+            return Status::error(errc::kSyncServerError, "the server sent no usable cursor");
+        }
+        std::vector<records::Change> changes;
+        changes.reserve(page->changes.size());
+        for (WireChange& w : page->changes) {
+            Result<records::Hlc> hlc = records::Hlc::parse(w.hlc);
+            Result<records::Hlc> base = records::Hlc::parse(w.base);
+            if (!hlc.is_ok() || !base.is_ok()) {
+                return Status::error(errc::kSyncServerError, "the server sent a change with a bad timestamp");
+            }
+            records::Change c;
+            c.record = std::move(w.record);
+            c.type = std::move(w.type);
+            c.team = std::move(w.team);
+            c.field = std::move(w.field);
+            c.value = std::move(w.value);
+            // The wire keeps a value, not its spelling: store the canonical encoding for the field's kind.
+            if (const records::Schema* sch = m_records.schema(c.type); sch != nullptr) {
+                if (const records::FieldDef* def = sch->field(c.field); def != nullptr) {
+                    if (Result<records::FieldValue> v = records::decode_value(def->kind, c.value); v.is_ok()) {
+                        c.value = records::encode_value(*v);
+                    }
+                }
+            }
+            c.hlc = *hlc;
+            c.base = *base;
+            c.device = std::move(w.device);
+            c.author = std::move(w.author);
+            changes.push_back(std::move(c));
+        }
+        {
+            std::lock_guard lock(m_store_mutex);
+            OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+            Status s = Status::ok();
+            if (!changes.empty()) {
+                s = m_records.apply_remote(changes).status();
+            }
+            if (s.is_ok()) {
+                s = put_state(m_store, "pull_cursor", page->cursor);
+            }
+            (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
+            OUTPOST_TRY(s);
+        }
+        summary.pulled += static_cast<std::int64_t>(changes.size());
+        {
+            std::lock_guard state_lock(m_state_mutex);
+            m_state.pulled += static_cast<std::int64_t>(changes.size());
+        }
+        publish();
+        if (!page->more) {
+            return Status::ok();
+        }
+    }
+}
+
+void SyncEngine::start() {
+    std::lock_guard lock(m_worker_mutex);
+    if (m_worker.joinable()) {
+        return;
+    }
+    m_stopping = false;
+    m_requested = true;
+    m_worker = std::thread([this] { run(); });
+}
+
+void SyncEngine::request_sync() {
+    {
+        std::lock_guard lock(m_worker_mutex);
+        m_requested = true;
+    }
+    m_wake.notify_all();
+}
+
+void SyncEngine::stop() {
+    {
+        std::lock_guard lock(m_worker_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    if (m_worker.joinable()) {
+        m_worker.join();
+    }
+}
+
+void SyncEngine::run() {
+    int failures = 0;
+    for (;;) {
+        {
+            std::unique_lock lock(m_worker_mutex);
+            if (m_stopping) {
+                return;
+            }
+            m_requested = false;
+        }
+        const bool ok = sync_now().is_ok();
+        failures = ok ? 0 : std::min(failures + 1, 30);
+        std::chrono::milliseconds delay = m_options.interval;
+        if (!ok) {
+            // Exponential backoff with full jitter in [delay/2, delay]: a fleet coming back online
+            // together does not hammer the server in step.
+            const auto base = m_options.backoff_min.count() << std::min(failures - 1, 20);
+            const auto capped = std::min<std::int64_t>(base, m_options.backoff_max.count());
+            const auto jitter =
+                static_cast<std::int64_t>(randombytes_uniform(static_cast<std::uint32_t>(capped / 2 + 1)));
+            delay = std::chrono::milliseconds(capped / 2 + jitter);
+        }
+        std::unique_lock lock(m_worker_mutex);
+        m_wake.wait_for(lock, delay, [this] { return m_stopping || m_requested; });
+    }
+}
+
+}  // namespace outpost::sync

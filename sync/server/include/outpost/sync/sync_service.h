@@ -1,0 +1,75 @@
+// SyncService: the central service's push, pull and schemas logic (DESIGN §4), independent of HTTP and
+// of the storage back end. The HTTP front end decodes a request, authenticates the device and calls in
+// here; tests and fuzzers may call it in-process.
+//
+// Push: every change is checked against the device's scope (its team; only roles named in a field's
+// editable_by may write that field), the form (known type, field and value kind, limits) and the clock
+// (refused when more than 24 h ahead), then merged with the records engine's rule. A refused change gets
+// its own `rejected` answer and never blocks the rest. Concurrent writes with different values create
+// a `conflict` record in the record's team, which syncs like any other record. Answers are stored per
+// (device, seq), so a batch sent again gets the same answers and is applied once.
+// Pull: the changes of the device's team after a cursor, without the device's own writes.
+//
+// Ownership: borrows the storage and the clock, which must outlive the service.
+// Threads: safe to call from the server's request threads concurrently.
+// Failure: Result with stable codes; nothing throws.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "outpost/core/clock.h"
+#include "outpost/core/records/hlc.h"
+#include "outpost/core/records/schema.h"
+#include "outpost/sync/server_storage.h"
+#include "outpost/sync/sync_messages.h"
+
+namespace outpost::sync {
+
+inline constexpr int kDefaultPullLimit = 1000;
+inline constexpr int kMaxPullLimit = 5000;
+// The device and author name the server writes conflict records under.
+inline constexpr const char* kServerDevice = "server";
+
+class SyncService {
+public:
+    // `schemas_json` is what GET /v1/schemas serves (a JSON array of the form documents).
+    SyncService(ServerStorage& storage, std::vector<records::Schema> schemas, std::string schemas_json,
+                const Clock& clock);
+
+    // Restores the service's clock from the log. Call once before serving.
+    [[nodiscard]] Status start();
+
+    // sync.auth.device_mismatch when the batch names another device; sync.protocol.malformed when the
+    // seqs are not ascending within [from_seq, to_seq]. Otherwise one answer per change.
+    [[nodiscard]] Result<PushResponse> push(const DeviceAuth& who, const PushRequest& request);
+    // `cursor` is empty for the start, or one returned earlier (sync.pull.cursor_invalid otherwise).
+    [[nodiscard]] Result<PullResponse> pull(const DeviceAuth& who, std::string_view cursor, int limit);
+
+    [[nodiscard]] const std::string& schemas_json() const { return m_schemas_json; }
+    [[nodiscard]] const std::string& schemas_etag() const { return m_schemas_etag; }
+
+private:
+    Result<ChangeResult> apply_one(SyncTxn& txn, const DeviceAuth& who, const WireChange& change, std::int64_t now_ms);
+    Status record_conflict(SyncTxn& txn, const std::string& team, const WireChange& change,
+                           const records::FieldVersion& kept, const records::FieldVersion& other, std::int64_t now_ms);
+    [[nodiscard]] const records::Schema* schema(std::string_view type) const;
+
+    ServerStorage& m_storage;
+    std::vector<records::Schema> m_schemas;
+    std::string m_schemas_json;
+    std::string m_schemas_etag;
+    const Clock& m_clock;
+    std::mutex m_clock_mutex;  // guards m_hlc
+    records::HybridClock m_hlc;
+};
+
+// Loads the forms in `dir` for the service: the parsed schemas and the JSON array served to devices.
+struct LoadedForms {
+    std::vector<records::Schema> schemas;
+    std::string json;
+};
+[[nodiscard]] Result<LoadedForms> load_forms(const std::filesystem::path& dir);
+
+}  // namespace outpost::sync

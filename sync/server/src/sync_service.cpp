@@ -1,0 +1,287 @@
+#include "outpost/sync/sync_service.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/records/engine.h"
+
+namespace outpost::sync {
+namespace {
+
+ChangeResult rejected(std::int64_t seq, std::string_view code, std::string message) {
+    return ChangeResult{seq, ChangeOutcome::kRejected, std::string(code), std::move(message)};
+}
+
+std::string etag_of(std::string_view body) {
+    unsigned char h[16];
+    crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(body.data()), body.size(), nullptr, 0);
+    char hex[sizeof h * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return std::string("\"") + hex + "\"";
+}
+
+}  // namespace
+
+Result<LoadedForms> load_forms(const std::filesystem::path& dir) {
+    Result<std::vector<records::Schema>> schemas = records::load_schemas(dir);
+    if (!schemas.is_ok()) {
+        return schemas.status();
+    }
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (entry.path().extension() == ".json") {
+            files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    std::string json = "[";
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        std::ifstream in(files[i], std::ios::binary);
+        std::stringstream buf;
+        buf << in.rdbuf();
+        json += (i > 0 ? ",\n" : "\n") + buf.str();
+    }
+    json += "]";
+    return LoadedForms{std::move(*schemas), std::move(json)};
+}
+
+SyncService::SyncService(ServerStorage& storage, std::vector<records::Schema> schemas, std::string schemas_json,
+                         const Clock& clock)
+    : m_storage(storage),
+      m_schemas(std::move(schemas)),
+      m_schemas_json(std::move(schemas_json)),
+      m_schemas_etag(etag_of(m_schemas_json)),
+      m_clock(clock),
+      m_hlc(clock) {
+}
+
+Status SyncService::start() {
+    Result<std::uint64_t> last = m_storage.max_hlc();
+    if (!last.is_ok()) {
+        return last.status();
+    }
+    std::lock_guard lock(m_clock_mutex);
+    m_hlc.restore(records::Hlc{*last});
+    return Status::ok();
+}
+
+const records::Schema* SyncService::schema(std::string_view type) const {
+    for (const records::Schema& s : m_schemas) {
+        if (s.type == type) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest& request) {
+    if (request.device_id != who.device_id) {
+        return Status::error(errc::kSyncDeviceMismatch, "the batch names a different device than the token");
+    }
+    if (request.from_seq > request.to_seq && !request.changes.empty()) {
+        return Status::error(errc::kProtocolMalformed, "from_seq is after to_seq");
+    }
+    std::int64_t prev = request.from_seq - 1;
+    for (const WireChange& c : request.changes) {
+        if (c.seq <= prev || c.seq > request.to_seq) {
+            return Status::error(errc::kProtocolMalformed,
+                                 "change seqs must ascend within from_seq..to_seq (seq " + std::to_string(c.seq) + ")");
+        }
+        prev = c.seq;
+    }
+    PushResponse response;
+    response.results.reserve(request.changes.size());
+    const std::int64_t now = m_clock.now_ms();
+    Status s = m_storage.with_sync_txn([&](SyncTxn& txn) -> Status {
+        response.results.clear();
+        for (const WireChange& c : request.changes) {
+            Result<std::optional<ChangeResult>> prior = txn.prior_result(who.device_id, c.seq);
+            if (!prior.is_ok()) {
+                return prior.status();
+            }
+            if (prior->has_value()) {
+                response.results.push_back(std::move(**prior));
+                continue;
+            }
+            Result<ChangeResult> r = apply_one(txn, who, c, now);
+            if (!r.is_ok()) {
+                return r.status();
+            }
+            OUTPOST_TRY(txn.save_result(who.device_id, *r));
+            response.results.push_back(std::move(*r));
+        }
+        return Status::ok();
+    });
+    if (!s.is_ok()) {
+        return s;
+    }
+    return response;
+}
+
+Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, const DeviceAuth& who, const WireChange& c,
+                                            std::int64_t now_ms) {
+    if (c.record.empty() || c.field.empty() || c.type.empty()) {
+        return rejected(c.seq, errc::kProtocolMalformed, "a change needs a record, a type and a field");
+    }
+    Result<records::Hlc> hlc = records::Hlc::parse(c.hlc);
+    Result<records::Hlc> base = records::Hlc::parse(c.base);
+    if (!hlc.is_ok() || !base.is_ok() || hlc->is_zero() || *base >= *hlc) {
+        return rejected(c.seq, errc::kRecordClockInvalid, "the change's timestamps are not valid");
+    }
+    const records::Schema* sch = schema(c.type);
+    if (sch == nullptr) {
+        return rejected(c.seq, errc::kRecordTypeUnknown, "the server has no form called '" + c.type + "'");
+    }
+    if (c.team != who.team) {
+        return rejected(c.seq, errc::kSyncScopeForbidden, "this device may only write records of its own team");
+    }
+    Result<std::optional<RecordMeta>> meta = txn.record(c.record);
+    if (!meta.is_ok()) {
+        return meta.status();
+    }
+    if (meta->has_value()) {
+        if ((*meta)->team != who.team) {
+            return rejected(c.seq, errc::kSyncScopeForbidden, "this record belongs to another team");
+        }
+        if ((*meta)->type != c.type) {
+            return rejected(c.seq, errc::kSyncRecordMismatch, "this record is a '" + (*meta)->type + "' on the server");
+        }
+    }
+    std::string canonical;
+    if (c.field == "_deleted") {
+        if (c.value != "true" && c.value != "false") {
+            return rejected(c.seq, errc::kFieldWrongKind, "_deleted takes true or false");
+        }
+        canonical = c.value;
+    } else {
+        const records::FieldDef* def = sch->field(c.field);
+        if (def == nullptr) {
+            return rejected(c.seq, errc::kFieldUnknown, "the form '" + c.type + "' has no field '" + c.field + "'");
+        }
+        Result<records::FieldValue> value = records::decode_value(def->kind, c.value);
+        if (!value.is_ok()) {
+            return rejected(c.seq, value.status().code(), value.status().message());
+        }
+        const records::Values one{{c.field, *value}};
+        for (const records::FieldError& e : records::validate(*sch, one, {c.field}, who.role)) {
+            if (e.field == c.field && e.code != errc::kFieldRequired) {
+                return rejected(c.seq, e.code, e.message);
+            }
+        }
+        canonical = records::encode_value(*value);
+    }
+    {
+        std::lock_guard lock(m_clock_mutex);
+        if (Status s = m_hlc.observe(*hlc); !s.is_ok()) {
+            return rejected(c.seq, s.code(), s.message());
+        }
+    }
+    Result<records::FieldState> state = txn.field_state(c.record, c.field);
+    if (!state.is_ok()) {
+        return state.status();
+    }
+    const records::FieldVersion incoming{canonical, records::Stamp{*hlc, who.device_id}, *base, who.user};
+    records::ApplyResult applied = records::apply_write(*state, incoming);
+    if (!meta->has_value()) {
+        OUTPOST_TRY(txn.put_record(c.record, RecordMeta{c.type, c.team, who.user}, now_ms));
+    }
+    if (applied.state != *state) {
+        OUTPOST_TRY(txn.put_field_state(c.record, c.field, applied.state));
+    }
+    const records::FieldVersion& top = records::winner(applied.state);
+    if (top.stamp == incoming.stamp) {
+        WireChange logged = c;
+        logged.value = canonical;
+        logged.device = who.device_id;
+        logged.author = who.user;
+        OUTPOST_TRY(txn.append_change(logged, now_ms));
+    }
+    for (const records::FieldVersion& loser : applied.new_losers) {
+        OUTPOST_TRY(record_conflict(txn, c.team, c, top, loser, now_ms));
+    }
+    switch (applied.outcome) {
+        case records::MergeOutcome::kApplied:
+            return ChangeResult{c.seq, ChangeOutcome::kApplied, "", ""};
+        case records::MergeOutcome::kConflict:
+            return ChangeResult{c.seq, ChangeOutcome::kConflict, "", ""};
+        case records::MergeOutcome::kSuperseded:
+            break;
+    }
+    return ChangeResult{c.seq, ChangeOutcome::kSuperseded, "", ""};
+}
+
+// A conflict record holds both sides of a clash: the value kept (the winner) and the other one, with
+// their authors and times. It is written by the server into the record's team, like any record.
+Status SyncService::record_conflict(SyncTxn& txn, const std::string& team, const WireChange& change,
+                                    const records::FieldVersion& kept, const records::FieldVersion& other,
+                                    std::int64_t now_ms) {
+    const std::string id = records::make_uuid_v7(now_ms);
+    OUTPOST_TRY(txn.put_record(id, RecordMeta{"conflict", team, kServerDevice}, now_ms));
+    const std::vector<std::pair<std::string, std::string>> fields = {
+        {"record", records::encode_value(change.record)},
+        {"record_type", records::encode_value(change.type)},
+        {"field", records::encode_value(change.field)},
+        {"kept_value", records::encode_value(kept.value)},
+        {"kept_author", records::encode_value(kept.author)},
+        {"kept_hlc", records::encode_value(kept.stamp.hlc.to_string())},
+        {"other_value", records::encode_value(other.value)},
+        {"other_author", records::encode_value(other.author)},
+        {"other_hlc", records::encode_value(other.stamp.hlc.to_string())},
+        {"status", records::encode_value(std::string("open"))},
+    };
+    for (const auto& [field, value] : fields) {
+        records::Hlc hlc;
+        {
+            std::lock_guard lock(m_clock_mutex);
+            hlc = m_hlc.now();
+        }
+        const records::FieldVersion v{value, records::Stamp{hlc, kServerDevice}, records::Hlc{}, kServerDevice};
+        OUTPOST_TRY(txn.put_field_state(id, field, records::FieldState{{v}}));
+        WireChange w;
+        w.record = id;
+        w.type = "conflict";
+        w.team = team;
+        w.field = field;
+        w.value = value;
+        w.hlc = hlc.to_string();
+        w.base = records::Hlc{}.to_string();
+        w.device = kServerDevice;
+        w.author = kServerDevice;
+        OUTPOST_TRY(txn.append_change(w, now_ms));
+    }
+    return Status::ok();
+}
+
+Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view cursor, int limit) {
+    std::int64_t after = 0;
+    if (!cursor.empty()) {
+        const auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), after);
+        if (ec != std::errc() || end != cursor.data() + cursor.size() || after < 0) {
+            return Status::error(errc::kSyncCursorInvalid, "the pull cursor is not one this server gave out");
+        }
+    }
+    limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
+    std::int64_t scanned_to = after;
+    Result<std::vector<WireChange>> rows = m_storage.changes_after(who.team, after, limit, scanned_to);
+    if (!rows.is_ok()) {
+        return rows.status();
+    }
+    PullResponse out;
+    out.more = static_cast<int>(rows->size()) == limit;
+    out.changes.reserve(rows->size());
+    for (WireChange& c : *rows) {
+        if (c.device != who.device_id) {
+            out.changes.push_back(std::move(c));
+        }
+    }
+    out.cursor = std::to_string(scanned_to);
+    return out;
+}
+
+}  // namespace outpost::sync

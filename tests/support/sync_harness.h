@@ -1,0 +1,161 @@
+// Sync test harness: a real outpost-server (SQLite back end) on 127.0.0.1 with a random port, and
+// devices with real encrypted stores, records engines, HTTP transports and sync engines.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "outpost/core/records/engine.h"
+#include "outpost/core/store.h"
+#include "outpost/sync/messages.h"
+#include "outpost/sync/server.h"
+#include "outpost/sync/sync_engine.h"
+#include "outpost/sync/sync_messages.h"
+#include "outpost/sync/transport.h"
+#include "temp_dir.h"
+
+namespace outpost::testing {
+
+inline std::vector<records::Schema> shipped_forms() {
+    auto s = records::load_schemas(sync::default_forms_dir());
+    REQUIRE(s.is_ok());
+    return std::move(*s);
+}
+
+struct SyncServerHarness {
+    TempDir tmp;
+    std::unique_ptr<sync::ServerStorage> storage;
+    std::unique_ptr<sync::Server> server;
+
+    explicit SyncServerHarness(const Clock& clock = SystemClock::instance()) {
+        REQUIRE(sync::init_sqlite_data_dir(tmp / "server").is_ok());
+        auto s = sync::open_sqlite_storage(tmp / "server");
+        REQUIRE(s.is_ok());
+        storage = std::move(*s);
+        auto srv = sync::Server::start({.log_sink = [](const std::string&) {}}, *storage, clock);
+        REQUIRE(srv.is_ok());
+        server = std::move(*srv);
+    }
+    void add_team(const std::string& team) { REQUIRE(storage->add_team(team, 0).is_ok()); }
+    void add_user(const std::string& user, const std::string& team, const std::string& role) {
+        REQUIRE(storage->add_user(user, team, role, 0).is_ok());
+    }
+    std::unique_ptr<sync::Transport> transport() const {
+        auto t = sync::make_http_transport({.base_url = server->base_url(),
+                                            .connect_timeout = std::chrono::milliseconds(2000),
+                                            .read_timeout = std::chrono::milliseconds(10000)});
+        REQUIRE(t.is_ok());
+        return std::move(*t);
+    }
+    // Enrols a new device for `user` over HTTP, as a laptop would.
+    sync::Credentials enrol(const std::string& user) {
+        auto code = storage->create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
+        REQUIRE(code.is_ok());
+        auto t = transport();
+        auto res = t->request(
+            {.method = "POST", .path = "/v1/enroll", .body = sync::encode(sync::EnrollRequest{*code, "laptop"})});
+        REQUIRE(res.is_ok());
+        REQUIRE(res->status == 200);
+        auto e = sync::decode_enroll_response(res->body);
+        REQUIRE(e.is_ok());
+        return {e->device_id, e->token, e->user, e->team, e->role};
+    }
+};
+
+// One laptop: an encrypted store, its records engine and its sync engine, all real.
+struct Device {
+    std::filesystem::path path;
+    std::unique_ptr<Store> store;
+    std::unique_ptr<records::RecordEngine> records;
+    std::mutex mutex;
+    std::unique_ptr<sync::Transport> transport;
+    std::unique_ptr<sync::SyncEngine> engine;
+    sync::Credentials creds;
+    std::vector<sync::SyncState> states;  // every state the engine reported
+    std::mutex states_mutex;
+
+    Device(const std::filesystem::path& p, sync::Credentials c, std::unique_ptr<sync::Transport> t,
+           sync::SyncOptions options = {}, const Clock& clock = SystemClock::instance())
+        : path(p), transport(std::move(t)), creds(std::move(c)) {
+        StoreOptions so;
+        so.kdf = KdfPolicy::kInteractiveFloor;
+        so.cache_kib = 8 * 1024;
+        auto st = std::filesystem::exists(path) ? Store::open(path, "correct horse battery", so)
+                                                : Store::create(path, "correct horse battery", so);
+        REQUIRE(st.is_ok());
+        store = std::move(*st);
+        auto r = records::RecordEngine::open(*store, shipped_forms(), clock);
+        REQUIRE(r.is_ok());
+        records = std::move(*r);
+        REQUIRE(sync::save_credentials(*store, creds).is_ok());
+        options.on_state = [this](const sync::SyncState& s) {
+            std::lock_guard lock(states_mutex);
+            states.push_back(s);
+        };
+        auto e = sync::SyncEngine::open(*store, *records, mutex, *transport, creds, options, clock);
+        REQUIRE(e.is_ok());
+        engine = std::move(*e);
+    }
+    ~Device() {
+        engine.reset();
+        records.reset();
+        if (store) {
+            store->lock();
+        }
+    }
+    [[nodiscard]] records::Actor actor() const { return {creds.user, creds.device_id, creds.role, creds.team}; }
+
+    records::Record create(const std::string& type, const records::Values& v) {
+        std::lock_guard lock(mutex);
+        std::vector<records::FieldError> errors;
+        auto r = records->create(actor(), type, v, &errors);
+        if (!r.is_ok()) {
+            for (const auto& e : errors) {
+                MESSAGE(std::string(e.field + ": " + e.code));
+            }
+        }
+        REQUIRE(r.is_ok());
+        return *r;
+    }
+    Status update(const std::string& id, const records::Values& v) {
+        std::lock_guard lock(mutex);
+        return records->update(actor(), id, v).status();
+    }
+    Result<sync::SyncSummary> sync() { return engine->sync_now(); }
+
+    // Every record on this device (deleted ones too), id -> record.
+    std::map<std::string, records::Record> all() {
+        std::lock_guard lock(mutex);
+        std::map<std::string, records::Record> out;
+        records::ListQuery q;
+        q.include_deleted = true;
+        q.limit = 500;
+        for (;;) {
+            auto page = records->list(q);
+            REQUIRE(page.is_ok());
+            for (auto& r : page->records) {
+                out[r.id] = r;
+            }
+            if (!page->next) {
+                break;
+            }
+            q.after = page->next;
+        }
+        return out;
+    }
+};
+
+// A valid home visit for tests.
+inline records::Values home_visit(const std::string& name) {
+    return {{"household", std::string(name)},
+            {"visit_date", std::string("2026-11-20")},
+            {"visit_type", std::string("planned")},
+            {"concerns_identified", false}};
+}
+
+}  // namespace outpost::testing

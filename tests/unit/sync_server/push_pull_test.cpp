@@ -1,0 +1,355 @@
+// Push, pull and schemas through a real server on 127.0.0.1: idempotency, scope and roles, the clock
+// bound, conflict records, bad input. (Enrolment codes: enrol_test.cpp.)
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/records/hlc.h"
+#include "outpost/sync/sync_service.h"
+#include "sync_harness.h"
+
+using namespace outpost;
+using namespace outpost::sync;
+using outpost::testing::SyncServerHarness;
+
+namespace {
+
+struct Fixture : SyncServerHarness {
+    Credentials ann, bob, lee, zed;  // ann, bob: workers of team a; lee: lead of team a; zed: worker of team b
+    std::unique_ptr<httplib::Client> http;
+    Fixture() {
+        add_team("a");
+        add_team("b");
+        add_user("ann", "a", "worker");
+        add_user("bob", "a", "worker");
+        add_user("lee", "a", "lead");
+        add_user("zed", "b", "worker");
+        ann = enrol("ann");
+        bob = enrol("bob");
+        lee = enrol("lee");
+        zed = enrol("zed");
+        http = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+    }
+    httplib::Result post(const std::string& path, const std::string& body, const std::string& token) {
+        httplib::Headers h;
+        if (!token.empty()) {
+            h.emplace("Authorization", "Bearer " + token);
+        }
+        return http->Post(path, h, body, "application/json");
+    }
+    httplib::Result get(const std::string& path, const std::string& token, httplib::Headers h = {}) {
+        if (!token.empty()) {
+            h.emplace("Authorization", "Bearer " + token);
+        }
+        return http->Get(path, h);
+    }
+    PushResponse push_ok(const Credentials& who, const PushRequest& req) {
+        auto res = post("/v1/push", encode(req), who.token);
+        REQUIRE(res);
+        REQUIRE(res->status == 200);
+        auto out = decode_push_response(res->body);
+        REQUIRE(out.is_ok());
+        return *out;
+    }
+    PullResponse pull_all(const Credentials& who) {
+        PullResponse all;
+        std::string cursor;
+        for (;;) {
+            auto res = get("/v1/pull?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), who.token);
+            REQUIRE(res);
+            REQUIRE(res->status == 200);
+            auto page = decode_pull_response(res->body);
+            REQUIRE(page.is_ok());
+            all.changes.insert(all.changes.end(), page->changes.begin(), page->changes.end());
+            cursor = page->cursor;
+            all.cursor = cursor;
+            if (!page->more) {
+                return all;
+            }
+        }
+    }
+};
+
+std::string now_hlc(std::int64_t offset_ms = 0, std::uint16_t counter = 0) {
+    return records::Hlc::from(static_cast<std::uint64_t>(SystemClock::instance().now_ms() + offset_ms), counter)
+        .to_string();
+}
+const std::string kZero = records::Hlc{}.to_string();
+
+WireChange change(std::int64_t seq, const std::string& record, const std::string& field, const std::string& value,
+                  const std::string& hlc, const std::string& base = kZero, const std::string& team = "a",
+                  const std::string& type = "home_visit") {
+    WireChange c;
+    c.seq = seq;
+    c.record = record;
+    c.type = type;
+    c.team = team;
+    c.field = field;
+    c.value = value;
+    c.hlc = hlc;
+    c.base = base;
+    return c;
+}
+
+PushRequest batch(const Credentials& who, std::vector<WireChange> changes) {
+    PushRequest r;
+    r.device_id = who.device_id;
+    r.from_seq = changes.empty() ? 1 : changes.front().seq;
+    r.to_seq = changes.empty() ? 0 : changes.back().seq;
+    r.changes = std::move(changes);
+    return r;
+}
+
+std::string code_of(const httplib::Result& r) {
+    return decode_error(r->body).code();
+}
+
+}  // namespace
+
+TEST_CASE("Push: the same batch sent three times is applied once, with identical answers") {
+    Fixture f;
+    const PushRequest req = batch(f.ann, {change(1, "r1", "household", "\"Smith\"", now_hlc(0, 1)),
+                                          change(2, "r1", "visit_type", "\"planned\"", now_hlc(0, 2)),
+                                          change(3, "r1", "no_such_field", "\"x\"", now_hlc(0, 3))});
+    const PushResponse first = f.push_ok(f.ann, req);
+    REQUIRE(first.results.size() == 3);
+    CHECK(first.results[0].outcome == ChangeOutcome::kApplied);
+    CHECK(first.results[1].outcome == ChangeOutcome::kApplied);
+    CHECK(first.results[2].outcome == ChangeOutcome::kRejected);
+    CHECK(first.results[2].code == errc::kFieldUnknown);
+    CHECK(f.push_ok(f.ann, req) == first);
+    CHECK(f.push_ok(f.ann, req) == first);
+    auto logged = f.storage->logged_changes(f.ann.device_id);
+    REQUIRE(logged.is_ok());
+    CHECK(*logged == 2);
+    CHECK(f.pull_all(f.bob).changes.size() == 2);
+}
+
+TEST_CASE("Push: a rejected change never blocks the changes behind it") {
+    Fixture f;
+    const PushResponse out =
+        f.push_ok(f.ann, batch(f.ann, {change(1, "r1", "visit_type", "\"not-a-choice\"", now_hlc(0, 1)),
+                                       change(2, "r1", "household", "42", now_hlc(0, 2)),
+                                       change(3, "r1", "household", "\"Jones\"", now_hlc(0, 3))}));
+    REQUIRE(out.results.size() == 3);
+    CHECK(out.results[0].code == errc::kFieldNotAChoice);
+    CHECK(out.results[1].code == errc::kFieldWrongKind);
+    CHECK(out.results[2].outcome == ChangeOutcome::kApplied);
+    CHECK_FALSE(out.results[0].message.empty());
+}
+
+TEST_CASE("Push: scope and roles are enforced field by field, and nothing refused leaks into a pull") {
+    Fixture f;
+    // zed (team b) creates a record in b; ann (team a) may neither write it nor write into team b.
+    REQUIRE(f.push_ok(f.zed, batch(f.zed, {change(1, "rb", "household", "\"B house\"", now_hlc(0, 1), kZero, "b")}))
+                .results[0]
+                .outcome == ChangeOutcome::kApplied);
+    const PushResponse cross = f.push_ok(
+        f.ann,
+        batch(f.ann, {change(1, "rb", "household", "\"hijack\"", now_hlc(0, 5), kZero, "b"),
+                      change(2, "rb", "household", "\"hijack\"", now_hlc(0, 6), kZero, "a"),
+                      change(3, "s1", "status", "\"accepted\"", now_hlc(0, 7), kZero, "a", "suggestion"),
+                      change(4, "s1", "title", "\"Fewer forms please\"", now_hlc(0, 8), kZero, "a", "suggestion")}));
+    CHECK(cross.results[0].code == errc::kSyncScopeForbidden);
+    CHECK(cross.results[1].code == errc::kSyncScopeForbidden);
+    CHECK(cross.results[2].code == errc::kFieldNotEditable);
+    CHECK(cross.results[3].outcome == ChangeOutcome::kApplied);
+    // The lead may set the review field.
+    CHECK(f.push_ok(f.lee,
+                    batch(f.lee, {change(1, "s1", "status", "\"accepted\"", now_hlc(0, 9), kZero, "a", "suggestion")}))
+              .results[0]
+              .outcome == ChangeOutcome::kApplied);
+    // What zed pulls is team b's only; what bob pulls is team a's, with no hijack and the lead's status.
+    for (const WireChange& c : f.pull_all(f.zed).changes) {
+        CHECK(c.team == "b");
+    }
+    const PullResponse a = f.pull_all(f.bob);
+    bool saw_status = false;
+    for (const WireChange& c : a.changes) {
+        CHECK(c.team == "a");
+        CHECK(c.value != "\"hijack\"");
+        if (c.field == "status") {
+            CHECK(c.author == "lee");
+            saw_status = true;
+        }
+    }
+    CHECK(saw_status);
+    auto audit = f.storage->audit_log(50);
+    REQUIRE(audit.is_ok());
+    int refused = 0;
+    for (const auto& e : *audit) {
+        refused += e.event == "change.refused" ? 1 : 0;
+    }
+    CHECK(refused == 3);
+}
+
+TEST_CASE("Push: a timestamp two days in the future is refused with record.clock.ahead") {
+    Fixture f;
+    const PushResponse out =
+        f.push_ok(f.ann, batch(f.ann, {change(1, "r1", "household", "\"Later\"", now_hlc(2 * 86'400'000)),
+                                       change(2, "r1", "household", "\"Now\"", now_hlc(0, 1))}));
+    CHECK(out.results[0].code == errc::kRecordClockAhead);
+    CHECK(out.results[1].outcome == ChangeOutcome::kApplied);
+    for (const WireChange& c : f.pull_all(f.bob).changes) {
+        CHECK(c.value != "\"Later\"");
+    }
+}
+
+TEST_CASE("Push: no token, a bad token, a revoked device and another device's batch are refused") {
+    Fixture f;
+    const std::string body = encode(batch(f.ann, {change(1, "r1", "household", "\"x\"", now_hlc())}));
+    auto none = f.post("/v1/push", body, "");
+    REQUIRE(none);
+    CHECK(none->status == 401);
+    CHECK(code_of(none) == errc::kAuthMissing);
+    auto bad = f.post("/v1/push", body, "not-a-token");
+    REQUIRE(bad);
+    CHECK(bad->status == 401);
+    CHECK(code_of(bad) == errc::kAuthInvalid);
+    auto other = f.post("/v1/push", body, f.bob.token);
+    REQUIRE(other);
+    CHECK(other->status == 403);
+    CHECK(code_of(other) == errc::kSyncDeviceMismatch);
+    REQUIRE(f.storage->revoke_device(f.ann.device_id, 1).is_ok());
+    auto revoked = f.post("/v1/push", body, f.ann.token);
+    REQUIRE(revoked);
+    CHECK(revoked->status == 403);
+    CHECK(code_of(revoked) == errc::kAuthRevoked);
+    auto revoked_pull = f.get("/v1/pull", f.ann.token);
+    REQUIRE(revoked_pull);
+    CHECK(code_of(revoked_pull) == errc::kAuthRevoked);
+    auto logged = f.storage->logged_changes(f.ann.device_id);
+    REQUIRE(logged.is_ok());
+    CHECK(*logged == 0);
+}
+
+TEST_CASE("Push: concurrent writes to one field keep both values in a conflict record for the team") {
+    Fixture f;
+    const auto ms = static_cast<std::uint64_t>(SystemClock::instance().now_ms());
+    auto at = [ms](std::uint16_t counter) { return records::Hlc::from(ms, counter).to_string(); };
+    const std::string t0 = at(1);
+    REQUIRE(f.push_ok(f.ann, batch(f.ann, {change(1, "r1", "household", "\"Original\"", t0)})).results[0].outcome ==
+            ChangeOutcome::kApplied);
+    // Both saw "Original" (base t0) and wrote different values.
+    CHECK(f.push_ok(f.ann, batch(f.ann, {change(2, "r1", "household", "\"Ann's\"", at(5), t0)})).results[0].outcome ==
+          ChangeOutcome::kApplied);
+    CHECK(f.push_ok(f.bob, batch(f.bob, {change(1, "r1", "household", "\"Bob's\"", at(3), t0)})).results[0].outcome ==
+          ChangeOutcome::kConflict);
+    // A write that saw both resolves it without a new conflict.
+    CHECK(
+        f.push_ok(f.lee, batch(f.lee, {change(1, "r1", "household", "\"Agreed\"", at(9), at(8))})).results[0].outcome ==
+        ChangeOutcome::kApplied);
+    std::map<std::string, std::map<std::string, std::string>> conflicts;
+    for (const WireChange& c : f.pull_all(f.zed).changes) {
+        CHECK(c.type != "conflict");  // another team never sees it
+    }
+    for (const WireChange& c : f.pull_all(f.lee).changes) {
+        if (c.type == "conflict") {
+            CHECK(c.device == kServerDevice);
+            conflicts[c.record][c.field] = c.value;
+        }
+    }
+    REQUIRE(conflicts.size() == 1);
+    auto& fields = conflicts.begin()->second;
+    CHECK(fields["record"] == "\"r1\"");
+    CHECK(fields["field"] == "\"household\"");
+    CHECK(fields["kept_value"] == records::encode_value(std::string("\"Ann's\"")));
+    CHECK(fields["kept_author"] == "\"ann\"");
+    CHECK(fields["other_value"] == records::encode_value(std::string("\"Bob's\"")));
+    CHECK(fields["other_author"] == "\"bob\"");
+    CHECK(fields["status"] == "\"open\"");
+}
+
+TEST_CASE("Pull: pages with a cursor, skips the device's own writes, and refuses a forged cursor") {
+    Fixture f;
+    std::vector<WireChange> cs;
+    for (int i = 1; i <= 7; ++i) {
+        cs.push_back(
+            change(i, "r" + std::to_string(i), "household", "\"H\"", now_hlc(0, static_cast<std::uint16_t>(i))));
+    }
+    f.push_ok(f.ann, batch(f.ann, cs));
+    CHECK(f.pull_all(f.ann).changes.empty());
+    const PullResponse all = f.pull_all(f.bob);
+    CHECK(all.changes.size() == 7);
+    for (std::size_t i = 1; i < all.changes.size(); ++i) {
+        CHECK(all.changes[i].seq > all.changes[i - 1].seq);
+    }
+    // Nothing new after the final cursor.
+    auto again = f.get("/v1/pull?cursor=" + all.cursor, f.bob.token);
+    REQUIRE(again);
+    auto page = decode_pull_response(again->body);
+    REQUIRE(page.is_ok());
+    CHECK(page->changes.empty());
+    CHECK_FALSE(page->more);
+    for (const char* bad : {"abc", "-5", "12x", "99999999999999999999999"}) {
+        auto r = f.get(std::string("/v1/pull?cursor=") + bad, f.bob.token);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(code_of(r) == errc::kSyncCursorInvalid);
+    }
+    auto zero_limit = f.get("/v1/pull?limit=0", f.bob.token);
+    REQUIRE(zero_limit);
+    CHECK(zero_limit->status == 400);
+}
+
+TEST_CASE("Schemas: served with an ETag, and 304 when the device already has them") {
+    Fixture f;
+    auto res = f.get("/v1/schemas", f.ann.token);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    const std::string etag = res->get_header_value("ETag");
+    CHECK(etag.size() > 8);
+    CHECK(res->body.find("\"home_visit\"") != std::string::npos);
+    CHECK(res->body.find("\"conflict\"") != std::string::npos);
+    auto same = f.get("/v1/schemas", f.ann.token, {{"If-None-Match", etag}});
+    REQUIRE(same);
+    CHECK(same->status == 304);
+    auto anon = f.get("/v1/schemas", "");
+    REQUIRE(anon);
+    CHECK(anon->status == 401);
+}
+
+TEST_CASE("Push: bad input gets a clear 4xx with a code, and the server keeps serving") {
+    Fixture f;
+    const std::string huge(100'000, 'x');
+    std::string deep(10'000, '[');
+    deep += std::string(10'000, ']');
+    std::vector<WireChange> too_many;
+    for (int i = 1; i <= 501; ++i) {
+        too_many.push_back(change(i, "r", "household", "\"x\"", now_hlc(0, static_cast<std::uint16_t>(i))));
+    }
+    struct Case {
+        const char* name;
+        std::string body;
+        int status;
+        std::string_view code;
+    };
+    const std::vector<Case> cases = {
+        {"malformed JSON", "{\"device_id\":", 400, errc::kProtocolMalformed},
+        {"wrong types", R"({"device_id":5,"from_seq":"1","to_seq":1,"changes":[]})", 400, errc::kProtocolMalformed},
+        {"unknown field", R"({"device_id":"d","from_seq":1,"to_seq":1,"changes":[],"admin":true})", 400,
+         errc::kProtocolMalformed},
+        {"nesting 10,000 deep", deep, 400, errc::kProtocolMalformed},
+        {"a huge value", encode(batch(f.ann, {change(1, "r1", "household", "\"" + huge + "\"", now_hlc())})), 422,
+         errc::kSyncValueTooLarge},
+        {"too many changes", encode(batch(f.ann, too_many)), 413, errc::kSyncBatchTooLarge},
+        {"a body over the limit", std::string(9U * 1024U * 1024U, ' '), 413, errc::kSyncBodyTooLarge},
+        {"seqs out of order",
+         encode(batch(f.ann, {change(2, "r1", "household", "\"a\"", now_hlc()),
+                              change(1, "r1", "household", "\"b\"", now_hlc())})),
+         400, errc::kProtocolMalformed},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        auto res = f.post("/v1/push", c.body, f.ann.token);
+        REQUIRE(res);
+        CHECK(res->status == c.status);
+        CHECK(code_of(res) == c.code);
+        auto next = f.get("/v1/pull", f.ann.token);
+        REQUIRE(next);
+        CHECK(next->status == 200);
+    }
+    auto logged = f.storage->logged_changes(f.ann.device_id);
+    REQUIRE(logged.is_ok());
+    CHECK(*logged == 0);
+}
