@@ -22,7 +22,7 @@
 namespace outpost::testing {
 
 inline std::vector<records::Schema> shipped_forms() {
-    auto s = records::load_schemas(sync::default_forms_dir());
+    auto s = records::load_schemas(records::bundled_forms_dir());
     REQUIRE(s.is_ok());
     return std::move(*s);
 }

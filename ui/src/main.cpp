@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
 #include "outpost/platform/process.h"
@@ -26,6 +27,15 @@ Usage:
       --screenshot saves the last frame as a PNG.
   outpost health --server URL [--ca-cert PEM]
       Headless: check that the central service answers, print its version.
+  outpost enroll --profile NAME --provision FILE [--device-name NAME]
+      Create a profile (asks for a new passphrase) and enrol it with the server named in the
+      provisioning file from IT. The server certificate in the file is pinned.
+  outpost sync --headless --profile NAME
+      Sync a profile once, printing progress and a summary (for IT staff and scripts).
+
+Options for enroll and sync:
+  --passphrase-file FILE   read the passphrase from FILE (else $OUTPOST_PASSPHRASE, else the terminal)
+  --data-dir DIR           keep profiles in DIR/profiles instead of the per-user data directory
   outpost --version | --help
 
 The window needs a display. On a machine without one, use:
@@ -38,6 +48,7 @@ struct Args {
     std::string ca_cert;
     int frames = -1;  // -1: run until closed
     std::string screenshot;
+    outpost::ui::CliArgs cli;
 };
 
 int usage_error(const std::string& m) {
@@ -156,6 +167,18 @@ int main(int argc, char** argv) {
             args.server = v;
         } else if (a[i] == "--ca-cert" && next(v)) {
             args.ca_cert = v;
+        } else if (a[i] == "--profile" && next(v)) {
+            args.cli.profile = v;
+        } else if (a[i] == "--provision" && next(v)) {
+            args.cli.provision = v;
+        } else if (a[i] == "--passphrase-file" && next(v)) {
+            args.cli.passphrase_file = v;
+        } else if (a[i] == "--data-dir" && next(v)) {
+            args.cli.data_dir = v;
+        } else if (a[i] == "--device-name" && next(v)) {
+            args.cli.device_name = v;
+        } else if (a[i] == "--headless") {
+            args.cli.headless = true;
         } else if (a[i] == "--screenshot" && next(v)) {
             args.screenshot = v;
         } else if (a[i] == "--frames" && next(v)) {
@@ -173,6 +196,12 @@ int main(int argc, char** argv) {
     }
     if (args.command == "health") {
         return run_health(args);
+    }
+    if (args.command == "enroll") {
+        return outpost::ui::run_enroll(args.cli);
+    }
+    if (args.command == "sync") {
+        return outpost::ui::run_sync(args.cli);
     }
     if (!args.command.empty()) {
         return usage_error("unknown command '" + args.command + "'");

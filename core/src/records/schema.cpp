@@ -326,6 +326,10 @@ Result<Schema> parse_schema(std::string_view json_text, std::string_view source)
     return p.schema(*doc);
 }
 
+std::filesystem::path bundled_forms_dir() {
+    return OUTPOST_BUNDLED_FORMS_DIR;
+}
+
 Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir) {
     std::error_code ec;
     std::vector<std::filesystem::path> files;

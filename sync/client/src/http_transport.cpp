@@ -17,6 +17,9 @@ public:
         if (!req.bearer_token.empty()) {
             headers.emplace("Authorization", "Bearer " + req.bearer_token);
         }
+        if (!req.if_none_match.empty()) {
+            headers.emplace("If-None-Match", req.if_none_match);
+        }
         auto send = [&]() -> std::optional<httplib::Result> {
             if (req.method == "GET") {
                 return m_client->Get(req.path, headers);
@@ -41,7 +44,7 @@ public:
             return Status::error(errc::kSyncNetworkUnreachable,
                                  "no response from server: " + httplib::to_string(res.error()));
         }
-        return HttpResponse{res->status, res->body};
+        return HttpResponse{res->status, res->body, res->get_header_value("ETag")};
     }
 
 private:

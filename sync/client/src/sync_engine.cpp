@@ -254,7 +254,10 @@ Result<SyncSummary> SyncEngine::sync_now() {
         m_state.to_push = w.is_ok() ? *w : 0;
     }
     set_phase(SyncPhase::kSyncing);
-    Status s = push_all(summary);
+    Status s = fetch_schemas(summary);
+    if (s.is_ok()) {
+        s = push_all(summary);
+    }
     if (s.is_ok()) {
         s = pull_all(summary);
     }
@@ -279,6 +282,38 @@ Result<SyncSummary> SyncEngine::sync_now() {
     }
     set_phase(SyncPhase::kUpToDate);
     return summary;
+}
+
+Status SyncEngine::fetch_schemas(SyncSummary& summary) {
+    std::string etag;
+    {
+        std::lock_guard lock(m_store_mutex);
+        Result<std::string> e = get_state("schemas_etag");
+        if (!e.is_ok()) {
+            return e.status();
+        }
+        etag = std::move(*e);
+    }
+    Result<HttpResponse> res = m_transport.request(
+        {.method = "GET", .path = "/v1/schemas", .bearer_token = m_creds.token, .if_none_match = etag});
+    ++summary.requests;
+    if (!res.is_ok()) {
+        return res.status();
+    }
+    if (res->status == 304) {
+        return Status::ok();
+    }
+    if (res->status != 200) {
+        return http_error(*res);
+    }
+    std::lock_guard lock(m_store_mutex);
+    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    Status s = put_state(m_store, "schemas_json", res->body);
+    if (s.is_ok()) {
+        s = put_state(m_store, "schemas_etag", res->etag);
+    }
+    (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
+    return s;
 }
 
 Status SyncEngine::push_all(SyncSummary& summary) {

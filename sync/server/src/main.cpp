@@ -6,11 +6,13 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
+#include "outpost/sync/provisioning.h"
 #include "outpost/sync/server.h"
 #include "outpost/sync/server_storage.h"
 
@@ -28,8 +30,10 @@ Usage:
       loopback only; any other address needs --tls-cert and --tls-key.
   outpost-server team add NAME --data DIR
   outpost-server user add NAME --team TEAM --role worker|lead|admin --data DIR
-  outpost-server enroll --user NAME --data DIR [--url URL] [--ttl-days N] [--out FILE]
-      Make a one-time enrolment code (default: valid 7 days) and a provisioning file for the user.
+  outpost-server enroll --user NAME --data DIR [--url URL] [--ca-cert PEM] [--ttl-days N] [--out FILE]
+      Make a one-time enrolment code (default: valid 7 days) and a provisioning file for the user:
+      the server URL, the server certificate and its SHA-256 fingerprint (pinned by the laptop),
+      the code, the user and the team. An https:// URL needs --ca-cert (the serve --tls-cert file).
   outpost-server device revoke DEVICE_ID --data DIR
   outpost-server --version
   outpost-server help
@@ -51,6 +55,7 @@ struct Args {
     int port = 8443;
     std::string tls_cert;
     std::string tls_key;
+    std::string ca_cert;
 };
 
 int usage_error(const std::string& message) {
@@ -160,17 +165,38 @@ int cmd_admin(const Args& args) {
         }
     } else if (args.command == "enroll" && p.empty() && !args.user.empty()) {
         const std::int64_t ttl = static_cast<std::int64_t>(args.ttl_days) * 86'400'000;
+        outpost::sync::Provisioning prov;
+        prov.server_url = args.url;
+        prov.user = args.user;
+        if (!args.ca_cert.empty()) {
+            std::ifstream pem(args.ca_cert, std::ios::binary);
+            std::stringstream text;
+            text << pem.rdbuf();
+            auto fp = outpost::sync::certificate_sha256(text.str());
+            if (!pem || !fp.is_ok()) {
+                return fail(Status::error(outpost::errc::kServerConfigInvalid,
+                                          "cannot read a PEM certificate from " + args.ca_cert));
+            }
+            prov.ca_pem = text.str();
+            prov.ca_sha256 = *fp;
+        } else if (args.url.rfind("https://", 0) == 0) {
+            return usage_error("an https:// URL needs --ca-cert PEM, the certificate the laptops will pin");
+        }
+        auto team = st.user_team(args.user);
+        if (!team.is_ok()) {
+            return fail(team.status());
+        }
+        prov.team = *team;
         auto code = st.create_enrolment_code(args.user, ttl, now_ms());
         if (!code.is_ok()) {
             return fail(code.status());
         }
+        prov.code = *code;
+        prov.expires_ms = now_ms() + ttl;
         // The provisioning file: what a laptop needs to enrol. The code is single-use and expires.
-        nlohmann::json file = {{"outpost_provisioning", 1}, {"server_url", args.url},
-                               {"ca_sha256", ""},           {"code", *code},
-                               {"user", args.user},         {"expires_ms", now_ms() + ttl}};
         const std::filesystem::path out = args.out.empty() ? std::filesystem::path(args.user + ".outpost") : args.out;
         std::ofstream f(out, std::ios::trunc);
-        f << file.dump(2) << "\n";
+        f << outpost::sync::encode(prov);
         if (!f) {
             return fail(Status::error(outpost::errc::kIo, "cannot write " + out.string()));
         }
@@ -217,6 +243,8 @@ int main(int argc, char** argv) {
             }
         } else if (a == "--tls-cert" && next(v)) {
             args.tls_cert = v;
+        } else if (a == "--ca-cert" && next(v)) {
+            args.ca_cert = v;
         } else if (a == "--tls-key" && next(v)) {
             args.tls_key = v;
         } else if (a == "--team" && next(v)) {

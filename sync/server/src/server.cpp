@@ -233,10 +233,6 @@ void install_routes(Server::Impl& impl) {
 
 }  // namespace
 
-std::filesystem::path default_forms_dir() {
-    return OUTPOST_DEFAULT_FORMS_DIR;
-}
-
 bool is_loopback_host(const std::string& host) {
     if (host == "localhost" || host == "::1" || host == "[::1]") {
         return true;
@@ -277,7 +273,8 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     impl->options = options;
     impl->storage = &storage;
     impl->clock = &clock;
-    Result<LoadedForms> forms = load_forms(options.forms_dir.empty() ? default_forms_dir() : options.forms_dir);
+    Result<LoadedForms> forms =
+        load_forms(options.forms_dir.empty() ? records::bundled_forms_dir() : options.forms_dir);
     if (!forms.is_ok()) {
         return forms.status();
     }

@@ -254,6 +254,16 @@ public:
         return rc == SQLITE_DONE ? Status::ok() : sql_error(m_db, "adding a user");
     }
 
+    Result<std::string> user_team(const std::string& user) override {
+        std::lock_guard lock(m_mutex);
+        Stmt u(m_db, "SELECT team FROM users WHERE name = ?");
+        u.text(1, user);
+        if (u.step() != SQLITE_ROW) {
+            return Status::error(errc::kAccountMissing, "no user '" + user + "'");
+        }
+        return u.col_text(0);
+    }
+
     Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
                                               std::int64_t now_ms) override {
         std::lock_guard lock(m_mutex);

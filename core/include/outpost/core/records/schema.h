@@ -70,6 +70,9 @@ struct Schema {
 // Failure: record.schema.invalid, message "<source>: field '<name>': <problem>".
 [[nodiscard]] Result<Schema> parse_schema(std::string_view json_text, std::string_view source);
 
+// The forms directory this build ships with (assets/forms; packaging points it at the installed copy).
+[[nodiscard]] std::filesystem::path bundled_forms_dir();
+
 // Loads every *.json in `dir`, sorted by name. Fails on the first invalid file, naming it, or on two
 // files defining the same type.
 [[nodiscard]] Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir);

@@ -1,5 +1,6 @@
-// SyncEngine: the device side of sync (DESIGN §4). It pushes the outbox (the records engine's own
-// changes) in batches, then pulls until the server says there is no more.
+// SyncEngine: the device side of sync (DESIGN §4). It refreshes the forms (GET /v1/schemas with the
+// ETag it holds; kept in the store for profile_schemas() at the next unlock), pushes the outbox (the records engine's
+// own changes) in batches, then pulls until the server says there is no more.
 //  - Each push answer is committed together with the outbox position, and each pulled batch together
 //    with its cursor, in one store transaction: a crash anywhere resumes without loss or duplication
 //    (the server answers a re-sent change from its stored answers).
@@ -121,6 +122,7 @@ public:
 private:
     SyncEngine(Store& store, records::RecordEngine& records, std::mutex& store_mutex, Transport& transport,
                Credentials creds, SyncOptions options, const Clock& clock);
+    Status fetch_schemas(SyncSummary& summary);
     Status push_all(SyncSummary& summary);
     Status pull_all(SyncSummary& summary);
     Status push_batch(const std::vector<records::Change>& batch, SyncSummary& summary);

@@ -20,12 +20,14 @@ struct HttpRequest {
     std::string path;    // "/v1/health"
     std::string body;
     std::string content_type = "application/json";
-    std::string bearer_token;  // empty: no Authorization header
+    std::string bearer_token;   // empty: no Authorization header
+    std::string if_none_match;  // empty: no If-None-Match header
 };
 
 struct HttpResponse {
     int status = 0;
     std::string body;
+    std::string etag;
 };
 
 class Transport {

@@ -32,9 +32,6 @@ struct ServerOptions {
     std::function<void(const std::string&)> log_sink;
 };
 
-// The forms directory this build ships with (assets/forms).
-[[nodiscard]] std::filesystem::path default_forms_dir();
-
 // True for 127.0.0.0/8, ::1 and "localhost".
 [[nodiscard]] bool is_loopback_host(const std::string& host);
 

@@ -76,6 +76,8 @@ public:
     [[nodiscard]] virtual Status add_team(const std::string& name, std::int64_t now_ms) = 0;
     [[nodiscard]] virtual Status add_user(const std::string& name, const std::string& team, const std::string& role,
                                           std::int64_t now_ms) = 0;
+    // The team of `user` (server.account.not_found if there is no such user).
+    [[nodiscard]] virtual Result<std::string> user_team(const std::string& user) = 0;
     // A one-time enrolment code for `user`, valid until now + ttl. Only its hash is stored.
     [[nodiscard]] virtual Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
                                                                     std::int64_t now_ms) = 0;

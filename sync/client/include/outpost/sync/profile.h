@@ -1,0 +1,54 @@
+// Profiles: one per person on a laptop, each a folder under the app's data directory:
+//   <root>/<name>/outpost.db (+ .key)  the encrypted store (records, outbox, enrolment token)
+//   <root>/<name>/profile.json         non-secret facts: server URL, user, team, device id, pin
+//   <root>/<name>/server.pem           the server certificate the profile trusts (pinned), if https
+// Several profiles can share one laptop. Enrolment creates a profile from a provisioning file.
+//
+// Threads: functions run on the caller's thread (the unlock/sync worker in the client).
+// Failure: Result/Status with stable codes: store.* (passphrase, files), sync.enroll.* from the server,
+// sync.tls.pin_mismatch, sync.profile.not_enrolled, core.argument.invalid for a bad profile name.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "outpost/core/records/schema.h"
+#include "outpost/core/store.h"
+#include "outpost/sync/provisioning.h"
+#include "outpost/sync/transport.h"
+
+namespace outpost::sync {
+
+struct ProfileInfo {
+    std::string name;
+    std::string server_url;
+    std::string user;
+    std::string team;
+    std::string role;
+    std::string device_id;
+    std::string ca_sha256;
+};
+
+// <root>/<name>, after checking the name ([a-z0-9_.-], 1..64 characters).
+[[nodiscard]] Result<std::filesystem::path> profile_dir(const std::filesystem::path& root, const std::string& name);
+
+// Creates the profile, enrols it with the server named in `provisioning` (trusting only its pinned
+// certificate) and keeps the device token inside the encrypted store. On failure nothing is left
+// behind, so the worker can simply try again.
+[[nodiscard]] Result<ProfileInfo> enrol_profile(const std::filesystem::path& root, const std::string& name,
+                                                std::string_view passphrase, const Provisioning& provisioning,
+                                                const std::string& device_name, const StoreOptions& options = {});
+
+[[nodiscard]] Result<ProfileInfo> read_profile_info(const std::filesystem::path& dir);
+[[nodiscard]] Result<std::unique_ptr<Store>> open_profile_store(const std::filesystem::path& dir,
+                                                                std::string_view passphrase,
+                                                                const StoreOptions& options = {});
+// A transport to the profile's server that trusts only the pinned certificate.
+[[nodiscard]] Result<std::unique_ptr<Transport>> profile_transport(const std::filesystem::path& dir,
+                                                                   const ProfileInfo& info);
+// The forms the server last sent (kept in the store), or the bundled forms before the first sync.
+[[nodiscard]] Result<std::vector<records::Schema>> profile_schemas(Store& store);
+
+}  // namespace outpost::sync

@@ -1,0 +1,208 @@
+#include "outpost/sync/profile.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/sync/messages.h"
+#include "outpost/sync/sync_engine.h"
+#include "outpost/sync/sync_messages.h"
+
+namespace outpost::sync {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kStoreName = "outpost.db";
+constexpr const char* kInfoName = "profile.json";
+constexpr const char* kCertName = "server.pem";
+
+Status write_file(const fs::path& p, const std::string& text) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+        return Status::error(errc::kIo, "cannot write " + p.string());
+    }
+    std::error_code ec;
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
+    return Status::ok();
+}
+
+Result<std::string> read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+        return Status::error(errc::kSyncNotEnrolled, "cannot read " + p.string());
+    }
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+Result<fs::path> profile_dir(const fs::path& root, const std::string& name) {
+    const bool ok =
+        !name.empty() && name.size() <= 64 &&
+        std::all_of(name.begin(), name.end(),
+                    [](char c) {
+                        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+                    }) &&
+        name != "." && name != "..";
+    if (!ok) {
+        return Status::error(errc::kInvalidArgument, "profile names use a-z, 0-9, '_', '-' and '.', up to 64");
+    }
+    return root / name;
+}
+
+Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name, std::string_view passphrase,
+                                  const Provisioning& prov, const std::string& device_name,
+                                  const StoreOptions& options) {
+    Result<fs::path> dir = profile_dir(root, name);
+    if (!dir.is_ok()) {
+        return dir.status();
+    }
+    std::error_code ec;
+    if (fs::exists(*dir / kStoreName, ec)) {
+        return Status::error(errc::kStoreFileExists, "profile '" + name + "' already exists");
+    }
+    fs::create_directories(*dir, ec);
+    if (ec) {
+        return Status::error(errc::kIo, "cannot create " + dir->string() + ": " + ec.message());
+    }
+    fs::permissions(*dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    auto cleanup = [&](Status s) -> Result<ProfileInfo> {
+        std::error_code ignored;
+        fs::remove_all(*dir, ignored);
+        return s;
+    };
+    if (!prov.ca_pem.empty()) {
+        if (Status s = write_file(*dir / kCertName, prov.ca_pem); !s.is_ok()) {
+            return cleanup(s);
+        }
+    }
+    HttpTransportOptions topts{.base_url = prov.server_url};
+    if (!prov.ca_pem.empty()) {
+        topts.ca_cert_path = (*dir / kCertName).string();
+    }
+    Result<std::unique_ptr<Transport>> transport = make_http_transport(topts);
+    if (!transport.is_ok()) {
+        return cleanup(transport.status());
+    }
+    // The store first (the slow Argon2 step), so a typo in the passphrase never burns the code.
+    Result<std::unique_ptr<Store>> store = Store::create(*dir / kStoreName, passphrase, options);
+    if (!store.is_ok()) {
+        return cleanup(store.status());
+    }
+    Result<HttpResponse> res =
+        (*transport)
+            ->request({.method = "POST", .path = "/v1/enroll", .body = encode(EnrollRequest{prov.code, device_name})});
+    if (!res.is_ok()) {
+        (*store)->lock();
+        return cleanup(res.status());
+    }
+    if (res->status != 200) {
+        (*store)->lock();
+        return cleanup(decode_error(res->body));
+    }
+    Result<EnrollResponse> e = decode_enroll_response(res->body);
+    if (!e.is_ok()) {
+        (*store)->lock();
+        return cleanup(e.status());
+    }
+    if (Status s = save_credentials(**store, {e->device_id, e->token, e->user, e->team, e->role}); !s.is_ok()) {
+        (*store)->lock();
+        return cleanup(s);
+    }
+    (*store)->lock();
+    ProfileInfo info{name, prov.server_url, e->user, e->team, e->role, e->device_id, prov.ca_sha256};
+    nlohmann::json j = {
+        {"name", info.name}, {"server_url", info.server_url}, {"user", info.user},          {"team", info.team},
+        {"role", info.role}, {"device_id", info.device_id},   {"ca_sha256", info.ca_sha256}};
+    if (Status s = write_file(*dir / kInfoName, j.dump(2) + "\n"); !s.is_ok()) {
+        return s;  // the device is enrolled and its token is in the store; keep it
+    }
+    return info;
+}
+
+Result<ProfileInfo> read_profile_info(const fs::path& dir) {
+    Result<std::string> text = read_file(dir / kInfoName);
+    if (!text.is_ok()) {
+        return Status::error(errc::kSyncNotEnrolled, "no enrolled profile in " + dir.string());
+    }
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return Status::error(errc::kJsonInvalid, dir.string() + "/profile.json is not valid JSON");
+    }
+    ProfileInfo info;
+    for (const auto& [key, out] : {std::pair<const char*, std::string*>{"name", &info.name},
+                                   {"server_url", &info.server_url},
+                                   {"user", &info.user},
+                                   {"team", &info.team},
+                                   {"role", &info.role},
+                                   {"device_id", &info.device_id},
+                                   {"ca_sha256", &info.ca_sha256}}) {
+        if (auto it = j.find(key); it != j.end() && it->is_string()) {
+            *out = it->get<std::string>();
+        }
+    }
+    if (info.server_url.empty() || info.device_id.empty()) {
+        return Status::error(errc::kSyncNotEnrolled, "the profile in " + dir.string() + " is not enrolled");
+    }
+    return info;
+}
+
+Result<std::unique_ptr<Store>> open_profile_store(const fs::path& dir, std::string_view passphrase,
+                                                  const StoreOptions& options) {
+    return Store::open(dir / kStoreName, passphrase, options);
+}
+
+Result<std::unique_ptr<Transport>> profile_transport(const fs::path& dir, const ProfileInfo& info) {
+    HttpTransportOptions o{.base_url = info.server_url};
+    if (!info.ca_sha256.empty()) {
+        Result<std::string> pem = read_file(dir / kCertName);
+        if (!pem.is_ok()) {
+            return Status::error(errc::kSyncPinMismatch, "the pinned server certificate is missing");
+        }
+        Result<std::string> fp = certificate_sha256(*pem);
+        if (!fp.is_ok() || *fp != info.ca_sha256) {
+            return Status::error(errc::kSyncPinMismatch, "the pinned server certificate was changed");
+        }
+        o.ca_cert_path = (dir / kCertName).string();
+    }
+    return make_http_transport(o);
+}
+
+Result<std::vector<records::Schema>> profile_schemas(Store& store) {
+    OUTPOST_TRY(
+        store.exec("CREATE TABLE IF NOT EXISTS sync_state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"));
+    sqlite3_stmt* st = nullptr;
+    std::string text;
+    if (sqlite3_prepare_v2(store.handle(), "SELECT value FROM sync_state WHERE key = 'schemas_json'", -1, &st,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        text = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (text.empty()) {
+        return records::load_schemas(records::bundled_forms_dir());
+    }
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("schemas") || !j["schemas"].is_array()) {
+        return records::load_schemas(records::bundled_forms_dir());
+    }
+    std::vector<records::Schema> out;
+    for (const auto& doc : j["schemas"]) {
+        Result<records::Schema> s = records::parse_schema(doc.dump(), "server form");
+        if (!s.is_ok()) {
+            return s.status();
+        }
+        out.push_back(std::move(*s));
+    }
+    return out;
+}
+
+}  // namespace outpost::sync

@@ -1,0 +1,113 @@
+#include "outpost/sync/provisioning.h"
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/sync/messages.h"
+#include "outpost/sync/sync_messages.h"
+
+namespace outpost::sync {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxFileBytes = 64U * 1024U;
+
+Status malformed(const std::string& what) {
+    return Status::error(errc::kProtocolMalformed, "not a usable provisioning file: " + what);
+}
+
+}  // namespace
+
+std::string encode(const Provisioning& p) {
+    json j = {{"outpost_provisioning", 1},
+              {"server_url", p.server_url},
+              {"ca_sha256", p.ca_sha256},
+              {"ca_pem", p.ca_pem},
+              {"code", p.code},
+              {"user", p.user},
+              {"team", p.team},
+              {"expires_ms", p.expires_ms}};
+    return j.dump(2) + "\n";
+}
+
+Result<std::string> certificate_sha256(std::string_view pem) {
+    constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+    constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+    const std::size_t b = pem.find(kBegin);
+    const std::size_t e = b == std::string_view::npos ? b : pem.find(kEnd, b);
+    if (b == std::string_view::npos || e == std::string_view::npos) {
+        return Status::error(errc::kProtocolMalformed, "no PEM certificate found");
+    }
+    const std::string_view body = pem.substr(b + kBegin.size(), e - b - kBegin.size());
+    std::vector<unsigned char> der(body.size());
+    std::size_t der_len = 0;
+    if (sodium_base642bin(der.data(), der.size(), body.data(), body.size(), " \t\r\n", &der_len, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        der_len == 0) {
+        return Status::error(errc::kProtocolMalformed, "the PEM certificate is not valid base64");
+    }
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, der.data(), der_len);
+    char hex[sizeof h * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return std::string(hex);
+}
+
+Result<Provisioning> decode_provisioning(std::string_view text) {
+    if (text.size() > kMaxFileBytes || !json_depth_within(text)) {
+        return malformed("too large or too deeply nested");
+    }
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return malformed("not a JSON object");
+    }
+    auto version = j.find("outpost_provisioning");
+    if (version == j.end() || !version->is_number_integer() || version->get<int>() != 1) {
+        return malformed("'outpost_provisioning' must be 1");
+    }
+    Provisioning p;
+    for (const auto& [key, out] : {std::pair<const char*, std::string*>{"server_url", &p.server_url},
+                                   {"ca_sha256", &p.ca_sha256},
+                                   {"ca_pem", &p.ca_pem},
+                                   {"code", &p.code},
+                                   {"user", &p.user},
+                                   {"team", &p.team}}) {
+        auto it = j.find(key);
+        if (it == j.end()) {
+            continue;
+        }
+        if (!it->is_string()) {
+            return malformed(std::string("'") + key + "' must be text");
+        }
+        *out = it->get<std::string>();
+    }
+    if (auto it = j.find("expires_ms"); it != j.end() && it->is_number_integer()) {
+        p.expires_ms = it->get<std::int64_t>();
+    }
+    if (p.code.empty() || p.code.size() > kMaxIdBytes) {
+        return malformed("no enrolment code");
+    }
+    const bool https = p.server_url.rfind("https://", 0) == 0;
+    if (!https && p.server_url.rfind("http://", 0) != 0) {
+        return malformed("'server_url' must start with https:// (or http:// on this machine only)");
+    }
+    if (https || !p.ca_pem.empty()) {
+        if (p.ca_pem.empty() || p.ca_sha256.empty()) {
+            return malformed("an https server needs its certificate and fingerprint");
+        }
+        Result<std::string> actual = certificate_sha256(p.ca_pem);
+        if (!actual.is_ok()) {
+            return actual.status();
+        }
+        if (*actual != p.ca_sha256) {
+            return Status::error(errc::kSyncPinMismatch, "the certificate in the file does not match its fingerprint");
+        }
+    }
+    return p;
+}
+
+}  // namespace outpost::sync

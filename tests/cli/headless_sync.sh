@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# End to end through the two binaries, over HTTPS on 127.0.0.1 with a pinned self-signed certificate:
+# outpost-server init/team/user/enroll/serve, outpost enroll, outpost sync --headless, and the refusals
+# a worker or IT officer can meet (used code, tampered pin, wrong passphrase, revoked device).
+# Usage: headless_sync.sh SERVER_BIN CLIENT_BIN WORK_DIR
+set -euo pipefail
+server="$1"; client="$2"; work="$3"
+rm -rf "$work"; mkdir -p "$work"; cd "$work"
+fail() { echo "FAIL: $*" >&2; cat server.log >&2 || true; exit 1; }
+expect_fail() {  # expect_fail CODE CMD...: the command must fail and print CODE
+  local code="$1"; shift
+  if "$@" >out.txt 2>&1; then cat out.txt; fail "expected failure with $code: $*"; fi
+  grep -q "$code" out.txt || { cat out.txt; fail "expected $code from: $*"; }
+}
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout server.key -out server.pem >/dev/null 2>&1
+port=$((20000 + RANDOM % 20000))
+"$server" init --data data >/dev/null
+"$server" team add north --data data >/dev/null
+"$server" user add ann --team north --role worker --data data >/dev/null
+"$server" enroll --user ann --data data --url "https://127.0.0.1:$port" --ca-cert server.pem --out ann.outpost \
+  >/dev/null
+grep -q '"team": "north"' ann.outpost || fail "provisioning file has no team"
+grep -q '"ca_sha256": "[0-9a-f]\{64\}"' ann.outpost || fail "provisioning file has no pin"
+expect_fail "needs --ca-cert" "$server" enroll --user ann --data data --url "https://127.0.0.1:$port" --out x.outpost
+
+"$server" serve --data data --listen "127.0.0.1:$port" --tls-cert server.pem --tls-key server.key >server.log 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening server.log && break; sleep 0.1; done
+
+echo "correct horse battery" >pass
+# A tampered pin is refused before anything is sent.
+sed 's/"ca_sha256": "\(.\)/"ca_sha256": "0/' ann.outpost >tampered.outpost
+if cmp -s ann.outpost tampered.outpost; then sed -i 's/"ca_sha256": "0/"ca_sha256": "1/' tampered.outpost; fi
+expect_fail sync.tls.pin_mismatch "$client" enroll --profile ann --provision tampered.outpost --data-dir home \
+  --passphrase-file pass
+"$client" enroll --profile ann --provision ann.outpost --data-dir home --passphrase-file pass >out.txt 2>&1 \
+  || { cat out.txt; fail "enroll"; }
+grep -q "Enrolled: user ann (worker), team north" out.txt || { cat out.txt; fail "enroll output"; }
+[[ -f home/profiles/ann/outpost.db && -f home/profiles/ann/server.pem ]] || fail "profile files"
+if grep -qa "$(grep -o '"code": "[^"]*"' ann.outpost | cut -d'"' -f4)" home/profiles/ann/*; then fail "code on disk"; fi
+# The code is single use.
+expect_fail sync.enroll.code_used "$client" enroll --profile ann2 --provision ann.outpost --data-dir home \
+  --passphrase-file pass
+[[ ! -e home/profiles/ann2 ]] || fail "a failed enrolment left a profile behind"
+
+"$client" sync --headless --profile ann --data-dir home --passphrase-file pass >out.txt 2>&1 \
+  || { cat out.txt; fail "sync"; }
+grep -q "Sync complete" out.txt || { cat out.txt; fail "sync summary"; }
+echo "wrong passphrase" >bad
+expect_fail store.passphrase.wrong "$client" sync --headless --profile ann --data-dir home --passphrase-file bad
+device=$(grep -o '"device_id": "[^"]*"' home/profiles/ann/profile.json | cut -d'"' -f4)
+"$server" device revoke "$device" --data data >/dev/null
+expect_fail sync.auth.revoked "$client" sync --headless --profile ann --data-dir home --passphrase-file pass
+grep -q "Sync did not finish" out.txt || fail "no summary after a refused sync"
+if grep -q "correct horse" server.log; then fail "passphrase in the server log"; fi
+echo "headless sync ok"
