@@ -593,6 +593,75 @@ Status RecordEngine::refresh_search(std::int64_t rid, const Schema* schema, cons
     return Status::ok();
 }
 
+Status RecordEngine::insert_pulled(const std::vector<Change>& changes, std::size_t begin, std::size_t end,
+                                   const Schema* sch, std::int64_t now, RemoteStats& stats) {
+    std::map<std::string_view, const Change*> top;  // field -> winning change (the merge rule's winner)
+    std::int64_t created = static_cast<std::int64_t>(changes[begin].hlc.ms());
+    for (std::size_t k = begin; k < end; ++k) {
+        const Change& c = changes[k];
+        (void)m_hlc.observe(c.hlc);
+        const Change*& t = top[c.field];
+        if (t == nullptr || Stamp{c.hlc, c.device} > Stamp{t->hlc, t->device}) {
+            t = &c;
+        }
+        created = std::min(created, static_cast<std::int64_t>(c.hlc.ms()));
+    }
+    std::int64_t updated = created;
+    bool deleted = false;
+    for (const auto& [field, c] : top) {
+        updated = std::max(updated, static_cast<std::int64_t>(c->hlc.ms()));
+        deleted = deleted || (field == "_deleted" && c->value == "true");
+    }
+    const Change& first = changes[begin];
+    Stmt ins = prepare(
+        "INSERT INTO records(id, type, team, created_by, created_ms, updated_ms, deleted) VALUES(?,?,?,?,?,?,?)");
+    ins.text(1, first.record).text(2, first.type).text(3, first.team).text(4, first.author);
+    ins.i64(5, created).i64(6, updated).i64(7, deleted ? 1 : 0);
+    if (int rc = ins.step(); rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "creating a pulled record");
+    }
+    const std::int64_t rid = sqlite3_last_insert_rowid(m_store.handle());
+    Stmt put = prepare(
+        "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) VALUES(?,?,?,?,?,?,?,?)");
+    Values values;
+    for (const auto& [field, c] : top) {
+        put.i64(1, rid).text(2, c->field).text(3, c->value);
+        if (const FieldDef* def = sch != nullptr ? sch->field(c->field) : nullptr; def != nullptr) {
+            if (Result<FieldValue> v = decode_value(def->kind, c->value); v.is_ok()) {
+                bind_sort_value(put.get(), 4, *v);
+                if (!std::holds_alternative<std::monostate>(*v)) {
+                    values.emplace(c->field, std::move(*v));
+                }
+            }
+        }
+        put.i64(5, static_cast<std::int64_t>(c->hlc.packed))
+            .text(6, c->device)
+            .i64(7, static_cast<std::int64_t>(c->base.packed))
+            .text(8, c->author);
+        if (int rc = put.step(); rc != SQLITE_DONE) {
+            return m_store.sql_status(rc, "saving a pulled field");
+        }
+        sqlite3_reset(put.get());
+        sqlite3_clear_bindings(put.get());
+    }
+    Stmt log = prepare(
+        "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    for (std::size_t k = begin; k < end; ++k) {
+        const Change& c = changes[k];
+        log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, c.value);
+        log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
+        log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, now);
+        if (int rc = log.step(); rc != SQLITE_DONE) {
+            return m_store.sql_status(rc, "logging a pulled change");
+        }
+        sqlite3_reset(log.get());
+    }
+    stats.applied += static_cast<int>(top.size());
+    stats.superseded += static_cast<int>(end - begin - top.size());
+    return refresh_search(rid, sch, values, deleted);
+}
+
 Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<Change>& changes) {
     sqlite3* db = m_store.handle();
     if (db == nullptr) {
@@ -606,7 +675,6 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
         return s;
     };
     Stmt find = prepare("SELECT rid, updated_ms, deleted FROM records WHERE id = ?");
-    Stmt ins = prepare("INSERT INTO records(id, type, team, created_by, created_ms, updated_ms) VALUES(?,?,?,?,?,?)");
     Stmt cur = prepare("SELECT hlc, device FROM field_values WHERE rid = ? AND field = ?");
     Stmt put = prepare(
         "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
@@ -629,24 +697,25 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
         std::int64_t updated_ms = 0;
         bool deleted = false;
         find.text(1, id);
-        if (int rc = find.step(); rc == SQLITE_ROW) {
+        const int found = find.step();
+        if (found == SQLITE_ROW) {
             rid = find.col_i64(0);
             updated_ms = find.col_i64(1);
             deleted = find.col_i64(2) != 0;
-        } else if (rc == SQLITE_DONE) {
-            const auto created = static_cast<std::int64_t>(changes[i].hlc.ms());
-            ins.text(1, id).text(2, changes[i].type).text(3, changes[i].team).text(4, changes[i].author);
-            ins.i64(5, created).i64(6, created);
-            if (int irc = ins.step(); irc != SQLITE_DONE) {
-                return fail(m_store.sql_status(irc, "creating a pulled record"));
-            }
-            sqlite3_reset(ins.get());
-            rid = sqlite3_last_insert_rowid(db);
-            updated_ms = created;
-        } else {
-            return fail(m_store.sql_status(rc, "finding a pulled record"));
         }
         sqlite3_reset(find.get());
+        if (found == SQLITE_DONE) {
+            // New to this laptop (the whole of a first sync): the group's own winners are the state,
+            // so nothing needs reading back.
+            if (Status s = insert_pulled(changes, i, end, sch, now, stats); !s.is_ok()) {
+                return fail(s);
+            }
+            i = end;
+            continue;
+        }
+        if (found != SQLITE_ROW) {
+            return fail(m_store.sql_status(found, "finding a pulled record"));
+        }
         bool changed = false;
         for (std::size_t k = i; k < end; ++k) {
             const Change& c = changes[k];

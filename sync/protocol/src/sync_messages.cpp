@@ -1,15 +1,18 @@
 #include "outpost/sync/sync_messages.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/json.h"
 #include "outpost/sync/messages.h"
 
 namespace outpost::sync {
 namespace {
 
 using nlohmann::json;
+namespace json_text = outpost::json;
 
 Status malformed(const std::string& what) {
     return Status::error(errc::kProtocolMalformed, what);
@@ -123,40 +126,453 @@ bool is_hlc_text(const std::string& s) {
     return s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-Status read_change(const json& j, const std::string& where, bool pulled, WireChange& c) {
-    if (!j.is_object()) {
-        return malformed(where + " must be an object");
+// A strict, allocation-light reader for the two bulk messages (push requests and pull responses),
+// which carry up to thousands of changes: it reads straight into WireChange instead of building a
+// document first. Same rules as the DOM path: valid JSON and UTF-8, known fields only, each once.
+class Reader {
+public:
+    explicit Reader(std::string_view s) : m_s(s) {}
+
+    void ws() {
+        while (m_i < m_s.size() && (m_s[m_i] == ' ' || m_s[m_i] == '\n' || m_s[m_i] == '\r' || m_s[m_i] == '\t')) {
+            ++m_i;
+        }
     }
-    Fields f(j, where);
-    OUTPOST_TRY(f.integer("seq", c.seq));
-    OUTPOST_TRY(f.text("record", c.record));
-    OUTPOST_TRY(f.text("type", c.type));
-    OUTPOST_TRY(f.text("team", c.team));
-    OUTPOST_TRY(f.text("field", c.field));
-    OUTPOST_TRY(f.value("value", c.value));
-    OUTPOST_TRY(f.text("hlc", c.hlc, 16));
-    OUTPOST_TRY(f.text("base", c.base, 16));
-    if (pulled) {
-        OUTPOST_TRY(f.text("device", c.device));
-        OUTPOST_TRY(f.text("author", c.author));
+    bool eat(char c) {
+        ws();
+        if (m_i < m_s.size() && m_s[m_i] == c) {
+            ++m_i;
+            return true;
+        }
+        return false;
     }
-    OUTPOST_TRY(f.done());
+    [[nodiscard]] bool at_end() {
+        ws();
+        return m_i == m_s.size();
+    }
+
+    // Iterates the members of an object: on_member(key) must read the value.
+    template <typename F>
+    Status object(const std::string& where, F&& on_member) {
+        if (!eat('{')) {
+            return malformed(where + " must be a JSON object");
+        }
+        if (eat('}')) {
+            return Status::ok();
+        }
+        for (;;) {
+            std::string key;
+            OUTPOST_TRY(string(key, where));
+            if (!eat(':')) {
+                return malformed(where + " is not valid JSON");
+            }
+            OUTPOST_TRY(on_member(key));
+            if (eat(',')) {
+                continue;
+            }
+            if (eat('}')) {
+                return Status::ok();
+            }
+            return malformed(where + " is not valid JSON");
+        }
+    }
+
+    template <typename F>
+    Status array(const std::string& where, F&& on_item) {
+        if (!eat('[')) {
+            return malformed(where + " must be a list");
+        }
+        if (eat(']')) {
+            return Status::ok();
+        }
+        for (std::size_t i = 0;; ++i) {
+            OUTPOST_TRY(on_item(i));
+            if (eat(',')) {
+                continue;
+            }
+            if (eat(']')) {
+                return Status::ok();
+            }
+            return malformed(where + " is not valid JSON");
+        }
+    }
+
+    Status string(std::string& out, const std::string& where) {
+        ws();
+        if (m_i >= m_s.size() || m_s[m_i] != '"') {
+            return malformed("expected text in " + where);
+        }
+        ++m_i;
+        out.clear();
+        for (;;) {
+            const std::size_t start = m_i;
+            while (m_i < m_s.size() && m_s[m_i] != '"' && m_s[m_i] != '\\' &&
+                   static_cast<unsigned char>(m_s[m_i]) >= 0x20) {
+                ++m_i;
+            }
+            out.append(m_s.substr(start, m_i - start));
+            if (m_i >= m_s.size() || static_cast<unsigned char>(m_s[m_i]) < 0x20) {
+                return malformed("unterminated text in " + where);
+            }
+            if (m_s[m_i] == '"') {
+                ++m_i;
+                break;
+            }
+            ++m_i;  // backslash
+            if (m_i >= m_s.size()) {
+                return malformed("unterminated text in " + where);
+            }
+            const char e = m_s[m_i++];
+            switch (e) {
+                case '"':
+                    out.push_back('"');
+                    break;
+                case '\\':
+                    out.push_back('\\');
+                    break;
+                case '/':
+                    out.push_back('/');
+                    break;
+                case 'b':
+                    out.push_back('\b');
+                    break;
+                case 'f':
+                    out.push_back('\f');
+                    break;
+                case 'n':
+                    out.push_back('\n');
+                    break;
+                case 'r':
+                    out.push_back('\r');
+                    break;
+                case 't':
+                    out.push_back('\t');
+                    break;
+                case 'u': {
+                    std::uint32_t cp = 0;
+                    OUTPOST_TRY(hex4(cp, where));
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        std::uint32_t lo = 0;
+                        if (m_i + 2 > m_s.size() || m_s[m_i] != '\\' || m_s[m_i + 1] != 'u') {
+                            return malformed("broken surrogate pair in " + where);
+                        }
+                        m_i += 2;
+                        OUTPOST_TRY(hex4(lo, where));
+                        if (lo < 0xDC00 || lo > 0xDFFF) {
+                            return malformed("broken surrogate pair in " + where);
+                        }
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                        return malformed("broken surrogate pair in " + where);
+                    }
+                    append_utf8(out, cp);
+                    break;
+                }
+                default:
+                    return malformed("bad escape in " + where);
+            }
+        }
+        if (!valid_utf8(out)) {
+            return malformed("text in " + where + " is not valid UTF-8");
+        }
+        return Status::ok();
+    }
+
+    Status integer(std::int64_t& out, const std::string& where) {
+        ws();
+        const std::size_t start = m_i;
+        OUTPOST_TRY(skip_number(where));
+        const std::string_view t = m_s.substr(start, m_i - start);
+        const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+        if (ec != std::errc() || end != t.data() + t.size()) {
+            return malformed(where + " must be a whole number");
+        }
+        return Status::ok();
+    }
+
+    Status boolean(bool& out, const std::string& where) {
+        ws();
+        if (m_s.substr(m_i, 4) == "true") {
+            m_i += 4;
+            out = true;
+            return Status::ok();
+        }
+        if (m_s.substr(m_i, 5) == "false") {
+            m_i += 5;
+            out = false;
+            return Status::ok();
+        }
+        return malformed(where + " must be true or false");
+    }
+
+    // Any JSON value, validated and returned as its text.
+    Status raw(std::string_view& out, const std::string& where) {
+        ws();
+        const std::size_t start = m_i;
+        OUTPOST_TRY(skip_value(where, 0));
+        out = m_s.substr(start, m_i - start);
+        return Status::ok();
+    }
+
+private:
+    Status hex4(std::uint32_t& cp, const std::string& where) {
+        if (m_i + 4 > m_s.size()) {
+            return malformed("bad \\u escape in " + where);
+        }
+        for (int k = 0; k < 4; ++k) {
+            const char c = m_s[m_i++];
+            cp <<= 4;
+            if (c >= '0' && c <= '9') {
+                cp |= static_cast<std::uint32_t>(c - '0');
+            } else if (c >= 'a' && c <= 'f') {
+                cp |= static_cast<std::uint32_t>(c - 'a' + 10);
+            } else if (c >= 'A' && c <= 'F') {
+                cp |= static_cast<std::uint32_t>(c - 'A' + 10);
+            } else {
+                return malformed("bad \\u escape in " + where);
+            }
+        }
+        return Status::ok();
+    }
+
+    static void append_utf8(std::string& out, std::uint32_t cp) {
+        if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    }
+
+    static bool valid_utf8(std::string_view s) {
+        std::size_t i = 0;
+        while (i < s.size()) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c < 0x80) {
+                ++i;
+                continue;
+            }
+            int n = 0;
+            std::uint32_t cp = 0;
+            if ((c & 0xE0) == 0xC0) {
+                n = 1;
+                cp = c & 0x1FU;
+            } else if ((c & 0xF0) == 0xE0) {
+                n = 2;
+                cp = c & 0x0FU;
+            } else if ((c & 0xF8) == 0xF0) {
+                n = 3;
+                cp = c & 0x07U;
+            } else {
+                return false;
+            }
+            if (i + static_cast<std::size_t>(n) >= s.size()) {
+                return false;  // truncated sequence
+            }
+            for (int k = 1; k <= n; ++k) {
+                const auto d = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+                if ((d & 0xC0) != 0x80) {
+                    return false;
+                }
+                cp = (cp << 6) | (d & 0x3FU);
+            }
+            if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+                (cp >= 0xD800 && cp <= 0xDFFF)) {
+                return false;
+            }
+            i += static_cast<std::size_t>(n) + 1;
+        }
+        return true;
+    }
+
+    Status skip_number(const std::string& where) {
+        const std::size_t start = m_i;
+        auto digits = [&] {
+            const std::size_t d = m_i;
+            while (m_i < m_s.size() && m_s[m_i] >= '0' && m_s[m_i] <= '9') {
+                ++m_i;
+            }
+            return m_i - d;
+        };
+        if (m_i < m_s.size() && m_s[m_i] == '-') {
+            ++m_i;
+        }
+        const std::size_t int_start = m_i;
+        const std::size_t n = digits();
+        if (n == 0 || (n > 1 && m_s[int_start] == '0')) {
+            m_i = start;
+            return malformed(where + " has a malformed number");
+        }
+        if (m_i < m_s.size() && m_s[m_i] == '.') {
+            ++m_i;
+            if (digits() == 0) {
+                return malformed(where + " has a malformed number");
+            }
+        }
+        if (m_i < m_s.size() && (m_s[m_i] == 'e' || m_s[m_i] == 'E')) {
+            ++m_i;
+            if (m_i < m_s.size() && (m_s[m_i] == '+' || m_s[m_i] == '-')) {
+                ++m_i;
+            }
+            if (digits() == 0) {
+                return malformed(where + " has a malformed number");
+            }
+        }
+        return Status::ok();
+    }
+
+    Status skip_value(const std::string& where, int depth) {
+        if (depth > kMaxJsonDepth) {
+            return malformed(where + " is nested too deeply");
+        }
+        ws();
+        if (m_i >= m_s.size()) {
+            return malformed(where + " is not valid JSON");
+        }
+        const char c = m_s[m_i];
+        if (c == '"') {
+            std::string ignored;
+            return string(ignored, where);
+        }
+        if (c == '{') {
+            return object(where, [&](const std::string&) { return skip_value(where, depth + 1); });
+        }
+        if (c == '[') {
+            return array(where, [&](std::size_t) { return skip_value(where, depth + 1); });
+        }
+        if (m_s.substr(m_i, 4) == "true" || m_s.substr(m_i, 4) == "null") {
+            m_i += 4;
+            return Status::ok();
+        }
+        if (m_s.substr(m_i, 5) == "false") {
+            m_i += 5;
+            return Status::ok();
+        }
+        return skip_number(where);
+    }
+
+    std::string_view m_s;
+    std::size_t m_i = 0;
+};
+
+// Reads one change object; `pulled` changes carry device and author too.
+Status read_change_fast(Reader& r, const std::string& where, bool pulled, WireChange& c) {
+    unsigned seen = 0;
+    auto once = [&](unsigned bit, const std::string& key) -> Status {
+        if ((seen & bit) != 0) {
+            return malformed("'" + key + "' appears twice in " + where);
+        }
+        seen |= bit;
+        return Status::ok();
+    };
+    auto bounded = [&](std::string& out, const std::string& key, std::size_t max) -> Status {
+        OUTPOST_TRY(r.string(out, "'" + key + "' in " + where));
+        if (out.size() > max) {
+            return malformed("'" + key + "' in " + where + " is longer than " + std::to_string(max) + " bytes");
+        }
+        return Status::ok();
+    };
+    Status members = r.object(where, [&](const std::string& key) -> Status {
+        if (key == "seq") {
+            OUTPOST_TRY(once(1, key));
+            return r.integer(c.seq, "'seq' in " + where);
+        }
+        if (key == "record") {
+            OUTPOST_TRY(once(2, key));
+            return bounded(c.record, key, kMaxIdBytes);
+        }
+        if (key == "type") {
+            OUTPOST_TRY(once(4, key));
+            return bounded(c.type, key, kMaxIdBytes);
+        }
+        if (key == "team") {
+            OUTPOST_TRY(once(8, key));
+            return bounded(c.team, key, kMaxIdBytes);
+        }
+        if (key == "field") {
+            OUTPOST_TRY(once(16, key));
+            return bounded(c.field, key, kMaxIdBytes);
+        }
+        if (key == "value") {
+            OUTPOST_TRY(once(32, key));
+            std::string_view v;
+            OUTPOST_TRY(r.raw(v, "'value' in " + where));
+            if (v.size() > kMaxValueBytes) {
+                return Status::error(errc::kSyncValueTooLarge, "'value' in " + where + " is " +
+                                                                   std::to_string(v.size()) + " bytes; the limit is " +
+                                                                   std::to_string(kMaxValueBytes));
+            }
+            c.value.assign(v);
+            return Status::ok();
+        }
+        if (key == "hlc") {
+            OUTPOST_TRY(once(64, key));
+            return bounded(c.hlc, key, 16);
+        }
+        if (key == "base") {
+            OUTPOST_TRY(once(128, key));
+            return bounded(c.base, key, 16);
+        }
+        if (pulled && key == "device") {
+            OUTPOST_TRY(once(256, key));
+            return bounded(c.device, key, kMaxIdBytes);
+        }
+        if (pulled && key == "author") {
+            OUTPOST_TRY(once(512, key));
+            return bounded(c.author, key, kMaxIdBytes);
+        }
+        return malformed("unknown field '" + key + "' in " + where);
+    });
+    OUTPOST_TRY(members);
+    const unsigned need = pulled ? 1023U : 255U;
+    if (seen != need) {
+        static const char* names[] = {"seq",   "record", "type", "team",   "field",
+                                      "value", "hlc",    "base", "device", "author"};
+        for (unsigned b = 0; b < 10; ++b) {
+            if ((need & (1U << b)) != 0 && (seen & (1U << b)) == 0) {
+                return malformed(std::string("'") + names[b] + "' is missing from " + where);
+            }
+        }
+    }
     if (!is_hlc_text(c.hlc) || !is_hlc_text(c.base)) {
         return malformed("'hlc' and 'base' in " + where + " must be 16 lower-case hex digits");
     }
     return Status::ok();
 }
 
-json write_change(const WireChange& c, bool pulled) {
-    json j = {{"seq", c.seq},     {"record", c.record}, {"type", c.type}, {"team", c.team},
-              {"field", c.field}, {"hlc", c.hlc},       {"base", c.base}};
-    json v = json::parse(c.value, nullptr, false);
-    j["value"] = v.is_discarded() ? json(nullptr) : v;
+void write_change_fast(std::string& out, const WireChange& c, bool pulled) {
+    out += "{\"seq\":";
+    out += std::to_string(c.seq);
+    out += ",\"record\":";
+    json_text::append_quoted(out, c.record);
+    out += ",\"type\":";
+    json_text::append_quoted(out, c.type);
+    out += ",\"team\":";
+    json_text::append_quoted(out, c.team);
+    out += ",\"field\":";
+    json_text::append_quoted(out, c.field);
+    out += ",\"value\":";
+    out += c.value.empty() ? std::string_view("null") : std::string_view(c.value);
+    out += ",\"hlc\":";
+    json_text::append_quoted(out, c.hlc);
+    out += ",\"base\":";
+    json_text::append_quoted(out, c.base);
     if (pulled) {
-        j["device"] = c.device;
-        j["author"] = c.author;
+        out += ",\"device\":";
+        json_text::append_quoted(out, c.device);
+        out += ",\"author\":";
+        json_text::append_quoted(out, c.author);
     }
-    return j;
+    out += '}';
 }
 
 }  // namespace
@@ -185,12 +601,18 @@ std::string encode(const EnrollResponse& m) {
 }
 
 std::string encode(const PushRequest& m) {
-    json changes = json::array();
-    for (const WireChange& c : m.changes) {
-        changes.push_back(write_change(c, false));
+    std::string out = "{\"device_id\":";
+    out.reserve(m.changes.size() * 200 + 64);
+    json_text::append_quoted(out, m.device_id);
+    out += ",\"from_seq\":" + std::to_string(m.from_seq) + ",\"to_seq\":" + std::to_string(m.to_seq) + ",\"changes\":[";
+    for (std::size_t i = 0; i < m.changes.size(); ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        write_change_fast(out, m.changes[i], false);
     }
-    return json{{"device_id", m.device_id}, {"from_seq", m.from_seq}, {"to_seq", m.to_seq}, {"changes", changes}}
-        .dump();
+    out += "]}";
+    return out;
 }
 
 std::string encode(const PushResponse& m) {
@@ -207,11 +629,18 @@ std::string encode(const PushResponse& m) {
 }
 
 std::string encode(const PullResponse& m) {
-    json changes = json::array();
-    for (const WireChange& c : m.changes) {
-        changes.push_back(write_change(c, true));
+    std::string out = "{\"changes\":[";
+    out.reserve(m.changes.size() * 260 + 64);
+    for (std::size_t i = 0; i < m.changes.size(); ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        write_change_fast(out, m.changes[i], true);
     }
-    return json{{"changes", changes}, {"cursor", m.cursor}, {"more", m.more}}.dump();
+    out += "],\"cursor\":";
+    json_text::append_quoted(out, m.cursor);
+    out += m.more ? ",\"more\":true}" : ",\"more\":false}";
+    return out;
 }
 
 Result<EnrollRequest> decode_enroll_request(std::string_view body) {
@@ -244,41 +673,61 @@ Result<EnrollResponse> decode_enroll_response(std::string_view body) {
 }
 
 Result<PushRequest> decode_push_request(std::string_view body) {
-    auto j = parse_object(body, "the push");
-    if (!j.is_ok()) {
-        return j.status();
+    if (!json_depth_within(body)) {
+        return malformed("the push is nested too deeply");
     }
+    Reader r(body);
     PushRequest m;
-    Fields f(*j, "the push");
-    OUTPOST_TRY(f.text("device_id", m.device_id));
-    OUTPOST_TRY(f.integer("from_seq", m.from_seq));
-    OUTPOST_TRY(f.integer("to_seq", m.to_seq));
-    auto changes = f.array("changes");
-    if (!changes.is_ok()) {
-        return changes.status();
-    }
-    OUTPOST_TRY(f.done());
-    if ((*changes)->size() > kMaxPushBatch) {
-        return Status::error(errc::kSyncBatchTooLarge, "a push carries at most " + std::to_string(kMaxPushBatch) +
-                                                           " changes, this one " + std::to_string((*changes)->size()));
-    }
-    for (std::size_t i = 0; i < (*changes)->size(); ++i) {
-        WireChange c;
-        OUTPOST_TRY(read_change((**changes)[i], "change " + std::to_string(i + 1), false, c));
-        m.changes.push_back(std::move(c));
-    }
-    // The batch is the device's outbox from from_seq to to_seq: contiguous and ascending.
-    const auto n = static_cast<std::int64_t>(m.changes.size());
-    if (m.from_seq < 1 || m.to_seq - m.from_seq + 1 != n) {
-        return malformed("the push says seq " + std::to_string(m.from_seq) + ".." + std::to_string(m.to_seq) +
-                         " but carries " + std::to_string(n) + " changes");
-    }
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (m.changes[static_cast<std::size_t>(i)].seq != m.from_seq + i) {
-            return malformed("change " + std::to_string(i + 1) + " has seq " +
-                             std::to_string(m.changes[static_cast<std::size_t>(i)].seq) + ", expected " +
-                             std::to_string(m.from_seq + i));
+    unsigned seen = 0;
+    Status s = r.object("the push", [&](const std::string& key) -> Status {
+        if (key == "device_id" && (seen & 1U) == 0) {
+            seen |= 1U;
+            OUTPOST_TRY(r.string(m.device_id, "'device_id' in the push"));
+            return m.device_id.size() <= kMaxIdBytes ? Status::ok() : malformed("'device_id' is too long");
         }
+        if (key == "from_seq" && (seen & 2U) == 0) {
+            seen |= 2U;
+            return r.integer(m.from_seq, "'from_seq' in the push");
+        }
+        if (key == "to_seq" && (seen & 4U) == 0) {
+            seen |= 4U;
+            return r.integer(m.to_seq, "'to_seq' in the push");
+        }
+        if (key == "changes" && (seen & 8U) == 0) {
+            seen |= 8U;
+            return r.array("'changes' in the push", [&](std::size_t i) -> Status {
+                if (i >= kMaxPushBatch) {
+                    return Status::error(errc::kSyncBatchTooLarge,
+                                         "a push carries at most " + std::to_string(kMaxPushBatch) + " changes");
+                }
+                WireChange c;
+                OUTPOST_TRY(read_change_fast(r, "change " + std::to_string(i + 1), false, c));
+                m.changes.push_back(std::move(c));
+                return Status::ok();
+            });
+        }
+        return malformed("unknown or repeated field '" + key + "' in the push");
+    });
+    OUTPOST_TRY(s);
+    if (!r.at_end()) {
+        return malformed("the push has trailing data");
+    }
+    if (seen != 15U) {
+        return malformed("the push needs device_id, from_seq, to_seq and changes");
+    }
+    // The batch is part of the device's outbox: seqs ascend strictly within from_seq..to_seq (the
+    // outbox has gaps where pulled changes sit between a device's own).
+    if (m.from_seq < 1 || (m.changes.empty() ? m.to_seq < m.from_seq - 1 : m.to_seq < m.from_seq)) {
+        return malformed("the push says seq " + std::to_string(m.from_seq) + ".." + std::to_string(m.to_seq));
+    }
+    std::int64_t prev = m.from_seq - 1;
+    for (std::size_t i = 0; i < m.changes.size(); ++i) {
+        const std::int64_t seq = m.changes[i].seq;
+        if (seq <= prev || seq > m.to_seq) {
+            return malformed("change " + std::to_string(i + 1) + " has seq " + std::to_string(seq) + ", outside " +
+                             std::to_string(m.from_seq) + ".." + std::to_string(m.to_seq) + " or out of order");
+        }
+        prev = seq;
     }
     return m;
 }
@@ -326,23 +775,39 @@ Result<PushResponse> decode_push_response(std::string_view body) {
 }
 
 Result<PullResponse> decode_pull_response(std::string_view body) {
-    auto j = parse_object(body, "the pull response");
-    if (!j.is_ok()) {
-        return j.status();
+    if (!json_depth_within(body)) {
+        return malformed("the pull response is nested too deeply");
     }
+    Reader r(body);
     PullResponse m;
-    Fields f(*j, "the pull response");
-    auto changes = f.array("changes");
-    if (!changes.is_ok()) {
-        return changes.status();
+    unsigned seen = 0;
+    Status s = r.object("the pull response", [&](const std::string& key) -> Status {
+        if (key == "changes" && (seen & 1U) == 0) {
+            seen |= 1U;
+            return r.array("'changes' in the pull response", [&](std::size_t i) -> Status {
+                WireChange c;
+                OUTPOST_TRY(read_change_fast(r, "change " + std::to_string(i + 1), true, c));
+                m.changes.push_back(std::move(c));
+                return Status::ok();
+            });
+        }
+        if (key == "cursor" && (seen & 2U) == 0) {
+            seen |= 2U;
+            OUTPOST_TRY(r.string(m.cursor, "'cursor' in the pull response"));
+            return m.cursor.size() <= kMaxIdBytes ? Status::ok() : malformed("'cursor' is too long");
+        }
+        if (key == "more" && (seen & 4U) == 0) {
+            seen |= 4U;
+            return r.boolean(m.more, "'more' in the pull response");
+        }
+        return malformed("unknown or repeated field '" + key + "' in the pull response");
+    });
+    OUTPOST_TRY(s);
+    if (!r.at_end()) {
+        return malformed("the pull response has trailing data");
     }
-    OUTPOST_TRY(f.text("cursor", m.cursor));
-    OUTPOST_TRY(f.boolean("more", m.more));
-    OUTPOST_TRY(f.done());
-    for (std::size_t i = 0; i < (*changes)->size(); ++i) {
-        WireChange c;
-        OUTPOST_TRY(read_change((**changes)[i], "change " + std::to_string(i + 1), true, c));
-        m.changes.push_back(std::move(c));
+    if (seen != 7U) {
+        return malformed("the pull response needs changes, cursor and more");
     }
     return m;
 }

@@ -440,6 +440,27 @@ private:
         return std::optional<ChangeResult>(ChangeResult{seq, *o, st.col_text(1), st.col_text(2)});
     }
 
+    Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
+                                                    std::int64_t to) override {
+        Cached st = cached(
+            "SELECT seq, outcome, code, message FROM srv_push_results WHERE device = ? AND seq BETWEEN ? AND ? "
+            "ORDER BY seq");
+        st.text(1, device).i64(2, from).i64(3, to);
+        std::vector<ChangeResult> out;
+        int rc = 0;
+        while ((rc = st.step()) == SQLITE_ROW) {
+            std::optional<ChangeOutcome> o = outcome_from(st.col_text(1));
+            if (!o) {
+                return Status::error(errc::kInternal, "unknown stored outcome");
+            }
+            out.push_back(ChangeResult{st.col_i64(0), *o, st.col_text(2), st.col_text(3)});
+        }
+        if (rc != SQLITE_DONE) {
+            return sql_error(m_db, "reading push answers");
+        }
+        return out;
+    }
+
     Status save_result(const std::string& device, const ChangeResult& r) override {
         Cached st = cached("INSERT INTO srv_push_results(device, seq, outcome, code, message) VALUES(?,?,?,?,?)");
         st.text(1, device).i64(2, r.seq).text(3, outcome_name(r.outcome)).text(4, r.code).text(5, r.message);
@@ -488,9 +509,9 @@ private:
         return state;
     }
 
-    Status put_field_state(const std::string& record, const std::string& field,
-                           const records::FieldState& state) override {
-        {
+    Status put_field_state(const std::string& record, const std::string& field, const records::FieldState& state,
+                           bool had_versions) override {
+        if (had_versions) {
             Cached del = cached("DELETE FROM srv_fields WHERE record = ? AND field = ?");
             del.text(1, record).text(2, field);
             if (del.step() != SQLITE_DONE) {

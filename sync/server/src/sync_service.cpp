@@ -100,16 +100,21 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
     const std::int64_t now = m_clock.now_ms();
     Status s = m_storage.with_sync_txn([&](SyncTxn& txn) -> Status {
         response.results.clear();
+        Result<std::vector<ChangeResult>> priors = txn.prior_results(who.device_id, request.from_seq, request.to_seq);
+        if (!priors.is_ok()) {
+            return priors.status();
+        }
+        std::size_t next_prior = 0;
+        BatchCache cache;
         for (const WireChange& c : request.changes) {
-            Result<std::optional<ChangeResult>> prior = txn.prior_result(who.device_id, c.seq);
-            if (!prior.is_ok()) {
-                return prior.status();
+            while (next_prior < priors->size() && (*priors)[next_prior].seq < c.seq) {
+                ++next_prior;
             }
-            if (prior->has_value()) {
-                response.results.push_back(std::move(**prior));
+            if (next_prior < priors->size() && (*priors)[next_prior].seq == c.seq) {
+                response.results.push_back((*priors)[next_prior]);
                 continue;
             }
-            Result<ChangeResult> r = apply_one(txn, who, c, now);
+            Result<ChangeResult> r = apply_one(txn, cache, who, c, now);
             if (!r.is_ok()) {
                 return r.status();
             }
@@ -124,7 +129,7 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
     return response;
 }
 
-Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, const DeviceAuth& who, const WireChange& c,
+Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who, const WireChange& c,
                                             std::int64_t now_ms) {
     if (c.record.empty() || c.field.empty() || c.type.empty()) {
         return rejected(c.seq, errc::kProtocolMalformed, "a change needs a record, a type and a field");
@@ -141,10 +146,15 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, const DeviceAuth& who,
     if (c.team != who.team) {
         return rejected(c.seq, errc::kSyncScopeForbidden, "this device may only write records of its own team");
     }
-    Result<std::optional<RecordMeta>> meta = txn.record(c.record);
-    if (!meta.is_ok()) {
-        return meta.status();
+    auto cached_meta = cache.records.find(c.record);
+    if (cached_meta == cache.records.end()) {
+        Result<std::optional<RecordMeta>> found = txn.record(c.record);
+        if (!found.is_ok()) {
+            return found.status();
+        }
+        cached_meta = cache.records.emplace(c.record, std::move(*found)).first;
     }
+    std::optional<RecordMeta>* meta = &cached_meta->second;
     if (meta->has_value()) {
         if ((*meta)->team != who.team) {
             return rejected(c.seq, errc::kSyncScopeForbidden, "this record belongs to another team");
@@ -182,17 +192,24 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, const DeviceAuth& who,
             return rejected(c.seq, s.code(), s.message());
         }
     }
-    Result<records::FieldState> state = txn.field_state(c.record, c.field);
+    // A record first seen in this batch has no stored fields except those this batch wrote.
+    const bool fresh = cache.created.count(c.record) != 0 && cache.written.count({c.record, c.field}) == 0;
+    Result<records::FieldState> state =
+        fresh ? Result<records::FieldState>(records::FieldState{}) : txn.field_state(c.record, c.field);
     if (!state.is_ok()) {
         return state.status();
     }
     const records::FieldVersion incoming{canonical, records::Stamp{*hlc, who.device_id}, *base, who.user};
     records::ApplyResult applied = records::apply_write(*state, incoming);
     if (!meta->has_value()) {
-        OUTPOST_TRY(txn.put_record(c.record, RecordMeta{c.type, c.team, who.user}, now_ms));
+        RecordMeta m{c.type, c.team, who.user};
+        OUTPOST_TRY(txn.put_record(c.record, m, now_ms));
+        *meta = std::move(m);
+        cache.created.insert(c.record);
     }
     if (applied.state != *state) {
-        OUTPOST_TRY(txn.put_field_state(c.record, c.field, applied.state));
+        OUTPOST_TRY(txn.put_field_state(c.record, c.field, applied.state, !state->frontier.empty()));
+        cache.written.insert({c.record, c.field});
     }
     const records::FieldVersion& top = records::winner(applied.state);
     if (top.stamp == incoming.stamp) {
@@ -242,7 +259,7 @@ Status SyncService::record_conflict(SyncTxn& txn, const std::string& team, const
             hlc = m_hlc.now();
         }
         const records::FieldVersion v{value, records::Stamp{hlc, kServerDevice}, records::Hlc{}, kServerDevice};
-        OUTPOST_TRY(txn.put_field_state(id, field, records::FieldState{{v}}));
+        OUTPOST_TRY(txn.put_field_state(id, field, records::FieldState{{v}}, false));
         WireChange w;
         w.record = id;
         w.type = "conflict";

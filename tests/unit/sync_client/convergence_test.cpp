@@ -194,8 +194,9 @@ void run_seed(unsigned seed, int ops_per_device) {
         CHECK(mismatches == 0);
     }
 
-    // Conflict records, as every replica holds them: (record, field, other_hlc) -> other_value.
-    std::map<std::tuple<std::string, std::string, std::string>, std::string> conflicts;
+    // Conflict records, as every replica holds them: (record, field, other_hlc, other_author) -> other_value.
+    // (Two laptops with skewed clocks can stamp the same HLC; the author tells them apart here.)
+    std::map<std::tuple<std::string, std::string, std::string, std::string>, std::string> conflicts;
     {
         auto all = devices[0]->all();
         for (const auto& [id, rec] : all) {
@@ -203,7 +204,7 @@ void run_seed(unsigned seed, int ops_per_device) {
                 continue;
             }
             auto get = [&](const char* f) { return std::get<std::string>(rec.values.at(f)); };
-            conflicts[{get("record"), get("field"), get("other_hlc")}] = get("other_value");
+            conflicts[{get("record"), get("field"), get("other_hlc"), get("other_author")}] = get("other_value");
         }
     }
 
@@ -214,8 +215,8 @@ void run_seed(unsigned seed, int ops_per_device) {
         for (const Version& v : vs) {
             if (v.value != w.value) {
                 ++losers;
-                auto it =
-                    conflicts.find({k.first, k.second, records::Hlc{static_cast<std::uint64_t>(v.hlc)}.to_string()});
+                auto it = conflicts.find(
+                    {k.first, k.second, records::Hlc{static_cast<std::uint64_t>(v.hlc)}.to_string(), v.author});
                 CHECK(it != conflicts.end());
                 if (it != conflicts.end()) {
                     CHECK(it->second == v.value);
@@ -257,8 +258,8 @@ void run_seed(unsigned seed, int ops_per_device) {
         for (const Version& o : vs) {
             if (o.value == w.value) {
                 ++current;
-            } else if (conflicts.count(
-                           {k.first, k.second, records::Hlc{static_cast<std::uint64_t>(o.hlc)}.to_string()})) {
+            } else if (conflicts.count({k.first, k.second, records::Hlc{static_cast<std::uint64_t>(o.hlc)}.to_string(),
+                                        o.author})) {
                 ++in_conflict;
             } else if (std::any_of(vs.begin(), vs.end(), [&](const Version& p) {
                            return std::tie(p.hlc, p.device) > std::tie(o.hlc, o.device) && p.base >= o.hlc;

@@ -315,7 +315,7 @@ TEST_CASE("Push: bad input gets a clear 4xx with a code, and the server keeps se
     std::string deep(10'000, '[');
     deep += std::string(10'000, ']');
     std::vector<WireChange> too_many;
-    for (int i = 1; i <= 501; ++i) {
+    for (int i = 1; i <= static_cast<int>(kMaxPushBatch) + 1; ++i) {
         too_many.push_back(change(i, "r", "household", "\"x\"", now_hlc(0, static_cast<std::uint16_t>(i))));
     }
     struct Case {

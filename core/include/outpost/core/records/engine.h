@@ -150,6 +150,8 @@ private:
     Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
     Result<Page> page_of(std::vector<Cursor> rows, int limit);
     Status refresh_search(std::int64_t rid, const Schema* schema, const Values& values, bool deleted);
+    Status insert_pulled(const std::vector<Change>& changes, std::size_t begin, std::size_t end, const Schema* sch,
+                         std::int64_t now, RemoteStats& stats);
     static void bind_filters(Stmt& st, const ListQuery& q);
 
     Store& m_store;

@@ -81,8 +81,8 @@ struct RefusedChange {
 };
 
 struct SyncOptions {
-    int push_batch = 500;   // changes per push (the protocol allows up to 500)
-    int pull_limit = 2000;  // changes per pull page
+    int push_batch = 2000;  // changes per push (the protocol allows up to 2,000)
+    int pull_limit = 5000;  // changes per pull page (the server allows up to 5,000)
     std::chrono::milliseconds backoff_min{1000};
     std::chrono::milliseconds backoff_max{5 * 60 * 1000};
     std::chrono::milliseconds interval{60 * 1000};  // background: sync this often when all is well

@@ -16,7 +16,7 @@
 
 namespace outpost::sync {
 
-inline constexpr std::size_t kMaxPushBatch = 500;           // changes in one push
+inline constexpr std::size_t kMaxPushBatch = 2000;          // changes in one push
 inline constexpr std::size_t kMaxValueBytes = 64U * 1024U;  // one field's value, encoded
 inline constexpr std::size_t kMaxIdBytes = 128;             // ids, names, codes
 

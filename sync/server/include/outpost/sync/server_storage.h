@@ -55,14 +55,18 @@ public:
     // The answer already given to (device, seq), if that change was pushed before.
     [[nodiscard]] virtual Result<std::optional<ChangeResult>> prior_result(const std::string& device,
                                                                            std::int64_t seq) = 0;
+    // Every answer already given to `device` for seqs in [from, to], ascending (one query per batch).
+    [[nodiscard]] virtual Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
+                                                                          std::int64_t to) = 0;
     [[nodiscard]] virtual Status save_result(const std::string& device, const ChangeResult& result) = 0;
     [[nodiscard]] virtual Result<std::optional<RecordMeta>> record(const std::string& id) = 0;
     [[nodiscard]] virtual Status put_record(const std::string& id, const RecordMeta& meta, std::int64_t now_ms) = 0;
     // The field's frontier (merge.h); empty for a field never written.
     [[nodiscard]] virtual Result<records::FieldState> field_state(const std::string& record,
                                                                   const std::string& field) = 0;
+    // Replaces the field's frontier; `had_versions` false promises there was none (saves a delete).
     [[nodiscard]] virtual Status put_field_state(const std::string& record, const std::string& field,
-                                                 const records::FieldState& state) = 0;
+                                                 const records::FieldState& state, bool had_versions = true) = 0;
     // Appends an accepted change to the pull log; the storage assigns its seq.
     [[nodiscard]] virtual Status append_change(const WireChange& change, std::int64_t now_ms) = 0;
 };

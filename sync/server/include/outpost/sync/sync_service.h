@@ -15,7 +15,10 @@
 // Failure: Result with stable codes; nothing throws.
 #pragma once
 
+#include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,7 +54,14 @@ public:
     [[nodiscard]] const std::string& schemas_etag() const { return m_schemas_etag; }
 
 private:
-    Result<ChangeResult> apply_one(SyncTxn& txn, const DeviceAuth& who, const WireChange& change, std::int64_t now_ms);
+    // What one push has learnt so far, to spare the storage repeated lookups.
+    struct BatchCache {
+        std::map<std::string, std::optional<RecordMeta>> records;  // looked up or created
+        std::set<std::string> created;                             // created by this batch
+        std::set<std::pair<std::string, std::string>> written;     // (record, field) written by this batch
+    };
+    Result<ChangeResult> apply_one(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who, const WireChange& change,
+                                   std::int64_t now_ms);
     Status record_conflict(SyncTxn& txn, const std::string& team, const WireChange& change,
                            const records::FieldVersion& kept, const records::FieldVersion& other, std::int64_t now_ms);
     [[nodiscard]] const records::Schema* schema(std::string_view type) const;
