@@ -13,6 +13,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/records/merge.h"
+#include "outpost/core/sql_stmt.h"
 
 namespace outpost::records {
 namespace {
@@ -38,57 +39,49 @@ CREATE INDEX IF NOT EXISTS changes_record ON changes(record, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, tokenize='unicode61 remove_diacritics 2');
 )sql";
 
+constexpr const char* kUpsertFieldSql =
+    "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
+    "hlc=?5, device=?6, base=?7, author=?8";
+constexpr const char* kLogChangeSql =
+    "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
+    "VALUES(?,?,?,?,?,?,?,?,?,?)";
+
 }  // namespace
 
 // A prepared statement borrowed from the engine's cache: reset and unbound when it goes out of scope.
-class RecordEngine::Stmt {
+class RecordEngine::Stmt : public sql::StmtRef {
 public:
-    Stmt(sqlite3_stmt* st, int rc) : m_st(st), m_rc(rc) {}
-    ~Stmt() {
-        if (m_st != nullptr) {
-            sqlite3_reset(m_st);
-            sqlite3_clear_bindings(m_st);
-        }
-    }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    [[nodiscard]] bool ok() const { return m_rc == SQLITE_OK; }
-    sqlite3_stmt* get() { return m_st; }
-    Stmt& text(int i, std::string_view v) {
-        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& i64(int i, std::int64_t v) {
-        sqlite3_bind_int64(m_st, i, v);
-        return *this;
-    }
-    int step() { return sqlite3_step(m_st); }
-    std::string col_text(int i) {
-        const auto* t = sqlite3_column_text(m_st, i);
-        return t != nullptr ? std::string(reinterpret_cast<const char*>(t),
-                                          static_cast<std::size_t>(sqlite3_column_bytes(m_st, i)))
-                            : std::string();
-    }
-    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
-
-private:
-    sqlite3_stmt* m_st = nullptr;
-    int m_rc = SQLITE_ERROR;
+    using StmtRef::StmtRef;
 };
+
+namespace {
+
+// Appends one change to the log through `log` (kLogChangeSql); returns SQLite's code.
+int log_change(sql::StmtRef& log, const Change& c, std::int64_t at_ms) {
+    log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, c.value);
+    log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
+    log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, at_ms);
+    const int rc = log.step();
+    log.reset();
+    return rc;
+}
+
+}  // namespace
 
 RecordEngine::Stmt RecordEngine::prepare(const std::string& sql) {
     auto it = m_statements.find(sql);
     if (it != m_statements.end()) {
-        return Stmt(it->second, SQLITE_OK);
+        return Stmt(it->second);
     }
     sqlite3_stmt* st = nullptr;
     const int rc = sqlite3_prepare_v3(m_store.handle(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
-        return Stmt(nullptr, rc);
+        return Stmt(nullptr);
     }
     m_statements.emplace(sql, st);
-    return Stmt(st, SQLITE_OK);
+    return Stmt(st);
 }
 
 namespace {
@@ -501,13 +494,8 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
         rid = q.col_i64(0);
     }
     Stmt base_q = prepare("SELECT hlc FROM field_values WHERE rid = ? AND field = ?");
-    Stmt put = prepare(
-        "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
-        "hlc=?5, device=?6, base=?7, author=?8");
-    Stmt log = prepare(
-        "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    Stmt put = prepare(kUpsertFieldSql);
+    Stmt log = prepare(kLogChangeSql);
     for (const auto& [field, value] : changes) {
         base_q.i64(1, rid).text(2, field);
         const Hlc base = base_q.step() == SQLITE_ROW ? Hlc{static_cast<std::uint64_t>(base_q.col_i64(0))} : Hlc{};
@@ -524,15 +512,10 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
             return fail(rc, "saving a field");
         }
         sqlite3_reset(put.get());
-        log.text(1, rec.id).text(2, rec.type).text(3, rec.team).text(4, field).text(5, encoded);
-        log.i64(6, static_cast<std::int64_t>(hlc.packed))
-            .text(7, who.device)
-            .i64(8, static_cast<std::int64_t>(base.packed));
-        log.text(9, who.user).i64(10, now);
-        if (int rc = log.step(); rc != SQLITE_DONE) {
+        const Change entry{0, rec.id, rec.type, rec.team, field, encoded, hlc, who.device, base, who.user, now};
+        if (int rc = log_change(log, entry, now); rc != SQLITE_DONE) {
             return fail(rc, "logging a change");
         }
-        sqlite3_reset(log.get());
     }
     const bool deleted = rec.deleted || changes.count("_deleted") != 0;
     Stmt upd = prepare("UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
@@ -644,18 +627,12 @@ Status RecordEngine::insert_pulled(const std::vector<Change>& changes, std::size
         sqlite3_reset(put.get());
         sqlite3_clear_bindings(put.get());
     }
-    Stmt log = prepare(
-        "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    Stmt log = prepare(kLogChangeSql);
     for (std::size_t k = begin; k < end; ++k) {
         const Change& c = changes[k];
-        log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, c.value);
-        log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
-        log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, now);
-        if (int rc = log.step(); rc != SQLITE_DONE) {
+        if (int rc = log_change(log, c, now); rc != SQLITE_DONE) {
             return m_store.sql_status(rc, "logging a pulled change");
         }
-        sqlite3_reset(log.get());
     }
     stats.applied += static_cast<int>(top.size());
     stats.superseded += static_cast<int>(end - begin - top.size());
@@ -676,13 +653,8 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
     };
     Stmt find = prepare("SELECT rid, updated_ms, deleted FROM records WHERE id = ?");
     Stmt cur = prepare("SELECT hlc, device FROM field_values WHERE rid = ? AND field = ?");
-    Stmt put = prepare(
-        "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
-        "hlc=?5, device=?6, base=?7, author=?8");
-    Stmt log = prepare(
-        "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    Stmt put = prepare(kUpsertFieldSql);
+    Stmt log = prepare(kLogChangeSql);
     Stmt upd = prepare("UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
     // Changes arrive grouped by record more often than not; the search row is rebuilt once per run.
     std::size_t i = 0;
@@ -755,13 +727,9 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
             } else {
                 ++stats.superseded;
             }
-            log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, c.value);
-            log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
-            log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, now);
-            if (int rc = log.step(); rc != SQLITE_DONE) {
+            if (int rc = log_change(log, c, now); rc != SQLITE_DONE) {
                 return fail(m_store.sql_status(rc, "logging a pulled change"));
             }
-            sqlite3_reset(log.get());
         }
         if (changed) {
             upd.i64(1, updated_ms).i64(2, deleted ? 1 : 0).i64(3, rid);

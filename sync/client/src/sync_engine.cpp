@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/sql_stmt.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_messages.h"
 
@@ -19,41 +20,14 @@ CREATE TABLE IF NOT EXISTS sync_refused(seq INTEGER PRIMARY KEY, record TEXT NOT
                                         code TEXT NOT NULL, message TEXT NOT NULL, at_ms INTEGER NOT NULL);
 )sql";
 
-// A statement prepared for one use on the store's connection.
-class Query {
+// A statement prepared for one use on the store's connection, finalized when it goes out of scope.
+class Query : public sql::StmtRef {
 public:
-    Query(Store& store, const char* sql) : m_store(store) {
-        m_rc = store.handle() != nullptr ? sqlite3_prepare_v2(store.handle(), sql, -1, &m_st, nullptr) : SQLITE_MISUSE;
-    }
-    ~Query() { sqlite3_finalize(m_st); }
-    Query(const Query&) = delete;
-    Query& operator=(const Query&) = delete;
-    Query& text(int i, std::string_view v) {
-        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Query& i64(int i, std::int64_t v) {
-        sqlite3_bind_int64(m_st, i, v);
-        return *this;
-    }
-    int step() { return m_rc == SQLITE_OK ? sqlite3_step(m_st) : m_rc; }
-    void reset() {
-        sqlite3_reset(m_st);
-        sqlite3_clear_bindings(m_st);
-    }
-    std::string col_text(int i) {
-        const auto* t = sqlite3_column_text(m_st, i);
-        return t != nullptr ? std::string(reinterpret_cast<const char*>(t),
-                                          static_cast<std::size_t>(sqlite3_column_bytes(m_st, i)))
-                            : std::string();
-    }
-    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
+    Query(Store& store, const char* sql) : StmtRef(StmtRef::owned(store.handle(), sql)), m_store(store) {}
     Status error(int rc, std::string_view what) { return m_store.sql_status(rc, what); }
 
 private:
     Store& m_store;
-    sqlite3_stmt* m_st = nullptr;
-    int m_rc = SQLITE_ERROR;
 };
 
 Status put_state(Store& store, std::string_view key, std::string_view value) {

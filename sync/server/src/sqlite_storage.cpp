@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/sql_stmt.h"
 #include "outpost/sync/server_storage.h"
 
 namespace outpost::sync {
@@ -123,39 +124,7 @@ private:
 };
 
 // A statement from the storage's cache: reset and unbound when the guard goes out of scope.
-class Cached {
-public:
-    explicit Cached(sqlite3_stmt* st) : m_st(st) {}
-    ~Cached() {
-        if (m_st != nullptr) {
-            sqlite3_reset(m_st);
-            sqlite3_clear_bindings(m_st);
-        }
-    }
-    Cached(const Cached&) = delete;
-    Cached& operator=(const Cached&) = delete;
-    [[nodiscard]] bool ok() const { return m_st != nullptr; }
-    Cached& text(int i, std::string_view v) {
-        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Cached& i64(int i, std::int64_t v) {
-        sqlite3_bind_int64(m_st, i, v);
-        return *this;
-    }
-    int step() { return m_st != nullptr ? sqlite3_step(m_st) : SQLITE_ERROR; }
-    void reset() { sqlite3_reset(m_st); }
-    std::string col_text(int i) {
-        const auto* t = sqlite3_column_text(m_st, i);
-        return t != nullptr ? std::string(reinterpret_cast<const char*>(t),
-                                          static_cast<std::size_t>(sqlite3_column_bytes(m_st, i)))
-                            : std::string();
-    }
-    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
-
-private:
-    sqlite3_stmt* m_st;
-};
+using Cached = sql::StmtRef;
 
 std::optional<ChangeOutcome> outcome_from(std::string_view name) {
     for (ChangeOutcome o :
