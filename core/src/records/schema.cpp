@@ -288,6 +288,138 @@ bool is_empty(const FieldValue& v) {
     return false;
 }
 
+// Checks one present value against its field's kind and limits.
+void check_value(const FieldDef& f, const FieldValue& v, std::vector<FieldError>& errors) {
+    auto add = [&](const std::string& field, std::string_view code, std::string message) {
+        errors.push_back({field, std::string(code), std::move(message)});
+    };
+    auto wrong = [&](const char* expected) {
+        add(f.name, errc::kFieldWrongKind, f.label + " must be " + expected + ".");
+    };
+    switch (f.kind) {
+        case FieldKind::kText:
+        case FieldKind::kLongText: {
+            const auto* s = std::get_if<std::string>(&v);
+            if (s == nullptr) {
+                wrong("text");
+                break;
+            }
+            if (f.kind == FieldKind::kText && s->find('\n') != std::string::npos) {
+                add(f.name, errc::kFieldWrongKind, f.label + " must be a single line.");
+            }
+            const std::int64_t n = char_count(*s);
+            if (f.max_length && n > *f.max_length) {
+                add(f.name, errc::kFieldTooLong,
+                    f.label + " is too long: " + std::to_string(n) + " characters, at most " +
+                        std::to_string(*f.max_length) + ".");
+            }
+            if (f.min_length && n < *f.min_length) {
+                add(f.name, errc::kFieldTooShort,
+                    f.label + " is too short: at least " + std::to_string(*f.min_length) + " characters.");
+            }
+            if (!f.pattern.empty()) {
+                try {
+                    if (!std::regex_match(*s, std::regex(f.pattern, std::regex::ECMAScript))) {
+                        add(f.name, errc::kFieldPattern, f.label + " is not in the expected format.");
+                    }
+                } catch (const std::exception&) {
+                    add(f.name, errc::kFieldPattern, f.label + " could not be checked against its format.");
+                }
+            }
+            break;
+        }
+        case FieldKind::kInteger:
+        case FieldKind::kDecimal: {
+            double x = 0;
+            if (const auto* i = std::get_if<std::int64_t>(&v)) {
+                x = static_cast<double>(*i);
+            } else if (const auto* d = std::get_if<double>(&v); d != nullptr && f.kind == FieldKind::kDecimal) {
+                x = *d;
+            } else {
+                wrong(f.kind == FieldKind::kInteger ? "a whole number" : "a number");
+                break;
+            }
+            if (x != x || (f.min && x < *f.min) || (f.max && x > *f.max)) {
+                std::string range = f.min && f.max
+                                        ? "between " + std::to_string(*f.min) + " and " + std::to_string(*f.max)
+                                    : f.min ? "at least " + std::to_string(*f.min)
+                                            : "at most " + std::to_string(f.max.value_or(0));
+                add(f.name, errc::kFieldOutOfRange, f.label + " must be " + range + ".");
+            }
+            break;
+        }
+        case FieldKind::kDate:
+        case FieldKind::kDateTime: {
+            const auto* s = std::get_if<std::string>(&v);
+            const bool ok =
+                s != nullptr && (f.kind == FieldKind::kDate ? (s->size() == 10 && valid_date(*s)) : valid_datetime(*s));
+            if (!ok) {
+                add(f.name, errc::kFieldBadDate,
+                    f.label + (f.kind == FieldKind::kDate ? " must be a date like 2026-11-23."
+                                                          : " must be a date and time like 2026-11-23T14:30Z."));
+            }
+            break;
+        }
+        case FieldKind::kChoice: {
+            const auto* s = std::get_if<std::string>(&v);
+            if (s == nullptr || std::find(f.choices.begin(), f.choices.end(), *s) == f.choices.end()) {
+                add(f.name, errc::kFieldNotAChoice, f.label + " must be one of the listed options.");
+            }
+            break;
+        }
+        case FieldKind::kMultiChoice: {
+            const auto* l = std::get_if<std::vector<std::string>>(&v);
+            if (l == nullptr) {
+                wrong("a list of options");
+                break;
+            }
+            for (const std::string& c : *l) {
+                if (std::find(f.choices.begin(), f.choices.end(), c) == f.choices.end()) {
+                    add(f.name, errc::kFieldNotAChoice, f.label + " has an option that is not on the list.");
+                    break;
+                }
+            }
+            if (std::set<std::string>(l->begin(), l->end()).size() != l->size()) {
+                add(f.name, errc::kFieldNotAChoice, f.label + " lists an option twice.");
+            }
+            break;
+        }
+        case FieldKind::kYesNo:
+            if (!std::holds_alternative<bool>(v)) {
+                wrong("yes or no");
+            }
+            break;
+        case FieldKind::kLocation: {
+            const auto* loc = std::get_if<Location>(&v);
+            if (loc == nullptr || !(loc->latitude >= -90 && loc->latitude <= 90) ||
+                !(loc->longitude >= -180 && loc->longitude <= 180) ||
+                !(loc->accuracy_m >= 0 && loc->accuracy_m <= 100'000)) {
+                add(f.name, errc::kFieldBadLocation, f.label + " is not a valid location.");
+            }
+            break;
+        }
+        case FieldKind::kRecordLink: {
+            const auto* s = std::get_if<std::string>(&v);
+            if (s == nullptr || s->size() != 36 || (*s)[8] != '-' || (*s)[13] != '-' || (*s)[18] != '-' ||
+                (*s)[23] != '-') {
+                add(f.name, errc::kFieldBadLink, f.label + " must point to a record.");
+            }
+            break;
+        }
+    }
+}
+
+// Checks that `role` may write field `f` (retired fields take no values).
+void check_writable(const FieldDef& f, std::string_view role, std::vector<FieldError>& errors) {
+    if (f.retired) {
+        errors.push_back({f.name, std::string(errc::kFieldRetired), f.label + " is no longer used on this form."});
+    }
+    if (!f.editable_by.empty() && std::find(f.editable_by.begin(), f.editable_by.end(), role) == f.editable_by.end()) {
+        errors.push_back({f.name, std::string(errc::kFieldNotEditable),
+                          "Only a " + f.editable_by.front() + " can change " + f.label + "."});
+    }
+}
+
 }  // namespace
 
 std::string_view kind_name(FieldKind k) {
@@ -383,6 +515,15 @@ bool is_visible(const Schema& schema, const FieldDef& field, const Values& value
     return false;
 }
 
+std::vector<FieldError> validate_field(const FieldDef& field, const FieldValue& value, std::string_view role) {
+    std::vector<FieldError> errors;
+    check_writable(field, role, errors);
+    if (!is_empty(value)) {
+        check_value(field, value, errors);
+    }
+    return errors;
+}
+
 std::vector<FieldError> validate(const Schema& schema, const Values& values, const std::vector<std::string>& changed,
                                  std::string_view role) {
     std::vector<FieldError> errors;
@@ -397,13 +538,7 @@ std::vector<FieldError> validate(const Schema& schema, const Values& values, con
             }
             continue;
         }
-        if (f->retired) {
-            add(name, errc::kFieldRetired, f->label + " is no longer used on this form.");
-        }
-        if (!f->editable_by.empty() &&
-            std::find(f->editable_by.begin(), f->editable_by.end(), role) == f->editable_by.end()) {
-            add(name, errc::kFieldNotEditable, "Only a " + f->editable_by.front() + " can change " + f->label + ".");
-        }
+        check_writable(*f, role, errors);
     }
     for (const auto& [name, value] : values) {
         if (schema.field(name) == nullptr && name != "_deleted" &&
@@ -420,121 +555,7 @@ std::vector<FieldError> validate(const Schema& schema, const Values& values, con
             }
             continue;
         }
-        const FieldValue& v = it->second;
-        auto wrong = [&](const char* expected) {
-            add(f.name, errc::kFieldWrongKind, f.label + " must be " + expected + ".");
-        };
-        switch (f.kind) {
-            case FieldKind::kText:
-            case FieldKind::kLongText: {
-                const auto* s = std::get_if<std::string>(&v);
-                if (s == nullptr) {
-                    wrong("text");
-                    break;
-                }
-                if (f.kind == FieldKind::kText && s->find('\n') != std::string::npos) {
-                    add(f.name, errc::kFieldWrongKind, f.label + " must be a single line.");
-                }
-                const std::int64_t n = char_count(*s);
-                if (f.max_length && n > *f.max_length) {
-                    add(f.name, errc::kFieldTooLong,
-                        f.label + " is too long: " + std::to_string(n) + " characters, at most " +
-                            std::to_string(*f.max_length) + ".");
-                }
-                if (f.min_length && n < *f.min_length) {
-                    add(f.name, errc::kFieldTooShort,
-                        f.label + " is too short: at least " + std::to_string(*f.min_length) + " characters.");
-                }
-                if (!f.pattern.empty()) {
-                    try {
-                        if (!std::regex_match(*s, std::regex(f.pattern, std::regex::ECMAScript))) {
-                            add(f.name, errc::kFieldPattern, f.label + " is not in the expected format.");
-                        }
-                    } catch (const std::exception&) {
-                        add(f.name, errc::kFieldPattern, f.label + " could not be checked against its format.");
-                    }
-                }
-                break;
-            }
-            case FieldKind::kInteger:
-            case FieldKind::kDecimal: {
-                double x = 0;
-                if (const auto* i = std::get_if<std::int64_t>(&v)) {
-                    x = static_cast<double>(*i);
-                } else if (const auto* d = std::get_if<double>(&v); d != nullptr && f.kind == FieldKind::kDecimal) {
-                    x = *d;
-                } else {
-                    wrong(f.kind == FieldKind::kInteger ? "a whole number" : "a number");
-                    break;
-                }
-                if (x != x || (f.min && x < *f.min) || (f.max && x > *f.max)) {
-                    std::string range = f.min && f.max
-                                            ? "between " + std::to_string(*f.min) + " and " + std::to_string(*f.max)
-                                        : f.min ? "at least " + std::to_string(*f.min)
-                                                : "at most " + std::to_string(f.max.value_or(0));
-                    add(f.name, errc::kFieldOutOfRange, f.label + " must be " + range + ".");
-                }
-                break;
-            }
-            case FieldKind::kDate:
-            case FieldKind::kDateTime: {
-                const auto* s = std::get_if<std::string>(&v);
-                const bool ok = s != nullptr &&
-                                (f.kind == FieldKind::kDate ? (s->size() == 10 && valid_date(*s)) : valid_datetime(*s));
-                if (!ok) {
-                    add(f.name, errc::kFieldBadDate,
-                        f.label + (f.kind == FieldKind::kDate ? " must be a date like 2026-11-23."
-                                                              : " must be a date and time like 2026-11-23T14:30Z."));
-                }
-                break;
-            }
-            case FieldKind::kChoice: {
-                const auto* s = std::get_if<std::string>(&v);
-                if (s == nullptr || std::find(f.choices.begin(), f.choices.end(), *s) == f.choices.end()) {
-                    add(f.name, errc::kFieldNotAChoice, f.label + " must be one of the listed options.");
-                }
-                break;
-            }
-            case FieldKind::kMultiChoice: {
-                const auto* l = std::get_if<std::vector<std::string>>(&v);
-                if (l == nullptr) {
-                    wrong("a list of options");
-                    break;
-                }
-                for (const std::string& c : *l) {
-                    if (std::find(f.choices.begin(), f.choices.end(), c) == f.choices.end()) {
-                        add(f.name, errc::kFieldNotAChoice, f.label + " has an option that is not on the list.");
-                        break;
-                    }
-                }
-                if (std::set<std::string>(l->begin(), l->end()).size() != l->size()) {
-                    add(f.name, errc::kFieldNotAChoice, f.label + " lists an option twice.");
-                }
-                break;
-            }
-            case FieldKind::kYesNo:
-                if (!std::holds_alternative<bool>(v)) {
-                    wrong("yes or no");
-                }
-                break;
-            case FieldKind::kLocation: {
-                const auto* loc = std::get_if<Location>(&v);
-                if (loc == nullptr || !(loc->latitude >= -90 && loc->latitude <= 90) ||
-                    !(loc->longitude >= -180 && loc->longitude <= 180) ||
-                    !(loc->accuracy_m >= 0 && loc->accuracy_m <= 100'000)) {
-                    add(f.name, errc::kFieldBadLocation, f.label + " is not a valid location.");
-                }
-                break;
-            }
-            case FieldKind::kRecordLink: {
-                const auto* s = std::get_if<std::string>(&v);
-                if (s == nullptr || s->size() != 36 || (*s)[8] != '-' || (*s)[13] != '-' || (*s)[18] != '-' ||
-                    (*s)[23] != '-') {
-                    add(f.name, errc::kFieldBadLink, f.label + " must point to a record.");
-                }
-                break;
-            }
-        }
+        check_value(f, it->second, errors);
     }
     return errors;
 }

@@ -178,11 +178,9 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
         if (!value.is_ok()) {
             return rejected(c.seq, value.status().code(), value.status().message());
         }
-        const records::Values one{{c.field, *value}};
-        for (const records::FieldError& e : records::validate(*sch, one, {c.field}, who.role)) {
-            if (e.field == c.field && e.code != errc::kFieldRequired) {
-                return rejected(c.seq, e.code, e.message);
-            }
+        if (std::vector<records::FieldError> errors = records::validate_field(*def, *value, who.role);
+            !errors.empty()) {
+            return rejected(c.seq, errors.front().code, errors.front().message);
         }
         canonical = records::encode_value(*value);
     }

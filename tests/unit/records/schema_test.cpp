@@ -223,3 +223,27 @@ TEST_CASE("Validation: visible_if hides a required field; editable_by, retired a
     CHECK(codes_for(s, {{"referral_made", false}, {"nope", std::string("x")}}, {"nope"}) ==
           std::vector<std::string>{"nope:record.field.unknown"});
 }
+
+TEST_CASE("Schema: validate_field checks one synced write on its own - role, retirement, kind and limits") {
+    auto all = load_schemas(kForms);
+    REQUIRE(all.is_ok());
+    const Schema* suggestion = nullptr;
+    for (const Schema& s : *all) {
+        if (s.type == "suggestion") {
+            suggestion = &s;
+        }
+    }
+    REQUIRE(suggestion != nullptr);
+    const FieldDef& status = *suggestion->field("status");
+    const FieldDef& title = *suggestion->field("title");
+    CHECK(validate_field(status, FieldValue{std::string("accepted")}, "lead").empty());
+    auto worker = validate_field(status, FieldValue{std::string("accepted")}, "worker");
+    REQUIRE(worker.size() == 1);
+    CHECK(worker.front().code == "record.field.not_editable");
+    CHECK(validate_field(status, FieldValue{std::string("maybe")}, "lead").front().code == "record.field.not_a_choice");
+    CHECK(validate_field(title, FieldValue{std::string("abc")}, "worker").front().code == "record.field.too_short");
+    CHECK(validate_field(title, FieldValue{std::int64_t{5}}, "worker").front().code == "record.field.wrong_kind");
+    // Clearing a field is a write of its own; whether the record still has its required answers is
+    // the form's business, not this one change's.
+    CHECK(validate_field(title, FieldValue{}, "worker").empty());
+}

@@ -105,6 +105,12 @@ struct FieldError {
 [[nodiscard]] std::vector<FieldError> validate(const Schema& schema, const Values& values,
                                                const std::vector<std::string>& changed, std::string_view role);
 
+// Checks one write to one field on its own (a synced change): the role may write it, it is not
+// retired, and a present value fits its kind and limits. Whether the record as a whole has its
+// required answers is not checked (another change may bring them). Empty means valid.
+[[nodiscard]] std::vector<FieldError> validate_field(const FieldDef& field, const FieldValue& value,
+                                                     std::string_view role);
+
 // Whether `field` is visible given the other values.
 [[nodiscard]] bool is_visible(const Schema& schema, const FieldDef& field, const Values& values);
 
