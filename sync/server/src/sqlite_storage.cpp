@@ -340,15 +340,17 @@ public:
         return s;
     }
 
-    Result<std::vector<WireChange>> changes_after(const std::string& team, std::int64_t after, int limit,
-                                                  std::int64_t& scanned_to) override {
+    Result<std::vector<WireChange>> changes_after(const std::string& team, const std::string& exclude_device,
+                                                  std::int64_t after, int limit, std::int64_t& safe_to) override {
         std::lock_guard lock(m_mutex);
+        // One connection behind one mutex: every seq at or below the log's end is committed, so the
+        // end is a safe cursor when the page is not full (PostgreSQL must bound it by in-flight
+        // transactions instead; see docs/PROTOCOL.md).
         Cached st = cached(
             "SELECT seq, record, type, team, field, value, hlc, device, base, author FROM srv_changes "
-            "WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?");
-        st.text(1, team).i64(2, after).i64(3, limit);
+            "WHERE team = ? AND seq > ? AND device != ? ORDER BY seq LIMIT ?");
+        st.text(1, team).i64(2, after).text(3, exclude_device).i64(4, limit);
         std::vector<WireChange> out;
-        scanned_to = after;
         int rc = 0;
         while ((rc = st.step()) == SQLITE_ROW) {
             WireChange c;
@@ -362,12 +364,20 @@ public:
             c.device = st.col_text(7);
             c.base = hlc_text(st.col_i64(8));
             c.author = st.col_text(9);
-            scanned_to = c.seq;
             out.push_back(std::move(c));
         }
         if (rc != SQLITE_DONE) {
             return sql_error(m_db, "reading the pull log");
         }
+        if (static_cast<int>(out.size()) == limit) {
+            safe_to = out.back().seq;
+            return out;
+        }
+        Cached end = cached("SELECT COALESCE(max(seq), 0) FROM srv_changes");
+        if (end.step() != SQLITE_ROW) {
+            return sql_error(m_db, "reading the pull log");
+        }
+        safe_to = std::max(after, end.col_i64(0));
         return out;
     }
 

@@ -282,20 +282,15 @@ Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view c
         }
     }
     limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
-    std::int64_t scanned_to = after;
-    Result<std::vector<WireChange>> rows = m_storage.changes_after(who.team, after, limit, scanned_to);
+    std::int64_t safe_to = after;
+    Result<std::vector<WireChange>> rows = m_storage.changes_after(who.team, who.device_id, after, limit, safe_to);
     if (!rows.is_ok()) {
         return rows.status();
     }
     PullResponse out;
     out.more = static_cast<int>(rows->size()) == limit;
-    out.changes.reserve(rows->size());
-    for (WireChange& c : *rows) {
-        if (c.device != who.device_id) {
-            out.changes.push_back(std::move(c));
-        }
-    }
-    out.cursor = std::to_string(scanned_to);
+    out.changes = std::move(*rows);
+    out.cursor = std::to_string(safe_to);
     return out;
 }
 

@@ -106,10 +106,14 @@ public:
     // Runs `body` in one serialisable transaction: committed when it returns ok, rolled back otherwise
     // (the body's status is returned). Bodies must not call other ServerStorage methods.
     [[nodiscard]] virtual Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) = 0;
-    // Up to `limit` logged changes of `team` with seq > after, ascending. `scanned_to` receives the
-    // last seq examined (a safe cursor: no change at or below it can still appear).
-    [[nodiscard]] virtual Result<std::vector<WireChange>> changes_after(const std::string& team, std::int64_t after,
-                                                                        int limit, std::int64_t& scanned_to) = 0;
+    // Up to `limit` logged changes of `team` with seq > after, not written by `exclude_device`,
+    // ascending. `safe_to` receives a cursor: no change at or below it can still appear for this
+    // query (the last row returned when the page is full; else the log's end, so a device skips its
+    // own writes in one request).
+    [[nodiscard]] virtual Result<std::vector<WireChange>> changes_after(const std::string& team,
+                                                                        const std::string& exclude_device,
+                                                                        std::int64_t after, int limit,
+                                                                        std::int64_t& safe_to) = 0;
     // Highest HLC in the log (restores the server's clock at start); zero when empty.
     [[nodiscard]] virtual Result<std::uint64_t> max_hlc() = 0;
     // How many changes from `device` are in the log (tests and metrics).
