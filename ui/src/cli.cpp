@@ -150,13 +150,17 @@ int run_sync(const CliArgs& args) {
         std::mutex store_mutex;
         sync::SyncOptions options;
         auto last_print = std::chrono::steady_clock::time_point{};
+        sync::SyncState printed;
+        printed.pushed = -1;
         options.on_state = [&](const sync::SyncState& s) {
             const auto now = std::chrono::steady_clock::now();
-            if (s.phase == sync::SyncPhase::kSyncing && now - last_print < std::chrono::milliseconds(250) &&
-                s.pushed + s.pulled > 0) {
+            const bool same = s.phase == printed.phase && s.pushed == printed.pushed && s.pulled == printed.pulled;
+            if (same || (s.phase == sync::SyncPhase::kSyncing && now - last_print < std::chrono::milliseconds(250) &&
+                         printed.phase == sync::SyncPhase::kSyncing)) {
                 return;
             }
             last_print = now;
+            printed = s;
             std::cout << "  " << sync::phase_name(s.phase) << ": sent " << s.pushed << "/" << s.to_push << ", received "
                       << s.pulled << "\n"
                       << std::flush;
