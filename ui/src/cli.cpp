@@ -25,8 +25,9 @@ int fail(const Status& s) {
     return 1;
 }
 
-// The passphrase, wiped by the caller with sodium_memzero once used.
-Result<std::string> read_passphrase(const CliArgs& args, const char* prompt) {
+// The passphrase, wiped by the caller with sodium_memzero once used. A new one typed at the terminal
+// is asked twice.
+Result<std::string> read_passphrase(const CliArgs& args, const char* prompt, bool confirm = false) {
     std::string p;
     if (!args.passphrase_file.empty()) {
         std::ifstream in(args.passphrase_file);
@@ -47,9 +48,20 @@ Result<std::string> read_passphrase(const CliArgs& args, const char* prompt) {
         tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
     std::getline(std::cin, p);
+    std::string again;
+    if (confirm && tty) {
+        std::cerr << "\nThe same passphrase again: ";
+        std::getline(std::cin, again);
+    }
     if (tty) {
         tcsetattr(STDIN_FILENO, TCSANOW, &old);
         std::cerr << "\n";
+    }
+    const bool mismatch = confirm && tty && again != p;
+    sodium_memzero(again.data(), again.size());
+    if (mismatch) {
+        sodium_memzero(p.data(), p.size());
+        return Status::error(errc::kInvalidArgument, "the two passphrases differ; nothing was created");
     }
     return p;
 }
@@ -88,7 +100,7 @@ int run_enroll(const CliArgs& args) {
     if (!root.is_ok()) {
         return fail(root.status());
     }
-    Result<std::string> pass = read_passphrase(args, "New passphrase for this profile: ");
+    Result<std::string> pass = read_passphrase(args, "New passphrase for this profile: ", /*confirm=*/true);
     if (!pass.is_ok()) {
         return fail(pass.status());
     }

@@ -32,11 +32,11 @@ Usage:
       provisioning file from IT. The server certificate in the file is pinned.
   outpost sync --headless --profile NAME
       Sync a profile once, printing progress and a summary (for IT staff and scripts).
+  outpost --version | --help
 
 Options for enroll and sync:
   --passphrase-file FILE   read the passphrase from FILE (else $OUTPOST_PASSPHRASE, else the terminal)
   --data-dir DIR           keep profiles in DIR/profiles instead of the per-user data directory
-  outpost --version | --help
 
 The window needs a display. On a machine without one, use:
   xvfb-run -a -s '-screen 0 1280x800x24' outpost --frames 60 --screenshot shot.png
