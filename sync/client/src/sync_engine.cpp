@@ -472,6 +472,10 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
         if (page->cursor.empty() || page->cursor.size() > kMaxIdBytes) {
             return Status::error(errc::kSyncServerError, "the server sent no usable cursor");
         }
+        if (page->more && page->changes.empty() && page->cursor == cursor) {
+            // A server that says "more" without moving on would keep this laptop pulling forever.
+            return Status::error(errc::kSyncServerError, "the server's pull cursor did not move");
+        }
         std::vector<records::Change> changes;
         changes.reserve(page->changes.size());
         for (WireChange& w : page->changes) {

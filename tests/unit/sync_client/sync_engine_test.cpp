@@ -290,3 +290,32 @@ TEST_CASE("SyncEngine: offline is reported with a reason, and the worker retries
     (*back)->stop();
     (void)r;
 }
+
+namespace {
+
+// Fault injection: a server that answers every pull with "more" and the same cursor.
+class StuckCursorTransport final : public Transport {
+public:
+    Result<HttpResponse> request(const HttpRequest& req) override {
+        ++calls;
+        if (req.path == "/v1/schemas") {
+            return HttpResponse{304, "", ""};
+        }
+        return HttpResponse{200, R"({"changes":[],"cursor":"5","more":true})", ""};
+    }
+    int calls = 0;
+};
+
+}  // namespace
+
+TEST_CASE("SyncEngine: a server whose cursor never moves gets a clear error, not an endless pull") {
+    TempDir tmp;
+    auto stuck = std::make_unique<StuckCursorTransport>();
+    StuckCursorTransport* t = stuck.get();
+    Device d(tmp / "d.db", Credentials{"dev-1", "token", "ann", "a", "worker"}, std::move(stuck));
+    auto s = d.sync();
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.status().code() == errc::kSyncServerError);
+    CHECK(d.engine->state().phase == SyncPhase::kError);
+    CHECK(t->calls < 5);
+}
