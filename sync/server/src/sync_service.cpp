@@ -52,12 +52,13 @@ Result<LoadedForms> load_forms(const std::filesystem::path& dir) {
 }
 
 SyncService::SyncService(ServerStorage& storage, std::vector<records::Schema> schemas, std::string schemas_json,
-                         const Clock& clock)
+                         const Clock& clock, std::size_t pull_page_bytes)
     : m_storage(storage),
       m_schemas(std::move(schemas)),
       m_schemas_json(std::move(schemas_json)),
       m_schemas_etag(etag_of(m_schemas_json)),
       m_clock(clock),
+      m_pull_page_bytes(pull_page_bytes),
       m_hlc(clock) {
 }
 
@@ -289,6 +290,17 @@ Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view c
     }
     PullResponse out;
     out.more = static_cast<int>(rows->size()) == limit;
+    std::size_t bytes = 0;
+    std::size_t keep = 0;
+    while (keep < rows->size() && (keep == 0 || bytes + (*rows)[keep].value.size() <= m_pull_page_bytes)) {
+        bytes += (*rows)[keep].value.size();
+        ++keep;
+    }
+    if (keep < rows->size()) {
+        rows->resize(keep);
+        safe_to = rows->back().seq;  // the rest follows on the next page
+        out.more = true;
+    }
     out.changes = std::move(*rows);
     out.cursor = std::to_string(safe_to);
     return out;

@@ -360,3 +360,51 @@ TEST_CASE("Push: bad input gets a clear 4xx with a code, and the server keeps se
     REQUIRE(logged.is_ok());
     CHECK(*logged == 0);
 }
+
+TEST_CASE("Pull: a page of large answers stops at its byte budget and the rest follows, nothing skipped") {
+    Fixture f;
+    // The service directly, with a 64 KiB page budget, over the fixture's storage.
+    auto forms = load_forms(records::bundled_forms_dir());
+    REQUIRE(forms.is_ok());
+    SyncService service(*f.storage, forms->schemas, forms->json, SystemClock::instance(), 64 * 1024);
+    REQUIRE(service.start().is_ok());
+    std::string big;
+    for (int i = 0; i < 6000; ++i) {
+        big += "\xe2\x82\xac";  // 18,000 bytes
+    }
+    std::vector<WireChange> cs;
+    for (int i = 1; i <= 12; ++i) {
+        cs.push_back(change(i, "r" + std::to_string(i), "concerns", records::encode_value(big),
+                            now_hlc(0, static_cast<std::uint16_t>(i))));
+    }
+    const DeviceAuth ann{f.ann.device_id, "ann", "a", "worker"};
+    const DeviceAuth bob{f.bob.device_id, "bob", "a", "worker"};
+    auto pushed = service.push(ann, batch(f.ann, cs));
+    REQUIRE(pushed.is_ok());
+    for (const ChangeResult& r : pushed->results) {
+        CHECK(r.outcome == ChangeOutcome::kApplied);
+    }
+    std::string cursor;
+    std::vector<std::int64_t> seqs;
+    int pages = 0;
+    for (;;) {
+        auto page = service.pull(bob, cursor, 1000);
+        REQUIRE(page.is_ok());
+        ++pages;
+        std::size_t bytes = 0;
+        for (const WireChange& c : page->changes) {
+            bytes += c.value.size();
+            seqs.push_back(c.seq);
+        }
+        CHECK(bytes <= 64U * 1024U);
+        cursor = page->cursor;
+        if (!page->more) {
+            break;
+        }
+    }
+    CHECK(pages >= 4);
+    REQUIRE(seqs.size() == 12);
+    for (std::size_t i = 1; i < seqs.size(); ++i) {
+        CHECK(seqs[i] > seqs[i - 1]);
+    }
+}

@@ -32,6 +32,9 @@ namespace outpost::sync {
 
 inline constexpr int kDefaultPullLimit = 1000;
 inline constexpr int kMaxPullLimit = 5000;
+// A pull page stops growing past this many bytes of values (at least one change is always sent), so
+// a page of large answers stays a bounded response.
+inline constexpr std::size_t kDefaultPullPageBytes = 8U * 1024U * 1024U;
 // The device and author name the server writes conflict records under.
 inline constexpr const char* kServerDevice = "server";
 
@@ -39,7 +42,7 @@ class SyncService {
 public:
     // `schemas_json` is what GET /v1/schemas serves (a JSON array of the form documents).
     SyncService(ServerStorage& storage, std::vector<records::Schema> schemas, std::string schemas_json,
-                const Clock& clock);
+                const Clock& clock, std::size_t pull_page_bytes = kDefaultPullPageBytes);
 
     // Restores the service's clock from the log. Call once before serving.
     [[nodiscard]] Status start();
@@ -71,6 +74,7 @@ private:
     std::string m_schemas_json;
     std::string m_schemas_etag;
     const Clock& m_clock;
+    std::size_t m_pull_page_bytes;
     std::mutex m_clock_mutex;  // guards m_hlc
     records::HybridClock m_hlc;
 };
