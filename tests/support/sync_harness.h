@@ -80,7 +80,8 @@ struct Device {
     std::mutex states_mutex;
 
     Device(const std::filesystem::path& p, sync::Credentials c, std::unique_ptr<sync::Transport> t,
-           sync::SyncOptions options = {}, const Clock& clock = SystemClock::instance())
+           sync::SyncOptions options = {}, const Clock& clock = SystemClock::instance(),
+           std::vector<records::Schema> extra_forms = {})
         : path(p), transport(std::move(t)), creds(std::move(c)) {
         StoreOptions so;
         so.kdf = KdfPolicy::kInteractiveFloor;
@@ -89,7 +90,9 @@ struct Device {
                                                 : Store::create(path, "correct horse battery", so);
         REQUIRE(st.is_ok());
         store = std::move(*st);
-        auto r = records::RecordEngine::open(*store, shipped_forms(), clock);
+        std::vector<records::Schema> forms = shipped_forms();
+        forms.insert(forms.end(), extra_forms.begin(), extra_forms.end());
+        auto r = records::RecordEngine::open(*store, std::move(forms), clock);
         REQUIRE(r.is_ok());
         records = std::move(*r);
         REQUIRE(sync::save_credentials(*store, creds).is_ok());

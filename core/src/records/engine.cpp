@@ -57,9 +57,27 @@ public:
 
 namespace {
 
-// Appends one change to the log through `log` (kLogChangeSql); returns SQLite's code.
-int log_change(sql::StmtRef& log, const Change& c, std::int64_t at_ms) {
-    log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, c.value);
+// Appends one change to the log through `log` (kLogChangeSql), with `value` as its value (the change's
+// own, or its canonical spelling); returns SQLite's code.
+// A pulled value as this laptop stores it: the canonical spelling for its field's kind, and the
+// decoded value. A field this build's form does not know (or a value that does not fit it) is kept
+// as sent, undecoded.
+struct Pulled {
+    std::string text;
+    std::optional<FieldValue> value;
+};
+
+Pulled canonical(const Schema* sch, const Change& c) {
+    if (const FieldDef* def = sch != nullptr ? sch->field(c.field) : nullptr; def != nullptr) {
+        if (Result<FieldValue> v = decode_value(def->kind, c.value); v.is_ok()) {
+            return {encode_value(*v), std::move(*v)};
+        }
+    }
+    return {c.value, std::nullopt};
+}
+
+int log_change(sql::StmtRef& log, const Change& c, std::string_view value, std::int64_t at_ms) {
+    log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, value);
     log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
     log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, at_ms);
     const int rc = log.step();
@@ -513,7 +531,7 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
         }
         sqlite3_reset(put.get());
         const Change entry{0, rec.id, rec.type, rec.team, field, encoded, hlc, who.device, base, who.user, now};
-        if (int rc = log_change(log, entry, now); rc != SQLITE_DONE) {
+        if (int rc = log_change(log, entry, entry.value, now); rc != SQLITE_DONE) {
             return fail(rc, "logging a change");
         }
     }
@@ -578,22 +596,25 @@ Status RecordEngine::refresh_search(std::int64_t rid, const Schema* schema, cons
 
 Status RecordEngine::insert_pulled(const std::vector<Change>& changes, std::size_t begin, std::size_t end,
                                    const Schema* sch, std::int64_t now, RemoteStats& stats) {
-    std::map<std::string_view, const Change*> top;  // field -> winning change (the merge rule's winner)
+    std::map<std::string_view, std::size_t> top;  // field -> index of the winning change (the merge rule's)
+    std::vector<Pulled> pulled;
+    pulled.reserve(end - begin);
     std::int64_t created = static_cast<std::int64_t>(changes[begin].hlc.ms());
     for (std::size_t k = begin; k < end; ++k) {
         const Change& c = changes[k];
         (void)m_hlc.observe(c.hlc);
-        const Change*& t = top[c.field];
-        if (t == nullptr || Stamp{c.hlc, c.device} > Stamp{t->hlc, t->device}) {
-            t = &c;
+        pulled.push_back(canonical(sch, c));
+        auto [t, fresh] = top.emplace(c.field, k);
+        if (!fresh && Stamp{c.hlc, c.device} > Stamp{changes[t->second].hlc, changes[t->second].device}) {
+            t->second = k;
         }
         created = std::min(created, static_cast<std::int64_t>(c.hlc.ms()));
     }
     std::int64_t updated = created;
     bool deleted = false;
-    for (const auto& [field, c] : top) {
-        updated = std::max(updated, static_cast<std::int64_t>(c->hlc.ms()));
-        deleted = deleted || (field == "_deleted" && c->value == "true");
+    for (const auto& [field, k] : top) {
+        updated = std::max(updated, static_cast<std::int64_t>(changes[k].hlc.ms()));
+        deleted = deleted || (field == "_deleted" && changes[k].value == "true");
     }
     const Change& first = changes[begin];
     Stmt ins = prepare(
@@ -607,14 +628,14 @@ Status RecordEngine::insert_pulled(const std::vector<Change>& changes, std::size
     Stmt put = prepare(
         "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) VALUES(?,?,?,?,?,?,?,?)");
     Values values;
-    for (const auto& [field, c] : top) {
-        put.i64(1, rid).text(2, c->field).text(3, c->value);
-        if (const FieldDef* def = sch != nullptr ? sch->field(c->field) : nullptr; def != nullptr) {
-            if (Result<FieldValue> v = decode_value(def->kind, c->value); v.is_ok()) {
-                bind_sort_value(put.get(), 4, *v);
-                if (!std::holds_alternative<std::monostate>(*v)) {
-                    values.emplace(c->field, std::move(*v));
-                }
+    for (const auto& [field, k] : top) {
+        const Change* c = &changes[k];
+        Pulled& p = pulled[k - begin];
+        put.i64(1, rid).text(2, c->field).text(3, p.text);
+        if (p.value) {
+            bind_sort_value(put.get(), 4, *p.value);
+            if (!std::holds_alternative<std::monostate>(*p.value)) {
+                values.emplace(c->field, std::move(*p.value));
             }
         }
         put.i64(5, static_cast<std::int64_t>(c->hlc.packed))
@@ -629,8 +650,7 @@ Status RecordEngine::insert_pulled(const std::vector<Change>& changes, std::size
     }
     Stmt log = prepare(kLogChangeSql);
     for (std::size_t k = begin; k < end; ++k) {
-        const Change& c = changes[k];
-        if (int rc = log_change(log, c, now); rc != SQLITE_DONE) {
+        if (int rc = log_change(log, changes[k], pulled[k - begin].text, now); rc != SQLITE_DONE) {
             return m_store.sql_status(rc, "logging a pulled change");
         }
     }
@@ -701,13 +721,11 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
             }
             sqlite3_reset(cur.get());
             const ApplyResult r = apply_write(state, incoming);
+            const Pulled p = canonical(sch, c);
             if (winner(r.state).stamp == incoming.stamp) {
-                const FieldDef* def = sch != nullptr ? sch->field(c.field) : nullptr;
-                put.i64(1, rid).text(2, c.field).text(3, c.value);
-                if (def != nullptr) {
-                    if (Result<FieldValue> v = decode_value(def->kind, c.value); v.is_ok()) {
-                        bind_sort_value(put.get(), 4, *v);
-                    }
+                put.i64(1, rid).text(2, c.field).text(3, p.text);
+                if (p.value) {
+                    bind_sort_value(put.get(), 4, *p.value);
                 }
                 put.i64(5, static_cast<std::int64_t>(c.hlc.packed))
                     .text(6, c.device)
@@ -727,7 +745,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
             } else {
                 ++stats.superseded;
             }
-            if (int rc = log_change(log, c, now); rc != SQLITE_DONE) {
+            if (int rc = log_change(log, c, p.text, now); rc != SQLITE_DONE) {
                 return fail(m_store.sql_status(rc, "logging a pulled change"));
             }
         }

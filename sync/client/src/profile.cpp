@@ -1,7 +1,5 @@
 #include "outpost/sync/profile.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -177,16 +175,11 @@ Result<std::unique_ptr<Transport>> profile_transport(const fs::path& dir, const 
 }
 
 Result<std::vector<records::Schema>> profile_schemas(Store& store) {
-    OUTPOST_TRY(
-        store.exec("CREATE TABLE IF NOT EXISTS sync_state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"));
-    sqlite3_stmt* st = nullptr;
-    std::string text;
-    if (sqlite3_prepare_v2(store.handle(), "SELECT value FROM sync_state WHERE key = 'schemas_json'", -1, &st,
-                           nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        text = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    Result<std::string> stored = sync_state_value(store, "schemas_json");
+    if (!stored.is_ok()) {
+        return stored.status();
     }
-    sqlite3_finalize(st);
+    const std::string& text = *stored;
     if (text.empty()) {
         return records::load_schemas(records::bundled_forms_dir());
     }

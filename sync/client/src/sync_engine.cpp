@@ -38,6 +38,20 @@ Status put_state(Store& store, std::string_view key, std::string_view value) {
     return rc == SQLITE_DONE ? Status::ok() : q.error(rc, "saving sync state");
 }
 
+// A value from sync_state (the table exists); empty when unset.
+Result<std::string> read_state(Store& store, const std::string& key) {
+    Query q(store, "SELECT value FROM sync_state WHERE key = ?");
+    q.text(1, key);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) {
+        return q.col_text(0);
+    }
+    if (rc == SQLITE_DONE) {
+        return std::string();
+    }
+    return q.error(rc, "reading sync state");
+}
+
 std::int64_t to_i64(const std::string& s) {
     std::int64_t v = 0;
     (void)std::from_chars(s.data(), s.data() + s.size(), v);
@@ -149,17 +163,13 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::open(Store& store, records::Reco
     return e;
 }
 
+Result<std::string> sync_state_value(Store& store, const std::string& key) {
+    OUTPOST_TRY(store.exec(kTablesSql));
+    return read_state(store, key);
+}
+
 Result<std::string> SyncEngine::get_state(const std::string& key) {
-    Query q(m_store, "SELECT value FROM sync_state WHERE key = ?");
-    q.text(1, key);
-    const int rc = q.step();
-    if (rc == SQLITE_ROW) {
-        return q.col_text(0);
-    }
-    if (rc == SQLITE_DONE) {
-        return std::string();
-    }
-    return q.error(rc, "reading sync state");
+    return read_state(m_store, key);
 }
 
 Result<std::int64_t> SyncEngine::waiting() {
@@ -291,17 +301,21 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
 }
 
 Status SyncEngine::push_all(SyncSummary& summary) {
+    std::int64_t upto = 0;  // the outbox position, as committed
+    {
+        std::lock_guard lock(m_store_mutex);
+        Result<std::string> stored = get_state("pushed_upto");
+        if (!stored.is_ok()) {
+            return stored.status();
+        }
+        upto = to_i64(*stored);
+    }
     int batch_size = m_options.push_batch;
     for (;;) {
         std::vector<records::Change> batch;
         {
             std::lock_guard lock(m_store_mutex);
-            Result<std::string> upto = get_state("pushed_upto");
-            if (!upto.is_ok()) {
-                return upto.status();
-            }
-            Result<std::vector<records::Change>> out =
-                m_records.outbox_after(m_creds.device_id, to_i64(*upto), batch_size);
+            Result<std::vector<records::Change>> out = m_records.outbox_after(m_creds.device_id, upto, batch_size);
             if (!out.is_ok()) {
                 return out.status();
             }
@@ -310,24 +324,24 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         if (batch.empty()) {
             return Status::ok();
         }
-        // A value the protocol cannot carry is refused here, before it could trap the batch.
-        std::vector<records::Change> sendable;
-        for (records::Change& c : batch) {
-            if (c.value.size() > kMaxValueBytes) {
-                std::lock_guard lock(m_store_mutex);
-                OUTPOST_TRY(refuse_locally(
-                    c, errc::kSyncValueTooLarge,
-                    "this answer is larger than the server accepts (" + std::to_string(c.value.size()) + " bytes)"));
-                ++summary.rejected;
-            } else {
-                sendable.push_back(std::move(c));
-            }
-        }
-        if (sendable.empty()) {
+        // The position only ever moves over a prefix of the outbox. A value the protocol cannot carry
+        // is refused when it reaches the head, so it never traps the queue, and the changes before it
+        // are sent first (refusing it early would move the position past them).
+        auto oversized = std::find_if(batch.begin(), batch.end(),
+                                      [](const records::Change& c) { return c.value.size() > kMaxValueBytes; });
+        if (oversized == batch.begin()) {
+            std::lock_guard lock(m_store_mutex);
+            OUTPOST_TRY(refuse_locally(batch.front(), errc::kSyncValueTooLarge,
+                                       "this answer is larger than the server accepts (" +
+                                           std::to_string(batch.front().value.size()) + " bytes)"));
+            ++summary.rejected;
+            upto = batch.front().seq;
             continue;
         }
-        Status s = push_batch(sendable, summary);
+        batch.erase(oversized, batch.end());
+        Status s = push_batch(batch, summary);
         if (s.is_ok()) {
+            upto = batch.back().seq;
             batch_size = m_options.push_batch;
             continue;
         }
@@ -337,13 +351,14 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         if (!whole_batch_refused) {
             return s;
         }
-        if (sendable.size() > 1) {
-            batch_size = std::max(1, static_cast<int>(sendable.size() / 2));  // find the change at fault
+        if (batch.size() > 1) {
+            batch_size = std::max(1, static_cast<int>(batch.size() / 2));  // find the change at fault
             continue;
         }
         std::lock_guard lock(m_store_mutex);
-        OUTPOST_TRY(refuse_locally(sendable.front(), code, s.message()));
+        OUTPOST_TRY(refuse_locally(batch.front(), code, s.message()));
         ++summary.rejected;
+        upto = batch.front().seq;
     }
 }
 
@@ -445,16 +460,16 @@ Status SyncEngine::push_batch(const std::vector<records::Change>& batch, SyncSum
 }
 
 Status SyncEngine::pull_all(SyncSummary& summary) {
-    for (;;) {
-        std::string cursor;
-        {
-            std::lock_guard lock(m_store_mutex);
-            Result<std::string> c = get_state("pull_cursor");
-            if (!c.is_ok()) {
-                return c.status();
-            }
-            cursor = std::move(*c);
+    std::string cursor;  // as committed
+    {
+        std::lock_guard lock(m_store_mutex);
+        Result<std::string> c = get_state("pull_cursor");
+        if (!c.is_ok()) {
+            return c.status();
         }
+        cursor = std::move(*c);
+    }
+    for (;;) {
         const std::string path = "/v1/pull?limit=" + std::to_string(m_options.pull_limit) +
                                  (cursor.empty() ? std::string() : "&cursor=" + cursor);
         Result<HttpResponse> res = m_transport.request({.method = "GET", .path = path, .bearer_token = m_creds.token});
@@ -489,15 +504,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             c.type = std::move(w.type);
             c.team = std::move(w.team);
             c.field = std::move(w.field);
-            c.value = std::move(w.value);
-            // The wire keeps a value, not its spelling: store the canonical encoding for the field's kind.
-            if (const records::Schema* sch = m_records.schema(c.type); sch != nullptr) {
-                if (const records::FieldDef* def = sch->field(c.field); def != nullptr) {
-                    if (Result<records::FieldValue> v = records::decode_value(def->kind, c.value); v.is_ok()) {
-                        c.value = records::encode_value(*v);
-                    }
-                }
-            }
+            c.value = std::move(w.value);  // apply_remote stores its canonical spelling
             c.hlc = *hlc;
             c.base = *base;
             c.device = std::move(w.device);
@@ -516,6 +523,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             }
             (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
             OUTPOST_TRY(s);
+            cursor = page->cursor;
         }
         summary.pulled += static_cast<std::int64_t>(changes.size());
         {

@@ -402,23 +402,6 @@ public:
 
 private:
     // SyncTxn: called only inside with_sync_txn, with m_mutex held.
-    Result<std::optional<ChangeResult>> prior_result(const std::string& device, std::int64_t seq) override {
-        Cached st = cached("SELECT outcome, code, message FROM srv_push_results WHERE device = ? AND seq = ?");
-        st.text(1, device).i64(2, seq);
-        const int rc = st.step();
-        if (rc == SQLITE_DONE) {
-            return std::optional<ChangeResult>();
-        }
-        if (rc != SQLITE_ROW) {
-            return sql_error(m_db, "reading a push answer");
-        }
-        std::optional<ChangeOutcome> o = outcome_from(st.col_text(0));
-        if (!o) {
-            return Status::error(errc::kInternal, "unknown stored outcome");
-        }
-        return std::optional<ChangeResult>(ChangeResult{seq, *o, st.col_text(1), st.col_text(2)});
-    }
-
     Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
                                                     std::int64_t to) override {
         Cached st = cached(

@@ -319,3 +319,60 @@ TEST_CASE("SyncEngine: a server whose cursor never moves gets a clear error, not
     CHECK(d.engine->state().phase == SyncPhase::kError);
     CHECK(t->calls < 5);
 }
+
+namespace {
+
+// Fault injection: the real server, but the first push is lost on the way (no response).
+class FirstPushLost final : public Transport {
+public:
+    explicit FirstPushLost(std::unique_ptr<Transport> real) : m_real(std::move(real)) {}
+    Result<HttpResponse> request(const HttpRequest& req) override {
+        if (req.path == "/v1/push" && !m_failed) {
+            m_failed = true;
+            return Status::error(errc::kSyncNetworkUnreachable, "connection reset");
+        }
+        return m_real->request(req);
+    }
+
+private:
+    std::unique_ptr<Transport> m_real;
+    bool m_failed = false;
+};
+
+}  // namespace
+
+// Found in review: an oversized value was refused (moving the outbox position past it) before the
+// smaller changes ahead of it had been sent; when that push then failed, those changes were skipped
+// for good.
+TEST_CASE("SyncEngine: regression-oversized-value-never-skips-the-changes-before-it") {
+    Team t;
+    auto note = records::parse_schema(
+        R"({"type":"note","version":1,"title":"Note","fields":[{"name":"body","kind":"long_text","label":"Body"}]})",
+        "note.json");
+    REQUIRE(note.is_ok());
+    Device ann(t.tmp / "ann.db", t.enrol("ann"), std::make_unique<FirstPushLost>(t.transport()), {},
+               SystemClock::instance(), {*note});
+    const records::Record before = ann.create("home_visit", home_visit("Before the big one"));
+    const records::Record big = ann.create("note", {{"body", std::string(70'000, 'x')}});
+    const records::Record after = ann.create("home_visit", home_visit("After the big one"));
+    auto lost = ann.sync();
+    REQUIRE_FALSE(lost.is_ok());
+    CHECK(lost.status().code() == errc::kSyncNetworkUnreachable);
+    CHECK(ann.engine->state().waiting == 9);  // nothing moved past: 4 + 1 + 4 changes still wait
+    auto s = ann.sync();
+    REQUIRE(s.is_ok());
+    CHECK(s->applied == 8);
+    CHECK(s->rejected == 1);
+    auto refused = ann.engine->refused();
+    REQUIRE(refused.is_ok());
+    REQUIRE(refused->size() == 1);
+    CHECK(refused->front().record == big.id);
+    CHECK(refused->front().code == errc::kSyncValueTooLarge);
+    auto logged = t.storage->logged_changes(ann.creds.device_id);
+    REQUIRE(logged.is_ok());
+    CHECK(*logged == 8);
+    auto bob = t.device("bob");
+    REQUIRE(bob->sync().is_ok());
+    CHECK(bob->all().count(before.id) == 1);
+    CHECK(bob->all().count(after.id) == 1);
+}

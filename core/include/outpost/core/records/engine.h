@@ -131,7 +131,9 @@ public:
     };
     // Applies changes pulled from the server, which has validated and scoped them, with the merge rule
     // (merge.h): a field takes the incoming value when its stamp (hlc, device) wins. Every change is
-    // logged for history, records are created as needed, and the search index follows. One savepoint:
+    // logged for history, records are created as needed, and the search index follows. Values are
+    // stored in their canonical spelling for the field's kind (the wire keeps a value, not its
+    // spelling). One savepoint:
     // callers wrap it with their pull cursor in one BEGIN...COMMIT so a crash keeps both or neither.
     // Each change's seq is ignored (the local log numbers its own rows).
     [[nodiscard]] Result<RemoteStats> apply_remote(const std::vector<Change>& changes);

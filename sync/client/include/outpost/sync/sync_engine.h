@@ -93,6 +93,8 @@ struct SyncOptions {
 [[nodiscard]] Status save_credentials(Store& store, const Credentials& creds);
 // sync.profile.not_enrolled when the store holds none.
 [[nodiscard]] Result<Credentials> load_credentials(Store& store);
+// One value the sync engine keeps in the store (e.g. "schemas_json"); empty when unset.
+[[nodiscard]] Result<std::string> sync_state_value(Store& store, const std::string& key);
 
 class SyncEngine {
 public:

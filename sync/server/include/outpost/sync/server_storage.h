@@ -52,9 +52,6 @@ struct RecordMeta {
 class SyncTxn {
 public:
     virtual ~SyncTxn() = default;
-    // The answer already given to (device, seq), if that change was pushed before.
-    [[nodiscard]] virtual Result<std::optional<ChangeResult>> prior_result(const std::string& device,
-                                                                           std::int64_t seq) = 0;
     // Every answer already given to `device` for seqs in [from, to], ascending (one query per batch).
     [[nodiscard]] virtual Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
                                                                           std::int64_t to) = 0;
