@@ -28,6 +28,8 @@ constexpr std::array kCodes = {
     CodeInfo{kStoreLocked, "Outpost is locked. Unlock it with your passphrase to continue."},
     CodeInfo{kStoreSql, "The local database could not complete the request. Your saved work is safe."},
     CodeInfo{kStoreRecoveryWrong, "That recovery code is not right. Check it against the printed sheet."},
+    CodeInfo{kStoreRecordCorrupt,
+             "A saved record could not be read back. Your other records are safe; please report this to IT."},
     CodeInfo{kRecordClockAhead,
              "A change came from a device whose clock is more than a day ahead. Ask its owner to fix the date "
              "and time, then sync again."},

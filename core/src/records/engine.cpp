@@ -22,27 +22,23 @@ constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS records(
   rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, team TEXT NOT NULL,
   created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER);
+  deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER, heads BLOB NOT NULL DEFAULT x'');
 CREATE UNIQUE INDEX IF NOT EXISTS records_fts_rowid ON records(fts_rowid);
 CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms, id);
 CREATE INDEX IF NOT EXISTS records_created ON records(created_ms, id);
-CREATE TABLE IF NOT EXISTS field_values(
-  rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, sort_value,
-  hlc INTEGER NOT NULL, device TEXT NOT NULL, base INTEGER NOT NULL, author TEXT NOT NULL,
-  PRIMARY KEY(rid, field)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS field_sort ON field_values(field, sort_value, rid);
 CREATE TABLE IF NOT EXISTS changes(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, type TEXT NOT NULL, team TEXT NOT NULL,
   field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL, device TEXT NOT NULL,
   base INTEGER NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_record ON changes(record, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, tokenize='unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS engine_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 )sql";
 
-constexpr const char* kUpsertFieldSql =
-    "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(rid, field) DO UPDATE SET value=?3, sort_value=?4, "
-    "hlc=?5, device=?6, base=?7, author=?8";
+// Session-1 stores kept one row per field in field_values; each record's fields move into its heads
+// blob (every one of those versions is already in the change log, so all are marked logged).
+constexpr const char* kHasFieldValuesSql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'field_values'";
+
 constexpr const char* kLogChangeSql =
     "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
     "VALUES(?,?,?,?,?,?,?,?,?,?)";
@@ -108,24 +104,6 @@ void append_number(std::string& out, double d) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.17g", d);
     out += buf;
-}
-
-// The value SQLite sorts and filters on: numbers as numbers, text as text, others as their JSON.
-void bind_sort_value(sqlite3_stmt* st, int i, const FieldValue& v) {
-    if (const auto* n = std::get_if<std::int64_t>(&v)) {
-        sqlite3_bind_int64(st, i, *n);
-    } else if (const auto* d = std::get_if<double>(&v)) {
-        sqlite3_bind_double(st, i, *d);
-    } else if (const auto* b = std::get_if<bool>(&v)) {
-        sqlite3_bind_int(st, i, *b ? 1 : 0);
-    } else if (const auto* s = std::get_if<std::string>(&v)) {
-        sqlite3_bind_text(st, i, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
-    } else if (std::holds_alternative<std::monostate>(v)) {
-        sqlite3_bind_null(st, i);
-    } else {
-        const std::string e = encode_value(v);
-        sqlite3_bind_text(st, i, e.data(), static_cast<int>(e.size()), SQLITE_TRANSIENT);
-    }
 }
 
 std::string fts_body(const Schema& schema, const Values& values) {
@@ -350,13 +328,72 @@ Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vect
     if (store.is_locked()) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
+    if (int rc = register_heads_functions(store.handle()); rc != SQLITE_OK) {
+        return store.sql_status(rc, "registering the record functions");
+    }
     OUTPOST_TRY(store.exec(kSchemaSql));
     std::unique_ptr<RecordEngine> e(new RecordEngine(store, std::move(schemas), clock));
-    Stmt st = e->prepare("SELECT max(hlc) FROM changes");
+    OUTPOST_TRY(e->migrate_field_values());
+    Stmt st = e->prepare(
+        "SELECT max(COALESCE((SELECT max(hlc) FROM changes), 0), "
+        "COALESCE((SELECT value FROM engine_meta WHERE key = 'seen_hlc'), 0)), "
+        "COALESCE((SELECT max(fts_rowid) FROM records), 0)");
     if (st.ok() && st.step() == SQLITE_ROW) {
         e->m_hlc.restore(Hlc{static_cast<std::uint64_t>(st.col_i64(0))});
+        e->m_last_fts_rowid = st.col_i64(1);
     }
     return e;
+}
+
+Status RecordEngine::migrate_field_values() {
+    {
+        Stmt has = prepare(kHasFieldValuesSql);
+        if (has.step() != SQLITE_ROW) {
+            return Status::ok();
+        }
+    }
+    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    bool has_heads = false;
+    {
+        Stmt col = prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'heads'");
+        has_heads = col.step() == SQLITE_ROW;
+    }
+    if (!has_heads) {
+        if (Status s = m_store.exec("ALTER TABLE records ADD COLUMN heads BLOB NOT NULL DEFAULT x''"); !s.is_ok()) {
+            (void)m_store.exec("ROLLBACK");
+            return s;
+        }
+    }
+    std::map<std::int64_t, std::vector<Head>> by_record;
+    Stmt rows = prepare("SELECT rid, field, value, hlc, device, base, author FROM field_values ORDER BY rid, field");
+    int rc = 0;
+    while ((rc = rows.step()) == SQLITE_ROW) {
+        by_record[rows.col_i64(0)].push_back(Head{rows.col_text(1), rows.col_text(2),
+                                                  Hlc{static_cast<std::uint64_t>(rows.col_i64(3))}, Hlc{
+                                                      static_cast<std::uint64_t>(rows.col_i64(5))},
+                                                  rows.col_text(4), rows.col_text(6), /*logged=*/true});
+    }
+    if (rc != SQLITE_DONE) {
+        const Status s = m_store.sql_status(rc, "moving fields to the new layout");
+        (void)m_store.exec("ROLLBACK");
+        return s;
+    }
+    Stmt put = prepare("UPDATE records SET heads = ? WHERE rid = ?");
+    for (const auto& [rid, heads] : by_record) {
+        const std::string blob = encode_heads(heads);
+        put.blob(1, blob).i64(2, rid);
+        if (rc = put.step(); rc != SQLITE_DONE) {
+            const Status s = m_store.sql_status(rc, "moving fields to the new layout");
+            (void)m_store.exec("ROLLBACK");
+            return s;
+        }
+        put.reset();
+    }
+    if (Status s = m_store.exec("DROP TABLE field_values; COMMIT"); !s.is_ok()) {
+        (void)m_store.exec("ROLLBACK");
+        return s;
+    }
+    return Status::ok();
 }
 
 const Schema* RecordEngine::schema(std::string_view type) const {
@@ -368,51 +405,86 @@ const Schema* RecordEngine::schema(std::string_view type) const {
     return nullptr;
 }
 
-Result<Record> RecordEngine::load(std::string_view id) {
-    sqlite3* db = m_store.handle();
-    if (db == nullptr) {
+namespace {
+
+// The values a worker sees: heads of the form's known fields, decoded for their kind.
+Values values_of(const Schema* s, const std::vector<Head>& heads) {
+    Values values;
+    for (const Head& h : heads) {
+        const FieldDef* def = s != nullptr ? s->field(h.field) : nullptr;
+        if (def == nullptr) {
+            continue;  // _deleted, or a field this build's form does not know
+        }
+        Result<FieldValue> v = decode_value(def->kind, h.value);
+        if (v.is_ok() && !std::holds_alternative<std::monostate>(*v)) {
+            values.emplace(h.field, std::move(*v));
+        }
+    }
+    return values;
+}
+
+}  // namespace
+
+Result<std::optional<RecordEngine::Row>> RecordEngine::read_row(std::string_view id) {
+    if (m_store.handle() == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
-    Stmt r = prepare("SELECT rid, type, team, created_by, created_ms, updated_ms, deleted FROM records WHERE id = ?");
+    Stmt r = prepare(
+        "SELECT rid, type, team, created_by, created_ms, updated_ms, deleted, fts_rowid, heads FROM records "
+        "WHERE id = ?");
     r.text(1, id);
-    int rc = r.step();
+    const int rc = r.step();
     if (rc == SQLITE_DONE) {
-        return Status::error(errc::kRecordNotFound, "no record " + std::string(id));
+        return std::optional<Row>();
     }
     if (rc != SQLITE_ROW) {
         return m_store.sql_status(rc, "reading a record");
     }
-    Record rec;
-    const std::int64_t rid = r.col_i64(0);
-    rec.id = std::string(id);
-    rec.type = r.col_text(1);
-    rec.team = r.col_text(2);
-    rec.created_by = r.col_text(3);
-    rec.created_ms = r.col_i64(4);
-    rec.updated_ms = r.col_i64(5);
-    rec.deleted = r.col_i64(6) != 0;
-    const Schema* s = schema(rec.type);
-    Stmt f = prepare("SELECT field, value FROM field_values WHERE rid = ?");
-    f.i64(1, rid);
-    while ((rc = f.step()) == SQLITE_ROW) {
-        const std::string name = f.col_text(0);
-        const FieldDef* def = s != nullptr ? s->field(name) : nullptr;
-        if (def == nullptr) {
-            continue;  // _deleted, or a field this build's schema does not know
-        }
-        Result<FieldValue> v = decode_value(def->kind, f.col_text(1));
-        if (v.is_ok() && !std::holds_alternative<std::monostate>(*v)) {
-            rec.values[name] = std::move(*v);
-        }
+    Row row;
+    row.rid = r.col_i64(0);
+    row.rec.id = std::string(id);
+    row.rec.type = r.col_text(1);
+    row.rec.team = r.col_text(2);
+    row.rec.created_by = r.col_text(3);
+    row.rec.created_ms = r.col_i64(4);
+    row.rec.updated_ms = r.col_i64(5);
+    row.rec.deleted = r.col_i64(6) != 0;
+    if (sqlite3_column_type(r.get(), 7) != SQLITE_NULL) {
+        row.fts_rowid = r.col_i64(7);
     }
-    if (rc != SQLITE_DONE) {
-        return m_store.sql_status(rc, "reading a record's fields");
+    Result<std::vector<Head>> heads = decode_heads(r.col_blob(8));
+    if (!heads.is_ok()) {
+        return heads.status();
     }
-    return rec;
+    row.heads = std::move(*heads);
+    row.rec.values = values_of(schema(row.rec.type), row.heads);
+    return std::optional<Row>(std::move(row));
+}
+
+Result<Record> RecordEngine::load(std::string_view id) {
+    Result<std::optional<Row>> row = read_row(id);
+    if (!row.is_ok()) {
+        return row.status();
+    }
+    if (!row->has_value()) {
+        return Status::error(errc::kRecordNotFound, "no record " + std::string(id));
+    }
+    return std::move((*row)->rec);
 }
 
 Result<Record> RecordEngine::get(std::string_view id) {
     return load(id);
+}
+
+Result<std::vector<Head>> RecordEngine::heads(std::string_view id) {
+    Result<std::optional<Row>> row = read_row(id);
+    if (!row.is_ok()) {
+        return row.status();
+    }
+    if (!row->has_value()) {
+        return Status::error(errc::kRecordNotFound, "no record " + std::string(id));
+    }
+    return std::move((*row)->heads);
 }
 
 Result<Record> RecordEngine::create(const Actor& who, std::string_view type, const Values& values,
@@ -421,48 +493,54 @@ Result<Record> RecordEngine::create(const Actor& who, std::string_view type, con
     if (s == nullptr) {
         return Status::error(errc::kRecordTypeUnknown, "no form called '" + std::string(type) + "'");
     }
-    Record rec;
-    rec.type = std::string(type);
-    rec.team = who.team;
-    rec.created_by = who.user;
-    return write(who, *s, std::move(rec), values, /*creating=*/true, errors);
+    Row row;
+    row.rec.type = std::string(type);
+    row.rec.team = who.team;
+    row.rec.created_by = who.user;
+    return write(who, *s, std::move(row), values, /*creating=*/true, errors);
+}
+
+Result<RecordEngine::Row> RecordEngine::existing(std::string_view id, const Schema*& s) {
+    Result<std::optional<Row>> row = read_row(id);
+    if (!row.is_ok()) {
+        return row.status();
+    }
+    if (!row->has_value() || (*row)->rec.deleted) {
+        return Status::error(errc::kRecordNotFound, "record " + std::string(id) + " was not found or was deleted");
+    }
+    s = schema((*row)->rec.type);
+    if (s == nullptr) {
+        return Status::error(errc::kRecordTypeUnknown, "no form called '" + (*row)->rec.type + "'");
+    }
+    return std::move(**row);
 }
 
 Result<Record> RecordEngine::update(const Actor& who, std::string_view id, const Values& changes,
                                     std::vector<FieldError>* errors) {
-    Result<Record> current = load(id);
-    if (!current.is_ok()) {
-        return current.status();
+    const Schema* s = nullptr;
+    Result<Row> row = existing(id, s);
+    if (!row.is_ok()) {
+        return row.status();
     }
-    const Schema* s = schema(current->type);
-    if (s == nullptr) {
-        return Status::error(errc::kRecordTypeUnknown, "no form called '" + current->type + "'");
-    }
-    if (current->deleted) {
-        return Status::error(errc::kRecordNotFound, "record " + std::string(id) + " was deleted");
-    }
-    return write(who, *s, std::move(*current), changes, /*creating=*/false, errors);
+    return write(who, *s, std::move(*row), changes, /*creating=*/false, errors);
 }
 
 Status RecordEngine::remove(const Actor& who, std::string_view id) {
-    Result<Record> current = load(id);
-    if (!current.is_ok()) {
-        return current.status();
-    }
-    const Schema* s = schema(current->type);
-    if (s == nullptr) {
-        return Status::error(errc::kRecordTypeUnknown, "no form called '" + current->type + "'");
+    const Schema* s = nullptr;
+    Result<Row> row = existing(id, s);
+    if (!row.is_ok()) {
+        return row.status();
     }
     Values del{{"_deleted", true}};
-    return write(who, *s, std::move(*current), del, /*creating=*/false, nullptr).status();
+    return write(who, *s, std::move(*row), del, /*creating=*/false, nullptr).status();
 }
 
-Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Record rec, const Values& changes,
+Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row row, const Values& changes,
                                    bool creating, std::vector<FieldError>* errors) {
-    sqlite3* db = m_store.handle();
-    if (db == nullptr) {
+    if (m_store.handle() == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
+    Record& rec = row.rec;
     Values merged = rec.values;
     std::vector<std::string> changed;
     for (const auto& [k, v] : changes) {
@@ -485,183 +563,100 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Recor
         return Status::error(errc::kRecordInvalid, std::to_string(n) + " answer(s) need attention");
     }
     const std::int64_t now = m_clock.now_ms();
-    // A savepoint: its own transaction when called alone, or part of the caller's BEGIN...COMMIT.
-    OUTPOST_TRY(m_store.exec("SAVEPOINT record_write"));
-    auto fail = [&](int rc, const char* what) {
-        const Status s = m_store.sql_status(rc, what);
-        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
-        return s;
-    };
-    std::int64_t rid = 0;
     if (creating) {
         rec.id = make_uuid_v7(now);
         rec.created_ms = now;
-        Stmt ins =
-            prepare("INSERT INTO records(id, type, team, created_by, created_ms, updated_ms) VALUES(?,?,?,?,?,?)");
-        ins.text(1, rec.id).text(2, rec.type).text(3, rec.team).text(4, rec.created_by).i64(5, now).i64(6, now);
-        if (int rc = ins.step(); rc != SQLITE_DONE) {
-            return fail(rc, "creating a record");
-        }
-        rid = sqlite3_last_insert_rowid(db);
-    } else {
-        Stmt q = prepare("SELECT rid FROM records WHERE id = ?");
-        q.text(1, rec.id);
-        if (int rc = q.step(); rc != SQLITE_ROW) {
-            return fail(rc, "finding a record");
-        }
-        rid = q.col_i64(0);
     }
-    Stmt base_q = prepare("SELECT hlc FROM field_values WHERE rid = ? AND field = ?");
-    Stmt put = prepare(kUpsertFieldSql);
+    // A savepoint: its own transaction when called alone, or part of the caller's BEGIN...COMMIT.
+    OUTPOST_TRY(m_store.exec("SAVEPOINT record_write"));
+    auto fail = [&](Status s) {
+        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
+        return s;
+    };
     Stmt log = prepare(kLogChangeSql);
     for (const auto& [field, value] : changes) {
-        base_q.i64(1, rid).text(2, field);
-        const Hlc base = base_q.step() == SQLITE_ROW ? Hlc{static_cast<std::uint64_t>(base_q.col_i64(0))} : Hlc{};
-        sqlite3_reset(base_q.get());
-        const Hlc hlc = m_hlc.now();
-        const std::string encoded = encode_value(value);
-        put.i64(1, rid).text(2, field).text(3, encoded);
-        bind_sort_value(put.get(), 4, value);
-        put.i64(5, static_cast<std::int64_t>(hlc.packed))
-            .text(6, who.device)
-            .i64(7, static_cast<std::int64_t>(base.packed))
-            .text(8, who.user);
-        if (int rc = put.step(); rc != SQLITE_DONE) {
-            return fail(rc, "saving a field");
+        const Head* cur = find_head(row.heads, field);
+        const Hlc base = cur != nullptr ? cur->hlc : Hlc{};
+        Head h{field, encode_value(value), m_hlc.now(), base, who.device, who.user, /*logged=*/true};
+        const Change entry{0, rec.id, rec.type, rec.team, field, h.value, h.hlc, who.device, base, who.user, now};
+        if (Status s = log_displaced(log, rec, put_head(row.heads, std::move(h))); !s.is_ok()) {
+            return fail(s);
         }
-        sqlite3_reset(put.get());
-        const Change entry{0, rec.id, rec.type, rec.team, field, encoded, hlc, who.device, base, who.user, now};
         if (int rc = log_change(log, entry, entry.value, now); rc != SQLITE_DONE) {
-            return fail(rc, "logging a change");
+            return fail(m_store.sql_status(rc, "logging a change"));
         }
     }
-    const bool deleted = rec.deleted || changes.count("_deleted") != 0;
-    Stmt upd = prepare("UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
-    upd.i64(1, now).i64(2, deleted ? 1 : 0).i64(3, rid);
-    if (int rc = upd.step(); rc != SQLITE_DONE) {
-        return fail(rc, "updating a record");
-    }
-    if (Status s = refresh_search(rid, &schema, merged, deleted); !s.is_ok()) {
-        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
-        return s;
+    rec.deleted = rec.deleted || changes.count("_deleted") != 0;
+    rec.updated_ms = now;
+    rec.values = std::move(merged);
+    if (Status s = save_row(row, &schema, !creating); !s.is_ok()) {
+        return fail(s);
     }
     if (Status s = m_store.exec("RELEASE record_write"); !s.is_ok()) {
-        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
-        return s;
+        return fail(s);
     }
-    rec.values = std::move(merged);
-    rec.updated_ms = now;
-    rec.deleted = deleted;
-    return rec;
+    return std::move(row.rec);
 }
 
-// The search row gets a new rowid on every write, from a sequence kept on the record, so FTS5's rowid
-// order is last-write order and a date-sorted search can stream matches newest first.
-Status RecordEngine::refresh_search(std::int64_t rid, const Schema* schema, const Values& values, bool deleted) {
-    Stmt fts_old = prepare("SELECT fts_rowid FROM records WHERE rid = ?");
-    fts_old.i64(1, rid);
-    if (int rc = fts_old.step(); rc != SQLITE_ROW) {
-        return m_store.sql_status(rc, "updating the search index");
+Status RecordEngine::log_displaced(sql::StmtRef& log, const Record& rec, const std::optional<Head>& old) {
+    if (!old || old->logged) {
+        return Status::ok();
     }
-    if (sqlite3_column_type(fts_old.get(), 0) != SQLITE_NULL) {
-        Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
-        fts_del.i64(1, fts_old.col_i64(0));
-        if (int rc = fts_del.step(); rc != SQLITE_DONE) {
-            return m_store.sql_status(rc, "updating the search index");
-        }
-    }
-    std::optional<std::int64_t> fts_rowid;
-    if (!deleted && schema != nullptr) {
-        Stmt next = prepare("SELECT COALESCE(max(fts_rowid), 0) + 1 FROM records");
-        if (int rc = next.step(); rc != SQLITE_ROW) {
-            return m_store.sql_status(rc, "updating the search index");
-        }
-        fts_rowid = next.col_i64(0);
-        Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
-        fts_ins.i64(1, *fts_rowid).text(2, fts_body(*schema, values));
-        if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
-            return m_store.sql_status(rc, "updating the search index");
-        }
-    }
-    Stmt fts_set = prepare("UPDATE records SET fts_rowid = ? WHERE rid = ?");
-    if (fts_rowid) {
-        fts_set.i64(1, *fts_rowid);
-    }
-    fts_set.i64(2, rid);
-    if (int rc = fts_set.step(); rc != SQLITE_DONE) {
-        return m_store.sql_status(rc, "updating the search index");
+    const Change c{0, rec.id, rec.type, rec.team, old->field, old->value, old->hlc, old->device, old->base,
+                   old->author, static_cast<std::int64_t>(old->hlc.ms())};
+    if (int rc = log_change(log, c, c.value, c.at_ms); rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "keeping a field's history");
     }
     return Status::ok();
 }
 
-Status RecordEngine::insert_pulled(const std::vector<Change>& changes, std::size_t begin, std::size_t end,
-                                   const Schema* sch, std::int64_t now, RemoteStats& stats) {
-    std::map<std::string_view, std::size_t> top;  // field -> index of the winning change (the merge rule's)
-    std::vector<Pulled> pulled;
-    pulled.reserve(end - begin);
-    std::int64_t created = static_cast<std::int64_t>(changes[begin].hlc.ms());
-    for (std::size_t k = begin; k < end; ++k) {
-        const Change& c = changes[k];
-        (void)m_hlc.observe(c.hlc);
-        pulled.push_back(canonical(sch, c));
-        auto [t, fresh] = top.emplace(c.field, k);
-        if (!fresh && Stamp{c.hlc, c.device} > Stamp{changes[t->second].hlc, changes[t->second].device}) {
-            t->second = k;
+// Writes the row (insert or update) with a fresh search row. The search row gets a new rowid on every
+// write, from a counter kept on the records, so FTS5's rowid order is last-write order and a
+// date-sorted search can stream matches newest first.
+Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
+    Record& rec = row.rec;
+    if (row.fts_rowid) {
+        Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
+        fts_del.i64(1, *row.fts_rowid);
+        if (int rc = fts_del.step(); rc != SQLITE_DONE) {
+            return m_store.sql_status(rc, "updating the search index");
         }
-        created = std::min(created, static_cast<std::int64_t>(c.hlc.ms()));
+        row.fts_rowid.reset();
     }
-    std::int64_t updated = created;
-    bool deleted = false;
-    for (const auto& [field, k] : top) {
-        updated = std::max(updated, static_cast<std::int64_t>(changes[k].hlc.ms()));
-        deleted = deleted || (field == "_deleted" && changes[k].value == "true");
-    }
-    const Change& first = changes[begin];
-    Stmt ins = prepare(
-        "INSERT INTO records(id, type, team, created_by, created_ms, updated_ms, deleted) VALUES(?,?,?,?,?,?,?)");
-    ins.text(1, first.record).text(2, first.type).text(3, first.team).text(4, first.author);
-    ins.i64(5, created).i64(6, updated).i64(7, deleted ? 1 : 0);
-    if (int rc = ins.step(); rc != SQLITE_DONE) {
-        return m_store.sql_status(rc, "creating a pulled record");
-    }
-    const std::int64_t rid = sqlite3_last_insert_rowid(m_store.handle());
-    Stmt put = prepare(
-        "INSERT INTO field_values(rid, field, value, sort_value, hlc, device, base, author) VALUES(?,?,?,?,?,?,?,?)");
-    Values values;
-    for (const auto& [field, k] : top) {
-        const Change* c = &changes[k];
-        Pulled& p = pulled[k - begin];
-        put.i64(1, rid).text(2, c->field).text(3, p.text);
-        if (p.value) {
-            bind_sort_value(put.get(), 4, *p.value);
-            if (!std::holds_alternative<std::monostate>(*p.value)) {
-                values.emplace(c->field, std::move(*p.value));
-            }
-        }
-        put.i64(5, static_cast<std::int64_t>(c->hlc.packed))
-            .text(6, c->device)
-            .i64(7, static_cast<std::int64_t>(c->base.packed))
-            .text(8, c->author);
-        if (int rc = put.step(); rc != SQLITE_DONE) {
-            return m_store.sql_status(rc, "saving a pulled field");
-        }
-        sqlite3_reset(put.get());
-        sqlite3_clear_bindings(put.get());
-    }
-    Stmt log = prepare(kLogChangeSql);
-    for (std::size_t k = begin; k < end; ++k) {
-        if (int rc = log_change(log, changes[k], pulled[k - begin].text, now); rc != SQLITE_DONE) {
-            return m_store.sql_status(rc, "logging a pulled change");
+    if (!rec.deleted && schema != nullptr) {
+        row.fts_rowid = ++m_last_fts_rowid;
+        Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
+        fts_ins.i64(1, *row.fts_rowid).text(2, fts_body(*schema, rec.values));
+        if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
+            return m_store.sql_status(rc, "updating the search index");
         }
     }
-    stats.applied += static_cast<int>(top.size());
-    stats.superseded += static_cast<int>(end - begin - top.size());
-    return refresh_search(rid, sch, values, deleted);
+    const std::string blob = encode_heads(row.heads);
+    Stmt st = exists ? prepare("UPDATE records SET updated_ms = ?1, deleted = ?2, fts_rowid = ?3, heads = ?4 "
+                               "WHERE rid = ?5")
+                     : prepare("INSERT INTO records(updated_ms, deleted, fts_rowid, heads, id, type, team, "
+                               "created_by, created_ms) VALUES(?1,?2,?3,?4,?6,?7,?8,?9,?10)");
+    st.i64(1, rec.updated_ms).i64(2, rec.deleted ? 1 : 0);
+    if (row.fts_rowid) {
+        st.i64(3, *row.fts_rowid);
+    }
+    st.blob(4, blob);
+    if (exists) {
+        st.i64(5, row.rid);
+    } else {
+        st.text(6, rec.id).text(7, rec.type).text(8, rec.team).text(9, rec.created_by).i64(10, rec.created_ms);
+    }
+    if (int rc = st.step(); rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, exists ? "updating a record" : "creating a record");
+    }
+    if (!exists) {
+        row.rid = sqlite3_last_insert_rowid(m_store.handle());
+    }
+    return Status::ok();
 }
 
 Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<Change>& changes) {
-    sqlite3* db = m_store.handle();
-    if (db == nullptr) {
+    if (m_store.handle() == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
     RemoteStats stats;
@@ -671,99 +666,83 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
         (void)m_store.exec("ROLLBACK TO remote_apply; RELEASE remote_apply");
         return s;
     };
-    Stmt find = prepare("SELECT rid, updated_ms, deleted FROM records WHERE id = ?");
-    Stmt cur = prepare("SELECT hlc, device FROM field_values WHERE rid = ? AND field = ?");
-    Stmt put = prepare(kUpsertFieldSql);
     Stmt log = prepare(kLogChangeSql);
-    Stmt upd = prepare("UPDATE records SET updated_ms = ?, deleted = ? WHERE rid = ?");
-    // Changes arrive grouped by record more often than not; the search row is rebuilt once per run.
+    std::uint64_t seen = 0;
+    // Changes arrive grouped by record more often than not; each run is one read and one write.
     std::size_t i = 0;
     while (i < changes.size()) {
-        const std::string& id = changes[i].record;
+        const Change& first = changes[i];
         std::size_t end = i;
-        while (end < changes.size() && changes[end].record == id) {
+        while (end < changes.size() && changes[end].record == first.record) {
             ++end;
         }
-        const Schema* sch = schema(changes[i].type);
-        std::int64_t rid = 0;
-        std::int64_t updated_ms = 0;
-        bool deleted = false;
-        find.text(1, id);
-        const int found = find.step();
-        if (found == SQLITE_ROW) {
-            rid = find.col_i64(0);
-            updated_ms = find.col_i64(1);
-            deleted = find.col_i64(2) != 0;
+        Result<std::optional<Row>> found = read_row(first.record);
+        if (!found.is_ok()) {
+            return fail(found.status());
         }
-        sqlite3_reset(find.get());
-        if (found == SQLITE_DONE) {
-            // New to this laptop (the whole of a first sync): the group's own winners are the state,
-            // so nothing needs reading back.
-            if (Status s = insert_pulled(changes, i, end, sch, now, stats); !s.is_ok()) {
-                return fail(s);
-            }
-            i = end;
-            continue;
+        const bool exists = found->has_value();
+        Row row;
+        if (exists) {
+            row = std::move(**found);
+        } else {
+            // New to this laptop (the whole of a first sync by change log).
+            row.rec.id = first.record;
+            row.rec.type = first.type;
+            row.rec.team = first.team;
+            row.rec.created_by = first.author;
+            row.rec.created_ms = static_cast<std::int64_t>(first.hlc.ms());
+            row.rec.updated_ms = row.rec.created_ms;
         }
-        if (found != SQLITE_ROW) {
-            return fail(m_store.sql_status(found, "finding a pulled record"));
-        }
+        const Schema* sch = schema(row.rec.type);
         bool changed = false;
         for (std::size_t k = i; k < end; ++k) {
             const Change& c = changes[k];
             (void)m_hlc.observe(c.hlc);  // a far-ahead stamp was refused by the server's clock check
-            FieldVersion incoming{c.value, Stamp{c.hlc, c.device}, c.base, c.author};
-            FieldState state;
-            cur.i64(1, rid).text(2, c.field);
-            if (cur.step() == SQLITE_ROW) {
-                state.frontier.push_back(
-                    FieldVersion{"", Stamp{Hlc{static_cast<std::uint64_t>(cur.col_i64(0))}, cur.col_text(1)}, {}, {}});
+            seen = std::max(seen, c.hlc.packed);
+            if (!exists) {
+                row.rec.created_ms = std::min(row.rec.created_ms, static_cast<std::int64_t>(c.hlc.ms()));
+                if (c.hlc.ms() == static_cast<std::uint64_t>(row.rec.created_ms)) {
+                    row.rec.created_by = c.author;
+                }
             }
-            sqlite3_reset(cur.get());
-            const ApplyResult r = apply_write(state, incoming);
-            const Pulled p = canonical(sch, c);
-            if (winner(r.state).stamp == incoming.stamp) {
-                put.i64(1, rid).text(2, c.field).text(3, p.text);
-                if (p.value) {
-                    bind_sort_value(put.get(), 4, *p.value);
-                }
-                put.i64(5, static_cast<std::int64_t>(c.hlc.packed))
-                    .text(6, c.device)
-                    .i64(7, static_cast<std::int64_t>(c.base.packed))
-                    .text(8, c.author);
-                if (int rc = put.step(); rc != SQLITE_DONE) {
-                    return fail(m_store.sql_status(rc, "saving a pulled field"));
-                }
-                sqlite3_reset(put.get());
-                sqlite3_clear_bindings(put.get());
-                if (c.field == "_deleted") {
-                    deleted = c.value == "true";
-                }
-                updated_ms = std::max(updated_ms, static_cast<std::int64_t>(c.hlc.ms()));
-                changed = true;
-                ++stats.applied;
-            } else {
+            const Head* cur = find_head(row.heads, c.field);
+            const Stamp incoming{c.hlc, c.device};
+            if (cur != nullptr && Stamp{cur->hlc, cur->device} >= incoming) {
                 ++stats.superseded;
+                if (Stamp{cur->hlc, cur->device} > incoming) {  // older: history only (equal: held already)
+                    if (int rc = log_change(log, c, canonical(sch, c).text, now); rc != SQLITE_DONE) {
+                        return fail(m_store.sql_status(rc, "logging a pulled change"));
+                    }
+                }
+                continue;
             }
-            if (int rc = log_change(log, c, p.text, now); rc != SQLITE_DONE) {
-                return fail(m_store.sql_status(rc, "logging a pulled change"));
+            Head h{c.field, canonical(sch, c).text, c.hlc, c.base, c.device, c.author, /*logged=*/false};
+            if (c.field == "_deleted") {
+                row.rec.deleted = h.value == "true";
             }
+            if (Status s = log_displaced(log, row.rec, put_head(row.heads, std::move(h))); !s.is_ok()) {
+                return fail(s);
+            }
+            row.rec.updated_ms = std::max(row.rec.updated_ms, static_cast<std::int64_t>(c.hlc.ms()));
+            changed = true;
+            ++stats.applied;
         }
         if (changed) {
-            upd.i64(1, updated_ms).i64(2, deleted ? 1 : 0).i64(3, rid);
-            if (int rc = upd.step(); rc != SQLITE_DONE) {
-                return fail(m_store.sql_status(rc, "updating a pulled record"));
-            }
-            sqlite3_reset(upd.get());
-            Result<Record> rec = load(id);
-            if (!rec.is_ok()) {
-                return fail(rec.status());
-            }
-            if (Status s = refresh_search(rid, sch, rec->values, deleted); !s.is_ok()) {
+            row.rec.values = values_of(sch, row.heads);
+            if (Status s = save_row(row, sch, exists); !s.is_ok()) {
                 return fail(s);
             }
         }
         i = end;
+    }
+    if (seen != 0) {
+        Stmt meta = prepare(
+            "INSERT INTO engine_meta(key, value) VALUES('seen_hlc', ?1) "
+            "ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)");
+        meta.i64(1, static_cast<std::int64_t>(seen));
+        if (int rc = meta.step(); rc != SQLITE_DONE) {
+            return fail(m_store.sql_status(rc, "saving the clock"));
+        }
     }
     if (Status s = m_store.exec("RELEASE remote_apply"); !s.is_ok()) {
         return fail(s);
@@ -870,8 +849,11 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
     } else if (q.sort == SortBy::kCreated) {
         key = "r.created_ms";
     } else {
-        from += " LEFT JOIN field_values fv ON fv.rid = r.rid AND fv.field = ?1";
-        key = "fv.sort_value";
+        Result<std::string> k = field_sort_key(q.sort_field);
+        if (!k.is_ok()) {
+            return k.status();
+        }
+        key = std::move(*k);
     }
     // NULL sort values (a field with no value) come first ascending and last descending; `nn` keeps the
     // keyset comparison well defined for them.
@@ -916,16 +898,14 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
     const char* dir = q.descending ? " DESC" : " ASC";
     // Dates are never NULL, so their sort can walk the (updated_ms, id) / (created_ms, id) index; only
     // field sorts need the NULL-ordering term.
-    const std::string order =
-        q.sort == SortBy::kField ? nn + dir + ", " + key + dir + ", r.id" + dir : key + dir + ", r.id" + dir;
+    // SQLite sorts NULL lowest, so this order is "no value first" ascending and last descending, and
+    // it can walk the field's sort index.
+    const std::string order = key + dir + ", r.id" + dir;
     const std::string sql = "SELECT r.id, " + key + " FROM " + from + " WHERE " + where + " ORDER BY " + order +
                             " LIMIT " + std::to_string(limit + 1);
     Stmt st = prepare(sql);
     if (!st.ok()) {
         return m_store.sql_status(sqlite3_errcode(db), "listing records");
-    }
-    if (q.sort == SortBy::kField) {
-        st.text(1, q.sort_field);
     }
     bind_filters(st, q);
     if (!match.empty()) {
@@ -974,6 +954,23 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
     return page_of(std::move(rows), limit);
 }
 
+Result<std::string> RecordEngine::field_sort_key(const std::string& field) {
+    if (field.empty() || field.size() > 64 || !std::all_of(field.begin(), field.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        })) {
+        return Status::error(errc::kInvalidArgument, "records cannot be sorted by '" + field + "'");
+    }
+    // The field's name is a literal (checked above), so the query's expression is the index's own.
+    std::string key = "outpost_sort(r.heads, '" + field + "')";
+    if (m_sort_indexes.count(field) == 0) {
+        const std::string ddl = "CREATE INDEX IF NOT EXISTS records_sort_" + field + " ON records(outpost_sort(heads, '" +
+                                field + "'), id)";
+        OUTPOST_TRY(m_store.exec(ddl));
+        m_sort_indexes.insert(field);
+    }
+    return key;
+}
+
 Result<std::vector<Change>> RecordEngine::read_changes(const char* where, std::string_view record, std::int64_t after,
                                                        int limit) {
     sqlite3* db = m_store.handle();
@@ -1000,7 +997,29 @@ Result<std::vector<Change>> RecordEngine::read_changes(const char* where, std::s
 }
 
 Result<std::vector<Change>> RecordEngine::history(std::string_view id) {
-    return read_changes("record = ?1 AND seq > ?2", id, 0, 1'000'000);
+    Result<std::vector<Change>> logged = read_changes("record = ?1 AND seq > ?2", id, 0, 1'000'000);
+    if (!logged.is_ok()) {
+        return logged.status();
+    }
+    Result<std::optional<Row>> row = read_row(id);
+    if (!row.is_ok()) {
+        return row.status();
+    }
+    if (!row->has_value()) {
+        return logged;
+    }
+    // Current versions that came by sync live only in the heads (heads.h): they join the log here.
+    const Record& rec = (*row)->rec;
+    for (const Head& h : (*row)->heads) {
+        if (!h.logged) {
+            logged->push_back({0, rec.id, rec.type, rec.team, h.field, h.value, h.hlc, h.device, h.base, h.author,
+                               static_cast<std::int64_t>(h.hlc.ms())});
+        }
+    }
+    std::stable_sort(logged->begin(), logged->end(), [](const Change& a, const Change& b) {
+        return Stamp{a.hlc, a.device} < Stamp{b.hlc, b.device};
+    });
+    return logged;
 }
 
 Result<std::vector<Change>> RecordEngine::changes_after(std::int64_t after, int limit) {

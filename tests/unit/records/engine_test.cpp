@@ -12,6 +12,7 @@
 #include <set>
 
 #include "fake_clock.h"
+#include "outpost/core/error_codes.h"
 #include "outpost/core/records/merge.h"
 #include "store_helpers.h"
 #include "temp_dir.h"
@@ -420,4 +421,167 @@ TEST_CASE("Records: values round-trip through their canonical encoding, and bad 
         CHECK_FALSE(decode_value(FieldKind::kInteger, bad).is_ok());
     }
     CHECK(decode_value(FieldKind::kYesNo, "1").status().code() == "record.field.wrong_kind");
+}
+
+namespace {
+
+Change pulled(const std::string& record, const std::string& field, const std::string& value, std::uint64_t hlc_ms,
+              const std::string& device = "laptop-9", const std::string& author = "kim") {
+    return {0, record, "home_visit", "team-a", field, value, Hlc{hlc_ms << 16}, device, Hlc{}, author, 0};
+}
+
+std::vector<std::string> history_values(RecordEngine& e, const std::string& id, const std::string& field) {
+    std::vector<std::string> out;
+    auto h = e.history(id);
+    REQUIRE(h.is_ok());
+    for (const auto& c : *h) {
+        if (c.field == field) {
+            out.push_back(c.value);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Records: a pulled version lives in the heads, and joins the log when something displaces it") {
+    Fixture f;
+    const std::string id = make_uuid_v7(1'763'900'000'000);
+    std::vector<Change> first;
+    std::uint64_t ms = 1'763'900'000'100;
+    for (const auto& [field, v] : visit("A")) {
+        first.push_back(pulled(id, field, encode_value(v), ms++));
+    }
+    auto a = f.engine->apply_remote(first);
+    REQUIRE(a.is_ok());
+    CHECK(a->applied == 5);
+    CHECK(f.count("SELECT count(*) FROM changes") == 0);  // a first sync copies no history rows
+    CHECK(history_values(*f.engine, id, "household") == std::vector<std::string>{"\"A\""});
+    CHECK(f.engine->get(id)->created_by == "kim");
+
+    // A newer pulled version displaces A, which moves to the log.
+    REQUIRE(f.engine->apply_remote({pulled(id, "household", "\"B\"", 1'763'900'000'200)}).is_ok());
+    CHECK(f.count("SELECT count(*) FROM changes") == 1);
+    CHECK(history_values(*f.engine, id, "household") == std::vector<std::string>{"\"A\"", "\"B\""});
+
+    // An older one is history only; the same one again changes nothing.
+    auto old = f.engine->apply_remote({pulled(id, "household", "\"OLD\"", 1'763'900'000'150),
+                                       pulled(id, "household", "\"B\"", 1'763'900'000'200)});
+    REQUIRE(old.is_ok());
+    CHECK(old->applied == 0);
+    CHECK(old->superseded == 2);
+    CHECK(std::get<std::string>(f.engine->get(id)->values.at("household")) == "B");
+    CHECK(history_values(*f.engine, id, "household") == std::vector<std::string>{"\"A\"", "\"OLD\"", "\"B\""});
+
+    // A local edit over a pulled head logs the head first; the outbox holds only the local write.
+    f.clock.advance(1000);
+    REQUIRE(f.engine->update(kWorker, id, {{"household", std::string("C")}}).is_ok());
+    CHECK(history_values(*f.engine, id, "household") ==
+          std::vector<std::string>{"\"A\"", "\"OLD\"", "\"B\"", "\"C\""});
+    auto outbox = f.engine->outbox_after(kWorker.device, 0, 100);
+    REQUIRE(outbox.is_ok());
+    REQUIRE(outbox->size() == 1);
+    CHECK(outbox->front().value == "\"C\"");
+    CHECK(outbox->front().base == Hlc{1'763'900'000'200ULL << 16});
+    auto heads = f.engine->heads(id);
+    REQUIRE(heads.is_ok());
+    CHECK(find_head(*heads, "household")->logged);
+    CHECK_FALSE(find_head(*heads, "visit_date")->logged);
+}
+
+TEST_CASE("Records: the clock is restored from pulled versions that are only in the heads") {
+    TempDir tmp;
+    FakeClock clock{1'763'900'000'000};
+    auto schemas = load_schemas(OUTPOST_FORMS_DIR);
+    REQUIRE(schemas.is_ok());
+    const std::uint64_t ahead_ms = 1'763'900'000'000 + 60'000;
+    {
+        auto s = Store::create(tmp / "p.db", "correct horse battery staple", outpost::testing::options_for(
+                                                                                   outpost::testing::all_store_modes()[0]));
+        REQUIRE(s.is_ok());
+        auto e = RecordEngine::open(**s, *schemas, clock);
+        REQUIRE(e.is_ok());
+        REQUIRE((*e)->apply_remote({pulled(make_uuid_v7(1), "household", "\"A\"", ahead_ms)}).is_ok());
+        (*e).reset();
+        (*s)->lock();
+    }
+    auto s = Store::open(tmp / "p.db", "correct horse battery staple");
+    REQUIRE(s.is_ok());
+    auto e = RecordEngine::open(**s, *schemas, clock);
+    REQUIRE(e.is_ok());
+    auto rec = (*e)->create(kWorker, "home_visit", visit("after a restart"));
+    REQUIRE(rec.is_ok());
+    auto h = (*e)->history(rec->id);
+    REQUIRE(h.is_ok());
+    CHECK(h->front().hlc.ms() >= ahead_ms);  // never stamps below a version it has already seen
+    (*e).reset();
+    (*s)->lock();
+}
+
+TEST_CASE("Records: a store in the per-field layout moves to heads when opened, keeping values and history") {
+    Fixture f;
+    f.engine.reset();
+    // The session-1 layout: one row per field in field_values, no heads column.
+    REQUIRE(f.store->exec("DROP TABLE records; DROP TABLE engine_meta; CREATE TABLE records("
+                          "rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, team TEXT NOT NULL,"
+                          "created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+                          "deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER);"
+                          "CREATE TABLE field_values(rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+                          " sort_value, hlc INTEGER NOT NULL, device TEXT NOT NULL, base INTEGER NOT NULL,"
+                          " author TEXT NOT NULL, PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+                          "INSERT INTO records VALUES(1, 'r-1', 'home_visit', 'team-a', 'ann', 5, 6, 0, NULL);"
+                          "INSERT INTO field_values VALUES(1, 'household', '\"Old layout\"', 'Old layout', 7, 'd1', 0,"
+                          " 'ann'), (1, 'visit_date', '\"2026-01-02\"', '2026-01-02', 8, 'd1', 0, 'ann'),"
+                          " (1, 'visit_type', '\"planned\"', 'planned', 8, 'd1', 0, 'ann'),"
+                          " (1, 'concerns_identified', 'false', 0, 8, 'd1', 0, 'ann');"
+                          "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms)"
+                          " VALUES('r-1', 'home_visit', 'team-a', 'household', '\"Old layout\"', 7, 'd1', 0, 'ann', 5),"
+                          " ('r-1', 'home_visit', 'team-a', 'visit_date', '\"2026-01-02\"', 8, 'd1', 0, 'ann', 5)")
+              .is_ok());
+    auto schemas = load_schemas(OUTPOST_FORMS_DIR);
+    auto e = RecordEngine::open(*f.store, *schemas, f.clock);
+    REQUIRE(e.is_ok());
+    CHECK(f.count("SELECT count(*) FROM sqlite_master WHERE name = 'field_values'") == 0);
+    auto rec = (*e)->get("r-1");
+    REQUIRE(rec.is_ok());
+    CHECK(std::get<std::string>(rec->values.at("household")) == "Old layout");
+    auto h = (*e)->history("r-1");
+    REQUIRE(h.is_ok());
+    CHECK(h->size() == 2);  // the log already held both versions: nothing doubled
+    std::vector<FieldError> problems;
+    auto updated = (*e)->update(kWorker, "r-1", {{"household", std::string("New")}}, &problems);
+    for (const auto& problem : problems) {
+        MESSAGE(std::string(problem.field + ": " + problem.code));
+    }
+    REQUIRE(updated.is_ok());
+    CHECK((*e)->history("r-1")->size() == 3);
+}
+
+TEST_CASE("Records: sorting by a field walks that field's own index") {
+    Fixture f;
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(f.engine->create(kWorker, "home_visit", visit("House " + std::to_string(i % 7))).is_ok());
+    }
+    ListQuery q;
+    q.sort = SortBy::kField;
+    q.sort_field = "household";
+    q.descending = false;
+    auto page = f.engine->list(q);
+    REQUIRE(page.is_ok());
+    CHECK(f.count("SELECT count(*) FROM sqlite_master WHERE name = 'records_sort_household'") == 1);
+    std::string plan;
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(f.store->handle(),
+                               "EXPLAIN QUERY PLAN SELECT r.id FROM records r WHERE r.deleted = 0 "
+                               "ORDER BY outpost_sort(r.heads, 'household'), r.id LIMIT 5",
+                               -1, &st, nullptr) == SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+        plan += " | ";
+    }
+    sqlite3_finalize(st);
+    MESSAGE(plan);
+    CHECK(plan.find("records_sort_household") != std::string::npos);
+    q.sort_field = "household'; DROP TABLE records; --";
+    CHECK(f.engine->list(q).status().code() == errc::kInvalidArgument);
 }

@@ -177,11 +177,15 @@ void run_seed(unsigned seed, int ops_per_device) {
     for (auto& dev : devices) {
         std::map<Key, Version> replica;
         std::lock_guard lock(dev->mutex);
-        each_row(dev->store->handle(),
-                 "SELECT r.id, f.field, f.value, f.hlc, f.device FROM field_values f JOIN records r ON r.rid = f.rid",
-                 [&](sqlite3_stmt* st) {
-                     replica[{col(st, 0), col(st, 1)}] = {col(st, 2), sqlite3_column_int64(st, 3), col(st, 4), 0, ""};
-                 });
+        std::vector<std::string> ids;
+        each_row(dev->store->handle(), "SELECT id FROM records", [&](sqlite3_stmt* st) { ids.push_back(col(st, 0)); });
+        for (const std::string& id : ids) {
+            auto heads = dev->records->heads(id);
+            REQUIRE(heads.is_ok());
+            for (const auto& h : *heads) {
+                replica[{id, h.field}] = {h.value, static_cast<std::int64_t>(h.hlc.packed), h.device, 0, ""};
+            }
+        }
         CHECK(replica.size() == winners.size());
         int mismatches = 0;
         for (const auto& [k, w] : winners) {

@@ -29,6 +29,7 @@ inline constexpr std::string_view kStoreFileMissing = "store.file.missing";
 inline constexpr std::string_view kStoreLocked = "store.state.locked";
 inline constexpr std::string_view kStoreSql = "store.sql.failed";
 inline constexpr std::string_view kStoreRecoveryWrong = "store.recovery_code.wrong";
+inline constexpr std::string_view kStoreRecordCorrupt = "store.record.corrupt";
 // records
 inline constexpr std::string_view kRecordClockAhead = "record.clock.ahead";
 inline constexpr std::string_view kRecordClockInvalid = "record.clock.invalid";

@@ -49,6 +49,11 @@ public:
         sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         return *this;
     }
+    // Binds bytes as a BLOB (copied).
+    StmtRef& blob(int i, std::string_view v) {
+        sqlite3_bind_blob(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
     StmtRef& i64(int i, std::int64_t v) {
         sqlite3_bind_int64(m_st, i, v);
         return *this;
@@ -66,6 +71,13 @@ public:
                             : std::string();
     }
     [[nodiscard]] std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
+    // A column's bytes, valid until the next step, reset or column call on this statement.
+    [[nodiscard]] std::string_view col_blob(int i) {
+        const void* b = sqlite3_column_blob(m_st, i);
+        return b != nullptr ? std::string_view(static_cast<const char*>(b),
+                                               static_cast<std::size_t>(sqlite3_column_bytes(m_st, i)))
+                            : std::string_view();
+    }
 
 private:
     sqlite3_stmt* m_st;

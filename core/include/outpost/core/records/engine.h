@@ -14,13 +14,16 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "outpost/core/clock.h"
+#include "outpost/core/records/heads.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/core/records/schema.h"
 #include "outpost/core/status.h"
+#include "outpost/core/sql_stmt.h"
 #include "outpost/core/store.h"
 
 struct sqlite3_stmt;
@@ -118,8 +121,11 @@ public:
     [[nodiscard]] Status remove(const Actor& who, std::string_view id);
     [[nodiscard]] Result<Record> get(std::string_view id);
     [[nodiscard]] Result<Page> list(const ListQuery& query);
-    // The record's change log, oldest first: who changed what, when, from what to what.
+    // Who changed what, when, from what to what: the record's change log together with its current
+    // pulled versions (heads.h), oldest stamp first. Pulled versions carry seq 0.
     [[nodiscard]] Result<std::vector<Change>> history(std::string_view id);
+    // The current version of each field (including _deleted), with stamps and authors, in name order.
+    [[nodiscard]] Result<std::vector<Head>> heads(std::string_view id);
     // Every change with seq > after, oldest first.
     [[nodiscard]] Result<std::vector<Change>> changes_after(std::int64_t after, int limit);
     // The sync outbox: changes written on `device` (this laptop) with seq > after, oldest first.
@@ -131,7 +137,7 @@ public:
     };
     // Applies changes pulled from the server, which has validated and scoped them, with the merge rule
     // (merge.h): a field takes the incoming value when its stamp (hlc, device) wins. Every change is
-    // logged for history, records are created as needed, and the search index follows. Values are
+    // kept for history (heads.h), records are created as needed, and the search index follows. Values are
     // stored in their canonical spelling for the field's kind (the wire keeps a value, not its
     // spelling). One savepoint:
     // callers wrap it with their pull cursor in one BEGIN...COMMIT so a crash keeps both or neither.
@@ -143,17 +149,27 @@ public:
 
 private:
     class Stmt;
+    // One record's row: the record, its heads and its search row.
+    struct Row {
+        std::int64_t rid = 0;
+        Record rec;
+        std::vector<Head> heads;
+        std::optional<std::int64_t> fts_rowid;
+    };
     RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
     Stmt prepare(const std::string& sql);
-    Result<Record> write(const Actor& who, const Schema& schema, Record current, const Values& changes, bool creating,
+    Status migrate_field_values();
+    Result<Record> write(const Actor& who, const Schema& schema, Row row, const Values& changes, bool creating,
                          std::vector<FieldError>* errors);
+    Result<std::optional<Row>> read_row(std::string_view id);
+    Result<Row> existing(std::string_view id, const Schema*& schema);
+    Status save_row(Row& row, const Schema* schema, bool exists);
+    Status log_displaced(sql::StmtRef& log, const Record& rec, const std::optional<Head>& old);
+    Result<std::string> field_sort_key(const std::string& field);
     Result<Record> load(std::string_view id);
     Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
     Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
     Result<Page> page_of(std::vector<Cursor> rows, int limit);
-    Status refresh_search(std::int64_t rid, const Schema* schema, const Values& values, bool deleted);
-    Status insert_pulled(const std::vector<Change>& changes, std::size_t begin, std::size_t end, const Schema* sch,
-                         std::int64_t now, RemoteStats& stats);
     static void bind_filters(Stmt& st, const ListQuery& q);
 
     Store& m_store;
@@ -161,6 +177,8 @@ private:
     const Clock& m_clock;
     HybridClock m_hlc;
     std::map<std::string, sqlite3_stmt*, std::less<>> m_statements;  // prepared once, finalized on destruction
+    std::int64_t m_last_fts_rowid = 0;    // highest search rowid handed out
+    std::set<std::string> m_sort_indexes;  // fields whose sort index exists
 };
 
 }  // namespace outpost::records
