@@ -63,13 +63,13 @@ struct Pulled {
     std::optional<FieldValue> value;
 };
 
-Pulled canonical(const Schema* sch, const Change& c) {
-    if (const FieldDef* def = sch != nullptr ? sch->field(c.field) : nullptr; def != nullptr) {
-        if (Result<FieldValue> v = decode_value(def->kind, c.value); v.is_ok()) {
+Pulled canonical(const Schema* sch, const std::string& field, std::string value) {
+    if (const FieldDef* def = sch != nullptr ? sch->field(field) : nullptr; def != nullptr) {
+        if (Result<FieldValue> v = decode_value(def->kind, value); v.is_ok()) {
             return {encode_value(*v), std::move(*v)};
         }
     }
-    return {c.value, std::nullopt};
+    return {std::move(value), std::nullopt};
 }
 
 int log_change(sql::StmtRef& log, const Change& c, std::string_view value, std::int64_t at_ms) {
@@ -655,7 +655,57 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
     return Status::ok();
 }
 
-Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<Change>& changes) {
+Result<bool> RecordEngine::merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log,
+                                         std::int64_t now, RemoteStats& stats) {
+    (void)m_hlc.observe(incoming.hlc);  // a far-ahead stamp was refused by the server's clock check
+    m_seen_hlc = std::max(m_seen_hlc, incoming.hlc.packed);
+    Pulled p = canonical(sch, incoming.field, std::move(incoming.value));
+    incoming.value = std::move(p.text);
+    incoming.logged = false;
+    const Head* cur = find_head(row.heads, incoming.field);
+    const Stamp stamp{incoming.hlc, incoming.device};
+    if (cur != nullptr && Stamp{cur->hlc, cur->device} >= stamp) {
+        ++stats.superseded;
+        if (Stamp{cur->hlc, cur->device} > stamp) {  // older: history only (equal: held already)
+            const Change c{0,           row.rec.id,    row.rec.type,    row.rec.team,     incoming.field, incoming.value,
+                           incoming.hlc, incoming.device, incoming.base, incoming.author, now};
+            if (int rc = log_change(log, c, c.value, now); rc != SQLITE_DONE) {
+                return m_store.sql_status(rc, "logging a pulled change");
+            }
+        }
+        return false;
+    }
+    if (incoming.field == "_deleted") {
+        row.rec.deleted = incoming.value == "true";
+    }
+    row.rec.updated_ms = std::max(row.rec.updated_ms, static_cast<std::int64_t>(incoming.hlc.ms()));
+    if (p.value && !std::holds_alternative<std::monostate>(*p.value)) {
+        row.rec.values[incoming.field] = std::move(*p.value);
+    } else {
+        row.rec.values.erase(incoming.field);
+    }
+    OUTPOST_TRY(log_displaced(log, row.rec, put_head(row.heads, std::move(incoming))));
+    ++stats.applied;
+    return true;
+}
+
+Status RecordEngine::save_seen_hlc() {
+    if (m_seen_hlc == m_saved_seen_hlc) {
+        return Status::ok();
+    }
+    Stmt meta = prepare(
+        "INSERT INTO engine_meta(key, value) VALUES('seen_hlc', ?1) "
+        "ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)");
+    meta.i64(1, static_cast<std::int64_t>(m_seen_hlc));
+    if (int rc = meta.step(); rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "saving the clock");
+    }
+    m_saved_seen_hlc = m_seen_hlc;
+    return Status::ok();
+}
+
+template <typename Group>
+Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Group&& group) {
     if (m_store.handle() == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
@@ -663,20 +713,18 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
     const std::int64_t now = m_clock.now_ms();
     OUTPOST_TRY(m_store.exec("SAVEPOINT remote_apply"));
     auto fail = [&](Status s) {
+        m_saved_seen_hlc = 0;  // the rollback may have undone it
         (void)m_store.exec("ROLLBACK TO remote_apply; RELEASE remote_apply");
         return s;
     };
     Stmt log = prepare(kLogChangeSql);
-    std::uint64_t seen = 0;
-    // Changes arrive grouped by record more often than not; each run is one read and one write.
-    std::size_t i = 0;
-    while (i < changes.size()) {
-        const Change& first = changes[i];
-        std::size_t end = i;
-        while (end < changes.size() && changes[end].record == first.record) {
-            ++end;
+    for (std::size_t g = 0; g < n; ++g) {
+        // group(g) gives the record's identity and its incoming versions (moved from the caller).
+        PulledRecord rec = group(g);
+        if (rec.versions.empty()) {
+            continue;
         }
-        Result<std::optional<Row>> found = read_row(first.record);
+        Result<std::optional<Row>> found = read_row(rec.id);
         if (!found.is_ok()) {
             return fail(found.status());
         }
@@ -685,69 +733,66 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
         if (exists) {
             row = std::move(**found);
         } else {
-            // New to this laptop (the whole of a first sync by change log).
-            row.rec.id = first.record;
-            row.rec.type = first.type;
-            row.rec.team = first.team;
-            row.rec.created_by = first.author;
-            row.rec.created_ms = static_cast<std::int64_t>(first.hlc.ms());
+            // New to this laptop (the whole of a first sync): created when its earliest version was.
+            const auto first = std::min_element(rec.versions.begin(), rec.versions.end(),
+                                                [](const Head& a, const Head& b) { return a.hlc < b.hlc; });
+            row.rec.id = std::move(rec.id);
+            row.rec.type = std::move(rec.type);
+            row.rec.team = std::move(rec.team);
+            row.rec.created_by = rec.created_by.empty() ? first->author : std::move(rec.created_by);
+            row.rec.created_ms = static_cast<std::int64_t>(first->hlc.ms());
             row.rec.updated_ms = row.rec.created_ms;
         }
         const Schema* sch = schema(row.rec.type);
         bool changed = false;
-        for (std::size_t k = i; k < end; ++k) {
-            const Change& c = changes[k];
-            (void)m_hlc.observe(c.hlc);  // a far-ahead stamp was refused by the server's clock check
-            seen = std::max(seen, c.hlc.packed);
-            if (!exists) {
-                row.rec.created_ms = std::min(row.rec.created_ms, static_cast<std::int64_t>(c.hlc.ms()));
-                if (c.hlc.ms() == static_cast<std::uint64_t>(row.rec.created_ms)) {
-                    row.rec.created_by = c.author;
-                }
+        for (Head& v : rec.versions) {
+            Result<bool> took = merge_version(row, std::move(v), sch, log, now, stats);
+            if (!took.is_ok()) {
+                return fail(took.status());
             }
-            const Head* cur = find_head(row.heads, c.field);
-            const Stamp incoming{c.hlc, c.device};
-            if (cur != nullptr && Stamp{cur->hlc, cur->device} >= incoming) {
-                ++stats.superseded;
-                if (Stamp{cur->hlc, cur->device} > incoming) {  // older: history only (equal: held already)
-                    if (int rc = log_change(log, c, canonical(sch, c).text, now); rc != SQLITE_DONE) {
-                        return fail(m_store.sql_status(rc, "logging a pulled change"));
-                    }
-                }
-                continue;
-            }
-            Head h{c.field, canonical(sch, c).text, c.hlc, c.base, c.device, c.author, /*logged=*/false};
-            if (c.field == "_deleted") {
-                row.rec.deleted = h.value == "true";
-            }
-            if (Status s = log_displaced(log, row.rec, put_head(row.heads, std::move(h))); !s.is_ok()) {
-                return fail(s);
-            }
-            row.rec.updated_ms = std::max(row.rec.updated_ms, static_cast<std::int64_t>(c.hlc.ms()));
-            changed = true;
-            ++stats.applied;
+            changed = changed || *took;
         }
         if (changed) {
-            row.rec.values = values_of(sch, row.heads);
             if (Status s = save_row(row, sch, exists); !s.is_ok()) {
                 return fail(s);
             }
         }
-        i = end;
     }
-    if (seen != 0) {
-        Stmt meta = prepare(
-            "INSERT INTO engine_meta(key, value) VALUES('seen_hlc', ?1) "
-            "ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)");
-        meta.i64(1, static_cast<std::int64_t>(seen));
-        if (int rc = meta.step(); rc != SQLITE_DONE) {
-            return fail(m_store.sql_status(rc, "saving the clock"));
-        }
+    if (Status s = save_seen_hlc(); !s.is_ok()) {
+        return fail(s);
     }
     if (Status s = m_store.exec("RELEASE remote_apply"); !s.is_ok()) {
         return fail(s);
     }
     return stats;
+}
+
+Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<Change>& changes) {
+    // Changes arrive grouped by record more often than not; each run is one read and one write.
+    std::vector<std::pair<std::size_t, std::size_t>> runs;
+    for (std::size_t i = 0; i < changes.size();) {
+        std::size_t end = i;
+        while (end < changes.size() && changes[end].record == changes[i].record) {
+            ++end;
+        }
+        runs.emplace_back(i, end);
+        i = end;
+    }
+    return apply_groups(runs.size(), [&](std::size_t g) {
+        const auto [begin, end] = runs[g];
+        const Change& first = changes[begin];
+        PulledRecord rec{first.record, first.type, first.team, {}, {}};
+        rec.versions.reserve(end - begin);
+        for (std::size_t k = begin; k < end; ++k) {
+            const Change& c = changes[k];
+            rec.versions.push_back(Head{c.field, c.value, c.hlc, c.base, c.device, c.author, false});
+        }
+        return rec;
+    });
+}
+
+Result<RecordEngine::RemoteStats> RecordEngine::apply_snapshot(std::vector<PulledRecord>& records) {
+    return apply_groups(records.size(), [&](std::size_t g) { return std::move(records[g]); });
 }
 
 namespace {

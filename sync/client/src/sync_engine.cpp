@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <future>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/sql_stmt.h"
@@ -469,6 +470,9 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
         }
         cursor = std::move(*c);
     }
+    if (cursor.empty()) {
+        OUTPOST_TRY(snapshot_all(summary, cursor));
+    }
     for (;;) {
         const std::string path = "/v1/pull?limit=" + std::to_string(m_options.pull_limit) +
                                  (cursor.empty() ? std::string() : "&cursor=" + cursor);
@@ -532,6 +536,132 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
         }
         publish();
         if (!page->more) {
+            return Status::ok();
+        }
+    }
+}
+
+namespace {
+
+// One snapshot page, fetched and decoded off the store's thread (see snapshot_all).
+struct SnapshotPage {
+    Status status = Status::ok();
+    bool unsupported = false;  // the server has no /v1/snapshot: pull the log from the start instead
+    SnapshotResponse wire;
+    std::vector<records::PulledRecord> records;
+    std::int64_t versions = 0;
+};
+
+SnapshotPage fetch_snapshot(Transport& transport, const std::string& token, const std::string& after, int limit) {
+    SnapshotPage out;
+    std::string path = "/v1/snapshot?limit=" + std::to_string(limit);
+    if (!after.empty()) {
+        path += "&after=" + after;  // record ids are [0-9a-f-]: nothing to escape
+    }
+    Result<HttpResponse> res = transport.request({.method = "GET", .path = path, .bearer_token = token});
+    if (!res.is_ok()) {
+        out.status = res.status();
+        return out;
+    }
+    if (res->status == 404) {
+        out.unsupported = true;
+        return out;
+    }
+    if (res->status != 200) {
+        out.status = http_error(*res);
+        return out;
+    }
+    Result<SnapshotResponse> page = decode_snapshot_response(res->body);
+    if (!page.is_ok()) {
+        out.status = page.status();
+        return out;
+    }
+    out.wire = std::move(*page);
+    out.records.reserve(out.wire.records.size());
+    for (SnapshotRecord& r : out.wire.records) {
+        records::PulledRecord& rec = out.records.emplace_back();
+        rec.id = std::move(r.id);
+        rec.type = std::move(r.type);
+        rec.team = out.wire.team;
+        rec.created_by = std::move(r.created_by);
+        rec.versions.reserve(r.fields.size());
+        for (SnapshotVersion& v : r.fields) {
+            const auto& [device, author] = r.writers[v.writer];  // index checked by the decoder
+            rec.versions.push_back(records::Head{std::move(v.field), std::move(v.value), records::Hlc{v.hlc},
+                                                 records::Hlc{v.base}, device, author, false});
+        }
+        out.versions += static_cast<std::int64_t>(rec.versions.size());
+    }
+    out.wire.records.clear();
+    return out;
+}
+
+}  // namespace
+
+Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
+    std::string after;
+    std::string snapshot_cursor;  // the pull cursor once every page is in (the first page's)
+    {
+        std::lock_guard lock(m_store_mutex);
+        Result<std::string> a = get_state("snapshot_after");
+        Result<std::string> c = get_state("snapshot_cursor");
+        if (!a.is_ok() || !c.is_ok()) {
+            return !a.is_ok() ? a.status() : c.status();
+        }
+        after = std::move(*a);
+        snapshot_cursor = std::move(*c);
+    }
+    // The next page downloads and decodes on a helper thread while this one writes the last.
+    auto fetch = [this](std::string from) {
+        return std::async(std::launch::async, [this, from = std::move(from)] {
+            return fetch_snapshot(m_transport, m_creds.token, from, m_options.pull_limit);
+        });
+    };
+    std::future<SnapshotPage> next = fetch(after);
+    for (;;) {
+        SnapshotPage page = next.get();
+        ++summary.requests;
+        if (page.unsupported) {
+            return Status::ok();  // cursor stays empty: the log from the start
+        }
+        OUTPOST_TRY(page.status);
+        const SnapshotResponse& wire = page.wire;
+        if (wire.cursor.empty() || (wire.more && page.records.empty() && wire.next == after)) {
+            return Status::error(errc::kSyncServerError, "the server's snapshot did not move on");
+        }
+        if (wire.more) {
+            next = fetch(wire.next);
+        }
+        if (snapshot_cursor.empty()) {
+            snapshot_cursor = wire.cursor;
+        }
+        {
+            std::lock_guard lock(m_store_mutex);
+            OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+            Status s = Status::ok();
+            if (!page.records.empty()) {
+                s = m_records.apply_snapshot(page.records).status();
+            }
+            if (s.is_ok() && wire.more) {
+                s = put_state(m_store, "snapshot_after", wire.next);
+                if (s.is_ok()) {
+                    s = put_state(m_store, "snapshot_cursor", snapshot_cursor);
+                }
+            } else if (s.is_ok()) {
+                s = put_state(m_store, "pull_cursor", snapshot_cursor);
+            }
+            (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
+            OUTPOST_TRY(s);
+        }
+        after = wire.next;
+        summary.pulled += page.versions;
+        {
+            std::lock_guard state_lock(m_state_mutex);
+            m_state.pulled += page.versions;
+        }
+        publish();
+        if (!wire.more) {
+            cursor = snapshot_cursor;
             return Status::ok();
         }
     }

@@ -1,5 +1,6 @@
 #include "outpost/sync/sync_messages.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -808,6 +809,257 @@ Result<PullResponse> decode_pull_response(std::string_view body) {
     }
     if (seen != 7U) {
         return malformed("the pull response needs changes, cursor and more");
+    }
+    return m;
+}
+
+namespace {
+
+void append_hex16(std::string& out, std::uint64_t v) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char buf[16];
+    for (int i = 15; i >= 0; --i) {
+        buf[i] = kHex[v & 15U];
+        v >>= 4;
+    }
+    out.append(buf, 16);
+}
+
+bool parse_hex16(const std::string& s, std::uint64_t& v) {
+    if (!is_hlc_text(s)) {
+        return false;
+    }
+    v = 0;
+    for (char c : s) {
+        v = (v << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return true;
+}
+
+// One record of a snapshot; `where` names it in errors (built once per record, not per member).
+Status read_snapshot_record(Reader& r, const std::string& where, SnapshotRecord& rec) {
+    unsigned seen = 0;
+    std::uint64_t base_hlc = 0;
+    std::string hlc_text;
+    auto bounded = [&](std::string& out) -> Status {
+        OUTPOST_TRY(r.string(out, where));
+        return out.size() <= kMaxIdBytes ? Status::ok() : malformed("a name in " + where + " is too long");
+    };
+    Status members = r.object(where, [&](const std::string& key) -> Status {
+        unsigned bit = 0;
+        if (key == "id") {
+            bit = 1;
+        } else if (key == "type") {
+            bit = 2;
+        } else if (key == "created_by") {
+            bit = 4;
+        } else if (key == "hlc") {
+            bit = 8;
+        } else if (key == "writers") {
+            bit = 16;
+        } else if (key == "fields") {
+            bit = 32;
+        } else {
+            return malformed("unknown field '" + key + "' in " + where);
+        }
+        if ((seen & bit) != 0) {
+            return malformed("'" + key + "' appears twice in " + where);
+        }
+        seen |= bit;
+        switch (bit) {
+            case 1:
+                return bounded(rec.id);
+            case 2:
+                return bounded(rec.type);
+            case 4:
+                return bounded(rec.created_by);
+            case 8:
+                OUTPOST_TRY(r.string(hlc_text, where));
+                return parse_hex16(hlc_text, base_hlc) ? Status::ok()
+                                                       : malformed("'hlc' in " + where + " must be 16 hex digits");
+            case 16:
+                return r.array(where, [&](std::size_t) -> Status {
+                    if (rec.writers.size() >= kMaxSnapshotVersions) {
+                        return malformed(where + " has too many writers");
+                    }
+                    auto& w = rec.writers.emplace_back();
+                    if (!r.eat('[')) {
+                        return malformed("a writer in " + where + " must be [device, author]");
+                    }
+                    OUTPOST_TRY(bounded(w.first));
+                    if (!r.eat(',')) {
+                        return malformed("a writer in " + where + " must be [device, author]");
+                    }
+                    OUTPOST_TRY(bounded(w.second));
+                    return r.eat(']') ? Status::ok() : malformed("a writer in " + where + " must be [device, author]");
+                });
+            default:
+                return r.array(where, [&](std::size_t) -> Status {
+                    if (rec.fields.size() >= kMaxSnapshotVersions) {
+                        return malformed(where + " has too many fields");
+                    }
+                    auto& f = rec.fields.emplace_back();
+                    const char* shape = " must be [field, value, hlc offset, writer] or with a base last";
+                    if (!r.eat('[')) {
+                        return malformed("a field in " + where + shape);
+                    }
+                    OUTPOST_TRY(bounded(f.field));
+                    std::string_view v;
+                    std::int64_t offset = 0;
+                    std::int64_t writer = 0;
+                    if (!r.eat(',')) {
+                        return malformed("a field in " + where + shape);
+                    }
+                    OUTPOST_TRY(r.raw(v, where));
+                    if (v.size() > kMaxValueBytes) {
+                        return Status::error(errc::kSyncValueTooLarge, "a value in " + where + " is over the limit");
+                    }
+                    f.value.assign(v);
+                    if (!r.eat(',')) {
+                        return malformed("a field in " + where + shape);
+                    }
+                    OUTPOST_TRY(r.integer(offset, where));
+                    if (!r.eat(',')) {
+                        return malformed("a field in " + where + shape);
+                    }
+                    OUTPOST_TRY(r.integer(writer, where));
+                    if (offset < 0 || static_cast<std::uint64_t>(offset) > ~base_hlc || writer < 0 ||
+                        writer >= static_cast<std::int64_t>(kMaxSnapshotVersions)) {
+                        return malformed("a field in " + where + " has a bad offset or writer");
+                    }
+                    f.hlc = static_cast<std::uint64_t>(offset);  // the record's hlc is added once all is read
+                    f.writer = static_cast<std::uint32_t>(writer);
+                    if (r.eat(',')) {
+                        std::string base;
+                        OUTPOST_TRY(r.string(base, where));
+                        if (!parse_hex16(base, f.base)) {
+                            return malformed("a base in " + where + " must be 16 hex digits");
+                        }
+                    }
+                    return r.eat(']') ? Status::ok() : malformed("a field in " + where + shape);
+                });
+        }
+    });
+    OUTPOST_TRY(members);
+    if (seen != 63U) {
+        return malformed(where + " needs id, type, created_by, hlc, writers and fields");
+    }
+    for (SnapshotVersion& f : rec.fields) {
+        if (f.writer >= rec.writers.size() || f.hlc > ~base_hlc) {
+            return malformed("a field in " + where + " names a writer or time it does not have");
+        }
+        f.hlc += base_hlc;
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+std::string encode(const SnapshotResponse& m) {
+    std::size_t bytes = 128;
+    for (const SnapshotRecord& rec : m.records) {
+        bytes += 160;
+        for (const SnapshotVersion& f : rec.fields) {
+            bytes += f.field.size() + f.value.size() + 32;
+        }
+    }
+    std::string out;
+    out.reserve(bytes);
+    out += "{\"team\":";
+    json_text::append_quoted(out, m.team);
+    out += ",\"records\":[";
+    for (std::size_t i = 0; i < m.records.size(); ++i) {
+        const SnapshotRecord& rec = m.records[i];
+        std::uint64_t base_hlc = rec.fields.empty() ? 0 : rec.fields.front().hlc;
+        for (const SnapshotVersion& f : rec.fields) {
+            base_hlc = std::min(base_hlc, f.hlc);
+        }
+        out += i > 0 ? ",{\"id\":" : "{\"id\":";
+        json_text::append_quoted(out, rec.id);
+        out += ",\"type\":";
+        json_text::append_quoted(out, rec.type);
+        out += ",\"created_by\":";
+        json_text::append_quoted(out, rec.created_by);
+        out += ",\"hlc\":\"";
+        append_hex16(out, base_hlc);
+        out += "\",\"writers\":[";
+        for (std::size_t w = 0; w < rec.writers.size(); ++w) {
+            out += w > 0 ? ",[" : "[";
+            json_text::append_quoted(out, rec.writers[w].first);
+            out += ',';
+            json_text::append_quoted(out, rec.writers[w].second);
+            out += ']';
+        }
+        out += "],\"fields\":[";
+        for (std::size_t k = 0; k < rec.fields.size(); ++k) {
+            const SnapshotVersion& f = rec.fields[k];
+            out += k > 0 ? ",[" : "[";
+            json_text::append_quoted(out, f.field);
+            out += ',';
+            out += f.value.empty() ? std::string_view("null") : std::string_view(f.value);
+            out += ',';
+            out += std::to_string(f.hlc - base_hlc);
+            out += ',';
+            out += std::to_string(f.writer);
+            if (f.base != 0) {
+                out += ",\"";
+                append_hex16(out, f.base);
+                out += '"';
+            }
+            out += ']';
+        }
+        out += "]}";
+    }
+    out += "],\"next\":";
+    json_text::append_quoted(out, m.next);
+    out += ",\"cursor\":";
+    json_text::append_quoted(out, m.cursor);
+    out += m.more ? ",\"more\":true}" : ",\"more\":false}";
+    return out;
+}
+
+Result<SnapshotResponse> decode_snapshot_response(std::string_view body) {
+    if (!json_depth_within(body)) {
+        return malformed("the snapshot is nested too deeply");
+    }
+    Reader r(body);
+    SnapshotResponse m;
+    unsigned seen = 0;
+    static const std::string kWhere = "the snapshot";
+    Status s = r.object(kWhere, [&](const std::string& key) -> Status {
+        if (key == "team" && (seen & 1U) == 0) {
+            seen |= 1U;
+            return r.string(m.team, kWhere);
+        }
+        if (key == "records" && (seen & 2U) == 0) {
+            seen |= 2U;
+            return r.array(kWhere, [&](std::size_t i) -> Status {
+                return read_snapshot_record(r, "snapshot record " + std::to_string(i + 1), m.records.emplace_back());
+            });
+        }
+        if (key == "next" && (seen & 4U) == 0) {
+            seen |= 4U;
+            return r.string(m.next, kWhere);
+        }
+        if (key == "cursor" && (seen & 8U) == 0) {
+            seen |= 8U;
+            return r.string(m.cursor, kWhere);
+        }
+        if (key == "more" && (seen & 16U) == 0) {
+            seen |= 16U;
+            return r.boolean(m.more, kWhere);
+        }
+        return malformed("unknown or repeated field '" + key + "' in the snapshot");
+    });
+    OUTPOST_TRY(s);
+    if (!r.at_end()) {
+        return malformed("the snapshot has trailing data");
+    }
+    if (seen != 31U) {
+        return malformed("the snapshot needs team, records, next, cursor and more");
+    }
+    if (m.team.size() > kMaxIdBytes || m.next.size() > kMaxIdBytes || m.cursor.size() > kMaxIdBytes) {
+        return malformed("a name in the snapshot is too long");
     }
     return m;
 }

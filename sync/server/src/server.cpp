@@ -77,6 +77,20 @@ void send_status(httplib::Response& res, const Status& s) {
 }
 
 // The device behind the request's bearer token. Failures are audited (path and code, never the token).
+// The optional `limit` query parameter; answers 400 and returns false when it is not a positive number.
+bool parse_limit(const httplib::Request& req, httplib::Response& res, int& limit) {
+    if (!req.has_param("limit")) {
+        return true;
+    }
+    const std::string l = req.get_param_value("limit");
+    const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+    if (ec != std::errc() || end != l.data() + l.size() || limit <= 0) {
+        send_error(res, 400, errc::kProtocolMalformed, "limit must be a positive number");
+        return false;
+    }
+    return true;
+}
+
 Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req) {
     const std::string header = req.get_header_value("Authorization");
     Result<DeviceAuth> who = Status::error(errc::kAuthMissing, "this request needs a device token");
@@ -163,15 +177,28 @@ void install_routes(Server::Impl& impl) {
             return;
         }
         int limit = kDefaultPullLimit;
-        if (req.has_param("limit")) {
-            const std::string l = req.get_param_value("limit");
-            const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-            if (ec != std::errc() || end != l.data() + l.size() || limit <= 0) {
-                send_error(res, 400, errc::kProtocolMalformed, "limit must be a positive number");
-                return;
-            }
+        if (!parse_limit(req, res, limit)) {
+            return;
         }
         Result<PullResponse> out = impl.sync->pull(*who, req.get_param_value("cursor"), limit);
+        if (!out.is_ok()) {
+            send_status(res, out.status());
+            return;
+        }
+        res.set_content(encode(*out), "application/json");
+    });
+
+    http.Get("/v1/snapshot", [&impl](const httplib::Request& req, httplib::Response& res) {
+        Result<DeviceAuth> who = authenticate(impl, req);
+        if (!who.is_ok()) {
+            send_status(res, who.status());
+            return;
+        }
+        int limit = kDefaultPullLimit;
+        if (!parse_limit(req, res, limit)) {
+            return;
+        }
+        Result<SnapshotResponse> out = impl.sync->snapshot(*who, req.get_param_value("after"), limit);
         if (!out.is_ok()) {
             send_status(res, out.status());
             return;

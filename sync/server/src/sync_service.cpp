@@ -306,4 +306,29 @@ Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view c
     return out;
 }
 
+Result<SnapshotResponse> SyncService::snapshot(const DeviceAuth& who, const std::string& after, int limit) {
+    if (after.size() > kMaxIdBytes) {
+        return Status::error(errc::kSyncCursorInvalid, "the snapshot position is not one this server gave out");
+    }
+    limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
+    std::int64_t log_end = 0;
+    Result<std::vector<SnapshotRecord>> page = m_storage.snapshot_page(who.team, after, limit, m_pull_page_bytes, log_end);
+    if (!page.is_ok()) {
+        return page.status();
+    }
+    SnapshotResponse out;
+    out.team = who.team;
+    std::size_t bytes = 0;
+    for (const SnapshotRecord& r : *page) {
+        for (const SnapshotVersion& v : r.fields) {
+            bytes += v.value.size();
+        }
+    }
+    out.more = static_cast<int>(page->size()) == limit || bytes >= m_pull_page_bytes;
+    out.next = page->empty() ? after : page->back().id;
+    out.cursor = std::to_string(log_end);
+    out.records = std::move(*page);
+    return out;
+}
+
 }  // namespace outpost::sync

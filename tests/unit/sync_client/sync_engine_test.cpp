@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+
 #include <thread>
 
 #include "outpost/core/error_codes.h"
@@ -293,17 +295,29 @@ TEST_CASE("SyncEngine: offline is reported with a reason, and the worker retries
 
 namespace {
 
-// Fault injection: a server that answers every pull with "more" and the same cursor.
+// Fault injection: a server that answers every pull with "more" and the same cursor; its snapshot
+// either does the same (stuck_snapshot) or does not exist (an older server: 404).
 class StuckCursorTransport final : public Transport {
 public:
+    explicit StuckCursorTransport(bool stuck_snapshot = false) : m_stuck_snapshot(stuck_snapshot) {}
     Result<HttpResponse> request(const HttpRequest& req) override {
         ++calls;
         if (req.path == "/v1/schemas") {
             return HttpResponse{304, "", ""};
         }
+        if (req.path.rfind("/v1/snapshot", 0) == 0) {
+            ++snapshot_calls;
+            return m_stuck_snapshot
+                       ? HttpResponse{200, R"({"team":"a","records":[],"next":"","cursor":"5","more":true})", ""}
+                       : HttpResponse{404, R"({"error":{"code":"x","message":"no such path"}})", ""};
+        }
         return HttpResponse{200, R"({"changes":[],"cursor":"5","more":true})", ""};
     }
-    int calls = 0;
+    std::atomic<int> calls = 0;
+    std::atomic<int> snapshot_calls = 0;
+
+private:
+    bool m_stuck_snapshot;
 };
 
 }  // namespace
@@ -317,7 +331,19 @@ TEST_CASE("SyncEngine: a server whose cursor never moves gets a clear error, not
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.status().code() == errc::kSyncServerError);
     CHECK(d.engine->state().phase == SyncPhase::kError);
-    CHECK(t->calls < 5);
+    CHECK(t->calls < 6);
+    CHECK(t->snapshot_calls == 1);  // no snapshot there: the log from the start
+}
+
+TEST_CASE("SyncEngine: a snapshot that never moves on gets a clear error, not an endless first sync") {
+    TempDir tmp;
+    auto stuck = std::make_unique<StuckCursorTransport>(/*stuck_snapshot=*/true);
+    StuckCursorTransport* t = stuck.get();
+    Device d(tmp / "d.db", Credentials{"dev-1", "token", "ann", "a", "worker"}, std::move(stuck));
+    auto s = d.sync();
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.status().code() == errc::kSyncServerError);
+    CHECK(t->snapshot_calls < 4);
 }
 
 namespace {

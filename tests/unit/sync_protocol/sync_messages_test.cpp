@@ -131,3 +131,77 @@ TEST_CASE("Sync messages: the bulk reader refuses bad JSON, bad UTF-8 and repeat
     CHECK(decode_pull_response(R"({"changes":[],"cursor":"1","more":false,"more":true})").status().code() ==
           "sync.protocol.malformed");
 }
+
+namespace {
+
+SnapshotResponse sample_snapshot() {
+    SnapshotResponse m;
+    m.team = "team-a";
+    SnapshotRecord r;
+    r.id = "0190f2a4-7b1c-7d3e-8f00-123456789abc";
+    r.type = "home_visit";
+    r.created_by = "ann";
+    r.writers = {{"dev-1", "ann"}, {"dev-2", "lee"}};
+    r.fields = {{"concerns", R"("Damp in the kitchen")", 0x18d2b3c4d5e0000ULL, 0, 0},
+                {"household", R"("Flat 3, \"B\"")", 0x18d2b3c4d5e0001ULL, 0x18d2b3c4d5e0000ULL, 1},
+                {"household", R"("Flat 3")", 0x18d2b3c4d5f0000ULL, 0x18d2b3c4d5e0000ULL, 0},
+                {"people_seen", R"(["child"])", 0x18d2b3c4d5e0002ULL, 0, 0}};
+    m.records = {r};
+    r.id = "0190f2a4-7b1c-7d3e-8f00-123456789abd";
+    r.fields = {{"_deleted", "true", 0x18d2b3c4e000000ULL, 0, 1}};
+    r.writers = {{"dev-1", "ann"}, {"dev-2", "lee"}};
+    m.records.push_back(r);
+    m.next = r.id;
+    m.cursor = "4711";
+    m.more = true;
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("Sync messages: a snapshot page round-trips, with offsets, writers and bases") {
+    const SnapshotResponse m = sample_snapshot();
+    const std::string body = encode(m);
+    auto back = decode_snapshot_response(body);
+    REQUIRE_MESSAGE(back.is_ok(), back.status().to_string());
+    CHECK(*back == m);
+    // Compact: a version is [field, value, hlc offset, writer] plus a base only when it has one.
+    CHECK(body.find(R"(["concerns","Damp in the kitchen",0,0])") != std::string::npos);
+    CHECK(body.find(R"(,"hlc":"018d2b3c4d5e0000")") != std::string::npos);
+    SnapshotResponse empty;
+    empty.team = "team-a";
+    empty.cursor = "0";
+    CHECK(*decode_snapshot_response(encode(empty)) == empty);
+}
+
+TEST_CASE("Sync messages: a bad snapshot is refused with a code, never trusted") {
+    const std::string good = encode(sample_snapshot());
+    auto refused = [](std::string body) {
+        auto r = decode_snapshot_response(body);
+        return r.is_ok() ? std::string("accepted") : std::string(r.status().code());
+    };
+    auto swap = [&](const std::string& from, const std::string& to) {
+        std::string b = good;
+        REQUIRE(b.find(from) != std::string::npos);
+        b.replace(b.find(from), from.size(), to);
+        return b;
+    };
+    CHECK(refused(swap(R"("Damp in the kitchen",0,0])", R"("Damp in the kitchen",0,7])")) ==
+          "sync.protocol.malformed");  // no writer 7
+    CHECK(refused(swap(R"("Damp in the kitchen",0,0])", R"("Damp in the kitchen",-1,0])")) ==
+          "sync.protocol.malformed");  // negative offset
+    CHECK(refused(swap(R"("hlc":"018d2b3c4d5e0000")", R"("hlc":"018D2B3C4D5E0000")")) == "sync.protocol.malformed");
+    CHECK(refused(swap(R"("created_by":"ann")", R"("created_by":"ann","admin":true)")) ==
+          "sync.protocol.malformed");
+    CHECK(refused(swap(R"("type":"home_visit",)", "")) == "sync.protocol.malformed");
+    CHECK(refused(swap(R"(["dev-1","ann"])", R"(["dev-1"])")) == "sync.protocol.malformed");
+    CHECK(refused(swap(R"("Damp in the kitchen")", "\"" + std::string(kMaxValueBytes, 'x') + "\"")) ==
+          "sync.push.value_too_large");
+    CHECK(refused(swap(R"("Damp in the kitchen")", "\"bad \xff utf8\"")) == "sync.protocol.malformed");
+    CHECK(refused(good + " x") == "sync.protocol.malformed");
+    CHECK(refused(R"({"team":"a","records":[],"next":"","more":false})") == "sync.protocol.malformed");
+    // Every truncation is refused.
+    for (std::size_t n = 0; n < good.size(); n += 7) {
+        CHECK(refused(good.substr(0, n)) == "sync.protocol.malformed");
+    }
+}

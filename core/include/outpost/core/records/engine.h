@@ -103,6 +103,15 @@ struct Page {
 // Empty when the text has no searchable tokens.
 [[nodiscard]] std::string fts_query(std::string_view typed);
 
+// One record as a server's snapshot gives it (RecordEngine::apply_snapshot).
+struct PulledRecord {
+    std::string id;
+    std::string type;
+    std::string team;
+    std::string created_by;      // empty: the author of its earliest version
+    std::vector<Head> versions;  // any order; more than one per field when the server holds a clash
+};
+
 class RecordEngine {
 public:
     ~RecordEngine();
@@ -143,6 +152,9 @@ public:
     // callers wrap it with their pull cursor in one BEGIN...COMMIT so a crash keeps both or neither.
     // Each change's seq is ignored (the local log numbers its own rows).
     [[nodiscard]] Result<RemoteStats> apply_remote(const std::vector<Change>& changes);
+    // Applies a page of a server's snapshot (a first sync): each record with every version its fields
+    // have on the server. Same rule, savepoint and stats as apply_remote; consumes `records`.
+    [[nodiscard]] Result<RemoteStats> apply_snapshot(std::vector<PulledRecord>& records);
 
     [[nodiscard]] const Schema* schema(std::string_view type) const;
     [[nodiscard]] HybridClock& clock() { return m_hlc; }
@@ -166,6 +178,12 @@ private:
     Status save_row(Row& row, const Schema* schema, bool exists);
     Status log_displaced(sql::StmtRef& log, const Record& rec, const std::optional<Head>& old);
     Result<std::string> field_sort_key(const std::string& field);
+    // The merge rule for one pulled version: true when it became the field's head (row updated).
+    Result<bool> merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log, std::int64_t now,
+                               RemoteStats& stats);
+    template <typename Group>
+    Result<RemoteStats> apply_groups(std::size_t n, Group&& group);
+    Status save_seen_hlc();
     Result<Record> load(std::string_view id);
     Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
     Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
@@ -178,6 +196,8 @@ private:
     HybridClock m_hlc;
     std::map<std::string, sqlite3_stmt*, std::less<>> m_statements;  // prepared once, finalized on destruction
     std::int64_t m_last_fts_rowid = 0;    // highest search rowid handed out
+    std::uint64_t m_seen_hlc = 0;         // highest pulled HLC, saved in engine_meta with each pull
+    std::uint64_t m_saved_seen_hlc = 0;
     std::set<std::string> m_sort_indexes;  // fields whose sort index exists
 };
 

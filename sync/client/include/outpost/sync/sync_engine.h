@@ -127,6 +127,8 @@ private:
     Status fetch_schemas(SyncSummary& summary);
     Status push_all(SyncSummary& summary);
     Status pull_all(SyncSummary& summary);
+    // A first sync: the team's records by snapshot pages, then `cursor` is where the pull goes on.
+    Status snapshot_all(SyncSummary& summary, std::string& cursor);
     Status push_batch(const std::vector<records::Change>& batch, SyncSummary& summary);
     Status refuse_locally(const records::Change& c, std::string_view code, std::string message);
     Result<std::string> get_state(const std::string& key);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "outpost/core/status.h"
@@ -84,16 +85,50 @@ struct PullResponse {
     friend bool operator==(const PullResponse&, const PullResponse&) = default;
 };
 
+// GET /v1/snapshot: the team's records as they stand now, for a device's first sync. Each record
+// carries every version in its fields' frontiers (usually one per field). Compact on the wire: a
+// version's HLC is the record's `hlc` plus an offset, and its (device, author) an index into the
+// record's writers. Paged by record id; `cursor` is the pull cursor to continue from once the last
+// page is in (the log's end when the page was read: every change at or below it is in the records).
+struct SnapshotVersion {
+    std::string field;
+    std::string value;  // JSON text
+    std::uint64_t hlc = 0;
+    std::uint64_t base = 0;
+    std::uint32_t writer = 0;  // index into SnapshotRecord::writers
+    friend bool operator==(const SnapshotVersion&, const SnapshotVersion&) = default;
+};
+struct SnapshotRecord {
+    std::string id;
+    std::string type;
+    std::string created_by;
+    std::vector<std::pair<std::string, std::string>> writers;  // (device, author)
+    std::vector<SnapshotVersion> fields;
+    friend bool operator==(const SnapshotRecord&, const SnapshotRecord&) = default;
+};
+struct SnapshotResponse {
+    std::string team;
+    std::vector<SnapshotRecord> records;
+    std::string next;    // the last record id of this page: send it back as `after`
+    std::string cursor;  // pull cursor valid after the snapshot (see above)
+    bool more = false;
+    friend bool operator==(const SnapshotResponse&, const SnapshotResponse&) = default;
+};
+// Versions per snapshot record, at most (a form has far fewer fields).
+inline constexpr std::size_t kMaxSnapshotVersions = 4096;
+
 [[nodiscard]] std::string encode(const EnrollRequest& m);
 [[nodiscard]] std::string encode(const EnrollResponse& m);
 [[nodiscard]] std::string encode(const PushRequest& m);
 [[nodiscard]] std::string encode(const PushResponse& m);
 [[nodiscard]] std::string encode(const PullResponse& m);
+[[nodiscard]] std::string encode(const SnapshotResponse& m);
 
 [[nodiscard]] Result<EnrollRequest> decode_enroll_request(std::string_view body);
 [[nodiscard]] Result<EnrollResponse> decode_enroll_response(std::string_view body);
 [[nodiscard]] Result<PushRequest> decode_push_request(std::string_view body);
 [[nodiscard]] Result<PushResponse> decode_push_response(std::string_view body);
 [[nodiscard]] Result<PullResponse> decode_pull_response(std::string_view body);
+[[nodiscard]] Result<SnapshotResponse> decode_snapshot_response(std::string_view body);
 
 }  // namespace outpost::sync

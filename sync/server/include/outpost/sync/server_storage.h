@@ -111,6 +111,14 @@ public:
                                                                         const std::string& exclude_device,
                                                                         std::int64_t after, int limit,
                                                                         std::int64_t& safe_to) = 0;
+    // A page of `team`'s records with id > after, in id order, each with every version in its fields'
+    // frontiers: at most `limit` records, and no more once `max_bytes` of values are in (a record is
+    // never split; the first is always sent). `log_end` receives the log's end, read before the
+    // records in the same view of the data, so every change at or below it is reflected in them.
+    [[nodiscard]] virtual Result<std::vector<SnapshotRecord>> snapshot_page(const std::string& team,
+                                                                            const std::string& after, int limit,
+                                                                            std::size_t max_bytes,
+                                                                            std::int64_t& log_end) = 0;
     // Highest HLC in the log (restores the server's clock at start); zero when empty.
     [[nodiscard]] virtual Result<std::uint64_t> max_hlc() = 0;
     // How many changes from `device` are in the log (tests and metrics).
@@ -118,7 +126,7 @@ public:
 };
 
 // Current version of the server's storage schema; older databases migrate forward at open.
-inline constexpr int kServerSchemaVersion = 3;
+inline constexpr int kServerSchemaVersion = 4;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).

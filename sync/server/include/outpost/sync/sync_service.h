@@ -52,6 +52,9 @@ public:
     [[nodiscard]] Result<PushResponse> push(const DeviceAuth& who, const PushRequest& request);
     // `cursor` is empty for the start, or one returned earlier (sync.pull.cursor_invalid otherwise).
     [[nodiscard]] Result<PullResponse> pull(const DeviceAuth& who, std::string_view cursor, int limit);
+    // A page of the team's records as they stand (GET /v1/snapshot), after record id `after` (empty
+    // for the first page); `limit` as for pull.
+    [[nodiscard]] Result<SnapshotResponse> snapshot(const DeviceAuth& who, const std::string& after, int limit);
 
     [[nodiscard]] const std::string& schemas_json() const { return m_schemas_json; }
     [[nodiscard]] const std::string& schemas_etag() const { return m_schemas_etag; }

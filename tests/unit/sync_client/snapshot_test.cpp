@@ -1,0 +1,208 @@
+// A first sync by snapshot (GET /v1/snapshot) against a real server: it must end exactly where a first
+// sync by the change log ends, resume after a cut, and miss nothing written while it pages.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/sync/sync_engine.h"
+#include "sync_harness.h"
+
+using namespace outpost;
+using namespace outpost::sync;
+using outpost::testing::Device;
+using outpost::testing::home_visit;
+using outpost::testing::SyncServerHarness;
+using outpost::testing::TempDir;
+
+namespace {
+
+// Fault injection around a real transport: `hook` sees each request first and may answer it instead.
+// Requests come from the sync thread and the snapshot's helper thread, one at a time.
+class HookTransport final : public Transport {
+public:
+    using Hook = std::function<std::optional<Result<HttpResponse>>(const HttpRequest&)>;
+    HookTransport(std::unique_ptr<Transport> real, Hook hook) : m_real(std::move(real)), m_hook(std::move(hook)) {}
+    Result<HttpResponse> request(const HttpRequest& req) override {
+        {
+            std::lock_guard lock(m_mutex);
+            paths.push_back(req.path);
+        }
+        if (auto answer = m_hook(req)) {
+            return std::move(*answer);
+        }
+        return m_real->request(req);
+    }
+    std::vector<std::string> snapshot_paths() {
+        std::lock_guard lock(m_mutex);
+        std::vector<std::string> out;
+        for (const auto& p : paths) {
+            if (p.rfind("/v1/snapshot", 0) == 0) {
+                out.push_back(p);
+            }
+        }
+        return out;
+    }
+
+private:
+    std::unique_ptr<Transport> m_real;
+    Hook m_hook;
+    std::mutex m_mutex;
+    std::vector<std::string> paths;
+};
+
+std::optional<Result<HttpResponse>> pass(const HttpRequest&) {
+    return std::nullopt;
+}
+
+// (value, hlc, device) of every field of every record: what "the same data" means.
+std::map<std::pair<std::string, std::string>, std::tuple<std::string, std::uint64_t, std::string>> state_of(
+    Device& d) {
+    std::map<std::pair<std::string, std::string>, std::tuple<std::string, std::uint64_t, std::string>> out;
+    for (const auto& [id, rec] : d.all()) {
+        std::lock_guard lock(d.mutex);
+        auto heads = d.records->heads(id);
+        REQUIRE(heads.is_ok());
+        for (const auto& h : *heads) {
+            out[{id, h.field}] = {h.value, h.hlc.packed, h.device};
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Snapshot: a first sync by snapshot ends where a first sync by the change log ends") {
+    SyncServerHarness server;
+    server.add_team("north");
+    server.add_user("ann", "north", "worker");
+    server.add_user("bob", "north", "worker");
+    server.add_user("sam", "north", "worker");
+    server.add_user("lou", "north", "worker");
+    TempDir tmp;
+    Device ann(tmp / "ann.db", server.enrol("ann"), server.transport());
+    Device bob(tmp / "bob.db", server.enrol("bob"), server.transport());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 40; ++i) {
+        ids.push_back(ann.create("home_visit", home_visit("House " + std::to_string(i))).id);
+    }
+    {
+        std::lock_guard lock(ann.mutex);
+        REQUIRE(ann.records->remove(ann.actor(), ids[3]).is_ok());
+    }
+    REQUIRE(ann.sync().is_ok());
+    REQUIRE(bob.sync().is_ok());
+    // A clash (both edit from the same base), edits on top, and a record of Bob's.
+    REQUIRE(ann.update(ids[0], {{"household", std::string("Ann's")}}).is_ok());
+    REQUIRE(bob.update(ids[0], {{"household", std::string("Bob's")}}).is_ok());
+    REQUIRE(bob.update(ids[1], {{"visit_type", std::string("unannounced")}}).is_ok());
+    bob.create("home_visit", home_visit("Bob's own"));
+    REQUIRE(ann.sync().is_ok());
+    REQUIRE(bob.sync().is_ok());
+    REQUIRE(ann.sync().is_ok());
+
+    SyncOptions small_pages;
+    small_pages.pull_limit = 7;
+    auto snap_t = std::make_unique<HookTransport>(server.transport(), pass);
+    HookTransport* snap_hooks = snap_t.get();
+    Device sam(tmp / "sam.db", server.enrol("sam"), std::move(snap_t), small_pages);
+    // Lou's server "has no snapshot" (404, as an older server): the change log from the start.
+    auto log_t = std::make_unique<HookTransport>(server.transport(), [](const HttpRequest& req) {
+        std::optional<Result<HttpResponse>> out;
+        if (req.path.rfind("/v1/snapshot", 0) == 0) {
+            out = Result<HttpResponse>(HttpResponse{404, R"({"error":{"code":"x","message":"no"}})", ""});
+        }
+        return out;
+    });
+    Device lou(tmp / "lou.db", server.enrol("lou"), std::move(log_t), small_pages);
+    auto s = sam.sync();
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    REQUIRE(lou.sync().is_ok());
+    CHECK(snap_hooks->snapshot_paths().size() >= 6);  // 42+ records in pages of 7
+
+    const auto by_snapshot = state_of(sam);
+    CHECK(by_snapshot.size() > 40 * 4);
+    CHECK(by_snapshot == state_of(lou));
+    CHECK(by_snapshot == state_of(ann));
+    const auto all = sam.all();
+    CHECK(all.at(ids[3]).deleted);
+    int conflicts = 0;
+    for (const auto& [id, rec] : all) {
+        conflicts += rec.type == "conflict" ? 1 : 0;
+        CHECK(rec.created_by == lou.all().at(id).created_by);
+        CHECK(rec.created_ms == lou.all().at(id).created_ms);
+    }
+    CHECK(conflicts == 1);
+    // Search works on what came by snapshot, and the history shows who wrote each value.
+    {
+        std::lock_guard lock(sam.mutex);
+        records::ListQuery q;
+        q.search = "Bob's own";
+        auto hits = sam.records->list(q);
+        REQUIRE(hits.is_ok());
+        CHECK(hits->records.size() == 1);
+        auto h = sam.records->history(ids[1]);
+        REQUIRE(h.is_ok());
+        bool bobs = false;
+        for (const auto& c : *h) {
+            bobs = bobs || (c.field == "visit_type" && c.author == "bob");
+        }
+        CHECK(bobs);
+    }
+    // Then it is an ordinary device: new changes arrive by the log, and a no-op sync moves nothing.
+    REQUIRE(ann.update(ids[5], {{"household", std::string("After")}}).is_ok());
+    REQUIRE(ann.sync().is_ok());
+    auto again = sam.sync();
+    REQUIRE(again.is_ok());
+    CHECK(again->pulled == 1);
+    CHECK(std::get<std::string>(sam.all().at(ids[5]).values.at("household")) == "After");
+}
+
+TEST_CASE("Snapshot: a first sync cut between pages resumes where it was, and a write made meanwhile arrives") {
+    SyncServerHarness server;
+    server.add_team("north");
+    server.add_user("ann", "north", "worker");
+    server.add_user("sam", "north", "worker");
+    TempDir tmp;
+    Device ann(tmp / "ann.db", server.enrol("ann"), server.transport());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+        ids.push_back(ann.create("home_visit", home_visit("House " + std::to_string(i))).id);
+    }
+    REQUIRE(ann.sync().is_ok());
+    std::vector<std::string> in_order = ids;
+    std::sort(in_order.begin(), in_order.end());  // pages go by record id: in_order[0..4] is page 1
+
+    std::atomic<int> snapshot_requests = 0;
+    std::atomic<bool> cut = true;
+    auto t = std::make_unique<HookTransport>(server.transport(), [&](const HttpRequest& req) {
+        std::optional<Result<HttpResponse>> out;
+        if (req.path.rfind("/v1/snapshot", 0) == 0 && ++snapshot_requests == 2 && cut) {
+            // While the first page is being written, Ann edits a record it already holds; then the line drops.
+            REQUIRE(ann.update(in_order[0], {{"household", std::string("Edited meanwhile")}}).is_ok());
+            REQUIRE(ann.sync().is_ok());
+            out = Result<HttpResponse>(Status::error(errc::kSyncNetworkUnreachable, "cable pulled"));
+        }
+        return out;
+    });
+    HookTransport* hooks = t.get();
+    SyncOptions small_pages;
+    small_pages.pull_limit = 5;
+    Device sam(tmp / "sam.db", server.enrol("sam"), std::move(t), small_pages);
+    auto first = sam.sync();
+    REQUIRE_FALSE(first.is_ok());
+    CHECK(first.status().code() == errc::kSyncNetworkUnreachable);
+    CHECK(sam.all().size() == 5);  // the first page is kept
+    cut = false;
+    auto second = sam.sync();
+    REQUIRE_MESSAGE(second.is_ok(), second.status().to_string());
+    const auto paths = hooks->snapshot_paths();
+    REQUIRE(paths.size() >= 3);
+    CHECK(paths[2].find("after=" + in_order[4]) != std::string::npos);  // resumed after the first page
+    const auto all = sam.all();
+    CHECK(all.size() == 20);
+    CHECK(std::get<std::string>(all.at(in_order[0]).values.at("household")) == "Edited meanwhile");
+    CHECK(state_of(sam) == state_of(ann));
+}
