@@ -9,6 +9,7 @@
 // Prints one JSON line; docs/PERFORMANCE.md records the figures and the command.
 //   sync_bench [--records N] [--push M] [--dir DIR]
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "outpost/core/records/engine.h"
@@ -210,29 +212,57 @@ int main(int argc, char** argv) {
     std::int64_t seeded = 0;
     const double seed_push_ms = writer.timed_sync("seed push", &seeded);
 
+    if (std::getenv("SYNC_BENCH_PAUSE") != nullptr) {  // lets a profiler attach to the part that is timed
+        std::fprintf(stderr, "seeded; pid %d\n", static_cast<int>(getpid()));
+        std::this_thread::sleep_for(std::chrono::seconds(std::atoi(std::getenv("SYNC_BENCH_PAUSE"))));
+    }
     Client reader(dir / "reader.db", url, enrol(**storage, **admin_transport, "reader"));
     if (std::getenv("SYNC_BENCH_PROBE") != nullptr) {
-        // Diagnostic: the pull's wire part alone (server + HTTP + decode), without applying anything.
+        // Diagnostic: the first sync's wire part alone (server + HTTP + decode), without applying anything.
         double http_ms = 0;
         double decode_ms = 0;
-        std::string cursor;
+        std::string after;
         std::size_t bytes = 0;
+        std::vector<sync::SnapshotResponse> pages;
         for (;;) {
             auto t0 = Steady::now();
-            auto res =
-                reader.transport->request({.method = "GET",
-                                           .path = "/v1/pull?limit=2000" + (cursor.empty() ? "" : "&cursor=" + cursor),
-                                           .bearer_token = reader.creds.token});
+            auto res = reader.transport->request({.method = "GET",
+                                                  .path = "/v1/snapshot?limit=5000" + (after.empty() ? "" : "&after=" + after),
+                                                  .bearer_token = reader.creds.token});
             http_ms += ms_since(t0);
             bytes += res->body.size();
             t0 = Steady::now();
-            auto page = sync::decode_pull_response(res->body);
+            auto page = sync::decode_snapshot_response(res->body);
             decode_ms += ms_since(t0);
-            cursor = page->cursor;
-            if (!page->more) {
+            after = page->next;
+            pages.push_back(std::move(*page));
+            if (!pages.back().more) {
                 break;
             }
         }
+        // ... and the apply part alone, into a scratch store.
+        Client scratch(dir / "scratch.db", url, reader.creds);
+        double apply_ms = 0;
+        for (sync::SnapshotResponse& page : pages) {
+            std::vector<records::PulledRecord> recs;
+            for (sync::SnapshotRecord& r : page.records) {
+                records::PulledRecord& rec = recs.emplace_back();
+                rec.id = r.id;
+                rec.type = r.type;
+                rec.team = page.team;
+                rec.created_by = r.created_by;
+                for (sync::SnapshotVersion& v : r.fields) {
+                    rec.versions.push_back(records::Head{v.field, v.value, records::Hlc{v.hlc}, records::Hlc{v.base},
+                                                         r.writers[v.writer].first, r.writers[v.writer].second, false});
+                }
+            }
+            const auto t0 = Steady::now();
+            (void)scratch.store->exec("BEGIN IMMEDIATE");
+            (void)scratch.records->apply_snapshot(recs);
+            (void)scratch.store->exec("COMMIT");
+            apply_ms += ms_since(t0);
+        }
+        std::fprintf(stderr, "probe: apply %.0f ms\n", apply_ms);
         std::fprintf(stderr, "probe: http %.0f ms, decode %.0f ms, %zu bytes\n", http_ms, decode_ms, bytes);
     }
     std::int64_t pulled = 0;

@@ -385,8 +385,9 @@ public:
         return out;
     }
 
-    Result<std::vector<SnapshotRecord>> snapshot_page(const std::string& team, const std::string& after, int limit,
-                                                      std::size_t max_bytes, std::int64_t& log_end) override {
+    Result<std::vector<SnapshotRecord>> snapshot_page(const std::string& team, const std::string& exclude_device,
+                                                      const std::string& after, int limit, std::size_t max_bytes,
+                                                      std::int64_t& log_end) override {
         std::lock_guard lock(m_mutex);
         // One connection behind one mutex: no write lands between reading the log's end and the records.
         Cached end = cached("SELECT COALESCE(max(seq), 0) FROM srv_changes");
@@ -396,9 +397,9 @@ public:
         log_end = end.col_i64(0);
         Cached st = cached(
             "SELECT r.id, r.type, r.created_by, f.field, f.value, f.hlc, f.device, f.base, f.author "
-            "FROM srv_records r JOIN srv_fields f ON f.record = r.id WHERE r.team = ? AND r.id > ? "
+            "FROM srv_records r JOIN srv_fields f ON f.record = r.id WHERE r.team = ? AND r.id > ? AND f.device != ? "
             "ORDER BY r.id, f.field, f.hlc, f.device");
-        st.text(1, team).text(2, after);
+        st.text(1, team).text(2, after).text(3, exclude_device);
         std::vector<SnapshotRecord> out;
         std::size_t bytes = 0;
         int rc = 0;

@@ -312,7 +312,7 @@ Result<SnapshotResponse> SyncService::snapshot(const DeviceAuth& who, const std:
     }
     limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
     std::int64_t log_end = 0;
-    Result<std::vector<SnapshotRecord>> page = m_storage.snapshot_page(who.team, after, limit, m_pull_page_bytes, log_end);
+    Result<std::vector<SnapshotRecord>> page = m_storage.snapshot_page(who.team, who.device_id, after, limit, m_pull_page_bytes, log_end);
     if (!page.is_ok()) {
         return page.status();
     }

@@ -112,10 +112,12 @@ public:
                                                                         std::int64_t after, int limit,
                                                                         std::int64_t& safe_to) = 0;
     // A page of `team`'s records with id > after, in id order, each with every version in its fields'
-    // frontiers: at most `limit` records, and no more once `max_bytes` of values are in (a record is
+    // frontiers except those `exclude_device` wrote (it holds them; a record left with none is
+    // skipped): at most `limit` records, and no more once `max_bytes` of values are in (a record is
     // never split; the first is always sent). `log_end` receives the log's end, read before the
     // records in the same view of the data, so every change at or below it is reflected in them.
     [[nodiscard]] virtual Result<std::vector<SnapshotRecord>> snapshot_page(const std::string& team,
+                                                                            const std::string& exclude_device,
                                                                             const std::string& after, int limit,
                                                                             std::size_t max_bytes,
                                                                             std::int64_t& log_end) = 0;

@@ -52,7 +52,8 @@ public:
     [[nodiscard]] Result<PushResponse> push(const DeviceAuth& who, const PushRequest& request);
     // `cursor` is empty for the start, or one returned earlier (sync.pull.cursor_invalid otherwise).
     [[nodiscard]] Result<PullResponse> pull(const DeviceAuth& who, std::string_view cursor, int limit);
-    // A page of the team's records as they stand (GET /v1/snapshot), after record id `after` (empty
+    // A page of the team's records as they stand (GET /v1/snapshot), less the device's own versions,
+    // after record id `after` (empty
     // for the first page); `limit` as for pull.
     [[nodiscard]] Result<SnapshotResponse> snapshot(const DeviceAuth& who, const std::string& after, int limit);
 
