@@ -55,23 +55,6 @@ namespace {
 
 // Appends one change to the log through `log` (kLogChangeSql), with `value` as its value (the change's
 // own, or its canonical spelling); returns SQLite's code.
-// A pulled value as this laptop stores it: the canonical spelling for its field's kind, and the
-// decoded value. A field this build's form does not know (or a value that does not fit it) is kept
-// as sent, undecoded.
-struct Pulled {
-    std::string text;
-    std::optional<FieldValue> value;
-};
-
-Pulled canonical(const Schema* sch, const std::string& field, std::string value) {
-    if (const FieldDef* def = sch != nullptr ? sch->field(field) : nullptr; def != nullptr) {
-        if (Result<FieldValue> v = decode_value(def->kind, value); v.is_ok()) {
-            return {encode_value(*v), std::move(*v)};
-        }
-    }
-    return {std::move(value), std::nullopt};
-}
-
 int log_change(sql::StmtRef& log, const Change& c, std::string_view value, std::int64_t at_ms) {
     log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, value);
     log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
@@ -106,28 +89,6 @@ void append_number(std::string& out, double d) {
     out += buf;
 }
 
-std::string fts_body(const Schema& schema, const Values& values) {
-    std::string body;
-    for (const auto& [name, v] : values) {
-        const FieldDef* f = schema.field(name);
-        if (f == nullptr) {
-            continue;
-        }
-        if (const auto* s = std::get_if<std::string>(&v);
-            s != nullptr &&
-            (f->kind == FieldKind::kText || f->kind == FieldKind::kLongText || f->kind == FieldKind::kChoice)) {
-            body += *s;
-            body += '\n';
-        } else if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
-            for (const auto& item : *l) {
-                body += item;
-                body += ' ';
-            }
-            body += '\n';
-        }
-    }
-    return body;
-}
 
 }  // namespace
 
@@ -183,6 +144,36 @@ std::optional<FieldValue> decode_simple(FieldKind kind, std::string_view text) {
             return FieldValue{std::string(body)};
         }
     }
+    if (kind == FieldKind::kMultiChoice && text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+        // The canonical list spelling: ["a","b"] with plain items (no escapes, no spaces).
+        std::vector<std::string> items;
+        std::size_t i = 1;
+        while (i < text.size() - 1) {
+            if (text[i] != '"') {
+                return std::nullopt;
+            }
+            const std::size_t end = text.find('"', i + 1);
+            if (end == std::string_view::npos || end >= text.size() - 1) {
+                return std::nullopt;
+            }
+            const std::string_view item = text.substr(i + 1, end - i - 1);
+            if (std::any_of(item.begin(), item.end(),
+                            [](char c) { return c == '\\' || static_cast<unsigned char>(c) < 0x20; })) {
+                return std::nullopt;
+            }
+            items.emplace_back(item);
+            i = end + 1;
+            if (text[i] == ',') {
+                ++i;
+                if (text[i] != '"') {
+                    return std::nullopt;
+                }
+            } else if (i != text.size() - 1) {
+                return std::nullopt;
+            }
+        }
+        return FieldValue{std::move(items)};
+    }
     if (kind == FieldKind::kYesNo && (text == "true" || text == "false")) {
         return FieldValue{text == "true"};
     }
@@ -194,6 +185,89 @@ std::optional<FieldValue> decode_simple(FieldKind kind, std::string_view text) {
         }
     }
     return std::nullopt;
+}
+
+// A string spelled the way append_quoted writes one with nothing to escape.
+bool plain_quoted(std::string_view text) {
+    return text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
+           std::none_of(text.begin() + 1, text.end() - 1,
+                        [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
+}
+
+// True when `text` is already encode_value's spelling of a value of `kind` (the common case: another
+// Outpost wrote it), checked without decoding or allocating.
+bool canonical_as_is(FieldKind kind, std::string_view text) {
+    if (text == "null") {
+        return true;
+    }
+    switch (kind) {
+        case FieldKind::kYesNo:
+            return text == "true" || text == "false";
+        case FieldKind::kInteger:
+        case FieldKind::kDecimal: {
+            std::int64_t n = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+            if (ec != std::errc() || end != text.data() + text.size()) {
+                return false;
+            }
+            char buf[24];
+            const auto [out, ec2] = std::to_chars(buf, buf + sizeof buf, n);
+            return ec2 == std::errc() && std::string_view(buf, static_cast<std::size_t>(out - buf)) == text;
+        }
+        case FieldKind::kMultiChoice:
+            return decode_simple(kind, text).has_value();
+        case FieldKind::kLocation:
+            return false;
+        default:
+            return plain_quoted(text);
+    }
+}
+
+// A pulled value as this laptop stores it: the canonical spelling for its field's kind. A field this
+// build's form does not know (or a value that does not fit it) is kept as sent.
+std::string canonical(const Schema* sch, const std::string& field, std::string value) {
+    if (const FieldDef* def = sch != nullptr ? sch->field(field) : nullptr; def != nullptr) {
+        if (canonical_as_is(def->kind, value)) {
+            return value;
+        }
+        if (Result<FieldValue> v = decode_value(def->kind, value); v.is_ok()) {
+            return encode_value(*v);
+        }
+    }
+    return value;
+}
+
+// The search row's text: text, choice and list answers, one per line, in field-name order.
+std::string fts_body(const Schema& schema, const std::vector<Head>& heads) {
+    std::string body;
+    for (const Head& h : heads) {
+        const FieldDef* f = schema.field(h.field);
+        if (f == nullptr) {
+            continue;
+        }
+        if (f->kind == FieldKind::kText || f->kind == FieldKind::kLongText || f->kind == FieldKind::kChoice) {
+            if (plain_quoted(h.value)) {
+                body.append(h.value, 1, h.value.size() - 2);
+                body += '\n';
+            } else if (Result<FieldValue> v = decode_value(f->kind, h.value); v.is_ok()) {
+                if (const auto* text = std::get_if<std::string>(&*v)) {
+                    body += *text;
+                    body += '\n';
+                }
+            }
+        } else if (f->kind == FieldKind::kMultiChoice) {
+            if (Result<FieldValue> v = decode_value(f->kind, h.value); v.is_ok()) {
+                if (const auto* items = std::get_if<std::vector<std::string>>(&*v)) {
+                    for (const auto& item : *items) {
+                        body += item;
+                        body += ' ';
+                    }
+                    body += '\n';
+                }
+            }
+        }
+    }
+    return body;
 }
 
 }  // namespace
@@ -425,7 +499,7 @@ Values values_of(const Schema* s, const std::vector<Head>& heads) {
 
 }  // namespace
 
-Result<std::optional<RecordEngine::Row>> RecordEngine::read_row(std::string_view id) {
+Result<std::optional<RecordEngine::Row>> RecordEngine::read_row(std::string_view id, bool with_values) {
     if (m_store.handle() == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
@@ -457,7 +531,9 @@ Result<std::optional<RecordEngine::Row>> RecordEngine::read_row(std::string_view
         return heads.status();
     }
     row.heads = std::move(*heads);
-    row.rec.values = values_of(schema(row.rec.type), row.heads);
+    if (with_values) {
+        row.rec.values = values_of(schema(row.rec.type), row.heads);
+    }
     return std::optional<Row>(std::move(row));
 }
 
@@ -612,24 +688,25 @@ Status RecordEngine::log_displaced(sql::StmtRef& log, const Record& rec, const s
 
 // Writes the row (insert or update) with a fresh search row. The search row gets a new rowid on every
 // write, from a counter kept on the records, so FTS5's rowid order is last-write order and a
-// date-sorted search can stream matches newest first.
+// date-sorted search can stream matches newest first. With `m_batch_search` the search rows wait
+// in m_pending_search for flush_search(): FTS5 flushes its pending terms to a new segment at every
+// statement savepoint, and each records INSERT opens one, so interleaving costs a segment per record.
 Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
     Record& rec = row.rec;
-    if (row.fts_rowid) {
-        Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
-        fts_del.i64(1, *row.fts_rowid);
-        if (int rc = fts_del.step(); rc != SQLITE_DONE) {
-            return m_store.sql_status(rc, "updating the search index");
-        }
-        row.fts_rowid.reset();
-    }
+    PendingSearch change;
+    change.old_rowid = row.fts_rowid;
+    row.fts_rowid.reset();
     if (!rec.deleted && schema != nullptr) {
         row.fts_rowid = ++m_last_fts_rowid;
-        Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
-        fts_ins.i64(1, *row.fts_rowid).text(2, fts_body(*schema, rec.values));
-        if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
-            return m_store.sql_status(rc, "updating the search index");
-        }
+        change.new_rowid = row.fts_rowid;
+        change.body = fts_body(*schema, row.heads);
+    }
+    if (m_batch_search) {
+        m_pending_search.push_back(std::move(change));
+    } else {
+        m_pending_search.clear();
+        m_pending_search.push_back(std::move(change));
+        OUTPOST_TRY(flush_search());
     }
     const std::string blob = encode_heads(row.heads);
     Stmt st = exists ? prepare("UPDATE records SET updated_ms = ?1, deleted = ?2, fts_rowid = ?3, heads = ?4 "
@@ -655,12 +732,35 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
     return Status::ok();
 }
 
+Status RecordEngine::flush_search() {
+    std::vector<PendingSearch> pending;
+    pending.swap(m_pending_search);
+    Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
+    for (const PendingSearch& p : pending) {
+        if (p.old_rowid) {
+            fts_del.i64(1, *p.old_rowid);
+            if (int rc = fts_del.step(); rc != SQLITE_DONE) {
+                return m_store.sql_status(rc, "updating the search index");
+            }
+            fts_del.reset();
+        }
+    }
+    Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
+    for (const PendingSearch& p : pending) {
+        if (p.new_rowid) {
+            fts_ins.i64(1, *p.new_rowid).text(2, p.body);
+            if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
+                return m_store.sql_status(rc, "updating the search index");
+            }
+            fts_ins.reset();
+        }
+    }
+    return Status::ok();
+}
+
 Result<bool> RecordEngine::merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log,
                                          std::int64_t now, RemoteStats& stats) {
-    (void)m_hlc.observe(incoming.hlc);  // a far-ahead stamp was refused by the server's clock check
-    m_seen_hlc = std::max(m_seen_hlc, incoming.hlc.packed);
-    Pulled p = canonical(sch, incoming.field, std::move(incoming.value));
-    incoming.value = std::move(p.text);
+    incoming.value = canonical(sch, incoming.field, std::move(incoming.value));
     incoming.logged = false;
     const Head* cur = find_head(row.heads, incoming.field);
     const Stamp stamp{incoming.hlc, incoming.device};
@@ -679,11 +779,6 @@ Result<bool> RecordEngine::merge_version(Row& row, Head incoming, const Schema* 
         row.rec.deleted = incoming.value == "true";
     }
     row.rec.updated_ms = std::max(row.rec.updated_ms, static_cast<std::int64_t>(incoming.hlc.ms()));
-    if (p.value && !std::holds_alternative<std::monostate>(*p.value)) {
-        row.rec.values[incoming.field] = std::move(*p.value);
-    } else {
-        row.rec.values.erase(incoming.field);
-    }
     OUTPOST_TRY(log_displaced(log, row.rec, put_head(row.heads, std::move(incoming))));
     ++stats.applied;
     return true;
@@ -712,8 +807,11 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
     RemoteStats stats;
     const std::int64_t now = m_clock.now_ms();
     OUTPOST_TRY(m_store.exec("SAVEPOINT remote_apply"));
+    m_batch_search = true;
     auto fail = [&](Status s) {
         m_saved_seen_hlc = 0;  // the rollback may have undone it
+        m_batch_search = false;
+        m_pending_search.clear();
         (void)m_store.exec("ROLLBACK TO remote_apply; RELEASE remote_apply");
         return s;
     };
@@ -724,7 +822,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         if (rec.versions.empty()) {
             continue;
         }
-        Result<std::optional<Row>> found = read_row(rec.id);
+        Result<std::optional<Row>> found = read_row(rec.id, /*with_values=*/false);  // the search row reads heads
         if (!found.is_ok()) {
             return fail(found.status());
         }
@@ -745,6 +843,12 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         }
         const Schema* sch = schema(row.rec.type);
         bool changed = false;
+        Hlc newest;
+        for (const Head& v : rec.versions) {
+            newest = std::max(newest, v.hlc);
+        }
+        (void)m_hlc.observe(newest);  // a far-ahead stamp was refused by the server's clock check
+        m_seen_hlc = std::max(m_seen_hlc, newest.packed);
         for (Head& v : rec.versions) {
             Result<bool> took = merge_version(row, std::move(v), sch, log, now, stats);
             if (!took.is_ok()) {
@@ -757,6 +861,10 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
                 return fail(s);
             }
         }
+    }
+    m_batch_search = false;
+    if (Status s = flush_search(); !s.is_ok()) {
+        return fail(s);
     }
     if (Status s = save_seen_hlc(); !s.is_ok()) {
         return fail(s);

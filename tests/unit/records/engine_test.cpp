@@ -585,3 +585,25 @@ TEST_CASE("Records: sorting by a field walks that field's own index") {
     q.sort_field = "household'; DROP TABLE records; --";
     CHECK(f.engine->list(q).status().code() == errc::kInvalidArgument);
 }
+
+TEST_CASE("Records: the fast list reader agrees with the full JSON reader, and refuses what it refuses") {
+    using List = std::vector<std::string>;
+    auto list = [](std::string_view text) -> std::optional<List> {
+        auto v = decode_value(FieldKind::kMultiChoice, text);
+        if (!v.is_ok()) {
+            return std::nullopt;
+        }
+        return std::get<List>(*v);
+    };
+    CHECK(list(R"(["a","b"])") == List{"a", "b"});
+    CHECK(list(R"([ "a" , "b" ])") == List{"a", "b"});  // not canonical: the full reader takes it
+    CHECK(list(R"(["a\"b"])") == List{"a\"b"});
+    CHECK(list("[]") == List{});
+    CHECK(list(R"([""])") == List{""});
+    CHECK_FALSE(list(R"(["a",])").has_value());
+    CHECK_FALSE(list(R"(["a""b"])").has_value());
+    CHECK_FALSE(list(R"(["a",1])").has_value());
+    CHECK_FALSE(list(R"(["a")").has_value());
+    CHECK_FALSE(list(R"([")").has_value());
+    CHECK(encode_value(FieldValue{List{"x", "y z"}}) == R"(["x","y z"])");
+}

@@ -173,7 +173,8 @@ private:
     Status migrate_field_values();
     Result<Record> write(const Actor& who, const Schema& schema, Row row, const Values& changes, bool creating,
                          std::vector<FieldError>* errors);
-    Result<std::optional<Row>> read_row(std::string_view id);
+    // The record's row; its values are decoded only when asked (a pull reads heads alone).
+    Result<std::optional<Row>> read_row(std::string_view id, bool with_values = true);
     Result<Row> existing(std::string_view id, const Schema*& schema);
     Status save_row(Row& row, const Schema* schema, bool exists);
     Status log_displaced(sql::StmtRef& log, const Record& rec, const std::optional<Head>& old);
@@ -184,6 +185,13 @@ private:
     template <typename Group>
     Result<RemoteStats> apply_groups(std::size_t n, Group&& group);
     Status save_seen_hlc();
+    // A search row to replace: delete old_rowid (if any), insert body at new_rowid (if any).
+    struct PendingSearch {
+        std::optional<std::int64_t> old_rowid;
+        std::optional<std::int64_t> new_rowid;
+        std::string body;
+    };
+    Status flush_search();
     Result<Record> load(std::string_view id);
     Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
     Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
@@ -198,6 +206,8 @@ private:
     std::int64_t m_last_fts_rowid = 0;    // highest search rowid handed out
     std::uint64_t m_seen_hlc = 0;         // highest pulled HLC, saved in engine_meta with each pull
     std::uint64_t m_saved_seen_hlc = 0;
+    bool m_batch_search = false;  // save_row queues search rows (apply_groups) instead of writing them
+    std::vector<PendingSearch> m_pending_search;
     std::set<std::string> m_sort_indexes;  // fields whose sort index exists
 };
 
