@@ -1031,9 +1031,9 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         }
         if (count.col_i64(0) < kSparse) {
             from = "(SELECT rowid AS hit FROM records_fts WHERE records_fts MATCH ?4) AS hits CROSS JOIN " + from;
-            where += " AND r.rid = hits.hit";
+            where += " AND r.fts_rowid = hits.hit";
         } else {
-            where += " AND r.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?4)";
+            where += " AND r.fts_rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?4)";
         }
     }
     const char* cmp = q.descending ? "<" : ">";

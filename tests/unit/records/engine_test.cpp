@@ -607,3 +607,32 @@ TEST_CASE("Records: the fast list reader agrees with the full JSON reader, and r
     CHECK_FALSE(list(R"([")").has_value());
     CHECK(encode_value(FieldValue{List{"x", "y z"}}) == R"(["x","y z"])");
 }
+
+TEST_CASE("Records: search under another sort finds an edited record (regression: rid compared to the search rowid)") {
+    Fixture f;
+    std::vector<std::string> ids;
+    for (const char* name : {"Alpha house", "Beta house", "Gamma house", "Delta house"}) {
+        ids.push_back(f.engine->create(kWorker, "home_visit", visit(name))->id);
+        f.clock.advance(10);
+    }
+    REQUIRE(f.engine->update(kWorker, ids[0], {{"household", std::string("Zebra crossing")}}).is_ok());
+    REQUIRE(f.engine->update(kWorker, ids[2], {{"household", std::string("Gamma zebra")}}).is_ok());
+    for (SortBy sort : {SortBy::kCreated, SortBy::kField, SortBy::kUpdated}) {
+        for (bool descending : {false, true}) {
+            ListQuery q;
+            q.search = "zebra";
+            q.sort = sort;
+            q.sort_field = "household";
+            q.descending = descending;
+            auto page = f.engine->list(q);
+            REQUIRE(page.is_ok());
+            std::set<std::string> got;
+            for (const auto& r : page->records) {
+                got.insert(r.id);
+            }
+            CHECK(got == std::set<std::string>{ids[0], ids[2]});
+            q.search = "alpha";
+            CHECK(f.engine->list(q)->records.empty());  // the old text left the index
+        }
+    }
+}
