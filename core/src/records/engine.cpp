@@ -31,9 +31,18 @@ CREATE TABLE IF NOT EXISTS changes(
   field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL, device TEXT NOT NULL,
   base INTEGER NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_record ON changes(record, seq);
-CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, content='', detail=none,
+  tokenize='unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS engine_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 )sql";
+
+// The search index holds no copy of the text (content='': the heads have it) and no word positions
+// (detail=none: queries are words and prefixes, never phrases), so a first sync writes a fraction of
+// the bytes. Replacing a row means telling FTS5 the old text, which fts_body() rebuilds from the old
+// heads; the index is rebuilt whenever the forms' searchable fields change (search_fingerprint).
+constexpr const char* kSearchTableSql =
+    "CREATE VIRTUAL TABLE records_fts USING fts5(body, content='', detail=none, "
+    "tokenize='unicode61 remove_diacritics 2')";
 
 // Session-1 stores kept one row per field in field_values; each record's fields move into its heads
 // blob (every one of those versions is already in the change log, so all are marked logged).
@@ -408,10 +417,11 @@ Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vect
     OUTPOST_TRY(store.exec(kSchemaSql));
     std::unique_ptr<RecordEngine> e(new RecordEngine(store, std::move(schemas), clock));
     OUTPOST_TRY(e->migrate_field_values());
+    OUTPOST_TRY(e->migrate_search());
     Stmt st = e->prepare(
         "SELECT max(COALESCE((SELECT max(hlc) FROM changes), 0), "
         "COALESCE((SELECT value FROM engine_meta WHERE key = 'seen_hlc'), 0)), "
-        "COALESCE((SELECT max(fts_rowid) FROM records), 0)");
+        "max(COALESCE((SELECT max(fts_rowid) FROM records), 0), COALESCE((SELECT max(id) FROM records_fts_docsize), 0))");
     if (st.ok() && st.step() == SQLITE_ROW) {
         e->m_hlc.restore(Hlc{static_cast<std::uint64_t>(st.col_i64(0))});
         e->m_last_fts_rowid = st.col_i64(1);
@@ -466,6 +476,116 @@ Status RecordEngine::migrate_field_values() {
     if (Status s = m_store.exec("DROP TABLE field_values; COMMIT"); !s.is_ok()) {
         (void)m_store.exec("ROLLBACK");
         return s;
+    }
+    return Status::ok();
+}
+
+std::string RecordEngine::search_fingerprint() const {
+    // FNV-1a over every searchable field of every form: stable across builds and platforms.
+    std::uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](std::string_view part) {
+        for (unsigned char c : part) {
+            h = (h ^ c) * 1099511628211ULL;
+        }
+        h = (h ^ 0xffU) * 1099511628211ULL;
+    };
+    mix("search v1");
+    for (const Schema& s : m_schemas) {
+        for (const FieldDef& f : s.fields) {
+            if (f.kind == FieldKind::kText || f.kind == FieldKind::kLongText || f.kind == FieldKind::kChoice ||
+                f.kind == FieldKind::kMultiChoice) {
+                mix(s.type);
+                mix(f.name);
+                mix(kind_name(f.kind));
+            }
+        }
+    }
+    return std::to_string(h);
+}
+
+Status RecordEngine::migrate_search() {
+    std::string current_sql;
+    std::string stored_fingerprint;
+    {
+        Stmt t = prepare("SELECT sql FROM sqlite_master WHERE name = 'records_fts'");
+        if (t.step() == SQLITE_ROW) {
+            current_sql = t.col_text(0);
+        }
+    }
+    {
+        Stmt m = prepare("SELECT value FROM engine_meta WHERE key = 'search_fingerprint'");
+        if (m.step() == SQLITE_ROW) {
+            stored_fingerprint = m.col_text(0);
+        }
+    }
+    const std::string fingerprint = search_fingerprint();
+    const bool old_layout = current_sql.find("content=''") == std::string::npos;
+    if (!old_layout && stored_fingerprint == fingerprint) {
+        return Status::ok();
+    }
+    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    auto fail = [&](Status s) {
+        (void)m_store.exec("ROLLBACK");
+        return s;
+    };
+    Status s = old_layout ? m_store.exec(std::string("DROP TABLE records_fts; ") + kSearchTableSql)
+                          : m_store.exec("INSERT INTO records_fts(records_fts) VALUES('delete-all')");
+    if (!s.is_ok()) {
+        return fail(s);
+    }
+    std::int64_t last = 0;
+    {
+        Stmt mx = prepare("SELECT COALESCE(max(fts_rowid), 0) FROM records");
+        last = mx.step() == SQLITE_ROW ? mx.col_i64(0) : 0;
+    }
+    Stmt rows = prepare("SELECT rid, type, deleted, fts_rowid, heads FROM records ORDER BY rid");
+    Stmt ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
+    Stmt set = prepare("UPDATE records SET fts_rowid = ? WHERE rid = ?");
+    std::vector<std::pair<std::int64_t, std::optional<std::int64_t>>> moved;  // rid -> new search rowid
+    int rc = 0;
+    while ((rc = rows.step()) == SQLITE_ROW) {
+        const Schema* sch = schema(rows.col_text(1));
+        const bool has_row = sqlite3_column_type(rows.get(), 3) != SQLITE_NULL;
+        if (rows.col_i64(2) != 0 || sch == nullptr) {
+            if (has_row) {
+                moved.emplace_back(rows.col_i64(0), std::nullopt);
+            }
+            continue;
+        }
+        Result<std::vector<Head>> heads = decode_heads(rows.col_blob(4));
+        if (!heads.is_ok()) {
+            return fail(heads.status());
+        }
+        const std::int64_t fts = has_row ? rows.col_i64(3) : ++last;
+        if (!has_row) {
+            moved.emplace_back(rows.col_i64(0), fts);
+        }
+        ins.i64(1, fts).text(2, fts_body(*sch, *heads));
+        if (rc = ins.step(); rc != SQLITE_DONE) {
+            return fail(m_store.sql_status(rc, "rebuilding the search index"));
+        }
+        ins.reset();
+    }
+    if (rc != SQLITE_DONE) {
+        return fail(m_store.sql_status(rc, "rebuilding the search index"));
+    }
+    for (const auto& [rid, fts] : moved) {
+        if (fts) {
+            set.i64(1, *fts);
+        }
+        set.i64(2, rid);
+        if (rc = set.step(); rc != SQLITE_DONE) {
+            return fail(m_store.sql_status(rc, "rebuilding the search index"));
+        }
+        set.reset();
+    }
+    Stmt meta = prepare("INSERT OR REPLACE INTO engine_meta(key, value) VALUES('search_fingerprint', ?)");
+    meta.text(1, fingerprint);
+    if (rc = meta.step(); rc != SQLITE_DONE) {
+        return fail(m_store.sql_status(rc, "rebuilding the search index"));
+    }
+    if (Status c = m_store.exec("COMMIT"); !c.is_ok()) {
+        return fail(c);
     }
     return Status::ok();
 }
@@ -650,6 +770,9 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
         return s;
     };
     Stmt log = prepare(kLogChangeSql);
+    if (row.fts_rowid) {
+        row.old_search = fts_body(schema, row.heads);  // what the search row holds now
+    }
     for (const auto& [field, value] : changes) {
         const Head* cur = find_head(row.heads, field);
         const Hlc base = cur != nullptr ? cur->hlc : Hlc{};
@@ -695,6 +818,7 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
     Record& rec = row.rec;
     PendingSearch change;
     change.old_rowid = row.fts_rowid;
+    change.old_body = std::move(row.old_search);
     row.fts_rowid.reset();
     if (!rec.deleted && schema != nullptr) {
         row.fts_rowid = ++m_last_fts_rowid;
@@ -735,10 +859,10 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
 Status RecordEngine::flush_search() {
     std::vector<PendingSearch> pending;
     pending.swap(m_pending_search);
-    Stmt fts_del = prepare("DELETE FROM records_fts WHERE rowid = ?");
+    Stmt fts_del = prepare("INSERT INTO records_fts(records_fts, rowid, body) VALUES('delete', ?, ?)");
     for (const PendingSearch& p : pending) {
         if (p.old_rowid) {
-            fts_del.i64(1, *p.old_rowid);
+            fts_del.i64(1, *p.old_rowid).text(2, p.old_body);
             if (int rc = fts_del.step(); rc != SQLITE_DONE) {
                 return m_store.sql_status(rc, "updating the search index");
             }
@@ -842,6 +966,9 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
             row.rec.updated_ms = row.rec.created_ms;
         }
         const Schema* sch = schema(row.rec.type);
+        if (row.fts_rowid && sch != nullptr) {
+            row.old_search = fts_body(*sch, row.heads);  // what the search row holds now
+        }
         bool changed = false;
         Hlc newest;
         for (const Head& v : rec.versions) {

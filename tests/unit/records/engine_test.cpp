@@ -636,3 +636,108 @@ TEST_CASE("Records: search under another sort finds an edited record (regression
         }
     }
 }
+
+TEST_CASE("Records: the search index follows edits, pulls and deletions exactly, and is rebuilt when forms change") {
+    Fixture f;
+    std::mt19937 rng(21);
+    const std::vector<std::string> vocab = {"damp", "mould", "kitchen", "school", "referral", "heating", "rent", "stairs"};
+    std::map<std::string, std::string> text_of;  // live record id -> its actions_agreed words
+    std::set<std::string> deleted;
+    auto words = [&] {
+        std::string s;
+        for (int w = 0; w < 3; ++w) {
+            s += vocab[rng() % vocab.size()] + " ";
+        }
+        return s;
+    };
+    std::uint64_t remote_ms = 1'763'900'000'000;
+    for (int step = 0; step < 400; ++step) {
+        f.clock.advance(3);
+        const int op = static_cast<int>(rng() % 5);
+        if (op == 0 || text_of.empty()) {
+            Values v = visit("n" + std::to_string(step));
+            const std::string t = words();
+            v["actions_agreed"] = t;
+            text_of[f.engine->create(kWorker, "home_visit", v)->id] = t;
+        } else {
+            auto it = text_of.begin();
+            std::advance(it, static_cast<long>(rng() % text_of.size()));
+            const std::string id = it->first;
+            const std::string t = words();
+            if (op == 1) {
+                REQUIRE(f.engine->update(kWorker, id, {{"actions_agreed", t}}).is_ok());
+                it->second = t;
+            } else if (op == 2) {  // a newer pulled version
+                remote_ms += 1'000'000;
+                Change c{0, id, "home_visit", "team-a", "actions_agreed", encode_value(FieldValue{t}),
+                         Hlc{remote_ms << 16}, "laptop-9", Hlc{}, "kim", 0};
+                REQUIRE(f.engine->apply_remote({c}).is_ok());
+                it->second = t;
+            } else if (op == 3) {  // an older pulled version: no change to the text
+                Change c{0, id, "home_visit", "team-a", "actions_agreed", "\"ignored old words\"", Hlc{1ULL << 16},
+                         "laptop-9", Hlc{}, "kim", 0};
+                REQUIRE(f.engine->apply_remote({c}).is_ok());
+            } else {
+                REQUIRE(f.engine->remove(kWorker, id).is_ok());
+                deleted.insert(id);
+                text_of.erase(it);
+            }
+        }
+    }
+    auto check_index = [&](RecordEngine& e) {
+        for (const std::string& w : vocab) {
+            std::set<std::string> expected;
+            for (const auto& [id, t] : text_of) {
+                if (t.find(w) != std::string::npos) {
+                    expected.insert(id);
+                }
+            }
+            std::set<std::string> got;
+            ListQuery q{.search = w + " ", .limit = 500};
+            for (;;) {
+                auto page = e.list(q);
+                REQUIRE(page.is_ok());
+                for (const auto& r : page->records) {
+                    got.insert(r.id);
+                }
+                if (!page->next) {
+                    break;
+                }
+                q.after = page->next;
+            }
+            CAPTURE(w);
+            CHECK(got == expected);
+            // The index itself holds no stale rows: replaced text was taken out, not just hidden.
+            const std::string raw = "SELECT count(*) FROM records_fts WHERE records_fts MATCH '" + w + "'";
+            CHECK(outpost::testing::query_int(f.store->handle(), raw.c_str()) ==
+                  static_cast<std::int64_t>(expected.size()));
+        }
+        ListQuery old{.search = "ignored", .limit = 500};
+        CHECK(e.list(old)->records.empty());
+        CHECK(f.store->exec("INSERT INTO records_fts(records_fts, rank) VALUES('integrity-check', 0)").is_ok());
+    };
+    check_index(*f.engine);
+    CHECK(deleted.size() > 10);
+
+    // New forms change what is searchable: the index is rebuilt on open, with the same answers.
+    auto schemas = load_schemas(OUTPOST_FORMS_DIR);
+    REQUIRE(schemas.is_ok());
+    f.engine.reset();
+    auto extra = *schemas;
+    Schema note = extra.front();
+    note.type = "site_note";
+    extra.push_back(note);
+    auto e2 = RecordEngine::open(*f.store, extra, f.clock);
+    REQUIRE(e2.is_ok());
+    check_index(**e2);
+    e2->reset();
+    // A store whose index still holds its own copy of the text (the session-2 layout) is moved over.
+    REQUIRE(f.store->exec("DROP TABLE records_fts; CREATE VIRTUAL TABLE records_fts USING fts5(body, "
+                          "tokenize='unicode61 remove_diacritics 2')")
+                .is_ok());
+    auto e3 = RecordEngine::open(*f.store, *schemas, f.clock);
+    REQUIRE(e3.is_ok());
+    CHECK(outpost::testing::query_text(f.store->handle(), "SELECT sql FROM sqlite_master WHERE name = 'records_fts'")
+              .find("content=''") != std::string::npos);
+    check_index(**e3);
+}

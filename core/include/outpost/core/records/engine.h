@@ -167,10 +167,13 @@ private:
         Record rec;
         std::vector<Head> heads;
         std::optional<std::int64_t> fts_rowid;
+        std::string old_search;  // the search row's text before this write (set by the writer)
     };
     RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
     Stmt prepare(const std::string& sql);
     Status migrate_field_values();
+    Status migrate_search();
+    [[nodiscard]] std::string search_fingerprint() const;
     Result<Record> write(const Actor& who, const Schema& schema, Row row, const Values& changes, bool creating,
                          std::vector<FieldError>* errors);
     // The record's row; its values are decoded only when asked (a pull reads heads alone).
@@ -188,6 +191,7 @@ private:
     // A search row to replace: delete old_rowid (if any), insert body at new_rowid (if any).
     struct PendingSearch {
         std::optional<std::int64_t> old_rowid;
+        std::string old_body;  // FTS5 needs the old text to take a contentless row out
         std::optional<std::int64_t> new_rowid;
         std::string body;
     };
