@@ -859,7 +859,9 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
 Status RecordEngine::flush_search() {
     std::vector<PendingSearch> pending;
     pending.swap(m_pending_search);
+    // In order: a record written twice in one pull takes out the row its first write put in.
     Stmt fts_del = prepare("INSERT INTO records_fts(records_fts, rowid, body) VALUES('delete', ?, ?)");
+    Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
     for (const PendingSearch& p : pending) {
         if (p.old_rowid) {
             fts_del.i64(1, *p.old_rowid).text(2, p.old_body);
@@ -868,9 +870,6 @@ Status RecordEngine::flush_search() {
             }
             fts_del.reset();
         }
-    }
-    Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
-    for (const PendingSearch& p : pending) {
         if (p.new_rowid) {
             fts_ins.i64(1, *p.new_rowid).text(2, p.body);
             if (int rc = fts_ins.step(); rc != SQLITE_DONE) {

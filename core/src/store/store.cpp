@@ -229,7 +229,11 @@ Status Store::check_length() const {
         // Not through sql_status(), which calls this function for corruption errors.
         return Status::error(errc::kStoreSql, std::string("reading the page count: ") + sqlite3_errstr(rc));
     }
-    if (static_cast<sqlite3_int64>(size) < pages * kPageSize) {
+    // In WAL mode the newest pages may live only in the -wal file until a checkpoint, so a short
+    // database file is only a truncation when there is no WAL to hold the rest.
+    const auto wal = fs::file_size(fs::path(m_path.string() + "-wal"), ec);
+    const bool wal_holds_pages = !ec && wal > 0;
+    if (static_cast<sqlite3_int64>(size) < pages * kPageSize && !wal_holds_pages) {
         return truncated(m_path,
                          "expected " + std::to_string(pages) + " pages, found " + std::to_string(size / kPageSize));
     }

@@ -282,3 +282,15 @@ TEST_CASE("Store: a tampered WAL left by a crash is dropped like a torn write, n
     CHECK(query_int(db, "SELECT count(*) FROM t WHERE doc <> '' AND id < 100") == 100);
     CHECK((*s)->verify().is_ok());
 }
+
+TEST_CASE("Store: an error while pages still sit in the WAL is not called truncation (regression: misreport)") {
+    TempDir tmp;
+    auto s = Store::create(tmp / "wal.db", kPass, options_for(all_store_modes()[0]));
+    REQUIRE(s.is_ok());
+    REQUIRE((*s)->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)").is_ok());
+    insert_rows(**s, 0, 50);  // fewer pages than the autocheckpoint: they live in the WAL
+    REQUIRE(std::filesystem::file_size(tmp / "wal.db-wal") > 0);
+    const Status st = (*s)->sql_status(SQLITE_CORRUPT_VTAB, "searching");
+    CHECK(st.code() == "store.sql.failed");
+    (*s)->lock();
+}

@@ -96,7 +96,8 @@ void run_seed(unsigned seed, int ops_per_device) {
             offline[static_cast<std::size_t>(d)] = !offline[static_cast<std::size_t>(d)];
         }
         if (pick(100) < 8 && !offline[static_cast<std::size_t>(d)]) {
-            REQUIRE(dev.sync().is_ok());
+            auto synced = dev.sync();
+            REQUIRE_MESSAGE(synced.is_ok(), synced.status().to_string());
             ++syncs;
         }
         // Pick a live record this laptop has (recently created ones more often, so edits overlap).
