@@ -185,8 +185,11 @@ private:
     // The merge rule for one pulled version: true when it became the field's head (row updated).
     Result<bool> merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log, std::int64_t now,
                                RemoteStats& stats);
+    // Applies n records given by group(g); `present`, when given, holds every one of their ids this
+    // laptop already has (the others are not looked up).
     template <typename Group>
-    Result<RemoteStats> apply_groups(std::size_t n, Group&& group);
+    Result<RemoteStats> apply_groups(std::size_t n, Group&& group,
+                                     const std::set<std::string, std::less<>>* present = nullptr);
     Status save_seen_hlc();
     // A search row to replace: delete old_rowid (if any), insert body at new_rowid (if any).
     struct PendingSearch {
