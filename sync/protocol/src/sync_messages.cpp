@@ -955,67 +955,117 @@ Status read_snapshot_record(Reader& r, const std::string& where, SnapshotRecord&
 
 }  // namespace
 
+SnapshotWriter::SnapshotWriter(std::string_view team, std::size_t reserve_bytes) {
+    m_out.reserve(reserve_bytes + 128);
+    m_out += "{\"team\":";
+    json_text::append_quoted(m_out, team);
+    m_out += ",\"records\":[";
+}
+
+void SnapshotWriter::begin_record(std::string_view id, std::string_view type, std::string_view created_by) {
+    end_record();
+    m_open = true;
+    ++m_records;
+    m_id.assign(id);
+    m_type.assign(type);
+    m_created_by.assign(created_by);
+    m_used = 0;
+    m_writers_used = 0;
+}
+
+void SnapshotWriter::add(std::string_view field, std::string_view value, std::uint64_t hlc, std::uint64_t base,
+                         std::string_view device, std::string_view author) {
+    std::size_t w = 0;
+    while (w < m_writers_used && (m_writers[w].first != device || m_writers[w].second != author)) {
+        ++w;
+    }
+    if (w == m_writers_used) {
+        if (m_writers.size() == m_writers_used) {
+            m_writers.emplace_back();
+        }
+        m_writers[w].first.assign(device);
+        m_writers[w].second.assign(author);
+        ++m_writers_used;
+    }
+    if (m_versions.size() == m_used) {
+        m_versions.emplace_back();
+    }
+    Version& v = m_versions[m_used++];
+    v.field.assign(field);
+    v.value.assign(value);
+    v.hlc = hlc;
+    v.base = base;
+    v.writer = w;
+}
+
+void SnapshotWriter::end_record() {
+    if (!m_open) {
+        return;
+    }
+    m_open = false;
+    std::uint64_t base_hlc = m_used == 0 ? 0 : m_versions[0].hlc;
+    for (std::size_t k = 0; k < m_used; ++k) {
+        base_hlc = std::min(base_hlc, m_versions[k].hlc);
+    }
+    m_out += m_records > 1 ? ",{\"id\":" : "{\"id\":";
+    json_text::append_quoted(m_out, m_id);
+    m_out += ",\"type\":";
+    json_text::append_quoted(m_out, m_type);
+    m_out += ",\"created_by\":";
+    json_text::append_quoted(m_out, m_created_by);
+    m_out += ",\"hlc\":\"";
+    append_hex16(m_out, base_hlc);
+    m_out += "\",\"writers\":[";
+    for (std::size_t w = 0; w < m_writers_used; ++w) {
+        m_out += w > 0 ? ",[" : "[";
+        json_text::append_quoted(m_out, m_writers[w].first);
+        m_out += ',';
+        json_text::append_quoted(m_out, m_writers[w].second);
+        m_out += ']';
+    }
+    m_out += "],\"fields\":[";
+    char num[24];
+    for (std::size_t k = 0; k < m_used; ++k) {
+        const Version& f = m_versions[k];
+        m_out += k > 0 ? ",[" : "[";
+        json_text::append_quoted(m_out, f.field);
+        m_out += ',';
+        m_out += f.value.empty() ? std::string_view("null") : std::string_view(f.value);
+        m_out += ',';
+        m_out.append(num, static_cast<std::size_t>(std::to_chars(num, num + sizeof num, f.hlc - base_hlc).ptr - num));
+        m_out += ',';
+        m_out.append(num, static_cast<std::size_t>(std::to_chars(num, num + sizeof num, f.writer).ptr - num));
+        if (f.base != 0) {
+            m_out += ",\"";
+            append_hex16(m_out, f.base);
+            m_out += '"';
+        }
+        m_out += ']';
+    }
+    m_out += "]}";
+}
+
+std::string SnapshotWriter::finish(std::string_view next, std::string_view cursor, bool more) {
+    end_record();
+    m_out += "],\"next\":";
+    json_text::append_quoted(m_out, next);
+    m_out += ",\"cursor\":";
+    json_text::append_quoted(m_out, cursor);
+    m_out += more ? ",\"more\":true}" : ",\"more\":false}";
+    return std::move(m_out);
+}
+
 std::string encode(const SnapshotResponse& m) {
-    std::size_t bytes = 128;
+    SnapshotWriter w(m.team);
     for (const SnapshotRecord& rec : m.records) {
-        bytes += 160;
+        w.begin_record(rec.id, rec.type, rec.created_by);
         for (const SnapshotVersion& f : rec.fields) {
-            bytes += f.field.size() + f.value.size() + 32;
-        }
-    }
-    std::string out;
-    out.reserve(bytes);
-    out += "{\"team\":";
-    json_text::append_quoted(out, m.team);
-    out += ",\"records\":[";
-    for (std::size_t i = 0; i < m.records.size(); ++i) {
-        const SnapshotRecord& rec = m.records[i];
-        std::uint64_t base_hlc = rec.fields.empty() ? 0 : rec.fields.front().hlc;
-        for (const SnapshotVersion& f : rec.fields) {
-            base_hlc = std::min(base_hlc, f.hlc);
-        }
-        out += i > 0 ? ",{\"id\":" : "{\"id\":";
-        json_text::append_quoted(out, rec.id);
-        out += ",\"type\":";
-        json_text::append_quoted(out, rec.type);
-        out += ",\"created_by\":";
-        json_text::append_quoted(out, rec.created_by);
-        out += ",\"hlc\":\"";
-        append_hex16(out, base_hlc);
-        out += "\",\"writers\":[";
-        for (std::size_t w = 0; w < rec.writers.size(); ++w) {
-            out += w > 0 ? ",[" : "[";
-            json_text::append_quoted(out, rec.writers[w].first);
-            out += ',';
-            json_text::append_quoted(out, rec.writers[w].second);
-            out += ']';
-        }
-        out += "],\"fields\":[";
-        for (std::size_t k = 0; k < rec.fields.size(); ++k) {
-            const SnapshotVersion& f = rec.fields[k];
-            out += k > 0 ? ",[" : "[";
-            json_text::append_quoted(out, f.field);
-            out += ',';
-            out += f.value.empty() ? std::string_view("null") : std::string_view(f.value);
-            out += ',';
-            out += std::to_string(f.hlc - base_hlc);
-            out += ',';
-            out += std::to_string(f.writer);
-            if (f.base != 0) {
-                out += ",\"";
-                append_hex16(out, f.base);
-                out += '"';
+            if (f.writer < rec.writers.size()) {
+                w.add(f.field, f.value, f.hlc, f.base, rec.writers[f.writer].first, rec.writers[f.writer].second);
             }
-            out += ']';
         }
-        out += "]}";
     }
-    out += "],\"next\":";
-    json_text::append_quoted(out, m.next);
-    out += ",\"cursor\":";
-    json_text::append_quoted(out, m.cursor);
-    out += m.more ? ",\"more\":true}" : ",\"more\":false}";
-    return out;
+    return w.finish(m.next, m.cursor, m.more);
 }
 
 Result<SnapshotResponse> decode_snapshot_response(std::string_view body) {

@@ -198,12 +198,12 @@ void install_routes(Server::Impl& impl) {
         if (!parse_limit(req, res, limit)) {
             return;
         }
-        Result<SnapshotResponse> out = impl.sync->snapshot(*who, req.get_param_value("after"), limit);
+        Result<std::string> out = impl.sync->snapshot(*who, req.get_param_value("after"), limit);
         if (!out.is_ok()) {
             send_status(res, out.status());
             return;
         }
-        res.set_content(encode(*out), "application/json");
+        res.set_content(std::move(*out), "application/json");
     });
 
     http.Get("/v1/schemas", [&impl](const httplib::Request& req, httplib::Response& res) {

@@ -385,9 +385,9 @@ public:
         return out;
     }
 
-    Result<std::vector<SnapshotRecord>> snapshot_page(const std::string& team, const std::string& exclude_device,
-                                                      const std::string& after, int limit, std::size_t max_bytes,
-                                                      std::int64_t& log_end) override {
+    Status snapshot_page(const std::string& team, const std::string& exclude_device, const std::string& after,
+                         int limit, std::size_t max_bytes, std::int64_t& log_end,
+                         const std::function<void(const SnapshotRow&)>& on_row) override {
         std::lock_guard lock(m_mutex);
         // One connection behind one mutex: no write lands between reading the log's end and the records.
         Cached end = cached("SELECT COALESCE(max(seq), 0) FROM srv_changes");
@@ -400,39 +400,39 @@ public:
             "FROM srv_records r JOIN srv_fields f ON f.record = r.id WHERE r.team = ? AND r.id > ? AND f.device != ? "
             "ORDER BY r.id, f.field, f.hlc, f.device");
         st.text(1, team).text(2, after).text(3, exclude_device);
-        std::vector<SnapshotRecord> out;
+        auto view = [&st](int i) {
+            return std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), i)),
+                                    static_cast<std::size_t>(sqlite3_column_bytes(st.get(), i)));
+        };
+        std::string current;  // the record being read
+        int records = 0;
         std::size_t bytes = 0;
         int rc = 0;
         while ((rc = st.step()) == SQLITE_ROW) {
-            const std::string_view id(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)),
-                                      static_cast<std::size_t>(sqlite3_column_bytes(st.get(), 0)));
-            if (out.empty() || out.back().id != id) {
-                if (static_cast<int>(out.size()) == limit || (!out.empty() && bytes >= max_bytes)) {
+            SnapshotRow row;
+            row.id = view(0);
+            if (records == 0 || row.id != current) {
+                if (records == limit || (records > 0 && bytes >= max_bytes)) {
                     break;
                 }
-                SnapshotRecord& rec = out.emplace_back();
-                rec.id = std::string(id);
-                rec.type = st.col_text(1);
-                rec.created_by = st.col_text(2);
+                current.assign(row.id);
+                ++records;
             }
-            SnapshotRecord& rec = out.back();
-            SnapshotVersion& v = rec.fields.emplace_back();
-            v.field = st.col_text(3);
-            v.value = st.col_text(4);
-            v.hlc = static_cast<std::uint64_t>(st.col_i64(5));
-            v.base = static_cast<std::uint64_t>(st.col_i64(7));
-            std::pair<std::string, std::string> writer{st.col_text(6), st.col_text(8)};
-            auto w = std::find(rec.writers.begin(), rec.writers.end(), writer);
-            v.writer = static_cast<std::uint32_t>(w - rec.writers.begin());
-            if (w == rec.writers.end()) {
-                rec.writers.push_back(std::move(writer));
-            }
-            bytes += v.value.size();
+            row.type = view(1);
+            row.created_by = view(2);
+            row.field = view(3);
+            row.value = view(4);
+            row.hlc = static_cast<std::uint64_t>(st.col_i64(5));
+            row.device = view(6);
+            row.base = static_cast<std::uint64_t>(st.col_i64(7));
+            row.author = view(8);
+            bytes += row.value.size();
+            on_row(row);
         }
         if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
             return sql_error(m_db, "reading the snapshot");
         }
-        return out;
+        return Status::ok();
     }
 
     Result<std::uint64_t> max_hlc() override {

@@ -306,29 +306,27 @@ Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view c
     return out;
 }
 
-Result<SnapshotResponse> SyncService::snapshot(const DeviceAuth& who, const std::string& after, int limit) {
+Result<std::string> SyncService::snapshot(const DeviceAuth& who, const std::string& after, int limit) {
     if (after.size() > kMaxIdBytes) {
         return Status::error(errc::kSyncCursorInvalid, "the snapshot position is not one this server gave out");
     }
     limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
     std::int64_t log_end = 0;
-    Result<std::vector<SnapshotRecord>> page = m_storage.snapshot_page(who.team, who.device_id, after, limit, m_pull_page_bytes, log_end);
-    if (!page.is_ok()) {
-        return page.status();
-    }
-    SnapshotResponse out;
-    out.team = who.team;
+    // Rows go straight from the storage into the page's JSON.
+    SnapshotWriter page(who.team, std::min<std::size_t>(m_pull_page_bytes, 1U << 20U));
+    std::string last = after;
     std::size_t bytes = 0;
-    for (const SnapshotRecord& r : *page) {
-        for (const SnapshotVersion& v : r.fields) {
-            bytes += v.value.size();
-        }
-    }
-    out.more = static_cast<int>(page->size()) == limit || bytes >= m_pull_page_bytes;
-    out.next = page->empty() ? after : page->back().id;
-    out.cursor = std::to_string(log_end);
-    out.records = std::move(*page);
-    return out;
+    OUTPOST_TRY(m_storage.snapshot_page(who.team, who.device_id, after, limit, m_pull_page_bytes, log_end,
+                                        [&](const ServerStorage::SnapshotRow& r) {
+                                            if (page.records() == 0 || r.id != last) {
+                                                page.begin_record(r.id, r.type, r.created_by);
+                                                last.assign(r.id);
+                                            }
+                                            page.add(r.field, r.value, r.hlc, r.base, r.device, r.author);
+                                            bytes += r.value.size();
+                                        }));
+    const bool more = static_cast<int>(page.records()) == limit || bytes >= m_pull_page_bytes;
+    return page.finish(last, std::to_string(log_end), more);
 }
 
 }  // namespace outpost::sync

@@ -148,8 +148,8 @@ SnapshotResponse sample_snapshot() {
                 {"people_seen", R"(["child"])", 0x18d2b3c4d5e0002ULL, 0, 0}};
     m.records = {r};
     r.id = "0190f2a4-7b1c-7d3e-8f00-123456789abd";
-    r.fields = {{"_deleted", "true", 0x18d2b3c4e000000ULL, 0, 1}};
-    r.writers = {{"dev-1", "ann"}, {"dev-2", "lee"}};
+    r.fields = {{"_deleted", "true", 0x18d2b3c4e000000ULL, 0, 0}};
+    r.writers = {{"dev-2", "lee"}};  // only the writers its versions name, in order of first use
     m.records.push_back(r);
     m.next = r.id;
     m.cursor = "4711";

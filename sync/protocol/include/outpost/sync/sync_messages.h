@@ -117,6 +117,41 @@ struct SnapshotResponse {
 // Versions per snapshot record, at most (a form has far fewer fields).
 inline constexpr std::size_t kMaxSnapshotVersions = 4096;
 
+// Writes a snapshot page, the same JSON as encode(SnapshotResponse), one version at a time, so a
+// server can stream storage rows into it without building the page first. Versions of a record
+// follow its begin_record(); the record's writers and base HLC are worked out when it ends.
+class SnapshotWriter {
+public:
+    explicit SnapshotWriter(std::string_view team, std::size_t reserve_bytes = 0);
+    void begin_record(std::string_view id, std::string_view type, std::string_view created_by);
+    void add(std::string_view field, std::string_view value, std::uint64_t hlc, std::uint64_t base,
+             std::string_view device, std::string_view author);
+    // Records begun so far (the open one included).
+    [[nodiscard]] std::size_t records() const { return m_records; }
+    // The whole page; the writer is spent.
+    [[nodiscard]] std::string finish(std::string_view next, std::string_view cursor, bool more);
+
+private:
+    struct Version {
+        std::string field;
+        std::string value;
+        std::uint64_t hlc = 0;
+        std::uint64_t base = 0;
+        std::size_t writer = 0;
+    };
+    void end_record();
+    std::string m_out;
+    std::size_t m_records = 0;
+    bool m_open = false;
+    std::string m_id;
+    std::string m_type;
+    std::string m_created_by;
+    std::vector<Version> m_versions;  // reused from record to record
+    std::size_t m_used = 0;           // versions of the open record
+    std::vector<std::pair<std::string, std::string>> m_writers;
+    std::size_t m_writers_used = 0;
+};
+
 [[nodiscard]] std::string encode(const EnrollRequest& m);
 [[nodiscard]] std::string encode(const EnrollResponse& m);
 [[nodiscard]] std::string encode(const PushRequest& m);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "outpost/core/records/merge.h"
@@ -111,16 +112,28 @@ public:
                                                                         const std::string& exclude_device,
                                                                         std::int64_t after, int limit,
                                                                         std::int64_t& safe_to) = 0;
+    // One version of one record, for snapshot_page; the views last until the callback returns.
+    struct SnapshotRow {
+        std::string_view id;
+        std::string_view type;
+        std::string_view created_by;
+        std::string_view field;
+        std::string_view value;
+        std::string_view device;
+        std::string_view author;
+        std::uint64_t hlc = 0;
+        std::uint64_t base = 0;
+    };
     // A page of `team`'s records with id > after, in id order, each with every version in its fields'
     // frontiers except those `exclude_device` wrote (it holds them; a record left with none is
-    // skipped): at most `limit` records, and no more once `max_bytes` of values are in (a record is
-    // never split; the first is always sent). `log_end` receives the log's end, read before the
-    // records in the same view of the data, so every change at or below it is reflected in them.
-    [[nodiscard]] virtual Result<std::vector<SnapshotRecord>> snapshot_page(const std::string& team,
-                                                                            const std::string& exclude_device,
-                                                                            const std::string& after, int limit,
-                                                                            std::size_t max_bytes,
-                                                                            std::int64_t& log_end) = 0;
+    // skipped), given to `on_row` one version at a time, a record's versions together: at most
+    // `limit` records, and no more once `max_bytes` of values are in (a record is never split; the
+    // first is always sent). `log_end` receives the log's end, read before the records in the same
+    // view of the data, so every change at or below it is reflected in them.
+    [[nodiscard]] virtual Status snapshot_page(const std::string& team, const std::string& exclude_device,
+                                               const std::string& after, int limit, std::size_t max_bytes,
+                                               std::int64_t& log_end,
+                                               const std::function<void(const SnapshotRow&)>& on_row) = 0;
     // Highest HLC in the log (restores the server's clock at start); zero when empty.
     [[nodiscard]] virtual Result<std::uint64_t> max_hlc() = 0;
     // How many changes from `device` are in the log (tests and metrics).

@@ -55,7 +55,8 @@ public:
     // A page of the team's records as they stand (GET /v1/snapshot), less the device's own versions,
     // after record id `after` (empty
     // for the first page); `limit` as for pull.
-    [[nodiscard]] Result<SnapshotResponse> snapshot(const DeviceAuth& who, const std::string& after, int limit);
+    // Returns the page as its JSON body (streamed from the storage, never built as a message first).
+    [[nodiscard]] Result<std::string> snapshot(const DeviceAuth& who, const std::string& after, int limit);
 
     [[nodiscard]] const std::string& schemas_json() const { return m_schemas_json; }
     [[nodiscard]] const std::string& schemas_etag() const { return m_schemas_etag; }
