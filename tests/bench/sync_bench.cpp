@@ -1,7 +1,7 @@
 // sync_bench: sync over HTTP on loopback, SQLite server back end, encrypted client store (DESIGN §4,
 // issue #5). In one run:
 //   floor             bulk-insert the same N records (10 fields, about 600 bytes) into a plain SQLite
-//                     table in-process: the floor any sync must stand on
+//                     table in-process: the floor any sync must stand on (median of three runs)
 //   initial_pull      N records from the server into an empty client
 //   push_10k          10,000 new records from the client
 //   incremental_1000  pull 1,000 changes made on the server side
@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -181,7 +182,16 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) {
         rows.push_back(visit(rng, i));
     }
-    const double floor = floor_ms(dir, rows);
+    // The floor is the median of three runs: on a shared VM one run can be off by a third.
+    std::vector<double> floors;
+    for (int i = 0; i < 3; ++i) {
+        fs::remove(dir / "floor.db");
+        fs::remove(dir / "floor.db-wal");
+        fs::remove(dir / "floor.db-shm");
+        floors.push_back(floor_ms(dir, rows));
+    }
+    std::sort(floors.begin(), floors.end());
+    const double floor = floors[1];
 
     if (Status s = sync::init_sqlite_data_dir(dir / "server"); !s.is_ok()) {
         die("init", s);

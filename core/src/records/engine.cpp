@@ -25,7 +25,6 @@ CREATE TABLE IF NOT EXISTS records(
   deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER, heads BLOB NOT NULL DEFAULT x'');
 CREATE UNIQUE INDEX IF NOT EXISTS records_fts_rowid ON records(fts_rowid);
 CREATE INDEX IF NOT EXISTS records_updated ON records(updated_ms, id);
-CREATE INDEX IF NOT EXISTS records_created ON records(created_ms, id);
 CREATE TABLE IF NOT EXISTS changes(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, type TEXT NOT NULL, team TEXT NOT NULL,
   field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL, device TEXT NOT NULL,
@@ -1168,6 +1167,11 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
     if (q.sort == SortBy::kUpdated) {
         key = "r.updated_ms";
     } else if (q.sort == SortBy::kCreated) {
+        // Built on first use, like a field's sort index: a first sync need not maintain it.
+        if (m_sort_indexes.count("") == 0) {
+            OUTPOST_TRY(m_store.exec("CREATE INDEX IF NOT EXISTS records_created ON records(created_ms, id)"));
+            m_sort_indexes.insert("");
+        }
         key = "r.created_ms";
     } else {
         Result<std::string> k = field_sort_key(q.sort_field);

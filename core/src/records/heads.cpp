@@ -88,7 +88,8 @@ bool scan_fields(std::string_view blob, Fn&& fn) {
         }
     }
     std::uint64_t n = 0;
-    if (!r.varint(n)) {
+    std::uint64_t min_hlc = 0;
+    if (!r.varint(n) || !r.varint(min_hlc)) {
         return false;
     }
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -191,12 +192,17 @@ std::string encode_heads(const std::vector<Head>& heads) {
         put_string(out, device);
         put_string(out, author);
     }
+    std::uint64_t min_hlc = heads.empty() ? 0 : heads.front().hlc.packed;
+    for (const Head& h : heads) {
+        min_hlc = std::min(min_hlc, h.hlc.packed);
+    }
     put_varint(out, heads.size());
+    put_varint(out, min_hlc);
     for (std::size_t i = 0; i < heads.size(); ++i) {
         const Head& h = heads[i];
         put_string(out, h.field);
         put_string(out, h.value);
-        put_varint(out, h.hlc.packed);
+        put_varint(out, h.hlc.packed - min_hlc);
         put_varint(out, h.base.packed);
         put_varint(out, writer_of[i]);
         out.push_back(static_cast<char>(h.logged ? 1 : 0));
@@ -220,7 +226,8 @@ Result<std::vector<Head>> decode_heads(std::string_view blob) {
         }
     }
     std::uint64_t n = 0;
-    if (!r.varint(n) || n > r.left() / 6) {
+    std::uint64_t min_hlc = 0;
+    if (!r.varint(n) || !r.varint(min_hlc) || n > r.left() / 6) {
         return corrupt();
     }
     std::vector<Head> heads(n);
@@ -231,9 +238,10 @@ Result<std::vector<Head>> decode_heads(std::string_view blob) {
         std::uint64_t w = 0;
         unsigned char flags = 0;
         if (!r.string(name) || !r.string(value) || !r.varint(h.hlc.packed) || !r.varint(h.base.packed) ||
-            !r.varint(w) || !r.byte(flags) || w >= writers.size()) {
+            !r.varint(w) || !r.byte(flags) || w >= writers.size() || h.hlc.packed > ~min_hlc) {
             return corrupt();
         }
+        h.hlc.packed += min_hlc;
         if (i > 0 && !(heads[i - 1].field < name)) {
             return corrupt();  // names are kept strictly ascending (put_head relies on it)
         }

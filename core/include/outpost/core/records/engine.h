@@ -215,7 +215,7 @@ private:
     std::uint64_t m_saved_seen_hlc = 0;
     bool m_batch_search = false;  // save_row queues search rows (apply_groups) instead of writing them
     std::vector<PendingSearch> m_pending_search;
-    std::set<std::string> m_sort_indexes;  // fields whose sort index exists
+    std::set<std::string> m_sort_indexes;  // fields whose sort index exists ("": the created-date index)
 };
 
 }  // namespace outpost::records

@@ -7,9 +7,9 @@
 // to the log when something displaces it, so nothing said about a record is ever lost.
 //
 // Encoding (version 1, little endian varints): 'h' 0x01, varint writer count, each writer as
-// (device, author) strings; varint field count, each field as name, value (canonical JSON), varint
-// hlc, varint base, varint writer index, one flag byte (bit 0: logged). A string is a varint length
-// and its bytes. Fields are kept in name order.
+// (device, author) strings; varint field count; varint lowest hlc; each field as name, value
+// (canonical JSON), varint hlc less the lowest, varint base, varint writer index, one flag byte
+// (bit 0: logged). A string is a varint length and its bytes. Fields are kept in name order.
 //
 // Threads: pure functions. Failure: decode_heads returns store.record.corrupt for any malformed blob
 // and never reads outside it.
