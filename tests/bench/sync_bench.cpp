@@ -266,6 +266,7 @@ int main(int argc, char** argv) {
                                                          r.writers[v.writer].first, r.writers[v.writer].second, false});
                 }
             }
+            scratch.records->prepare_snapshot(recs);  // as the sync engine's helper thread does
             const auto t0 = Steady::now();
             (void)scratch.store->exec("BEGIN IMMEDIATE");
             (void)scratch.records->apply_snapshot(recs);

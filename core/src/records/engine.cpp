@@ -822,7 +822,7 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
     if (!rec.deleted && schema != nullptr) {
         row.fts_rowid = ++m_last_fts_rowid;
         change.new_rowid = row.fts_rowid;
-        change.body = fts_body(*schema, row.heads);
+        change.body = row.search_body ? std::move(*row.search_body) : fts_body(*schema, row.heads);
     }
     if (m_batch_search) {
         m_pending_search.push_back(std::move(change));
@@ -831,7 +831,7 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
         m_pending_search.push_back(std::move(change));
         OUTPOST_TRY(flush_search());
     }
-    const std::string blob = encode_heads(row.heads);
+    const std::string blob = row.heads_blob.empty() ? encode_heads(row.heads) : std::move(row.heads_blob);
     Stmt st = exists ? prepare("UPDATE records SET updated_ms = ?1, deleted = ?2, fts_rowid = ?3, heads = ?4 "
                                "WHERE rid = ?5")
                      : prepare("INSERT INTO records(updated_ms, deleted, fts_rowid, heads, id, type, team, "
@@ -980,7 +980,16 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         }
         (void)m_hlc.observe(newest);  // a far-ahead stamp was refused by the server's clock check
         m_seen_hlc = std::max(m_seen_hlc, newest.packed);
-        if (!exists && one_per_field) {
+        if (!exists && rec.prepared) {
+            // Done ahead by prepare_snapshot: the row as it is to be written.
+            row.heads_blob = std::move(rec.prepared_heads);
+            row.search_body = std::move(rec.prepared_search);
+            row.rec.deleted = rec.prepared_deleted;
+            row.rec.updated_ms = static_cast<std::int64_t>(newest.ms());
+            stats.applied += static_cast<int>(rec.versions.size());
+            rec.versions.clear();
+            changed = true;
+        } else if (!exists && one_per_field) {
             // A record new to this laptop with one version per field (a first sync, mostly): the
             // versions are the heads as they come.
             for (Head& v : rec.versions) {
@@ -1044,6 +1053,31 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
         }
         return rec;
     });
+}
+
+void RecordEngine::prepare_snapshot(std::vector<PulledRecord>& records) const {
+    for (PulledRecord& rec : records) {
+        bool one_per_field = true;
+        for (std::size_t k = 1; k < rec.versions.size() && one_per_field; ++k) {
+            one_per_field = rec.versions[k - 1].field < rec.versions[k].field;
+        }
+        if (!one_per_field || rec.versions.empty()) {
+            continue;  // the merge rule sorts it out on the store's thread
+        }
+        const Schema* sch = schema(rec.type);
+        bool deleted = false;
+        for (Head& v : rec.versions) {
+            v.value = canonical(sch, v.field, std::move(v.value));
+            v.logged = false;
+            deleted = v.field == "_deleted" ? v.value == "true" : deleted;
+        }
+        rec.prepared_heads = encode_heads(rec.versions);
+        if (!deleted && sch != nullptr) {
+            rec.prepared_search = fts_body(*sch, rec.versions);
+        }
+        rec.prepared_deleted = deleted;
+        rec.prepared = true;
+    }
 }
 
 Result<RecordEngine::RemoteStats> RecordEngine::apply_snapshot(std::vector<PulledRecord>& records) {

@@ -240,6 +240,24 @@ Status Store::check_length() const {
     return Status::ok();
 }
 
+Status Store::set_bulk_mode(bool on) {
+    if (m_db == nullptr) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    sqlite3_stmt* st = nullptr;
+    bool wal = false;
+    if (sqlite3_prepare_v2(m_db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const auto* mode = sqlite3_column_text(st, 0);
+        wal = mode != nullptr && std::string_view(reinterpret_cast<const char*>(mode)) == "wal";
+    }
+    sqlite3_finalize(st);
+    if (!wal) {
+        return Status::ok();
+    }
+    return exec(on ? "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4096"
+                   : "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=256");
+}
+
 Status Store::exec(std::string_view sql) {
     if (m_db == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");

@@ -552,7 +552,8 @@ struct SnapshotPage {
     std::int64_t versions = 0;
 };
 
-SnapshotPage fetch_snapshot(Transport& transport, const std::string& token, const std::string& after, int limit) {
+SnapshotPage fetch_snapshot(Transport& transport, const records::RecordEngine& engine, const std::string& token,
+                            const std::string& after, int limit) {
     SnapshotPage out;
     std::string path = "/v1/snapshot?limit=" + std::to_string(limit);
     if (!after.empty()) {
@@ -593,6 +594,7 @@ SnapshotPage fetch_snapshot(Transport& transport, const std::string& token, cons
         out.versions += static_cast<std::int64_t>(rec.versions.size());
     }
     out.wire.records.clear();
+    engine.prepare_snapshot(out.records);  // off the store's thread (see records::RecordEngine)
     return out;
 }
 
@@ -614,10 +616,24 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
     // The next page downloads and decodes on a helper thread while this one writes the last.
     auto fetch = [this](std::string from) {
         return std::async(std::launch::async, [this, from = std::move(from)] {
-            return fetch_snapshot(m_transport, m_creds.token, from, m_options.pull_limit);
+            return fetch_snapshot(m_transport, m_records, m_creds.token, from, m_options.pull_limit);
         });
     };
     std::future<SnapshotPage> next = fetch(after);
+    // A first sync writes the whole team at once and can redo any page it loses: bulk mode while it
+    // runs (Store::set_bulk_mode). A page's commit then need not wait for the disk; the last page's
+    // does, below, before the sync reports success.
+    {
+        std::lock_guard lock(m_store_mutex);
+        OUTPOST_TRY(m_store.set_bulk_mode(true));
+    }
+    struct Restore {
+        SyncEngine* self;
+        ~Restore() {
+            std::lock_guard lock(self->m_store_mutex);
+            (void)self->m_store.set_bulk_mode(false);
+        }
+    } restore{this};
     for (;;) {
         SnapshotPage page = next.get();
         ++summary.requests;
@@ -637,6 +653,10 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
         }
         {
             std::lock_guard lock(m_store_mutex);
+            if (!wire.more) {
+                // The last page commits durably, and an fsync of the WAL covers every page before it.
+                OUTPOST_TRY(m_store.set_bulk_mode(false));
+            }
             OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
             Status s = Status::ok();
             if (!page.records.empty()) {

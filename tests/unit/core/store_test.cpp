@@ -289,3 +289,27 @@ TEST_CASE("Store: regression - lock() leaves statements it does not own alone") 
         CHECK(query_int((*third)->handle(), "SELECT count(*) FROM f") == 1);
     }
 }
+
+TEST_CASE("Store: bulk mode relaxes commits only in WAL mode, and off restores the durable settings") {
+    outpost::testing::TempDir tmp;
+    auto wal = Store::create(tmp / "wal.db", "correct horse battery staple",
+                             outpost::testing::options_for(outpost::testing::all_store_modes()[0]));
+    REQUIRE(wal.is_ok());
+    auto sync_level = [](Store& s) { return outpost::testing::query_int(s.handle(), "PRAGMA synchronous"); };
+    CHECK(sync_level(**wal) == 2);
+    REQUIRE((*wal)->set_bulk_mode(true).is_ok());
+    CHECK(sync_level(**wal) == 1);
+    CHECK(outpost::testing::query_int((*wal)->handle(), "PRAGMA wal_autocheckpoint") == 4096);
+    REQUIRE((*wal)->set_bulk_mode(false).is_ok());
+    CHECK(sync_level(**wal) == 2);
+    CHECK(outpost::testing::query_int((*wal)->handle(), "PRAGMA wal_autocheckpoint") == 256);
+    (*wal)->lock();
+    CHECK((*wal)->set_bulk_mode(true).code() == "store.state.locked");
+
+    auto del = Store::create(tmp / "del.db", "correct horse battery staple",
+                             outpost::testing::options_for(outpost::testing::all_store_modes()[1]));
+    REQUIRE(del.is_ok());
+    REQUIRE((*del)->set_bulk_mode(true).is_ok());
+    CHECK(sync_level(**del) == 2);  // NORMAL is not safe with a rollback journal
+    (*del)->lock();
+}

@@ -8,6 +8,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/sync/sync_engine.h"
+#include "store_helpers.h"
 #include "sync_harness.h"
 
 using namespace outpost;
@@ -205,4 +206,40 @@ TEST_CASE("Snapshot: a first sync cut between pages resumes where it was, and a 
     CHECK(all.size() == 20);
     CHECK(std::get<std::string>(all.at(in_order[0]).values.at("household")) == "Edited meanwhile");
     CHECK(state_of(sam) == state_of(ann));
+}
+
+TEST_CASE("Snapshot: a first sync leaves the store on its durable settings, even when it fails") {
+    SyncServerHarness server;
+    server.add_team("north");
+    server.add_user("ann", "north", "worker");
+    server.add_user("sam", "north", "worker");
+    TempDir tmp;
+    Device ann(tmp / "ann.db", server.enrol("ann"), server.transport());
+    for (int i = 0; i < 12; ++i) {
+        ann.create("home_visit", home_visit("House " + std::to_string(i)));
+    }
+    REQUIRE(ann.sync().is_ok());
+    std::atomic<int> calls = 0;
+    auto t = std::make_unique<HookTransport>(server.transport(), [&](const HttpRequest& req) {
+        std::optional<Result<HttpResponse>> out;
+        if (req.path.rfind("/v1/snapshot", 0) == 0 && ++calls == 2) {
+            out = Result<HttpResponse>(Status::error(errc::kSyncNetworkUnreachable, "cable pulled"));
+        }
+        return out;
+    });
+    SyncOptions small_pages;
+    small_pages.pull_limit = 5;
+    Device sam(tmp / "sam.db", server.enrol("sam"), std::move(t), small_pages);
+    auto pragmas = [&] {
+        std::lock_guard lock(sam.mutex);
+        return std::make_pair(outpost::testing::query_int(sam.store->handle(), "PRAGMA synchronous"),
+                              outpost::testing::query_int(sam.store->handle(), "PRAGMA wal_autocheckpoint"));
+    };
+    const auto durable = pragmas();
+    CHECK(durable.first == 2);  // FULL
+    CHECK_FALSE(sam.sync().is_ok());
+    CHECK(pragmas() == durable);
+    REQUIRE(sam.sync().is_ok());
+    CHECK(pragmas() == durable);
+    CHECK(sam.all().size() == 12);
 }

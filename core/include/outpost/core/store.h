@@ -101,6 +101,11 @@ public:
 
     // The production PRAGMAs applied to every connection, as "name=value" pairs (for the benchmark).
     [[nodiscard]] static std::string pragma_summary(const StoreOptions& options);
+    // Bulk mode, for a first sync that writes a whole team and can redo what it loses: in WAL mode a
+    // commit no longer waits for the disk (synchronous=NORMAL: a power cut may lose the last commits,
+    // never the store's integrity) and the WAL is checkpointed every 16 MiB. Off restores the
+    // production settings. In rollback-journal mode it does nothing (NORMAL is not safe there).
+    [[nodiscard]] Status set_bulk_mode(bool on);
 
     [[nodiscard]] static std::filesystem::path key_path_for(const std::filesystem::path& db_path);
 

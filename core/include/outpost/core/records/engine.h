@@ -110,6 +110,11 @@ struct PulledRecord {
     std::string team;
     std::string created_by;      // empty: the author of its earliest version
     std::vector<Head> versions;  // any order; more than one per field when the server holds a clash
+    // Set by RecordEngine::prepare_snapshot (on any thread): the row this record makes if it is new.
+    bool prepared = false;
+    bool prepared_deleted = false;
+    std::string prepared_heads;                  // encode_heads of the versions
+    std::optional<std::string> prepared_search;  // its search text; none when deleted or of no known form
 };
 
 class RecordEngine {
@@ -155,6 +160,10 @@ public:
     // Applies a page of a server's snapshot (a first sync): each record with every version its fields
     // have on the server. Same rule, savepoint and stats as apply_remote; consumes `records`.
     [[nodiscard]] Result<RemoteStats> apply_snapshot(std::vector<PulledRecord>& records);
+    // Does the store-free part of apply_snapshot ahead of it: canonical values, and for a record with
+    // one version per field in name order, its heads blob and search text. Threads: safe to call on
+    // any thread, concurrently with anything (it reads only the forms, which never change after open).
+    void prepare_snapshot(std::vector<PulledRecord>& records) const;
 
     [[nodiscard]] const Schema* schema(std::string_view type) const;
     [[nodiscard]] HybridClock& clock() { return m_hlc; }
@@ -168,6 +177,8 @@ private:
         std::vector<Head> heads;
         std::optional<std::int64_t> fts_rowid;
         std::string old_search;  // the search row's text before this write (set by the writer)
+        std::string heads_blob;                     // precomputed encode_heads(heads), if not empty
+        std::optional<std::string> search_body;     // precomputed search text
     };
     RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
     Stmt prepare(const std::string& sql);
