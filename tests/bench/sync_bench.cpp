@@ -267,6 +267,7 @@ int main(int argc, char** argv) {
                 }
             }
             scratch.records->prepare_snapshot(recs);  // as the sync engine's helper thread does
+            scratch.records->prepare_snapshot(recs);  // as the sync engine's helper thread does
             const auto t0 = Steady::now();
             (void)scratch.store->exec("BEGIN IMMEDIATE");
             (void)scratch.records->apply_snapshot(recs);
@@ -286,6 +287,10 @@ int main(int argc, char** argv) {
             (void)reader.records->create(reader.actor(), "home_visit", rows[static_cast<std::size_t>(i)]);
         }
         (void)reader.store->exec("COMMIT");
+    }
+    if (std::getenv("SYNC_BENCH_PAUSE_PUSH") != nullptr) {  // lets a profiler attach to the push
+        std::fprintf(stderr, "pushing; pid %d\n", static_cast<int>(getpid()));
+        std::this_thread::sleep_for(std::chrono::seconds(std::atoi(std::getenv("SYNC_BENCH_PAUSE_PUSH"))));
     }
     std::int64_t pushed = 0;
     const double push_ms = reader.timed_sync("push", &pushed);

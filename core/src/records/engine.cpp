@@ -30,17 +30,18 @@ CREATE TABLE IF NOT EXISTS changes(
   field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL, device TEXT NOT NULL,
   base INTEGER NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_record ON changes(record, seq);
-CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, content='', detail=none,
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(body, content='',
   tokenize='unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS engine_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 )sql";
 
-// The search index holds no copy of the text (content='': the heads have it) and no word positions
-// (detail=none: queries are words and prefixes, never phrases), so a first sync writes a fraction of
-// the bytes. Replacing a row means telling FTS5 the old text, which fts_body() rebuilds from the old
-// heads; the index is rebuilt whenever the forms' searchable fields change (search_fingerprint).
+// The search index holds no copy of the text (content='': the heads have it), so a first sync writes
+// half the bytes. (detail=none, without word positions, was smaller still but made prefix searches
+// three times slower: records_bench search p99 12-17 ms against 4-5 ms.) Replacing a row means
+// telling FTS5 the old text, which fts_body() rebuilds from the old heads; the index is rebuilt
+// whenever the forms' searchable fields change (search_fingerprint).
 constexpr const char* kSearchTableSql =
-    "CREATE VIRTUAL TABLE records_fts USING fts5(body, content='', detail=none, "
+    "CREATE VIRTUAL TABLE records_fts USING fts5(body, content='', "
     "tokenize='unicode61 remove_diacritics 2')";
 
 // Session-1 stores kept one row per field in field_values; each record's fields move into its heads
@@ -96,7 +97,6 @@ void append_number(std::string& out, double d) {
     std::snprintf(buf, sizeof buf, "%.17g", d);
     out += buf;
 }
-
 
 }  // namespace
 
@@ -420,7 +420,8 @@ Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vect
     Stmt st = e->prepare(
         "SELECT max(COALESCE((SELECT max(hlc) FROM changes), 0), "
         "COALESCE((SELECT value FROM engine_meta WHERE key = 'seen_hlc'), 0)), "
-        "max(COALESCE((SELECT max(fts_rowid) FROM records), 0), COALESCE((SELECT max(id) FROM records_fts_docsize), 0))");
+        "max(COALESCE((SELECT max(fts_rowid) FROM records), 0), COALESCE((SELECT max(id) FROM records_fts_docsize), "
+        "0))");
     if (st.ok() && st.step() == SQLITE_ROW) {
         e->m_hlc.restore(Hlc{static_cast<std::uint64_t>(st.col_i64(0))});
         e->m_last_fts_rowid = st.col_i64(1);
@@ -451,10 +452,9 @@ Status RecordEngine::migrate_field_values() {
     Stmt rows = prepare("SELECT rid, field, value, hlc, device, base, author FROM field_values ORDER BY rid, field");
     int rc = 0;
     while ((rc = rows.step()) == SQLITE_ROW) {
-        by_record[rows.col_i64(0)].push_back(Head{rows.col_text(1), rows.col_text(2),
-                                                  Hlc{static_cast<std::uint64_t>(rows.col_i64(3))}, Hlc{
-                                                      static_cast<std::uint64_t>(rows.col_i64(5))},
-                                                  rows.col_text(4), rows.col_text(6), /*logged=*/true});
+        by_record[rows.col_i64(0)].push_back(Head{
+            rows.col_text(1), rows.col_text(2), Hlc{static_cast<std::uint64_t>(rows.col_i64(3))},
+            Hlc{static_cast<std::uint64_t>(rows.col_i64(5))}, rows.col_text(4), rows.col_text(6), /*logged=*/true});
     }
     if (rc != SQLITE_DONE) {
         const Status s = m_store.sql_status(rc, "moving fields to the new layout");
@@ -518,7 +518,10 @@ Status RecordEngine::migrate_search() {
         }
     }
     const std::string fingerprint = search_fingerprint();
-    const bool old_layout = current_sql.find("content=''") == std::string::npos;
+    // Earlier layouts: the index kept its own copy of the text, or (briefly) no word positions, which
+    // made prefix searches three times slower.
+    const bool old_layout =
+        current_sql.find("content=''") == std::string::npos || current_sql.find("detail=none") != std::string::npos;
     if (!old_layout && stored_fingerprint == fingerprint) {
         return Status::ok();
     }
@@ -800,8 +803,17 @@ Status RecordEngine::log_displaced(sql::StmtRef& log, const Record& rec, const s
     if (!old || old->logged) {
         return Status::ok();
     }
-    const Change c{0, rec.id, rec.type, rec.team, old->field, old->value, old->hlc, old->device, old->base,
-                   old->author, static_cast<std::int64_t>(old->hlc.ms())};
+    const Change c{0,
+                   rec.id,
+                   rec.type,
+                   rec.team,
+                   old->field,
+                   old->value,
+                   old->hlc,
+                   old->device,
+                   old->base,
+                   old->author,
+                   static_cast<std::int64_t>(old->hlc.ms())};
     if (int rc = log_change(log, c, c.value, c.at_ms); rc != SQLITE_DONE) {
         return m_store.sql_status(rc, "keeping a field's history");
     }
@@ -832,10 +844,12 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
         OUTPOST_TRY(flush_search());
     }
     const std::string blob = row.heads_blob.empty() ? encode_heads(row.heads) : std::move(row.heads_blob);
-    Stmt st = exists ? prepare("UPDATE records SET updated_ms = ?1, deleted = ?2, fts_rowid = ?3, heads = ?4 "
-                               "WHERE rid = ?5")
-                     : prepare("INSERT INTO records(updated_ms, deleted, fts_rowid, heads, id, type, team, "
-                               "created_by, created_ms) VALUES(?1,?2,?3,?4,?6,?7,?8,?9,?10)");
+    Stmt st = exists ? prepare(
+                           "UPDATE records SET updated_ms = ?1, deleted = ?2, fts_rowid = ?3, heads = ?4 "
+                           "WHERE rid = ?5")
+                     : prepare(
+                           "INSERT INTO records(updated_ms, deleted, fts_rowid, heads, id, type, team, "
+                           "created_by, created_ms) VALUES(?1,?2,?3,?4,?6,?7,?8,?9,?10)");
     st.i64(1, rec.updated_ms).i64(2, rec.deleted ? 1 : 0);
     if (row.fts_rowid) {
         st.i64(3, *row.fts_rowid);
@@ -889,8 +903,17 @@ Result<bool> RecordEngine::merge_version(Row& row, Head incoming, const Schema* 
     if (cur != nullptr && Stamp{cur->hlc, cur->device} >= stamp) {
         ++stats.superseded;
         if (Stamp{cur->hlc, cur->device} > stamp) {  // older: history only (equal: held already)
-            const Change c{0,           row.rec.id,    row.rec.type,    row.rec.team,     incoming.field, incoming.value,
-                           incoming.hlc, incoming.device, incoming.base, incoming.author, now};
+            const Change c{0,
+                           row.rec.id,
+                           row.rec.type,
+                           row.rec.team,
+                           incoming.field,
+                           incoming.value,
+                           incoming.hlc,
+                           incoming.device,
+                           incoming.base,
+                           incoming.author,
+                           now};
             if (int rc = log_change(log, c, c.value, now); rc != SQLITE_DONE) {
                 return m_store.sql_status(rc, "logging a pulled change");
             }
@@ -945,10 +968,9 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         if (rec.versions.empty()) {
             continue;
         }
-        Result<std::optional<Row>> found =
-            present != nullptr && present->count(rec.id) == 0
-                ? Result<std::optional<Row>>(std::optional<Row>())
-                : read_row(rec.id, /*with_values=*/false);  // the search row reads heads
+        Result<std::optional<Row>> found = present != nullptr && present->count(rec.id) == 0
+                                               ? Result<std::optional<Row>>(std::optional<Row>())
+                                               : read_row(rec.id, /*with_values=*/false);  // the search row reads heads
         if (!found.is_ok()) {
             return fail(found.status());
         }
@@ -1322,8 +1344,8 @@ Result<std::string> RecordEngine::field_sort_key(const std::string& field) {
     // The field's name is a literal (checked above), so the query's expression is the index's own.
     std::string key = "outpost_sort(r.heads, '" + field + "')";
     if (m_sort_indexes.count(field) == 0) {
-        const std::string ddl = "CREATE INDEX IF NOT EXISTS records_sort_" + field + " ON records(outpost_sort(heads, '" +
-                                field + "'), id)";
+        const std::string ddl = "CREATE INDEX IF NOT EXISTS records_sort_" + field +
+                                " ON records(outpost_sort(heads, '" + field + "'), id)";
         OUTPOST_TRY(m_store.exec(ddl));
         m_sort_indexes.insert(field);
     }
