@@ -236,9 +236,10 @@ int main(int argc, char** argv) {
         std::vector<sync::SnapshotResponse> pages;
         for (;;) {
             auto t0 = Steady::now();
-            auto res = reader.transport->request({.method = "GET",
-                                                  .path = "/v1/snapshot?limit=5000" + (after.empty() ? "" : "&after=" + after),
-                                                  .bearer_token = reader.creds.token});
+            auto res =
+                reader.transport->request({.method = "GET",
+                                           .path = "/v1/snapshot?limit=5000" + (after.empty() ? "" : "&after=" + after),
+                                           .bearer_token = reader.creds.token});
             http_ms += ms_since(t0);
             bytes += res->body.size();
             t0 = Steady::now();

@@ -246,7 +246,8 @@ Status Store::set_bulk_mode(bool on) {
     }
     sqlite3_stmt* st = nullptr;
     bool wal = false;
-    if (sqlite3_prepare_v2(m_db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(m_db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
         const auto* mode = sqlite3_column_text(st, 0);
         wal = mode != nullptr && std::string_view(reinterpret_cast<const char*>(mode)) == "wal";
     }

@@ -465,8 +465,8 @@ TEST_CASE("Records: a pulled version lives in the heads, and joins the log when 
     CHECK(history_values(*f.engine, id, "household") == std::vector<std::string>{"\"A\"", "\"B\""});
 
     // An older one is history only; the same one again changes nothing.
-    auto old = f.engine->apply_remote({pulled(id, "household", "\"OLD\"", 1'763'900'000'150),
-                                       pulled(id, "household", "\"B\"", 1'763'900'000'200)});
+    auto old = f.engine->apply_remote(
+        {pulled(id, "household", "\"OLD\"", 1'763'900'000'150), pulled(id, "household", "\"B\"", 1'763'900'000'200)});
     REQUIRE(old.is_ok());
     CHECK(old->applied == 0);
     CHECK(old->superseded == 2);
@@ -476,8 +476,7 @@ TEST_CASE("Records: a pulled version lives in the heads, and joins the log when 
     // A local edit over a pulled head logs the head first; the outbox holds only the local write.
     f.clock.advance(1000);
     REQUIRE(f.engine->update(kWorker, id, {{"household", std::string("C")}}).is_ok());
-    CHECK(history_values(*f.engine, id, "household") ==
-          std::vector<std::string>{"\"A\"", "\"OLD\"", "\"B\"", "\"C\""});
+    CHECK(history_values(*f.engine, id, "household") == std::vector<std::string>{"\"A\"", "\"OLD\"", "\"B\"", "\"C\""});
     auto outbox = f.engine->outbox_after(kWorker.device, 0, 100);
     REQUIRE(outbox.is_ok());
     REQUIRE(outbox->size() == 1);
@@ -496,8 +495,8 @@ TEST_CASE("Records: the clock is restored from pulled versions that are only in 
     REQUIRE(schemas.is_ok());
     const std::uint64_t ahead_ms = 1'763'900'000'000 + 60'000;
     {
-        auto s = Store::create(tmp / "p.db", "correct horse battery staple", outpost::testing::options_for(
-                                                                                   outpost::testing::all_store_modes()[0]));
+        auto s = Store::create(tmp / "p.db", "correct horse battery staple",
+                               outpost::testing::options_for(outpost::testing::all_store_modes()[0]));
         REQUIRE(s.is_ok());
         auto e = RecordEngine::open(**s, *schemas, clock);
         REQUIRE(e.is_ok());
@@ -522,22 +521,23 @@ TEST_CASE("Records: a store in the per-field layout moves to heads when opened, 
     Fixture f;
     f.engine.reset();
     // The session-1 layout: one row per field in field_values, no heads column.
-    REQUIRE(f.store->exec("DROP TABLE records; DROP TABLE engine_meta; CREATE TABLE records("
-                          "rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, team TEXT NOT NULL,"
-                          "created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
-                          "deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER);"
-                          "CREATE TABLE field_values(rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
-                          " sort_value, hlc INTEGER NOT NULL, device TEXT NOT NULL, base INTEGER NOT NULL,"
-                          " author TEXT NOT NULL, PRIMARY KEY(rid, field)) WITHOUT ROWID;"
-                          "INSERT INTO records VALUES(1, 'r-1', 'home_visit', 'team-a', 'ann', 5, 6, 0, NULL);"
-                          "INSERT INTO field_values VALUES(1, 'household', '\"Old layout\"', 'Old layout', 7, 'd1', 0,"
-                          " 'ann'), (1, 'visit_date', '\"2026-01-02\"', '2026-01-02', 8, 'd1', 0, 'ann'),"
-                          " (1, 'visit_type', '\"planned\"', 'planned', 8, 'd1', 0, 'ann'),"
-                          " (1, 'concerns_identified', 'false', 0, 8, 'd1', 0, 'ann');"
-                          "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms)"
-                          " VALUES('r-1', 'home_visit', 'team-a', 'household', '\"Old layout\"', 7, 'd1', 0, 'ann', 5),"
-                          " ('r-1', 'home_visit', 'team-a', 'visit_date', '\"2026-01-02\"', 8, 'd1', 0, 'ann', 5)")
-              .is_ok());
+    REQUIRE(f.store
+                ->exec("DROP TABLE records; DROP TABLE engine_meta; CREATE TABLE records("
+                       "rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, team TEXT NOT NULL,"
+                       "created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+                       "deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER);"
+                       "CREATE TABLE field_values(rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+                       " sort_value, hlc INTEGER NOT NULL, device TEXT NOT NULL, base INTEGER NOT NULL,"
+                       " author TEXT NOT NULL, PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+                       "INSERT INTO records VALUES(1, 'r-1', 'home_visit', 'team-a', 'ann', 5, 6, 0, NULL);"
+                       "INSERT INTO field_values VALUES(1, 'household', '\"Old layout\"', 'Old layout', 7, 'd1', 0,"
+                       " 'ann'), (1, 'visit_date', '\"2026-01-02\"', '2026-01-02', 8, 'd1', 0, 'ann'),"
+                       " (1, 'visit_type', '\"planned\"', 'planned', 8, 'd1', 0, 'ann'),"
+                       " (1, 'concerns_identified', 'false', 0, 8, 'd1', 0, 'ann');"
+                       "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms)"
+                       " VALUES('r-1', 'home_visit', 'team-a', 'household', '\"Old layout\"', 7, 'd1', 0, 'ann', 5),"
+                       " ('r-1', 'home_visit', 'team-a', 'visit_date', '\"2026-01-02\"', 8, 'd1', 0, 'ann', 5)")
+                .is_ok());
     auto schemas = load_schemas(OUTPOST_FORMS_DIR);
     auto e = RecordEngine::open(*f.store, *schemas, f.clock);
     REQUIRE(e.is_ok());
@@ -640,7 +640,8 @@ TEST_CASE("Records: search under another sort finds an edited record (regression
 TEST_CASE("Records: the search index follows edits, pulls and deletions exactly, and is rebuilt when forms change") {
     Fixture f;
     std::mt19937 rng(21);
-    const std::vector<std::string> vocab = {"damp", "mould", "kitchen", "school", "referral", "heating", "rent", "stairs"};
+    const std::vector<std::string> vocab = {"damp",     "mould",   "kitchen", "school",
+                                            "referral", "heating", "rent",    "stairs"};
     std::map<std::string, std::string> text_of;  // live record id -> its actions_agreed words
     std::set<std::string> deleted;
     auto words = [&] {
@@ -669,13 +670,31 @@ TEST_CASE("Records: the search index follows edits, pulls and deletions exactly,
                 it->second = t;
             } else if (op == 2) {  // a newer pulled version
                 remote_ms += 1'000'000;
-                Change c{0, id, "home_visit", "team-a", "actions_agreed", encode_value(FieldValue{t}),
-                         Hlc{remote_ms << 16}, "laptop-9", Hlc{}, "kim", 0};
+                Change c{0,
+                         id,
+                         "home_visit",
+                         "team-a",
+                         "actions_agreed",
+                         encode_value(FieldValue{t}),
+                         Hlc{remote_ms << 16},
+                         "laptop-9",
+                         Hlc{},
+                         "kim",
+                         0};
                 REQUIRE(f.engine->apply_remote({c}).is_ok());
                 it->second = t;
             } else if (op == 3) {  // an older pulled version: no change to the text
-                Change c{0, id, "home_visit", "team-a", "actions_agreed", "\"ignored old words\"", Hlc{1ULL << 16},
-                         "laptop-9", Hlc{}, "kim", 0};
+                Change c{0,
+                         id,
+                         "home_visit",
+                         "team-a",
+                         "actions_agreed",
+                         "\"ignored old words\"",
+                         Hlc{1ULL << 16},
+                         "laptop-9",
+                         Hlc{},
+                         "kim",
+                         0};
                 REQUIRE(f.engine->apply_remote({c}).is_ok());
             } else {
                 REQUIRE(f.engine->remove(kWorker, id).is_ok());
@@ -732,8 +751,9 @@ TEST_CASE("Records: the search index follows edits, pulls and deletions exactly,
     check_index(**e2);
     e2->reset();
     // A store whose index still holds its own copy of the text (the session-2 layout) is moved over.
-    REQUIRE(f.store->exec("DROP TABLE records_fts; CREATE VIRTUAL TABLE records_fts USING fts5(body, "
-                          "tokenize='unicode61 remove_diacritics 2')")
+    REQUIRE(f.store
+                ->exec("DROP TABLE records_fts; CREATE VIRTUAL TABLE records_fts USING fts5(body, "
+                       "tokenize='unicode61 remove_diacritics 2')")
                 .is_ok());
     auto e3 = RecordEngine::open(*f.store, *schemas, f.clock);
     REQUIRE(e3.is_ok());
@@ -748,12 +768,13 @@ TEST_CASE("Records: a pull touching one record in two runs keeps the search inde
     const std::string b = f.engine->create(kWorker, "home_visit", visit("Birch house"))->id;
     const std::uint64_t ms = 1'763'900'100'000;
     auto text = [&](const std::string& id, const std::string& v, std::uint64_t at) {
-        return Change{0, id, "home_visit", "team-a", "household", encode_value(FieldValue{v}), Hlc{at << 16},
-                      "laptop-9", Hlc{}, "kim", 0};
+        return Change{
+            0,          id,    "home_visit", "team-a", "household", encode_value(FieldValue{v}), Hlc{at << 16},
+            "laptop-9", Hlc{}, "kim",        0};
     };
     // A, B, A: the same record in two runs of one page.
-    auto r = f.engine->apply_remote({text(a, "Cedar house", ms), text(b, "Damson house", ms + 1),
-                                     text(a, "Elm house", ms + 2)});
+    auto r = f.engine->apply_remote(
+        {text(a, "Cedar house", ms), text(b, "Damson house", ms + 1), text(a, "Elm house", ms + 2)});
     REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
     CHECK(f.count("SELECT count(*) FROM records_fts WHERE records_fts MATCH 'elm'") == 1);
     CHECK(f.count("SELECT count(*) FROM records_fts WHERE records_fts MATCH 'cedar'") == 0);

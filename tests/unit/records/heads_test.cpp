@@ -81,8 +81,8 @@ TEST_CASE("Heads: outpost_sort gives SQLite's sort value of one field") {
     const std::string blob = encode_heads(sample());
     auto eval = [&](const char* field) {
         sqlite3_stmt* st = nullptr;
-        REQUIRE(sqlite3_prepare_v2(db, "SELECT outpost_sort(?1, ?2), typeof(outpost_sort(?1, ?2))", -1, &st,
-                                   nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_prepare_v2(db, "SELECT outpost_sort(?1, ?2), typeof(outpost_sort(?1, ?2))", -1, &st, nullptr) ==
+                SQLITE_OK);
         sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
         sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
         REQUIRE(sqlite3_step(st) == SQLITE_ROW);

@@ -59,8 +59,7 @@ std::optional<Result<HttpResponse>> pass(const HttpRequest&) {
 }
 
 // (value, hlc, device) of every field of every record: what "the same data" means.
-std::map<std::pair<std::string, std::string>, std::tuple<std::string, std::uint64_t, std::string>> state_of(
-    Device& d) {
+std::map<std::pair<std::string, std::string>, std::tuple<std::string, std::uint64_t, std::string>> state_of(Device& d) {
     std::map<std::pair<std::string, std::string>, std::tuple<std::string, std::uint64_t, std::string>> out;
     for (const auto& [id, rec] : d.all()) {
         std::lock_guard lock(d.mutex);

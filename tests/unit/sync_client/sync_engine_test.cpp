@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-
 #include <thread>
 
 #include "outpost/core/error_codes.h"

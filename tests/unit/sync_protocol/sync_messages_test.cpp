@@ -191,8 +191,7 @@ TEST_CASE("Sync messages: a bad snapshot is refused with a code, never trusted")
     CHECK(refused(swap(R"("Damp in the kitchen",0,0])", R"("Damp in the kitchen",-1,0])")) ==
           "sync.protocol.malformed");  // negative offset
     CHECK(refused(swap(R"("hlc":"018d2b3c4d5e0000")", R"("hlc":"018D2B3C4D5E0000")")) == "sync.protocol.malformed");
-    CHECK(refused(swap(R"("created_by":"ann")", R"("created_by":"ann","admin":true)")) ==
-          "sync.protocol.malformed");
+    CHECK(refused(swap(R"("created_by":"ann")", R"("created_by":"ann","admin":true)")) == "sync.protocol.malformed");
     CHECK(refused(swap(R"("type":"home_visit",)", "")) == "sync.protocol.malformed");
     CHECK(refused(swap(R"(["dev-1","ann"])", R"(["dev-1"])")) == "sync.protocol.malformed");
     CHECK(refused(swap(R"("Damp in the kitchen")", "\"" + std::string(kMaxValueBytes, 'x') + "\"")) ==

@@ -422,8 +422,9 @@ TEST_CASE("Snapshot: a team's records in pages, each once, with every version of
     f.push_ok(f.ann, batch(f.ann, mine));
     // Ann and Bob both change r1 from the same base: the server keeps both versions (and a conflict record).
     f.push_ok(f.ann, batch(f.ann, {change(8, "r1", "household", "\"Ann's\"", at(5), at(1))}));
-    CHECK(f.push_ok(f.bob, batch(f.bob, {change(1, "r1", "household", "\"Bob's\"", at(3), at(1))})).results[0].outcome ==
-          ChangeOutcome::kConflict);
+    CHECK(
+        f.push_ok(f.bob, batch(f.bob, {change(1, "r1", "household", "\"Bob's\"", at(3), at(1))})).results[0].outcome ==
+        ChangeOutcome::kConflict);
 
     std::map<std::string, SnapshotRecord> seen;
     std::string after;

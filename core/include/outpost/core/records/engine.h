@@ -22,8 +22,8 @@
 #include "outpost/core/records/heads.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/core/records/schema.h"
-#include "outpost/core/status.h"
 #include "outpost/core/sql_stmt.h"
+#include "outpost/core/status.h"
 #include "outpost/core/store.h"
 
 struct sqlite3_stmt;
@@ -176,9 +176,9 @@ private:
         Record rec;
         std::vector<Head> heads;
         std::optional<std::int64_t> fts_rowid;
-        std::string old_search;  // the search row's text before this write (set by the writer)
-        std::string heads_blob;                     // precomputed encode_heads(heads), if not empty
-        std::optional<std::string> search_body;     // precomputed search text
+        std::string old_search;                  // the search row's text before this write (set by the writer)
+        std::string heads_blob;                  // precomputed encode_heads(heads), if not empty
+        std::optional<std::string> search_body;  // precomputed search text
     };
     RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
     Stmt prepare(const std::string& sql);
@@ -221,8 +221,8 @@ private:
     const Clock& m_clock;
     HybridClock m_hlc;
     std::map<std::string, sqlite3_stmt*, std::less<>> m_statements;  // prepared once, finalized on destruction
-    std::int64_t m_last_fts_rowid = 0;    // highest search rowid handed out
-    std::uint64_t m_seen_hlc = 0;         // highest pulled HLC, saved in engine_meta with each pull
+    std::int64_t m_last_fts_rowid = 0;                               // highest search rowid handed out
+    std::uint64_t m_seen_hlc = 0;  // highest pulled HLC, saved in engine_meta with each pull
     std::uint64_t m_saved_seen_hlc = 0;
     bool m_batch_search = false;  // save_row queues search rows (apply_groups) instead of writing them
     std::vector<PendingSearch> m_pending_search;
