@@ -465,6 +465,20 @@ private:
     std::size_t m_i = 0;
 };
 
+// The end of a bulk message: the object read cleanly, nothing trails it, and every member `need`
+// names (as bits of `seen`) was there; `what` names the message and `members` its members in errors.
+Status finish_message(Reader& r, const Status& read, unsigned seen, unsigned need, const char* what,
+                      const char* members) {
+    OUTPOST_TRY(read);
+    if (!r.at_end()) {
+        return malformed(std::string(what) + " has trailing data");
+    }
+    if (seen != need) {
+        return malformed(std::string(what) + " needs " + members);
+    }
+    return Status::ok();
+}
+
 // Reads one change object; `pulled` changes carry device and author too.
 Status read_change_fast(Reader& r, const std::string& where, bool pulled, WireChange& c) {
     unsigned seen = 0;
@@ -709,13 +723,7 @@ Result<PushRequest> decode_push_request(std::string_view body) {
         }
         return malformed("unknown or repeated field '" + key + "' in the push");
     });
-    OUTPOST_TRY(s);
-    if (!r.at_end()) {
-        return malformed("the push has trailing data");
-    }
-    if (seen != 15U) {
-        return malformed("the push needs device_id, from_seq, to_seq and changes");
-    }
+    OUTPOST_TRY(finish_message(r, s, seen, 15U, "the push", "device_id, from_seq, to_seq and changes"));
     // The batch is part of the device's outbox: seqs ascend strictly within from_seq..to_seq (the
     // outbox has gaps where pulled changes sit between a device's own).
     if (m.from_seq < 1 || (m.changes.empty() ? m.to_seq < m.from_seq - 1 : m.to_seq < m.from_seq)) {
@@ -803,13 +811,7 @@ Result<PullResponse> decode_pull_response(std::string_view body) {
         }
         return malformed("unknown or repeated field '" + key + "' in the pull response");
     });
-    OUTPOST_TRY(s);
-    if (!r.at_end()) {
-        return malformed("the pull response has trailing data");
-    }
-    if (seen != 7U) {
-        return malformed("the pull response needs changes, cursor and more");
-    }
+    OUTPOST_TRY(finish_message(r, s, seen, 7U, "the pull response", "changes, cursor and more"));
     return m;
 }
 
@@ -1101,13 +1103,7 @@ Result<SnapshotResponse> decode_snapshot_response(std::string_view body) {
         }
         return malformed("unknown or repeated field '" + key + "' in the snapshot");
     });
-    OUTPOST_TRY(s);
-    if (!r.at_end()) {
-        return malformed("the snapshot has trailing data");
-    }
-    if (seen != 31U) {
-        return malformed("the snapshot needs team, records, next, cursor and more");
-    }
+    OUTPOST_TRY(finish_message(r, s, seen, 31U, "the snapshot", "team, records, next, cursor and more"));
     if (m.team.size() > kMaxIdBytes || m.next.size() > kMaxIdBytes || m.cursor.size() > kMaxIdBytes) {
         return malformed("a name in the snapshot is too long");
     }

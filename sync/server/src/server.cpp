@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "outpost/core/error_codes.h"
@@ -104,6 +105,21 @@ Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req)
     return who;
 }
 
+// The device behind a paged GET and its optional `limit` parameter; answers the error (401, 403, or
+// 400 for a limit that is not a positive number) and returns nullopt when there is one.
+std::optional<DeviceAuth> authenticated_page(Server::Impl& impl, const httplib::Request& req, httplib::Response& res,
+                                             int& limit) {
+    Result<DeviceAuth> who = authenticate(impl, req);
+    if (!who.is_ok()) {
+        send_status(res, who.status());
+        return std::nullopt;
+    }
+    if (!parse_limit(req, res, limit)) {
+        return std::nullopt;
+    }
+    return std::move(*who);
+}
+
 void install_routes(Server::Impl& impl) {
     httplib::Server& http = *impl.http;
     http.set_payload_max_length(impl.options.max_body_bytes);
@@ -171,13 +187,9 @@ void install_routes(Server::Impl& impl) {
     });
 
     http.Get("/v1/pull", [&impl](const httplib::Request& req, httplib::Response& res) {
-        Result<DeviceAuth> who = authenticate(impl, req);
-        if (!who.is_ok()) {
-            send_status(res, who.status());
-            return;
-        }
         int limit = kDefaultPullLimit;
-        if (!parse_limit(req, res, limit)) {
+        const std::optional<DeviceAuth> who = authenticated_page(impl, req, res, limit);
+        if (!who) {
             return;
         }
         Result<PullResponse> out = impl.sync->pull(*who, req.get_param_value("cursor"), limit);
@@ -189,13 +201,9 @@ void install_routes(Server::Impl& impl) {
     });
 
     http.Get("/v1/snapshot", [&impl](const httplib::Request& req, httplib::Response& res) {
-        Result<DeviceAuth> who = authenticate(impl, req);
-        if (!who.is_ok()) {
-            send_status(res, who.status());
-            return;
-        }
         int limit = kDefaultPullLimit;
-        if (!parse_limit(req, res, limit)) {
+        const std::optional<DeviceAuth> who = authenticated_page(impl, req, res, limit);
+        if (!who) {
             return;
         }
         Result<std::string> out = impl.sync->snapshot(*who, req.get_param_value("after"), limit);

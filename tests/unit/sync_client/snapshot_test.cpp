@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <mutex>
 
@@ -56,6 +57,21 @@ private:
 
 std::optional<Result<HttpResponse>> pass(const HttpRequest&) {
     return std::nullopt;
+}
+
+// A hook that drops the connection on the nth snapshot request while `armed`, after calling `before`.
+HookTransport::Hook cut_snapshot_request(int n, std::atomic<int>& count, std::atomic<bool>& armed,
+                                         std::function<void()> before = {}) {
+    return [n, &count, &armed, before = std::move(before)](const HttpRequest& req) {
+        std::optional<Result<HttpResponse>> out;
+        if (req.path.rfind("/v1/snapshot", 0) == 0 && ++count == n && armed) {
+            if (before) {
+                before();
+            }
+            out = Result<HttpResponse>(Status::error(errc::kSyncNetworkUnreachable, "cable pulled"));
+        }
+        return out;
+    };
 }
 
 // (value, hlc, device) of every field of every record: what "the same data" means.
@@ -177,16 +193,12 @@ TEST_CASE("Snapshot: a first sync cut between pages resumes where it was, and a 
 
     std::atomic<int> snapshot_requests = 0;
     std::atomic<bool> cut = true;
-    auto t = std::make_unique<HookTransport>(server.transport(), [&](const HttpRequest& req) {
-        std::optional<Result<HttpResponse>> out;
-        if (req.path.rfind("/v1/snapshot", 0) == 0 && ++snapshot_requests == 2 && cut) {
+    auto t = std::make_unique<HookTransport>(
+        server.transport(), cut_snapshot_request(2, snapshot_requests, cut, [&] {
             // While the first page is being written, Ann edits a record it already holds; then the line drops.
             REQUIRE(ann.update(in_order[0], {{"household", std::string("Edited meanwhile")}}).is_ok());
             REQUIRE(ann.sync().is_ok());
-            out = Result<HttpResponse>(Status::error(errc::kSyncNetworkUnreachable, "cable pulled"));
-        }
-        return out;
-    });
+        }));
     HookTransport* hooks = t.get();
     SyncOptions small_pages;
     small_pages.pull_limit = 5;
@@ -219,13 +231,8 @@ TEST_CASE("Snapshot: a first sync leaves the store on its durable settings, even
     }
     REQUIRE(ann.sync().is_ok());
     std::atomic<int> calls = 0;
-    auto t = std::make_unique<HookTransport>(server.transport(), [&](const HttpRequest& req) {
-        std::optional<Result<HttpResponse>> out;
-        if (req.path.rfind("/v1/snapshot", 0) == 0 && ++calls == 2) {
-            out = Result<HttpResponse>(Status::error(errc::kSyncNetworkUnreachable, "cable pulled"));
-        }
-        return out;
-    });
+    std::atomic<bool> armed = true;
+    auto t = std::make_unique<HookTransport>(server.transport(), cut_snapshot_request(2, calls, armed));
     SyncOptions small_pages;
     small_pages.pull_limit = 5;
     Device sam(tmp / "sam.db", server.enrol("sam"), std::move(t), small_pages);
