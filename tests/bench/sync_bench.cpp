@@ -255,19 +255,7 @@ int main(int argc, char** argv) {
         Client scratch(dir / "scratch.db", url, reader.creds);
         double apply_ms = 0;
         for (sync::SnapshotResponse& page : pages) {
-            std::vector<records::PulledRecord> recs;
-            for (sync::SnapshotRecord& r : page.records) {
-                records::PulledRecord& rec = recs.emplace_back();
-                rec.id = r.id;
-                rec.type = r.type;
-                rec.team = page.team;
-                rec.created_by = r.created_by;
-                for (sync::SnapshotVersion& v : r.fields) {
-                    rec.versions.push_back(records::Head{v.field, v.value, records::Hlc{v.hlc}, records::Hlc{v.base},
-                                                         r.writers[v.writer].first, r.writers[v.writer].second, false});
-                }
-            }
-            scratch.records->prepare_snapshot(recs);  // as the sync engine's helper thread does
+            std::vector<records::PulledRecord> recs = sync::to_pulled_records(page);
             scratch.records->prepare_snapshot(recs);  // as the sync engine's helper thread does
             const auto t0 = Steady::now();
             (void)scratch.store->exec("BEGIN IMMEDIATE");

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "outpost/core/records/engine.h"
@@ -130,6 +132,28 @@ struct Device {
         return records->update(actor(), id, v).status();
     }
     Result<sync::SyncSummary> sync() { return engine->sync_now(); }
+
+    // (value, hlc, device) of every field of every record on this device: what "the same data" means.
+    using HeadsMap = std::map<std::pair<std::string, std::string>, std::tuple<std::string, std::uint64_t, std::string>>;
+    HeadsMap heads_map() {
+        std::lock_guard lock(mutex);
+        HeadsMap out;
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(store->handle(), "SELECT id FROM records", -1, &st, nullptr) == SQLITE_OK);
+        std::vector<std::string> ids;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            ids.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+        }
+        sqlite3_finalize(st);
+        for (const std::string& id : ids) {
+            auto heads = records->heads(id);
+            REQUIRE(heads.is_ok());
+            for (const auto& h : *heads) {
+                out[{id, h.field}] = {h.value, h.hlc.packed, h.device};
+            }
+        }
+        return out;
+    }
 
     // Every record on this device (deleted ones too), id -> record.
     std::map<std::string, records::Record> all() {

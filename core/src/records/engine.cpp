@@ -140,17 +140,19 @@ std::string encode_value(const FieldValue& v) {
 
 namespace {
 
+// A string spelled the way append_quoted writes one with nothing to escape.
+bool plain_quoted(std::string_view text) {
+    return text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
+           std::none_of(text.begin() + 1, text.end() - 1,
+                        [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
+}
+
 // Fast paths for the canonical encodings encode_value() writes most often. Anything else (escapes,
 // lists, locations, or input from elsewhere) goes through the full JSON reader.
 std::optional<FieldValue> decode_simple(FieldKind kind, std::string_view text) {
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
-        text.substr(1, text.size() - 2).find_first_of("\\\"") == std::string_view::npos &&
-        kind != FieldKind::kInteger && kind != FieldKind::kDecimal && kind != FieldKind::kYesNo &&
-        kind != FieldKind::kMultiChoice && kind != FieldKind::kLocation) {
-        const std::string_view body = text.substr(1, text.size() - 2);
-        if (std::none_of(body.begin(), body.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-            return FieldValue{std::string(body)};
-        }
+    if (kind != FieldKind::kInteger && kind != FieldKind::kDecimal && kind != FieldKind::kYesNo &&
+        kind != FieldKind::kMultiChoice && kind != FieldKind::kLocation && plain_quoted(text)) {
+        return FieldValue{std::string(text.substr(1, text.size() - 2))};
     }
     if (kind == FieldKind::kMultiChoice && text.size() >= 2 && text.front() == '[' && text.back() == ']') {
         // The canonical list spelling: ["a","b"] with plain items (no escapes, no spaces).
@@ -193,13 +195,6 @@ std::optional<FieldValue> decode_simple(FieldKind kind, std::string_view text) {
         }
     }
     return std::nullopt;
-}
-
-// A string spelled the way append_quoted writes one with nothing to escape.
-bool plain_quoted(std::string_view text) {
-    return text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
-           std::none_of(text.begin() + 1, text.end() - 1,
-                        [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
 }
 
 // True when `text` is already encode_value's spelling of a value of `kind` (the common case: another
@@ -437,6 +432,10 @@ Status RecordEngine::migrate_field_values() {
         }
     }
     OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    auto fail = [&](Status s) {
+        (void)m_store.exec("ROLLBACK");
+        return s;
+    };
     bool has_heads = false;
     {
         Stmt col = prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'heads'");
@@ -444,8 +443,7 @@ Status RecordEngine::migrate_field_values() {
     }
     if (!has_heads) {
         if (Status s = m_store.exec("ALTER TABLE records ADD COLUMN heads BLOB NOT NULL DEFAULT x''"); !s.is_ok()) {
-            (void)m_store.exec("ROLLBACK");
-            return s;
+            return fail(s);
         }
     }
     std::map<std::int64_t, std::vector<Head>> by_record;
@@ -457,24 +455,18 @@ Status RecordEngine::migrate_field_values() {
             Hlc{static_cast<std::uint64_t>(rows.col_i64(5))}, rows.col_text(4), rows.col_text(6), /*logged=*/true});
     }
     if (rc != SQLITE_DONE) {
-        const Status s = m_store.sql_status(rc, "moving fields to the new layout");
-        (void)m_store.exec("ROLLBACK");
-        return s;
+        return fail(m_store.sql_status(rc, "moving fields to the new layout"));
     }
     Stmt put = prepare("UPDATE records SET heads = ? WHERE rid = ?");
     for (const auto& [rid, heads] : by_record) {
-        const std::string blob = encode_heads(heads);
-        put.blob(1, blob).i64(2, rid);
+        put.blob(1, encode_heads(heads)).i64(2, rid);
         if (rc = put.step(); rc != SQLITE_DONE) {
-            const Status s = m_store.sql_status(rc, "moving fields to the new layout");
-            (void)m_store.exec("ROLLBACK");
-            return s;
+            return fail(m_store.sql_status(rc, "moving fields to the new layout"));
         }
         put.reset();
     }
     if (Status s = m_store.exec("DROP TABLE field_values; COMMIT"); !s.is_ok()) {
-        (void)m_store.exec("ROLLBACK");
-        return s;
+        return fail(s);
     }
     return Status::ok();
 }
@@ -675,7 +667,7 @@ Result<Record> RecordEngine::get(std::string_view id) {
 }
 
 Result<std::vector<Head>> RecordEngine::heads(std::string_view id) {
-    Result<std::optional<Row>> row = read_row(id);
+    Result<std::optional<Row>> row = read_row(id, /*with_values=*/false);
     if (!row.is_ok()) {
         return row.status();
     }
@@ -772,9 +764,7 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
         return s;
     };
     Stmt log = prepare(kLogChangeSql);
-    if (row.fts_rowid) {
-        row.old_search = fts_body(schema, row.heads);  // what the search row holds now
-    }
+    remember_search(row, &schema);
     for (const auto& [field, value] : changes) {
         const Head* cur = find_head(row.heads, field);
         const Hlc base = cur != nullptr ? cur->hlc : Hlc{};
@@ -894,6 +884,13 @@ Status RecordEngine::flush_search() {
     return Status::ok();
 }
 
+void RecordEngine::remember_search(Row& row, const Schema* schema) {
+    if (!row.search_remembered && row.fts_rowid && schema != nullptr) {
+        row.old_search = fts_body(*schema, row.heads);  // what the search row holds, before heads change
+    }
+    row.search_remembered = true;
+}
+
 Result<bool> RecordEngine::merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log,
                                          std::int64_t now, RemoteStats& stats) {
     incoming.value = canonical(sch, incoming.field, std::move(incoming.value));
@@ -924,6 +921,7 @@ Result<bool> RecordEngine::merge_version(Row& row, Head incoming, const Schema* 
         row.rec.deleted = incoming.value == "true";
     }
     row.rec.updated_ms = std::max(row.rec.updated_ms, static_cast<std::int64_t>(incoming.hlc.ms()));
+    remember_search(row, sch);
     OUTPOST_TRY(log_displaced(log, row.rec, put_head(row.heads, std::move(incoming))));
     ++stats.applied;
     return true;
@@ -946,7 +944,7 @@ Status RecordEngine::save_seen_hlc() {
 
 template <typename Group>
 Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Group&& group,
-                                                             const std::set<std::string, std::less<>>* present) {
+                                                             std::set<std::string, std::less<>>* present) {
     if (m_store.handle() == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
@@ -975,6 +973,9 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
             return fail(found.status());
         }
         const bool exists = found->has_value();
+        if (!exists && !rec.prepared) {
+            prepare_one(rec);  // before the record's identity moves into the row
+        }
         Row row;
         if (exists) {
             row = std::move(**found);
@@ -990,40 +991,20 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
             row.rec.updated_ms = row.rec.created_ms;
         }
         const Schema* sch = schema(row.rec.type);
-        if (row.fts_rowid && sch != nullptr) {
-            row.old_search = fts_body(*sch, row.heads);  // what the search row holds now
-        }
         bool changed = false;
         Hlc newest;
-        bool one_per_field = true;  // and in name order
-        for (std::size_t k = 0; k < rec.versions.size(); ++k) {
-            newest = std::max(newest, rec.versions[k].hlc);
-            one_per_field = one_per_field && (k == 0 || rec.versions[k - 1].field < rec.versions[k].field);
+        for (const Head& v : rec.versions) {
+            newest = std::max(newest, v.hlc);
         }
         (void)m_hlc.observe(newest);  // a far-ahead stamp was refused by the server's clock check
         m_seen_hlc = std::max(m_seen_hlc, newest.packed);
         if (!exists && rec.prepared) {
-            // Done ahead by prepare_snapshot: the row as it is to be written.
+            // One version per field (a first sync, mostly): the row as prepare_one() made it.
             row.heads_blob = std::move(rec.prepared_heads);
             row.search_body = std::move(rec.prepared_search);
             row.rec.deleted = rec.prepared_deleted;
             row.rec.updated_ms = static_cast<std::int64_t>(newest.ms());
             stats.applied += static_cast<int>(rec.versions.size());
-            rec.versions.clear();
-            changed = true;
-        } else if (!exists && one_per_field) {
-            // A record new to this laptop with one version per field (a first sync, mostly): the
-            // versions are the heads as they come.
-            for (Head& v : rec.versions) {
-                v.value = canonical(sch, v.field, std::move(v.value));
-                v.logged = false;
-                if (v.field == "_deleted") {
-                    row.rec.deleted = v.value == "true";
-                }
-            }
-            row.rec.updated_ms = static_cast<std::int64_t>(newest.ms());
-            stats.applied += static_cast<int>(rec.versions.size());
-            row.heads = std::move(rec.versions);
             rec.versions.clear();
             changed = true;
         }
@@ -1037,6 +1018,9 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         if (changed) {
             if (Status s = save_row(row, sch, exists); !s.is_ok()) {
                 return fail(s);
+            }
+            if (present != nullptr && !exists) {
+                present->insert(row.rec.id);  // the same id again in this page merges into it
             }
         }
     }
@@ -1077,28 +1061,33 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
     });
 }
 
+void RecordEngine::prepare_one(PulledRecord& rec) const {
+    for (std::size_t k = 1; k < rec.versions.size(); ++k) {
+        if (!(rec.versions[k - 1].field < rec.versions[k].field)) {
+            return;  // not one version per field in name order: the merge rule sorts it out
+        }
+    }
+    if (rec.versions.empty()) {
+        return;
+    }
+    const Schema* sch = schema(rec.type);
+    bool deleted = false;
+    for (Head& v : rec.versions) {
+        v.value = canonical(sch, v.field, std::move(v.value));
+        v.logged = false;
+        deleted = v.field == "_deleted" ? v.value == "true" : deleted;
+    }
+    rec.prepared_heads = encode_heads(rec.versions);
+    if (!deleted && sch != nullptr) {
+        rec.prepared_search = fts_body(*sch, rec.versions);
+    }
+    rec.prepared_deleted = deleted;
+    rec.prepared = true;
+}
+
 void RecordEngine::prepare_snapshot(std::vector<PulledRecord>& records) const {
     for (PulledRecord& rec : records) {
-        bool one_per_field = true;
-        for (std::size_t k = 1; k < rec.versions.size() && one_per_field; ++k) {
-            one_per_field = rec.versions[k - 1].field < rec.versions[k].field;
-        }
-        if (!one_per_field || rec.versions.empty()) {
-            continue;  // the merge rule sorts it out on the store's thread
-        }
-        const Schema* sch = schema(rec.type);
-        bool deleted = false;
-        for (Head& v : rec.versions) {
-            v.value = canonical(sch, v.field, std::move(v.value));
-            v.logged = false;
-            deleted = v.field == "_deleted" ? v.value == "true" : deleted;
-        }
-        rec.prepared_heads = encode_heads(rec.versions);
-        if (!deleted && sch != nullptr) {
-            rec.prepared_search = fts_body(*sch, rec.versions);
-        }
-        rec.prepared_deleted = deleted;
-        rec.prepared = true;
+        prepare_one(rec);
     }
 }
 
@@ -1277,8 +1266,6 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         }
     }
     const char* dir = q.descending ? " DESC" : " ASC";
-    // Dates are never NULL, so their sort can walk the (updated_ms, id) / (created_ms, id) index; only
-    // field sorts need the NULL-ordering term.
     // SQLite sorts NULL lowest, so this order is "no value first" ascending and last descending, and
     // it can walk the field's sort index.
     const std::string order = key + dir + ", r.id" + dir;
@@ -1296,10 +1283,20 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         if (!q.after->key_null) {
             // The cursor's key keeps SQLite's type: "i:", "r:" or "t:" prefix.
             const std::string& k = q.after->key;
+            const char* num = k.data() + std::min<std::size_t>(2, k.size());
+            const char* end = k.data() + k.size();
             if (k.rfind("i:", 0) == 0) {
-                st.i64(5, std::stoll(k.substr(2)));
+                std::int64_t n = 0;
+                if (auto [p, ec] = std::from_chars(num, end, n); ec != std::errc() || p != end) {
+                    return Status::error(errc::kInvalidArgument, "this page cursor belongs to a different list");
+                }
+                st.i64(5, n);
             } else if (k.rfind("r:", 0) == 0) {
-                sqlite3_bind_double(st.get(), 5, std::stod(k.substr(2)));
+                double d = 0;
+                if (auto [p, ec] = std::from_chars(num, end, d); ec != std::errc() || p != end) {
+                    return Status::error(errc::kInvalidArgument, "this page cursor belongs to a different list");
+                }
+                sqlite3_bind_double(st.get(), 5, d);
             } else {
                 st.text(5, k.size() >= 2 ? std::string_view(k).substr(2) : std::string_view());
             }
@@ -1340,6 +1337,11 @@ Result<std::string> RecordEngine::field_sort_key(const std::string& field) {
             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         })) {
         return Status::error(errc::kInvalidArgument, "records cannot be sorted by '" + field + "'");
+    }
+    // Each sort index is kept up to date by every write from then on: only fields of a form get one.
+    if (std::none_of(m_schemas.begin(), m_schemas.end(),
+                     [&](const Schema& sch) { return sch.field(field) != nullptr; })) {
+        return Status::error(errc::kInvalidArgument, "no form has a field called '" + field + "'");
     }
     // The field's name is a literal (checked above), so the query's expression is the index's own.
     std::string key = "outpost_sort(r.heads, '" + field + "')";
@@ -1382,7 +1384,7 @@ Result<std::vector<Change>> RecordEngine::history(std::string_view id) {
     if (!logged.is_ok()) {
         return logged.status();
     }
-    Result<std::optional<Row>> row = read_row(id);
+    Result<std::optional<Row>> row = read_row(id, /*with_values=*/false);
     if (!row.is_ok()) {
         return row.status();
     }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
@@ -78,7 +77,8 @@ bool scan_fields(std::string_view blob, Fn&& fn) {
     unsigned char magic = 0;
     unsigned char version = 0;
     std::uint64_t writers = 0;
-    if (!r.byte(magic) || !r.byte(version) || magic != kMagic || version != kVersion || !r.varint(writers)) {
+    if (!r.byte(magic) || !r.byte(version) || magic != kMagic || version != kVersion || !r.varint(writers) ||
+        writers > r.left() / 2) {
         return false;
     }
     std::string_view skip;
@@ -156,10 +156,9 @@ void sort_value_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
             sqlite3_result_int64(ctx, n);
             return;
         }
-        const std::string text(found);
-        char* stop = nullptr;
-        const double d = std::strtod(text.c_str(), &stop);
-        if (stop == text.c_str() + text.size()) {
+        double d = 0;  // from_chars, not strtod: an index's value must not depend on the locale
+        if (auto [p, ec2] = std::from_chars(found.data(), found.data() + found.size(), d);
+            ec2 == std::errc() && p == found.data() + found.size()) {
             sqlite3_result_double(ctx, d);
             return;
         }

@@ -199,13 +199,14 @@ Status Store::sql_status(int rc, std::string_view what) const {
         return Status::error(errc::kStorePageTampered,
                              std::string(what) + ": database page " + std::to_string(page) + " failed authentication");
     }
+    // Read SQLite's message first: check_length() runs a statement, which resets it.
+    const std::string message = m_db != nullptr ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
     if ((rc & 0xff) == SQLITE_CORRUPT || rc == SQLITE_IOERR_SHORT_READ) {
         if (Status length = check_length(); length.is(errc::kStoreFileTruncated)) {
             return length;
         }
     }
-    return Status::error(errc::kStoreSql,
-                         std::string(what) + ": " + (m_db != nullptr ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc)));
+    return Status::error(errc::kStoreSql, std::string(what) + ": " + message);
 }
 
 Status Store::check_length() const {
@@ -230,10 +231,10 @@ Status Store::check_length() const {
         return Status::error(errc::kStoreSql, std::string("reading the page count: ") + sqlite3_errstr(rc));
     }
     // In WAL mode the newest pages may live only in the -wal file until a checkpoint, so a short
-    // database file is only a truncation when there is no WAL to hold the rest.
+    // database file is only a truncation when the WAL is too small to hold the missing pages.
     const auto wal = fs::file_size(fs::path(m_path.string() + "-wal"), ec);
-    const bool wal_holds_pages = !ec && wal > 0;
-    if (static_cast<sqlite3_int64>(size) < pages * kPageSize && !wal_holds_pages) {
+    const auto missing = pages * static_cast<sqlite3_int64>(kPageSize) - static_cast<sqlite3_int64>(size);
+    if (missing > 0 && (ec || static_cast<sqlite3_int64>(wal) < missing)) {
         return truncated(m_path,
                          "expected " + std::to_string(pages) + " pages, found " + std::to_string(size / kPageSize));
     }
@@ -244,15 +245,7 @@ Status Store::set_bulk_mode(bool on) {
     if (m_db == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
-    sqlite3_stmt* st = nullptr;
-    bool wal = false;
-    if (sqlite3_prepare_v2(m_db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const auto* mode = sqlite3_column_text(st, 0);
-        wal = mode != nullptr && std::string_view(reinterpret_cast<const char*>(mode)) == "wal";
-    }
-    sqlite3_finalize(st);
-    if (!wal) {
+    if (m_options.journal != JournalMode::kWal) {
         return Status::ok();
     }
     return exec(on ? "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4096"

@@ -515,7 +515,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             c.author = std::move(w.author);
             changes.push_back(std::move(c));
         }
-        {
+        if (!changes.empty() || page->cursor != cursor) {  // a no-op sync writes nothing
             std::lock_guard lock(m_store_mutex);
             OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
             Status s = Status::ok();
@@ -539,6 +539,26 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             return Status::ok();
         }
     }
+}
+
+std::vector<records::PulledRecord> to_pulled_records(SnapshotResponse& page) {
+    std::vector<records::PulledRecord> out;
+    out.reserve(page.records.size());
+    for (SnapshotRecord& r : page.records) {
+        records::PulledRecord& rec = out.emplace_back();
+        rec.id = std::move(r.id);
+        rec.type = std::move(r.type);
+        rec.team = page.team;
+        rec.created_by = std::move(r.created_by);
+        rec.versions.reserve(r.fields.size());
+        for (SnapshotVersion& v : r.fields) {
+            const auto& [device, author] = r.writers[v.writer];  // index checked by the decoder
+            rec.versions.push_back(records::Head{std::move(v.field), std::move(v.value), records::Hlc{v.hlc},
+                                                 records::Hlc{v.base}, device, author, false});
+        }
+    }
+    page.records.clear();
+    return out;
 }
 
 namespace {
@@ -578,22 +598,10 @@ SnapshotPage fetch_snapshot(Transport& transport, const records::RecordEngine& e
         return out;
     }
     out.wire = std::move(*page);
-    out.records.reserve(out.wire.records.size());
-    for (SnapshotRecord& r : out.wire.records) {
-        records::PulledRecord& rec = out.records.emplace_back();
-        rec.id = std::move(r.id);
-        rec.type = std::move(r.type);
-        rec.team = out.wire.team;
-        rec.created_by = std::move(r.created_by);
-        rec.versions.reserve(r.fields.size());
-        for (SnapshotVersion& v : r.fields) {
-            const auto& [device, author] = r.writers[v.writer];  // index checked by the decoder
-            rec.versions.push_back(records::Head{std::move(v.field), std::move(v.value), records::Hlc{v.hlc},
-                                                 records::Hlc{v.base}, device, author, false});
-        }
+    out.records = to_pulled_records(out.wire);
+    for (const records::PulledRecord& rec : out.records) {
         out.versions += static_cast<std::int64_t>(rec.versions.size());
     }
-    out.wire.records.clear();
     engine.prepare_snapshot(out.records);  // off the store's thread (see records::RecordEngine)
     return out;
 }

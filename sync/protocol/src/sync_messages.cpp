@@ -7,6 +7,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
+#include "outpost/core/records/hlc.h"
 #include "outpost/sync/messages.h"
 
 namespace outpost::sync {
@@ -828,13 +829,11 @@ void append_hex16(std::string& out, std::uint64_t v) {
 }
 
 bool parse_hex16(const std::string& s, std::uint64_t& v) {
-    if (!is_hlc_text(s)) {
+    Result<records::Hlc> h = records::Hlc::parse(s);
+    if (!h.is_ok()) {
         return false;
     }
-    v = 0;
-    for (char c : s) {
-        v = (v << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-    }
+    v = h->packed;
     return true;
 }
 
@@ -925,8 +924,8 @@ Status read_snapshot_record(Reader& r, const std::string& where, SnapshotRecord&
                         return malformed("a field in " + where + shape);
                     }
                     OUTPOST_TRY(r.integer(writer, where));
-                    if (offset < 0 || static_cast<std::uint64_t>(offset) > ~base_hlc || writer < 0 ||
-                        writer >= static_cast<std::int64_t>(kMaxSnapshotVersions)) {
+                    // The offset is checked against the record's hlc once both are read (below).
+                    if (offset < 0 || writer < 0 || writer >= static_cast<std::int64_t>(kMaxSnapshotVersions)) {
                         return malformed("a field in " + where + " has a bad offset or writer");
                     }
                     f.hlc = static_cast<std::uint64_t>(offset);  // the record's hlc is added once all is read

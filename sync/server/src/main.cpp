@@ -187,12 +187,13 @@ int cmd_admin(const Args& args) {
             return fail(team.status());
         }
         prov.team = *team;
-        auto code = st.create_enrolment_code(args.user, ttl, now_ms());
+        const std::int64_t issued_ms = now_ms();  // the file's expiry is the stored one
+        auto code = st.create_enrolment_code(args.user, ttl, issued_ms);
         if (!code.is_ok()) {
             return fail(code.status());
         }
         prov.code = *code;
-        prov.expires_ms = now_ms() + ttl;
+        prov.expires_ms = issued_ms + ttl;
         // The provisioning file: what a laptop needs to enrol. The code is single-use and expires.
         const std::filesystem::path out = args.out.empty() ? std::filesystem::path(args.user + ".outpost") : args.out;
         std::ofstream f(out, std::ios::trunc);

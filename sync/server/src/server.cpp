@@ -77,7 +77,6 @@ void send_status(httplib::Response& res, const Status& s) {
     send_error(res, http_status_for(s), s.code(), s.message());
 }
 
-// The device behind the request's bearer token. Failures are audited (path and code, never the token).
 // The optional `limit` query parameter; answers 400 and returns false when it is not a positive number.
 bool parse_limit(const httplib::Request& req, httplib::Response& res, int& limit) {
     if (!req.has_param("limit")) {
@@ -92,6 +91,7 @@ bool parse_limit(const httplib::Request& req, httplib::Response& res, int& limit
     return true;
 }
 
+// The device behind the request's bearer token. Failures are audited (path and code, never the token).
 Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req) {
     const std::string header = req.get_header_value("Authorization");
     Result<DeviceAuth> who = Status::error(errc::kAuthMissing, "this request needs a device token");

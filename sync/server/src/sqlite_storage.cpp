@@ -386,7 +386,7 @@ public:
     }
 
     Status snapshot_page(const std::string& team, const std::string& exclude_device, const std::string& after,
-                         int limit, std::size_t max_bytes, std::int64_t& log_end,
+                         int limit, std::size_t max_bytes, std::int64_t& log_end, bool& more,
                          const std::function<void(const SnapshotRow&)>& on_row) override {
         std::lock_guard lock(m_mutex);
         // One connection behind one mutex: no write lands between reading the log's end and the records.
@@ -400,32 +400,31 @@ public:
             "FROM srv_records r JOIN srv_fields f ON f.record = r.id WHERE r.team = ? AND r.id > ? AND f.device != ? "
             "ORDER BY r.id, f.field, f.hlc, f.device");
         st.text(1, team).text(2, after).text(3, exclude_device);
-        auto view = [&st](int i) {
-            return std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), i)),
-                                    static_cast<std::size_t>(sqlite3_column_bytes(st.get(), i)));
-        };
         std::string current;  // the record being read
         int records = 0;
         std::size_t bytes = 0;
+        more = false;
         int rc = 0;
         while ((rc = st.step()) == SQLITE_ROW) {
             SnapshotRow row;
-            row.id = view(0);
-            if (records == 0 || row.id != current) {
+            row.id = st.col_blob(0);  // TEXT columns' bytes, valid until the next step
+            row.first_of_record = records == 0 || row.id != current;
+            if (row.first_of_record) {
                 if (records == limit || (records > 0 && bytes >= max_bytes)) {
+                    more = true;  // a record is waiting: the next page starts with it
                     break;
                 }
                 current.assign(row.id);
                 ++records;
             }
-            row.type = view(1);
-            row.created_by = view(2);
-            row.field = view(3);
-            row.value = view(4);
+            row.type = st.col_blob(1);
+            row.created_by = st.col_blob(2);
+            row.field = st.col_blob(3);
+            row.value = st.col_blob(4);
             row.hlc = static_cast<std::uint64_t>(st.col_i64(5));
-            row.device = view(6);
+            row.device = st.col_blob(6);
             row.base = static_cast<std::uint64_t>(st.col_i64(7));
-            row.author = view(8);
+            row.author = st.col_blob(8);
             bytes += row.value.size();
             on_row(row);
         }

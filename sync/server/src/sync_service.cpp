@@ -312,20 +312,18 @@ Result<std::string> SyncService::snapshot(const DeviceAuth& who, const std::stri
     }
     limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
     std::int64_t log_end = 0;
+    bool more = false;
     // Rows go straight from the storage into the page's JSON.
     SnapshotWriter page(who.team, std::min<std::size_t>(m_pull_page_bytes, 1U << 20U));
     std::string last = after;
-    std::size_t bytes = 0;
-    OUTPOST_TRY(m_storage.snapshot_page(who.team, who.device_id, after, limit, m_pull_page_bytes, log_end,
+    OUTPOST_TRY(m_storage.snapshot_page(who.team, who.device_id, after, limit, m_pull_page_bytes, log_end, more,
                                         [&](const ServerStorage::SnapshotRow& r) {
-                                            if (page.records() == 0 || r.id != last) {
+                                            if (r.first_of_record) {
                                                 page.begin_record(r.id, r.type, r.created_by);
                                                 last.assign(r.id);
                                             }
                                             page.add(r.field, r.value, r.hlc, r.base, r.device, r.author);
-                                            bytes += r.value.size();
                                         }));
-    const bool more = static_cast<int>(page.records()) == limit || bytes >= m_pull_page_bytes;
     return page.finish(last, std::to_string(log_end), more);
 }
 

@@ -290,7 +290,13 @@ TEST_CASE("Store: an error while pages still sit in the WAL is not called trunca
     REQUIRE((*s)->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)").is_ok());
     insert_rows(**s, 0, 50);  // fewer pages than the autocheckpoint: they live in the WAL
     REQUIRE(std::filesystem::file_size(tmp / "wal.db-wal") > 0);
+    // A real statement error, so SQLite has a message to report.
+    sqlite3_stmt* bad = nullptr;
+    const int rc = sqlite3_prepare_v2((*s)->handle(), "SELECT * FROM no_such_table", -1, &bad, nullptr);
+    sqlite3_finalize(bad);
+    REQUIRE(rc != SQLITE_OK);
     const Status st = (*s)->sql_status(SQLITE_CORRUPT_VTAB, "searching");
     CHECK(st.code() == "store.sql.failed");
+    CHECK(st.message().find("no such table") != std::string::npos);  // not "not an error"
     (*s)->lock();
 }

@@ -460,7 +460,8 @@ TEST_CASE("Records: a pulled version lives in the heads, and joins the log when 
     CHECK(f.engine->get(id)->created_by == "kim");
 
     // A newer pulled version displaces A, which moves to the log.
-    REQUIRE(f.engine->apply_remote({pulled(id, "household", "\"B\"", 1'763'900'000'200)}).is_ok());
+    auto displaced = f.engine->apply_remote({pulled(id, "household", "\"B\"", 1'763'900'000'200)});
+    REQUIRE_MESSAGE(displaced.is_ok(), displaced.status().to_string());
     CHECK(f.count("SELECT count(*) FROM changes") == 1);
     CHECK(history_values(*f.engine, id, "household") == std::vector<std::string>{"\"A\"", "\"B\""});
 

@@ -177,15 +177,9 @@ void run_seed(unsigned seed, int ops_per_device) {
     // 1. Every replica equals the server, field for field (value and stamp).
     for (auto& dev : devices) {
         std::map<Key, Version> replica;
-        std::lock_guard lock(dev->mutex);
-        std::vector<std::string> ids;
-        each_row(dev->store->handle(), "SELECT id FROM records", [&](sqlite3_stmt* st) { ids.push_back(col(st, 0)); });
-        for (const std::string& id : ids) {
-            auto heads = dev->records->heads(id);
-            REQUIRE(heads.is_ok());
-            for (const auto& h : *heads) {
-                replica[{id, h.field}] = {h.value, static_cast<std::int64_t>(h.hlc.packed), h.device, 0, ""};
-            }
+        for (const auto& [key, head] : dev->heads_map()) {
+            const auto& [value, hlc, device] = head;
+            replica[key] = {value, static_cast<std::int64_t>(hlc), device, 0, ""};
         }
         CHECK(replica.size() == winners.size());
         int mismatches = 0;

@@ -330,7 +330,7 @@ TEST_CASE("SyncEngine: a server whose cursor never moves gets a clear error, not
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.status().code() == errc::kSyncServerError);
     CHECK(d.engine->state().phase == SyncPhase::kError);
-    CHECK(t->calls < 6);
+    CHECK(t->calls == 4);           // schemas, snapshot (404), a first pull, and the pull that did not move
     CHECK(t->snapshot_calls == 1);  // no snapshot there: the log from the start
 }
 
@@ -342,7 +342,7 @@ TEST_CASE("SyncEngine: a snapshot that never moves on gets a clear error, not an
     auto s = d.sync();
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.status().code() == errc::kSyncServerError);
-    CHECK(t->snapshot_calls < 4);
+    CHECK(t->snapshot_calls == 1);  // the first page already shows it did not move
 }
 
 namespace {

@@ -176,7 +176,8 @@ private:
         Record rec;
         std::vector<Head> heads;
         std::optional<std::int64_t> fts_rowid;
-        std::string old_search;                  // the search row's text before this write (set by the writer)
+        std::string old_search;  // the search row's text before this write (remember_search)
+        bool search_remembered = false;
         std::string heads_blob;                  // precomputed encode_heads(heads), if not empty
         std::optional<std::string> search_body;  // precomputed search text
     };
@@ -197,10 +198,15 @@ private:
     Result<bool> merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log, std::int64_t now,
                                RemoteStats& stats);
     // Applies n records given by group(g); `present`, when given, holds every one of their ids this
-    // laptop already has (the others are not looked up).
+    // laptop already has (the others are not looked up); the ids it creates are added.
     template <typename Group>
     Result<RemoteStats> apply_groups(std::size_t n, Group&& group,
-                                     const std::set<std::string, std::less<>>* present = nullptr);
+                                     std::set<std::string, std::less<>>* present = nullptr);
+    // Keeps the search row's current text in row.old_search, once, before the heads first change:
+    // FTS5 needs it to take the contentless row out.
+    void remember_search(Row& row, const Schema* schema);
+    // prepare_snapshot's work for one record (const: reads only the forms).
+    void prepare_one(PulledRecord& rec) const;
     Status save_seen_hlc();
     // A search row to replace: delete old_rowid (if any), insert body at new_rowid (if any).
     struct PendingSearch {

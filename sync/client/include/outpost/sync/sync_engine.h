@@ -33,6 +33,7 @@
 #include "outpost/core/records/engine.h"
 #include "outpost/core/status.h"
 #include "outpost/core/store.h"
+#include "outpost/sync/sync_messages.h"
 #include "outpost/sync/transport.h"
 
 namespace outpost::sync {
@@ -95,6 +96,10 @@ struct SyncOptions {
 [[nodiscard]] Result<Credentials> load_credentials(Store& store);
 // One value the sync engine keeps in the store (e.g. "schemas_json"); empty when unset.
 [[nodiscard]] Result<std::string> sync_state_value(Store& store, const std::string& key);
+
+// A decoded snapshot page as the records engine takes it (apply_snapshot); consumes the page's
+// records. Writer indexes must be valid, as decode_snapshot_response guarantees.
+[[nodiscard]] std::vector<records::PulledRecord> to_pulled_records(SnapshotResponse& page);
 
 class SyncEngine {
 public:

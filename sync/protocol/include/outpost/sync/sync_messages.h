@@ -88,8 +88,9 @@ struct PullResponse {
 // GET /v1/snapshot: the team's records as they stand now, for a device's first sync. Each record
 // carries every version in its fields' frontiers (usually one per field). Compact on the wire: a
 // version's HLC is the record's `hlc` plus an offset, and its (device, author) an index into the
-// record's writers. Paged by record id; `cursor` is the pull cursor to continue from once the last
-// page is in (the log's end when the page was read: every change at or below it is in the records).
+// record's writers. Paged by record id; `cursor` is the log's end when the page was read (every
+// change at or below it is in the records), so a client keeps the first page's cursor and pulls from
+// it once the last page is in.
 struct SnapshotVersion {
     std::string field;
     std::string value;  // JSON text

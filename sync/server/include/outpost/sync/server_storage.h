@@ -123,16 +123,18 @@ public:
         std::string_view author;
         std::uint64_t hlc = 0;
         std::uint64_t base = 0;
+        bool first_of_record = false;  // the first version of a record in this page
     };
     // A page of `team`'s records with id > after, in id order, each with every version in its fields'
     // frontiers except those `exclude_device` wrote (it holds them; a record left with none is
     // skipped), given to `on_row` one version at a time, a record's versions together: at most
     // `limit` records, and no more once `max_bytes` of values are in (a record is never split; the
     // first is always sent). `log_end` receives the log's end, read before the records in the same
-    // view of the data, so every change at or below it is reflected in them.
+    // view of the data, so every change at or below it is reflected in them; `more` whether records
+    // remain after this page.
     [[nodiscard]] virtual Status snapshot_page(const std::string& team, const std::string& exclude_device,
                                                const std::string& after, int limit, std::size_t max_bytes,
-                                               std::int64_t& log_end,
+                                               std::int64_t& log_end, bool& more,
                                                const std::function<void(const SnapshotRow&)>& on_row) = 0;
     // Highest HLC in the log (restores the server's clock at start); zero when empty.
     [[nodiscard]] virtual Result<std::uint64_t> max_hlc() = 0;
