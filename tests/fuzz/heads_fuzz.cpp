@@ -1,4 +1,4 @@
-// Fuzz target: the heads blob decoder (records/heads.h) and the outpost_sort SQL function over it.
+// Fuzz target: the heads and frontiers blob decoders (records/heads.h) and the outpost_sort SQL function over it.
 // Any input must be refused with store.record.corrupt or, if accepted, survive encode -> decode
 // unchanged; outpost_sort must never read outside the blob, whatever the blob.
 #include <sqlite3.h>
@@ -20,6 +20,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* raw, std::size_t size)
             std::abort();  // an accepted blob must round-trip to the same heads
         }
     } else if (heads.status().code() != "store.record.corrupt") {
+        std::abort();
+    }
+    // The server's frontiers blob shares the codec: the same promise.
+    auto frontiers = decode_frontiers(blob);
+    if (frontiers.is_ok()) {
+        auto again = decode_frontiers(encode_frontiers(*frontiers));
+        if (!again.is_ok() || *again != *frontiers) {
+            std::abort();
+        }
+    } else if (frontiers.status().code() != "store.record.corrupt") {
         std::abort();
     }
     static sqlite3* db = [] {

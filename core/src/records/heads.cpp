@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
@@ -168,92 +169,180 @@ void sort_value_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 
 }  // namespace
 
-std::string encode_heads(const std::vector<Head>& heads) {
+namespace {
+
+constexpr char kFrontiersMagic = 'f';
+
+// One entry of a blob, as views into the blob or the caller's values.
+struct Entry {
+    std::string_view field;
+    std::string_view value;
+    std::uint64_t hlc = 0;
+    std::uint64_t base = 0;
+    std::string_view device;
+    std::string_view author;
+    unsigned char flags = 0;
+};
+
+// Encodes `n` entries, entry(i) giving each: the writers table first, then the entries.
+template <class EntryAt>
+std::string encode_entries(char magic, std::size_t n, EntryAt&& entry) {
     std::vector<std::pair<std::string_view, std::string_view>> writers;
-    std::vector<std::size_t> writer_of(heads.size());
+    std::vector<std::size_t> writer_of(n);
     std::size_t bytes = 4;
-    for (std::size_t i = 0; i < heads.size(); ++i) {
-        const std::pair<std::string_view, std::string_view> w{heads[i].device, heads[i].author};
+    std::uint64_t min_hlc = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const Entry e = entry(i);
+        min_hlc = i == 0 ? e.hlc : std::min(min_hlc, e.hlc);
+        const std::pair<std::string_view, std::string_view> w{e.device, e.author};
         auto it = std::find(writers.begin(), writers.end(), w);
         writer_of[i] = static_cast<std::size_t>(it - writers.begin());
         if (it == writers.end()) {
             writers.push_back(w);
             bytes += w.first.size() + w.second.size() + 4;
         }
-        bytes += heads[i].field.size() + heads[i].value.size() + 24;
+        bytes += e.field.size() + e.value.size() + 24;
     }
     std::string out;
     out.reserve(bytes);
-    out.push_back(kMagic);
+    out.push_back(magic);
     out.push_back(kVersion);
     put_varint(out, writers.size());
     for (const auto& [device, author] : writers) {
         put_string(out, device);
         put_string(out, author);
     }
-    std::uint64_t min_hlc = heads.empty() ? 0 : heads.front().hlc.packed;
-    for (const Head& h : heads) {
-        min_hlc = std::min(min_hlc, h.hlc.packed);
-    }
-    put_varint(out, heads.size());
+    put_varint(out, n);
     put_varint(out, min_hlc);
-    for (std::size_t i = 0; i < heads.size(); ++i) {
-        const Head& h = heads[i];
-        put_string(out, h.field);
-        put_string(out, h.value);
-        put_varint(out, h.hlc.packed - min_hlc);
-        put_varint(out, h.base.packed);
+    for (std::size_t i = 0; i < n; ++i) {
+        const Entry e = entry(i);
+        put_string(out, e.field);
+        put_string(out, e.value);
+        put_varint(out, e.hlc - min_hlc);
+        put_varint(out, e.base);
         put_varint(out, writer_of[i]);
-        out.push_back(static_cast<char>(h.logged ? 1 : 0));
+        out.push_back(static_cast<char>(e.flags));
     }
     return out;
 }
 
-Result<std::vector<Head>> decode_heads(std::string_view blob) {
+// Reads a blob of `magic`, calling fn(const Entry&) for each entry in order; fn returns false to
+// refuse the blob. False for any malformed blob; never reads outside it.
+template <class Fn>
+bool parse_entries(std::string_view blob, char magic, Fn&& fn) {
     Reader r(blob);
-    unsigned char magic = 0;
+    unsigned char m = 0;
     unsigned char version = 0;
     std::uint64_t n_writers = 0;
-    if (!r.byte(magic) || !r.byte(version) || magic != kMagic || version != kVersion || !r.varint(n_writers) ||
-        n_writers > r.left() / 2) {
-        return corrupt();
+    if (!r.byte(m) || !r.byte(version) || m != static_cast<unsigned char>(magic) || version != kVersion ||
+        !r.varint(n_writers) || n_writers > r.left() / 2) {
+        return false;
     }
     std::vector<std::pair<std::string_view, std::string_view>> writers(n_writers);
     for (auto& [device, author] : writers) {
         if (!r.string(device) || !r.string(author)) {
-            return corrupt();
+            return false;
         }
     }
     std::uint64_t n = 0;
     std::uint64_t min_hlc = 0;
     if (!r.varint(n) || !r.varint(min_hlc) || n > r.left() / 6) {
-        return corrupt();
+        return false;
     }
-    std::vector<Head> heads(n);
-    for (std::size_t i = 0; i < heads.size(); ++i) {
-        Head& h = heads[i];
-        std::string_view name;
-        std::string_view value;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        Entry e;
         std::uint64_t w = 0;
-        unsigned char flags = 0;
-        if (!r.string(name) || !r.string(value) || !r.varint(h.hlc.packed) || !r.varint(h.base.packed) ||
-            !r.varint(w) || !r.byte(flags) || w >= writers.size() || h.hlc.packed > ~min_hlc) {
-            return corrupt();
+        if (!r.string(e.field) || !r.string(e.value) || !r.varint(e.hlc) || !r.varint(e.base) || !r.varint(w) ||
+            !r.byte(e.flags) || w >= writers.size() || e.hlc > ~min_hlc) {
+            return false;
         }
-        h.hlc.packed += min_hlc;
-        if (i > 0 && !(heads[i - 1].field < name)) {
-            return corrupt();  // names are kept strictly ascending (put_head relies on it)
+        e.hlc += min_hlc;
+        e.device = writers[w].first;
+        e.author = writers[w].second;
+        if (!fn(e)) {
+            return false;
         }
-        h.field = std::string(name);
-        h.value = std::string(value);
-        h.device = std::string(writers[w].first);
-        h.author = std::string(writers[w].second);
-        h.logged = (flags & 1) != 0;
     }
-    if (r.left() != 0) {
+    return r.left() == 0;
+}
+
+}  // namespace
+
+std::string encode_heads(const std::vector<Head>& heads) {
+    return encode_entries(kMagic, heads.size(), [&](std::size_t i) {
+        const Head& h = heads[i];
+        return Entry{h.field,
+                     h.value,
+                     h.hlc.packed,
+                     h.base.packed,
+                     h.device,
+                     h.author,
+                     static_cast<unsigned char>(h.logged ? 1 : 0)};
+    });
+}
+
+Result<std::vector<Head>> decode_heads(std::string_view blob) {
+    std::vector<Head> heads;
+    const bool ok = parse_entries(blob, kMagic, [&](const Entry& e) {
+        if (!heads.empty() && !(heads.back().field < e.field)) {
+            return false;  // names are kept strictly ascending (put_head relies on it)
+        }
+        heads.push_back(Head{std::string(e.field), std::string(e.value), Hlc{e.hlc}, Hlc{e.base}, std::string(e.device),
+                             std::string(e.author), (e.flags & 1) != 0});
+        return true;
+    });
+    if (!ok) {
         return corrupt();
     }
     return heads;
+}
+
+std::string encode_frontiers(const std::vector<FieldFrontier>& fields) {
+    std::vector<std::pair<const FieldFrontier*, const FieldVersion*>> all;
+    for (const FieldFrontier& f : fields) {
+        for (const FieldVersion& v : f.state.frontier) {
+            all.emplace_back(&f, &v);
+        }
+    }
+    return encode_entries(kFrontiersMagic, all.size(), [&](std::size_t i) {
+        const auto& [f, v] = all[i];
+        return Entry{f->field, v->value, v->stamp.hlc.packed, v->base.packed, v->stamp.device, v->author, 0};
+    });
+}
+
+Status scan_frontiers(std::string_view blob, const std::function<void(const VersionView&)>& fn) {
+    std::string_view last_field;
+    std::uint64_t last_hlc = 0;
+    std::string_view last_device;
+    bool first = true;
+    const bool ok = parse_entries(blob, kFrontiersMagic, [&](const Entry& e) {
+        // (field, hlc, device) strictly ascending: a field's versions together, in stamp order.
+        if (!first && std::tie(last_field, last_hlc, last_device) >= std::tie(e.field, e.hlc, e.device)) {
+            return false;
+        }
+        first = false;
+        last_field = e.field;
+        last_hlc = e.hlc;
+        last_device = e.device;
+        fn(VersionView{e.field, e.value, Hlc{e.hlc}, Hlc{e.base}, e.device, e.author});
+        return true;
+    });
+    return ok ? Status::ok() : corrupt();
+}
+
+Result<std::vector<FieldFrontier>> decode_frontiers(std::string_view blob) {
+    std::vector<FieldFrontier> out;
+    Status s = scan_frontiers(blob, [&](const VersionView& v) {
+        if (out.empty() || out.back().field != v.field) {
+            out.push_back(FieldFrontier{std::string(v.field), {}});
+        }
+        out.back().state.frontier.push_back(
+            FieldVersion{std::string(v.value), Stamp{v.hlc, std::string(v.device)}, v.base, std::string(v.author)});
+    });
+    if (!s.is_ok()) {
+        return s;
+    }
+    return out;
 }
 
 std::optional<Head> put_head(std::vector<Head>& heads, Head h) {

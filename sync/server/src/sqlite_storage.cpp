@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/sql_stmt.h"
@@ -48,6 +49,23 @@ CREATE TABLE srv_push_results(device TEXT NOT NULL, seq INTEGER NOT NULL, outcom
     // 3 -> 4: a team's records in id order, for the first-sync snapshot
     R"sql(
 CREATE INDEX srv_records_team ON srv_records(team, id);
+)sql",
+    // 4 -> 5: a record's frontiers in one blob on its row (records/heads.h; was a row per version in
+    // srv_fields), a push's answers in one row (was a row per change), and the log's seq a plain
+    // rowid (the log is never deleted from, so no seq is reused; AUTOINCREMENT cost a write per
+    // change). migrate_to_5 moves the rows the SQL cannot.
+    R"sql(
+ALTER TABLE srv_records ADD COLUMN fields BLOB;
+CREATE TABLE srv_push_batches(device TEXT NOT NULL, last_seq INTEGER NOT NULL, first_seq INTEGER NOT NULL,
+                              results TEXT NOT NULL, PRIMARY KEY(device, last_seq)) WITHOUT ROWID;
+CREATE TABLE srv_changes_v5(seq INTEGER PRIMARY KEY, record TEXT NOT NULL, type TEXT NOT NULL,
+                            team TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL,
+                            device TEXT NOT NULL, base INTEGER NOT NULL, author TEXT NOT NULL, at_ms INTEGER NOT NULL);
+INSERT INTO srv_changes_v5 SELECT seq, record, type, team, field, value, hlc, device, base, author, at_ms
+  FROM srv_changes ORDER BY seq;
+DROP TABLE srv_changes;
+ALTER TABLE srv_changes_v5 RENAME TO srv_changes;
+CREATE INDEX srv_changes_team ON srv_changes(team, seq);
 )sql",
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
@@ -163,23 +181,98 @@ public:
 
     Status migrate() {
         std::lock_guard lock(m_mutex);
-        Stmt v(m_db, "SELECT schema_version FROM meta LIMIT 1");
-        if (v.step() != SQLITE_ROW) {
-            return Status::error(errc::kServerDataDirInvalid, "server database has no identity row");
+        int current = 0;
+        {
+            // Finalized before migrating: an active statement would lock the tables a migration drops.
+            Stmt v(m_db, "SELECT schema_version FROM meta LIMIT 1");
+            if (v.step() != SQLITE_ROW) {
+                return Status::error(errc::kServerDataDirInvalid, "server database has no identity row");
+            }
+            current = static_cast<int>(v.col_i64(0));
         }
-        const int current = static_cast<int>(v.col_i64(0));
         if (current > kServerSchemaVersion) {
             return Status::error(errc::kServerDataDirInvalid, "server database schema " + std::to_string(current) +
                                                                   " is newer than this build understands");
         }
         for (int from = current; from < kServerSchemaVersion; ++from) {
+            const std::string to = std::to_string(from + 1);
             const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[from - 1] +
-                                    "UPDATE meta SET schema_version = " + std::to_string(from + 1) + "; COMMIT;";
-            if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-                Status s = sql_error(m_db, "migrating the server database to version " + std::to_string(from + 1));
+                                    "UPDATE meta SET schema_version = " + to + ";";
+            Status s = sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK
+                           ? Status::ok()
+                           : sql_error(m_db, "migrating the server database to version " + to);
+            if (s.is_ok() && from + 1 == 5) {
+                s = migrate_to_5();
+            }
+            if (s.is_ok() && sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+                s = sql_error(m_db, "migrating the server database to version " + to);
+            }
+            if (!s.is_ok()) {
                 sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
                 return s;
             }
+        }
+        return Status::ok();
+    }
+
+    // Schema 5's data move, inside its migration's transaction: each record's srv_fields rows become
+    // its frontiers blob, each stored answer a one-answer row of srv_push_batches; then the old
+    // tables go. Streams record by record, so memory stays small whatever the size of the data.
+    Status migrate_to_5() {
+        {
+            auto read = sql::StmtRef::owned(m_db,
+                                            "SELECT record, field, hlc, device, value, base, author FROM srv_fields "
+                                            "ORDER BY record, field, hlc, device");
+            auto write = sql::StmtRef::owned(m_db, "UPDATE srv_records SET fields = ? WHERE id = ?");
+            std::string current;
+            std::vector<records::FieldFrontier> fields;
+            auto flush = [&]() -> Status {
+                if (current.empty()) {
+                    return Status::ok();
+                }
+                write.blob(1, records::encode_frontiers(fields)).text(2, current);
+                const int rc = write.step();
+                write.reset();
+                fields.clear();
+                return rc == SQLITE_DONE ? Status::ok() : sql_error(m_db, "moving a record's fields");
+            };
+            int rc = 0;
+            while ((rc = read.step()) == SQLITE_ROW) {
+                if (read.col_blob(0) != current) {
+                    OUTPOST_TRY(flush());
+                    current.assign(read.col_blob(0));
+                }
+                std::string field = read.col_text(1);
+                if (fields.empty() || fields.back().field != field) {
+                    fields.push_back(records::FieldFrontier{std::move(field), {}});
+                }
+                fields.back().state.frontier.push_back(records::FieldVersion{
+                    read.col_text(4),
+                    records::Stamp{records::Hlc{static_cast<std::uint64_t>(read.col_i64(2))}, read.col_text(3)},
+                    records::Hlc{static_cast<std::uint64_t>(read.col_i64(5))}, read.col_text(6)});
+            }
+            if (rc != SQLITE_DONE || !read.ok() || !write.ok()) {
+                return sql_error(m_db, "moving records' fields");
+            }
+            OUTPOST_TRY(flush());
+
+            auto answers =
+                sql::StmtRef::owned(m_db, "SELECT device, seq, outcome, code, message FROM srv_push_results");
+            while ((rc = answers.step()) == SQLITE_ROW) {
+                std::optional<ChangeOutcome> o = outcome_from(answers.col_blob(2));
+                if (!o) {
+                    return Status::error(errc::kInternal, "unknown stored outcome");
+                }
+                OUTPOST_TRY(save_results(answers.col_text(0), {ChangeResult{answers.col_i64(1), *o, answers.col_text(3),
+                                                                            answers.col_text(4)}}));
+            }
+            if (rc != SQLITE_DONE) {
+                return sql_error(m_db, "moving push answers");
+            }
+        }
+        if (sqlite3_exec(m_db, "DROP TABLE srv_fields; DROP TABLE srv_push_results;", nullptr, nullptr, nullptr) !=
+            SQLITE_OK) {
+            return sql_error(m_db, "dropping schema 4's tables");
         }
         return Status::ok();
     }
@@ -395,38 +488,48 @@ public:
             return sql_error(m_db, "reading the pull log");
         }
         log_end = end.col_i64(0);
-        Cached st = cached(
-            "SELECT r.id, r.type, r.created_by, f.field, f.value, f.hlc, f.device, f.base, f.author "
-            "FROM srv_records r JOIN srv_fields f ON f.record = r.id WHERE r.team = ? AND r.id > ? AND f.device != ? "
-            "ORDER BY r.id, f.field, f.hlc, f.device");
-        st.text(1, team).text(2, after).text(3, exclude_device);
-        std::string current;  // the record being read
+        Cached st =
+            cached("SELECT id, type, created_by, fields FROM srv_records WHERE team = ? AND id > ? ORDER BY id");
+        st.text(1, team).text(2, after);
+        std::vector<records::VersionView> versions;  // one record's, less the device's own
         int records = 0;
         std::size_t bytes = 0;
         more = false;
         int rc = 0;
         while ((rc = st.step()) == SQLITE_ROW) {
+            versions.clear();
+            if (st.col_null(3)) {
+                continue;
+            }
+            OUTPOST_TRY(records::scan_frontiers(st.col_blob(3), [&](const records::VersionView& v) {
+                if (v.device != exclude_device) {
+                    versions.push_back(v);
+                }
+            }));
+            if (versions.empty()) {
+                continue;  // the device holds all of it
+            }
+            if (records == limit || (records > 0 && bytes >= max_bytes)) {
+                more = true;  // a record is waiting: the next page starts with it
+                break;
+            }
+            ++records;
             SnapshotRow row;
             row.id = st.col_blob(0);  // TEXT columns' bytes, valid until the next step
-            row.first_of_record = records == 0 || row.id != current;
-            if (row.first_of_record) {
-                if (records == limit || (records > 0 && bytes >= max_bytes)) {
-                    more = true;  // a record is waiting: the next page starts with it
-                    break;
-                }
-                current.assign(row.id);
-                ++records;
-            }
             row.type = st.col_blob(1);
             row.created_by = st.col_blob(2);
-            row.field = st.col_blob(3);
-            row.value = st.col_blob(4);
-            row.hlc = static_cast<std::uint64_t>(st.col_i64(5));
-            row.device = st.col_blob(6);
-            row.base = static_cast<std::uint64_t>(st.col_i64(7));
-            row.author = st.col_blob(8);
-            bytes += row.value.size();
-            on_row(row);
+            row.first_of_record = true;
+            for (const records::VersionView& v : versions) {
+                row.field = v.field;
+                row.value = v.value;
+                row.hlc = v.hlc.packed;
+                row.device = v.device;
+                row.base = v.base.packed;
+                row.author = v.author;
+                bytes += row.value.size();
+                on_row(row);
+                row.first_of_record = false;
+            }
         }
         if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
             return sql_error(m_db, "reading the snapshot");
@@ -458,93 +561,72 @@ private:
     Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
                                                     std::int64_t to) override {
         Cached st = cached(
-            "SELECT seq, outcome, code, message FROM srv_push_results WHERE device = ? AND seq BETWEEN ? AND ? "
-            "ORDER BY seq");
+            "SELECT results FROM srv_push_batches WHERE device = ? AND last_seq >= ? AND first_seq <= ? "
+            "ORDER BY last_seq");
         st.text(1, device).i64(2, from).i64(3, to);
         std::vector<ChangeResult> out;
         int rc = 0;
         while ((rc = st.step()) == SQLITE_ROW) {
-            std::optional<ChangeOutcome> o = outcome_from(st.col_text(1));
-            if (!o) {
-                return Status::error(errc::kInternal, "unknown stored outcome");
+            Result<PushResponse> saved = decode_push_response(st.col_blob(0));
+            if (!saved.is_ok()) {
+                return Status::error(errc::kInternal, "stored push answers could not be read");
             }
-            out.push_back(ChangeResult{st.col_i64(0), *o, st.col_text(2), st.col_text(3)});
+            for (ChangeResult& r : saved->results) {
+                if (r.seq >= from && r.seq <= to) {
+                    out.push_back(std::move(r));
+                }
+            }
         }
         if (rc != SQLITE_DONE) {
             return sql_error(m_db, "reading push answers");
         }
+        std::sort(out.begin(), out.end(), [](const ChangeResult& a, const ChangeResult& b) { return a.seq < b.seq; });
         return out;
     }
 
-    Status save_result(const std::string& device, const ChangeResult& r) override {
-        Cached st = cached("INSERT INTO srv_push_results(device, seq, outcome, code, message) VALUES(?,?,?,?,?)");
-        st.text(1, device).i64(2, r.seq).text(3, outcome_name(r.outcome)).text(4, r.code).text(5, r.message);
-        return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "saving a push answer");
+    Status save_results(const std::string& device, const std::vector<ChangeResult>& results) override {
+        if (results.empty()) {
+            return Status::ok();
+        }
+        Cached st = cached("INSERT INTO srv_push_batches(device, last_seq, first_seq, results) VALUES(?,?,?,?)");
+        st.text(1, device).i64(2, results.back().seq).i64(3, results.front().seq);
+        st.text(4, encode(PushResponse{results}));
+        return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "saving push answers");
     }
 
-    Result<std::optional<RecordMeta>> record(const std::string& id) override {
-        Cached st = cached("SELECT type, team, created_by FROM srv_records WHERE id = ?");
+    Result<std::optional<StoredRecord>> record(const std::string& id) override {
+        Cached st = cached("SELECT type, team, created_by, fields FROM srv_records WHERE id = ?");
         st.text(1, id);
         const int rc = st.step();
         if (rc == SQLITE_DONE) {
-            return std::optional<RecordMeta>();
+            return std::optional<StoredRecord>();
         }
         if (rc != SQLITE_ROW) {
             return sql_error(m_db, "reading a record");
         }
-        return std::optional<RecordMeta>(RecordMeta{st.col_text(0), st.col_text(1), st.col_text(2)});
+        StoredRecord r{RecordMeta{st.col_text(0), st.col_text(1), st.col_text(2)}, {}};
+        if (!st.col_null(3)) {
+            Result<std::vector<records::FieldFrontier>> fields = records::decode_frontiers(st.col_blob(3));
+            if (!fields.is_ok()) {
+                return fields.status();
+            }
+            r.fields = std::move(*fields);
+        }
+        return std::optional<StoredRecord>(std::move(r));
     }
 
-    Status put_record(const std::string& id, const RecordMeta& m, std::int64_t now_ms) override {
-        Cached st = cached("INSERT INTO srv_records(id, type, team, created_by, created_ms) VALUES(?,?,?,?,?)");
-        st.text(1, id).text(2, m.type).text(3, m.team).text(4, m.created_by).i64(5, now_ms);
+    Status put_record(const std::string& id, const StoredRecord& r, bool is_new, std::int64_t now_ms) override {
+        const std::string fields = records::encode_frontiers(r.fields);
+        if (is_new) {
+            Cached st =
+                cached("INSERT INTO srv_records(id, type, team, created_by, created_ms, fields) VALUES(?,?,?,?,?,?)");
+            st.text(1, id).text(2, r.meta.type).text(3, r.meta.team).text(4, r.meta.created_by).i64(5, now_ms);
+            st.blob(6, fields);
+            return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "saving a record");
+        }
+        Cached st = cached("UPDATE srv_records SET fields = ? WHERE id = ?");
+        st.blob(1, fields).text(2, id);
         return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "saving a record");
-    }
-
-    Result<records::FieldState> field_state(const std::string& record, const std::string& field) override {
-        Cached st = cached(
-            "SELECT hlc, device, value, base, author FROM srv_fields WHERE record = ? AND field = ? "
-            "ORDER BY hlc, device");
-        st.text(1, record).text(2, field);
-        records::FieldState state;
-        int rc = 0;
-        while ((rc = st.step()) == SQLITE_ROW) {
-            records::FieldVersion v;
-            v.stamp.hlc = records::Hlc{static_cast<std::uint64_t>(st.col_i64(0))};
-            v.stamp.device = st.col_text(1);
-            v.value = st.col_text(2);
-            v.base = records::Hlc{static_cast<std::uint64_t>(st.col_i64(3))};
-            v.author = st.col_text(4);
-            state.frontier.push_back(std::move(v));
-        }
-        if (rc != SQLITE_DONE) {
-            return sql_error(m_db, "reading a field");
-        }
-        std::sort(state.frontier.begin(), state.frontier.end());
-        return state;
-    }
-
-    Status put_field_state(const std::string& record, const std::string& field, const records::FieldState& state,
-                           bool had_versions) override {
-        if (had_versions) {
-            Cached del = cached("DELETE FROM srv_fields WHERE record = ? AND field = ?");
-            del.text(1, record).text(2, field);
-            if (del.step() != SQLITE_DONE) {
-                return sql_error(m_db, "saving a field");
-            }
-        }
-        Cached ins =
-            cached("INSERT INTO srv_fields(record, field, hlc, device, value, base, author) VALUES(?,?,?,?,?,?,?)");
-        for (const records::FieldVersion& v : state.frontier) {
-            ins.text(1, record).text(2, field).i64(3, static_cast<std::int64_t>(v.stamp.hlc.packed));
-            ins.text(4, v.stamp.device).text(5, v.value).i64(6, static_cast<std::int64_t>(v.base.packed));
-            ins.text(7, v.author);
-            if (ins.step() != SQLITE_DONE) {
-                return sql_error(m_db, "saving a field");
-            }
-            ins.reset();
-        }
-        return Status::ok();
     }
 
     Status append_change(const WireChange& c, std::int64_t now_ms) override {
@@ -615,8 +697,10 @@ private:
     }
 
     std::mutex m_mutex;
-    sqlite3* m_db;                                 // guarded by m_mutex
-    std::map<std::string, sqlite3_stmt*> m_cache;  // guarded by m_mutex; finalized before close
+    sqlite3* m_db;  // guarded by m_mutex
+    // Keyed by the SQL literal's address (each call site passes its own literal): no string is built
+    // per call. Guarded by m_mutex; finalized before close.
+    std::unordered_map<const char*, sqlite3_stmt*> m_cache;
 };
 
 }  // namespace

@@ -107,6 +107,7 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
         }
         std::size_t next_prior = 0;
         BatchCache cache;
+        std::vector<ChangeResult> fresh;  // answered now, saved for a retry
         for (const WireChange& c : request.changes) {
             while (next_prior < priors->size() && (*priors)[next_prior].seq < c.seq) {
                 ++next_prior;
@@ -119,10 +120,15 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
             if (!r.is_ok()) {
                 return r.status();
             }
-            OUTPOST_TRY(txn.save_result(who.device_id, *r));
+            fresh.push_back(*r);
             response.results.push_back(std::move(*r));
         }
-        return Status::ok();
+        for (const auto& [id, entry] : cache) {
+            if (entry.dirty) {
+                OUTPOST_TRY(txn.put_record(id, *entry.record, entry.is_new, now));
+            }
+        }
+        return txn.save_results(who.device_id, fresh);
     });
     if (!s.is_ok()) {
         return s;
@@ -147,21 +153,22 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
     if (c.team != who.team) {
         return rejected(c.seq, errc::kSyncScopeForbidden, "this device may only write records of its own team");
     }
-    auto cached_meta = cache.records.find(c.record);
-    if (cached_meta == cache.records.end()) {
-        Result<std::optional<RecordMeta>> found = txn.record(c.record);
+    auto cached = cache.find(c.record);
+    if (cached == cache.end()) {
+        Result<std::optional<StoredRecord>> found = txn.record(c.record);
         if (!found.is_ok()) {
             return found.status();
         }
-        cached_meta = cache.records.emplace(c.record, std::move(*found)).first;
+        cached = cache.emplace(c.record, CachedRecord{std::move(*found)}).first;
     }
-    std::optional<RecordMeta>* meta = &cached_meta->second;
-    if (meta->has_value()) {
-        if ((*meta)->team != who.team) {
+    CachedRecord& entry = cached->second;  // stays valid as the cache grows (node-based)
+    if (entry.record.has_value()) {
+        const RecordMeta& meta = entry.record->meta;
+        if (meta.team != who.team) {
             return rejected(c.seq, errc::kSyncScopeForbidden, "this record belongs to another team");
         }
-        if ((*meta)->type != c.type) {
-            return rejected(c.seq, errc::kSyncRecordMismatch, "this record is a '" + (*meta)->type + "' on the server");
+        if (meta.type != c.type) {
+            return rejected(c.seq, errc::kSyncRecordMismatch, "this record is a '" + meta.type + "' on the server");
         }
     }
     std::string canonical;
@@ -191,26 +198,25 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
             return rejected(c.seq, s.code(), s.message());
         }
     }
-    // A record first seen in this batch has no stored fields except those this batch wrote.
-    const bool fresh = cache.created.count(c.record) != 0 && cache.written.count({c.record, c.field}) == 0;
-    Result<records::FieldState> state =
-        fresh ? Result<records::FieldState>(records::FieldState{}) : txn.field_state(c.record, c.field);
-    if (!state.is_ok()) {
-        return state.status();
+    if (!entry.record.has_value()) {
+        entry.record = StoredRecord{RecordMeta{c.type, c.team, who.user}, {}};
+        entry.is_new = true;
+        entry.dirty = true;
+    }
+    std::vector<records::FieldFrontier>& fields = entry.record->fields;
+    auto field =
+        std::lower_bound(fields.begin(), fields.end(), c.field,
+                         [](const records::FieldFrontier& f, const std::string& name) { return f.field < name; });
+    if (field == fields.end() || field->field != c.field) {
+        field = fields.insert(field, records::FieldFrontier{c.field, {}});
     }
     const records::FieldVersion incoming{canonical, records::Stamp{*hlc, who.device_id}, *base, who.user};
-    records::ApplyResult applied = records::apply_write(*state, incoming);
-    if (!meta->has_value()) {
-        RecordMeta m{c.type, c.team, who.user};
-        OUTPOST_TRY(txn.put_record(c.record, m, now_ms));
-        *meta = std::move(m);
-        cache.created.insert(c.record);
+    records::ApplyResult applied = records::apply_write(field->state, incoming);
+    if (applied.state != field->state) {
+        field->state = std::move(applied.state);
+        entry.dirty = true;
     }
-    if (applied.state != *state) {
-        OUTPOST_TRY(txn.put_field_state(c.record, c.field, applied.state, !state->frontier.empty()));
-        cache.written.insert({c.record, c.field});
-    }
-    const records::FieldVersion& top = records::winner(applied.state);
+    const records::FieldVersion& top = records::winner(field->state);
     if (top.stamp == incoming.stamp) {
         WireChange logged = c;
         logged.value = canonical;
@@ -238,8 +244,7 @@ Status SyncService::record_conflict(SyncTxn& txn, const std::string& team, const
                                     const records::FieldVersion& kept, const records::FieldVersion& other,
                                     std::int64_t now_ms) {
     const std::string id = records::make_uuid_v7(now_ms);
-    OUTPOST_TRY(txn.put_record(id, RecordMeta{"conflict", team, kServerDevice}, now_ms));
-    const std::vector<std::pair<std::string, std::string>> fields = {
+    std::vector<std::pair<std::string, std::string>> fields = {
         {"record", records::encode_value(change.record)},
         {"record_type", records::encode_value(change.type)},
         {"field", records::encode_value(change.field)},
@@ -251,6 +256,8 @@ Status SyncService::record_conflict(SyncTxn& txn, const std::string& team, const
         {"other_hlc", records::encode_value(other.stamp.hlc.to_string())},
         {"status", records::encode_value(std::string("open"))},
     };
+    std::sort(fields.begin(), fields.end());  // a stored record's fields are in name order
+    StoredRecord conflict{RecordMeta{"conflict", team, kServerDevice}, {}};
     for (const auto& [field, value] : fields) {
         records::Hlc hlc;
         {
@@ -258,7 +265,7 @@ Status SyncService::record_conflict(SyncTxn& txn, const std::string& team, const
             hlc = m_hlc.now();
         }
         const records::FieldVersion v{value, records::Stamp{hlc, kServerDevice}, records::Hlc{}, kServerDevice};
-        OUTPOST_TRY(txn.put_field_state(id, field, records::FieldState{{v}}, false));
+        conflict.fields.push_back(records::FieldFrontier{field, records::FieldState{{v}}});
         WireChange w;
         w.record = id;
         w.type = "conflict";
@@ -271,7 +278,7 @@ Status SyncService::record_conflict(SyncTxn& txn, const std::string& team, const
         w.author = kServerDevice;
         OUTPOST_TRY(txn.append_change(w, now_ms));
     }
-    return Status::ok();
+    return txn.put_record(id, conflict, true, now_ms);
 }
 
 Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view cursor, int limit) {

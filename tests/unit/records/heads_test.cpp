@@ -103,3 +103,35 @@ TEST_CASE("Heads: outpost_sort gives SQLite's sort value of one field") {
     CHECK(eval("missing") == "null:");
     sqlite3_close(db);
 }
+
+TEST_CASE("Heads: a server frontiers blob keeps every version of a field, losers included") {
+    const FieldVersion a{"\"blue\"", Stamp{Hlc{5000}, "dev-a"}, Hlc{}, "ann"};
+    const FieldVersion b{"\"green\"", Stamp{Hlc{5001}, "dev-b"}, Hlc{}, "lee"};
+    const FieldVersion c{"3", Stamp{Hlc{4000}, "dev-a"}, Hlc{3000}, "ann"};
+    const std::vector<FieldFrontier> fields = {{"colour", FieldState{{a, b}}}, {"count", FieldState{{c}}}};
+    const std::string blob = encode_frontiers(fields);
+    auto back = decode_frontiers(blob);
+    REQUIRE(back.is_ok());
+    CHECK(*back == fields);
+    std::vector<std::string> seen;
+    REQUIRE(scan_frontiers(blob, [&](const VersionView& v) {
+                seen.push_back(std::string(v.field) + "=" + std::string(v.value) + "@" + std::string(v.device));
+            }).is_ok());
+    CHECK(seen == std::vector<std::string>{"colour=\"blue\"@dev-a", "colour=\"green\"@dev-b", "count=3@dev-a"});
+    CHECK(decode_frontiers(encode_frontiers({}))->empty());
+
+    // The two blob kinds are never mistaken for each other.
+    CHECK(decode_heads(blob).status().code() == errc::kStoreRecordCorrupt);
+    CHECK(decode_frontiers(encode_heads(sample())).status().code() == errc::kStoreRecordCorrupt);
+    // Versions out of (field, stamp) order, or the same stamp twice, are refused.
+    CHECK(decode_frontiers(encode_frontiers({{"colour", FieldState{{b, a}}}})).status().code() ==
+          errc::kStoreRecordCorrupt);
+    CHECK(
+        decode_frontiers(encode_frontiers({{"count", FieldState{{c}}}, {"colour", FieldState{{a}}}})).status().code() ==
+        errc::kStoreRecordCorrupt);
+    CHECK(decode_frontiers(encode_frontiers({{"colour", FieldState{{a, a}}}})).status().code() ==
+          errc::kStoreRecordCorrupt);
+    for (std::size_t n = 0; n < blob.size(); ++n) {
+        CHECK(decode_frontiers(std::string_view(blob).substr(0, n)).status().code() == errc::kStoreRecordCorrupt);
+    }
+}

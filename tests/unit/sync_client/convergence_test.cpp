@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "outpost/core/records/engine.h"
+#include "outpost/core/records/heads.h"
 #include "sync_harness.h"
 
 using namespace outpost;
@@ -160,9 +161,15 @@ void run_seed(unsigned seed, int ops_per_device) {
     REQUIRE(sqlite3_open_v2((server.tmp / "server" / "server.db").c_str(), &sdb, SQLITE_OPEN_READONLY, nullptr) ==
             SQLITE_OK);
     std::map<Key, std::vector<Version>> frontier;
-    each_row(sdb, "SELECT record, field, value, hlc, device, base, author FROM srv_fields", [&](sqlite3_stmt* st) {
-        frontier[{col(st, 0), col(st, 1)}].push_back(
-            {col(st, 2), sqlite3_column_int64(st, 3), col(st, 4), sqlite3_column_int64(st, 5), col(st, 6)});
+    each_row(sdb, "SELECT id, fields FROM srv_records", [&](sqlite3_stmt* st) {
+        const std::string id = col(st, 0);
+        const std::string blob(static_cast<const char*>(sqlite3_column_blob(st, 1)),
+                               static_cast<std::size_t>(sqlite3_column_bytes(st, 1)));
+        REQUIRE(records::scan_frontiers(blob, [&](const records::VersionView& v) {
+                    frontier[{id, std::string(v.field)}].push_back(
+                        {std::string(v.value), static_cast<std::int64_t>(v.hlc.packed), std::string(v.device),
+                         static_cast<std::int64_t>(v.base.packed), std::string(v.author)});
+                }).is_ok());
     });
     sqlite3_close(sdb);
     std::map<Key, Version> winners;

@@ -71,6 +71,7 @@ public:
                             : std::string();
     }
     [[nodiscard]] std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
+    [[nodiscard]] bool col_null(int i) { return sqlite3_column_type(m_st, i) == SQLITE_NULL; }
     // A column's bytes, valid until the next step, reset or column call on this statement.
     [[nodiscard]] std::string_view col_blob(int i) {
         const void* b = sqlite3_column_blob(m_st, i);

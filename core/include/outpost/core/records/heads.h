@@ -17,12 +17,14 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "outpost/core/records/hlc.h"
+#include "outpost/core/records/merge.h"
 #include "outpost/core/status.h"
 
 namespace outpost::records {
@@ -40,6 +42,30 @@ struct Head {
 
 [[nodiscard]] std::string encode_heads(const std::vector<Head>& heads);
 [[nodiscard]] Result<std::vector<Head>> decode_heads(std::string_view blob);
+
+// Frontiers: the central service's form of a record (DESIGN §4). Every version in every field's
+// frontier, losers included, in one blob. Same encoding as heads with magic 'f' and a zero flag byte;
+// entries are strictly ascending by (field, hlc, device), so a field with a conflict appears once per
+// version. store.record.corrupt for any malformed blob.
+struct FieldFrontier {
+    std::string field;
+    FieldState state;  // frontier ascending (merge.h), never empty
+    friend bool operator==(const FieldFrontier&, const FieldFrontier&) = default;
+};
+// One version as views into a frontiers blob, valid while the blob is.
+struct VersionView {
+    std::string_view field;
+    std::string_view value;
+    Hlc hlc;
+    Hlc base;
+    std::string_view device;
+    std::string_view author;
+};
+[[nodiscard]] std::string encode_frontiers(const std::vector<FieldFrontier>& fields);
+[[nodiscard]] Result<std::vector<FieldFrontier>> decode_frontiers(std::string_view blob);
+// Calls fn for each version in blob order, without copying. On a malformed blob fn may already have
+// seen the versions before the fault.
+[[nodiscard]] Status scan_frontiers(std::string_view blob, const std::function<void(const VersionView&)>& fn);
 
 // Replaces or adds the head of h.field, keeping name order; returns the displaced head, if any.
 std::optional<Head> put_head(std::vector<Head>& heads, Head h);

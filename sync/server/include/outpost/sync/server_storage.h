@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "outpost/core/records/heads.h"
 #include "outpost/core/records/merge.h"
 #include "outpost/core/status.h"
 #include "outpost/sync/sync_messages.h"
@@ -48,6 +49,12 @@ struct RecordMeta {
     std::string created_by;
 };
 
+// A record as the server keeps it: what it first saw, and every field's frontier (merge.h).
+struct StoredRecord {
+    RecordMeta meta;
+    std::vector<records::FieldFrontier> fields;  // by field name; each frontier non-empty
+};
+
 // One storage transaction for a push (see ServerStorage::with_sync_txn). Its calls run on the thread
 // that called with_sync_txn, inside the transaction; none of them commits.
 class SyncTxn {
@@ -56,15 +63,12 @@ public:
     // Every answer already given to `device` for seqs in [from, to], ascending (one query per batch).
     [[nodiscard]] virtual Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
                                                                           std::int64_t to) = 0;
-    [[nodiscard]] virtual Status save_result(const std::string& device, const ChangeResult& result) = 0;
-    [[nodiscard]] virtual Result<std::optional<RecordMeta>> record(const std::string& id) = 0;
-    [[nodiscard]] virtual Status put_record(const std::string& id, const RecordMeta& meta, std::int64_t now_ms) = 0;
-    // The field's frontier (merge.h); empty for a field never written.
-    [[nodiscard]] virtual Result<records::FieldState> field_state(const std::string& record,
-                                                                  const std::string& field) = 0;
-    // Replaces the field's frontier; `had_versions` false promises there was none (saves a delete).
-    [[nodiscard]] virtual Status put_field_state(const std::string& record, const std::string& field,
-                                                 const records::FieldState& state, bool had_versions = true) = 0;
+    // Keeps one push's new answers (ascending seqs, none answered before) for prior_results.
+    [[nodiscard]] virtual Status save_results(const std::string& device, const std::vector<ChangeResult>& results) = 0;
+    [[nodiscard]] virtual Result<std::optional<StoredRecord>> record(const std::string& id) = 0;
+    // Writes a record whole: inserts it when `is_new`, else replaces its fields (its meta never changes).
+    [[nodiscard]] virtual Status put_record(const std::string& id, const StoredRecord& record, bool is_new,
+                                            std::int64_t now_ms) = 0;
     // Appends an accepted change to the pull log; the storage assigns its seq.
     [[nodiscard]] virtual Status append_change(const WireChange& change, std::int64_t now_ms) = 0;
 };
@@ -143,7 +147,7 @@ public:
 };
 
 // Current version of the server's storage schema; older databases migrate forward at open.
-inline constexpr int kServerSchemaVersion = 4;
+inline constexpr int kServerSchemaVersion = 5;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).

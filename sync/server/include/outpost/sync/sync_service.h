@@ -15,11 +15,10 @@
 // Failure: Result with stable codes; nothing throws.
 #pragma once
 
-#include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "outpost/core/clock.h"
@@ -62,12 +61,13 @@ public:
     [[nodiscard]] const std::string& schemas_etag() const { return m_schemas_etag; }
 
 private:
-    // What one push has learnt so far, to spare the storage repeated lookups.
-    struct BatchCache {
-        std::map<std::string, std::optional<RecordMeta>> records;  // looked up or created
-        std::set<std::string> created;                             // created by this batch
-        std::set<std::pair<std::string, std::string>> written;     // (record, field) written by this batch
+    // The records one push has read or written: each is read once and written once, at the end.
+    struct CachedRecord {
+        std::optional<StoredRecord> record;  // nullopt: not on the server
+        bool is_new = false;                 // created by this push
+        bool dirty = false;                  // changed by this push
     };
+    using BatchCache = std::unordered_map<std::string, CachedRecord>;
     Result<ChangeResult> apply_one(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who, const WireChange& change,
                                    std::int64_t now_ms);
     Status record_conflict(SyncTxn& txn, const std::string& team, const WireChange& change,
