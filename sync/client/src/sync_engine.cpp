@@ -311,7 +311,7 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
 }
 
 Status SyncEngine::push_all(SyncSummary& summary) {
-    std::int64_t upto = 0;  // the outbox position, as committed
+    std::int64_t upto = 0;  // the outbox position: every change up to it is answered
     {
         std::lock_guard lock(m_store_mutex);
         Result<std::string> stored = get_state("pushed_upto");
@@ -320,19 +320,50 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         }
         upto = to_i64(*stored);
     }
-    int batch_size = m_options.push_batch;
-    for (;;) {
-        std::vector<records::Change> batch;
-        {
-            std::lock_guard lock(m_store_mutex);
-            Result<std::vector<records::Change>> out = m_records.outbox_after(m_creds.device_id, upto, batch_size);
-            if (!out.is_ok()) {
-                return out.status();
-            }
-            batch = std::move(*out);
-        }
-        if (batch.empty()) {
+    auto read_batch = [&](int size) -> Result<std::vector<records::Change>> {
+        std::lock_guard lock(m_store_mutex);
+        return m_records.outbox_after(m_creds.device_id, upto, size);
+    };
+    // A batch's answers are written on a helper thread while the next batch is on the wire, so the
+    // laptop's commit and the server's work overlap. One commit at most is in flight; it is settled
+    // (awaited, its counts and progress published on this thread) before anything else touches the
+    // outbox position, and before returning.
+    struct Committing {
+        std::future<Status> done;
+        SyncSummary counts;
+        std::int64_t changes = 0;
+    };
+    std::unique_ptr<Committing> committing;
+    auto settle = [&]() -> Status {
+        if (!committing) {
             return Status::ok();
+        }
+        Status s = committing->done.get();
+        if (s.is_ok()) {
+            summary.applied += committing->counts.applied;
+            summary.superseded += committing->counts.superseded;
+            summary.conflicts += committing->counts.conflicts;
+            summary.rejected += committing->counts.rejected;
+            summary.pushed += committing->changes;
+            {
+                std::lock_guard state_lock(m_state_mutex);
+                m_state.pushed += committing->changes;
+            }
+            publish();
+        }
+        committing.reset();
+        return s;
+    };
+    int batch_size = m_options.push_batch;
+    Result<std::vector<records::Change>> next = read_batch(batch_size);
+    for (;;) {
+        if (!next.is_ok()) {
+            Status settled = settle();
+            return settled.is_ok() ? next.status() : settled;
+        }
+        std::vector<records::Change> batch = std::move(*next);
+        if (batch.empty()) {
+            return settle();
         }
         // The position only ever moves over a prefix of the outbox. A value the protocol cannot carry
         // is refused when it reaches the head, so it never traps the queue, and the changes before it
@@ -340,21 +371,33 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         auto oversized = std::find_if(batch.begin(), batch.end(),
                                       [](const records::Change& c) { return c.value.size() > kMaxValueBytes; });
         if (oversized == batch.begin()) {
+            OUTPOST_TRY(settle());
             std::lock_guard lock(m_store_mutex);
             OUTPOST_TRY(refuse_locally(batch.front(), errc::kSyncValueTooLarge,
                                        "this answer is larger than the server accepts (" +
                                            std::to_string(batch.front().value.size()) + " bytes)"));
             ++summary.rejected;
             upto = batch.front().seq;
+            next = m_records.outbox_after(m_creds.device_id, upto, batch_size);
             continue;
         }
         batch.erase(oversized, batch.end());
-        Status s = push_batch(batch, summary);
-        if (s.is_ok()) {
+        Result<PushResponse> answer = send_batch(batch, summary);  // the previous commit runs meanwhile
+        OUTPOST_TRY(settle());
+        if (answer.is_ok()) {
             upto = batch.back().seq;
             batch_size = m_options.push_batch;
+            next = read_batch(batch_size);  // before the commit takes the store
+            committing = std::make_unique<Committing>();
+            committing->changes = static_cast<std::int64_t>(batch.size());
+            Committing* c = committing.get();
+            c->done = std::async(std::launch::async, [this, c, b = std::move(batch), a = std::move(*answer)] {
+                std::lock_guard lock(m_store_mutex);
+                return commit_batch(b, a, c->counts);
+            });
             continue;
         }
+        const Status& s = answer.status();
         const std::string& code = s.code();
         const bool whole_batch_refused = code == errc::kSyncBatchTooLarge || code == errc::kSyncValueTooLarge ||
                                          code == errc::kSyncBodyTooLarge || code == errc::kProtocolMalformed;
@@ -363,12 +406,14 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         }
         if (batch.size() > 1) {
             batch_size = std::max(1, static_cast<int>(batch.size() / 2));  // find the change at fault
+            next = read_batch(batch_size);
             continue;
         }
         std::lock_guard lock(m_store_mutex);
         OUTPOST_TRY(refuse_locally(batch.front(), code, s.message()));
         ++summary.rejected;
         upto = batch.front().seq;
+        next = m_records.outbox_after(m_creds.device_id, upto, batch_size);
     }
 }
 
@@ -385,7 +430,7 @@ Status SyncEngine::refuse_locally(const records::Change& c, std::string_view cod
     return s;
 }
 
-Status SyncEngine::push_batch(const std::vector<records::Change>& batch, SyncSummary& summary) {
+Result<PushResponse> SyncEngine::send_batch(const std::vector<records::Change>& batch, SyncSummary& summary) {
     PushRequest req;
     req.device_id = m_creds.device_id;
     req.from_seq = batch.front().seq;
@@ -419,30 +464,35 @@ Status SyncEngine::push_batch(const std::vector<records::Change>& batch, SyncSum
     if (answer->results.size() != batch.size()) {
         return Status::error(errc::kSyncServerError, "the server answered a different number of changes");
     }
-    std::lock_guard lock(m_store_mutex);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (answer->results[i].seq != batch[i].seq) {
+            return Status::error(errc::kSyncServerError, "the server answered changes out of order");
+        }
+    }
+    return answer;
+}
+
+Status SyncEngine::commit_batch(const std::vector<records::Change>& batch, const PushResponse& answer,
+                                SyncSummary& counts) {
     OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
     Status s = Status::ok();
     {
         Query q(m_store,
                 "INSERT OR REPLACE INTO sync_refused(seq, record, field, code, message, at_ms) VALUES(?,?,?,?,?,?)");
         for (std::size_t i = 0; i < batch.size() && s.is_ok(); ++i) {
-            const ChangeResult& r = answer->results[i];
-            if (r.seq != batch[i].seq) {
-                s = Status::error(errc::kSyncServerError, "the server answered changes out of order");
-                break;
-            }
+            const ChangeResult& r = answer.results[i];
             switch (r.outcome) {
                 case ChangeOutcome::kApplied:
-                    ++summary.applied;
+                    ++counts.applied;
                     break;
                 case ChangeOutcome::kSuperseded:
-                    ++summary.superseded;
+                    ++counts.superseded;
                     break;
                 case ChangeOutcome::kConflict:
-                    ++summary.conflicts;
+                    ++counts.conflicts;
                     break;
                 case ChangeOutcome::kRejected: {
-                    ++summary.rejected;
+                    ++counts.rejected;
                     q.i64(1, r.seq).text(2, batch[i].record).text(3, batch[i].field).text(4, r.code);
                     q.text(5, r.message).i64(6, m_clock.now_ms());
                     if (int rc = q.step(); rc != SQLITE_DONE) {
@@ -457,14 +507,11 @@ Status SyncEngine::push_batch(const std::vector<records::Change>& batch, SyncSum
     if (s.is_ok()) {
         s = put_state(m_store, "pushed_upto", std::to_string(batch.back().seq));
     }
-    (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
     if (s.is_ok()) {
-        summary.pushed += static_cast<std::int64_t>(batch.size());
-        {
-            std::lock_guard state_lock(m_state_mutex);
-            m_state.pushed += static_cast<std::int64_t>(batch.size());
-        }
-        publish();
+        s = m_store.exec("COMMIT");
+    }
+    if (!s.is_ok()) {
+        (void)m_store.exec("ROLLBACK");
     }
     return s;
 }

@@ -82,6 +82,21 @@ TEST_CASE("Sync messages: malformed bodies, wrong types and unknown fields are r
           "sync.protocol.malformed");
     CHECK(decode_push_response(R"({"results":[{"seq":1,"result":"rejected"}]})").status().code() ==
           "sync.protocol.malformed");  // a rejection needs its code
+    // The push response's streaming reader is as strict as the tree it replaced.
+    for (const char* bad :
+         {R"({"results":[{"result":"applied"}]})", R"({"results":[{"seq":1}]})",
+          R"({"results":[{"seq":1,"seq":2,"result":"applied"}]})", R"({"results":[{"seq":"1","result":"applied"}]})",
+          R"({"results":[{"seq":1,"result":"applied","extra":0}]})", R"({"results":[1]})", R"({"results":[]} trailing)",
+          R"({"results":[],"results":[]})", R"({})", R"([])"}) {
+        CAPTURE(bad);
+        CHECK(decode_push_response(bad).status().code() == "sync.protocol.malformed");
+    }
+    const std::string long_code(kMaxIdBytes + 1, 'c');
+    CHECK(decode_push_response(R"({"results":[{"seq":1,"result":"rejected","code":")" + long_code + R"("}]})")
+              .status()
+              .code() == "sync.protocol.malformed");
+    CHECK(decode_push_response(R"( { "results" : [ { "result" : "applied" , "seq" : 3 } ] } )")->results.at(0).seq ==
+          3);
     CHECK(decode_pull_response(R"({"changes":[],"cursor":"c"})").status().code() == "sync.protocol.malformed");
 }
 

@@ -134,7 +134,11 @@ private:
     Status pull_all(SyncSummary& summary);
     // A first sync: the team's records by snapshot pages, then `cursor` is where the pull goes on.
     Status snapshot_all(SyncSummary& summary, std::string& cursor);
-    Status push_batch(const std::vector<records::Change>& batch, SyncSummary& summary);
+    // Sends one batch and checks the answers match it (one per change, in order); writes nothing.
+    Result<PushResponse> send_batch(const std::vector<records::Change>& batch, SyncSummary& summary);
+    // Records a batch's answers and moves the outbox position past it, in one transaction. Any
+    // thread, with m_store_mutex held; counts what was applied, superseded, clashed or refused.
+    Status commit_batch(const std::vector<records::Change>& batch, const PushResponse& answer, SyncSummary& counts);
     Status refuse_locally(const records::Change& c, std::string_view code, std::string message);
     Result<std::string> get_state(const std::string& key);
     void set_phase(SyncPhase phase, const Status& why = Status::ok());
