@@ -82,6 +82,16 @@ TEST_CASE("Sync messages: malformed bodies, wrong types and unknown fields are r
           "sync.protocol.malformed");
     CHECK(decode_push_response(R"({"results":[{"seq":1,"result":"rejected"}]})").status().code() ==
           "sync.protocol.malformed");  // a rejection needs its code
+    // Errors name the change and the member at fault.
+    std::string second = kChange;
+    second.replace(second.find("\"seq\":1"), 7, "\"seq\":2");
+    std::string bad_record = second;
+    bad_record.replace(bad_record.find("\"record\":"), 9, "\"record\":5,\"x\":");
+    auto named = decode_push_request(push_body(kChange + "," + bad_record, 1, 2));
+    CHECK(named.status().code() == "sync.protocol.malformed");
+    CHECK_MESSAGE(named.status().message().find("'record' in change 2") != std::string::npos, named.status().message());
+    auto not_object = decode_push_request(push_body(kChange + ",7", 1, 2));
+    CHECK(not_object.status().message().find("change 2") != std::string::npos);
     // The push response's streaming reader is as strict as the tree it replaced.
     for (const char* bad :
          {R"({"results":[{"result":"applied"}]})", R"({"results":[{"seq":1}]})",
