@@ -320,14 +320,43 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         }
         upto = to_i64(*stored);
     }
-    auto read_batch = [&](int size) -> Result<std::vector<records::Change>> {
-        std::lock_guard lock(m_store_mutex);
-        return m_records.outbox_after(m_creds.device_id, upto, size);
+    // A batch read from the outbox and encoded. When its first change is too large for the protocol
+    // the batch is that change alone, with no body: it is refused here, so it never traps the queue,
+    // and a batch otherwise stops before such a change (the changes before it go first; refusing it
+    // early would move the position past them).
+    struct Prepared {
+        Status status = Status::ok();
+        std::vector<records::Change> batch;
+        std::string body;
     };
-    // A batch's answers are written on a helper thread while the next batch is on the wire, so the
-    // laptop's commit and the server's work overlap. One commit at most is in flight; it is settled
-    // (awaited, its counts and progress published on this thread) before anything else touches the
-    // outbox position, and before returning.
+    // Any thread: takes the store only to read.
+    auto prepare = [this](std::int64_t after, int size) {
+        Prepared p;
+        {
+            std::lock_guard lock(m_store_mutex);
+            Result<std::vector<records::Change>> out = m_records.outbox_after(m_creds.device_id, after, size);
+            if (!out.is_ok()) {
+                p.status = out.status();
+                return p;
+            }
+            p.batch = std::move(*out);
+        }
+        auto oversized = std::find_if(p.batch.begin(), p.batch.end(),
+                                      [](const records::Change& c) { return c.value.size() > kMaxValueBytes; });
+        if (oversized == p.batch.begin() && !p.batch.empty()) {
+            p.batch.resize(1);
+            return p;
+        }
+        p.batch.erase(oversized, p.batch.end());
+        if (!p.batch.empty()) {
+            p.body = encode_batch(p.batch);
+        }
+        return p;
+    };
+    // A batch's answers are written on a helper thread while the next batch is on the wire, and the
+    // batch after is read and encoded meanwhile too, so the laptop's work overlaps the server's. One
+    // commit at most is in flight; it is settled (awaited, its counts and progress published on this
+    // thread) before anything else touches the outbox position, and before returning.
     struct Committing {
         std::future<Status> done;
         SyncSummary counts;
@@ -354,44 +383,46 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         committing.reset();
         return s;
     };
+    auto refuse = [&](const records::Change& c, std::string_view code, std::string message) -> Status {
+        OUTPOST_TRY(settle());
+        std::lock_guard lock(m_store_mutex);
+        OUTPOST_TRY(refuse_locally(c, code, std::move(message)));
+        ++summary.rejected;
+        upto = c.seq;
+        return Status::ok();
+    };
     int batch_size = m_options.push_batch;
-    Result<std::vector<records::Change>> next = read_batch(batch_size);
+    Prepared next = prepare(upto, batch_size);
     for (;;) {
-        if (!next.is_ok()) {
+        if (!next.status.is_ok()) {
             Status settled = settle();
-            return settled.is_ok() ? next.status() : settled;
+            return settled.is_ok() ? next.status : settled;
         }
-        std::vector<records::Change> batch = std::move(*next);
-        if (batch.empty()) {
+        if (next.batch.empty()) {
             return settle();
         }
-        // The position only ever moves over a prefix of the outbox. A value the protocol cannot carry
-        // is refused when it reaches the head, so it never traps the queue, and the changes before it
-        // are sent first (refusing it early would move the position past them).
-        auto oversized = std::find_if(batch.begin(), batch.end(),
-                                      [](const records::Change& c) { return c.value.size() > kMaxValueBytes; });
-        if (oversized == batch.begin()) {
-            OUTPOST_TRY(settle());
-            std::lock_guard lock(m_store_mutex);
-            OUTPOST_TRY(refuse_locally(batch.front(), errc::kSyncValueTooLarge,
-                                       "this answer is larger than the server accepts (" +
-                                           std::to_string(batch.front().value.size()) + " bytes)"));
-            ++summary.rejected;
-            upto = batch.front().seq;
-            next = m_records.outbox_after(m_creds.device_id, upto, batch_size);
+        Prepared current = std::move(next);
+        if (current.body.empty()) {
+            const records::Change& c = current.batch.front();
+            OUTPOST_TRY(
+                refuse(c, errc::kSyncValueTooLarge,
+                       "this answer is larger than the server accepts (" + std::to_string(c.value.size()) + " bytes)"));
+            next = prepare(upto, batch_size);
             continue;
         }
-        batch.erase(oversized, batch.end());
-        Result<PushResponse> answer = send_batch(batch, summary);  // the previous commit runs meanwhile
+        std::future<Prepared> ahead =
+            std::async(std::launch::async, prepare, current.batch.back().seq, m_options.push_batch);
+        Result<PushResponse> answer = post_batch(std::move(current.body), current.batch, summary);
+        Prepared following = ahead.get();
         OUTPOST_TRY(settle());
         if (answer.is_ok()) {
-            upto = batch.back().seq;
+            upto = current.batch.back().seq;
             batch_size = m_options.push_batch;
-            next = read_batch(batch_size);  // before the commit takes the store
+            next = std::move(following);
             committing = std::make_unique<Committing>();
-            committing->changes = static_cast<std::int64_t>(batch.size());
+            committing->changes = static_cast<std::int64_t>(current.batch.size());
             Committing* c = committing.get();
-            c->done = std::async(std::launch::async, [this, c, b = std::move(batch), a = std::move(*answer)] {
+            c->done = std::async(std::launch::async, [this, c, b = std::move(current.batch), a = std::move(*answer)] {
                 std::lock_guard lock(m_store_mutex);
                 return commit_batch(b, a, c->counts);
             });
@@ -404,16 +435,12 @@ Status SyncEngine::push_all(SyncSummary& summary) {
         if (!whole_batch_refused) {
             return s;
         }
-        if (batch.size() > 1) {
-            batch_size = std::max(1, static_cast<int>(batch.size() / 2));  // find the change at fault
-            next = read_batch(batch_size);
-            continue;
+        if (current.batch.size() > 1) {
+            batch_size = std::max(1, static_cast<int>(current.batch.size() / 2));  // find the change at fault
+        } else {
+            OUTPOST_TRY(refuse(current.batch.front(), code, s.message()));
         }
-        std::lock_guard lock(m_store_mutex);
-        OUTPOST_TRY(refuse_locally(batch.front(), code, s.message()));
-        ++summary.rejected;
-        upto = batch.front().seq;
-        next = m_records.outbox_after(m_creds.device_id, upto, batch_size);
+        next = prepare(upto, batch_size);
     }
 }
 
@@ -430,7 +457,7 @@ Status SyncEngine::refuse_locally(const records::Change& c, std::string_view cod
     return s;
 }
 
-Result<PushResponse> SyncEngine::send_batch(const std::vector<records::Change>& batch, SyncSummary& summary) {
+std::string SyncEngine::encode_batch(const std::vector<records::Change>& batch) const {
     PushRequest req;
     req.device_id = m_creds.device_id;
     req.from_seq = batch.front().seq;
@@ -448,8 +475,13 @@ Result<PushResponse> SyncEngine::send_batch(const std::vector<records::Change>& 
         w.base = c.base.to_string();
         req.changes.push_back(std::move(w));
     }
-    Result<HttpResponse> res =
-        m_transport.request({.method = "POST", .path = "/v1/push", .body = encode(req), .bearer_token = m_creds.token});
+    return encode(req);
+}
+
+Result<PushResponse> SyncEngine::post_batch(std::string body, const std::vector<records::Change>& batch,
+                                            SyncSummary& summary) {
+    Result<HttpResponse> res = m_transport.request(
+        {.method = "POST", .path = "/v1/push", .body = std::move(body), .bearer_token = m_creds.token});
     ++summary.requests;
     if (!res.is_ok()) {
         return res.status();

@@ -134,8 +134,11 @@ private:
     Status pull_all(SyncSummary& summary);
     // A first sync: the team's records by snapshot pages, then `cursor` is where the pull goes on.
     Status snapshot_all(SyncSummary& summary, std::string& cursor);
-    // Sends one batch and checks the answers match it (one per change, in order); writes nothing.
-    Result<PushResponse> send_batch(const std::vector<records::Change>& batch, SyncSummary& summary);
+    // The push request for a batch (any thread).
+    [[nodiscard]] std::string encode_batch(const std::vector<records::Change>& batch) const;
+    // Sends a batch's encoded request and checks the answers match it (one per change, in order);
+    // writes nothing.
+    Result<PushResponse> post_batch(std::string body, const std::vector<records::Change>& batch, SyncSummary& summary);
     // Records a batch's answers and moves the outbox position past it, in one transaction. Any
     // thread, with m_store_mutex held; counts what was applied, superseded, clashed or refused.
     Status commit_batch(const std::vector<records::Change>& batch, const PushResponse& answer, SyncSummary& counts);
