@@ -230,10 +230,6 @@ void SyncEngine::set_phase(SyncPhase phase, const Status& why) {
 
 Result<SyncSummary> SyncEngine::sync_now() {
     SyncSummary summary;
-    auto TT = [t0 = std::chrono::steady_clock::now()](const char* what) {
-        fprintf(stderr, "PHASE %s %.1f\n", what,
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    };
     {
         std::lock_guard lock(m_store_mutex);
         Result<std::int64_t> w = waiting();
@@ -242,18 +238,14 @@ Result<SyncSummary> SyncEngine::sync_now() {
         m_state.pulled = 0;
         m_state.to_push = w.is_ok() ? *w : 0;
     }
-    TT("waiting");
     set_phase(SyncPhase::kSyncing);
     Status s = fetch_schemas(summary);
-    TT("schemas");
     if (s.is_ok()) {
         s = push_all(summary);
     }
-    TT("push");
     if (s.is_ok()) {
         s = pull_all(summary);
     }
-    TT("pull");
     {
         std::lock_guard lock(m_store_mutex);
         if (s.is_ok()) {
@@ -273,7 +265,6 @@ Result<SyncSummary> SyncEngine::sync_now() {
         set_phase(is_network(s) ? SyncPhase::kOffline : SyncPhase::kError, s);
         return s;
     }
-    TT("end");
     set_phase(SyncPhase::kUpToDate);
     return summary;
 }
