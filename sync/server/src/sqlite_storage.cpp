@@ -86,10 +86,10 @@ std::string random_hex(std::size_t bytes) {
 }
 
 // BLAKE2b-256 of a secret (token or code): all the server ever stores of it.
-std::vector<unsigned char> secret_hash(std::string_view secret) {
-    std::vector<unsigned char> h(32);
-    crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-                       nullptr, 0);
+std::string secret_hash(std::string_view secret) {
+    std::string h(32, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(h.data()), h.size(),
+                       reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr, 0);
     return h;
 }
 
@@ -112,38 +112,6 @@ bool valid_name(const std::string& s) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     });
 }
-
-class Stmt {
-public:
-    Stmt(sqlite3* db, const char* sql) { m_rc = sqlite3_prepare_v2(db, sql, -1, &m_st, nullptr); }
-    ~Stmt() { sqlite3_finalize(m_st); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    [[nodiscard]] bool ok() const { return m_rc == SQLITE_OK; }
-    Stmt& text(int i, std::string_view v) {
-        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& blob(int i, const std::vector<unsigned char>& v) {
-        sqlite3_bind_blob(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& i64(int i, std::int64_t v) {
-        sqlite3_bind_int64(m_st, i, v);
-        return *this;
-    }
-    int step() { return sqlite3_step(m_st); }
-    std::string col_text(int i) {
-        const auto* t = sqlite3_column_text(m_st, i);
-        return t != nullptr ? reinterpret_cast<const char*>(t) : "";
-    }
-    std::int64_t col_i64(int i) { return sqlite3_column_int64(m_st, i); }
-    bool col_null(int i) { return sqlite3_column_type(m_st, i) == SQLITE_NULL; }
-
-private:
-    sqlite3_stmt* m_st = nullptr;
-    int m_rc = SQLITE_ERROR;
-};
 
 // A statement from the storage's cache: reset and unbound when the guard goes out of scope.
 using Cached = sql::StmtRef;
@@ -184,7 +152,7 @@ public:
         int current = 0;
         {
             // Finalized before migrating: an active statement would lock the tables a migration drops.
-            Stmt v(m_db, "SELECT schema_version FROM meta LIMIT 1");
+            auto v = sql::StmtRef::owned(m_db, "SELECT schema_version FROM meta LIMIT 1");
             if (v.step() != SQLITE_ROW) {
                 return Status::error(errc::kServerDataDirInvalid, "server database has no identity row");
             }
@@ -279,7 +247,7 @@ public:
 
     Result<ServerIdentity> identity() override {
         std::lock_guard lock(m_mutex);
-        Stmt st(m_db, "SELECT server_id, schema_version, created_ms FROM meta LIMIT 1");
+        auto st = sql::StmtRef::owned(m_db, "SELECT server_id, schema_version, created_ms FROM meta LIMIT 1");
         if (st.step() != SQLITE_ROW) {
             return Status::error(errc::kServerDataDirInvalid, "server database has no identity row");
         }
@@ -291,7 +259,7 @@ public:
             return Status::error(errc::kAccountInvalid, "team names use a-z, 0-9, '_', '-' and '.', up to 64");
         }
         std::lock_guard lock(m_mutex);
-        Stmt st(m_db, "INSERT INTO teams(name, created_ms) VALUES(?, ?)");
+        auto st = sql::StmtRef::owned(m_db, "INSERT INTO teams(name, created_ms) VALUES(?, ?)");
         st.text(1, name).i64(2, now_ms);
         const int rc = st.step();
         if (rc == SQLITE_CONSTRAINT) {
@@ -306,12 +274,12 @@ public:
             return Status::error(errc::kAccountInvalid, "a user needs a valid name and a role: worker, lead or admin");
         }
         std::lock_guard lock(m_mutex);
-        Stmt t(m_db, "SELECT 1 FROM teams WHERE name = ?");
+        auto t = sql::StmtRef::owned(m_db, "SELECT 1 FROM teams WHERE name = ?");
         t.text(1, team);
         if (t.step() != SQLITE_ROW) {
             return Status::error(errc::kAccountMissing, "no team '" + team + "'");
         }
-        Stmt st(m_db, "INSERT INTO users(name, team, role, created_ms) VALUES(?, ?, ?, ?)");
+        auto st = sql::StmtRef::owned(m_db, "INSERT INTO users(name, team, role, created_ms) VALUES(?, ?, ?, ?)");
         st.text(1, name).text(2, team).text(3, role).i64(4, now_ms);
         const int rc = st.step();
         if (rc == SQLITE_CONSTRAINT) {
@@ -322,7 +290,7 @@ public:
 
     Result<std::string> user_team(const std::string& user) override {
         std::lock_guard lock(m_mutex);
-        Stmt u(m_db, "SELECT team FROM users WHERE name = ?");
+        auto u = sql::StmtRef::owned(m_db, "SELECT team FROM users WHERE name = ?");
         u.text(1, user);
         if (u.step() != SQLITE_ROW) {
             return Status::error(errc::kAccountMissing, "no user '" + user + "'");
@@ -333,7 +301,7 @@ public:
     Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
                                               std::int64_t now_ms) override {
         std::lock_guard lock(m_mutex);
-        Stmt u(m_db, "SELECT 1 FROM users WHERE name = ?");
+        auto u = sql::StmtRef::owned(m_db, "SELECT 1 FROM users WHERE name = ?");
         u.text(1, user);
         if (u.step() != SQLITE_ROW) {
             return Status::error(errc::kAccountMissing, "no user '" + user + "'");
@@ -352,7 +320,8 @@ public:
                 bits -= 5;
             }
         }
-        Stmt st(m_db, "INSERT INTO enrol_codes(code_hash, user, created_ms, expires_ms) VALUES(?, ?, ?, ?)");
+        auto st = sql::StmtRef::owned(
+            m_db, "INSERT INTO enrol_codes(code_hash, user, created_ms, expires_ms) VALUES(?, ?, ?, ?)");
         st.blob(1, secret_hash(code)).text(2, user).i64(3, now_ms).i64(4, now_ms + ttl_ms);
         if (st.step() != SQLITE_DONE) {
             return sql_error(m_db, "storing an enrolment code");
@@ -378,9 +347,9 @@ public:
 
     Result<DeviceAuth> authenticate(const std::string& token) override {
         std::lock_guard lock(m_mutex);
-        Stmt st(m_db,
-                "SELECT d.id, d.user, u.team, u.role, d.revoked_ms FROM devices d JOIN users u ON u.name = d.user "
-                "WHERE d.token_hash = ?");
+        Cached st = cached(
+            "SELECT d.id, d.user, u.team, u.role, d.revoked_ms FROM devices d JOIN users u ON u.name = d.user "
+            "WHERE d.token_hash = ?");
         st.blob(1, secret_hash(token));
         if (st.step() != SQLITE_ROW) {
             return Status::error(errc::kAuthInvalid, "unknown device token");
@@ -393,7 +362,7 @@ public:
 
     Status revoke_device(const std::string& device_id, std::int64_t now_ms) override {
         std::lock_guard lock(m_mutex);
-        Stmt st(m_db, "UPDATE devices SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
+        auto st = sql::StmtRef::owned(m_db, "UPDATE devices SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
         st.i64(1, now_ms).text(2, device_id);
         if (st.step() != SQLITE_DONE) {
             return sql_error(m_db, "revoking a device");
@@ -412,7 +381,7 @@ public:
 
     Result<std::vector<AuditEntry>> audit_log(int limit) override {
         std::lock_guard lock(m_mutex);
-        Stmt st(m_db, "SELECT at_ms, actor, event, detail FROM audit ORDER BY id DESC LIMIT ?");
+        auto st = sql::StmtRef::owned(m_db, "SELECT at_ms, actor, event, detail FROM audit ORDER BY id DESC LIMIT ?");
         st.i64(1, limit);
         std::vector<AuditEntry> out;
         while (st.step() == SQLITE_ROW) {
@@ -653,17 +622,17 @@ private:
 
     Status audit_locked(std::int64_t now_ms, const std::string& actor, const std::string& event,
                         const std::string& detail) {
-        Stmt st(m_db, "INSERT INTO audit(at_ms, actor, event, detail) VALUES(?, ?, ?, ?)");
+        auto st = sql::StmtRef::owned(m_db, "INSERT INTO audit(at_ms, actor, event, detail) VALUES(?, ?, ?, ?)");
         st.i64(1, now_ms).text(2, actor).text(3, event).text(4, detail);
         return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "writing the audit log");
     }
 
     Result<Enrolment> enrol_locked(const std::string& code, const std::string& device_name, std::int64_t now_ms,
                                    std::string& refused_user) {
-        const std::vector<unsigned char> hash = secret_hash(normalise_code(code));
-        Stmt c(m_db,
-               "SELECT e.user, e.expires_ms, e.used_ms, u.team, u.role FROM enrol_codes e "
-               "JOIN users u ON u.name = e.user WHERE e.code_hash = ?");
+        const std::string hash = secret_hash(normalise_code(code));
+        auto c = sql::StmtRef::owned(m_db,
+                                     "SELECT e.user, e.expires_ms, e.used_ms, u.team, u.role FROM enrol_codes e "
+                                     "JOIN users u ON u.name = e.user WHERE e.code_hash = ?");
         c.blob(1, hash);
         if (c.step() != SQLITE_ROW) {
             return Status::error(errc::kEnrolCodeInvalid, "no such enrolment code");
@@ -681,9 +650,10 @@ private:
         }
         e.device_id = "dev-" + random_hex(8);
         e.token = random_hex(32);
-        Stmt used(m_db, "UPDATE enrol_codes SET used_ms = ? WHERE code_hash = ?");
+        auto used = sql::StmtRef::owned(m_db, "UPDATE enrol_codes SET used_ms = ? WHERE code_hash = ?");
         used.i64(1, now_ms).blob(2, hash);
-        Stmt dev(m_db, "INSERT INTO devices(id, user, name, token_hash, created_ms) VALUES(?, ?, ?, ?, ?)");
+        auto dev = sql::StmtRef::owned(
+            m_db, "INSERT INTO devices(id, user, name, token_hash, created_ms) VALUES(?, ?, ?, ?, ?)");
         dev.text(1, e.device_id)
             .text(2, e.user)
             .text(3, device_name.substr(0, 128))
