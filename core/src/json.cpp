@@ -180,6 +180,55 @@ Result<Value> parse(std::string_view text) {
     return build(rows, children, 0);
 }
 
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+    if (s.size() <= max_bytes) {
+        return s;
+    }
+    std::size_t n = max_bytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0U) == 0x80U) {
+        --n;  // s[n] continues the character that starts before it: cut before that character
+    }
+    return s.substr(0, n);
+}
+
+std::string valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    auto cont = [&](std::size_t at, unsigned lo = 0x80, unsigned hi = 0xBF) {
+        if (at >= s.size()) {
+            return false;
+        }
+        const auto c = static_cast<unsigned char>(s[at]);
+        return c >= lo && c <= hi;
+    };
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = 0;
+        if (c < 0x80) {
+            len = 1;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = cont(i + 1) ? 2 : 0;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            const unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
+            const unsigned hi = c == 0xED ? 0x9F : 0xBF;  // no surrogates
+            len = cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            const unsigned lo = c == 0xF0 ? 0x90 : 0x80;
+            const unsigned hi = c == 0xF4 ? 0x8F : 0xBF;  // nothing above U+10FFFF
+            len = cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+        }
+        if (len == 0) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        } else {
+            out.append(s.substr(i, len));
+            i += len;
+        }
+    }
+    return out;
+}
+
 void append_quoted(std::string& out, std::string_view s) {
     out.push_back('"');
     for (unsigned char c : s) {

@@ -336,8 +336,8 @@ Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
             }
             break;
     }
-    return Status::error(errc::kFieldWrongKind, "value " + std::string(text.substr(0, 40)) + " does not fit a " +
-                                                    std::string(kind_name(kind)) + " field");
+    return Status::error(errc::kFieldWrongKind, "value " + std::string(json::utf8_prefix(text, 40)) +
+                                                    " does not fit a " + std::string(kind_name(kind)) + " field");
 }
 
 std::string make_uuid_v7(std::int64_t ms) {

@@ -316,8 +316,10 @@ Status scan_frontiers(std::string_view blob, const std::function<void(const Vers
     std::string_view last_device;
     bool first = true;
     const bool ok = parse_entries(blob, kFrontiersMagic, [&](const Entry& e) {
-        // (field, hlc, device) strictly ascending: a field's versions together, in stamp order.
-        if (!first && std::tie(last_field, last_hlc, last_device) >= std::tie(e.field, e.hlc, e.device)) {
+        // (field, hlc, device) strictly ascending: a field's versions together, in stamp order. No
+        // flag is defined for frontiers.
+        if (e.flags != 0 ||
+            (!first && std::tie(last_field, last_hlc, last_device) >= std::tie(e.field, e.hlc, e.device))) {
             return false;
         }
         first = false;

@@ -778,59 +778,63 @@ Result<PushResponse> decode_push_response(std::string_view body) {
     Reader r(body);
     PushResponse m;
     unsigned seen = 0;
-    const std::string where = "a result in the push response";
+    const std::string where = "this result";  // errors are prefixed with the result's number below
     std::string outcome;
+    auto read_result = [&]() -> Status {
+        ChangeResult cr;
+        unsigned got = 0;
+        outcome.clear();
+        Status fields = r.object(where, [&](const std::string& k) -> Status {
+            if (k == "seq" && (got & 1U) == 0) {
+                got |= 1U;
+                return r.integer(cr.seq, where);
+            }
+            if (k == "result" && (got & 2U) == 0) {
+                got |= 2U;
+                return r.string(outcome, where);
+            }
+            if (k == "code" && (got & 4U) == 0) {
+                got |= 4U;
+                Status read = r.string(cr.code, where);
+                return !read.is_ok() || cr.code.size() <= kMaxIdBytes ? read : malformed("a result's code is too long");
+            }
+            if (k == "message" && (got & 8U) == 0) {
+                got |= 8U;
+                Status read = r.string(cr.message, where);
+                return !read.is_ok() || cr.message.size() <= 4096 ? read : malformed("a result's message is too long");
+            }
+            return malformed("unknown or repeated field '" + k + "' in " + where);
+        });
+        if (!fields.is_ok()) {
+            return fields;
+        }
+        if ((got & 3U) != 3U) {
+            return malformed(where + " needs seq and result");
+        }
+        if (outcome == "applied") {
+            cr.outcome = ChangeOutcome::kApplied;
+        } else if (outcome == "superseded") {
+            cr.outcome = ChangeOutcome::kSuperseded;
+        } else if (outcome == "conflict") {
+            cr.outcome = ChangeOutcome::kConflict;
+        } else if (outcome == "rejected" && !cr.code.empty()) {
+            cr.outcome = ChangeOutcome::kRejected;
+        } else {
+            return malformed(where + " has an unknown result '" + outcome + "'");
+        }
+        m.results.push_back(std::move(cr));
+        return Status::ok();
+    };
     Status s = r.object("the push response", [&](const std::string& key) -> Status {
         if (key != "results" || seen != 0) {
             return malformed("unknown or repeated field '" + key + "' in the push response");
         }
         seen = 1;
-        return r.array("'results' in the push response", [&](std::size_t) -> Status {
-            ChangeResult cr;
-            unsigned got = 0;
-            outcome.clear();
-            Status fields = r.object(where, [&](const std::string& k) -> Status {
-                if (k == "seq" && (got & 1U) == 0) {
-                    got |= 1U;
-                    return r.integer(cr.seq, where);
-                }
-                if (k == "result" && (got & 2U) == 0) {
-                    got |= 2U;
-                    return r.string(outcome, where);
-                }
-                if (k == "code" && (got & 4U) == 0) {
-                    got |= 4U;
-                    Status read = r.string(cr.code, where);
-                    return !read.is_ok() || cr.code.size() <= kMaxIdBytes ? read
-                                                                          : malformed("a result's code is too long");
-                }
-                if (k == "message" && (got & 8U) == 0) {
-                    got |= 8U;
-                    Status read = r.string(cr.message, where);
-                    return !read.is_ok() || cr.message.size() <= 4096 ? read
-                                                                      : malformed("a result's message is too long");
-                }
-                return malformed("unknown or repeated field '" + k + "' in " + where);
-            });
-            if (!fields.is_ok()) {
-                return fields;
-            }
-            if ((got & 3U) != 3U) {
-                return malformed(where + " needs seq and result");
-            }
-            if (outcome == "applied") {
-                cr.outcome = ChangeOutcome::kApplied;
-            } else if (outcome == "superseded") {
-                cr.outcome = ChangeOutcome::kSuperseded;
-            } else if (outcome == "conflict") {
-                cr.outcome = ChangeOutcome::kConflict;
-            } else if (outcome == "rejected" && !cr.code.empty()) {
-                cr.outcome = ChangeOutcome::kRejected;
-            } else {
-                return malformed(where + " has an unknown result '" + outcome + "'");
-            }
-            m.results.push_back(std::move(cr));
-            return Status::ok();
+        return r.array("'results' in the push response", [&](std::size_t i) -> Status {
+            Status one = read_result();
+            return one.is_ok() ? one
+                               : Status::error(one.code(), "result " + std::to_string(i + 1) +
+                                                               " in the push response: " + std::string(one.message()));
         });
     });
     OUTPOST_TRY(finish_message(r, s, seen, 1U, "the push response", "results"));

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/json.h"
 #include "outpost/core/sql_stmt.h"
 #include "outpost/sync/server_storage.h"
 
@@ -656,7 +657,7 @@ private:
             m_db, "INSERT INTO devices(id, user, name, token_hash, created_ms) VALUES(?, ?, ?, ?, ?)");
         dev.text(1, e.device_id)
             .text(2, e.user)
-            .text(3, device_name.substr(0, 128))
+            .text(3, json::valid_utf8(json::utf8_prefix(device_name, 128)))
             .blob(4, secret_hash(e.token))
             .i64(5, now_ms);
         if (used.step() != SQLITE_DONE || dev.step() != SQLITE_DONE) {

@@ -8,13 +8,16 @@
 #include <sstream>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/json.h"
 #include "outpost/core/records/engine.h"
 
 namespace outpost::sync {
 namespace {
 
-ChangeResult rejected(std::int64_t seq, std::string_view code, std::string message) {
-    return ChangeResult{seq, ChangeOutcome::kRejected, std::string(code), std::move(message)};
+// Messages can quote what a device sent; answers and their stored copies must be valid UTF-8, or a
+// strict reader refuses the whole answer (and the device's queue would stall on it).
+ChangeResult rejected(std::int64_t seq, std::string_view code, const std::string& message) {
+    return ChangeResult{seq, ChangeOutcome::kRejected, std::string(code), json::valid_utf8(message)};
 }
 
 std::string etag_of(std::string_view body) {
@@ -211,6 +214,14 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
         field = fields.insert(field, records::FieldFrontier{c.field, {}});
     }
     const records::FieldVersion incoming{canonical, records::Stamp{*hlc, who.device_id}, *base, who.user};
+    for (const records::FieldVersion& v : field->state.frontier) {
+        if (v.stamp == incoming.stamp && v != incoming) {
+            // A device never stamps two writes alike; two versions under one stamp could not be
+            // ordered (nor stored: the frontiers blob keeps stamps strictly ascending).
+            return rejected(c.seq, errc::kRecordClockInvalid,
+                            "this device already sent a different value with the same timestamp");
+        }
+    }
     records::ApplyResult applied = records::apply_write(field->state, incoming);
     if (applied.state != field->state) {
         field->state = std::move(applied.state);

@@ -134,4 +134,8 @@ TEST_CASE("Heads: a server frontiers blob keeps every version of a field, losers
     for (std::size_t n = 0; n < blob.size(); ++n) {
         CHECK(decode_frontiers(std::string_view(blob).substr(0, n)).status().code() == errc::kStoreRecordCorrupt);
     }
+    // No flag is defined for frontiers: a set flag byte (the last byte of the last version) is refused.
+    std::string flagged = blob;
+    flagged.back() = 1;
+    CHECK(decode_frontiers(flagged).status().code() == errc::kStoreRecordCorrupt);
 }

@@ -101,6 +101,8 @@ TEST_CASE("Sync messages: malformed bodies, wrong types and unknown fields are r
         CAPTURE(bad);
         CHECK(decode_push_response(bad).status().code() == "sync.protocol.malformed");
     }
+    auto second_bad = decode_push_response(R"({"results":[{"seq":1,"result":"applied"},{"seq":2,"result":"maybe"}]})");
+    CHECK_MESSAGE(second_bad.status().message().find("result 2") != std::string::npos, second_bad.status().message());
     const std::string long_code(kMaxIdBytes + 1, 'c');
     CHECK(decode_push_response(R"({"results":[{"seq":1,"result":"rejected","code":")" + long_code + R"("}]})")
               .status()

@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
+#include <map>
 #include <set>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/json.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/sync/sync_service.h"
 #include "sync_harness.h"
@@ -476,4 +478,61 @@ TEST_CASE("Snapshot: a team's records in pages, each once, with every version of
     auto bad_limit = f.get("/v1/snapshot?limit=-1", f.lee.token);
     REQUIRE(bad_limit);
     CHECK(bad_limit->status == 400);
+}
+
+TEST_CASE(
+    "Push: a second value under one stamp is refused and the record stays readable (regression: it stored an "
+    "unreadable record)") {
+    Fixture f;
+    const std::string at = now_hlc();
+    auto first = f.push_ok(f.ann, batch(f.ann, {change(1, "r1", "household", "\"A\"", at)}));
+    REQUIRE(first.results.at(0).outcome == ChangeOutcome::kApplied);
+    // The same stamp with another value, in a later batch and within one batch.
+    auto later = f.push_ok(f.ann, batch(f.ann, {change(2, "r1", "household", "\"B\"", at)}));
+    CHECK(later.results.at(0).outcome == ChangeOutcome::kRejected);
+    CHECK(later.results.at(0).code == "record.clock.invalid");
+    const std::string at2 = now_hlc(0, 5);
+    auto same_batch = f.push_ok(
+        f.ann, batch(f.ann, {change(3, "r2", "household", "\"C\"", at2), change(4, "r2", "household", "\"D\"", at2)}));
+    CHECK(same_batch.results.at(0).outcome == ChangeOutcome::kApplied);
+    CHECK(same_batch.results.at(1).code == "record.clock.invalid");
+    // The exact same change again is harmless (not a clash).
+    auto again = f.push_ok(f.ann, batch(f.ann, {change(5, "r1", "household", "\"A\"", at)}));
+    CHECK(again.results.at(0).outcome != ChangeOutcome::kRejected);
+
+    // Both records still read back whole: the snapshot and further writes work.
+    auto res = f.get("/v1/snapshot", f.lee.token);
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    auto page = decode_snapshot_response(res->body);
+    REQUIRE(page.is_ok());
+    std::map<std::string, std::string> household;
+    for (const auto& r : page->records) {
+        for (const auto& v : r.fields) {
+            household[r.id] += v.value;
+        }
+    }
+    CHECK(household["r1"] == "\"A\"");
+    CHECK(household["r2"] == "\"C\"");
+    auto next = f.push_ok(f.ann, batch(f.ann, {change(6, "r1", "household", "\"E\"", now_hlc(0, 9), at)}));
+    CHECK(next.results.at(0).outcome == ChangeOutcome::kApplied);
+}
+
+TEST_CASE(
+    "Push: a refusal that quotes a value cut mid-character is still valid UTF-8 (regression: it stalled the device's "
+    "queue)") {
+    Fixture f;
+    std::string accents = "\"";
+    for (int i = 0; i < 30; ++i) {
+        accents += "\xC3\xA9";  // é: byte 40 of the quoted value falls inside one
+    }
+    accents += "\"";
+    const std::vector<WireChange> changes = {change(1, "r1", "seen_alone", accents, now_hlc())};
+    auto answer = f.push_ok(f.ann, batch(f.ann, changes));  // push_ok requires a decodable answer
+    REQUIRE(answer.results.at(0).outcome == ChangeOutcome::kRejected);
+    const std::string& message = answer.results.at(0).message;
+    CHECK(json::valid_utf8(message) == message);
+    CHECK_MESSAGE(message.find("\xC3\xA9") != std::string::npos, message);
+    // The stored copy answers the retry the same way.
+    CHECK(f.push_ok(f.ann, batch(f.ann, changes)).results == answer.results);
 }

@@ -48,7 +48,14 @@ struct Member {
 // Parses a JSON text. Refuses invalid JSON and nesting deeper than kMaxDepth.
 [[nodiscard]] Result<Value> parse(std::string_view text);
 
-// Appends `s` as a JSON string literal (quoted and escaped) to `out`.
+// Appends `s` as a JSON string literal (quoted and escaped) to `out`. `s` must be valid UTF-8
+// (strict readers refuse anything else); see valid_utf8.
 void append_quoted(std::string& out, std::string_view s);
+
+// The longest prefix of `s` of at most `max_bytes` that does not end inside a UTF-8 character: for
+// cutting user text into messages.
+[[nodiscard]] std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
+// `s` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD.
+[[nodiscard]] std::string valid_utf8(std::string_view s);
 
 }  // namespace outpost::json
