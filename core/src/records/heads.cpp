@@ -71,42 +71,60 @@ Status corrupt() {
     return Status::error(errc::kStoreRecordCorrupt, "a record's saved fields could not be read");
 }
 
-// Walks a blob's fields without allocating: calls fn(name, value) until it returns true.
+// One entry of a blob, as views into the blob or the caller's values.
+struct Entry {
+    std::string_view field;
+    std::string_view value;
+    std::uint64_t hlc = 0;
+    std::uint64_t base = 0;
+    std::string_view device;
+    std::string_view author;
+    unsigned char flags = 0;
+};
+
+// What a parse_entries visitor says after each entry.
+enum class Visit { kNext, kStop, kRefuse };
+
+// Reads a blob of `magic`, calling fn(const Entry&) for each entry in order until it says kStop
+// (true: the rest is not read) or kRefuse (false). False for any malformed blob; never reads
+// outside it.
 template <class Fn>
-bool scan_fields(std::string_view blob, Fn&& fn) {
+bool parse_entries(std::string_view blob, char magic, Fn&& fn) {
     Reader r(blob);
-    unsigned char magic = 0;
+    unsigned char m = 0;
     unsigned char version = 0;
-    std::uint64_t writers = 0;
-    if (!r.byte(magic) || !r.byte(version) || magic != kMagic || version != kVersion || !r.varint(writers) ||
-        writers > r.left() / 2) {
+    std::uint64_t n_writers = 0;
+    if (!r.byte(m) || !r.byte(version) || m != static_cast<unsigned char>(magic) || version != kVersion ||
+        !r.varint(n_writers) || n_writers > r.left() / 2) {
         return false;
     }
-    std::string_view skip;
-    for (std::uint64_t i = 0; i < writers * 2; ++i) {
-        if (!r.string(skip)) {
+    std::vector<std::pair<std::string_view, std::string_view>> writers(n_writers);
+    for (auto& [device, author] : writers) {
+        if (!r.string(device) || !r.string(author)) {
             return false;
         }
     }
     std::uint64_t n = 0;
     std::uint64_t min_hlc = 0;
-    if (!r.varint(n) || !r.varint(min_hlc)) {
+    if (!r.varint(n) || !r.varint(min_hlc) || n > r.left() / 6) {
         return false;
     }
     for (std::uint64_t i = 0; i < n; ++i) {
-        std::string_view name;
-        std::string_view value;
-        std::uint64_t ignored = 0;
-        unsigned char flags = 0;
-        if (!r.string(name) || !r.string(value) || !r.varint(ignored) || !r.varint(ignored) || !r.varint(ignored) ||
-            !r.byte(flags)) {
+        Entry e;
+        std::uint64_t w = 0;
+        if (!r.string(e.field) || !r.string(e.value) || !r.varint(e.hlc) || !r.varint(e.base) || !r.varint(w) ||
+            !r.byte(e.flags) || w >= writers.size() || e.hlc > ~min_hlc) {
             return false;
         }
-        if (fn(name, value)) {
-            return true;
+        e.hlc += min_hlc;
+        e.device = writers[w].first;
+        e.author = writers[w].second;
+        const Visit next = fn(e);
+        if (next != Visit::kNext) {
+            return next == Visit::kStop;
         }
     }
-    return true;
+    return r.left() == 0;
 }
 
 // outpost_sort(heads, field): see heads.h.
@@ -122,13 +140,13 @@ void sort_value_fn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                                 static_cast<std::size_t>(sqlite3_value_bytes(argv[1])));
     std::string_view found;
     bool have = false;
-    (void)scan_fields(blob, [&](std::string_view name, std::string_view value) {
-        if (name == want) {
-            found = value;
-            have = true;
-            return true;
+    (void)parse_entries(blob, kMagic, [&](const Entry& e) {
+        if (e.field != want) {
+            return Visit::kNext;
         }
-        return false;
+        found = e.value;
+        have = true;
+        return Visit::kStop;
     });
     if (!have || found.empty() || found == "null") {
         sqlite3_result_null(ctx);
@@ -173,17 +191,6 @@ namespace {
 
 constexpr char kFrontiersMagic = 'f';
 
-// One entry of a blob, as views into the blob or the caller's values.
-struct Entry {
-    std::string_view field;
-    std::string_view value;
-    std::uint64_t hlc = 0;
-    std::uint64_t base = 0;
-    std::string_view device;
-    std::string_view author;
-    unsigned char flags = 0;
-};
-
 // Encodes `n` entries, entry(i) giving each: the writers table first, then the entries.
 template <class EntryAt>
 std::string encode_entries(char magic, std::size_t n, EntryAt&& entry) {
@@ -226,46 +233,6 @@ std::string encode_entries(char magic, std::size_t n, EntryAt&& entry) {
     return out;
 }
 
-// Reads a blob of `magic`, calling fn(const Entry&) for each entry in order; fn returns false to
-// refuse the blob. False for any malformed blob; never reads outside it.
-template <class Fn>
-bool parse_entries(std::string_view blob, char magic, Fn&& fn) {
-    Reader r(blob);
-    unsigned char m = 0;
-    unsigned char version = 0;
-    std::uint64_t n_writers = 0;
-    if (!r.byte(m) || !r.byte(version) || m != static_cast<unsigned char>(magic) || version != kVersion ||
-        !r.varint(n_writers) || n_writers > r.left() / 2) {
-        return false;
-    }
-    std::vector<std::pair<std::string_view, std::string_view>> writers(n_writers);
-    for (auto& [device, author] : writers) {
-        if (!r.string(device) || !r.string(author)) {
-            return false;
-        }
-    }
-    std::uint64_t n = 0;
-    std::uint64_t min_hlc = 0;
-    if (!r.varint(n) || !r.varint(min_hlc) || n > r.left() / 6) {
-        return false;
-    }
-    for (std::uint64_t i = 0; i < n; ++i) {
-        Entry e;
-        std::uint64_t w = 0;
-        if (!r.string(e.field) || !r.string(e.value) || !r.varint(e.hlc) || !r.varint(e.base) || !r.varint(w) ||
-            !r.byte(e.flags) || w >= writers.size() || e.hlc > ~min_hlc) {
-            return false;
-        }
-        e.hlc += min_hlc;
-        e.device = writers[w].first;
-        e.author = writers[w].second;
-        if (!fn(e)) {
-            return false;
-        }
-    }
-    return r.left() == 0;
-}
-
 }  // namespace
 
 std::string encode_heads(const std::vector<Head>& heads) {
@@ -285,11 +252,11 @@ Result<std::vector<Head>> decode_heads(std::string_view blob) {
     std::vector<Head> heads;
     const bool ok = parse_entries(blob, kMagic, [&](const Entry& e) {
         if (!heads.empty() && !(heads.back().field < e.field)) {
-            return false;  // names are kept strictly ascending (put_head relies on it)
+            return Visit::kRefuse;  // names are kept strictly ascending (put_head relies on it)
         }
         heads.push_back(Head{std::string(e.field), std::string(e.value), Hlc{e.hlc}, Hlc{e.base}, std::string(e.device),
                              std::string(e.author), (e.flags & 1) != 0});
-        return true;
+        return Visit::kNext;
     });
     if (!ok) {
         return corrupt();
@@ -320,14 +287,14 @@ Status scan_frontiers(std::string_view blob, const std::function<void(const Vers
         // flag is defined for frontiers.
         if (e.flags != 0 ||
             (!first && std::tie(last_field, last_hlc, last_device) >= std::tie(e.field, e.hlc, e.device))) {
-            return false;
+            return Visit::kRefuse;
         }
         first = false;
         last_field = e.field;
         last_hlc = e.hlc;
         last_device = e.device;
         fn(VersionView{e.field, e.value, Hlc{e.hlc}, Hlc{e.base}, e.device, e.author});
-        return true;
+        return Visit::kNext;
     });
     return ok ? Status::ok() : corrupt();
 }
