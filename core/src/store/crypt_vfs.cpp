@@ -25,6 +25,11 @@ struct CryptFile {
     // just before the page itself, so the page write need not read it back from the file.
     sqlite3_int64 last_pgno_offset;
     std::uint32_t last_pgno;
+    // Journal only: where the last record page was read and written. A record's checksum is the 4
+    // bytes right after its page, and SQLite reads and writes it just after the page; other 4-byte
+    // fields (a later header's nonce and sizes) can sit at the same offsets modulo 8.
+    sqlite3_int64 last_journal_page_read;
+    sqlite3_int64 last_journal_page_written;
     FrameCache* frames;  // WAL only
     [[nodiscard]] sqlite3_file* real() {
         return reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(this) + sizeof(CryptFile));
@@ -154,13 +159,17 @@ int db_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off) 
 
 // ---- rollback journal ---------------------------------------------------------------------------
 // Records are pgno(4) | page | checksum(4) after sector-aligned headers, so page data always starts
-// at an offset = 4 (mod 8) and the checksum too; headers and page numbers sit at 0 (mod 8).
+// at an offset = 4 (mod 8); headers and page numbers sit at 0 (mod 8). A checksum is recognised by
+// its place right after the page just read or written, not by its offset alone: a journal that
+// grew past one header (a transaction that spilled pages before COMMIT) has header fields at
+// 4 (mod 8) too, and unmasking those stopped SQLite's playback half-way (regression test in
+// store_crash_test.cpp).
 
 bool journal_page(int amt, sqlite3_int64 off) {
     return amt == static_cast<int>(kPageSize) && off % 8 == 4 && off >= 4;
 }
-bool journal_cksum(int amt, sqlite3_int64 off) {
-    return amt == 4 && off % 8 == 4 && off >= 40;
+bool journal_cksum(int amt, sqlite3_int64 off, sqlite3_int64 page_off) {
+    return amt == 4 && page_off >= 0 && off == page_off + static_cast<sqlite3_int64>(kPageSize);
 }
 
 int journal_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
@@ -177,7 +186,8 @@ int journal_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
                         static_cast<long long>(off));
             std::memset(buf, 0, kPageSize);
         }
-    } else if (journal_cksum(amt, off)) {
+        f->last_journal_page_read = off;
+    } else if (journal_cksum(amt, off, f->last_journal_page_read)) {
         std::uint8_t nonce[kNonceSize];
         if (read_context(f, nonce, kNonceSize, off - 40)) {
             mask_journal_checksum(f, buf, nonce);
@@ -193,10 +203,13 @@ int journal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 
             log_shape("journal write without page number", f, amt, off);
             return SQLITE_IOERR_WRITE;
         }
-        (void)encrypt(f, FileKind::kJournal, pgno, 0, buf, f->scratch);
+        if (encrypt(f, FileKind::kJournal, pgno, 0, buf, f->scratch) != PageError::kNone) {
+            return SQLITE_IOERR_WRITE;  // keys wiped: fail closed
+        }
+        f->last_journal_page_written = off;
         return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
     }
-    if (journal_cksum(amt, off)) {
+    if (journal_cksum(amt, off, f->last_journal_page_written)) {
         std::uint8_t nonce[kNonceSize];
         if (!read_context(f, nonce, kNonceSize, off - 40)) {
             log_shape("journal checksum without page", f, amt, off);
@@ -295,8 +308,10 @@ int wal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off)
         f->last_pgno = load_be32(buf);
         if (amt == static_cast<int>(kFrameSize)) {
             f->frames->invalidate_from(frame);  // conservative: this shape is not one SQLite uses
-            (void)encrypt(f, FileKind::kWal, load_be32(buf), frame, buf + kWalFrameHeaderSize,
-                          f->scratch + kWalFrameHeaderSize);
+            if (encrypt(f, FileKind::kWal, load_be32(buf), frame, buf + kWalFrameHeaderSize,
+                        f->scratch + kWalFrameHeaderSize) != PageError::kNone) {
+                return SQLITE_IOERR_WRITE;  // keys wiped: the scratch still holds the plaintext page
+            }
         }
         return f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
     }
@@ -306,7 +321,10 @@ int wal_write(CryptFile* f, const std::uint8_t* buf, int amt, sqlite3_int64 off)
             log_shape("WAL page write without frame header", f, amt, off);
             return SQLITE_IOERR_WRITE;
         }
-        (void)encrypt(f, FileKind::kWal, pgno, frame, buf, f->scratch);
+        if (encrypt(f, FileKind::kWal, pgno, frame, buf, f->scratch) != PageError::kNone) {
+            f->frames->invalidate_from(frame);
+            return SQLITE_IOERR_WRITE;  // keys wiped: fail closed (regression test in store_test.cpp)
+        }
         const int rc = f->real()->pMethods->xWrite(f->real(), f->scratch, amt, off);
         if (rc == SQLITE_OK) {
             f->frames->put(frame, pgno, buf);
@@ -366,7 +384,10 @@ int x_write(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
 }
 
 int x_truncate(sqlite3_file* file, sqlite3_int64 size) {
-    return cf(file)->real()->pMethods->xTruncate(cf(file)->real(), size);
+    CryptFile* f = cf(file);
+    f->last_journal_page_read = -1;
+    f->last_journal_page_written = -1;
+    return f->real()->pMethods->xTruncate(f->real(), size);
 }
 int x_sync(sqlite3_file* file, int flags) {
     return cf(file)->real()->pMethods->xSync(cf(file)->real(), flags);
@@ -479,6 +500,8 @@ int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
     f->kind = kind;
     f->last_pgno_offset = -1;
     f->last_pgno = 0;
+    f->last_journal_page_read = -1;
+    f->last_journal_page_written = -1;
     f->frames = nullptr;
     f->scratch = static_cast<std::uint8_t*>(std::malloc(kFrameSize));
     if (f->scratch == nullptr) {
