@@ -241,6 +241,25 @@ Status Store::check_length() const {
     return Status::ok();
 }
 
+namespace {
+
+// Sets the connection's journal mode and returns the mode SQLite reports afterwards ("wal",
+// "truncate", ...): SQLite keeps the old mode, or fails, when a transaction or statement is open.
+std::string set_journal_mode(sqlite3* db, const char* mode) {
+    const std::string sql = std::string("PRAGMA journal_mode=") + mode;
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (const unsigned char* text = sqlite3_column_text(st, 0); text != nullptr) {
+            out = reinterpret_cast<const char*>(text);
+        }
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+}  // namespace
+
 Status Store::set_bulk_mode(bool on) {
     if (m_db == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
@@ -248,8 +267,24 @@ Status Store::set_bulk_mode(bool on) {
     if (m_options.journal != JournalMode::kWal) {
         return Status::ok();
     }
-    return exec(on ? "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4096"
-                   : "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=256");
+    // synchronous stays FULL throughout: a rollback journal needs it for integrity.
+    const char* want = on ? "truncate" : "wal";
+    if (set_journal_mode(m_db, on ? "TRUNCATE" : "WAL") != want) {
+        return Status::error(errc::kStoreSql,
+                             std::string(on ? "entering bulk mode" : "returning the store to WAL mode") +
+                                 " (is a transaction open?): " + sqlite3_errmsg(m_db));
+    }
+    if (on) {
+        return Status::ok();
+    }
+    OUTPOST_TRY(exec("PRAGMA wal_autocheckpoint=256"));
+    // SQLite closes the rollback journal when it opens the WAL and leaves it behind, empty.
+    std::error_code ec;
+    const fs::path journal = fs::path(m_path.string() + "-journal");
+    if (fs::exists(journal, ec) && fs::file_size(journal, ec) == 0 && !ec) {
+        fs::remove(journal, ec);
+    }
+    return Status::ok();
 }
 
 Status Store::exec(std::string_view sql) {

@@ -72,6 +72,18 @@ bool is_network(const Status& s) {
     return s.code() == errc::kSyncNetworkUnreachable;
 }
 
+// Ends the transaction that produced `s`: COMMIT when it is ok, ROLLBACK otherwise. A COMMIT that
+// fails is rolled back and becomes the result, so nothing is counted as saved that was not.
+Status end_transaction(Store& store, Status s) {
+    if (s.is_ok()) {
+        s = store.exec("COMMIT");
+    }
+    if (!s.is_ok()) {
+        (void)store.exec("ROLLBACK");
+    }
+    return s;
+}
+
 }  // namespace
 
 std::string_view phase_name(SyncPhase p) {
@@ -102,8 +114,7 @@ Status save_credentials(Store& store, const Credentials& c) {
             s = put_state(store, k, *v);
         }
     }
-    (void)store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
-    return s;
+    return end_transaction(store, std::move(s));
 }
 
 Result<Credentials> load_credentials(Store& store) {
@@ -297,8 +308,7 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
     if (s.is_ok()) {
         s = put_state(m_store, "schemas_etag", res->etag);
     }
-    (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
-    return s;
+    return end_transaction(m_store, std::move(s));
 }
 
 Status SyncEngine::push_all(SyncSummary& summary) {
@@ -444,8 +454,7 @@ Status SyncEngine::refuse_locally(const records::Change& c, std::string_view cod
     int rc = q.step();
     Status s = rc == SQLITE_DONE ? put_state(m_store, "pushed_upto", std::to_string(c.seq))
                                  : q.error(rc, "recording a refused change");
-    (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
-    return s;
+    return end_transaction(m_store, std::move(s));
 }
 
 std::string SyncEngine::encode_batch(const std::vector<records::Change>& batch) const {
@@ -530,13 +539,7 @@ Status SyncEngine::commit_batch(const std::vector<records::Change>& batch, const
     if (s.is_ok()) {
         s = put_state(m_store, "pushed_upto", std::to_string(batch.back().seq));
     }
-    if (s.is_ok()) {
-        s = m_store.exec("COMMIT");
-    }
-    if (!s.is_ok()) {
-        (void)m_store.exec("ROLLBACK");
-    }
-    return s;
+    return end_transaction(m_store, std::move(s));
 }
 
 Status SyncEngine::pull_all(SyncSummary& summary) {
@@ -604,8 +607,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             if (s.is_ok()) {
                 s = put_state(m_store, "pull_cursor", page->cursor);
             }
-            (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
-            OUTPOST_TRY(s);
+            OUTPOST_TRY(end_transaction(m_store, std::move(s)));
             cursor = page->cursor;
         }
         summary.pulled += static_cast<std::int64_t>(changes.size());
@@ -707,9 +709,10 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
         });
     };
     std::future<SnapshotPage> next = fetch(after);
-    // A first sync writes the whole team at once and can redo any page it loses: bulk mode while it
-    // runs (Store::set_bulk_mode). A page's commit then need not wait for the disk; the last page's
-    // does, below, before the sync reports success.
+    // A first sync writes the whole team at once: bulk mode while it runs (Store::set_bulk_mode), a
+    // rollback journal, so the pages it adds are written and encrypted once instead of going to the
+    // WAL and again to the database at each checkpoint. Every page still commits durably. The
+    // store is back in WAL before the sync reports success (and, by `restore`, when it fails).
     {
         std::lock_guard lock(m_store_mutex);
         OUTPOST_TRY(m_store.set_bulk_mode(true));
@@ -740,10 +743,6 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
         }
         {
             std::lock_guard lock(m_store_mutex);
-            if (!wire.more) {
-                // The last page commits durably, and an fsync of the WAL covers every page before it.
-                OUTPOST_TRY(m_store.set_bulk_mode(false));
-            }
             OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
             Status s = Status::ok();
             if (!page.records.empty()) {
@@ -757,8 +756,10 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
             } else if (s.is_ok()) {
                 s = put_state(m_store, "pull_cursor", snapshot_cursor);
             }
-            (void)m_store.exec(s.is_ok() ? "COMMIT" : "ROLLBACK");
-            OUTPOST_TRY(s);
+            OUTPOST_TRY(end_transaction(m_store, std::move(s)));
+            if (!wire.more) {
+                OUTPOST_TRY(m_store.set_bulk_mode(false));
+            }
         }
         after = wire.next;
         summary.pulled += page.versions;

@@ -290,26 +290,100 @@ TEST_CASE("Store: regression - lock() leaves statements it does not own alone") 
     }
 }
 
-TEST_CASE("Store: bulk mode relaxes commits only in WAL mode, and off restores the durable settings") {
+TEST_CASE("Store: regression - a write through a statement leaked past lock() fails and leaves nothing readable") {
+    // With the keys wiped, the shim wrote the WAL frame's scratch buffer anyway (an older page), so
+    // the write reported success and the row vanished at the next open.
+    for (const StoreMode& mode : all_store_modes()) {
+        if (!mode.encrypted) {
+            continue;
+        }
+        CAPTURE(mode.name);
+        TempDir tmp;
+        auto s = create_with_table(tmp / "case.db", options_for(mode));
+        insert_rows(*s, 0, 50);
+        sqlite3_stmt* leaked = nullptr;
+        REQUIRE(sqlite3_prepare_v2(s->handle(), "INSERT INTO t(id, doc) VALUES(1000, 'written after the lock')", -1,
+                                   &leaked, nullptr) == SQLITE_OK);
+        s->lock();  // the connection lingers for the leaked statement, its keys wiped
+        CHECK(sqlite3_step(leaked) != SQLITE_DONE);
+        CHECK(sqlite3_finalize(leaked) != SQLITE_OK);
+        for (const auto& [name, bytes] : snapshot_dir(tmp.path())) {
+            CAPTURE(name);
+            CHECK_FALSE(contains(bytes, "written after the lock"));
+        }
+        auto again = Store::open(tmp / "case.db", kPass, options_for(mode));
+        REQUIRE(again.is_ok());
+        CHECK(query_int((*again)->handle(), "SELECT count(*) FROM t") == 50);
+        CHECK(query_text((*again)->handle(), "PRAGMA integrity_check") == "ok");
+    }
+}
+
+TEST_CASE("Store: bulk mode writes through a rollback journal at full durability, and off returns to WAL") {
     outpost::testing::TempDir tmp;
+    using outpost::testing::query_int;
+    using outpost::testing::query_text;
+    const auto path = tmp / "wal.db";
+    auto wal = Store::create(path, "correct horse battery staple",
+                             outpost::testing::options_for(outpost::testing::all_store_modes()[0]));
+    REQUIRE(wal.is_ok());
+    sqlite3* db = (*wal)->handle();
+    auto journal = [&] { return query_text(db, "PRAGMA journal_mode"); };
+    REQUIRE(journal() == "wal");
+    CHECK(query_int(db, "PRAGMA synchronous") == 2);
+    REQUIRE((*wal)->exec("CREATE TABLE t(x TEXT)").is_ok());
+
+    REQUIRE((*wal)->set_bulk_mode(true).is_ok());
+    CHECK(journal() == "truncate");
+    CHECK(query_int(db, "PRAGMA synchronous") == 2);  // FULL: a rollback journal needs it
+    CHECK_FALSE(std::filesystem::exists(tmp / "wal.db-wal"));
+    REQUIRE((*wal)->exec("BEGIN IMMEDIATE").is_ok());
+    for (int i = 0; i < 2000; ++i) {
+        REQUIRE((*wal)->exec("INSERT INTO t VALUES('a row written in bulk mode, long enough to fill pages')").is_ok());
+    }
+    REQUIRE((*wal)->exec("COMMIT").is_ok());
+    // Returning to WAL cannot happen inside a transaction: a clear error, and still in bulk mode.
+    REQUIRE((*wal)->exec("BEGIN IMMEDIATE").is_ok());
+    CHECK((*wal)->set_bulk_mode(false).code() == "store.sql.failed");
+    REQUIRE((*wal)->exec("COMMIT").is_ok());
+    CHECK(journal() == "truncate");
+
+    REQUIRE((*wal)->set_bulk_mode(false).is_ok());
+    CHECK(journal() == "wal");
+    CHECK(query_int(db, "PRAGMA synchronous") == 2);
+    CHECK(query_int(db, "PRAGMA wal_autocheckpoint") == 256);
+    CHECK_FALSE(std::filesystem::exists(tmp / "wal.db-journal"));  // the empty journal is removed
+    CHECK((*wal)->verify().is_ok());
+    (*wal)->lock();
+    CHECK((*wal)->set_bulk_mode(true).code() == "store.state.locked");
+    auto again = Store::open(path, "correct horse battery staple",
+                             outpost::testing::options_for(outpost::testing::all_store_modes()[0]));
+    REQUIRE(again.is_ok());
+    CHECK(query_int((*again)->handle(), "SELECT count(*) FROM t") == 2000);
+    CHECK(query_text((*again)->handle(), "PRAGMA journal_mode") == "wal");
+}
+
+TEST_CASE("Store: bulk mode is refused while a transaction is open, and a rollback-journal store ignores it") {
+    outpost::testing::TempDir tmp;
+    using outpost::testing::query_int;
     auto wal = Store::create(tmp / "wal.db", "correct horse battery staple",
                              outpost::testing::options_for(outpost::testing::all_store_modes()[0]));
     REQUIRE(wal.is_ok());
-    auto sync_level = [](Store& s) { return outpost::testing::query_int(s.handle(), "PRAGMA synchronous"); };
-    CHECK(sync_level(**wal) == 2);
+    sqlite3* db = (*wal)->handle();
+    REQUIRE((*wal)->exec("CREATE TABLE t(x); BEGIN; INSERT INTO t VALUES(1)").is_ok());
+    CHECK((*wal)->set_bulk_mode(true).code() == "store.sql.failed");
+    CHECK(outpost::testing::query_text(db, "PRAGMA journal_mode") == "wal");
+    CHECK(query_int(db, "PRAGMA synchronous") == 2);
+    REQUIRE((*wal)->exec("COMMIT").is_ok());  // the transaction was left alone
+    CHECK(query_int(db, "SELECT count(*) FROM t") == 1);
     REQUIRE((*wal)->set_bulk_mode(true).is_ok());
-    CHECK(sync_level(**wal) == 1);
-    CHECK(outpost::testing::query_int((*wal)->handle(), "PRAGMA wal_autocheckpoint") == 4096);
     REQUIRE((*wal)->set_bulk_mode(false).is_ok());
-    CHECK(sync_level(**wal) == 2);
-    CHECK(outpost::testing::query_int((*wal)->handle(), "PRAGMA wal_autocheckpoint") == 256);
-    (*wal)->lock();
-    CHECK((*wal)->set_bulk_mode(true).code() == "store.state.locked");
+    CHECK(query_int(db, "PRAGMA wal_autocheckpoint") == 256);
 
     auto del = Store::create(tmp / "del.db", "correct horse battery staple",
                              outpost::testing::options_for(outpost::testing::all_store_modes()[1]));
     REQUIRE(del.is_ok());
     REQUIRE((*del)->set_bulk_mode(true).is_ok());
-    CHECK(sync_level(**del) == 2);  // NORMAL is not safe with a rollback journal
+    CHECK(query_int((*del)->handle(), "PRAGMA synchronous") == 2);  // a rollback-journal store is left alone
+    CHECK(outpost::testing::query_text((*del)->handle(), "PRAGMA journal_mode") == "delete");
     (*del)->lock();
 }

@@ -101,10 +101,15 @@ public:
 
     // The production PRAGMAs applied to every connection, as "name=value" pairs (for the benchmark).
     [[nodiscard]] static std::string pragma_summary(const StoreOptions& options);
-    // Bulk mode, for a first sync that writes a whole team and can redo what it loses: in WAL mode a
-    // commit no longer waits for the disk (synchronous=NORMAL: a power cut may lose the last commits,
-    // never the store's integrity) and the WAL is checkpointed every 16 MiB. Off restores the
-    // production settings. In rollback-journal mode it does nothing (NORMAL is not safe there).
+    // Bulk mode, for a first sync that writes a whole team into a store that holds little. A WAL store
+    // switches to a rollback journal (journal_mode=TRUNCATE, synchronous still FULL, so every commit
+    // is as durable as before): a page new to the file is then written, and encrypted, once, straight
+    // into the database, with nothing to journal; in WAL mode it is written to the WAL and written
+    // again by the checkpoint. A crash leaves a hot journal that the next open rolls back before it
+    // returns the store to WAL. Off returns to WAL with the production settings and removes the
+    // empty journal file. Either way fails with store.sql.failed, changing nothing, while a
+    // transaction is open. A store opened in rollback-journal mode ignores both.
+    // Threads: the connection's thread, no statement open.
     [[nodiscard]] Status set_bulk_mode(bool on);
 
     [[nodiscard]] static std::filesystem::path key_path_for(const std::filesystem::path& db_path);
