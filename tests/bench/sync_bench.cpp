@@ -6,8 +6,14 @@
 //   push_10k          10,000 new records from the client
 //   incremental_1000  pull 1,000 changes made on the server side
 //   noop              a sync with nothing to do
-// Prints one JSON line; docs/PERFORMANCE.md records the figures and the command.
+// Prints one JSON line; docs/PERFORMANCE.md records the figures and the command. Every timed step
+// starts after sync(2), so write-back of the untimed steps before it (the seed push writes about
+// 500 MB) does not land inside it.
 //   sync_bench [--records N] [--push M] [--dir DIR]
+// Diagnostics: SYNC_BENCH_PROBE=1 times the first sync's wire and apply parts apart;
+// SYNC_BENCH_STOP_AFTER_PULL=1 ends after the first sync (for a profiler), printing its time and
+// the shim's page counters; SYNC_BENCH_PAUSE=S and SYNC_BENCH_PAUSE_PUSH=S wait S seconds before
+// the first sync or the push so a profiler can attach.
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -15,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -34,6 +41,12 @@ namespace {
 using Steady = std::chrono::steady_clock;
 using namespace outpost;
 namespace fs = std::filesystem;
+
+double cpu_ms(clockid_t clock) {
+    timespec t{};
+    clock_gettime(clock, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
 
 double ms_since(Steady::time_point t) {
     return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
@@ -68,6 +81,12 @@ records::Values visit(std::mt19937& rng, int i) {
             {"next_visit_date", std::string("2026-12-04")}};
 }
 
+// Writes back what earlier, untimed steps left dirty in the page cache (the seed push writes about
+// 500 MB), so the kernel's write-back does not land inside the next timed step.
+void quiet_disk() {
+    ::sync();
+}
+
 double floor_ms(const fs::path& dir, const std::vector<records::Values>& rows) {
     sqlite3* db = nullptr;
     const std::string path = (dir / "floor.db").string();
@@ -76,6 +95,7 @@ double floor_ms(const fs::path& dir, const std::vector<records::Values>& rows) {
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE r(id TEXT PRIMARY KEY, f1, f2, f3, "
                  "f4, f5, f6, f7, f8, f9, f10)",
                  nullptr, nullptr, nullptr);
+    quiet_disk();
     const auto t0 = Steady::now();
     sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
     sqlite3_stmt* st = nullptr;
@@ -135,6 +155,7 @@ struct Client {
     }
     records::Actor actor() const { return {creds.user, creds.device_id, creds.role, creds.team}; }
     double timed_sync(const char* what, std::int64_t* moved = nullptr) {
+        quiet_disk();
         const auto t0 = Steady::now();
         auto s = engine->sync_now();
         const double ms = ms_since(t0);
@@ -253,6 +274,7 @@ int main(int argc, char** argv) {
         }
         // ... and the apply part alone, into a scratch store.
         Client scratch(dir / "scratch.db", url, reader.creds);
+        (void)scratch.store->set_bulk_mode(true);  // as the sync engine's first sync does
         double apply_ms = 0;
         for (sync::SnapshotResponse& page : pages) {
             std::vector<records::PulledRecord> recs = sync::to_pulled_records(page);
@@ -263,11 +285,27 @@ int main(int argc, char** argv) {
             (void)scratch.store->exec("COMMIT");
             apply_ms += ms_since(t0);
         }
+        (void)scratch.store->set_bulk_mode(false);
         std::fprintf(stderr, "probe: apply %.0f ms\n", apply_ms);
         std::fprintf(stderr, "probe: http %.0f ms, decode %.0f ms, %zu bytes\n", http_ms, decode_ms, bytes);
     }
     std::int64_t pulled = 0;
+    // CPU time of the whole process (server included) and of the sync thread (sync_now runs on this
+    // one) during the first sync: which side sets the pace.
+    const double process_cpu0 = cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
+    const double thread_cpu0 = cpu_ms(CLOCK_THREAD_CPUTIME_ID);
     const double initial_pull = reader.timed_sync("initial pull", &pulled);
+    const double pull_process_cpu = cpu_ms(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
+    const double pull_thread_cpu = cpu_ms(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
+    if (std::getenv("SYNC_BENCH_STOP_AFTER_PULL") != nullptr) {  // lets a profiler see the first sync alone
+        std::fprintf(stderr, "initial pull %.0f ms (floor %.0f ms), CPU %.0f ms, sync thread %.0f ms\n", initial_pull,
+                     floor, pull_process_cpu, pull_thread_cpu);
+        const Store::CryptCounters c = reader.store->crypt_counters();
+        std::fprintf(stderr, "pages encrypted %llu, decrypted %llu\n",
+                     static_cast<unsigned long long>(c.pages_encrypted),
+                     static_cast<unsigned long long>(c.pages_decrypted));
+        std::_Exit(0);
+    }
 
     {
         std::lock_guard lock(reader.mutex);
@@ -317,10 +355,11 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"bench\":\"sync\",\"records\":%d,\"floor_ms\":%.0f,\"initial_pull_ms\":%.0f,\"push_10k_ms\":%.0f,"
         "\"incremental_1000_ms\":%.1f,\"noop_ms\":%.1f,\"initial_pull_vs_floor\":%.2f,\"pulled_changes\":%lld,"
-        "\"pushed_changes\":%lld,\"incremental_changes\":%lld,\"seed_push_ms\":%.0f,\"seed_changes\":%lld}\n",
+        "\"pushed_changes\":%lld,\"incremental_changes\":%lld,\"seed_push_ms\":%.0f,\"seed_changes\":%lld,"
+        "\"initial_pull_cpu_ms\":%.0f,\"initial_pull_sync_thread_cpu_ms\":%.0f}\n",
         n, floor, initial_pull, push_ms, incremental_ms, noop_ms, initial_pull / floor, static_cast<long long>(pulled),
         static_cast<long long>(pushed), static_cast<long long>(incremental), seed_push_ms,
-        static_cast<long long>(seeded));
+        static_cast<long long>(seeded), pull_process_cpu, pull_thread_cpu);
     (*server)->stop();
     fs::remove_all(dir);
     return 0;

@@ -75,18 +75,19 @@ int log_change(sql::StmtRef& log, const Change& c, std::string_view value, std::
 
 }  // namespace
 
-RecordEngine::Stmt RecordEngine::prepare(const std::string& sql) {
-    auto it = m_statements.find(sql);
+RecordEngine::Stmt RecordEngine::prepare(std::string_view sql) {
+    auto it = m_statements.find(sql);  // by view: a cached statement costs no allocation
     if (it != m_statements.end()) {
         return Stmt(it->second);
     }
     sqlite3_stmt* st = nullptr;
-    const int rc = sqlite3_prepare_v3(m_store.handle(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    const int rc = sqlite3_prepare_v3(m_store.handle(), sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &st, nullptr);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
         return Stmt(nullptr);
     }
-    m_statements.emplace(sql, st);
+    m_statements.emplace(std::string(sql), st);
     return Stmt(st);
 }
 
@@ -834,29 +835,66 @@ Status RecordEngine::save_row(Row& row, const Schema* schema, bool exists) {
         OUTPOST_TRY(flush_search());
     }
     const std::string blob = row.heads_blob.empty() ? encode_heads(row.heads) : std::move(row.heads_blob);
-    Stmt st = exists ? prepare(
-                           "UPDATE records SET updated_ms = ?1, deleted = ?2, fts_rowid = ?3, heads = ?4 "
-                           "WHERE rid = ?5")
-                     : prepare(
-                           "INSERT INTO records(updated_ms, deleted, fts_rowid, heads, id, type, team, "
-                           "created_by, created_ms) VALUES(?1,?2,?3,?4,?6,?7,?8,?9,?10)");
+    if (!exists) {
+        return insert_row({rec.id, rec.type, rec.team, rec.created_by, rec.created_ms, rec.updated_ms, rec.deleted,
+                           row.fts_rowid, blob},
+                          row.rid);
+    }
+    Stmt st = prepare("UPDATE records SET updated_ms = ?1, deleted = ?2, fts_rowid = ?3, heads = ?4 WHERE rid = ?5");
     st.i64(1, rec.updated_ms).i64(2, rec.deleted ? 1 : 0);
     if (row.fts_rowid) {
         st.i64(3, *row.fts_rowid);
     }
-    st.blob(4, blob);
-    if (exists) {
-        st.i64(5, row.rid);
-    } else {
-        st.text(6, rec.id).text(7, rec.type).text(8, rec.team).text(9, rec.created_by).i64(10, rec.created_ms);
-    }
+    st.blob_ref(4, blob).i64(5, row.rid);  // `blob` outlives the statement's use (st resets first)
     if (int rc = st.step(); rc != SQLITE_DONE) {
-        return m_store.sql_status(rc, exists ? "updating a record" : "creating a record");
-    }
-    if (!exists) {
-        row.rid = sqlite3_last_insert_rowid(m_store.handle());
+        return m_store.sql_status(rc, "updating a record");
     }
     return Status::ok();
+}
+
+Status RecordEngine::insert_row(const NewRow& r, std::int64_t& rid) {
+    Stmt st = prepare(
+        "INSERT INTO records(updated_ms, deleted, fts_rowid, heads, id, type, team, created_by, created_ms) "
+        "VALUES(?,?,?,?,?,?,?,?,?)");
+    st.i64(1, r.updated_ms).i64(2, r.deleted ? 1 : 0);
+    if (r.fts_rowid) {
+        st.i64(3, *r.fts_rowid);
+    }
+    // Bound without copies: the caller's bytes outlive the statement's use (st resets first).
+    st.blob_ref(4, r.heads).text_ref(5, r.id).text_ref(6, r.type).text_ref(7, r.team);
+    st.text_ref(8, r.created_by).i64(9, r.created_ms);
+    if (int rc = st.step(); rc != SQLITE_DONE) {
+        return m_store.sql_status(rc, "creating a record");
+    }
+    rid = sqlite3_last_insert_rowid(m_store.handle());
+    return Status::ok();
+}
+
+Status RecordEngine::insert_prepared(const PulledRecord& rec, Hlc newest) {
+    // Created when its earliest version was, by its author unless the server says otherwise.
+    const auto first = std::min_element(rec.versions.begin(), rec.versions.end(),
+                                        [](const Head& a, const Head& b) { return a.hlc < b.hlc; });
+    NewRow r{rec.id,
+             rec.type,
+             rec.team,
+             rec.created_by.empty() ? std::string_view(first->author) : std::string_view(rec.created_by),
+             static_cast<std::int64_t>(first->hlc.ms()),
+             static_cast<std::int64_t>(newest.ms()),
+             rec.prepared_deleted,
+             std::nullopt,
+             rec.prepared_heads};
+    if (const Schema* sch = schema(rec.type); !r.deleted && sch != nullptr) {
+        PendingSearch change;
+        change.new_rowid = r.fts_rowid = ++m_last_fts_rowid;
+        if (rec.prepared_search) {
+            change.body_ref = &*rec.prepared_search;  // rec outlives flush_search (header)
+        } else {
+            change.body = fts_body(*sch, rec.versions);
+        }
+        m_pending_search.push_back(std::move(change));
+    }
+    std::int64_t rid = 0;
+    return insert_row(r, rid);
 }
 
 Status RecordEngine::flush_search() {
@@ -867,14 +905,14 @@ Status RecordEngine::flush_search() {
     Stmt fts_ins = prepare("INSERT INTO records_fts(rowid, body) VALUES(?, ?)");
     for (const PendingSearch& p : pending) {
         if (p.old_rowid) {
-            fts_del.i64(1, *p.old_rowid).text(2, p.old_body);
+            fts_del.i64(1, *p.old_rowid).text_ref(2, p.old_body);
             if (int rc = fts_del.step(); rc != SQLITE_DONE) {
                 return m_store.sql_status(rc, "updating the search index");
             }
             fts_del.reset();
         }
         if (p.new_rowid) {
-            fts_ins.i64(1, *p.new_rowid).text(2, p.body);
+            fts_ins.i64(1, *p.new_rowid).text_ref(2, p.body_ref != nullptr ? *p.body_ref : p.body);
             if (int rc = fts_ins.step(); rc != SQLITE_DONE) {
                 return m_store.sql_status(rc, "updating the search index");
             }
@@ -960,13 +998,21 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         return s;
     };
     Stmt log = prepare(kLogChangeSql);
+    m_pending_search.reserve(n);
+    // Ids inserted whole by insert_prepared, as views of the caller's records, ascending: a page comes
+    // in id order, so each is appended and found in O(1); the same id twice is still caught.
+    std::vector<std::string_view> added;
+    auto was_added = [&](std::string_view id) {
+        return !added.empty() && id <= added.back() && std::binary_search(added.begin(), added.end(), id);
+    };
     for (std::size_t g = 0; g < n; ++g) {
-        // group(g) gives the record's identity and its incoming versions (moved from the caller).
-        PulledRecord rec = group(g);
+        // group(g) gives the record's identity and its incoming versions, which this may consume.
+        PulledRecord& rec = group(g);
         if (rec.versions.empty()) {
             continue;
         }
-        Result<std::optional<Row>> found = present != nullptr && present->count(rec.id) == 0
+        const bool unknown = present != nullptr && present->count(rec.id) == 0 && !was_added(rec.id);
+        Result<std::optional<Row>> found = unknown
                                                ? Result<std::optional<Row>>(std::optional<Row>())
                                                : read_row(rec.id, /*with_values=*/false);  // the search row reads heads
         if (!found.is_ok()) {
@@ -974,7 +1020,30 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         }
         const bool exists = found->has_value();
         if (!exists && !rec.prepared) {
-            prepare_one(rec);  // before the record's identity moves into the row
+            prepare_one(rec);
+        }
+        Hlc newest;
+        for (const Head& v : rec.versions) {
+            newest = std::max(newest, v.hlc);
+        }
+        (void)m_hlc.observe(newest);  // a far-ahead stamp was refused by the server's clock check
+        m_seen_hlc = std::max(m_seen_hlc, newest.packed);
+        if (!exists && rec.prepared) {
+            // New, one version per field (the whole of a first sync): the row as prepare_one() made
+            // it, written from `rec` without a copy.
+            if (Status s = insert_prepared(rec, newest); !s.is_ok()) {
+                return fail(s);
+            }
+            stats.applied += static_cast<int>(rec.versions.size());
+            if (present != nullptr) {  // the same id again in this call merges into it
+                const std::string_view id = rec.id;
+                if (added.empty() || id.compare(added.back()) > 0) {
+                    added.push_back(id);
+                } else {
+                    added.insert(std::lower_bound(added.begin(), added.end(), id), id);
+                }
+            }
+            continue;
         }
         Row row;
         if (exists) {
@@ -992,23 +1061,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         }
         const Schema* sch = schema(row.rec.type);
         bool changed = false;
-        Hlc newest;
-        for (const Head& v : rec.versions) {
-            newest = std::max(newest, v.hlc);
-        }
-        (void)m_hlc.observe(newest);  // a far-ahead stamp was refused by the server's clock check
-        m_seen_hlc = std::max(m_seen_hlc, newest.packed);
-        if (!exists && rec.prepared) {
-            // One version per field (a first sync, mostly): the row as prepare_one() made it.
-            row.heads_blob = std::move(rec.prepared_heads);
-            row.search_body = std::move(rec.prepared_search);
-            row.rec.deleted = rec.prepared_deleted;
-            row.rec.updated_ms = static_cast<std::int64_t>(newest.ms());
-            stats.applied += static_cast<int>(rec.versions.size());
-            rec.versions.clear();
-            changed = true;
-        }
-        for (Head& v : rec.versions) {  // empty when taken whole above
+        for (Head& v : rec.versions) {
             Result<bool> took = merge_version(row, std::move(v), sch, log, now, stats);
             if (!took.is_ok()) {
                 return fail(took.status());
@@ -1048,17 +1101,18 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_remote(const std::vector<C
         runs.emplace_back(i, end);
         i = end;
     }
-    return apply_groups(runs.size(), [&](std::size_t g) {
-        const auto [begin, end] = runs[g];
+    std::vector<PulledRecord> records;  // alive for the whole apply (insert_prepared borrows from them)
+    records.reserve(runs.size());
+    for (const auto& [begin, end] : runs) {
         const Change& first = changes[begin];
-        PulledRecord rec{first.record, first.type, first.team, {}, {}};
+        PulledRecord& rec = records.emplace_back(PulledRecord{first.record, first.type, first.team, {}, {}});
         rec.versions.reserve(end - begin);
         for (std::size_t k = begin; k < end; ++k) {
             const Change& c = changes[k];
             rec.versions.push_back(Head{c.field, c.value, c.hlc, c.base, c.device, c.author, false});
         }
-        return rec;
-    });
+    }
+    return apply_groups(records.size(), [&](std::size_t g) -> PulledRecord& { return records[g]; });
 }
 
 void RecordEngine::prepare_one(PulledRecord& rec) const {
@@ -1112,7 +1166,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_snapshot(std::vector<Pulle
         }
     }
     return apply_groups(
-        records.size(), [&](std::size_t g) { return std::move(records[g]); }, &present);
+        records.size(), [&](std::size_t g) -> PulledRecord& { return records[g]; }, &present);
 }
 
 namespace {

@@ -638,6 +638,9 @@ Result<std::unique_ptr<CryptVfs>> CryptVfs::create(const SecureBuffer& dek, cons
 }
 
 void CryptVfs::wipe_keys() {
+    if (m_active_frames != nullptr) {
+        m_active_frames->forget_keys();  // its sealing worker holds the key pointers
+    }
     m_keys.page_key = nullptr;
     m_keys.mask_key = nullptr;
     m_page_key.wipe();

@@ -44,7 +44,7 @@ void FrameCache::put(std::uint64_t frame, std::uint32_t pgno, const std::uint8_t
     bool wake = false;
     {
         std::lock_guard lock(m_mutex);
-        if (!ensure_buffers()) {
+        if (m_forgotten || !ensure_buffers()) {
             return;
         }
         std::memcpy(m_plain + frame * kPageSize, plain, kPageSize);
@@ -99,6 +99,29 @@ bool FrameCache::take_sealed(std::uint32_t pgno, const std::uint8_t* plain, std:
     }
     std::memcpy(out, m_sealed + f * kPageSize, kPageSize);
     return true;
+}
+
+void FrameCache::forget_keys() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+        m_forgotten = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) {
+        m_thread.join();  // it may be encrypting with the keys outside the lock
+    }
+    std::lock_guard lock(m_mutex);
+    m_keys = PageKeys{};
+    if (m_plain != nullptr) {
+        sodium_memzero(m_plain, kMaxFrames * kPageSize);
+    }
+    for (std::uint64_t f = 0; f < kMaxFrames; ++f) {
+        m_slot[f] = Slot::kEmpty;
+        ++m_gen[f];
+    }
+    m_queue.clear();
+    m_last_read = kMaxFrames;
 }
 
 void FrameCache::invalidate_from(std::uint64_t frame) {

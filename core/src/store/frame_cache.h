@@ -47,6 +47,9 @@ public:
     // SQLite synced the WAL (a commit): wake the worker for whatever is still queued, because a
     // checkpoint may follow at once.
     void flush();
+    // The keys are about to be wiped (CryptVfs::wipe_keys): stops and joins the worker, which holds
+    // pointers to them, wipes the cached plaintext and forgets every frame. The cache stays empty.
+    void forget_keys();
 
 private:
     enum class Slot : std::uint8_t { kEmpty, kPending, kSealed };
@@ -58,6 +61,7 @@ private:
     std::condition_variable m_wake;
     std::thread m_thread;
     bool m_stop = false;                                          // guarded by m_mutex
+    bool m_forgotten = false;                                     // guarded; forget_keys() was called
     bool m_idle = false;                                          // guarded; the worker is waiting
     std::deque<std::pair<std::uint64_t, std::uint64_t>> m_queue;  // (frame, generation), guarded
     std::uint8_t* m_plain = nullptr;                              // guarded

@@ -702,13 +702,17 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
         after = std::move(*a);
         snapshot_cursor = std::move(*c);
     }
-    // The next page downloads and decodes on a helper thread while this one writes the last.
-    auto fetch = [this](std::string from) {
-        return std::async(std::launch::async, [this, from = std::move(from)] {
+    // The next page downloads and decodes on a helper thread while this one writes the last. The
+    // helper also frees the page written before it (`spent`): its memory came from the helper's
+    // allocator, and two million small frees are better made there than on the thread that writes.
+    auto fetch = [this](std::string from, SnapshotPage spent) {
+        return std::async(std::launch::async, [this, from = std::move(from), spent = std::move(spent)]() mutable {
+            spent = SnapshotPage{};
             return fetch_snapshot(m_transport, m_records, m_creds.token, from, m_options.pull_limit);
         });
     };
-    std::future<SnapshotPage> next = fetch(after);
+    std::future<SnapshotPage> next = fetch(after, {});
+    SnapshotPage spent;
     // A first sync writes the whole team at once: bulk mode while it runs (Store::set_bulk_mode), a
     // rollback journal, so the pages it adds are written and encrypted once instead of going to the
     // WAL and again to the database at each checkpoint. Every page still commits durably. The
@@ -736,7 +740,7 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
             return Status::error(errc::kSyncServerError, "the server's snapshot did not move on");
         }
         if (wire.more) {
-            next = fetch(wire.next);
+            next = fetch(wire.next, std::move(spent));
         }
         if (snapshot_cursor.empty()) {
             snapshot_cursor = wire.cursor;
@@ -772,6 +776,7 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
             cursor = snapshot_cursor;
             return Status::ok();
         }
+        spent = std::move(page);
     }
 }
 

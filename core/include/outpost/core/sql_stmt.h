@@ -54,6 +54,16 @@ public:
         sqlite3_bind_blob(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         return *this;
     }
+    // Bind without a copy: the bytes must stay unchanged until the statement is reset (reset() or
+    // this guard's destruction). For large values bound once per row in bulk writes.
+    StmtRef& text_ref(int i, std::string_view v) {
+        sqlite3_bind_text(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+        return *this;
+    }
+    StmtRef& blob_ref(int i, std::string_view v) {
+        sqlite3_bind_blob(m_st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+        return *this;
+    }
     StmtRef& i64(int i, std::int64_t v) {
         sqlite3_bind_int64(m_st, i, v);
         return *this;

@@ -158,7 +158,9 @@ public:
     // Each change's seq is ignored (the local log numbers its own rows).
     [[nodiscard]] Result<RemoteStats> apply_remote(const std::vector<Change>& changes);
     // Applies a page of a server's snapshot (a first sync): each record with every version its fields
-    // have on the server. Same rule, savepoint and stats as apply_remote; consumes `records`.
+    // have on the server. Same rule, savepoint and stats as apply_remote. It may consume `records`;
+    // what is left is the caller's to free, on any thread (the sync engine frees a page off the
+    // store's thread).
     [[nodiscard]] Result<RemoteStats> apply_snapshot(std::vector<PulledRecord>& records);
     // Does the store-free part of apply_snapshot ahead of it: canonical values, and for a record with
     // one version per field in name order, its heads blob and search text. Threads: safe to call on
@@ -182,7 +184,7 @@ private:
         std::optional<std::string> search_body;  // precomputed search text
     };
     RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
-    Stmt prepare(const std::string& sql);
+    Stmt prepare(std::string_view sql);
     Status migrate_field_values();
     Status migrate_search();
     [[nodiscard]] std::string search_fingerprint() const;
@@ -192,13 +194,31 @@ private:
     Result<std::optional<Row>> read_row(std::string_view id, bool with_values = true);
     Result<Row> existing(std::string_view id, const Schema*& schema);
     Status save_row(Row& row, const Schema* schema, bool exists);
+    // A new record's row, as views of its caller's bytes.
+    struct NewRow {
+        std::string_view id;
+        std::string_view type;
+        std::string_view team;
+        std::string_view created_by;
+        std::int64_t created_ms = 0;
+        std::int64_t updated_ms = 0;
+        bool deleted = false;
+        std::optional<std::int64_t> fts_rowid;
+        std::string_view heads;  // encode_heads
+    };
+    // Inserts the row; sets `rid`.
+    Status insert_row(const NewRow& r, std::int64_t& rid);
+    // A new record whose row prepare_one() made (one version per field), written from `rec` without
+    // copying it: `rec` must outlive the next flush_search().
+    Status insert_prepared(const PulledRecord& rec, Hlc newest);
     Status log_displaced(sql::StmtRef& log, const Record& rec, const std::optional<Head>& old);
     Result<std::string> field_sort_key(const std::string& field);
     // The merge rule for one pulled version: true when it became the field's head (row updated).
     Result<bool> merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log, std::int64_t now,
                                RemoteStats& stats);
-    // Applies n records given by group(g); `present`, when given, holds every one of their ids this
-    // laptop already has (the others are not looked up); the ids it creates are added.
+    // Applies n records given by group(g) (a PulledRecord&, which the apply may consume); `present`,
+    // when given, holds every one of their ids this laptop already has (the others are not looked
+    // up), and the records group() returns must then stay valid until the call returns.
     template <typename Group>
     Result<RemoteStats> apply_groups(std::size_t n, Group&& group,
                                      std::set<std::string, std::less<>>* present = nullptr);
@@ -214,6 +234,7 @@ private:
         std::string old_body;  // FTS5 needs the old text to take a contentless row out
         std::optional<std::int64_t> new_rowid;
         std::string body;
+        const std::string* body_ref = nullptr;  // instead of `body`: text owned by the caller
     };
     Status flush_search();
     Result<Record> load(std::string_view id);
