@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -176,6 +178,32 @@ struct Device {
         return out;
     }
 };
+
+// The laptop side of a sync crash test, in a forked child: opens (or creates) the profile at `db`,
+// runs `before_sync` on it, writes one byte on `ready`, syncs, and exits: 0 when the sync succeeded,
+// 3 without a transport, 4 when the sync failed, 5 when the pipe broke.
+[[noreturn]] inline void laptop_child(const std::filesystem::path& db, const sync::Credentials& creds,
+                                      const std::string& url, const sync::SyncOptions& options, int ready,
+                                      const std::function<void(Device&)>& before_sync = {}) {
+    {
+        auto transport = sync::make_http_transport({.base_url = url});
+        if (!transport.is_ok()) {
+            _exit(3);
+        }
+        Device d(db, creds, std::move(*transport), options);
+        if (before_sync) {
+            before_sync(d);
+        }
+        const char byte = 's';
+        if (write(ready, &byte, 1) != 1) {
+            _exit(5);
+        }
+        if (!d.sync().is_ok()) {
+            _exit(4);
+        }
+    }
+    _exit(0);
+}
 
 // A valid home visit for tests.
 inline records::Values home_visit(const std::string& name) {

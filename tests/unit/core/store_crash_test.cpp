@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "child_process.h"
 #include "outpost/core/store.h"
 #include "store_helpers.h"
 #include "temp_dir.h"
@@ -94,20 +95,15 @@ void crash_loop(const StoreMode& mode, int kills, unsigned seed, bool bulk = fal
     int failures = 0;
     int mid_transaction_kills = 0;
     for (int round = 0; round < kills; ++round) {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        const pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            writer_child(path, o, fds[1], seed * 1000 + static_cast<unsigned>(round), bulk);
-        }
-        close(fds[1]);
+        const Child child =
+            fork_child([&](int fd) { writer_child(path, o, fd, seed * 1000 + static_cast<unsigned>(round), bulk); });
+        const pid_t pid = child.pid;
+        const int reports = child.reports;
         // Wait for the child to get going (first commit), then kill it at a random later moment.
         std::int64_t last_reported = -1;  // most commits the child confirmed
         std::int64_t last_message = 0;
         std::int64_t v = 0;
-        while (last_reported < 0 && read(fds[0], &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
+        while (last_reported < 0 && read(reports, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
             last_message = v;
             last_reported = std::max(last_reported, v);
         }
@@ -115,11 +111,11 @@ void crash_loop(const StoreMode& mode, int kills, unsigned seed, bool bulk = fal
         kill(pid, SIGKILL);
         int status = 0;
         waitpid(pid, &status, 0);
-        while (read(fds[0], &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
+        while (read(reports, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
             last_message = v;
             last_reported = std::max(last_reported, v);
         }
-        close(fds[0]);
+        close(reports);
         const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
         if (!killed) {
             ++failures;
@@ -193,12 +189,7 @@ void spilled_transaction_rolls_back(const StoreMode& mode, bool bulk) {
         insert_rows(**s, 0, 3000);
         before = query_int((*s)->handle(), "SELECT sum(length(doc) * id) FROM t");
     }
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
+    const pid_t pid = fork_until_ready([&](int ready) {
         auto s = Store::open(path, kPass, o);
         if (!s.is_ok() || (bulk && !(*s)->set_bulk_mode(true).is_ok()) ||
             !(*s)->exec("BEGIN IMMEDIATE; UPDATE t SET doc = doc || doc; UPDATE t SET doc = 'x' WHERE id % 3 = 0")
@@ -206,17 +197,13 @@ void spilled_transaction_rolls_back(const StoreMode& mode, bool bulk) {
             _exit(3);
         }
         const char byte = 'u';
-        if (write(fds[1], &byte, 1) != 1) {
+        if (write(ready, &byte, 1) != 1) {
             _exit(4);
         }
         for (;;) {
             pause();  // killed here, the transaction open and its spilled pages in the database file
         }
-    }
-    close(fds[1]);
-    char byte = 0;
-    REQUIRE(read(fds[0], &byte, 1) == 1);
-    close(fds[0]);
+    });
     // The database file holds spilled pages of the open transaction, the journal their old contents.
     REQUIRE(std::filesystem::file_size(path.string() + "-journal") > 2 * 4096 * 64);
     kill(pid, SIGKILL);

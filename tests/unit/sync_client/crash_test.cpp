@@ -11,42 +11,21 @@
 #include <set>
 #include <thread>
 
+#include "child_process.h"
 #include "sync_harness.h"
 
 using namespace outpost;
 using namespace outpost::sync;
 using outpost::testing::Device;
+using outpost::testing::fork_until_ready;
 using outpost::testing::home_visit;
+using outpost::testing::laptop_child;
 using outpost::testing::SyncServerHarness;
 
 namespace {
 
 constexpr int kKills = 110;
 constexpr int kRecordsPerRun = 8;
-
-// The laptop: open the profile, write some records, tell the parent the sync starts (one byte on
-// `ready`), sync. Runs in a forked child.
-[[noreturn]] void laptop(const std::filesystem::path& db, const Credentials& creds, const std::string& url, int run,
-                         int ready) {
-    {
-        auto transport = make_http_transport({.base_url = url});
-        if (!transport.is_ok()) {
-            _exit(3);
-        }
-        Device d(db, creds, std::move(*transport), SyncOptions{.push_batch = 7, .pull_limit = 5});
-        for (int i = 0; i < kRecordsPerRun; ++i) {
-            d.create("home_visit", home_visit("run " + std::to_string(run) + " #" + std::to_string(i)));
-        }
-        const char byte = 's';
-        if (write(ready, &byte, 1) != 1) {
-            _exit(5);
-        }
-        if (!d.sync().is_ok()) {
-            _exit(4);
-        }
-    }
-    _exit(0);
-}
 
 std::set<std::string> ids_of(Device& d, const std::string& author) {
     std::set<std::string> out;
@@ -73,22 +52,15 @@ TEST_CASE("Sync crash: kill -9 at 110 random points during sync, restart, and no
     const std::string url = server.server->base_url();
     std::mt19937 rng(20261123);
 
-    // Starts a laptop run and returns once its sync has begun.
+    // Starts a laptop run (it writes some records, then syncs) and returns once its sync has begun.
     auto start_run = [&](int run) {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        const pid_t child = fork();
-        REQUIRE(child >= 0);
-        if (child == 0) {
-            close(fds[0]);
-            laptop(db, ann, url, run, fds[1]);
-        }
-        close(fds[1]);
-        char byte = 0;
-        const ssize_t n = read(fds[0], &byte, 1);
-        close(fds[0]);
-        REQUIRE(n == 1);
-        return child;
+        return fork_until_ready([&](int ready) {
+            laptop_child(db, ann, url, SyncOptions{.push_batch = 7, .pull_limit = 5}, ready, [run](Device& d) {
+                for (int i = 0; i < kRecordsPerRun; ++i) {
+                    d.create("home_visit", home_visit("run " + std::to_string(run) + " #" + std::to_string(i)));
+                }
+            });
+        });
     };
     // One unkilled run measures how long a sync takes, to spread the kills over it.
     pid_t pid = start_run(0);

@@ -13,13 +13,16 @@
 #include <random>
 #include <thread>
 
+#include "child_process.h"
 #include "store_helpers.h"
 #include "sync_harness.h"
 
 using namespace outpost;
 using namespace outpost::sync;
 using outpost::testing::Device;
+using outpost::testing::fork_until_ready;
 using outpost::testing::home_visit;
+using outpost::testing::laptop_child;
 using outpost::testing::query_text;
 using outpost::testing::SyncServerHarness;
 
@@ -28,26 +31,6 @@ namespace {
 constexpr int kKills = 100;
 constexpr int kRecords = 160;
 const SyncOptions kSmallPages{.pull_limit = 8};
-
-// The laptop: open (or create) the profile, tell the parent the sync starts (one byte on `ready`),
-// sync. Runs in a forked child.
-[[noreturn]] void laptop(const std::filesystem::path& db, const Credentials& creds, const std::string& url, int ready) {
-    {
-        auto transport = make_http_transport({.base_url = url});
-        if (!transport.is_ok()) {
-            _exit(3);
-        }
-        Device d(db, creds, std::move(*transport), kSmallPages);
-        const char byte = 's';
-        if (write(ready, &byte, 1) != 1) {
-            _exit(5);
-        }
-        if (!d.sync().is_ok()) {
-            _exit(4);
-        }
-    }
-    _exit(0);
-}
 
 void remove_store(const std::filesystem::path& db) {
     for (const char* suffix : {"", "-wal", "-journal"}) {
@@ -108,20 +91,7 @@ TEST_CASE(
     std::mt19937 rng(20261201);
 
     auto start_run = [&] {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        const pid_t child = fork();
-        REQUIRE(child >= 0);
-        if (child == 0) {
-            close(fds[0]);
-            laptop(db, sam, url, fds[1]);
-        }
-        close(fds[1]);
-        char byte = 0;
-        const ssize_t n = read(fds[0], &byte, 1);
-        close(fds[0]);
-        REQUIRE(n == 1);
-        return child;
+        return fork_until_ready([&](int ready) { laptop_child(db, sam, url, kSmallPages, ready); });
     };
     // One unkilled first sync measures how long it takes, to spread the kills over it.
     pid_t pid = start_run();

@@ -1,0 +1,45 @@
+// Child processes for the crash tests: fork a child that reports on a pipe, then kill it at a moment
+// of the parent's choosing.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <functional>
+
+namespace outpost::testing {
+
+// A forked child and the read end of the pipe it reports on (the parent closes it).
+struct Child {
+    pid_t pid = -1;
+    int reports = -1;
+};
+
+// Forks. The child runs body(write end of the pipe) and must end with _exit; the parent gets the
+// child's pid and the pipe's read end.
+inline Child fork_child(const std::function<void(int)>& body) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        body(fds[1]);
+        _exit(99);  // body must not return
+    }
+    close(fds[1]);
+    return {pid, fds[0]};
+}
+
+// Forks a child running body(ready), which writes one byte on `ready` when the part worth killing
+// begins; returns the child's pid once that byte has arrived.
+inline pid_t fork_until_ready(const std::function<void(int)>& body) {
+    const Child c = fork_child(body);
+    char byte = 0;
+    const ssize_t n = read(c.reports, &byte, 1);
+    close(c.reports);
+    REQUIRE(n == 1);
+    return c.pid;
+}
+
+}  // namespace outpost::testing
