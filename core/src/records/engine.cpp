@@ -990,10 +990,17 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
     const std::int64_t now = m_clock.now_ms();
     OUTPOST_TRY(m_store.exec("SAVEPOINT remote_apply"));
     m_batch_search = true;
+    // However this returns (an allocation that throws included), no queued search row outlives the
+    // call: insert_prepared's rows point into the caller's records.
+    struct PendingReset {
+        RecordEngine& e;
+        ~PendingReset() {
+            e.m_batch_search = false;
+            e.m_pending_search.clear();
+        }
+    } pending_reset{*this};
     auto fail = [&](Status s) {
         m_saved_seen_hlc = 0;  // the rollback may have undone it
-        m_batch_search = false;
-        m_pending_search.clear();
         (void)m_store.exec("ROLLBACK TO remote_apply; RELEASE remote_apply");
         return s;
     };

@@ -258,6 +258,26 @@ std::string set_journal_mode(sqlite3* db, const char* mode) {
     return out;
 }
 
+// A WAL store needs no rollback journal, but one can be left behind: bulk mode ends with an empty
+// one, and a store reopened after a crash in bulk mode rolls the hot journal back and then, in
+// exclusive locking mode, only zeroes its header. Once the connection reads "wal" any such journal
+// is dead (played back or empty, and closed by SQLite); left there it would also make every later
+// open skip its page-1 and length checks. Removes it.
+void remove_dead_journal(sqlite3* db, const fs::path& path) {
+    sqlite3_stmt* st = nullptr;
+    bool wal = false;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char* mode = sqlite3_column_text(st, 0);
+        wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
+    }
+    sqlite3_finalize(st);
+    std::error_code ec;
+    if (wal) {
+        fs::remove(fs::path(path.string() + "-journal"), ec);  // absent: nothing to do
+    }
+}
+
 }  // namespace
 
 Status Store::set_bulk_mode(bool on) {
@@ -278,12 +298,7 @@ Status Store::set_bulk_mode(bool on) {
         return Status::ok();
     }
     OUTPOST_TRY(exec("PRAGMA wal_autocheckpoint=256"));
-    // SQLite closes the rollback journal when it opens the WAL and leaves it behind, empty.
-    std::error_code ec;
-    const fs::path journal = fs::path(m_path.string() + "-journal");
-    if (fs::exists(journal, ec) && fs::file_size(journal, ec) == 0 && !ec) {
-        fs::remove(journal, ec);
-    }
+    remove_dead_journal(m_db, m_path);
     return Status::ok();
 }
 
@@ -469,6 +484,7 @@ struct StoreOpener {
         // verify() see every committed page.
         if (options.journal == JournalMode::kWal) {
             OUTPOST_TRY(s->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+            remove_dead_journal(s->m_db, path);  // after a crash in bulk mode
         }
         OUTPOST_TRY(s->check_length());
         OUTPOST_TRY(

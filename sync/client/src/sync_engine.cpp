@@ -716,10 +716,12 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
     // A first sync writes the whole team at once: bulk mode while it runs (Store::set_bulk_mode), a
     // rollback journal, so the pages it adds are written and encrypted once instead of going to the
     // WAL and again to the database at each checkpoint. Every page still commits durably. The
-    // store is back in WAL before the sync reports success (and, by `restore`, when it fails).
+    // store returns to WAL before the sync reports back, whether it succeeded or failed (`restore`),
+    // and at the next open should that fail.
+    // Bulk mode only saves time: a store that cannot enter it (a statement left open) syncs without.
     {
         std::lock_guard lock(m_store_mutex);
-        OUTPOST_TRY(m_store.set_bulk_mode(true));
+        (void)m_store.set_bulk_mode(true);
     }
     struct Restore {
         SyncEngine* self;
@@ -762,7 +764,9 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
             }
             OUTPOST_TRY(end_transaction(m_store, std::move(s)));
             if (!wire.more) {
-                OUTPOST_TRY(m_store.set_bulk_mode(false));
+                // Everything is committed: a failure to return to WAL now is no failed sync (the
+                // guard below tries again, and the next open always returns the store to WAL).
+                (void)m_store.set_bulk_mode(false);
             }
         }
         after = wire.next;

@@ -137,12 +137,17 @@ void crash_loop(const StoreMode& mode, int kills, unsigned seed, bool bulk = fal
         // The store opens in its own journal mode, whatever mode the child was killed in.
         const std::string journal = query_text(db, "PRAGMA journal_mode");
         const bool right_journal = journal == (mode.journal == JournalMode::kWal ? "wal" : "delete");
+        // A WAL store keeps no rollback journal after it opens (a stale one would also switch off
+        // the page-1 and length checks of every later open).
+        const bool stale_journal =
+            mode.journal == JournalMode::kWal && std::filesystem::exists(path.string() + "-journal");
         // Every confirmed commit is there, and at most the one in flight beyond it.
         if (check != "ok" || n != rows || commits < last_reported || commits > last_reported + 1 || !right_journal ||
-            !(*s)->verify().is_ok()) {
+            stale_journal || !(*s)->verify().is_ok()) {
             ++failures;
             MESSAGE("round " << round << ": check=" << check << " n=" << n << " rows=" << rows << " commits=" << commits
-                             << " last_reported=" << last_reported << " journal=" << journal);
+                             << " last_reported=" << last_reported << " journal=" << journal
+                             << (stale_journal ? " (a -journal file is left)" : ""));
         }
     }
     CHECK(failures == 0);

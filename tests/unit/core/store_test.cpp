@@ -290,9 +290,9 @@ TEST_CASE("Store: regression - lock() leaves statements it does not own alone") 
     }
 }
 
-TEST_CASE("Store: regression - a write through a statement leaked past lock() fails and leaves nothing readable") {
+TEST_CASE("Store: regression - a commit through a statement leaked past lock() fails and leaves nothing readable") {
     // With the keys wiped, the shim wrote the WAL frame's scratch buffer anyway (an older page), so
-    // the write reported success and the row vanished at the next open. And the WAL's sealing worker
+    // the commit reported success and the row vanished at the next open. And the WAL's sealing worker
     // kept its own copy of the key pointers: wiping the keys while it sealed was a use after free.
     for (const StoreMode& mode : all_store_modes()) {
         if (!mode.encrypted) {
@@ -302,12 +302,14 @@ TEST_CASE("Store: regression - a write through a statement leaked past lock() fa
         TempDir tmp;
         auto s = create_with_table(tmp / "case.db", options_for(mode));
         insert_rows(*s, 0, 2000, 2000);  // one commit of many frames: the sealing worker is busy at lock()
+        // A transaction whose pages are dirty in SQLite's cache (lock() cannot release those), and
+        // the COMMIT a caller leaked: stepped after lock(), it must write through the wiped keys.
+        REQUIRE(s->exec("BEGIN; INSERT INTO t(id, doc) VALUES(5000, 'written after the lock')").is_ok());
         sqlite3_stmt* leaked = nullptr;
-        REQUIRE(sqlite3_prepare_v2(s->handle(), "INSERT INTO t(id, doc) VALUES(1000, 'written after the lock')", -1,
-                                   &leaked, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_prepare_v2(s->handle(), "COMMIT", -1, &leaked, nullptr) == SQLITE_OK);
         s->lock();  // the connection lingers for the leaked statement, its keys wiped
-        CHECK(sqlite3_step(leaked) != SQLITE_DONE);
-        CHECK(sqlite3_finalize(leaked) != SQLITE_OK);
+        CHECK(sqlite3_step(leaked) == SQLITE_IOERR_WRITE);
+        (void)sqlite3_finalize(leaked);
         for (const auto& [name, bytes] : snapshot_dir(tmp.path())) {
             CAPTURE(name);
             CHECK_FALSE(contains(bytes, "written after the lock"));
@@ -361,6 +363,19 @@ TEST_CASE("Store: bulk mode writes through a rollback journal at full durability
     REQUIRE(again.is_ok());
     CHECK(query_int((*again)->handle(), "SELECT count(*) FROM t") == 2000);
     CHECK(query_text((*again)->handle(), "PRAGMA journal_mode") == "wal");
+
+    // Locked in bulk mode (auto-lock during a first sync): the next open is back in WAL and leaves no
+    // journal behind, which would switch off its page-1 and length checks for good.
+    REQUIRE((*again)->set_bulk_mode(true).is_ok());
+    REQUIRE((*again)->exec("INSERT INTO t VALUES('written in bulk mode, then locked')").is_ok());
+    (*again)->lock();
+    REQUIRE(std::filesystem::exists(tmp / "wal.db-journal"));
+    auto third = Store::open(path, "correct horse battery staple",
+                             outpost::testing::options_for(outpost::testing::all_store_modes()[0]));
+    REQUIRE(third.is_ok());
+    CHECK(query_text((*third)->handle(), "PRAGMA journal_mode") == "wal");
+    CHECK(query_int((*third)->handle(), "SELECT count(*) FROM t") == 2001);
+    CHECK_FALSE(std::filesystem::exists(tmp / "wal.db-journal"));
 }
 
 TEST_CASE("Store: bulk mode is refused while a transaction is open, and a rollback-journal store ignores it") {

@@ -46,6 +46,7 @@ std::size_t check_after_kill(Device& d, const Device::HeadsMap& server, const st
         std::lock_guard lock(d.mutex);
         sqlite3* db = d.store->handle();
         CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+        CHECK_FALSE(std::filesystem::exists(d.path.string() + "-journal"));  // no stale journal after a restart
         CHECK(query_text(db, "PRAGMA integrity_check") == "ok");
         CHECK(sqlite3_exec(db, "INSERT INTO records_fts(records_fts) VALUES('integrity-check')", nullptr, nullptr,
                            nullptr) == SQLITE_OK);
