@@ -97,6 +97,11 @@ Status Window::save_screenshot(const std::filesystem::path& png) const {
     return Status::ok();
 }
 
+void Window::reload_fonts() {
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+}
+
 std::string Window::clipboard() const {
     const char* text = glfwGetClipboardString(m_window);
     return text != nullptr ? text : "";

@@ -1,100 +1,1113 @@
 #include "outpost/ui/app.h"
 
 #include <imgui.h>
+#include <sodium.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "outpost/core/error_codes.h"
-#include "outpost/sync/server_api.h"
-#include "views/home_view.h"
-#include "views/status_bar_view.h"
+#include "outpost/platform/app_dirs.h"
+#include "outpost/platform/connectivity.h"
+#include "outpost/sync/profile.h"
+#include "outpost/sync/provisioning.h"
+#include "outpost/ui/words.h"
+#include "theme.h"
+#include "views/views.h"
+#include "worker.h"
 
 namespace outpost::ui {
+namespace {
 
-std::string connection_label(const AppState& state) {
-    switch (state.connection) {
-        case Connection::kUnknown:
-            return state.server_url.empty() ? "No server configured" : "Not checked yet";
-        case Connection::kChecking:
-            return "Checking connection...";
-        case Connection::kOnline:
-            return "Online - server " + state.server_version;
-        case Connection::kOffline:
-            return "Offline";
+constexpr std::int64_t kDraftEveryMs = 3000;    // a dirty form is saved as a draft this often
+constexpr std::int64_t kProbeEveryMs = 15'000;  // connectivity probe while unlocked
+constexpr std::int64_t kSyncBarEveryMs = 1000;  // waiting and refused counts
+constexpr int kPageRows = 200;                  // case-table rows per query
+
+bool is_case_type(std::string_view type) {
+    return type != "suggestion" && type != "conflict";
+}
+
+std::string status_of(const records::Record& r) {
+    const auto it = r.values.find("status");
+    if (it != r.values.end()) {
+        if (const auto* s = std::get_if<std::string>(&it->second)) {
+            return *s;
+        }
     }
     return "";
 }
 
-App::App(AppOptions options, const Clock& clock) : m_options(std::move(options)), m_clock(clock) {
-    m_state.server_url = m_options.server_url;
-    if (!m_state.server_url.empty()) {
-        start_server_check();
+std::string host_name() {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return host;
+}
+
+std::string random_key() {
+    unsigned char b[12];
+    randombytes_buf(b, sizeof b);
+    static const char* hex = "0123456789abcdef";
+    std::string out = "draft-";
+    for (unsigned char c : b) {
+        out += hex[c >> 4U];
+        out += hex[c & 15U];
+    }
+    return out;
+}
+
+// Profile names are what a person types: "Ann Smith" becomes "ann-smith".
+std::string profile_slug(std::string_view typed) {
+    std::string out;
+    for (char c : typed) {
+        const auto u = static_cast<unsigned char>(c);
+        if (std::isalnum(u) != 0) {
+            out.push_back(static_cast<char>(std::tolower(u)));
+        } else if ((c == ' ' || c == '-' || c == '_' || c == '.') && !out.empty() && out.back() != '-') {
+            out.push_back(c == '_' || c == '.' ? c : '-');
+        }
+    }
+    while (!out.empty() && out.back() == '-') {
+        out.pop_back();
+    }
+    return out.substr(0, 64);
+}
+
+}  // namespace
+
+SecureText::SecureText() {
+    if (Result<SecureBuffer> b = SecureBuffer::create(kCapacity); b.is_ok()) {
+        m_buf = std::move(*b);
+    }
+}
+
+std::string_view SecureText::view() const {
+    if (m_buf.empty()) {
+        return {};
+    }
+    const char* p = reinterpret_cast<const char*>(m_buf.data());
+    return std::string_view(p, ::strnlen(p, kCapacity));
+}
+
+void SecureText::clear() {
+    if (!m_buf.empty()) {
+        sodium_memzero(m_buf.data(), m_buf.size());
+    }
+}
+
+void SecureText::assign(std::string_view s) {
+    clear();
+    if (!m_buf.empty()) {
+        std::memcpy(m_buf.data(), s.data(), std::min(s.size(), kCapacity - 1));
+    }
+}
+
+std::string connection_label(const SyncBar& bar) {
+    if (!bar.known) {
+        return "Connecting...";
+    }
+    switch (bar.state.phase) {
+        case sync::SyncPhase::kSyncing:
+            return "Syncing";
+        case sync::SyncPhase::kOffline:
+            return "Offline";
+        case sync::SyncPhase::kError:
+            return bar.online ? "Online - sync problem" : "Offline";
+        default:
+            return bar.online ? "Online" : "Offline";
+    }
+}
+
+App::App(AppOptions options, const Clock& clock)
+    : m_options(std::move(options)),
+      m_clock(clock),
+      m_queue(std::make_shared<RunQueue>()),
+      m_slow(std::make_unique<Worker>()),
+      m_reader(std::make_unique<Worker>()) {
+    Result<platform::AppDirs> dirs =
+        platform::resolve_app_dirs("outpost", platform::current_os(), platform::process_env());
+    if (!m_options.data_dir.empty()) {
+        m_root = m_options.data_dir / "profiles";
+    } else if (dirs.is_ok()) {
+        (void)platform::ensure_app_dirs(*dirs);
+        m_root = dirs->data / "profiles";
+    }
+    std::filesystem::path config = m_options.config_dir;
+    if (config.empty()) {
+        config = !m_options.data_dir.empty() ? m_options.data_dir : (dirs.is_ok() ? dirs->config : ".");
+    }
+    m_settings_file = config / "settings.txt";
+    m_state.settings = UiSettings::load(m_settings_file);
+    m_state.device_name = m_options.device_name.empty() ? host_name() : m_options.device_name;
+    m_last_input_ms = m_clock.now_ms();
+    refresh_profiles();
+    if (!m_options.provision_file.empty()) {
+        m_state.provision_path = m_options.provision_file;
+        m_state.screen = Screen::kCreateProfile;
+    } else if (m_state.profiles.empty()) {
+        m_state.screen = Screen::kCreateProfile;
+    } else {
+        m_state.screen = Screen::kProfiles;
+        for (const ProfileEntry& p : m_state.profiles) {
+            if (p.name == m_state.settings.last_profile || m_state.profiles.size() == 1) {
+                m_state.profile = p.name;
+                m_state.screen = Screen::kUnlock;
+            }
+        }
     }
 }
 
 App::~App() {
-    if (m_worker.joinable()) {
-        m_worker.join();
+    m_slow->wait_idle();
+    m_reader->wait_idle();
+    m_session.reset();
+    m_slow.reset();
+    m_reader.reset();
+}
+
+bool App::busy() const {
+    return m_slow->busy() || m_reader->busy();
+}
+
+float App::font_pixels() const {
+    return std::round(17.0F * m_options.display_scale * m_state.settings.font_scale);
+}
+
+void App::apply_look() const {
+    set_current_fonts(load_fonts(bundled_fonts_dir(), font_pixels()));
+    apply_theme(m_state.settings.theme, m_options.display_scale * m_state.settings.font_scale);
+}
+
+void App::toast(std::string text) {
+    m_state.toast = std::move(text);
+    m_state.toast_until_ms = m_clock.now_ms() + 2500;
+}
+
+void App::save_settings() {
+    (void)m_state.settings.save(m_settings_file);
+}
+
+void App::refresh_profiles() {
+    m_state.profiles.clear();
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(m_root, ec)) {
+        if (!e.is_directory()) {
+            continue;
+        }
+        Result<sync::ProfileInfo> info = sync::read_profile_info(e.path());
+        if (info.is_ok()) {
+            m_state.profiles.push_back({info->name.empty() ? e.path().filename().string() : info->name, info->user,
+                                        info->team, info->role, info->server_url});
+        }
     }
+    std::sort(m_state.profiles.begin(), m_state.profiles.end(),
+              [](const ProfileEntry& a, const ProfileEntry& b) { return a.name < b.name; });
 }
 
 void App::frame() {
-    m_queue.drain(m_state);
+    m_queue->drain(m_state);
     ++m_state.frame;
     m_widgets.begin_frame();
+    const std::int64_t now = m_clock.now_ms();
+    const ImGuiIO& io = ImGui::GetIO();
+    bool input =
+        io.MouseDelta.x != 0.0F || io.MouseDelta.y != 0.0F || io.MouseWheel != 0.0F || !io.InputQueueCharacters.empty();
+    for (bool down : io.MouseDown) {
+        input = input || down;
+    }
+    for (bool down : io.KeysDown) {
+        input = input || down;
+    }
+    if (input) {
+        m_last_input_ms = now;
+    }
+    check_idle();
+    if (m_session) {
+        if (now - m_last_sync_bar_ms >= kSyncBarEveryMs) {
+            refresh_sync_bar();
+        }
+        if (now - m_last_probe_ms >= kProbeEveryMs) {
+            probe();
+        }
+        if (now - m_last_draft_check_ms >= kDraftEveryMs) {
+            m_last_draft_check_ms = now;
+            for (std::optional<RecordScreen>* s : {&m_state.record, &m_state.idea}) {
+                if (*s && (*s)->form.dirty()) {
+                    save_draft(**s);
+                }
+            }
+        }
+    }
+    if (!m_state.toast.empty() && now > m_state.toast_until_ms) {
+        m_state.toast.clear();
+    }
     Intents intents;
-    ViewContext ctx{intents, m_widgets};
-    draw_home(m_state, ctx);
-    draw_status_bar(m_state, ctx);
+    handle_shortcuts(intents);
+    draw_views(intents);
     for (const Intent& i : intents) {
         apply(i);
     }
 }
 
-void App::apply(const Intent& intent) {
-    if (std::holds_alternative<CheckServerIntent>(intent)) {
-        start_server_check();
-    } else if (std::holds_alternative<QuitIntent>(intent)) {
-        m_quit = true;
+void App::draw_views(Intents& intents) {
+    ViewContext ctx{intents, m_widgets, m_state, m_clock.now_ms()};
+    draw_status_bar(ctx);
+    if (!m_state.unlocked) {
+        switch (m_state.screen) {
+            case Screen::kCreateProfile:
+                draw_create_profile(ctx);
+                break;
+            case Screen::kEnrol:
+                draw_enrol(ctx);
+                break;
+            case Screen::kUnlock:
+                draw_unlock(ctx);
+                break;
+            default:
+                draw_profiles(ctx);
+                break;
+        }
+        return;
+    }
+    draw_shell(ctx);
+    if (m_state.idea) {
+        draw_idea(ctx);
     }
 }
 
-void App::start_server_check() {
-    if (m_busy.exchange(true)) {
-        return;  // one check at a time
+void App::handle_shortcuts(Intents& intents) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (!io.KeyCtrl || !m_state.unlocked) {
+        return;
     }
-    if (m_worker.joinable()) {
-        m_worker.join();
-    }
-    m_state.connection = Connection::kChecking;
-    m_worker = std::thread([this, url = m_options.server_url, ca = m_options.ca_cert_path] {
-        sync::HttpTransportOptions opts;
-        opts.base_url = url;
-        opts.ca_cert_path = ca;
-        opts.connect_timeout = std::chrono::milliseconds(3000);
-        opts.read_timeout = std::chrono::milliseconds(5000);
-        Result<sync::HealthInfo> health = Status::error(errc::kInternal, "not attempted");
-        auto transport = sync::make_http_transport(opts);
-        if (transport.is_ok()) {
-            sync::ServerApi api(**transport);
-            health = api.health();
-        } else {
-            health = transport.status();
+    // GLFW's key codes for letters are their upper-case ASCII codes (the backend fills KeysDown[]).
+    auto pressed = [](char c) { return ImGui::IsKeyPressed(static_cast<int>(c), false); };
+    if (io.KeyShift && pressed('N')) {
+        intents.emplace_back(OpenIdeaIntent{});
+    } else if (pressed('N')) {
+        m_state.screen = Screen::kCases;
+        m_state.cases.pick_form = true;
+    } else if (pressed('S')) {
+        if (m_state.idea) {
+            intents.emplace_back(SaveIdeaIntent{});
+        } else if (m_state.screen == Screen::kRecord && m_state.record) {
+            intents.emplace_back(SaveRecordIntent{});
         }
-        const std::int64_t now = m_clock.now_ms();
-        m_queue.post([health, now](AppState& s) {
-            if (health.is_ok()) {
-                s.connection = Connection::kOnline;
-                s.server_version = health->version;
-                s.connection_problem.clear();
-                s.last_contact_ms = now;
-            } else {
-                s.connection = Connection::kOffline;
-                s.connection_problem = std::string(errc::explain(health.status().code()));
+    } else if (pressed('F')) {
+        m_state.screen = Screen::kCases;
+        m_state.cases.focus_search = true;
+    } else if (pressed('L')) {
+        intents.emplace_back(LockIntent{});
+    }
+}
+
+void App::check_idle() {
+    if (!m_session || m_state.settings.auto_lock_minutes <= 0) {
+        return;
+    }
+    const std::int64_t idle = m_clock.now_ms() - m_last_input_ms;
+    if (idle >= static_cast<std::int64_t>(m_state.settings.auto_lock_minutes) * 60'000) {
+        lock("Locked after " + std::to_string(m_state.settings.auto_lock_minutes) +
+             " minutes without use. Your unsaved answers are kept, encrypted.");
+    }
+}
+
+void App::apply(const Intent& intent) {
+    std::visit(
+        [this](const auto& i) {
+            using T = std::decay_t<decltype(i)>;
+            if constexpr (std::is_same_v<T, GoToIntent>) {
+                if (i.screen == Screen::kCreateProfile || i.screen == Screen::kProfiles) {
+                    m_state.problem.clear();
+                    m_state.passphrase.clear();
+                    m_state.passphrase_again.clear();
+                    if (i.screen == Screen::kCreateProfile) {
+                        m_state.profile.clear();
+                    }
+                }
+                if (i.screen != m_state.screen) {
+                    m_state.toast.clear();
+                }
+                m_state.screen = i.screen;
+                if (i.screen == Screen::kSuggestions) {
+                    load_suggestions();
+                } else if (i.screen == Screen::kConflicts) {
+                    load_conflicts();
+                } else if (i.screen == Screen::kCases && m_session) {
+                    query_cases(false);
+                }
+            } else if constexpr (std::is_same_v<T, ChooseProfileIntent>) {
+                m_state.profile = i.name;
+                m_state.problem.clear();
+                m_state.locked_note.clear();
+                m_state.screen = Screen::kUnlock;
+            } else if constexpr (std::is_same_v<T, CreateProfileIntent>) {
+                create_profile();
+            } else if constexpr (std::is_same_v<T, EnrolIntent>) {
+                enrol();
+            } else if constexpr (std::is_same_v<T, UnlockIntent>) {
+                unlock();
+            } else if constexpr (std::is_same_v<T, LockIntent>) {
+                lock("Locked. Your unsaved answers are kept, encrypted.");
+            } else if constexpr (std::is_same_v<T, SyncNowIntent>) {
+                if (m_session) {
+                    m_session->request_sync();
+                    m_last_probe_ms = m_clock.now_ms();
+                }
+            } else if constexpr (std::is_same_v<T, QueryChangedIntent>) {
+                query_cases(false);
+            } else if constexpr (std::is_same_v<T, MoreRowsIntent>) {
+                query_cases(true);
+            } else if constexpr (std::is_same_v<T, OpenRecordIntent>) {
+                open_record(i.id);
+            } else if constexpr (std::is_same_v<T, NewRecordIntent>) {
+                new_record(i.type);
+            } else if constexpr (std::is_same_v<T, SaveRecordIntent>) {
+                if (m_state.record) {
+                    save_form(*m_state.record, false);
+                }
+            } else if constexpr (std::is_same_v<T, CloseRecordIntent>) {
+                if (m_state.record && m_session) {
+                    (void)m_session->discard_draft(m_state.record->draft_key);
+                }
+                m_state.record.reset();
+                m_state.screen = Screen::kCases;
+                query_cases(false);
+            } else if constexpr (std::is_same_v<T, ContinueDraftIntent>) {
+                for (const Draft& d : m_state.drafts_found) {
+                    if (d.key == i.key && m_session) {
+                        const records::Schema* sch = m_session->schema(d.type);
+                        if (sch == nullptr) {
+                            break;
+                        }
+                        if (!d.record_id.empty()) {
+                            open_record(d.record_id);
+                        } else {
+                            new_record(d.type);
+                        }
+                        if (m_state.record) {
+                            (void)m_session->discard_draft(m_state.record->draft_key);
+                            m_state.record->draft_key = d.key;
+                            m_state.record->form.restore(d.texts);
+                        }
+                    }
+                }
+                std::erase_if(m_state.drafts_found, [&](const Draft& d) { return d.key == i.key; });
+            } else if constexpr (std::is_same_v<T, DiscardDraftIntent>) {
+                if (m_session) {
+                    (void)m_session->discard_draft(i.key);
+                }
+                std::erase_if(m_state.drafts_found, [&](const Draft& d) { return d.key == i.key; });
+            } else if constexpr (std::is_same_v<T, OpenIdeaIntent>) {
+                if (m_session && !m_state.idea) {
+                    if (const records::Schema* sch = m_session->schema("suggestion")) {
+                        RecordScreen s;
+                        s.form = FormModel::blank(*sch);
+                        s.draft_key = random_key();
+                        s.heading = "A new idea";
+                        m_state.idea = std::move(s);
+                    }
+                }
+            } else if constexpr (std::is_same_v<T, SaveIdeaIntent>) {
+                if (m_state.idea) {
+                    save_form(*m_state.idea, true);
+                }
+            } else if constexpr (std::is_same_v<T, CloseIdeaIntent>) {
+                if (m_state.idea && m_session) {
+                    (void)m_session->discard_draft(m_state.idea->draft_key);
+                }
+                m_state.idea.reset();
+            } else if constexpr (std::is_same_v<T, ResolveConflictIntent>) {
+                resolve_conflict(i);
+            } else if constexpr (std::is_same_v<T, ChangePassphraseIntent>) {
+                change_passphrase();
+            } else if constexpr (std::is_same_v<T, SetAutoLockIntent>) {
+                m_state.settings.auto_lock_minutes = std::clamp(i.minutes, 1, 120);
+                save_settings();
+            } else if constexpr (std::is_same_v<T, SetFontScaleIntent>) {
+                m_state.settings.font_scale = std::clamp(i.scale, 0.8F, 2.0F);
+                ++m_fonts_generation;
+                save_settings();
+            } else if constexpr (std::is_same_v<T, SetThemeIntent>) {
+                m_state.settings.theme = i.theme;
+                ++m_fonts_generation;  // the host re-applies the style with the fonts
+                save_settings();
+            } else if constexpr (std::is_same_v<T, RemoveProfileIntent>) {
+                remove_profile();
+            } else if constexpr (std::is_same_v<T, QuitIntent>) {
+                m_quit = true;
             }
+        },
+        intent);
+}
+
+// ---- profiles: create, enrol, unlock, lock -------------------------------------------------------
+
+void App::create_profile() {
+    m_state.problem.clear();
+    const std::string name = profile_slug(m_state.profile);
+    if (name.empty()) {
+        m_state.problem = "Give the profile a name, for example your first name.";
+        return;
+    }
+    for (const ProfileEntry& p : m_state.profiles) {
+        if (p.name == name) {
+            m_state.problem = "There is already a profile called " + name + " on this laptop.";
+            return;
+        }
+    }
+    if (passphrase_strength(m_state.passphrase.view()).score == 0) {
+        m_state.problem =
+            "The passphrase is too short: use at least " + std::to_string(kMinPassphrase) + " characters.";
+        return;
+    }
+    if (m_state.passphrase.view() != m_state.passphrase_again.view()) {
+        m_state.problem = "The two passphrases are not the same. Type them again.";
+        m_state.passphrase_again.clear();
+        return;
+    }
+    m_state.profile = name;
+    m_state.screen = Screen::kEnrol;
+    // The file picker offers the enrolment files IT usually hands out: in Downloads, home and here.
+    m_state.provision_files.clear();
+    std::vector<std::filesystem::path> places = {std::filesystem::current_path()};
+    if (const char* home = std::getenv("HOME")) {
+        places.emplace_back(home);
+        places.emplace_back(std::filesystem::path(home) / "Downloads");
+    }
+    for (const auto& dir : places) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+            if (e.path().extension() == ".outpost") {
+                m_state.provision_files.push_back(e.path().string());
+            }
+        }
+    }
+}
+
+void App::enrol() {
+    m_state.problem.clear();
+    std::string text = m_state.provision_text;
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        std::ifstream in(m_state.provision_path, std::ios::binary);
+        if (m_state.provision_path.empty() || !in) {
+            m_state.problem = m_state.provision_path.empty()
+                                  ? "Choose the enrolment file from IT, or paste its text."
+                                  : "Cannot open " + m_state.provision_path + ". Check the file is there.";
+            return;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+    }
+    Result<sync::Provisioning> prov = sync::decode_provisioning(text);
+    if (!prov.is_ok()) {
+        m_state.problem = "This is not an Outpost enrolment file. " + problem_words(prov.status());
+        return;
+    }
+    m_state.working = true;
+    m_state.working_on = "Enrolling with " + prov->server_url + "...";
+    auto pass = std::make_shared<SecureText>();
+    pass->assign(m_state.passphrase.view());
+    m_slow->post([this, q = m_queue, root = m_root, name = m_state.profile, pass, p = *prov,
+                  device = m_state.device_name, &clock = m_clock] {
+        Result<sync::ProfileInfo> info = sync::enrol_profile(root, name, pass->view(), p, device);
+        Result<std::unique_ptr<Session>> session =
+            info.is_ok() ? Session::open(root, name, pass->view(), clock, nullptr, m_options.store_cache_kib)
+                         : Result<std::unique_ptr<Session>>(info.status());
+        pass->clear();
+        auto shared = std::make_shared<Result<std::unique_ptr<Session>>>(std::move(session));
+        q->post([this, shared](AppState& s) {
+            s.working = false;
+            if (!shared->is_ok()) {
+                s.problem = problem_words(shared->status());
+                return;
+            }
+            s.passphrase.clear();
+            s.passphrase_again.clear();
+            s.provision_text.clear();
+            opened(std::move(**shared));
         });
-        m_busy = false;
     });
+}
+
+void App::unlock() {
+    m_state.problem.clear();
+    if (m_state.passphrase.view().empty()) {
+        m_state.problem = "Type your passphrase.";
+        return;
+    }
+    m_state.working = true;
+    m_state.working_on = "Unlocking...";
+    auto pass = std::make_shared<SecureText>();
+    pass->assign(m_state.passphrase.view());
+    m_state.passphrase.clear();
+    m_slow->post([this, q = m_queue, root = m_root, name = m_state.profile, pass, &clock = m_clock] {
+        Result<std::unique_ptr<Session>> session =
+            Session::open(root, name, pass->view(), clock, nullptr, m_options.store_cache_kib);
+        pass->clear();
+        auto shared = std::make_shared<Result<std::unique_ptr<Session>>>(std::move(session));
+        q->post([this, shared](AppState& s) {
+            s.working = false;
+            if (!shared->is_ok()) {
+                s.problem = problem_words(shared->status());
+                return;
+            }
+            opened(std::move(**shared));
+        });
+    });
+}
+
+void App::opened(std::unique_ptr<Session> session) {
+    m_session = std::move(session);
+    m_last_input_ms = m_clock.now_ms();
+    const sync::ProfileInfo& info = m_session->info();
+    m_state.unlocked = true;
+    m_state.problem.clear();
+    m_state.locked_note.clear();
+    m_state.user = info.user;
+    m_state.role = info.role;
+    m_state.team = info.team;
+    m_state.server_url = info.server_url;
+    m_state.device_id = info.device_id;
+    m_state.settings.last_profile = m_state.profile;
+    save_settings();
+    m_state.forms.clear();
+    for (const records::Schema& s : m_session->schemas()) {
+        if (is_case_type(s.type)) {
+            m_state.forms.emplace_back(s.type, s.title);
+        }
+    }
+    m_state.sync = SyncBar{};
+    // The status bar polls the sync engine's state (thread-safe) once a second, so no callback from
+    // the sync thread can outlive the session.
+    m_session->start_sync();
+    refresh_sync_bar();
+    m_state.screen = m_resume_screen;
+    if (!m_resume_draft.empty()) {
+        Result<std::vector<Draft>> drafts = m_session->drafts();
+        if (drafts.is_ok()) {
+            for (const Draft& d : *drafts) {
+                if (d.key != m_resume_draft) {
+                    continue;
+                }
+                if (m_resume_idea) {
+                    apply(OpenIdeaIntent{});
+                    if (m_state.idea) {
+                        m_state.idea->draft_key = d.key;
+                        m_state.idea->form.restore(d.texts);
+                    }
+                } else {
+                    if (!d.record_id.empty()) {
+                        open_record(d.record_id);
+                    } else {
+                        new_record(d.type);
+                    }
+                    if (m_state.record) {
+                        m_state.record->draft_key = d.key;
+                        m_state.record->form.restore(d.texts);
+                    }
+                }
+            }
+        }
+        m_resume_draft.clear();
+    }
+    // Forms left unsaved by a crash (not the one just resumed).
+    m_state.drafts_found.clear();
+    if (Result<std::vector<Draft>> drafts = m_session->drafts(); drafts.is_ok()) {
+        for (Draft& d : *drafts) {
+            const bool open = (m_state.record && m_state.record->draft_key == d.key) ||
+                              (m_state.idea && m_state.idea->draft_key == d.key);
+            if (!open) {
+                m_state.drafts_found.push_back(std::move(d));
+            }
+        }
+    }
+    if (m_state.screen == Screen::kRecord && !m_state.record) {
+        m_state.screen = Screen::kCases;
+    }
+    query_cases(false);
+    if (m_state.screen == Screen::kSuggestions) {
+        load_suggestions();
+    } else if (m_state.screen == Screen::kConflicts) {
+        load_conflicts();
+    }
+    load_conflicts();  // the navigation shows how many are open
+}
+
+void App::lock(const std::string& why) {
+    if (!m_session) {
+        return;
+    }
+    // Unsaved answers go into the encrypted store first; then nothing decrypted stays in memory.
+    m_resume_screen = m_state.screen;
+    m_resume_draft.clear();
+    m_resume_idea = false;
+    if (m_state.idea && m_state.idea->form.dirty()) {
+        save_draft(*m_state.idea);
+        m_resume_draft = m_state.idea->draft_key;
+        m_resume_idea = true;
+    } else if (m_state.record && (m_state.record->form.dirty() || !m_state.record->form.record_id().empty())) {
+        if (m_state.record->form.dirty()) {
+            save_draft(*m_state.record);
+            m_resume_draft = m_state.record->draft_key;
+        } else {
+            // Nothing unsaved: come back to the record itself.
+            Draft d{m_state.record->draft_key,
+                    m_state.record->form.schema()->type,
+                    m_state.record->form.record_id(),
+                    {},
+                    m_clock.now_ms()};
+            if (m_session->save_draft(d).is_ok()) {
+                m_resume_draft = d.key;
+            }
+        }
+    }
+    m_reader->wait_idle();
+    m_slow->wait_idle();
+    m_session.reset();  // stops sync, closes the store, wipes the key
+    m_state.unlocked = false;
+    m_state.record.reset();
+    m_state.idea.reset();
+    m_state.cases.rows.clear();
+    m_state.cases.rows.shrink_to_fit();
+    m_state.cases.next.reset();
+    m_state.cases.search.clear();
+    m_state.suggestions.clear();
+    m_state.conflicts.clear();
+    m_state.drafts_found.clear();
+    m_state.sync = SyncBar{};
+    m_state.old_passphrase.clear();
+    m_state.passphrase.clear();
+    m_state.passphrase_again.clear();
+    m_state.locked_note = why;
+    m_state.problem.clear();
+    m_state.screen = Screen::kUnlock;
+}
+
+void App::remove_profile() {
+    if (!m_session) {
+        return;
+    }
+    const std::filesystem::path dir = m_session->dir();
+    m_resume_screen = Screen::kCases;
+    m_resume_draft.clear();
+    lock("");
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    m_state.settings.last_profile.clear();
+    save_settings();
+    m_state.confirm_remove = false;
+    refresh_profiles();
+    m_state.profile.clear();
+    m_state.locked_note.clear();
+    m_state.screen = m_state.profiles.empty() ? Screen::kCreateProfile : Screen::kProfiles;
+}
+
+void App::change_passphrase() {
+    m_state.settings_message.clear();
+    if (!m_session) {
+        return;
+    }
+    if (passphrase_strength(m_state.passphrase.view()).score == 0) {
+        m_state.settings_message =
+            "The new passphrase is too short: use at least " + std::to_string(kMinPassphrase) + " characters.";
+        return;
+    }
+    if (m_state.passphrase.view() != m_state.passphrase_again.view()) {
+        m_state.settings_message = "The two new passphrases are not the same.";
+        return;
+    }
+    auto old_pass = std::make_shared<SecureText>();
+    auto new_pass = std::make_shared<SecureText>();
+    old_pass->assign(m_state.old_passphrase.view());
+    new_pass->assign(m_state.passphrase.view());
+    m_state.old_passphrase.clear();
+    m_state.passphrase.clear();
+    m_state.passphrase_again.clear();
+    m_state.working = true;
+    m_state.working_on = "Changing the passphrase...";
+    Session* session = m_session.get();  // lock() waits for this worker before the session goes
+    m_slow->post([q = m_queue, session, old_pass, new_pass] {
+        const Status s = session->change_passphrase(old_pass->view(), new_pass->view());
+        old_pass->clear();
+        new_pass->clear();
+        q->post([s](AppState& st) {
+            st.working = false;
+            st.settings_message = s.is_ok() ? "Passphrase changed. Use the new one from now on." : problem_words(s);
+        });
+    });
+}
+
+// ---- sync bar and connectivity ------------------------------------------------------------------
+
+void App::on_sync_state(const sync::SyncState& s) {
+    m_state.sync.state = s;
+    m_state.sync.known = m_state.sync.known || s.phase != sync::SyncPhase::kIdle;
+    if (s.phase == sync::SyncPhase::kUpToDate || s.phase == sync::SyncPhase::kSyncing) {
+        m_state.sync.online = true;
+    } else if (s.phase == sync::SyncPhase::kOffline) {
+        m_state.sync.online = false;
+    }
+}
+
+void App::refresh_sync_bar() {
+    m_last_sync_bar_ms = m_clock.now_ms();
+    if (!m_session) {
+        return;
+    }
+    const std::int64_t last_success = m_state.sync.state.last_success_ms;
+    on_sync_state(m_session->sync_state());
+    if (Result<std::int64_t> w = m_session->waiting(); w.is_ok()) {
+        m_state.sync.state.waiting = *w;
+    }
+    if (Result<std::vector<sync::RefusedChange>> r = m_session->refused(); r.is_ok()) {
+        m_state.sync.refused = std::move(*r);
+    }
+    // A sync finished since the last look: what it brought in makes the lists on screen stale.
+    if (m_state.sync.state.last_success_ms != last_success && m_state.sync.state.last_success_ms != 0) {
+        if (m_state.screen == Screen::kCases) {
+            query_cases(false);
+        } else if (m_state.screen == Screen::kSuggestions) {
+            load_suggestions();
+        }
+        load_conflicts();
+    }
+}
+
+void App::probe() {
+    m_last_probe_ms = m_clock.now_ms();
+    if (!m_session) {
+        return;
+    }
+    const bool was_offline = m_state.sync.state.phase == sync::SyncPhase::kOffline;
+    Session* session = m_session.get();  // lock() waits for the reader before the session goes
+    m_reader->post([q = m_queue, url = m_state.server_url, was_offline, session] {
+        const bool up = platform::can_connect(url, std::chrono::milliseconds(1500));
+        if (up && was_offline) {
+            session->request_sync();  // a connection appeared: sync now, not at the next retry
+        }
+        q->post([up](AppState& s) {
+            s.sync.online = up;
+            s.sync.known = true;
+        });
+    });
+}
+
+// ---- case list ---------------------------------------------------------------------------------
+
+void App::query_cases(bool more) {
+    if (!m_session) {
+        return;
+    }
+    CaseList& c = m_state.cases;
+    if (more && (!c.next || c.loading)) {
+        return;
+    }
+    if (!more) {
+        ++c.query;
+    }
+    c.loading = true;
+    records::ListQuery q;
+    q.type = c.type;
+    q.search = c.search;
+    q.sort = c.sort;
+    q.descending = c.descending;
+    q.limit = kPageRows;
+    if (more) {
+        q.after = c.next;
+    }
+    Session* session = m_session.get();  // lock() waits for the reader before the session goes
+    m_reader->post([q = std::move(q), id = c.query, more, session, queue = m_queue] {
+        Result<records::Page> page = session->with_records([&](records::RecordEngine& e) { return e.list(q); });
+        std::vector<CaseRow> rows;
+        std::optional<records::Cursor> next;
+        std::string problem;
+        if (page.is_ok()) {
+            rows.reserve(page->records.size());
+            for (const records::Record& r : page->records) {
+                if (q.type.empty() && !is_case_type(r.type)) {
+                    continue;
+                }
+                const records::Schema* sch = session->schema(r.type);
+                rows.push_back({r.id, r.type, sch != nullptr ? sch->title : humanise(r.type), record_title(sch, r),
+                                r.created_by, humanise(status_of(r)), r.created_ms, r.updated_ms});
+            }
+            next = page->next;
+        } else {
+            problem = problem_words(page.status());
+        }
+        queue->post([rows = std::move(rows), next, problem, id, more](AppState& s) mutable {
+            if (s.cases.query != id) {
+                return;  // the search changed since: a newer answer is coming
+            }
+            s.cases.loading = false;
+            s.cases.problem = problem;
+            if (!more) {
+                s.cases.rows = std::move(rows);
+            } else {
+                s.cases.rows.insert(s.cases.rows.end(), std::make_move_iterator(rows.begin()),
+                                    std::make_move_iterator(rows.end()));
+            }
+            s.cases.next = next;
+        });
+    });
+}
+
+// ---- records: open, new, save, drafts ----------------------------------------------------------
+
+void App::open_record(const std::string& id) {
+    if (!m_session) {
+        return;
+    }
+    Result<records::Record> r = m_session->with_records([&](records::RecordEngine& e) { return e.get(id); });
+    if (!r.is_ok()) {
+        toast(problem_words(r.status()));
+        return;
+    }
+    const records::Schema* sch = m_session->schema(r->type);
+    if (sch == nullptr) {
+        toast("This record uses a form this laptop does not have yet. Sync, then try again.");
+        return;
+    }
+    RecordScreen s;
+    s.form = FormModel::of(*sch, *r);
+    s.draft_key = random_key();
+    s.heading = sch->title + ": " + record_title(sch, *r);
+    Result<std::vector<records::Change>> hist =
+        m_session->with_records([&](records::RecordEngine& e) { return e.history(id); });
+    if (hist.is_ok()) {
+        for (auto it = hist->rbegin(); it != hist->rend(); ++it) {
+            if (it->field == "_deleted") {
+                continue;
+            }
+            const records::FieldDef* f = sch->field(it->field);
+            s.history.push_back({static_cast<std::int64_t>(it->hlc.ms()), it->author,
+                                 f != nullptr ? f->label : humanise(it->field), display_encoded(f, it->value)});
+        }
+    }
+    m_state.record = std::move(s);
+    m_state.screen = Screen::kRecord;
+}
+
+void App::new_record(const std::string& type) {
+    if (!m_session) {
+        return;
+    }
+    const records::Schema* sch = m_session->schema(type);
+    if (sch == nullptr) {
+        return;
+    }
+    RecordScreen s;
+    s.form = FormModel::blank(*sch);
+    s.draft_key = random_key();
+    s.heading = "New " + sch->title;
+    m_state.record = std::move(s);
+    m_state.screen = Screen::kRecord;
+    m_state.cases.pick_form = false;
+}
+
+void App::save_draft(RecordScreen& screen) {
+    if (!m_session || screen.form.schema() == nullptr) {
+        return;
+    }
+    Draft d{screen.draft_key, screen.form.schema()->type, screen.form.record_id(), screen.form.texts(),
+            m_clock.now_ms()};
+    if (m_session->save_draft(d).is_ok()) {
+        screen.draft_saved_ms = d.saved_ms;
+    }
+}
+
+void App::save_form(RecordScreen& screen, bool is_idea) {
+    if (!m_session) {
+        return;
+    }
+    FormModel& form = screen.form;
+    screen.problem.clear();
+    std::vector<records::FieldError> errors;
+    const records::Actor actor = m_session->actor();
+    records::Values values = form.values_to_write(actor.role, errors);
+    if (errors.empty() && values.empty() && !form.is_new()) {
+        toast("Nothing has changed.");
+        return;
+    }
+    std::optional<Result<records::Record>> written;
+    if (errors.empty()) {
+        written = m_session->with_records([&](records::RecordEngine& e) {
+            return form.is_new() ? e.create(actor, form.schema()->type, values, &errors)
+                                 : e.update(actor, form.record_id(), values, &errors);
+        });
+    }
+    if (!errors.empty()) {
+        form.set_errors(errors);
+        screen.problem = errors.size() == 1
+                             ? "One answer needs another look before this can be saved."
+                             : std::to_string(errors.size()) + " answers need another look before this can be saved.";
+        return;
+    }
+    const Result<records::Record>& saved = *written;
+    if (!saved.is_ok()) {
+        screen.problem = problem_words(saved.status());
+        return;
+    }
+    form.clear_errors();
+    (void)m_session->discard_draft(screen.draft_key);
+    m_session->request_sync();
+    if (is_idea) {
+        m_state.idea.reset();
+        toast("Idea saved. It goes to your team lead at the next sync.");
+        if (m_state.screen == Screen::kSuggestions) {
+            load_suggestions();
+        }
+        return;
+    }
+    const std::string id = saved->id;
+    open_record(id);  // the saved record, with its history
+    if (m_state.record) {
+        m_state.record->saved_ms = m_clock.now_ms();
+    }
+    query_cases(false);
+}
+
+// ---- suggestions and conflicts -----------------------------------------------------------------
+
+void App::load_suggestions() {
+    if (!m_session) {
+        return;
+    }
+    m_state.suggestions.clear();
+    records::ListQuery q;
+    q.type = "suggestion";
+    q.limit = 500;
+    Result<records::Page> page = m_session->with_records([&](records::RecordEngine& e) { return e.list(q); });
+    if (!page.is_ok()) {
+        toast(problem_words(page.status()));
+        return;
+    }
+    const records::Schema* sch = m_session->schema("suggestion");
+    for (const records::Record& r : page->records) {
+        SuggestionRow row{r.id, record_title(sch, r), status_of(r), "", r.created_by, r.updated_ms};
+        if (row.status.empty()) {
+            row.status = "submitted";
+        }
+        if (auto it = r.values.find("decision_note"); it != r.values.end()) {
+            row.decision_note = display_value(it->second);
+        }
+        m_state.suggestions.push_back(std::move(row));
+    }
+}
+
+void App::load_conflicts() {
+    if (!m_session) {
+        return;
+    }
+    m_state.conflicts.clear();
+    records::ListQuery q;
+    q.type = "conflict";
+    q.limit = 500;
+    Result<records::Page> page = m_session->with_records([&](records::RecordEngine& e) { return e.list(q); });
+    if (!page.is_ok()) {
+        return;
+    }
+    auto text = [](const records::Record& r, const char* field) {
+        const auto it = r.values.find(field);
+        if (it != r.values.end()) {
+            if (const auto* s = std::get_if<std::string>(&it->second)) {
+                return *s;
+            }
+        }
+        return std::string();
+    };
+    auto when = [](const std::string& hlc) {
+        Result<records::Hlc> h = records::Hlc::parse(hlc);
+        return h.is_ok() ? static_cast<std::int64_t>(h->ms()) : std::int64_t{0};
+    };
+    for (const records::Record& r : page->records) {
+        if (text(r, "status") == "resolved") {
+            continue;
+        }
+        ConflictRow c;
+        c.id = r.id;
+        c.record_id = text(r, "record");
+        c.field = text(r, "field");
+        c.record_type = text(r, "record_type");
+        const records::Schema* sch = m_session->schema(c.record_type);
+        const records::FieldDef* f = sch != nullptr ? sch->field(c.field) : nullptr;
+        c.question = f != nullptr ? f->label : humanise(c.field);
+        Result<records::Record> target =
+            m_session->with_records([&](records::RecordEngine& e) { return e.get(c.record_id); });
+        c.record_title = target.is_ok() ? record_title(sch, *target) : "A record not on this laptop";
+        c.kept_encoded = text(r, "kept_value");
+        c.other_encoded = text(r, "other_value");
+        c.kept_value = display_encoded(f, c.kept_encoded);
+        c.other_value = display_encoded(f, c.other_encoded);
+        c.kept_author = text(r, "kept_author");
+        c.other_author = text(r, "other_author");
+        c.kept_ms = when(text(r, "kept_hlc"));
+        c.other_ms = when(text(r, "other_hlc"));
+        m_state.conflicts.push_back(std::move(c));
+    }
+}
+
+void App::resolve_conflict(const ResolveConflictIntent& intent) {
+    if (!m_session) {
+        return;
+    }
+    const auto it = std::find_if(m_state.conflicts.begin(), m_state.conflicts.end(),
+                                 [&](const ConflictRow& c) { return c.id == intent.conflict_id; });
+    if (it == m_state.conflicts.end()) {
+        return;
+    }
+    const ConflictRow& c = *it;
+    const records::Schema* sch = m_session->schema(c.record_type);
+    const records::FieldDef* f = sch != nullptr ? sch->field(c.field) : nullptr;
+    if (f == nullptr) {
+        toast("This laptop does not have the form for that record yet. Sync, then try again.");
+        return;
+    }
+    records::FieldValue value;
+    if (intent.keep == Keep::kNew) {
+        FormModel scratch = FormModel::blank(*sch);
+        scratch.text(c.field) = c.new_value;
+        std::vector<records::FieldError> parse;
+        records::Values v = scratch.values_to_write("admin", parse);
+        if (!parse.empty() || v.count(c.field) == 0) {
+            toast(parse.empty() ? "Type the value to keep first." : parse.front().message);
+            return;
+        }
+        value = v[c.field];
+    } else {
+        Result<records::FieldValue> decoded =
+            records::decode_value(f->kind, intent.keep == Keep::kKept ? c.kept_encoded : c.other_encoded);
+        if (!decoded.is_ok()) {
+            toast(problem_words(decoded.status()));
+            return;
+        }
+        value = *decoded;
+    }
+    // A normal write that has seen both values supersedes them; then the conflict is marked resolved.
+    const records::Actor actor = m_session->actor();
+    std::vector<records::FieldError> errors;
+    const Status s = m_session->in_transaction([&](records::RecordEngine& e) -> Status {
+        Result<records::Record> w = e.update(actor, c.record_id, {{c.field, value}}, &errors);
+        if (!w.is_ok()) {
+            return w.status();
+        }
+        return e.update(actor, c.id, {{"status", std::string("resolved")}}, &errors).status();
+    });
+    if (!s.is_ok()) {
+        toast(errors.empty() ? problem_words(s) : errors.front().message);
+        return;
+    }
+    m_session->request_sync();
+    toast("Resolved. Everyone gets the value you chose at their next sync.");
+    load_conflicts();
 }
 
 }  // namespace outpost::ui

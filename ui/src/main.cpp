@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,15 +19,18 @@
 #include "outpost/platform/window.h"
 #include "outpost/sync/server_api.h"
 #include "outpost/ui/app.h"
+#include "outpost/ui/automation.h"
 
 namespace {
 
 constexpr const char* kUsage = R"(outpost: the Outpost field client
 
 Usage:
-  outpost [--server URL] [--ca-cert PEM] [--frames N] [--screenshot PNG]
-      Open the client window. --frames N renders N frames then exits (for smoke tests);
-      --screenshot saves the last frame as a PNG.
+  outpost [--provision FILE] [--data-dir DIR] [--frames N] [--screenshot PNG] [--script FILE]
+      Open the client window. --provision starts a new profile's enrolment with the file from IT.
+      --frames N renders N frames then exits (for smoke tests); --screenshot saves the last frame
+      as a PNG. --script FILE drives the window through a flow (see docs/ARCHITECTURE.md): click and
+      type by label, press shortcuts, wait for sync, save screenshots; exit 1 if a step fails.
   outpost health --server URL [--ca-cert PEM]
       Headless: check that the central service answers, print its version.
   outpost enroll --profile NAME --provision FILE [--device-name NAME]
@@ -48,6 +54,7 @@ struct Args {
     std::string ca_cert;
     int frames = -1;  // -1: run until closed
     std::string screenshot;
+    std::string script;
     outpost::ui::CliArgs cli;
 };
 
@@ -82,12 +89,27 @@ int run_health(const Args& args) {
 }
 
 int run_window(const Args& args) {
+    std::optional<outpost::ui::ScriptRunner> script;
+    if (!args.script.empty()) {
+        std::ifstream in(args.script);
+        if (!in) {
+            std::cerr << "outpost: cannot read the script " << args.script << "\n";
+            return 1;
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        auto parsed = outpost::ui::ScriptRunner::parse(text.str());
+        if (!parsed.is_ok()) {
+            std::cerr << "outpost: " << parsed.status().message() << "\n";
+            return 2;
+        }
+        script = std::move(*parsed);
+    }
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // no plaintext layout files next to records
     io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
-    ImGui::StyleColorsDark();
 
     auto window = outpost::platform::Window::create("Outpost", 1280, 800);
     if (!window.is_ok()) {
@@ -99,21 +121,47 @@ int run_window(const Args& args) {
     }
     int code = 0;
     {
-        outpost::ui::App app({.server_url = args.server, .ca_cert_path = args.ca_cert});
+        outpost::ui::AppOptions options;
+        options.data_dir = args.cli.data_dir;
+        options.provision_file = args.cli.provision;
+        options.device_name = args.cli.device_name;
+        options.display_scale = (*window)->content_scale();
+        outpost::ui::App app(options);
+        std::uint64_t look = 0;
+        auto screenshot = [&](const std::string& path) { return (*window)->save_screenshot(path); };
         for (int frame = 0; !(*window)->should_close() && !app.quit_requested(); ++frame) {
+            if (app.fonts_generation() != look) {
+                look = app.fonts_generation();
+                app.apply_look();
+                (*window)->reload_fonts();
+            }
             const bool last = args.frames >= 0 && frame + 1 >= args.frames;
-            // In a bounded smoke run, let a pending server check finish before the final frame so the
-            // screenshot shows its result.
+            // In a bounded smoke run, let pending work finish before the final frame so the screenshot
+            // shows its result.
             if (last && app.busy()) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 --frame;
                 continue;
             }
             (*window)->begin_frame();
+            if (script) {
+                script->before_frame(app);
+            }
             ImGui::NewFrame();
             app.frame();
             ImGui::Render();
             (*window)->render();
+            if (script) {
+                script->after_frame(app, screenshot);
+                if (script->failed()) {
+                    std::cerr << "outpost: " << script->message() << "\n";
+                    code = 1;
+                    break;
+                }
+                if (script->quit() || script->done()) {
+                    break;
+                }
+            }
             if (last) {
                 if (!args.screenshot.empty()) {
                     outpost::Status s = (*window)->save_screenshot(args.screenshot);
@@ -179,6 +227,8 @@ int main(int argc, char** argv) {
             args.cli.device_name = v;
         } else if (a[i] == "--headless") {
             args.cli.headless = true;
+        } else if (a[i] == "--script" && next(v)) {
+            args.script = v;
         } else if (a[i] == "--screenshot" && next(v)) {
             args.screenshot = v;
         } else if (a[i] == "--frames" && next(v)) {

@@ -1,102 +1,405 @@
+// The field client, headless: a real App (real encrypted profile stores, a real outpost-server on
+// 127.0.0.1, the sync engine) drawn by Dear ImGui without a window, and driven through its views
+// by label with simulated mouse, keys and typed text (the same ScriptRunner as `outpost --script`).
 #include "outpost/ui/app.h"
 
 #include <doctest/doctest.h>
 #include <imgui.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
-#include "outpost/sync/server.h"
-#include "temp_dir.h"
+#include "fake_clock.h"
+#include "outpost/sync/provisioning.h"
+#include "outpost/ui/automation.h"
+#include "sync_harness.h"
 
+using namespace outpost;
 using namespace outpost::ui;
+using outpost::testing::Device;
+using outpost::testing::SyncServerHarness;
 using outpost::testing::TempDir;
 
 namespace {
 
+constexpr const char* kPass = "correct horse battery staple";
+
 // A headless ImGui context: no window, no GL. Frames are built and rendered to draw lists only.
-struct HeadlessImGui {
-    HeadlessImGui() {
+struct Headless {
+    Headless() {
         ImGui::CreateContext();
         ImGuiIO& io = ImGui::GetIO();
         io.IniFilename = nullptr;
         io.DisplaySize = ImVec2(1280, 800);
         io.DeltaTime = 1.0F / 60.0F;
+        io.KeyMap[ImGuiKey_Enter] = 257;  // as the GLFW backend maps them
+        io.KeyMap[ImGuiKey_Tab] = 258;
+        io.KeyMap[ImGuiKey_Escape] = 256;
+        io.KeyMap[ImGuiKey_Backspace] = 259;
+    }
+    ~Headless() { ImGui::DestroyContext(); }
+    Headless(const Headless&) = delete;
+    Headless& operator=(const Headless&) = delete;
+
+    void look(App& app) {
+        app.apply_look();
         unsigned char* px = nullptr;
         int w = 0;
         int h = 0;
-        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+        ImGui::GetIO().Fonts->GetTexDataAsRGBA32(&px, &w, &h);
     }
-    ~HeadlessImGui() { ImGui::DestroyContext(); }
-    HeadlessImGui(const HeadlessImGui&) = delete;
-    HeadlessImGui& operator=(const HeadlessImGui&) = delete;
-
     void frame(App& app) {
         ImGui::NewFrame();
         app.frame();
         ImGui::Render();
     }
-    // ImGui 1.86 reads io.MousePos/MouseDown directly: hover, press, release.
-    void click(App& app, ImVec2 at) {
-        ImGuiIO& io = ImGui::GetIO();
-        io.MousePos = at;
-        frame(app);
-        io.MouseDown[0] = true;
-        frame(app);
-        io.MouseDown[0] = false;
-        frame(app);
+    // Runs a script (automation.h) to its end; fails the test with the script's message.
+    void run(App& app, const std::string& script) {
+        auto runner = ScriptRunner::parse(script);
+        REQUIRE_MESSAGE(runner.is_ok(), runner.status().to_string());
+        // The script's own waits time out first (at most 30 s each); this only stops a runaway.
+        const auto end = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+        while (!runner->done() && std::chrono::steady_clock::now() < end) {
+            runner->before_frame(app);
+            frame(app);
+            runner->after_frame(app, nullptr);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        REQUIRE_MESSAGE(!runner->failed(), runner->message());
+        REQUIRE(runner->done());
     }
-    // Runs frames until `done` or a timeout.
+    // Runs frames until `done`, for up to `seconds`.
     template <typename Pred>
-    bool frames_until(App& app, Pred done) {
-        for (int i = 0; i < 500; ++i) {
+    bool until(App& app, Pred done, double seconds = 15.0) {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (std::chrono::steady_clock::now() < end) {
             frame(app);
             if (done()) {
                 return true;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
         return false;
     }
 };
 
+// A team "north" on a real server, and an enrolment file for `user`.
+struct Team {
+    SyncServerHarness server;
+    TempDir tmp;
+    Team() {
+        server.add_team("north");
+        server.add_user("ann", "north", "worker");
+        server.add_user("bob", "north", "worker");
+    }
+    std::filesystem::path provisioning(const std::string& user) {
+        auto code = server.storage->create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
+        REQUIRE(code.is_ok());
+        sync::Provisioning p;
+        p.server_url = server.server->base_url();
+        p.code = *code;
+        p.user = user;
+        p.team = "north";
+        p.expires_ms = SystemClock::instance().now_ms() + 86'400'000;
+        const auto file = tmp / (user + ".outpost");
+        std::ofstream(file) << sync::encode(p);
+        return file;
+    }
+    AppOptions options() const {
+        AppOptions o;
+        o.data_dir = tmp / "laptop";
+        o.device_name = "test laptop";
+        o.store_cache_kib = 2048;
+        return o;
+    }
+};
+
+// Creates profile "ann" through the screens and enrols it; returns once the case list shows.
+void enrol_ann(Headless& ui, App& app, Team& team) {
+    ui.run(app,
+           "type \"Your name\" Ann\n"
+           "type Passphrase " +
+               std::string(kPass) +
+               "\n"
+               "type \"Passphrase again\" " +
+               kPass +
+               "\n"
+               "click Continue\n"
+               "wait-for Enrol\n"
+               "type \"Enrolment file\" " +
+               team.provisioning("ann").string() +
+               "\n"
+               "click Enrol\n"
+               "wait-for \"New case\" 30\n");
+    REQUIRE(app.state().unlocked);
+    REQUIRE(app.session() != nullptr);
+}
+
+std::vector<records::Record> all_of(App& app, const std::string& type) {
+    records::ListQuery q;
+    q.type = type;
+    q.limit = 500;
+    auto page = app.session()->with_records([&](records::RecordEngine& e) { return e.list(q); });
+    REQUIRE(page.is_ok());
+    return page->records;
+}
+
+std::string text_of(const records::Record& r, const std::string& field) {
+    const auto it = r.values.find(field);
+    return it != r.values.end() && std::holds_alternative<std::string>(it->second) ? std::get<std::string>(it->second)
+                                                                                   : std::string();
+}
+
+const char* kNewVisit =
+    "click \"New case\"\n"
+    "click \"Home visit\"\n"
+    "wait-for Save\n";
+
 }  // namespace
 
-TEST_CASE("App: shows online with the server version after checking a real server") {
-    TempDir tmp;
-    REQUIRE(outpost::sync::init_sqlite_data_dir(tmp.path()).is_ok());
-    auto storage = outpost::sync::open_sqlite_storage(tmp.path());
-    REQUIRE(storage.is_ok());
-    auto server = outpost::sync::Server::start({.log_sink = [](const std::string&) {}}, **storage);
-    REQUIRE(server.is_ok());
+TEST_CASE("App: a new profile is created, enrolled from the provisioning file, and shows the empty case list") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    ui.frame(app);
+    CHECK(app.state().screen == Screen::kCreateProfile);  // first run
+    enrol_ann(ui, app, team);
+    CHECK(app.state().user == "ann");
+    CHECK(app.state().team == "north");
+    CHECK(app.state().cases.rows.empty());
+    // The device reached the server: a sync succeeds with nothing waiting.
+    ui.run(app, "click \"Sync now\"\nwait-synced 30\n");
+    CHECK(app.state().sync.state.phase == sync::SyncPhase::kUpToDate);
 
-    HeadlessImGui imgui;
-    App app({.server_url = (*server)->base_url()});
-    CHECK(imgui.frames_until(app, [&] { return app.state().connection == Connection::kOnline; }));
-    CHECK(connection_label(app.state()).find("Online") == 0);
-    CHECK(app.state().last_contact_ms.has_value());
-    REQUIRE(ImGui::GetDrawData() != nullptr);
-    CHECK(ImGui::GetDrawData()->Valid);
-    CHECK(ImGui::GetDrawData()->TotalVtxCount > 0);
-
-    SUBCASE("clicking Check now after the server stops shows offline with a plain reason") {
-        (*server)->stop();
-        auto centre = app.widgets().centre_of("Check now");
-        REQUIRE(centre.has_value());
-        imgui.click(app, *centre);
-        CHECK(imgui.frames_until(app, [&] { return app.state().connection == Connection::kOffline; }));
-        CHECK(app.state().connection_problem.find("Cannot reach the server") == 0);
+    SUBCASE("the two passphrases must match, and nothing is created when they do not") {
+        App second(team.options());
+        ui.run(second,
+               "click \"Someone else\"\n"
+               "click \"Create a new profile\"\n"
+               "type \"Your name\" Bob\n"
+               "type Passphrase " +
+                   std::string(kPass) +
+                   "\n"
+                   "type \"Passphrase again\" something else entirely\n"
+                   "click Continue\n");
+        CHECK(second.state().screen == Screen::kCreateProfile);
+        CHECK(second.state().problem.find("not the same") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(team.tmp / "laptop" / "profiles" / "bob"));
     }
 }
 
-TEST_CASE("App: with no server configured, Check now is disabled and nothing happens") {
-    HeadlessImGui imgui;
-    App app({});
-    imgui.frame(app);
-    CHECK(connection_label(app.state()) == "No server configured");
-    auto centre = app.widgets().centre_of("Check now");
-    REQUIRE(centre.has_value());
-    imgui.click(app, *centre);
-    CHECK(app.state().connection == Connection::kUnknown);
-    CHECK_FALSE(app.busy());
+TEST_CASE(
+    "App: creating a case through the form stores it; a missing required answer shows its message and stores nothing") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+
+    ui.run(app, std::string(kNewVisit) + "click Save\nframes 2\n");
+    REQUIRE(app.state().record.has_value());
+    const FormModel& form = app.state().record->form;
+    REQUIRE(form.error("household") != nullptr);
+    CHECK(*form.error("household") == "Household or person visited is required.");
+    CHECK(app.state().record->problem.find("answers need another look") != std::string::npos);
+    CHECK(all_of(app, "home_visit").empty());  // nothing stored half-way
+
+    ui.run(app,
+           "type \"Household or person visited\" The Patel household\n"
+           "type \"Date of visit\" 2026-12-01\n"
+           "click \"Type of visit\"\n"
+           "click Planned\n"
+           "click \"Concerns identified: No\"\n"
+           "click Save\n"
+           "frames 2\n");
+    const auto stored = all_of(app, "home_visit");
+    REQUIRE(stored.size() == 1);
+    CHECK(text_of(stored[0], "household") == "The Patel household");
+    CHECK(text_of(stored[0], "visit_type") == "planned");
+    CHECK(text_of(stored[0], "visit_date") == "2026-12-01");
+    CHECK(std::get<bool>(stored[0].values.at("concerns_identified")) == false);
+    CHECK(app.state().record->form.error_count() == 0);
+    CHECK_FALSE(app.state().record->form.is_new());  // the screen now shows the saved record
+
+    SUBCASE("it reaches the server at the next sync") {
+        ui.run(app, "click \"Sync now\"\nwait-synced 30\n");
+        Device bob(team.tmp / "bob.db", team.server.enrol("bob"), team.server.transport());
+        REQUIRE(bob.sync().is_ok());
+        bool found = false;
+        for (const auto& [id, r] : bob.all()) {
+            found = found || (r.type == "home_visit" && text_of(r, "household") == "The Patel household");
+        }
+        CHECK(found);
+    }
+}
+
+TEST_CASE("App: typing a search narrows the case table") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    {
+        const records::Actor me = app.session()->actor();
+        for (const char* name : {"Okafor family", "Nguyen household", "Okafor grandparents", "Smith flat"}) {
+            auto r = app.session()->with_records([&](records::RecordEngine& e) {
+                return e.create(me, "home_visit",
+                                {{"household", std::string(name)},
+                                 {"visit_date", std::string("2026-11-30")},
+                                 {"visit_type", std::string("planned")},
+                                 {"concerns_identified", false}});
+            });
+            REQUIRE(r.is_ok());
+        }
+    }
+    ui.run(app, "click Cases\n");
+    REQUIRE(ui.until(app, [&] { return app.state().cases.rows.size() == 4; }));
+    ui.run(app, "type Search okafor\n");
+    REQUIRE(ui.until(app, [&] { return app.state().cases.rows.size() == 2 && !app.state().cases.loading; }));
+    for (const CaseRow& r : app.state().cases.rows) {
+        CHECK(r.title.find("Okafor") == 0);
+    }
+    ui.run(app, "type Search \" grand\"\n");
+    REQUIRE(ui.until(app, [&] { return app.state().cases.rows.size() == 1 && !app.state().cases.loading; }));
+    CHECK(app.state().cases.rows[0].title == "Okafor grandparents");
+}
+
+TEST_CASE("App: resolving a conflict writes the chosen value and marks the conflict resolved") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    const records::Actor ann = app.session()->actor();
+    auto created = app.session()->with_records([&](records::RecordEngine& e) {
+        return e.create(ann, "home_visit",
+                        {{"household", std::string("Original")},
+                         {"visit_date", std::string("2026-11-30")},
+                         {"visit_type", std::string("planned")},
+                         {"concerns_identified", false}});
+    });
+    REQUIRE(created.is_ok());
+    const std::string id = created->id;
+    auto sync_app = [&] {
+        const std::int64_t before = app.session()->sync_state().last_success_ms;
+        app.apply(SyncNowIntent{});
+        REQUIRE(ui.until(
+            app,
+            [&] {
+                const sync::SyncState s = app.session()->sync_state();
+                return s.phase == sync::SyncPhase::kUpToDate && s.last_success_ms > before;
+            },
+            30.0));
+    };
+    sync_app();
+    Device bob(team.tmp / "bob.db", team.server.enrol("bob"), team.server.transport());
+    REQUIRE(bob.sync().is_ok());
+    // Both change the same answer without seeing each other's edit; Bob's reaches the server first.
+    REQUIRE(app.session()
+                ->with_records([&](records::RecordEngine& e) {
+                    return e.update(ann, id, {{"household", std::string("Ann's spelling")}}).status();
+                })
+                .is_ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(bob.update(id, {{"household", std::string("Bob's spelling")}}).is_ok());
+    REQUIRE(bob.sync().is_ok());
+    sync_app();  // Ann's push clashes: the server keeps the later value and makes a conflict record
+    sync_app();  // ...which arrives here
+    ui.run(app, "click \"Conflicts (1)\"\nframes 2\n");  // the navigation counts open conflicts
+    REQUIRE(app.state().conflicts.size() == 1);
+    const ConflictRow& c = app.state().conflicts[0];
+    CHECK(c.record_id == id);
+    CHECK(c.question == "Household or person visited");
+    CHECK(((c.kept_value == "Ann's spelling" && c.other_value == "Bob's spelling") ||
+           (c.kept_value == "Bob's spelling" && c.other_value == "Ann's spelling")));
+    ui.run(app, "click \"Keep bob's\"\nframes 2\n");
+    auto rec = app.session()->with_records([&](records::RecordEngine& e) { return e.get(id); });
+    REQUIRE(rec.is_ok());
+    CHECK(text_of(*rec, "household") == "Bob's spelling");
+    bool resolved = false;
+    for (const records::Record& r : all_of(app, "conflict")) {
+        resolved = resolved || text_of(r, "status") == "resolved";
+    }
+    CHECK(resolved);
+    CHECK(app.state().conflicts.empty());
+
+    SUBCASE("and everyone gets it") {
+        sync_app();
+        REQUIRE(bob.sync().is_ok());
+        CHECK(text_of(bob.all().at(id), "household") == "Bob's spelling");
+    }
+}
+
+TEST_CASE("App: auto-lock wipes the key and returns to unlock; unlocking brings back the unsaved form") {
+    Team team;
+    Headless ui;
+    outpost::testing::FakeClock clock(SystemClock::instance().now_ms());
+    App app(team.options(), clock);
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    ui.run(app, std::string(kNewVisit) + "type \"Household or person visited\" Half-written visit\nframes 2\n");
+    REQUIRE(app.state().record->form.dirty());
+
+    clock.advance(9 * 60'000);  // not yet
+    ui.frame(app);
+    CHECK(app.state().unlocked);
+    clock.advance(2 * 60'000);  // 11 minutes without input
+    ui.frame(app);
+    CHECK_FALSE(app.state().unlocked);
+    CHECK(app.session() == nullptr);  // the store is closed and its key wiped
+    CHECK(app.state().screen == Screen::kUnlock);
+    CHECK_FALSE(app.state().record.has_value());  // no decrypted answers left in memory
+    CHECK(app.state().locked_note.find("10 minutes") != std::string::npos);
+
+    // The draft sits in the encrypted store, never in a plaintext file.
+    for (const auto& e : std::filesystem::recursive_directory_iterator(team.tmp / "laptop")) {
+        if (e.is_regular_file()) {
+            std::ifstream in(e.path(), std::ios::binary);
+            const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            CHECK_MESSAGE(bytes.find("Half-written") == std::string::npos, e.path().string());
+        }
+    }
+
+    ui.run(app, "type Passphrase " + std::string(kPass) + "\nclick Unlock\nwait-for Save 30\n");
+    REQUIRE(app.state().unlocked);
+    CHECK(app.state().screen == Screen::kRecord);
+    REQUIRE(app.state().record.has_value());
+    CHECK(app.state().record->form.text("household") == "Half-written visit");
+
+    SUBCASE("a wrong passphrase is refused in plain words") {
+        ui.run(app, "key ctrl+l\nframes 2\n");
+        REQUIRE_FALSE(app.state().unlocked);
+        ui.run(app, "type Passphrase not the passphrase\nclick Unlock\nwait-idle 30\nframes 3\n");
+        CHECK_FALSE(app.state().unlocked);
+        CHECK(app.state().problem.find("passphrase") != std::string::npos);
+    }
+}
+
+TEST_CASE("App: Ctrl+Shift+N captures an idea from anywhere; it is stored as the worker's suggestion") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    ui.run(app, "click Settings\nkey ctrl+shift+n\nwait-for \"Save idea\"\n");
+    REQUIRE(app.state().idea.has_value());
+    ui.run(app,
+           "type \"Your idea in one line\" Share the key safe codes by text\n"
+           "type \"What problem did you see?\" We wait at the office for codes\n"
+           "type \"What would you change?\" Send them to the worker's phone\n"
+           "click Time\n"
+           "click Category\n"
+           "click Process\n"
+           "click \"Save idea\"\n"
+           "frames 2\n");
+    CHECK_FALSE(app.state().idea.has_value());
+    const auto ideas = all_of(app, "suggestion");
+    REQUIRE(ideas.size() == 1);
+    CHECK(text_of(ideas[0], "title") == "Share the key safe codes by text");
+    CHECK(ideas[0].created_by == "ann");
+    ui.run(app, "click Suggestions\nframes 2\n");
+    REQUIRE(app.state().suggestions.size() == 1);
+    CHECK(app.state().suggestions[0].status == "submitted");
 }

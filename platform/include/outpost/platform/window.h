@@ -37,6 +37,9 @@ public:
     // Saves the current back buffer (call after render(), before swap()) as a PNG.
     [[nodiscard]] Status save_screenshot(const std::filesystem::path& png) const;
 
+    // Uploads ImGui's font atlas again (after the fonts changed: a new size or scale).
+    void reload_fonts();
+
     [[nodiscard]] std::string clipboard() const;
     void set_clipboard(const std::string& text);
 

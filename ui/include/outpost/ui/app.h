@@ -1,26 +1,41 @@
-// App: owns every client subsystem and the AppState. The UI thread calls frame() once per frame
-// between ImGui::NewFrame() and ImGui::Render(); network checks run on a worker thread and report
-// back through the RunQueue, drained at the start of each frame.
+// App: owns every client subsystem (the unlocked Session: store, records engine, sync engine) and the
+// AppState (DESIGN §5). The UI thread calls frame() once per frame between ImGui::NewFrame() and
+// ImGui::Render(). Slow work runs on workers and reports back through the RunQueue, drained at the
+// start of each frame: Argon2 (create, unlock, passphrase change), enrolment, case-list queries,
+// connectivity probes; the sync engine runs on its own thread.
 //
-// Ownership: App owns its worker thread and joins it on destruction.
+// Store access from the UI thread is short (one statement or transaction under the session's mutex,
+// never across frames or a network wait): opening a record, saving a form, a draft, a conflict.
+//
+// Ownership: App owns its workers and joins them on destruction (the session is locked last).
 // Threads: every public method is UI-thread only.
 #pragma once
 
 #include <atomic>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "outpost/core/clock.h"
 #include "outpost/ui/app_state.h"
 #include "outpost/ui/intents.h"
 #include "outpost/ui/run_queue.h"
+#include "outpost/ui/session.h"
 #include "outpost/ui/widgets.h"
 
 namespace outpost::ui {
 
+class Worker;
+
 struct AppOptions {
-    std::string server_url;
-    std::string ca_cert_path;
+    std::filesystem::path data_dir;    // profiles in <data_dir>/profiles; empty: the per-OS data directory
+    std::filesystem::path config_dir;  // settings.txt; empty: the per-OS config directory
+    std::string provision_file;        // `outpost --provision FILE`: start enrolment with it
+    std::string device_name;           // sent at enrolment; empty: the host name
+    int store_cache_kib = 32 * 1024;   // the unlocked store's page cache
+    float display_scale = 1.0F;        // the monitor's content scale (high DPI)
 };
 
 class App {
@@ -30,28 +45,77 @@ public:
     App(const App&) = delete;
     App& operator=(const App&) = delete;
 
-    // Drains worker results, draws every view, then applies the intents the views produced.
+    // Drains worker results, handles shortcuts and auto-lock, draws every view, then applies the
+    // intents the views produced.
     void frame();
     // Applies one intent (the automation mode and tests call this too).
     void apply(const Intent& intent);
 
     [[nodiscard]] const AppState& state() const { return m_state; }
+    // For the automation mode and tests, which type into fields as a person would.
+    [[nodiscard]] AppState& mutable_state() { return m_state; }
     [[nodiscard]] const WidgetRegistry& widgets() const { return m_widgets; }
     [[nodiscard]] bool quit_requested() const { return m_quit; }
-    // True while a background check is running.
-    [[nodiscard]] bool busy() const { return m_busy.load(); }
+    // True while a worker (unlock, enrolment, query, probe, passphrase change) is running.
+    [[nodiscard]] bool busy() const;
+    // The unlocked profile, or nullptr.
+    [[nodiscard]] Session* session() { return m_session.get(); }
+    // The font size the settings ask for, in pixels.
+    [[nodiscard]] float font_pixels() const;
+    // Bumped when the font scale or theme changes: the host then calls apply_look() before the next
+    // ImGui::NewFrame() and uploads the font atlas again.
+    [[nodiscard]] std::uint64_t fonts_generation() const { return m_fonts_generation; }
+    // Loads the shipped fonts at font_pixels() into ImGui's atlas and applies the theme. The host
+    // builds the atlas texture afterwards (the GL backend, or GetTexDataAsRGBA32 when headless).
+    void apply_look() const;
+    [[nodiscard]] const std::filesystem::path& profiles_root() const { return m_root; }
 
 private:
-    void start_server_check();
+    void draw_views(Intents& intents);
+    void handle_shortcuts(Intents& intents);
+    void check_idle();
+    void refresh_profiles();
+    void create_profile();
+    void enrol();
+    void unlock();
+    void lock(const std::string& why);
+    void opened(std::unique_ptr<Session> session);
+    void on_sync_state(const sync::SyncState& s);
+    void query_cases(bool more);
+    void open_record(const std::string& id);
+    void new_record(const std::string& type);
+    void save_form(RecordScreen& screen, bool is_idea);
+    void save_draft(RecordScreen& screen);
+    void load_suggestions();
+    void load_conflicts();
+    void resolve_conflict(const ResolveConflictIntent& intent);
+    void change_passphrase();
+    void remove_profile();
+    void refresh_sync_bar();
+    void toast(std::string text);
+    void save_settings();
+    void probe();
 
     AppOptions m_options;
     const Clock& m_clock;
+    std::filesystem::path m_root;           // profiles
+    std::filesystem::path m_settings_file;  // UiSettings
     AppState m_state;
-    RunQueue m_queue;
+    std::shared_ptr<RunQueue> m_queue;  // outlives workers that post after the App is gone
     WidgetRegistry m_widgets;
-    std::thread m_worker;
-    std::atomic<bool> m_busy{false};
+    std::unique_ptr<Worker> m_slow;    // Argon2 and enrolment
+    std::unique_ptr<Worker> m_reader;  // case-list pages, connectivity probes
+    std::unique_ptr<Session> m_session;
     bool m_quit = false;
+    std::int64_t m_last_input_ms = 0;
+    std::int64_t m_last_probe_ms = 0;
+    std::int64_t m_last_sync_bar_ms = 0;
+    std::uint64_t m_fonts_generation = 1;
+    // Where to come back to after an auto-lock: the screen, and the form's draft if one was open.
+    Screen m_resume_screen = Screen::kCases;
+    std::string m_resume_draft;
+    bool m_resume_idea = false;
+    std::int64_t m_last_draft_check_ms = 0;
 };
 
 }  // namespace outpost::ui

@@ -1,25 +1,172 @@
-// AppState: the snapshot every view renders. Owned by App; touched by the UI thread only.
+// AppState: the snapshot every view renders. Owned by App; touched by the UI thread only (workers
+// post closures to the RunQueue, drained once per frame).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "outpost/core/records/engine.h"
+#include "outpost/core/secure_buffer.h"
+#include "outpost/sync/sync_engine.h"
+#include "outpost/ui/form_model.h"
+#include "outpost/ui/intents.h"
+#include "outpost/ui/session.h"
+#include "outpost/ui/settings.h"
 
 namespace outpost::ui {
 
-enum class Connection { kUnknown, kChecking, kOnline, kOffline };
+// A passphrase field's text, in sodium_malloc'd memory that is wiped when cleared or destroyed.
+class SecureText {
+public:
+    static constexpr std::size_t kCapacity = 256;
+    SecureText();
+    [[nodiscard]] char* data() { return m_buf.empty() ? m_empty : reinterpret_cast<char*>(m_buf.data()); }
+    [[nodiscard]] std::size_t capacity() const { return m_buf.empty() ? 1 : kCapacity; }
+    [[nodiscard]] std::string_view view() const;
+    void clear();
+    void assign(std::string_view s);
 
-struct AppState {
-    std::string server_url;  // empty: no server configured yet
-    Connection connection = Connection::kUnknown;
-    std::string server_version;      // from /v1/health when online
-    std::string connection_problem;  // plain-language reason when offline
-    std::optional<std::int64_t> last_contact_ms;
-    int pending_changes = 0;
-    std::uint64_t frame = 0;
+private:
+    SecureBuffer m_buf;
+    char m_empty[1] = {0};
 };
 
-// One line for the status bar, e.g. "Online - server 0.1.0". Pure; testable without ImGui.
-[[nodiscard]] std::string connection_label(const AppState& state);
+struct ProfileEntry {
+    std::string name;
+    std::string user;
+    std::string team;
+    std::string role;
+    std::string server_url;
+};
+
+// One row of the case table: what the list shows, not the whole record.
+struct CaseRow {
+    std::string id;
+    std::string type;
+    std::string form;   // the form's title
+    std::string title;  // record_title()
+    std::string created_by;
+    std::string status;  // a suggestion's or conflict's status, humanised
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+};
+
+struct CaseList {
+    std::string search;
+    std::string type;  // "" : every form
+    records::SortBy sort = records::SortBy::kUpdated;
+    bool descending = true;
+    std::vector<CaseRow> rows;
+    std::optional<records::Cursor> next;  // where the next page starts (rows.size() when none)
+    bool loading = false;
+    std::uint64_t query = 0;  // bumped on every change; answers to older queries are dropped
+    std::string problem;
+    bool focus_search = false;  // Ctrl+F: the search box takes the keyboard next frame
+    bool pick_form = false;     // Ctrl+N: the "which form?" popup opens next frame
+};
+
+struct HistoryLine {
+    std::int64_t at_ms = 0;
+    std::string who;
+    std::string question;
+    std::string value;
+};
+
+struct RecordScreen {
+    FormModel form;
+    std::string draft_key;
+    std::string heading;
+    std::vector<HistoryLine> history;
+    bool show_history = false;
+    std::string problem;        // a save that failed for a reason other than the answers
+    std::int64_t saved_ms = 0;  // "Saved" shows for a moment after this
+    std::int64_t draft_saved_ms = 0;
+};
+
+struct SuggestionRow {
+    std::string id;
+    std::string title;
+    std::string status;  // token: submitted, under_review, ...
+    std::string decision_note;
+    std::string created_by;
+    std::int64_t updated_ms = 0;
+};
+
+struct ConflictRow {
+    std::string id;
+    std::string record_id;
+    std::string record_title;
+    std::string question;  // the field's label
+    std::string field;
+    std::string record_type;
+    std::string kept_value;  // as a worker reads it
+    std::string kept_author;
+    std::int64_t kept_ms = 0;
+    std::string other_value;
+    std::string other_author;
+    std::int64_t other_ms = 0;
+    std::string kept_encoded;  // canonical JSON, to write back as it was
+    std::string other_encoded;
+    std::string new_value;  // what the worker types instead
+};
+
+struct SyncBar {
+    bool online = false;
+    bool known = false;  // any sync or probe has answered yet
+    sync::SyncState state;
+    std::vector<sync::RefusedChange> refused;
+};
+
+struct AppState {
+    Screen screen = Screen::kProfiles;
+    std::uint64_t frame = 0;
+    UiSettings settings;
+
+    // Profiles, creation, enrolment and unlock.
+    std::vector<ProfileEntry> profiles;
+    std::string profile;  // chosen or being created
+    SecureText passphrase;
+    SecureText passphrase_again;
+    std::string provision_path;                // enrolment from a file...
+    std::string provision_text;                // ...or its text, pasted
+    std::vector<std::string> provision_files;  // what the file picker offers
+    std::string device_name;
+    bool working = false;     // a worker is unlocking, creating or enrolling
+    std::string working_on;   // what it is doing, in words
+    std::string problem;      // the last failure on these screens, in words
+    std::string locked_note;  // why the unlock screen shows ("Locked after 10 minutes without use")
+
+    // Unlocked.
+    bool unlocked = false;
+    std::string user;
+    std::string role;
+    std::string team;
+    std::string server_url;
+    std::string device_id;
+    std::vector<std::pair<std::string, std::string>> forms;  // (type, title) a worker can create
+    CaseList cases;
+    std::optional<RecordScreen> record;
+    std::optional<RecordScreen> idea;  // the quick-idea form (Ctrl+Shift+N)
+    bool suggestions_mine = true;
+    std::vector<SuggestionRow> suggestions;
+    std::vector<ConflictRow> conflicts;
+    std::vector<Draft> drafts_found;  // unsaved forms found at unlock (after a crash)
+    SyncBar sync;
+
+    // Settings.
+    SecureText old_passphrase;
+    std::string settings_message;
+    bool confirm_remove = false;
+
+    // A line at the top for a few seconds ("Saved", "Resolved").
+    std::string toast;
+    std::int64_t toast_until_ms = 0;
+};
+
+// One line for the status bar's connection part, e.g. "Online" or "Offline - will retry". Pure.
+[[nodiscard]] std::string connection_label(const SyncBar& bar);
 
 }  // namespace outpost::ui

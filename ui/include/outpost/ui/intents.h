@@ -1,16 +1,72 @@
-// Intents: what a view asks for. Views never mutate AppState or call subsystems; they append intents,
-// which App applies after the frame on the UI thread.
+// Intents: what a view asks for. Views never call subsystems or change what they do not edit; they
+// append intents, which App applies after the frame on the UI thread. (A view does edit the text
+// buffers of the screen it draws, as ImGui's inputs do: form answers, the search box, passphrases.)
 #pragma once
 
+#include <string>
 #include <variant>
 #include <vector>
 
+#include "outpost/ui/settings.h"
+
 namespace outpost::ui {
 
-struct CheckServerIntent {};
+enum class Screen { kProfiles, kCreateProfile, kEnrol, kUnlock, kCases, kRecord, kSuggestions, kConflicts, kSettings };
+
+struct GoToIntent {
+    Screen screen;
+};
+struct ChooseProfileIntent {  // then unlock it
+    std::string name;
+};
+struct CreateProfileIntent {};  // checks the name and passphrases, then asks for enrolment
+struct EnrolIntent {};          // from the enrolment screen's file or pasted text
+struct UnlockIntent {};
+struct LockIntent {};
+struct SyncNowIntent {};
+struct QueryChangedIntent {};  // search text, form filter or sort changed
+struct MoreRowsIntent {};      // the case table scrolled near the end of what is loaded
+struct OpenRecordIntent {
+    std::string id;
+};
+struct NewRecordIntent {
+    std::string type;
+};
+struct SaveRecordIntent {};
+struct CloseRecordIntent {};
+struct ContinueDraftIntent {
+    std::string key;
+};
+struct DiscardDraftIntent {
+    std::string key;
+};
+struct OpenIdeaIntent {};
+struct SaveIdeaIntent {};
+struct CloseIdeaIntent {};
+enum class Keep { kKept, kOther, kNew };
+struct ResolveConflictIntent {
+    std::string conflict_id;
+    Keep keep = Keep::kKept;
+};
+struct ChangePassphraseIntent {};
+struct SetAutoLockIntent {
+    int minutes = 10;
+};
+struct SetFontScaleIntent {
+    float scale = 1.0F;
+};
+struct SetThemeIntent {
+    Theme theme = Theme::kDark;
+};
+struct RemoveProfileIntent {};
 struct QuitIntent {};
 
-using Intent = std::variant<CheckServerIntent, QuitIntent>;
+using Intent =
+    std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, EnrolIntent, UnlockIntent, LockIntent,
+                 SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent, SaveRecordIntent,
+                 CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent, SaveIdeaIntent,
+                 CloseIdeaIntent, ResolveConflictIntent, ChangePassphraseIntent, SetAutoLockIntent, SetFontScaleIntent,
+                 SetThemeIntent, RemoveProfileIntent, QuitIntent>;
 using Intents = std::vector<Intent>;
 
 }  // namespace outpost::ui

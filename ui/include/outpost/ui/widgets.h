@@ -1,5 +1,6 @@
 // Widget helpers shared by views. Each interactive widget records its screen rectangle under its
-// label, so headless tests and the automation mode can press a button by label.
+// visible label (the part before "##"), so headless tests and the automation mode can press a button
+// or type into a field by its label, as a person would.
 // UI thread only.
 #pragma once
 
@@ -8,15 +9,21 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace outpost::ui {
 
 class WidgetRegistry {
 public:
     void begin_frame() { m_rects.clear(); }
-    void record(const std::string& label, ImVec2 min, ImVec2 max) { m_rects[label] = Rect{min, max}; }
+    void record(std::string_view label, ImVec2 min, ImVec2 max);
+    // Records the last item drawn under `label`.
+    void record_last(std::string_view label);
     // Centre of the widget drawn with `label` in the last frame.
     [[nodiscard]] std::optional<ImVec2> centre_of(const std::string& label) const;
+    [[nodiscard]] bool has(const std::string& label) const { return m_rects.count(label) != 0; }
+    [[nodiscard]] std::vector<std::string> labels() const;
 
 private:
     struct Rect {
@@ -26,7 +33,26 @@ private:
     std::map<std::string, Rect> m_rects;
 };
 
-// ImGui::Button that records its rectangle. Returns true when pressed.
+// The visible part of an ImGui label ("Save##form" -> "Save").
+[[nodiscard]] std::string_view visible_label(std::string_view label);
+
+// ImGui widgets that record their rectangles. Each returns what the ImGui widget returns.
 bool button(WidgetRegistry& widgets, const char* label, ImVec2 size = ImVec2(0, 0));
+// A button drawn in the theme's accent colour, for the one main action of a screen.
+bool primary_button(WidgetRegistry& widgets, const char* label, ImVec2 size = ImVec2(0, 0));
+bool input_text(WidgetRegistry& widgets, const char* label, std::string* text, const char* hint = nullptr,
+                ImGuiInputTextFlags flags = 0, float width = -1.0F);
+bool input_multiline(WidgetRegistry& widgets, const char* label, std::string* text, float height);
+bool input_secret(WidgetRegistry& widgets, const char* label, char* buf, std::size_t size, float width = -1.0F);
+bool checkbox(WidgetRegistry& widgets, const char* label, bool* value);
+bool selectable(WidgetRegistry& widgets, const char* label, bool selected, ImGuiSelectableFlags flags = 0,
+                ImVec2 size = ImVec2(0, 0));
+
+// A small rounded label in a colour, e.g. a suggestion's status.
+void badge(const char* text, ImVec4 colour);
+// Text in the theme's colour for problems, wrapped.
+void problem_text(const std::string& text);
+// A muted hint line.
+void hint_text(const char* text);
 
 }  // namespace outpost::ui

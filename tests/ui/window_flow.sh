@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# A real window under Xvfb against a real outpost-server on loopback, driven by `outpost --script`:
+# create a profile, enrol from the provisioning file, record a case (after a refused save), capture an
+# idea, sync, and visit every screen, saving a screenshot of each. Then the server must hold both
+# records, written by ann, and every screenshot must be a 1280x800 PNG.
+#   window_flow.sh SERVER CLIENT WORK [SHOTS]   (SHOTS: where the screenshots go; default WORK/shots)
+set -euo pipefail
+server_bin=$1 client=$2 work=$3
+shots=${4:-$work/shots}
+rm -rf "$work"
+mkdir -p "$work" "$shots"
+cd "$work"
+port=$((20000 + RANDOM % 20000))
+"$server_bin" init --data srv >/dev/null
+"$server_bin" team add north --data srv >/dev/null
+"$server_bin" user add ann --team north --role worker --data srv >/dev/null
+"$server_bin" enroll --user ann --url "http://127.0.0.1:$port" --data srv --out ann.outpost >/dev/null
+"$server_bin" serve --data srv --listen "127.0.0.1:$port" >server.log 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q '"listening"' server.log && break; sleep 0.1; done
+grep -q '"listening"' server.log || { echo "window_flow: the server did not start"; cat server.log; exit 1; }
+
+cat >flow.txt <<FLOW
+frames 3
+type "Your name" Ann
+type Passphrase correct horse battery staple
+type "Passphrase again" correct horse battery staple
+frames 2
+screenshot $shots/01-create-profile.png
+click Continue
+wait-for Enrol
+type "Enrolment file" $work/ann.outpost
+frames 2
+screenshot $shots/02-enrol.png
+click Enrol
+wait-for "New case" 30
+wait-synced 30
+frames 3
+screenshot $shots/03-cases-empty.png
+click "New case"
+frames 2
+screenshot $shots/04-choose-form.png
+click "Home visit"
+wait-for Save
+click Save
+frames 3
+screenshot $shots/05-form-needs-answers.png
+type "Household or person visited" The Okafor family
+click "Date of visit: Today"
+click "Type of visit"
+click "Follow up"
+click "Parent or carer"
+click Child
+type "Who was seen, and how they were" Mum and both children at home. The youngest had a cough.
+click "Child or adult at risk seen alone: Yes"
+click "Concerns identified: No"
+click Save
+frames 3
+click History
+frames 3
+screenshot $shots/06-case-saved-with-history.png
+key ctrl+shift+n
+wait-for "Save idea"
+type "Your idea in one line" Text families the time of the visit the day before
+type "What problem did you see?" Families are often out when we arrive, and a visit is wasted.
+type "What would you change?" A text message from the office the afternoon before each planned visit.
+click Time
+click Outcomes
+click Category
+click Process
+frames 2
+screenshot $shots/07-capture-an-idea.png
+click "Save idea"
+frames 2
+click "Sync now"
+wait-synced 30
+click Suggestions
+frames 3
+screenshot $shots/08-suggestions.png
+click Cases
+frames 5
+screenshot $shots/09-cases.png
+click Conflicts
+frames 2
+screenshot $shots/10-conflicts.png
+click Settings
+frames 2
+screenshot $shots/11-settings.png
+key ctrl+l
+wait-for Unlock
+frames 2
+screenshot $shots/12-locked.png
+quit
+FLOW
+
+xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/laptop" --script flow.txt
+kill $server_pid
+wait $server_pid 2>/dev/null || true
+trap - EXIT
+
+count() { sqlite3 srv/server.db "SELECT count(*) FROM srv_records WHERE type = '$1' AND created_by = 'ann'"; }
+[[ $(count home_visit) == 1 ]] || { echo "window_flow: the server has $(count home_visit) home visits by ann, expected 1"; exit 1; }
+[[ $(count suggestion) == 1 ]] || { echo "window_flow: the server has $(count suggestion) suggestions by ann, expected 1"; exit 1; }
+for png in "$shots"/*.png; do
+  dims=$(od -An -tx1 -j16 -N8 "$png" | tr -d ' \n')
+  [[ $(od -An -tx1 -N8 "$png" | tr -d ' \n') == 89504e470d0a1a0a && $dims == 0000050000000320 ]] ||
+    { echo "window_flow: $png is not a 1280x800 PNG"; exit 1; }
+done
+[[ $(ls "$shots"/*.png | wc -l) -eq 12 ]] || { echo "window_flow: expected 12 screenshots"; exit 1; }
+echo "window_flow: ok (a case and an idea reached the server; screenshots in $shots)"

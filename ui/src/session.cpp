@@ -1,0 +1,205 @@
+#include "outpost/ui/session.h"
+
+#include <sqlite3.h>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/sql_stmt.h"
+
+namespace outpost::ui {
+namespace {
+
+constexpr const char* kDraftTables =
+    "CREATE TABLE IF NOT EXISTS ui_drafts(key TEXT PRIMARY KEY, type TEXT NOT NULL, record TEXT NOT NULL, "
+    "saved_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ui_draft_texts(key TEXT NOT NULL, field TEXT NOT NULL, text TEXT NOT NULL, "
+    "PRIMARY KEY(key, field)) WITHOUT ROWID;";
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::open(const std::filesystem::path& root, const std::string& name,
+                                               std::string_view passphrase, const Clock& clock,
+                                               std::function<void(const sync::SyncState&)> on_sync, int cache_kib) {
+    std::unique_ptr<Session> s(new Session());
+    Result<std::filesystem::path> dir = sync::profile_dir(root, name);
+    if (!dir.is_ok()) {
+        return dir.status();
+    }
+    s->m_dir = *dir;
+    Result<sync::ProfileInfo> info = sync::read_profile_info(s->m_dir);
+    if (!info.is_ok()) {
+        return info.status();
+    }
+    s->m_info = std::move(*info);
+    StoreOptions options;
+    options.cache_kib = cache_kib;
+    Result<std::unique_ptr<Store>> store = sync::open_profile_store(s->m_dir, passphrase, options);
+    if (!store.is_ok()) {
+        return store.status();
+    }
+    s->m_store = std::move(*store);
+    OUTPOST_TRY(s->m_store->exec(kDraftTables));
+    Result<std::vector<records::Schema>> schemas = sync::profile_schemas(*s->m_store);
+    if (!schemas.is_ok()) {
+        return schemas.status();
+    }
+    s->m_schemas = *schemas;
+    Result<std::unique_ptr<records::RecordEngine>> engine =
+        records::RecordEngine::open(*s->m_store, std::move(*schemas), clock);
+    if (!engine.is_ok()) {
+        return engine.status();
+    }
+    s->m_records = std::move(*engine);
+    Result<sync::Credentials> creds = sync::load_credentials(*s->m_store);
+    if (!creds.is_ok()) {
+        return creds.status();
+    }
+    s->m_creds = std::move(*creds);
+    Result<std::unique_ptr<sync::Transport>> transport = sync::profile_transport(s->m_dir, s->m_info);
+    if (!transport.is_ok()) {
+        return transport.status();
+    }
+    s->m_transport = std::move(*transport);
+    sync::SyncOptions so;
+    so.on_state = std::move(on_sync);
+    so.interval = std::chrono::minutes(2);
+    Result<std::unique_ptr<sync::SyncEngine>> engine_sync =
+        sync::SyncEngine::open(*s->m_store, *s->m_records, s->m_mutex, *s->m_transport, s->m_creds, so, clock);
+    if (!engine_sync.is_ok()) {
+        return engine_sync.status();
+    }
+    s->m_sync = std::move(*engine_sync);
+    return s;
+}
+
+Session::~Session() {
+    if (m_sync) {
+        m_sync->stop();
+    }
+    m_sync.reset();
+    std::lock_guard key_lock(m_key_mutex);
+    std::lock_guard lock(m_mutex);
+    m_records.reset();  // its statements before the connection
+    if (m_store) {
+        m_store->lock();  // closes the connection and wipes the key
+    }
+}
+
+records::Actor Session::actor() const {
+    return {m_creds.user, m_creds.device_id, m_creds.role, m_creds.team};
+}
+
+const records::Schema* Session::schema(std::string_view type) const {
+    for (const records::Schema& s : m_schemas) {
+        if (s.type == type) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+void Session::start_sync() {
+    m_sync->start();
+}
+
+void Session::request_sync() {
+    m_sync->request_sync();
+}
+
+sync::SyncState Session::sync_state() const {
+    return m_sync->state();
+}
+
+Result<std::vector<sync::RefusedChange>> Session::refused() {
+    return m_sync->refused();
+}
+
+Result<std::int64_t> Session::waiting() {
+    return m_sync->waiting();
+}
+
+Status Session::save_draft(const Draft& d) {
+    std::lock_guard lock(m_mutex);
+    sqlite3* db = m_store->handle();
+    OUTPOST_TRY(m_store->exec("SAVEPOINT ui_draft"));
+    auto run = [&]() -> Status {
+        sql::StmtRef head = sql::StmtRef::owned(
+            db,
+            "INSERT INTO ui_drafts(key, type, record, saved_ms) VALUES(?,?,?,?) ON CONFLICT(key) DO UPDATE SET "
+            "type = excluded.type, record = excluded.record, saved_ms = excluded.saved_ms");
+        head.text(1, d.key).text(2, d.type).text(3, d.record_id).i64(4, d.saved_ms);
+        if (int rc = head.step(); rc != SQLITE_DONE) {
+            return m_store->sql_status(rc, "saving a draft");
+        }
+        sql::StmtRef clear = sql::StmtRef::owned(db, "DELETE FROM ui_draft_texts WHERE key = ?");
+        clear.text(1, d.key);
+        if (int rc = clear.step(); rc != SQLITE_DONE) {
+            return m_store->sql_status(rc, "saving a draft");
+        }
+        sql::StmtRef text = sql::StmtRef::owned(db, "INSERT INTO ui_draft_texts(key, field, text) VALUES(?,?,?)");
+        for (const auto& [field, t] : d.texts) {
+            if (t.empty()) {
+                continue;
+            }
+            text.text(1, d.key).text(2, field).text(3, t);
+            if (int rc = text.step(); rc != SQLITE_DONE) {
+                return m_store->sql_status(rc, "saving a draft");
+            }
+            text.reset();
+        }
+        return Status::ok();
+    };
+    Status s = run();
+    (void)m_store->exec(s.is_ok() ? "RELEASE ui_draft" : "ROLLBACK TO ui_draft; RELEASE ui_draft");
+    return s;
+}
+
+Result<std::vector<Draft>> Session::drafts() {
+    std::lock_guard lock(m_mutex);
+    sqlite3* db = m_store->handle();
+    std::vector<Draft> out;
+    sql::StmtRef heads =
+        sql::StmtRef::owned(db, "SELECT key, type, record, saved_ms FROM ui_drafts ORDER BY saved_ms DESC");
+    int rc = 0;
+    while ((rc = heads.step()) == SQLITE_ROW) {
+        out.push_back({heads.col_text(0), heads.col_text(1), heads.col_text(2), {}, heads.col_i64(3)});
+    }
+    if (rc != SQLITE_DONE) {
+        return m_store->sql_status(rc, "reading drafts");
+    }
+    sql::StmtRef texts = sql::StmtRef::owned(db, "SELECT field, text FROM ui_draft_texts WHERE key = ?");
+    for (Draft& d : out) {
+        texts.text(1, d.key);
+        while ((rc = texts.step()) == SQLITE_ROW) {
+            d.texts[texts.col_text(0)] = texts.col_text(1);
+        }
+        if (rc != SQLITE_DONE) {
+            return m_store->sql_status(rc, "reading drafts");
+        }
+        texts.reset();
+    }
+    return out;
+}
+
+Status Session::discard_draft(const std::string& key) {
+    std::lock_guard lock(m_mutex);
+    sql::StmtRef a = sql::StmtRef::owned(m_store->handle(), "DELETE FROM ui_draft_texts WHERE key = ?");
+    a.text(1, key);
+    sql::StmtRef b = sql::StmtRef::owned(m_store->handle(), "DELETE FROM ui_drafts WHERE key = ?");
+    b.text(1, key);
+    if (int rc = a.step(); rc != SQLITE_DONE) {
+        return m_store->sql_status(rc, "discarding a draft");
+    }
+    if (int rc = b.step(); rc != SQLITE_DONE) {
+        return m_store->sql_status(rc, "discarding a draft");
+    }
+    return Status::ok();
+}
+
+Status Session::change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase) {
+    // Only the key file changes, not the connection: the store mutex stays free for the second of
+    // Argon2 work, and m_key_mutex keeps the store from being locked meanwhile.
+    std::lock_guard lock(m_key_mutex);
+    return m_store->change_passphrase(old_passphrase, new_passphrase);
+}
+
+}  // namespace outpost::ui

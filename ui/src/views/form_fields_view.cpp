@@ -1,0 +1,154 @@
+// The questions of a schema-driven form: one widget per kind, visible_if, read-only answers for
+// questions the role may not change, and each problem in plain words under its question.
+#include <imgui.h>
+
+#include <ctime>
+
+#include "../theme.h"
+#include "outpost/ui/words.h"
+#include "views.h"
+
+namespace outpost::ui {
+namespace {
+
+std::string today() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, const std::string& id) {
+    using records::FieldKind;
+    std::string& text = form.text(f.name);
+    const std::string label = f.label + "##" + id;
+    switch (f.kind) {
+        case FieldKind::kLongText:
+            input_multiline(ctx.widgets, label.c_str(), &text, ImGui::GetTextLineHeight() * 3.6F);
+            break;
+        case FieldKind::kChoice: {
+            const std::string current = text.empty() ? std::string("Choose...") : humanise(text);
+            ImGui::SetNextItemWidth(-1.0F);
+            if (ImGui::BeginCombo(("##" + label).c_str(), current.c_str())) {
+                if (!f.required && ImGui::Selectable("(no answer)", text.empty())) {
+                    text.clear();
+                }
+                for (const std::string& choice : f.choices) {
+                    const std::string item = humanise(choice) + "##" + choice;
+                    if (selectable(ctx.widgets, item.c_str(), text == choice)) {
+                        text = choice;
+                    }
+                }
+                ImGui::EndCombo();
+            }
+            ctx.widgets.record_last(label);
+            break;
+        }
+        case FieldKind::kMultiChoice: {
+            // As many to a line as fit, like words in a sentence.
+            const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+            const ImGuiStyle& style = ImGui::GetStyle();
+            for (std::size_t i = 0; i < f.choices.size(); ++i) {
+                const std::string& choice = f.choices[i];
+                bool on = form.has_choice(f.name, choice);
+                const std::string item = humanise(choice) + "##" + id + choice;
+                const float width = ImGui::GetFrameHeight() + style.ItemInnerSpacing.x +
+                                    ImGui::CalcTextSize(item.c_str(), nullptr, true).x;
+                if (i > 0 && ImGui::GetItemRectMax().x + style.ItemSpacing.x + width <= right) {
+                    ImGui::SameLine();
+                }
+                if (checkbox(ctx.widgets, item.c_str(), &on)) {
+                    form.set_choice(f.name, choice, on);
+                }
+            }
+            break;
+        }
+        case FieldKind::kYesNo: {
+            const std::string yes = "Yes##" + id;
+            const std::string no = "No##" + id;
+            if (ImGui::RadioButton(yes.c_str(), text == "yes")) {
+                text = "yes";
+            }
+            ctx.widgets.record_last(f.label + ": Yes");
+            ImGui::SameLine();
+            if (ImGui::RadioButton(no.c_str(), text == "no")) {
+                text = "no";
+            }
+            ctx.widgets.record_last(f.label + ": No");
+            break;
+        }
+        case FieldKind::kDate: {
+            const float today_w = ImGui::CalcTextSize("Today").x + ImGui::GetStyle().FramePadding.x * 2.0F;
+            input_text(ctx.widgets, label.c_str(), &text, "YYYY-MM-DD", 0,
+                       ImGui::GetContentRegionAvail().x - today_w - ImGui::GetStyle().ItemSpacing.x);
+            ImGui::SameLine();
+            const std::string today_label = "Today##" + id;
+            if (ImGui::Button(today_label.c_str())) {
+                text = today();
+            }
+            ctx.widgets.record_last(f.label + ": Today");
+            break;
+        }
+        case FieldKind::kDateTime:
+            input_text(ctx.widgets, label.c_str(), &text, "YYYY-MM-DDTHH:MMZ");
+            break;
+        case FieldKind::kLocation:
+            input_text(ctx.widgets, label.c_str(), &text, "latitude, longitude");
+            break;
+        case FieldKind::kInteger:
+        case FieldKind::kDecimal:
+            input_text(ctx.widgets, label.c_str(), &text, f.min && f.max ? "a number" : nullptr, 0,
+                       8.0F * ImGui::GetFontSize());
+            break;
+        default:
+            input_text(ctx.widgets, label.c_str(), &text);
+            break;
+    }
+}
+
+}  // namespace
+
+void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, bool compact) {
+    const records::Schema* schema = form.schema();
+    if (schema == nullptr) {
+        return;
+    }
+    for (const records::FieldDef& f : schema->fields) {
+        const bool editable = FormModel::editable(f, ctx.state.role);
+        const std::string answer = form.text(f.name);
+        if (!form.visible(f) ||
+            (compact && (!editable || (!f.required && f.kind == records::FieldKind::kRecordLink)))) {
+            continue;
+        }
+        if (!editable && answer.empty()) {
+            continue;  // a lead's question not answered yet
+        }
+        ImGui::PushID(f.name.c_str());
+        ImGui::Spacing();
+        if (f.required && editable) {
+            ImGui::Text("%s", f.label.c_str());
+            ImGui::SameLine(0, 4.0F);
+            ImGui::TextColored(theme_colour(Colour::kProblem), "*");
+        } else {
+            ImGui::TextUnformatted(f.label.c_str());
+        }
+        if (!f.help.empty()) {
+            hint_text(f.help.c_str());
+        }
+        if (editable) {
+            draw_field(ctx, form, f, f.name + id_suffix);
+        } else {
+            ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kMuted));
+            ImGui::TextWrapped("%s", f.kind == records::FieldKind::kChoice ? humanise(answer).c_str() : answer.c_str());
+            ImGui::PopStyleColor();
+        }
+        if (const std::string* e = form.error(f.name)) {
+            problem_text(*e);
+        }
+        ImGui::PopID();
+    }
+}
+
+}  // namespace outpost::ui

@@ -1,0 +1,93 @@
+// The unlocked shell: navigation on the left, the chosen screen on the right, a toast on top.
+#include <imgui.h>
+
+#include "../theme.h"
+#include "outpost/ui/words.h"
+#include "views.h"
+
+namespace outpost::ui {
+
+void draw_shell(ViewContext& ctx) {
+    AppState& s = ctx.state;
+    const ImGuiViewport* vp = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(vp->WorkPos);
+    ImGui::SetNextWindowSize(ImVec2(vp->WorkSize.x, vp->WorkSize.y - status_bar_height()));
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::Begin("##shell", nullptr, flags);
+    ImGui::PopStyleVar();
+
+    const float nav_width = 14.0F * ImGui::GetFontSize();
+    ImGui::PushStyleColor(ImGuiCol_ChildBg, theme_colour(Colour::kPanel));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(14.0F, 16.0F));
+    ImGui::BeginChild("##nav", ImVec2(nav_width, 0), false, ImGuiWindowFlags_AlwaysUseWindowPadding);
+    ImGui::PushFont(current_fonts().heading);
+    ImGui::TextUnformatted("Outpost");
+    ImGui::PopFont();
+    ImGui::TextDisabled("%s", s.user.c_str());
+    ImGui::TextDisabled("%s team, %s", s.team.c_str(), s.role.c_str());
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::Spacing();
+    const float row = ImGui::GetFrameHeight() * 1.3F;
+    ImGui::PushStyleVar(ImGuiStyleVar_SelectableTextAlign, ImVec2(0.0F, 0.5F));
+    auto nav = [&](const char* label, Screen screen, bool active) {
+        if (selectable(ctx.widgets, label, active, 0, ImVec2(0, row))) {
+            ctx.intents.emplace_back(GoToIntent{screen});
+        }
+    };
+    nav("Cases", Screen::kCases, s.screen == Screen::kCases || s.screen == Screen::kRecord);
+    nav("Suggestions", Screen::kSuggestions, s.screen == Screen::kSuggestions);
+    const std::string conflicts =
+        s.conflicts.empty() ? std::string("Conflicts") : "Conflicts (" + std::to_string(s.conflicts.size()) + ")";
+    nav((conflicts + "##nav").c_str(), Screen::kConflicts, s.screen == Screen::kConflicts);
+    nav("Settings", Screen::kSettings, s.screen == Screen::kSettings);
+    ImGui::PopStyleVar();
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::Spacing();
+    if (button(ctx.widgets, "New idea", ImVec2(-1.0F, 0))) {
+        ctx.intents.emplace_back(OpenIdeaIntent{});
+    }
+    hint_text("Ctrl+Shift+N from anywhere");
+    ImGui::SetCursorPosY(ImGui::GetWindowHeight() - ImGui::GetFrameHeightWithSpacing() * 2.2F);
+    if (button(ctx.widgets, "Lock", ImVec2(-1.0F, 0))) {
+        ctx.intents.emplace_back(LockIntent{});
+    }
+    hint_text("Ctrl+L");
+    ImGui::EndChild();
+    ImGui::PopStyleVar();
+    ImGui::PopStyleColor();
+
+    ImGui::SameLine(0, 0);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(22.0F, 16.0F));
+    ImGui::BeginChild("##content", ImVec2(0, 0), false, ImGuiWindowFlags_AlwaysUseWindowPadding);
+    if (!s.toast.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kGood));
+        ImGui::TextUnformatted(s.toast.c_str());
+        ImGui::PopStyleColor();
+    }
+    switch (s.screen) {
+        case Screen::kRecord:
+            draw_record(ctx);
+            break;
+        case Screen::kSuggestions:
+            draw_suggestions(ctx);
+            break;
+        case Screen::kConflicts:
+            draw_conflicts(ctx);
+            break;
+        case Screen::kSettings:
+            draw_settings(ctx);
+            break;
+        default:
+            draw_cases(ctx);
+            break;
+    }
+    ImGui::EndChild();
+    ImGui::PopStyleVar();
+    ImGui::End();
+}
+
+}  // namespace outpost::ui

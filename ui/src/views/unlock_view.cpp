@@ -1,0 +1,41 @@
+// Unlock: the chosen profile's passphrase. Also where an auto-lock lands, saying why.
+#include <imgui.h>
+
+#include "views.h"
+
+namespace outpost::ui {
+
+void draw_unlock(ViewContext& ctx) {
+    AppState& s = ctx.state;
+    if (begin_card("##unlock", 520.0F)) {
+        heading(("Welcome back, " + s.profile).c_str());
+        if (!s.locked_note.empty()) {
+            hint_text(s.locked_note.c_str());
+            ImGui::Spacing();
+        }
+        ImGui::TextUnformatted("Passphrase");
+        if (ImGui::IsWindowAppearing()) {
+            ImGui::SetKeyboardFocusHere();
+        }
+        ImGui::SetNextItemWidth(-1.0F);
+        const bool enter = ImGui::InputText("Passphrase##unlock", s.passphrase.data(), s.passphrase.capacity(),
+                                            ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
+        ctx.widgets.record_last("Passphrase##unlock");
+        ImGui::Spacing();
+        problem_text(s.problem);
+        if (s.working) {
+            ImGui::TextUnformatted(s.working_on.c_str());
+        } else {
+            if (primary_button(ctx.widgets, "Unlock") || enter) {
+                ctx.intents.emplace_back(UnlockIntent{});
+            }
+            ImGui::SameLine();
+            if (button(ctx.widgets, "Someone else")) {
+                ctx.intents.emplace_back(GoToIntent{Screen::kProfiles});
+            }
+        }
+    }
+    end_card();
+}
+
+}  // namespace outpost::ui

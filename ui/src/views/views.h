@@ -1,0 +1,48 @@
+// Views: one per file, each draws one screen (or bar) from AppState and appends intents. They never
+// call the records engine, the store or the network. They may edit the text buffers of the screen
+// they draw (form answers, the search box, passphrases), as ImGui's inputs do. UI thread only.
+#pragma once
+
+#include <cstdint>
+
+#include "outpost/ui/app_state.h"
+#include "outpost/ui/intents.h"
+#include "outpost/ui/widgets.h"
+
+namespace outpost::ui {
+
+struct ViewContext {
+    Intents& intents;
+    WidgetRegistry& widgets;
+    AppState& state;
+    std::int64_t now_ms = 0;
+};
+
+// Locked: choosing a profile, creating one, enrolling it, unlocking it.
+void draw_profiles(ViewContext& ctx);
+void draw_create_profile(ViewContext& ctx);
+void draw_enrol(ViewContext& ctx);
+void draw_unlock(ViewContext& ctx);
+
+// Unlocked: the navigation and the screen it shows.
+void draw_shell(ViewContext& ctx);
+void draw_cases(ViewContext& ctx);
+void draw_record(ViewContext& ctx);
+void draw_suggestions(ViewContext& ctx);
+void draw_conflicts(ViewContext& ctx);
+void draw_settings(ViewContext& ctx);
+// The quick idea form (Ctrl+Shift+N), over whatever is on screen.
+void draw_idea(ViewContext& ctx);
+// The questions of a form (shared by the record screen and the quick idea).
+void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, bool compact);
+
+// Always visible along the bottom.
+void draw_status_bar(ViewContext& ctx);
+[[nodiscard]] float status_bar_height();
+
+// Layout helpers: the area above the status bar, and a centred card for the locked screens.
+[[nodiscard]] bool begin_card(const char* id, float width);
+void end_card();
+void heading(const char* text);
+
+}  // namespace outpost::ui
