@@ -588,7 +588,7 @@ void App::opened(std::unique_ptr<Session> session) {
     // The status bar polls the sync engine's state (thread-safe) once a second, so no callback from
     // the sync thread can outlive the session.
     m_session->start_sync();
-    refresh_sync_bar();
+    m_last_sync_bar_ms = m_clock.now_ms();
     m_state.screen = m_resume_screen;
     if (!m_resume_draft.empty()) {
         Result<std::vector<Draft>> drafts = m_session->drafts();
@@ -632,13 +632,13 @@ void App::opened(std::unique_ptr<Session> session) {
     if (m_state.screen == Screen::kRecord && !m_state.record) {
         m_state.screen = Screen::kCases;
     }
+    // The reader runs these in order: the first page of cases first, for the first screen.
     query_cases(false);
     if (m_state.screen == Screen::kSuggestions) {
         load_suggestions();
-    } else if (m_state.screen == Screen::kConflicts) {
-        load_conflicts();
     }
     load_conflicts();  // the navigation shows how many are open
+    refresh_sync_bar();
 }
 
 void App::lock(const std::string& why) {
@@ -762,23 +762,32 @@ void App::refresh_sync_bar() {
     if (!m_session) {
         return;
     }
-    const std::int64_t last_success = m_state.sync.state.last_success_ms;
-    on_sync_state(m_session->sync_state());
-    if (Result<std::int64_t> w = m_session->waiting(); w.is_ok()) {
-        m_state.sync.state.waiting = *w;
-    }
-    if (Result<std::vector<sync::RefusedChange>> r = m_session->refused(); r.is_ok()) {
-        m_state.sync.refused = std::move(*r);
-    }
-    // A sync finished since the last look: what it brought in makes the lists on screen stale.
-    if (m_state.sync.state.last_success_ms != last_success && m_state.sync.state.last_success_ms != 0) {
-        if (m_state.screen == Screen::kCases) {
-            query_cases(false);
-        } else if (m_state.screen == Screen::kSuggestions) {
-            load_suggestions();
-        }
-        load_conflicts();
-    }
+    // Counting what waits to be sent reads the outbox: on the reader, never in a frame.
+    Session* session = m_session.get();  // lock() waits for the reader before the session goes
+    m_reader->post([this, q = m_queue, session] {
+        const sync::SyncState state = session->sync_state();
+        Result<std::int64_t> waiting = session->waiting();
+        Result<std::vector<sync::RefusedChange>> refused = session->refused();
+        q->post([this, state, waiting = std::move(waiting), refused = std::move(refused)](AppState& s) mutable {
+            const std::int64_t last_success = s.sync.state.last_success_ms;
+            on_sync_state(state);
+            if (waiting.is_ok()) {
+                s.sync.state.waiting = *waiting;
+            }
+            if (refused.is_ok()) {
+                s.sync.refused = std::move(*refused);
+            }
+            // A sync finished since the last look: what it brought in makes the lists stale.
+            if (s.sync.state.last_success_ms != last_success && s.sync.state.last_success_ms != 0 && m_session) {
+                if (s.screen == Screen::kCases) {
+                    query_cases(false);
+                } else if (s.screen == Screen::kSuggestions) {
+                    load_suggestions();
+                }
+                load_conflicts();
+            }
+        });
+    });
 }
 
 void App::probe() {
@@ -977,82 +986,101 @@ void App::save_form(RecordScreen& screen, bool is_idea) {
 
 // ---- suggestions and conflicts -----------------------------------------------------------------
 
+// Suggestions and conflicts are read on the reader: finding a form's records among 100,000 cases walks
+// an index, which is no work for a frame.
 void App::load_suggestions() {
     if (!m_session) {
         return;
     }
-    m_state.suggestions.clear();
-    records::ListQuery q;
-    q.type = "suggestion";
-    q.limit = 500;
-    Result<records::Page> page = m_session->with_records([&](records::RecordEngine& e) { return e.list(q); });
-    if (!page.is_ok()) {
-        toast(problem_words(page.status()));
-        return;
-    }
-    const records::Schema* sch = m_session->schema("suggestion");
-    for (const records::Record& r : page->records) {
-        SuggestionRow row{r.id, record_title(sch, r), status_of(r), "", r.created_by, r.updated_ms};
-        if (row.status.empty()) {
-            row.status = "submitted";
+    Session* session = m_session.get();  // lock() waits for the reader before the session goes
+    m_reader->post([q = m_queue, session] {
+        records::ListQuery lq;
+        lq.type = "suggestion";
+        lq.limit = 500;
+        Result<records::Page> page = session->with_records([&](records::RecordEngine& e) { return e.list(lq); });
+        if (!page.is_ok()) {
+            return;
         }
-        if (auto it = r.values.find("decision_note"); it != r.values.end()) {
-            row.decision_note = display_value(it->second);
+        const records::Schema* sch = session->schema("suggestion");
+        std::vector<SuggestionRow> rows;
+        for (const records::Record& r : page->records) {
+            SuggestionRow row{r.id, record_title(sch, r), status_of(r), "", r.created_by, r.updated_ms};
+            if (row.status.empty()) {
+                row.status = "submitted";
+            }
+            if (auto it = r.values.find("decision_note"); it != r.values.end()) {
+                row.decision_note = display_value(it->second);
+            }
+            rows.push_back(std::move(row));
         }
-        m_state.suggestions.push_back(std::move(row));
-    }
+        q->post([rows = std::move(rows)](AppState& s) mutable { s.suggestions = std::move(rows); });
+    });
 }
 
 void App::load_conflicts() {
     if (!m_session) {
         return;
     }
-    m_state.conflicts.clear();
-    records::ListQuery q;
-    q.type = "conflict";
-    q.limit = 500;
-    Result<records::Page> page = m_session->with_records([&](records::RecordEngine& e) { return e.list(q); });
-    if (!page.is_ok()) {
-        return;
-    }
-    auto text = [](const records::Record& r, const char* field) {
-        const auto it = r.values.find(field);
-        if (it != r.values.end()) {
-            if (const auto* s = std::get_if<std::string>(&it->second)) {
-                return *s;
+    Session* session = m_session.get();  // lock() waits for the reader before the session goes
+    m_reader->post([q = m_queue, session] {
+        records::ListQuery lq;
+        lq.type = "conflict";
+        lq.limit = 500;
+        Result<records::Page> page = session->with_records([&](records::RecordEngine& e) { return e.list(lq); });
+        if (!page.is_ok()) {
+            return;
+        }
+        auto text = [](const records::Record& r, const char* field) {
+            const auto it = r.values.find(field);
+            if (it != r.values.end()) {
+                if (const auto* v = std::get_if<std::string>(&it->second)) {
+                    return *v;
+                }
             }
+            return std::string();
+        };
+        auto when = [](const std::string& hlc) {
+            Result<records::Hlc> h = records::Hlc::parse(hlc);
+            return h.is_ok() ? static_cast<std::int64_t>(h->ms()) : std::int64_t{0};
+        };
+        std::vector<ConflictRow> rows;
+        for (const records::Record& r : page->records) {
+            if (text(r, "status") == "resolved") {
+                continue;
+            }
+            ConflictRow c;
+            c.id = r.id;
+            c.record_id = text(r, "record");
+            c.field = text(r, "field");
+            c.record_type = text(r, "record_type");
+            const records::Schema* sch = session->schema(c.record_type);
+            const records::FieldDef* f = sch != nullptr ? sch->field(c.field) : nullptr;
+            c.question = f != nullptr ? f->label : humanise(c.field);
+            Result<records::Record> target =
+                session->with_records([&](records::RecordEngine& e) { return e.get(c.record_id); });
+            c.record_title = target.is_ok() ? record_title(sch, *target) : "A record not on this laptop";
+            c.kept_encoded = text(r, "kept_value");
+            c.other_encoded = text(r, "other_value");
+            c.kept_value = display_encoded(f, c.kept_encoded);
+            c.other_value = display_encoded(f, c.other_encoded);
+            c.kept_author = text(r, "kept_author");
+            c.other_author = text(r, "other_author");
+            c.kept_ms = when(text(r, "kept_hlc"));
+            c.other_ms = when(text(r, "other_hlc"));
+            rows.push_back(std::move(c));
         }
-        return std::string();
-    };
-    auto when = [](const std::string& hlc) {
-        Result<records::Hlc> h = records::Hlc::parse(hlc);
-        return h.is_ok() ? static_cast<std::int64_t>(h->ms()) : std::int64_t{0};
-    };
-    for (const records::Record& r : page->records) {
-        if (text(r, "status") == "resolved") {
-            continue;
-        }
-        ConflictRow c;
-        c.id = r.id;
-        c.record_id = text(r, "record");
-        c.field = text(r, "field");
-        c.record_type = text(r, "record_type");
-        const records::Schema* sch = m_session->schema(c.record_type);
-        const records::FieldDef* f = sch != nullptr ? sch->field(c.field) : nullptr;
-        c.question = f != nullptr ? f->label : humanise(c.field);
-        Result<records::Record> target =
-            m_session->with_records([&](records::RecordEngine& e) { return e.get(c.record_id); });
-        c.record_title = target.is_ok() ? record_title(sch, *target) : "A record not on this laptop";
-        c.kept_encoded = text(r, "kept_value");
-        c.other_encoded = text(r, "other_value");
-        c.kept_value = display_encoded(f, c.kept_encoded);
-        c.other_value = display_encoded(f, c.other_encoded);
-        c.kept_author = text(r, "kept_author");
-        c.other_author = text(r, "other_author");
-        c.kept_ms = when(text(r, "kept_hlc"));
-        c.other_ms = when(text(r, "other_hlc"));
-        m_state.conflicts.push_back(std::move(c));
-    }
+        q->post([rows = std::move(rows)](AppState& s) mutable {
+            // Keep what the worker is typing into a conflict that is still open.
+            for (ConflictRow& c : rows) {
+                for (const ConflictRow& old : s.conflicts) {
+                    if (old.id == c.id) {
+                        c.new_value = old.new_value;
+                    }
+                }
+            }
+            s.conflicts = std::move(rows);
+        });
+    });
 }
 
 void App::resolve_conflict(const ResolveConflictIntent& intent) {

@@ -518,6 +518,49 @@ TEST_CASE("Records: the clock is restored from pulled versions that are only in 
     (*s)->lock();
 }
 
+TEST_CASE("Records: the clock goes on from this laptop's last write after a restart, even a backward one") {
+    TempDir tmp;
+    auto schemas = load_schemas(OUTPOST_FORMS_DIR);
+    REQUIRE(schemas.is_ok());
+    const StoreOptions options = outpost::testing::options_for(outpost::testing::all_store_modes()[0]);
+    FakeClock clock{1'763'900'000'000};
+    Hlc last;
+    {
+        auto s = Store::create(tmp / "p.db", "correct horse battery staple", options);
+        REQUIRE(s.is_ok());
+        auto e = RecordEngine::open(**s, *schemas, clock);
+        REQUIRE(e.is_ok());
+        auto rec = (*e)->create(kWorker, "home_visit", visit("before the restart"));
+        REQUIRE(rec.is_ok());
+        last = (*e)->history(rec->id)->back().hlc;
+        (*e).reset();
+        (*s)->lock();
+    }
+    auto reopen_and_write = [&](const char* name) {
+        auto s = Store::open(tmp / "p.db", "correct horse battery staple", options);
+        REQUIRE(s.is_ok());
+        auto e = RecordEngine::open(**s, *schemas, clock);
+        REQUIRE(e.is_ok());
+        auto rec = (*e)->create(kWorker, "home_visit", visit(name));
+        REQUIRE(rec.is_ok());
+        const Hlc next = (*e)->history(rec->id)->front().hlc;
+        (*e).reset();
+        (*s)->lock();
+        return next;
+    };
+    clock.set(1'763'900'000'000 - 3'600'000);  // the laptop's clock went back an hour
+    const Hlc after = reopen_and_write("after the restart");
+    CHECK(after > last);
+    // A store written before the clock was kept in engine_meta: it is found from the log, once.
+    {
+        auto s = Store::open(tmp / "p.db", "correct horse battery staple", options);
+        REQUIRE(s.is_ok());
+        REQUIRE((*s)->exec("DELETE FROM engine_meta WHERE key = 'local_hlc'").is_ok());
+        (*s)->lock();
+    }
+    CHECK(reopen_and_write("an old store") > after);
+}
+
 TEST_CASE("Records: a store in the per-field layout moves to heads when opened, keeping values and history") {
     Fixture f;
     f.engine.reset();

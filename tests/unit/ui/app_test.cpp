@@ -71,7 +71,7 @@ struct Headless {
     }
     // Runs frames until `done`, for up to `seconds`.
     template <typename Pred>
-    bool until(App& app, Pred done, double seconds = 15.0) {
+    bool until(App& app, Pred done, double seconds = 30.0) {
         const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
         while (std::chrono::steady_clock::now() < end) {
             frame(app);

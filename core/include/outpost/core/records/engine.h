@@ -228,6 +228,9 @@ private:
     // prepare_snapshot's work for one record (const: reads only the forms).
     void prepare_one(PulledRecord& rec) const;
     Status save_seen_hlc();
+    // Keeps the highest stamp this laptop has issued in engine_meta ('local_hlc'), so open() restores
+    // the clock without reading the change log.
+    Status save_local_hlc();
     // A search row to replace: delete old_rowid (if any), insert body at new_rowid (if any).
     struct PendingSearch {
         std::optional<std::int64_t> old_rowid;

@@ -121,7 +121,7 @@ public:
     void stop();
 
     [[nodiscard]] Result<std::vector<RefusedChange>> refused();
-    // Changes written here and not yet answered by the server.
+    // Changes written here and not yet answered by the server. Takes the store mutex.
     [[nodiscard]] Result<std::int64_t> waiting();
     [[nodiscard]] Result<std::string> pull_cursor();
     [[nodiscard]] SyncState state() const;
@@ -144,6 +144,8 @@ private:
     Status commit_batch(const std::vector<records::Change>& batch, const PushResponse& answer, SyncSummary& counts);
     Status refuse_locally(const records::Change& c, std::string_view code, std::string message);
     Result<std::string> get_state(const std::string& key);
+    // waiting(), with m_store_mutex already held.
+    Result<std::int64_t> count_waiting();
     void set_phase(SyncPhase phase, const Status& why = Status::ok());
     void publish();
     void run();

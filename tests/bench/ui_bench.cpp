@@ -1,0 +1,274 @@
+// ui_bench: the field client with a profile of N cases (issue #6). Prints
+//   {"bench":"ui","cases":N,"first_frame_ms":...,"frame_p50_ms":...,"frame_p99_ms":...,"rss_mb":...,...}
+// - first_frame_ms: from process start to the first frame after unlock that shows the case table
+//   with its first rows, less the Argon2 time (reported apart as argon2_ms).
+// - frame_p50/p99_ms: CPU time of the UI thread per frame (ImGui::NewFrame, App::frame, Render),
+//   while scrolling the case list with the mouse wheel and then typing a search, a letter at a time.
+//   Frames are drawn headless (no GL): on a laptop the GPU rasterises them, not the CPU.
+// - rss_mb: the peak resident memory while the client is in use (sampled every frame once unlocked).
+//   Argon2 takes its memory (256 MiB at the calibrated setting) for half a second during unlock and
+//   gives it back; peak_rss_with_argon2_mb is the process's peak including it.
+// The profile is made first (untimed): a real outpost-server in-process enrols it, N cases are
+// written into its encrypted store, and the server is stopped, so the client is offline as a worker
+// in a cellar would be. The measured part then runs in a fresh process (`--measure DIR`).
+//   ui_bench [--cases N] [--dir DIR] [--frames F]
+#include <imgui.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "outpost/core/records/engine.h"
+#include "outpost/sync/profile.h"
+#include "outpost/sync/provisioning.h"
+#include "outpost/sync/server.h"
+#include "outpost/ui/app.h"
+
+namespace {
+
+using namespace outpost;
+namespace fs = std::filesystem;
+using Steady = std::chrono::steady_clock;
+constexpr const char* kPass = "bench passphrase for the ui";
+const Steady::time_point kProcessStart = Steady::now();  // as early as static initialisation runs
+
+[[noreturn]] void die(const std::string& what, const Status& s) {
+    std::cerr << "ui_bench: " << what << ": " << s.to_string() << "\n";
+    std::exit(1);
+}
+
+double rss_mb() {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0;
+    long resident = 0;
+    statm >> pages >> resident;
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+double thread_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+// Untimed: a server, an enrolled profile "bench", and N cases in its store. The server then stops.
+void make_profile(const fs::path& dir, int n) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    if (Status s = sync::init_sqlite_data_dir(dir / "server"); !s.is_ok()) {
+        die("init", s);
+    }
+    auto storage = sync::open_sqlite_storage(dir / "server");
+    (void)(*storage)->add_team("north", 0);
+    (void)(*storage)->add_user("ann", "north", "worker", 0);
+    auto server = sync::Server::start({.log_sink = [](const std::string&) {}}, **storage);
+    if (!server.is_ok()) {
+        die("server", server.status());
+    }
+    auto code = (*storage)->create_enrolment_code("ann", 86'400'000, SystemClock::instance().now_ms());
+    sync::Provisioning p;
+    p.server_url = (*server)->base_url();
+    p.code = *code;
+    p.user = "ann";
+    p.team = "north";
+    p.expires_ms = SystemClock::instance().now_ms() + 86'400'000;
+    auto info = sync::enrol_profile(dir / "laptop" / "profiles", "bench", kPass, p, "bench laptop");
+    if (!info.is_ok()) {
+        die("enrol", info.status());
+    }
+    (*server)->stop();
+    auto store = sync::open_profile_store(dir / "laptop" / "profiles" / "bench", kPass);
+    if (!store.is_ok()) {
+        die("open", store.status());
+    }
+    auto forms = records::load_schemas(records::bundled_forms_dir());
+    auto engine = records::RecordEngine::open(**store, std::move(*forms), SystemClock::instance());
+    const records::Actor me{"ann", info->device_id, "worker", "north"};
+    static const char* words[] = {"kitchen",    "damp",     "school",  "carer", "benefits", "tenancy", "garden",
+                                  "medication", "landlord", "nursery", "debt",  "heating",  "okafor",  "nguyen"};
+    std::mt19937 rng(7);
+    auto sentence = [&](int len) {
+        std::string s;
+        while (static_cast<int>(s.size()) < len) {
+            s += words[rng() % 14];
+            s += ' ';
+        }
+        return s;
+    };
+    for (int i = 0; i < n; i += 1000) {
+        (void)(*store)->exec("BEGIN");
+        for (int k = i; k < std::min(n, i + 1000); ++k) {
+            auto r = (*engine)->create(me, "home_visit",
+                                       {{"household", "Household " + std::to_string(k)},
+                                        {"visit_date", std::string("2026-11-20")},
+                                        {"visit_type", std::string("planned")},
+                                        {"people_seen_notes", sentence(200)},
+                                        {"concerns_identified", false},
+                                        {"actions_agreed", sentence(150)}});
+            if (!r.is_ok()) {
+                die("create", r.status());
+            }
+        }
+        (void)(*store)->exec("COMMIT");
+    }
+    engine->reset();
+    (*store)->lock();
+}
+
+struct Headless {
+    Headless() {
+        ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.IniFilename = nullptr;
+        io.DisplaySize = ImVec2(1280, 800);
+        io.DeltaTime = 1.0F / 60.0F;
+    }
+    ~Headless() { ImGui::DestroyContext(); }
+    Headless(const Headless&) = delete;
+    Headless& operator=(const Headless&) = delete;
+    // One frame; returns the UI thread's CPU time for it.
+    double frame(ui::App& app) {
+        const double t0 = thread_cpu_ms();
+        ImGui::NewFrame();
+        app.frame();
+        ImGui::Render();
+        const double cpu = thread_cpu_ms() - t0;
+        if (app.state().unlocked) {  // resident memory while in use
+            peak_rss = std::max(peak_rss, rss_mb());
+        }
+        return cpu;
+    }
+    double peak_rss = 0;
+};
+
+int measure(const fs::path& dir, int frames) {
+    Headless imgui;
+    ui::AppOptions options;
+    options.data_dir = dir / "laptop";
+    ui::App app(options);
+    app.apply_look();
+    unsigned char* px = nullptr;
+    int w = 0;
+    int h = 0;
+    ImGui::GetIO().Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+    imgui.frame(app);
+    if (app.state().screen != ui::Screen::kUnlock) {
+        std::cerr << "ui_bench: expected the unlock screen\n";
+        return 1;
+    }
+    app.mutable_state().passphrase.assign(kPass);
+    const auto unlock_asked = Steady::now();
+    app.apply(ui::UnlockIntent{});
+    double argon2_ms = 0;
+    Steady::time_point first{};
+    for (int i = 0; i < 20'000; ++i) {
+        imgui.frame(app);
+        if (app.session() != nullptr && argon2_ms == 0) {
+            argon2_ms =
+                static_cast<double>(app.session()->with_store([](Store& s) { return s.unlock_time(); }).count());
+        }
+        if (app.state().unlocked && !app.state().cases.rows.empty()) {
+            first = Steady::now();
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (first == Steady::time_point{}) {
+        std::cerr << "ui_bench: the case table never showed rows\n";
+        return 1;
+    }
+    const double first_ms = std::chrono::duration<double, std::milli>(first - kProcessStart).count() - argon2_ms;
+    const double unlock_to_rows_ms = std::chrono::duration<double, std::milli>(first - unlock_asked).count();
+
+    // Scrolling: the wheel over the table, a few notches a frame, as a worker flicks through a list.
+    std::vector<double> cpu;
+    ImGuiIO& io = ImGui::GetIO();
+    io.MousePos = ImVec2(700, 400);
+    const int scroll_frames = frames * 3 / 4;
+    for (int i = 0; i < scroll_frames; ++i) {
+        io.MouseWheel = -3.0F;
+        cpu.push_back(imgui.frame(app));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the reader loads pages meanwhile
+    }
+    io.MouseWheel = 0;
+    const std::size_t rows_seen = app.state().cases.rows.size();
+    if (std::getenv("UI_BENCH_DEBUG") != nullptr) {
+        std::fprintf(stderr, "screen %d, widgets %zu, draw vertices %d\n", static_cast<int>(app.state().screen),
+                     app.widgets().labels().size(), ImGui::GetDrawData()->TotalVtxCount);
+    }
+    // Typing a search, a letter every few frames (as fast as people type).
+    ui::AppState& s = app.mutable_state();
+    const std::string typed = "okafor damp kitchen";
+    for (int i = 0; i < frames - scroll_frames; ++i) {
+        if (i % 4 == 0 && static_cast<std::size_t>(i / 4) < typed.size()) {
+            s.cases.search.push_back(typed[static_cast<std::size_t>(i / 4)]);
+            app.apply(ui::QueryChangedIntent{});
+        }
+        cpu.push_back(imgui.frame(app));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    std::sort(cpu.begin(), cpu.end());
+    auto pct = [&](double p) {
+        return cpu[std::min(cpu.size() - 1, static_cast<std::size_t>(p * static_cast<double>(cpu.size())))];
+    };
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::printf(
+        "{\"bench\":\"ui\",\"cases\":%s,\"first_frame_ms\":%.0f,\"frame_p50_ms\":%.2f,\"frame_p99_ms\":%.2f,"
+        "\"rss_mb\":%.0f,\"argon2_ms\":%.0f,\"unlock_to_rows_ms\":%.0f,\"frames\":%zu,"
+        "\"rows_loaded_while_scrolling\":%zu,\"frame_max_ms\":%.2f,\"peak_rss_with_argon2_mb\":%.0f}\n",
+        std::getenv("UI_BENCH_CASES") != nullptr ? std::getenv("UI_BENCH_CASES") : "0", first_ms, pct(0.50), pct(0.99),
+        imgui.peak_rss, argon2_ms, unlock_to_rows_ms, cpu.size(), rows_seen, cpu.back(),
+        static_cast<double>(ru.ru_maxrss) / 1024.0);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int n = 100'000;
+    int frames = 800;
+    fs::path dir = fs::temp_directory_path() / "outpost-ui-bench";
+    std::string measure_dir;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (std::strcmp(argv[i], "--cases") == 0) {
+            n = std::atoi(argv[i + 1]);
+        } else if (std::strcmp(argv[i], "--dir") == 0) {
+            dir = argv[i + 1];
+        } else if (std::strcmp(argv[i], "--frames") == 0) {
+            frames = std::atoi(argv[i + 1]);
+        } else if (std::strcmp(argv[i], "--measure") == 0) {
+            measure_dir = argv[i + 1];
+        }
+    }
+    if (!measure_dir.empty()) {
+        return measure(measure_dir, frames);
+    }
+    make_profile(dir, n);
+    ::sync();
+    // The measured part starts as a new process, so "process start" is a real one.
+    const std::string cases = std::to_string(n);
+    setenv("UI_BENCH_CASES", cases.c_str(), 1);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const std::string f = std::to_string(frames);
+        execl("/proc/self/exe", argv[0], "--measure", dir.c_str(), "--frames", f.c_str(), nullptr);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    fs::remove_all(dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
