@@ -2,7 +2,9 @@
 
 #include <imgui.h>
 #include <sodium.h>
+#if !defined(_WIN32)
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -45,9 +47,14 @@ std::string status_of(const records::Record& r) {
 }
 
 std::string host_name() {
+#if defined(_WIN32)
+    const char* name = std::getenv("COMPUTERNAME");
+    return name != nullptr ? name : "laptop";
+#else
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     return host;
+#endif
 }
 
 std::string random_key() {
@@ -859,7 +866,7 @@ void App::query_cases(bool more) {
             s.cases.loading = false;
             s.cases.problem = problem;
             if (!more) {
-                s.cases.rows = std::move(rows);
+                s.cases.rows.assign(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
             } else {
                 s.cases.rows.insert(s.cases.rows.end(), std::make_move_iterator(rows.begin()),
                                     std::make_move_iterator(rows.end()));

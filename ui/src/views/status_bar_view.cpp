@@ -48,8 +48,9 @@ void draw_status_bar(ViewContext& ctx) {
                 const float fraction = st.to_push > 0 ? static_cast<float>(static_cast<double>(st.pushed) / total)
                                                       : -1.0F * static_cast<float>(ImGui::GetTime());
                 const std::string what =
-                    st.to_push > 0 ? "Sending " + std::to_string(st.pushed) + " of " + std::to_string(st.to_push)
-                                   : "Receiving " + std::to_string(st.pulled);
+                    st.to_push > 0  ? "Sending " + std::to_string(st.pushed) + " of " + std::to_string(st.to_push)
+                    : st.pulled > 0 ? "Receiving " + std::to_string(st.pulled) + " changes"
+                                    : std::string("Checking for changes");
                 ImGui::ProgressBar(fraction >= 0 ? fraction : 0.0F, ImVec2(14.0F * ImGui::GetFontSize(), 0),
                                    what.c_str());
             }

@@ -11,19 +11,26 @@ namespace outpost::ui {
 void draw_suggestions(ViewContext& ctx) {
     AppState& s = ctx.state;
     heading("Suggestions");
-    if (selectable(ctx.widgets, "Mine", s.suggestions_mine, 0, ImVec2(ImGui::CalcTextSize("My team's").x + 20, 0))) {
-        s.suggestions_mine = true;
-    }
-    ImGui::SameLine();
-    if (selectable(ctx.widgets, "My team's", !s.suggestions_mine, 0,
-                   ImVec2(ImGui::CalcTextSize("My team's").x + 20, 0))) {
-        s.suggestions_mine = false;
-    }
-    ImGui::SameLine(ImGui::GetContentRegionAvail().x - 190.0F);
+    ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - ImGui::CalcTextSize("New idea").x -
+                    ImGui::GetStyle().FramePadding.x * 2.0F);
     if (primary_button(ctx.widgets, "New idea##suggestions")) {
         ctx.intents.emplace_back(OpenIdeaIntent{});
     }
-    ImGui::Separator();
+    if (ImGui::BeginTabBar("##whose")) {
+        const bool mine = ImGui::BeginTabItem("Mine");
+        ctx.widgets.record_last("Mine");
+        if (mine) {
+            s.suggestions_mine = true;
+            ImGui::EndTabItem();
+        }
+        const bool team = ImGui::BeginTabItem("My team's");
+        ctx.widgets.record_last("My team's");
+        if (team) {
+            s.suggestions_mine = false;
+            ImGui::EndTabItem();
+        }
+        ImGui::EndTabBar();
+    }
     ImGui::BeginChild("##suggestion_list");
     int shown = 0;
     for (const SuggestionRow& r : s.suggestions) {

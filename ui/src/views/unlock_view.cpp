@@ -18,9 +18,9 @@ void draw_unlock(ViewContext& ctx) {
             ImGui::SetKeyboardFocusHere();
         }
         ImGui::SetNextItemWidth(-1.0F);
-        const bool enter = ImGui::InputText("Passphrase##unlock", s.passphrase.data(), s.passphrase.capacity(),
+        const bool enter = ImGui::InputText("##unlock_passphrase", s.passphrase.data(), s.passphrase.capacity(),
                                             ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
-        ctx.widgets.record_last("Passphrase##unlock");
+        ctx.widgets.record_last("Passphrase");
         ImGui::Spacing();
         problem_text(s.problem);
         if (s.working) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -59,7 +60,9 @@ struct CaseList {
     std::string type;  // "" : every form
     records::SortBy sort = records::SortBy::kUpdated;
     bool descending = true;
-    std::vector<CaseRow> rows;
+    // A deque: appending a page never moves the rows already loaded (a vector's regrowth moved
+    // 100,000 of them inside one frame: 5 ms).
+    std::deque<CaseRow> rows;
     std::optional<records::Cursor> next;  // where the next page starts (rows.size() when none)
     bool loading = false;
     std::uint64_t query = 0;  // bumped on every change; answers to older queries are dropped
