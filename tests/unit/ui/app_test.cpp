@@ -403,3 +403,83 @@ TEST_CASE("App: Ctrl+Shift+N captures an idea from anywhere; it is stored as the
     REQUIRE(app.state().suggestions.size() == 1);
     CHECK(app.state().suggestions[0].status == "submitted");
 }
+
+TEST_CASE("App: the file picker finds the enrolment file by browsing folders") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    const auto file = team.provisioning("ann");
+    std::filesystem::create_directories(team.tmp / "Downloads" / "from IT");
+    std::filesystem::rename(file, team.tmp / "Downloads" / "from IT" / "ann.outpost");
+    app.mutable_state().browse_dir = team.tmp.path().string();
+    ui.run(app,
+           "type \"Your name\" Ann\n"
+           "type Passphrase " +
+               std::string(kPass) +
+               "\n"
+               "type \"Passphrase again\" " +
+               kPass +
+               "\n"
+               "click Continue\n"
+               "click Browse...\n"
+               "click Downloads/\n"
+               "click \"from IT/\"\n"
+               "click ann.outpost\n"
+               "frames 2\n");
+    CHECK(app.state().provision_path == (team.tmp / "Downloads" / "from IT" / "ann.outpost").string());
+    ui.run(app, "click Enrol\nwait-for \"New case\" 30\n");
+    CHECK(app.state().unlocked);
+}
+
+TEST_CASE("App: the keyboard: Ctrl+N picks a form, Ctrl+S saves, Ctrl+F goes to the search, Ctrl+L locks") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    ui.run(app,
+           "click Settings\nkey ctrl+n\nwait-for \"Premises inspection\"\nclick \"Home visit\"\nwait-for Save\n"
+           "type \"Household or person visited\" Keyboard household\n"
+           "type \"Date of visit\" 2026-12-01\n"
+           "click \"Type of visit\"\nclick Unannounced\n"
+           "click \"Concerns identified: Yes\"\n"
+           "key ctrl+s\nframes 2\n");
+    // visible_if: "Concerns" shows once concerns are identified, and is then required.
+    REQUIRE(app.state().record.has_value());
+    REQUIRE(app.state().record->form.error("concerns") != nullptr);
+    CHECK(all_of(app, "home_visit").empty());
+    ui.run(app, "type Concerns \"Damp in the children's bedroom\"\nkey ctrl+s\nframes 2\n");
+    const auto stored = all_of(app, "home_visit");
+    REQUIRE(stored.size() == 1);
+    CHECK(text_of(stored[0], "concerns") == "Damp in the children's bedroom");
+    ui.run(app, "key ctrl+f\nframes 2\n");
+    CHECK(app.state().screen == Screen::kCases);
+    CHECK(ImGui::GetIO().WantTextInput);  // the search box has the keyboard
+    ui.run(app, "key ctrl+l\nframes 2\n");
+    CHECK_FALSE(app.state().unlocked);
+    CHECK(app.session() == nullptr);
+}
+
+TEST_CASE("App: a crash loses nothing: the last autosaved draft is offered at the next unlock") {
+    Team team;
+    Headless ui;
+    outpost::testing::FakeClock clock(SystemClock::instance().now_ms());
+    {
+        App app(team.options(), clock);
+        ui.look(app);
+        enrol_ann(ui, app, team);
+        ui.run(app, std::string(kNewVisit) + "type \"Household or person visited\" Typed before the crash\nframes 2\n");
+        clock.advance(3500);  // the autosave runs every 3 s
+        ui.frame(app);
+        // The process dies here: no lock, no save (the App goes away without either).
+    }
+    App again(team.options(), clock);
+    ui.run(again, "type Passphrase " + std::string(kPass) + "\nclick Unlock\nwait-for \"Continue it\" 30\n");
+    REQUIRE(again.state().drafts_found.size() == 1);
+    ui.run(again, "click \"Continue it\"\nwait-for Save\n");
+    REQUIRE(again.state().record.has_value());
+    CHECK(again.state().record->form.text("household") == "Typed before the crash");
+    CHECK(again.state().record->form.is_new());
+    CHECK(again.state().drafts_found.empty());
+}

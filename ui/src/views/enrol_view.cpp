@@ -2,9 +2,64 @@
 // or its text pasted from an email. Enrolling creates the encrypted profile and registers the device.
 #include <imgui.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
 #include "views.h"
 
 namespace outpost::ui {
+namespace {
+
+// A small file picker: folders to go into, .outpost files to choose. (A native dialog would need a
+// toolkit beyond GLFW.)
+void draw_file_picker(ViewContext& ctx) {
+    AppState& s = ctx.state;
+    ImGui::SetNextWindowSize(ImVec2(620.0F, 420.0F), ImGuiCond_Appearing);
+    if (!ImGui::BeginPopupModal("Choose the enrolment file", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
+        return;
+    }
+    const std::filesystem::path dir(s.browse_dir);
+    ImGui::TextDisabled("%s", dir.string().c_str());
+    ImGui::BeginChild("##files", ImVec2(0, -ImGui::GetFrameHeightWithSpacing() * 1.3F), true);
+    if (dir.has_parent_path() && dir.parent_path() != dir && selectable(ctx.widgets, ".. (up)", false)) {
+        s.browse_dir = dir.parent_path().string();
+    }
+    std::vector<std::filesystem::directory_entry> entries;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (!name.empty() && name.front() != '.' && (e.is_directory(ec) || e.path().extension() == ".outpost")) {
+            entries.push_back(e);
+        }
+    }
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        return a.is_directory() != b.is_directory() ? a.is_directory() : a.path() < b.path();
+    });
+    for (const auto& e : entries) {
+        const bool folder = e.is_directory(ec);
+        const std::string label = e.path().filename().string() + (folder ? "/" : "");
+        if (selectable(ctx.widgets, label.c_str(), false)) {
+            if (folder) {
+                s.browse_dir = e.path().string();
+            } else {
+                s.provision_path = e.path().string();
+                ImGui::CloseCurrentPopup();
+            }
+        }
+    }
+    if (entries.empty()) {
+        ImGui::TextDisabled("No folders or .outpost files here.");
+    }
+    ImGui::EndChild();
+    if (button(ctx.widgets, "Cancel##picker")) {
+        ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+}
+
+}  // namespace
 
 void draw_enrol(ViewContext& ctx) {
     AppState& s = ctx.state;
@@ -15,7 +70,20 @@ void draw_enrol(ViewContext& ctx) {
             "and only for a few days.");
         ImGui::Spacing();
         ImGui::TextUnformatted("Enrolment file");
-        input_text(ctx.widgets, "Enrolment file##path", &s.provision_path, "/home/ann/Downloads/ann.outpost", 0, -1.0F);
+        const float browse_w = ImGui::CalcTextSize("Browse...").x + ImGui::GetStyle().FramePadding.x * 2.0F;
+        input_text(ctx.widgets, "Enrolment file##path", &s.provision_path, "/home/ann/Downloads/ann.outpost", 0,
+                   ImGui::GetContentRegionAvail().x - browse_w - ImGui::GetStyle().ItemSpacing.x);
+        ImGui::SameLine();
+        if (button(ctx.widgets, "Browse...")) {
+            if (s.browse_dir.empty()) {
+                const std::filesystem::path typed(s.provision_path);
+                s.browse_dir = !s.provision_path.empty() && std::filesystem::is_directory(typed.parent_path())
+                                   ? typed.parent_path().string()
+                                   : (std::getenv("HOME") != nullptr ? std::getenv("HOME") : "/");
+            }
+            ImGui::OpenPopup("Choose the enrolment file");
+        }
+        draw_file_picker(ctx);
         if (!s.provision_files.empty()) {
             ImGui::TextDisabled("Found on this laptop:");
             for (const std::string& f : s.provision_files) {

@@ -135,7 +135,8 @@ struct AppState {
     SecureText passphrase_again;
     std::string provision_path;                // enrolment from a file...
     std::string provision_text;                // ...or its text, pasted
-    std::vector<std::string> provision_files;  // what the file picker offers
+    std::vector<std::string> provision_files;  // .outpost files found in the usual folders
+    std::string browse_dir;                    // the file picker's folder
     std::string device_name;
     bool working = false;     // a worker is unlocking, creating or enrolling
     std::string working_on;   // what it is doing, in words
