@@ -136,7 +136,8 @@ App::App(AppOptions options, const Clock& clock)
       m_clock(clock),
       m_queue(std::make_shared<RunQueue>()),
       m_slow(std::make_unique<Worker>()),
-      m_reader(std::make_unique<Worker>()) {
+      m_reader(std::make_unique<Worker>()),
+      m_probe(std::make_unique<Worker>()) {
     Result<platform::AppDirs> dirs =
         platform::resolve_app_dirs("outpost", platform::current_os(), platform::process_env());
     if (!m_options.data_dir.empty()) {
@@ -171,15 +172,26 @@ App::App(AppOptions options, const Clock& clock)
 }
 
 App::~App() {
+    // Closing the window: what was typed since the last autosave goes into the drafts first.
+    save_open_drafts();
     m_slow->wait_idle();
     m_reader->wait_idle();
     m_session.reset();
     m_slow.reset();
     m_reader.reset();
+    m_probe.reset();
 }
 
 bool App::busy() const {
-    return m_slow->busy() || m_reader->busy();
+    return m_slow->busy() || m_reader->busy() || !m_queue->empty();
+}
+
+void App::save_open_drafts() {
+    for (std::optional<RecordScreen>* s : {&m_state.record, &m_state.idea}) {
+        if (*s && (*s)->form.dirty()) {
+            save_draft(**s);
+        }
+    }
 }
 
 float App::font_pixels() const {
@@ -298,7 +310,9 @@ void App::handle_shortcuts(Intents& intents) {
     if (io.KeyShift && pressed('N')) {
         intents.emplace_back(OpenIdeaIntent{});
     } else if (pressed('N')) {
-        m_state.screen = Screen::kCases;
+        if (m_state.screen != Screen::kCases) {
+            intents.emplace_back(GoToIntent{Screen::kCases});
+        }
         m_state.cases.pick_form = true;
     } else if (pressed('S')) {
         if (m_state.idea) {
@@ -307,7 +321,9 @@ void App::handle_shortcuts(Intents& intents) {
             intents.emplace_back(SaveRecordIntent{});
         }
     } else if (pressed('F')) {
-        m_state.screen = Screen::kCases;
+        if (m_state.screen != Screen::kCases) {
+            intents.emplace_back(GoToIntent{Screen::kCases});
+        }
         m_state.cases.focus_search = true;
     } else if (pressed('L')) {
         intents.emplace_back(LockIntent{});
@@ -398,7 +414,9 @@ void App::apply(const Intent& intent) {
                         } else {
                             new_record(d.type);
                         }
-                        if (m_state.record) {
+                        const bool opened_it = m_state.record && m_state.record->form.record_id() == d.record_id &&
+                                               m_state.record->form.schema()->type == d.type;
+                        if (opened_it) {
                             (void)m_session->discard_draft(m_state.record->draft_key);
                             m_state.record->draft_key = d.key;
                             m_state.record->form.restore(d.texts);
@@ -458,6 +476,7 @@ void App::apply(const Intent& intent) {
 
 void App::create_profile() {
     m_state.problem.clear();
+    wipe_text_input_state();
     const std::string name = profile_slug(m_state.profile);
     if (name.empty()) {
         m_state.problem = "Give the profile a name, for example your first name.";
@@ -550,6 +569,7 @@ void App::unlock() {
         m_state.problem = "Type your passphrase.";
         return;
     }
+    wipe_text_input_state();
     m_state.working = true;
     m_state.working_on = "Unlocking...";
     auto pass = std::make_shared<SecureText>();
@@ -572,7 +592,12 @@ void App::unlock() {
 }
 
 void App::opened(std::unique_ptr<Session> session) {
+    if (m_session) {
+        lock("");  // never two sessions: the workers may still hold the first
+    }
     m_session = std::move(session);
+    ++m_generation;
+    wipe_text_input_state();
     m_last_input_ms = m_clock.now_ms();
     const sync::ProfileInfo& info = m_session->info();
     m_state.unlocked = true;
@@ -597,33 +622,32 @@ void App::opened(std::unique_ptr<Session> session) {
     m_session->start_sync();
     m_last_sync_bar_ms = m_clock.now_ms();
     m_state.screen = m_resume_screen;
-    if (!m_resume_draft.empty()) {
+    if (!m_resume_draft.empty() || !m_resume_idea_draft.empty()) {
         Result<std::vector<Draft>> drafts = m_session->drafts();
-        if (drafts.is_ok()) {
-            for (const Draft& d : *drafts) {
-                if (d.key != m_resume_draft) {
-                    continue;
+        for (const Draft& d : drafts.is_ok() ? *drafts : std::vector<Draft>{}) {
+            if (d.key == m_resume_idea_draft) {
+                apply(OpenIdeaIntent{});
+                if (m_state.idea) {
+                    m_state.idea->draft_key = d.key;
+                    m_state.idea->form.restore(d.texts);
                 }
-                if (m_resume_idea) {
-                    apply(OpenIdeaIntent{});
-                    if (m_state.idea) {
-                        m_state.idea->draft_key = d.key;
-                        m_state.idea->form.restore(d.texts);
-                    }
+            } else if (d.key == m_resume_draft) {
+                if (!d.record_id.empty()) {
+                    open_record(d.record_id);
                 } else {
-                    if (!d.record_id.empty()) {
-                        open_record(d.record_id);
-                    } else {
-                        new_record(d.type);
-                    }
-                    if (m_state.record) {
-                        m_state.record->draft_key = d.key;
-                        m_state.record->form.restore(d.texts);
-                    }
+                    new_record(d.type);
+                }
+                if (m_state.record && m_state.record->form.record_id() == d.record_id) {
+                    m_state.record->draft_key = d.key;
+                    m_state.record->form.restore(d.texts);
+                }
+                if (d.texts.empty()) {
+                    (void)m_session->discard_draft(d.key);  // only marked where to come back to
                 }
             }
         }
         m_resume_draft.clear();
+        m_resume_idea_draft.clear();
     }
     // Forms left unsaved by a crash (not the one just resumed).
     m_state.drafts_found.clear();
@@ -653,19 +677,18 @@ void App::lock(const std::string& why) {
         return;
     }
     // Unsaved answers go into the encrypted store first; then nothing decrypted stays in memory.
+    save_open_drafts();
     m_resume_screen = m_state.screen;
     m_resume_draft.clear();
-    m_resume_idea = false;
+    m_resume_idea_draft.clear();
     if (m_state.idea && m_state.idea->form.dirty()) {
-        save_draft(*m_state.idea);
-        m_resume_draft = m_state.idea->draft_key;
-        m_resume_idea = true;
-    } else if (m_state.record && (m_state.record->form.dirty() || !m_state.record->form.record_id().empty())) {
+        m_resume_idea_draft = m_state.idea->draft_key;
+    }
+    if (m_state.record) {
         if (m_state.record->form.dirty()) {
-            save_draft(*m_state.record);
             m_resume_draft = m_state.record->draft_key;
-        } else {
-            // Nothing unsaved: come back to the record itself.
+        } else if (!m_state.record->form.record_id().empty()) {
+            // Nothing unsaved: come back to the record itself (an empty draft, discarded on return).
             Draft d{m_state.record->draft_key,
                     m_state.record->form.schema()->type,
                     m_state.record->form.record_id(),
@@ -677,14 +700,20 @@ void App::lock(const std::string& why) {
         }
     }
     m_reader->wait_idle();
-    m_slow->wait_idle();
-    m_session.reset();  // stops sync, closes the store, wipes the key
+    ++m_generation;  // results of work begun before now are dropped when drained
+    ++m_state.cases.query;
+    // Closing the session stops the sync engine, which may be waiting on the network: that happens
+    // on the slow worker, so the screen locks at once. Unlocking again queues behind it.
+    std::shared_ptr<Session> closing(std::move(m_session));
+    m_slow->post([closing]() mutable { closing.reset(); });  // closes the store and wipes the key
+    wipe_text_input_state();
     m_state.unlocked = false;
     m_state.record.reset();
     m_state.idea.reset();
     m_state.cases.rows.clear();
     m_state.cases.rows.shrink_to_fit();
     m_state.cases.next.reset();
+    m_state.cases.loading = false;
     m_state.cases.search.clear();
     m_state.suggestions.clear();
     m_state.conflicts.clear();
@@ -693,6 +722,7 @@ void App::lock(const std::string& why) {
     m_state.old_passphrase.clear();
     m_state.passphrase.clear();
     m_state.passphrase_again.clear();
+    m_state.toast.clear();
     m_state.locked_note = why;
     m_state.problem.clear();
     m_state.screen = Screen::kUnlock;
@@ -703,9 +733,11 @@ void App::remove_profile() {
         return;
     }
     const std::filesystem::path dir = m_session->dir();
+    lock("");
     m_resume_screen = Screen::kCases;
     m_resume_draft.clear();
-    lock("");
+    m_resume_idea_draft.clear();
+    m_slow->wait_idle();  // the session closed before its files go
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     m_state.settings.last_profile.clear();
@@ -738,6 +770,7 @@ void App::change_passphrase() {
     m_state.old_passphrase.clear();
     m_state.passphrase.clear();
     m_state.passphrase_again.clear();
+    wipe_text_input_state();
     m_state.working = true;
     m_state.working_on = "Changing the passphrase...";
     Session* session = m_session.get();  // lock() waits for this worker before the session goes
@@ -771,11 +804,11 @@ void App::refresh_sync_bar() {
     }
     // Counting what waits to be sent reads the outbox: on the reader, never in a frame.
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
-    m_reader->post([this, q = m_queue, session] {
+    m_reader->post([this, q = m_queue, session, gen = m_generation] {
         const sync::SyncState state = session->sync_state();
         Result<std::int64_t> waiting = session->waiting();
         Result<std::vector<sync::RefusedChange>> refused = session->refused();
-        q->post([this, state, waiting = std::move(waiting), refused = std::move(refused)](AppState& s) mutable {
+        q->post(for_session(gen, [this, state, waiting, refused](AppState& s) mutable {
             const std::int64_t last_success = s.sync.state.last_success_ms;
             on_sync_state(state);
             if (waiting.is_ok()) {
@@ -784,16 +817,18 @@ void App::refresh_sync_bar() {
             if (refused.is_ok()) {
                 s.sync.refused = std::move(*refused);
             }
-            // A sync finished since the last look: what it brought in makes the lists stale.
+            // A sync finished since the last look: what it brought in makes the lists stale. The case
+            // table is read again only while it shows its first page: a worker scrolled deep into it
+            // keeps their place.
             if (s.sync.state.last_success_ms != last_success && s.sync.state.last_success_ms != 0 && m_session) {
-                if (s.screen == Screen::kCases) {
+                if (s.screen == Screen::kCases && s.cases.rows.size() <= static_cast<std::size_t>(kPageRows)) {
                     query_cases(false);
                 } else if (s.screen == Screen::kSuggestions) {
                     load_suggestions();
                 }
                 load_conflicts();
             }
-        });
+        }));
     });
 }
 
@@ -802,17 +837,21 @@ void App::probe() {
     if (!m_session) {
         return;
     }
-    const bool was_offline = m_state.sync.state.phase == sync::SyncPhase::kOffline;
-    Session* session = m_session.get();  // lock() waits for the reader before the session goes
-    m_reader->post([q = m_queue, url = m_state.server_url, was_offline, session] {
+    if (m_probe->busy()) {
+        return;  // a probe still waiting for a slow network
+    }
+    // On its own worker: a name lookup or a connect can take seconds on a bad network, and must not
+    // hold up searches. It touches no session, so locking never waits for it.
+    m_probe->post([this, q = m_queue, url = m_state.server_url, gen = m_generation] {
         const bool up = platform::can_connect(url, std::chrono::milliseconds(1500));
-        if (up && was_offline) {
-            session->request_sync();  // a connection appeared: sync now, not at the next retry
-        }
-        q->post([up](AppState& s) {
+        q->post(for_session(gen, [this, up](AppState& s) {
+            const bool was_offline = s.sync.state.phase == sync::SyncPhase::kOffline;
             s.sync.online = up;
             s.sync.known = true;
-        });
+            if (up && was_offline && m_session) {
+                m_session->request_sync();  // a connection appeared: sync now, not at the next retry
+            }
+        }));
     });
 }
 
@@ -840,7 +879,7 @@ void App::query_cases(bool more) {
         q.after = c.next;
     }
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
-    m_reader->post([q = std::move(q), id = c.query, more, session, queue = m_queue] {
+    m_reader->post([this, q = std::move(q), id = c.query, more, session, queue = m_queue, gen = m_generation] {
         Result<records::Page> page = session->with_records([&](records::RecordEngine& e) { return e.list(q); });
         std::vector<CaseRow> rows;
         std::optional<records::Cursor> next;
@@ -859,7 +898,7 @@ void App::query_cases(bool more) {
         } else {
             problem = problem_words(page.status());
         }
-        queue->post([rows = std::move(rows), next, problem, id, more](AppState& s) mutable {
+        queue->post(for_session(gen, [this, rows = std::move(rows), next, problem, id, more](AppState& s) mutable {
             if (s.cases.query != id) {
                 return;  // the search changed since: a newer answer is coming
             }
@@ -872,7 +911,12 @@ void App::query_cases(bool more) {
                                     std::make_move_iterator(rows.end()));
             }
             s.cases.next = next;
-        });
+            // "All forms" leaves suggestions and conflicts out here: a page that was mostly those
+            // fills up with the next one, so the table never shows "no cases" with more to come.
+            if (s.cases.next && s.cases.rows.size() < static_cast<std::size_t>(kPageRows)) {
+                query_cases(true);
+            }
+        }));
     });
 }
 
@@ -892,6 +936,7 @@ void App::open_record(const std::string& id) {
         toast("This record uses a form this laptop does not have yet. Sync, then try again.");
         return;
     }
+    set_aside_record();
     RecordScreen s;
     s.form = FormModel::of(*sch, *r);
     s.draft_key = random_key();
@@ -920,6 +965,7 @@ void App::new_record(const std::string& type) {
     if (sch == nullptr) {
         return;
     }
+    set_aside_record();
     RecordScreen s;
     s.form = FormModel::blank(*sch);
     s.draft_key = random_key();
@@ -927,6 +973,17 @@ void App::new_record(const std::string& type) {
     m_state.record = std::move(s);
     m_state.screen = Screen::kRecord;
     m_state.cases.pick_form = false;
+}
+
+void App::set_aside_record() {
+    if (!m_state.record || !m_session) {
+        return;
+    }
+    if (m_state.record->form.dirty()) {
+        save_draft(*m_state.record);  // unsaved answers stay, and are offered at the next unlock
+    } else {
+        (void)m_session->discard_draft(m_state.record->draft_key);
+    }
 }
 
 void App::save_draft(RecordScreen& screen) {
@@ -1000,7 +1057,7 @@ void App::load_suggestions() {
         return;
     }
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
-    m_reader->post([q = m_queue, session] {
+    m_reader->post([this, q = m_queue, session, gen = m_generation] {
         records::ListQuery lq;
         lq.type = "suggestion";
         lq.limit = 500;
@@ -1020,7 +1077,7 @@ void App::load_suggestions() {
             }
             rows.push_back(std::move(row));
         }
-        q->post([rows = std::move(rows)](AppState& s) mutable { s.suggestions = std::move(rows); });
+        q->post(for_session(gen, [rows = std::move(rows)](AppState& s) mutable { s.suggestions = std::move(rows); }));
     });
 }
 
@@ -1029,7 +1086,7 @@ void App::load_conflicts() {
         return;
     }
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
-    m_reader->post([q = m_queue, session] {
+    m_reader->post([this, q = m_queue, session, gen = m_generation] {
         records::ListQuery lq;
         lq.type = "conflict";
         lq.limit = 500;
@@ -1076,7 +1133,7 @@ void App::load_conflicts() {
             c.other_ms = when(text(r, "other_hlc"));
             rows.push_back(std::move(c));
         }
-        q->post([rows = std::move(rows)](AppState& s) mutable {
+        q->post(for_session(gen, [rows = std::move(rows)](AppState& s) mutable {
             // Keep what the worker is typing into a conflict that is still open.
             for (ConflictRow& c : rows) {
                 for (const ConflictRow& old : s.conflicts) {
@@ -1086,7 +1143,7 @@ void App::load_conflicts() {
                 }
             }
             s.conflicts = std::move(rows);
-        });
+        }));
     });
 }
 
@@ -1108,15 +1165,16 @@ void App::resolve_conflict(const ResolveConflictIntent& intent) {
     }
     records::FieldValue value;
     if (intent.keep == Keep::kNew) {
-        FormModel scratch = FormModel::blank(*sch);
-        scratch.text(c.field) = c.new_value;
-        std::vector<records::FieldError> parse;
-        records::Values v = scratch.values_to_write("admin", parse);
-        if (!parse.empty() || v.count(c.field) == 0) {
-            toast(parse.empty() ? "Type the value to keep first." : parse.front().message);
+        if (c.new_value.find_first_not_of(" \t\r\n") == std::string::npos) {
+            toast("Type the answer to keep first.");
             return;
         }
-        value = v[c.field];
+        std::optional<records::FieldError> problem;
+        value = FormModel::parse(*f, c.new_value, problem);
+        if (problem) {
+            toast(problem->message);
+            return;
+        }
     } else {
         Result<records::FieldValue> decoded =
             records::decode_value(f->kind, intent.keep == Keep::kKept ? c.kept_encoded : c.other_encoded);

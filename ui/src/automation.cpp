@@ -155,7 +155,9 @@ void ScriptRunner::fail(const Command& c, const std::string& why) {
 }
 
 bool ScriptRunner::timed_out(const Command& c, double default_seconds) {
-    const double limit = seconds_arg(c.args, c.verb == "wait-for" ? 1 : 0, default_seconds);
+    // Only the waits take a time; click and type wait the default for their label to appear.
+    const bool wait = c.verb.rfind("wait-", 0) == 0;
+    const double limit = wait ? seconds_arg(c.args, c.verb == "wait-for" ? 1 : 0, default_seconds) : default_seconds;
     const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
     return waited > limit;
 }
@@ -170,7 +172,7 @@ void ScriptRunner::before_frame(App& app) {
         m_begun = true;
         m_started = std::chrono::steady_clock::now();
         if (c.verb == "click" || c.verb == "type" || c.verb == "key") {
-            m_last_action_wall_ms = SystemClock::instance().now_ms();
+            m_last_action_wall_ms = app.clock().now_ms();  // the clock the sync engine stamps with
         }
     }
     if (c.verb == "click" || c.verb == "type") {

@@ -165,58 +165,65 @@ records::Values FormModel::values_to_write(std::string_view role, std::vector<re
             }
             continue;
         }
-        switch (f->kind) {
-            case FieldKind::kText:
-            case FieldKind::kLongText:
-            case FieldKind::kDate:
-            case FieldKind::kDateTime:
-            case FieldKind::kChoice:
-            case FieldKind::kRecordLink:
-                out[name] = t;
-                break;
-            case FieldKind::kInteger: {
-                std::int64_t v = 0;
-                const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-                if (ec != std::errc() || end != t.data() + t.size()) {
-                    errors.push_back(parse_error(*f, "Enter a whole number, like 3."));
-                } else {
-                    out[name] = v;
-                }
-                break;
-            }
-            case FieldKind::kDecimal: {
-                double v = 0;
-                if (!parse_double(t, v)) {
-                    errors.push_back(parse_error(*f, "Enter a number, like 2.5."));
-                } else {
-                    out[name] = v;
-                }
-                break;
-            }
-            case FieldKind::kMultiChoice:
-                out[name] = lines(t);
-                break;
-            case FieldKind::kYesNo:
-                if (t == "yes" || t == "no") {
-                    out[name] = t == "yes";
-                } else {
-                    errors.push_back(parse_error(*f, "Choose Yes or No."));
-                }
-                break;
-            case FieldKind::kLocation: {
-                const std::size_t comma = t.find(',');
-                records::Location l;
-                if (comma == std::string::npos || !parse_double(trim(t.substr(0, comma)), l.latitude) ||
-                    !parse_double(trim(t.substr(comma + 1)), l.longitude)) {
-                    errors.push_back(parse_error(*f, "Enter the place as latitude, longitude, like 51.5072, -0.1276."));
-                } else {
-                    out[name] = l;
-                }
-                break;
-            }
+        std::optional<records::FieldError> problem;
+        records::FieldValue v = parse(*f, t, problem);
+        if (problem) {
+            errors.push_back(std::move(*problem));
+        } else {
+            out[name] = std::move(v);
         }
     }
     return out;
+}
+
+records::FieldValue FormModel::parse(const FieldDef& f, const std::string& typed,
+                                     std::optional<records::FieldError>& problem) {
+    const std::string t = f.kind == FieldKind::kLongText ? typed : trim(typed);
+    switch (f.kind) {
+        case FieldKind::kText:
+        case FieldKind::kLongText:
+        case FieldKind::kDate:
+        case FieldKind::kDateTime:
+        case FieldKind::kChoice:
+        case FieldKind::kRecordLink:
+            return t;
+        case FieldKind::kInteger: {
+            std::int64_t v = 0;
+            const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+            if (ec != std::errc() || end != t.data() + t.size()) {
+                problem = parse_error(f, "Enter a whole number, like 3.");
+                return std::monostate{};
+            }
+            return v;
+        }
+        case FieldKind::kDecimal: {
+            double v = 0;
+            if (!parse_double(t, v)) {
+                problem = parse_error(f, "Enter a number, like 2.5.");
+                return std::monostate{};
+            }
+            return v;
+        }
+        case FieldKind::kMultiChoice:
+            return lines(t);
+        case FieldKind::kYesNo:
+            if (t == "yes" || t == "no") {
+                return t == "yes";
+            }
+            problem = parse_error(f, "Choose Yes or No.");
+            return std::monostate{};
+        case FieldKind::kLocation: {
+            const std::size_t comma = t.find(',');
+            records::Location l;
+            if (comma == std::string::npos || !parse_double(trim(t.substr(0, comma)), l.latitude) ||
+                !parse_double(trim(t.substr(comma + 1)), l.longitude)) {
+                problem = parse_error(f, "Enter the place as latitude, longitude, like 51.5072, -0.1276.");
+                return std::monostate{};
+            }
+            return l;
+        }
+    }
+    return std::monostate{};
 }
 
 void FormModel::set_errors(const std::vector<records::FieldError>& errors) {
@@ -270,7 +277,7 @@ std::string FormModel::to_text(FieldKind kind, const FieldValue& v) {
         case FieldKind::kDecimal:
             if (const auto* d = std::get_if<double>(&v)) {
                 char buf[64];
-                std::snprintf(buf, sizeof buf, "%g", *d);
+                std::snprintf(buf, sizeof buf, "%.15g", *d);
                 return buf;
             }
             return "";

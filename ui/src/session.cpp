@@ -137,9 +137,7 @@ Status Session::save_draft(const Draft& d) {
         }
         sql::StmtRef text = sql::StmtRef::owned(db, "INSERT INTO ui_draft_texts(key, field, text) VALUES(?,?,?)");
         for (const auto& [field, t] : d.texts) {
-            if (t.empty()) {
-                continue;
-            }
+            // Empty too: an answer cleared on an existing record must stay cleared when restored.
             text.text(1, d.key).text(2, field).text(3, t);
             if (int rc = text.step(); rc != SQLITE_DONE) {
                 return m_store->sql_status(rc, "saving a draft");

@@ -1,6 +1,8 @@
 #include "outpost/ui/widgets.h"
 
+#include <imgui_internal.h>
 #include <imgui_stdlib.h>
+#include <sodium.h>
 
 #include "theme.h"
 
@@ -94,6 +96,29 @@ bool selectable(WidgetRegistry& widgets, const char* label, bool selected, ImGui
     const bool pressed = ImGui::Selectable(label, selected, flags, size);
     widgets.record_last(label);
     return pressed;
+}
+
+void wipe_text_input_state() {
+    ImGuiContext* g = ImGui::GetCurrentContext();
+    if (g == nullptr) {
+        return;
+    }
+    ImGuiInputTextState& st = g->InputTextState;
+    if (!st.TextW.empty()) {
+        sodium_memzero(st.TextW.Data, static_cast<std::size_t>(st.TextW.size_in_bytes()));
+    }
+    if (!st.TextA.empty()) {
+        sodium_memzero(st.TextA.Data, static_cast<std::size_t>(st.TextA.size_in_bytes()));
+    }
+    if (!st.InitialTextA.empty()) {
+        sodium_memzero(st.InitialTextA.Data, static_cast<std::size_t>(st.InitialTextA.size_in_bytes()));
+    }
+    st.CurLenW = 0;
+    st.CurLenA = 0;
+    st.ID = 0;
+    if (g->WithinFrameScope) {
+        ImGui::ClearActiveID();
+    }
 }
 
 void badge(const char* text, ImVec4 colour) {

@@ -1,11 +1,12 @@
 #include "outpost/ui/words.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
 #include <ctime>
-#include <set>
 
 #include "outpost/core/error_codes.h"
 
@@ -39,12 +40,19 @@ std::string strftime_str(TimeFormat f, const std::tm& tm) {
     return std::string(buf.data(), n);
 }
 
-// Passphrases people pick when asked for one in a hurry.
-bool common(std::string_view lower) {
-    static const std::set<std::string, std::less<>> kCommon = {
+// Passphrases people pick when asked for one in a hurry, compared without copying the passphrase.
+bool common(std::string_view p) {
+    static const std::array<std::string_view, 16> kCommon = {
         "password", "password1", "passw0rd", "12345678", "123456789", "1234567890", "qwertyuiop", "qwerty123",
         "iloveyou", "letmein1",  "welcome1", "outpost1", "changeme",  "football",   "11111111",   "abcdefgh"};
-    return kCommon.count(lower) != 0;
+    for (std::string_view c : kCommon) {
+        if (c.size() == p.size() && std::equal(c.begin(), c.end(), p.begin(), [](char a, char b) {
+                return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
+            })) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -62,22 +70,25 @@ Strength passphrase_strength(std::string_view p) {
             "Use at least " + std::to_string(kMinPassphrase) + " characters. A short sentence is easy to remember.";
         return s;
     }
-    std::string lower;
+    // Nothing here copies the passphrase to the heap (it is not wiped there); the little this keeps on
+    // the stack is wiped before returning.
     bool upper = false;
     bool digit = false;
     bool other = false;
     int spaces = 0;
-    std::set<char> distinct;
+    std::array<bool, 256> seen{};
+    std::size_t distinct = 0;
     for (char c : p) {
         const auto u = static_cast<unsigned char>(c);
-        lower.push_back(static_cast<char>(std::tolower(u)));
         upper = upper || std::isupper(u) != 0;
         digit = digit || std::isdigit(u) != 0;
         other = other || (std::isalnum(u) == 0 && c != ' ');
         spaces += c == ' ' ? 1 : 0;
-        distinct.insert(c);
+        distinct += seen[u] ? 0 : 1;
+        seen[u] = true;
     }
-    if (common(lower) || distinct.size() <= 3) {
+    sodium_memzero(seen.data(), seen.size());
+    if (common(p) || distinct <= 3) {
         s.score = 1;
         s.label = "Weak";
         s.hint = "This is one of the first things anyone would try. Pick a few unrelated words instead.";

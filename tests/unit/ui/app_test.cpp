@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include <chrono>
 #include <fstream>
@@ -24,6 +25,21 @@ using outpost::testing::TempDir;
 namespace {
 
 constexpr const char* kPass = "correct horse battery staple";
+
+// Neither our buffers nor ImGui's own copy of the text being edited keep the passphrase.
+void check_no_passphrase_left(const App& app) {
+    CHECK(app.state().passphrase.view().empty());
+    CHECK(app.state().passphrase_again.view().empty());
+    const ImGuiInputTextState& edited = ImGui::GetCurrentContext()->InputTextState;
+    const std::string imgui_copy(edited.TextA.Data != nullptr ? edited.TextA.Data : "",
+                                 static_cast<std::size_t>(edited.TextA.Size));
+    std::string imgui_wide;
+    for (ImWchar c : edited.TextW) {
+        imgui_wide.push_back(static_cast<char>(c & 0x7F));
+    }
+    CHECK(imgui_copy.find("horse") == std::string::npos);
+    CHECK(imgui_wide.find("horse") == std::string::npos);
+}
 
 // A headless ImGui context: no window, no GL. Frames are built and rendered to draw lists only.
 struct Headless {
@@ -168,6 +184,7 @@ TEST_CASE("App: a new profile is created, enrolled from the provisioning file, a
     enrol_ann(ui, app, team);
     CHECK(app.state().user == "ann");
     CHECK(app.state().team == "north");
+
     CHECK(app.state().cases.rows.empty());
     // The device reached the server: a sync succeeds with nothing waiting.
     ui.run(app, "click \"Sync now\"\nwait-synced 30\n");
@@ -282,16 +299,17 @@ TEST_CASE("App: resolving a conflict writes the chosen value and marks the confl
     });
     REQUIRE(created.is_ok());
     const std::string id = created->id;
+    // A sync that began after this call and left nothing waiting (one already running when it is
+    // called may have missed a write made just before).
     auto sync_app = [&] {
+        REQUIRE(ui.until(app, [&] { return app.session()->sync_state().phase != sync::SyncPhase::kSyncing; }));
         const std::int64_t before = app.session()->sync_state().last_success_ms;
         app.apply(SyncNowIntent{});
-        REQUIRE(ui.until(
-            app,
-            [&] {
-                const sync::SyncState s = app.session()->sync_state();
-                return s.phase == sync::SyncPhase::kUpToDate && s.last_success_ms > before;
-            },
-            30.0));
+        REQUIRE(ui.until(app, [&] {
+            const sync::SyncState s = app.session()->sync_state();
+            return s.phase == sync::SyncPhase::kUpToDate && s.last_success_ms > before &&
+                   app.session()->waiting().value_or(1) == 0;
+        }));
     };
     sync_app();
     Device bob(team.tmp / "bob.db", team.server.enrol("bob"), team.server.transport());
@@ -314,22 +332,28 @@ TEST_CASE("App: resolving a conflict writes the chosen value and marks the confl
     CHECK(c.question == "Household or person visited");
     CHECK(((c.kept_value == "Ann's spelling" && c.other_value == "Bob's spelling") ||
            (c.kept_value == "Bob's spelling" && c.other_value == "Ann's spelling")));
-    ui.run(app, "click \"Keep bob's\"\nframes 2\n");
+    std::string chosen = "Bob's spelling";
+    SUBCASE("keep one of the two") {
+        ui.run(app, "click \"Keep bob's\"\nframes 2\n");
+    }
+    SUBCASE("or write a new answer (regression: it was refused as a hidden question)") {
+        chosen = "The Okafor-Smith household";
+        ui.run(app, "type \"Or write a new answer\" " + chosen + "\nclick \"Use my answer\"\nframes 2\n");
+    }
     auto rec = app.session()->with_records([&](records::RecordEngine& e) { return e.get(id); });
     REQUIRE(rec.is_ok());
-    CHECK(text_of(*rec, "household") == "Bob's spelling");
+    CHECK(text_of(*rec, "household") == chosen);
     bool resolved = false;
     for (const records::Record& r : all_of(app, "conflict")) {
         resolved = resolved || text_of(r, "status") == "resolved";
     }
     CHECK(resolved);
-    CHECK(app.state().conflicts.empty());
+    CHECK(ui.until(app, [&] { return app.state().conflicts.empty(); }));
 
-    SUBCASE("and everyone gets it") {
-        sync_app();
-        REQUIRE(bob.sync().is_ok());
-        CHECK(text_of(bob.all().at(id), "household") == "Bob's spelling");
-    }
+    // And everyone gets it.
+    sync_app();
+    REQUIRE(bob.sync().is_ok());
+    CHECK(text_of(bob.all().at(id), "household") == chosen);
 }
 
 TEST_CASE("App: auto-lock wipes the key and returns to unlock; unlocking brings back the unsaved form") {
@@ -364,6 +388,7 @@ TEST_CASE("App: auto-lock wipes the key and returns to unlock; unlocking brings 
 
     ui.run(app, "type Passphrase " + std::string(kPass) + "\nclick Unlock\nwait-for Save 30\n");
     REQUIRE(app.state().unlocked);
+    check_no_passphrase_left(app);
     CHECK(app.state().screen == Screen::kRecord);
     REQUIRE(app.state().record.has_value());
     CHECK(app.state().record->form.text("household") == "Half-written visit");
@@ -399,8 +424,8 @@ TEST_CASE("App: Ctrl+Shift+N captures an idea from anywhere; it is stored as the
     REQUIRE(ideas.size() == 1);
     CHECK(text_of(ideas[0], "title") == "Share the key safe codes by text");
     CHECK(ideas[0].created_by == "ann");
-    ui.run(app, "click Suggestions\nframes 2\n");
-    REQUIRE(app.state().suggestions.size() == 1);
+    ui.run(app, "click Suggestions\n");
+    REQUIRE(ui.until(app, [&] { return app.state().suggestions.size() == 1; }));
     CHECK(app.state().suggestions[0].status == "submitted");
 }
 
@@ -482,4 +507,109 @@ TEST_CASE("App: a crash loses nothing: the last autosaved draft is offered at th
     CHECK(again.state().record->form.text("household") == "Typed before the crash");
     CHECK(again.state().record->form.is_new());
     CHECK(again.state().drafts_found.empty());
+}
+
+TEST_CASE("App: nothing read before a lock comes back after it (regression: a queued result refilled the lists)") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    const records::Actor me = app.session()->actor();
+    REQUIRE(app.session()
+                ->with_records([&](records::RecordEngine& e) {
+                    return e
+                        .create(me, "home_visit",
+                                {{"household", std::string("Read before the lock")},
+                                 {"visit_date", std::string("2026-11-30")},
+                                 {"visit_type", std::string("planned")},
+                                 {"concerns_identified", false}})
+                        .status();
+                })
+                .is_ok());
+    // A page is asked for, and the lock comes before its answer is drained.
+    app.apply(QueryChangedIntent{});
+    app.apply(LockIntent{});
+    for (int i = 0; i < 5; ++i) {
+        ui.frame(app);
+    }
+    CHECK_FALSE(app.state().unlocked);
+    CHECK(app.state().cases.rows.empty());
+    CHECK(app.state().conflicts.empty());
+    CHECK(app.state().suggestions.empty());
+}
+
+TEST_CASE("App: an answer cleared on a record stays cleared through a lock (regression: the draft brought it back)") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    const records::Actor me = app.session()->actor();
+    auto r = app.session()->with_records([&](records::RecordEngine& e) {
+        return e.create(me, "home_visit",
+                        {{"household", std::string("Smith")},
+                         {"visit_date", std::string("2026-11-30")},
+                         {"visit_type", std::string("planned")},
+                         {"people_seen_notes", std::string("Notes to take back")},
+                         {"concerns_identified", false}});
+    });
+    REQUIRE(r.is_ok());
+    app.apply(OpenRecordIntent{r->id});
+    ui.frame(app);
+    REQUIRE(app.state().record.has_value());
+    app.mutable_state().record->form.text("people_seen_notes").clear();
+    ui.run(app, "key ctrl+l\nframes 2\ntype Passphrase " + std::string(kPass) + "\nclick Unlock\nwait-for Save 30\n");
+    REQUIRE(app.state().record.has_value());
+    CHECK(app.state().record->form.text("people_seen_notes").empty());
+    CHECK(app.state().record->form.dirty());
+}
+
+TEST_CASE("App: opening another form keeps the unsaved answers of the one it replaces as a draft") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    ui.run(app, std::string(kNewVisit) +
+                    "type \"Household or person visited\" Not saved yet\n"
+                    "key ctrl+n\nclick \"Premises inspection\"\nwait-for Save\n");
+    auto drafts = app.session()->drafts();
+    REQUIRE(drafts.is_ok());
+    REQUIRE(drafts->size() == 1);
+    CHECK(drafts->front().type == "home_visit");
+    CHECK(drafts->front().texts.at("household") == "Not saved yet");
+}
+
+TEST_CASE("App: 'All forms' fills past a page of suggestions, so a case behind them still shows") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    const records::Actor me = app.session()->actor();
+    REQUIRE(app.session()
+                ->in_transaction([&](records::RecordEngine& e) -> Status {
+                    OUTPOST_TRY(e.create(me, "home_visit",
+                                         {{"household", std::string("The only case")},
+                                          {"visit_date", std::string("2026-11-30")},
+                                          {"visit_type", std::string("planned")},
+                                          {"concerns_identified", false}})
+                                    .status());
+                    for (int i = 0; i < 450; ++i) {  // newer than the case: they fill the first pages
+                        OUTPOST_TRY(e.create(me, "suggestion",
+                                             {{"title", "Idea number " + std::to_string(i)},
+                                              {"problem", std::string("p")},
+                                              {"proposed_change", std::string("c")},
+                                              {"expected_benefit", std::vector<std::string>{"time"}},
+                                              {"category", std::string("process")}})
+                                        .status());
+                    }
+                    return Status::ok();
+                })
+                .is_ok());
+    app.apply(QueryChangedIntent{});
+    REQUIRE(ui.until(app, [&] { return !app.state().cases.loading && !app.state().cases.next; }));
+    REQUIRE(app.state().cases.rows.size() == 1);
+    CHECK(app.state().cases.rows[0].title == "The only case");
 }

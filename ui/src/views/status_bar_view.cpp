@@ -76,11 +76,11 @@ void draw_status_bar(ViewContext& ctx) {
             }
             const float w = 9.0F * ImGui::GetFontSize();
             ImGui::SameLine(ImGui::GetWindowWidth() - w - 14.0F);
-            ImGui::BeginDisabled(syncing);
+            // Always pressable: during a sync it asks for one more afterwards, which picks up what was
+            // written meanwhile (the bar's state can be a second old, too).
             if (button(ctx.widgets, "Sync now", ImVec2(w, 0))) {
                 ctx.intents.emplace_back(SyncNowIntent{});
             }
-            ImGui::EndDisabled();
         }
     }
     ImGui::End();

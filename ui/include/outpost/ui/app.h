@@ -56,8 +56,10 @@ public:
     [[nodiscard]] AppState& mutable_state() { return m_state; }
     [[nodiscard]] const WidgetRegistry& widgets() const { return m_widgets; }
     [[nodiscard]] bool quit_requested() const { return m_quit; }
-    // True while a worker (unlock, enrolment, query, probe, passphrase change) is running.
+    // True while a worker (unlock, enrolment, query, probe, passphrase change) is running or its
+    // result waits to be drained.
     [[nodiscard]] bool busy() const;
+    [[nodiscard]] const Clock& clock() const { return m_clock; }
     // The unlocked profile, or nullptr.
     [[nodiscard]] Session* session() { return m_session.get(); }
     // The font size the settings ask for, in pixels.
@@ -86,6 +88,9 @@ private:
     void new_record(const std::string& type);
     void save_form(RecordScreen& screen, bool is_idea);
     void save_draft(RecordScreen& screen);
+    // Before another form takes the record screen: its unsaved answers become a draft, or its draft
+    // goes if nothing is unsaved.
+    void set_aside_record();
     void load_suggestions();
     void load_conflicts();
     void resolve_conflict(const ResolveConflictIntent& intent);
@@ -95,6 +100,17 @@ private:
     void toast(std::string text);
     void save_settings();
     void probe();
+    // Saves the drafts of both forms if they hold unsaved answers.
+    void save_open_drafts();
+    // Wraps a worker's result for the session open at `gen`: it runs only if that session still is.
+    template <typename Fn>
+    RunQueue::Task for_session(std::uint64_t gen, Fn fn) {
+        return [this, gen, fn = std::move(fn)](AppState& s) mutable {
+            if (gen == m_generation) {
+                fn(s);
+            }
+        };
+    }
 
     AppOptions m_options;
     const Clock& m_clock;
@@ -103,8 +119,12 @@ private:
     AppState m_state;
     std::shared_ptr<RunQueue> m_queue;  // outlives workers that post after the App is gone
     WidgetRegistry m_widgets;
-    std::unique_ptr<Worker> m_slow;    // Argon2 and enrolment
-    std::unique_ptr<Worker> m_reader;  // case-list pages, connectivity probes
+    std::unique_ptr<Worker> m_slow;    // Argon2, enrolment, and closing a session
+    std::unique_ptr<Worker> m_reader;  // case-list pages, sync-bar counts, suggestions, conflicts
+    std::unique_ptr<Worker> m_probe;   // the connectivity probe (touches no session)
+    // Bumped whenever a session opens or closes: a worker's result for an older one is dropped, so
+    // nothing read before a lock comes back into AppState after it.
+    std::uint64_t m_generation = 0;
     std::unique_ptr<Session> m_session;
     bool m_quit = false;
     std::int64_t m_last_input_ms = 0;
@@ -114,7 +134,7 @@ private:
     // Where to come back to after an auto-lock: the screen, and the form's draft if one was open.
     Screen m_resume_screen = Screen::kCases;
     std::string m_resume_draft;
-    bool m_resume_idea = false;
+    std::string m_resume_idea_draft;
     std::int64_t m_last_draft_check_ms = 0;
 };
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,10 @@ public:
     [[nodiscard]] const std::map<std::string, std::string>& texts() const { return m_text; }
     void restore(const std::map<std::string, std::string>& texts);
 
+    // The typed text of a question of kind f.kind as its value; on text that does not parse, `problem`
+    // says so in plain words (and the value is empty).
+    [[nodiscard]] static records::FieldValue parse(const records::FieldDef& f, const std::string& typed,
+                                                   std::optional<records::FieldError>& problem);
     // The text a widget shows for value `v` of a question of kind `kind`.
     [[nodiscard]] static std::string to_text(records::FieldKind kind, const records::FieldValue& v);
 

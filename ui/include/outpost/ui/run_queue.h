@@ -21,6 +21,11 @@ public:
         m_tasks.push_back(std::move(task));
     }
 
+    [[nodiscard]] bool empty() const {
+        std::lock_guard lock(m_mutex);
+        return m_tasks.empty();
+    }
+
     // Runs every queued task, in posting order. Returns how many ran.
     std::size_t drain(AppState& state) {
         std::vector<Task> tasks;
@@ -35,7 +40,7 @@ public:
     }
 
 private:
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::vector<Task> m_tasks;  // guarded by m_mutex
 };
 

@@ -48,6 +48,10 @@ bool checkbox(WidgetRegistry& widgets, const char* label, bool* value);
 bool selectable(WidgetRegistry& widgets, const char* label, bool selected, ImGuiSelectableFlags flags = 0,
                 ImVec2 size = ImVec2(0, 0));
 
+// Wipes ImGui's own copy of the text being edited (ImGui keeps one for the active input, password
+// fields included) and lets go of the active input. Call after a passphrase has been used.
+void wipe_text_input_state();
+
 // A small rounded label in a colour, e.g. a suggestion's status.
 void badge(const char* text, ImVec4 colour);
 // Text in the theme's colour for problems, wrapped.
