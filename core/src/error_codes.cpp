@@ -51,6 +51,8 @@ constexpr std::array kCodes = {
     CodeInfo{kFieldBadDate, "Enter a real date (and time), for example 2026-11-23."},
     CodeInfo{kFieldBadLocation, "This location is not valid."},
     CodeInfo{kFieldBadLink, "This must point to another record."},
+    CodeInfo{kFieldTransition, "That step is not allowed from where this stands now (for example, a suggestion is "
+                               "reviewed before it is accepted). Sync to see its latest state, then try again."},
     CodeInfo{kPlatformNoHome, "Outpost cannot find your home folder to keep its data in."},
     CodeInfo{kProtocolMalformed, "The server and this laptop did not understand each other. Try again later."},
     CodeInfo{kSyncNetworkUnreachable,

@@ -757,7 +757,7 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
             merged[k] = v;
         }
     }
-    std::vector<FieldError> problems = validate(schema, merged, changed, who.role);
+    std::vector<FieldError> problems = validate(schema, merged, changed, who.role, rec.values);
     if (!problems.empty()) {
         const std::size_t n = problems.size();
         if (errors != nullptr) {

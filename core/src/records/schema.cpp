@@ -45,6 +45,18 @@ struct SchemaParser {
                              source + (field.empty() ? "" : ": field '" + field + "'") + ": " + problem);
     }
 
+    // {"value": ["value", ...], ...}: a lifecycle's steps, or the answers a value requires.
+    Status list_map(const json::Value& v, const std::string& field, const char* key,
+                    std::map<std::string, std::vector<std::string>>& out) const {
+        if (v.type != json::Value::Type::kObject) {
+            return fail(field, std::string("'") + key + "' must map values to lists");
+        }
+        for (const auto& [from, to] : v.members) {
+            OUTPOST_TRY(string_list(to, field, key, out[from]));
+        }
+        return Status::ok();
+    }
+
     Status string_list(const json::Value& v, const std::string& field, const char* key,
                        std::vector<std::string>& out) const {
         if (v.type != json::Value::Type::kArray) {
@@ -114,6 +126,15 @@ struct SchemaParser {
                         return fail(d.name, "'editable_by' names an unknown role '" + r + "' (worker, lead, admin)");
                     }
                 }
+            } else if (key == "transitions") {
+                OUTPOST_TRY(list_map(v, d.name, "transitions", d.transitions));
+            } else if (key == "requires") {
+                OUTPOST_TRY(list_map(v, d.name, "requires", d.requires_answers));
+            } else if (key == "initial") {
+                if (v.type != json::Value::Type::kText) {
+                    return fail(d.name, "'initial' must be text");
+                }
+                d.initial = v.text;
             } else if (key == "visible_if") {
                 const json::Value* on = v.type == json::Value::Type::kObject ? v.find("field") : nullptr;
                 const json::Value* in = v.type == json::Value::Type::kObject ? v.find("in") : nullptr;
@@ -205,6 +226,36 @@ struct SchemaParser {
             s.fields.push_back(std::move(*f));
         }
         for (const FieldDef& f : s.fields) {
+            const bool lifecycle = !f.transitions.empty() || !f.initial.empty() || !f.requires_answers.empty();
+            if (lifecycle && f.kind != FieldKind::kChoice) {
+                return fail(f.name, "'transitions', 'initial' and 'requires' apply to choice fields");
+            }
+            auto is_choice = [&](const std::string& v) {
+                return std::find(f.choices.begin(), f.choices.end(), v) != f.choices.end();
+            };
+            if (!f.initial.empty() && !is_choice(f.initial)) {
+                return fail(f.name, "'initial' value '" + f.initial + "' is not one of its choices");
+            }
+            for (const auto& [from, tos] : f.transitions) {
+                for (const std::string& v : tos) {
+                    if (!is_choice(from) || !is_choice(v)) {
+                        return fail(f.name, "'transitions' step '" + from + "' -> '" + v +
+                                                "' names a value that is "
+                                                "not one of its choices");
+                    }
+                }
+            }
+            for (const auto& [value, needed] : f.requires_answers) {
+                if (!is_choice(value)) {
+                    return fail(f.name, "'requires' names '" + value + "', which is not one of its choices");
+                }
+                for (const std::string& n : needed) {
+                    const FieldDef* other = s.field(n);
+                    if (other == nullptr || other == &f) {
+                        return fail(f.name, "'requires' names '" + n + "', which is not another field");
+                    }
+                }
+            }
             if (f.visible_if) {
                 const FieldDef* on = s.field(f.visible_if->field);
                 if (on == nullptr || on == &f) {
@@ -520,6 +571,89 @@ std::vector<FieldError> validate_field(const FieldDef& field, const FieldValue& 
     check_writable(field, role, errors);
     if (!is_empty(value)) {
         check_value(field, value, errors);
+    }
+    return errors;
+}
+
+namespace {
+
+std::string choice_of(const Values& values, const std::string& field) {
+    const auto it = values.find(field);
+    if (it != values.end()) {
+        if (const auto* s = std::get_if<std::string>(&it->second)) {
+            return *s;
+        }
+    }
+    return "";
+}
+
+std::string words_of(std::string_view token) {
+    std::string out(token);
+    std::replace(out.begin(), out.end(), '_', ' ');
+    return out;
+}
+
+}  // namespace
+
+std::optional<FieldError> check_transition(const FieldDef& f, std::string_view from, std::string_view to) {
+    if (f.transitions.empty()) {
+        return std::nullopt;
+    }
+    const std::string was(from.empty() ? std::string_view(f.initial) : from);
+    if (to == was) {
+        return std::nullopt;
+    }
+    const auto steps = f.transitions.find(was);
+    const bool allowed = !to.empty() && steps != f.transitions.end() &&
+                         std::find(steps->second.begin(), steps->second.end(), to) != steps->second.end();
+    if (allowed) {
+        return std::nullopt;
+    }
+    std::string message = f.label + " cannot go from " + words_of(was.empty() ? "unanswered" : was) + " to " +
+                          words_of(to.empty() ? "unanswered" : to);
+    if (steps != f.transitions.end() && !steps->second.empty()) {
+        message += "; from " + words_of(was) + " it can become ";
+        for (std::size_t i = 0; i < steps->second.size(); ++i) {
+            message += (i == 0 ? "" : i + 1 == steps->second.size() ? " or " : ", ") + words_of(steps->second[i]);
+        }
+    }
+    return FieldError{f.name, std::string(errc::kFieldTransition), message + "."};
+}
+
+std::vector<FieldError> check_required_answers(const Schema& schema, const FieldDef& f, std::string_view value,
+                                               const Values& values) {
+    std::vector<FieldError> errors;
+    const auto needed = f.requires_answers.find(std::string(value));
+    if (needed == f.requires_answers.end()) {
+        return errors;
+    }
+    for (const std::string& n : needed->second) {
+        const auto it = values.find(n);
+        if (it == values.end() || is_empty(it->second)) {
+            const FieldDef* other = schema.field(n);
+            const std::string label = other != nullptr ? other->label : n;
+            errors.push_back({n, std::string(errc::kFieldRequired),
+                              label + " is needed when " + f.label + " is " + words_of(value) + "."});
+        }
+    }
+    return errors;
+}
+
+std::vector<FieldError> validate(const Schema& schema, const Values& values, const std::vector<std::string>& changed,
+                                 std::string_view role, const Values& before) {
+    std::vector<FieldError> errors = validate(schema, values, changed, role);
+    for (const std::string& name : changed) {
+        const FieldDef* f = schema.field(name);
+        if (f == nullptr || (f->transitions.empty() && f->requires_answers.empty())) {
+            continue;
+        }
+        const std::string to = choice_of(values, name);
+        if (std::optional<FieldError> e = check_transition(*f, choice_of(before, name), to)) {
+            errors.push_back(std::move(*e));
+        }
+        for (FieldError& e : check_required_answers(schema, *f, to, values)) {
+            errors.push_back(std::move(e));
+        }
     }
     return errors;
 }

@@ -28,6 +28,23 @@ std::string etag_of(std::string_view body) {
     return std::string("\"") + hex + "\"";
 }
 
+// The current value (the merge winner) of `field` in `rec`, decoded for the field's kind; nothing when
+// the field has no value. For lifecycle checks, which read choices and texts.
+records::Values current_values(const records::Schema& schema, const StoredRecord& rec) {
+    records::Values out;
+    for (const records::FieldFrontier& f : rec.fields) {
+        const records::FieldDef* def = schema.field(f.field);
+        if (def == nullptr || f.state.frontier.empty()) {
+            continue;
+        }
+        if (Result<records::FieldValue> v = records::decode_value(def->kind, records::winner(f.state).value);
+            v.is_ok()) {
+            out[f.field] = std::move(*v);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<LoadedForms> load_forms(const std::filesystem::path& dir) {
@@ -192,6 +209,27 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
         if (std::vector<records::FieldError> errors = records::validate_field(*def, *value, who.role);
             !errors.empty()) {
             return rejected(c.seq, errors.front().code, errors.front().message);
+        }
+        // A lifecycle (a suggestion's status): the step from the value the server holds must be
+        // allowed, and the answers the new value needs must already be here (a device sends a
+        // record's changes in field-name order, so a decision note comes before its status).
+        if (!def->transitions.empty() || !def->requires_answers.empty()) {
+            const records::Values now =
+                entry.record.has_value() ? current_values(*sch, *entry.record) : records::Values{};
+            const auto* to = std::get_if<std::string>(&*value);
+            const auto held = now.find(c.field);
+            const std::string from = held != now.end() && std::holds_alternative<std::string>(held->second)
+                                         ? std::get<std::string>(held->second)
+                                         : std::string();
+            if (std::optional<records::FieldError> e =
+                    records::check_transition(*def, from, to != nullptr ? *to : "")) {
+                return rejected(c.seq, e->code, e->message);
+            }
+            if (std::vector<records::FieldError> missing =
+                    records::check_required_answers(*sch, *def, to != nullptr ? *to : "", now);
+                !missing.empty()) {
+                return rejected(c.seq, missing.front().code, missing.front().message);
+            }
         }
         canonical = records::encode_value(*value);
     }

@@ -121,6 +121,34 @@ TEST_CASE("Schemas: invalid schemas are refused naming the file, the field and t
               .find("'q' is not a choice") != std::string::npos);
 }
 
+TEST_CASE("Schemas: a lifecycle must name its own choices and real questions") {
+    const std::string head = R"({"type":"t","version":1,"title":"T","fields":[)";
+    const std::string note = R"({"name":"note","kind":"long_text","label":"Note"},)";
+    CHECK(schema_error(head + R"({"name":"a","kind":"text","label":"A","initial":"x"}]})").find("choice fields") !=
+          std::string::npos);
+    CHECK(schema_error(head + R"({"name":"s","kind":"choice","label":"S","choices":["x","y"],"initial":"z"}]})")
+              .find("'initial' value 'z'") != std::string::npos);
+    CHECK(schema_error(head + R"({"name":"s","kind":"choice","label":"S","choices":["x","y"],)"
+                              R"("transitions":{"x":["q"]}}]})")
+              .find("'x' -> 'q'") != std::string::npos);
+    CHECK(schema_error(head + R"({"name":"s","kind":"choice","label":"S","choices":["x","y"],)"
+                              R"("transitions":{"x":"y"}}]})")
+              .find("must be a list") != std::string::npos);
+    CHECK(schema_error(head + note +
+                       R"({"name":"s","kind":"choice","label":"S","choices":["x","y"],)"
+                       R"("requires":{"y":["nobody"]}}]})")
+              .find("'nobody', which is not another field") != std::string::npos);
+    const Schema ok = must_parse(note + R"({"name":"s","kind":"choice","label":"S","choices":["x","y"],"initial":"x",)"
+                                        R"("transitions":{"x":["y"]},"requires":{"y":["note"]}})");
+    const FieldDef& f = *ok.field("s");
+    CHECK_FALSE(check_transition(f, "", "y").has_value());  // unanswered counts as the initial x
+    CHECK(check_transition(f, "y", "x")->code == "record.field.transition");
+    CHECK(check_transition(f, "x", "")->code == "record.field.transition");  // a lifecycle is never undone
+    CHECK(check_required_answers(ok, f, "y", {}).size() == 1);
+    CHECK(check_required_answers(ok, f, "y", {{"note", std::string("why")}}).empty());
+    CHECK(check_required_answers(ok, f, "x", {}).empty());
+}
+
 TEST_CASE("Validation: text, long text, length, pattern and required") {
     const Schema s =
         must_parse(R"({"name":"name","kind":"text","label":"Name","required":true,"min_length":2,"max_length":5},)"

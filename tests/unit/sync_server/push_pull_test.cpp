@@ -158,9 +158,9 @@ TEST_CASE("Push: scope and roles are enforced field by field, and nothing refuse
     CHECK(cross.results[1].code == errc::kSyncScopeForbidden);
     CHECK(cross.results[2].code == errc::kFieldNotEditable);
     CHECK(cross.results[3].outcome == ChangeOutcome::kApplied);
-    // The lead may set the review field.
-    CHECK(f.push_ok(f.lee,
-                    batch(f.lee, {change(1, "s1", "status", "\"accepted\"", now_hlc(0, 9), kZero, "a", "suggestion")}))
+    // The lead may set the review field (its first step: under review).
+    CHECK(f.push_ok(f.lee, batch(f.lee, {change(1, "s1", "status", "\"under_review\"", now_hlc(0, 9), kZero, "a",
+                                                "suggestion")}))
               .results[0]
               .outcome == ChangeOutcome::kApplied);
     // What zed pulls is team b's only; what bob pulls is team a's, with no hijack and the lead's status.
@@ -535,4 +535,108 @@ TEST_CASE(
     CHECK_MESSAGE(message.find("\xC3\xA9") != std::string::npos, message);
     // The stored copy answers the retry the same way.
     CHECK(f.push_ok(f.ann, batch(f.ann, changes)).results == answer.results);
+}
+
+TEST_CASE("Push: a suggestion's lifecycle is enforced on the server, step by step, by role and by team") {
+    Fixture f;
+    f.add_user("lyn", "b", "lead");
+    const Credentials lyn = f.enrol("lyn");
+    std::map<std::string, std::int64_t> seqs;  // per device: batches use fresh seq ranges
+    std::uint16_t counter = 1;
+    auto push = [&](const Credentials& who, std::vector<WireChange> changes) {
+        for (WireChange& c : changes) {
+            c.seq = ++seqs[who.device_id];
+        }
+        return f.push_ok(who, batch(who, std::move(changes)));
+    };
+    std::map<std::string, std::string> last_status_hlc;  // per record: what the lead saw
+    auto idea = [&](const std::string& id) {
+        std::vector<WireChange> cs;
+        for (const auto& [field, value] :
+             std::vector<std::pair<std::string, std::string>>{{"category", "\"process\""},
+                                                              {"expected_benefit", "[\"time\"]"},
+                                                              {"problem", "\"Double-booked families\""},
+                                                              {"proposed_change", "\"One team calendar\""},
+                                                              {"title", "\"Shared calendar for visits\""}}) {
+            cs.push_back(change(0, id, field, value, now_hlc(0, counter++), kZero, "a", "suggestion"));
+        }
+        for (const ChangeResult& r : push(f.ann, cs).results) {
+            REQUIRE(r.outcome == ChangeOutcome::kApplied);
+        }
+    };
+    // A lead's step: the status (after the decision note, as a device sends them), seen from the last.
+    auto step = [&](const Credentials& who, const std::string& id, const std::string& to, bool with_note) {
+        std::vector<WireChange> cs;
+        if (with_note) {
+            cs.push_back(change(0, id, "decision_note", "\"Agreed at the team meeting\"", now_hlc(0, counter++), kZero,
+                                who.team, "suggestion"));
+        }
+        const std::string h = now_hlc(0, counter++);
+        const std::string base = last_status_hlc.count(id) != 0 ? last_status_hlc[id] : kZero;
+        cs.push_back(change(0, id, "status", "\"" + to + "\"", h, base, who.team, "suggestion"));
+        const ChangeResult r = push(who, cs).results.back();
+        if (r.outcome == ChangeOutcome::kApplied) {
+            last_status_hlc[id] = h;
+        }
+        return r;
+    };
+    const std::vector<std::string> all = {"submitted", "under_review", "needs_info",
+                                          "accepted",  "declined",     "implemented"};
+    const std::map<std::string, std::set<std::string>> allowed = {
+        {"submitted", {"under_review"}},
+        {"under_review", {"needs_info", "accepted", "declined"}},
+        {"needs_info", {"under_review"}},
+        {"accepted", {"implemented"}},
+        {"declined", {}},
+        {"implemented", {}}};
+    const std::map<std::string, std::vector<std::string>> path = {
+        {"submitted", {}},
+        {"under_review", {"under_review"}},
+        {"needs_info", {"under_review", "needs_info"}},
+        {"accepted", {"under_review", "accepted"}},
+        {"declined", {"under_review", "declined"}},
+        {"implemented", {"under_review", "accepted", "implemented"}}};
+    int n = 0;
+    for (const std::string& from : all) {
+        for (const std::string& to : all) {
+            if (from == to) {
+                continue;
+            }
+            CAPTURE(from);
+            CAPTURE(to);
+            const std::string id = "idea-" + std::to_string(++n);
+            idea(id);
+            for (const std::string& s : path.at(from)) {
+                REQUIRE(step(f.lee, id, s, s == "accepted" || s == "declined").outcome == ChangeOutcome::kApplied);
+            }
+            const ChangeResult r = step(f.lee, id, to, true);
+            if (allowed.at(from).count(to) == 1) {
+                CHECK(r.outcome == ChangeOutcome::kApplied);
+            } else {
+                CHECK(r.outcome == ChangeOutcome::kRejected);
+                CHECK(r.code == errc::kFieldTransition);
+            }
+        }
+    }
+    // Accepting or declining without a decision note is refused, naming the note.
+    idea("idea-note");
+    REQUIRE(step(f.lee, "idea-note", "under_review", false).outcome == ChangeOutcome::kApplied);
+    for (const char* decision : {"accepted", "declined"}) {
+        const ChangeResult r = step(f.lee, "idea-note", decision, false);
+        CHECK(r.outcome == ChangeOutcome::kRejected);
+        CHECK(r.code == errc::kFieldRequired);
+        CHECK(r.message.find("Decision note") == 0);
+    }
+    // Only a lead, and only of the suggestion's team, may take a step.
+    idea("idea-roles");
+    CHECK(step(f.bob, "idea-roles", "under_review", false).code == errc::kFieldNotEditable);
+    CHECK(step(f.ann, "idea-roles", "under_review", false).code == errc::kFieldNotEditable);
+    CHECK(step(lyn, "idea-roles", "under_review", false).code == errc::kSyncScopeForbidden);
+    CHECK(step(f.lee, "idea-roles", "under_review", false).outcome == ChangeOutcome::kApplied);
+    // Nothing refused reached the pull.
+    for (const WireChange& c : f.pull_all(f.bob).changes) {
+        if (c.record == "idea-note" && c.field == "status") {
+            CHECK(c.value == "\"under_review\"");
+        }
+    }
 }

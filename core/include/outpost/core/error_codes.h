@@ -50,6 +50,7 @@ inline constexpr std::string_view kFieldRetired = "record.field.retired";
 inline constexpr std::string_view kFieldBadDate = "record.field.bad_date";
 inline constexpr std::string_view kFieldBadLocation = "record.field.bad_location";
 inline constexpr std::string_view kFieldBadLink = "record.field.bad_link";
+inline constexpr std::string_view kFieldTransition = "record.field.transition";
 // platform
 inline constexpr std::string_view kPlatformNoHome = "platform.dirs.no_home";
 // sync / protocol

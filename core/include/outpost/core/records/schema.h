@@ -56,6 +56,12 @@ struct FieldDef {
     std::vector<std::string> editable_by;  // roles; empty: anyone who may edit the record
     std::string link_type;                 // record_link: the record type it points to (optional)
     bool retired = false;
+    // A lifecycle (choice fields): which values may follow each value. Empty: any change is allowed.
+    // `initial` is what an unanswered field counts as ("submitted" for a new suggestion).
+    std::map<std::string, std::vector<std::string>> transitions;
+    std::string initial;
+    // Questions that must be answered when this field takes a value (a decision note to accept).
+    std::map<std::string, std::vector<std::string>> requires_answers;
 };
 
 struct Schema {
@@ -104,12 +110,25 @@ struct FieldError {
 // once; empty means valid. Hidden fields (visible_if false) are not required.
 [[nodiscard]] std::vector<FieldError> validate(const Schema& schema, const Values& values,
                                                const std::vector<std::string>& changed, std::string_view role);
+// The same, for a change to an existing record whose values were `before`: a changed field with a
+// lifecycle must take an allowed step, and the answers its new value requires must be there.
+[[nodiscard]] std::vector<FieldError> validate(const Schema& schema, const Values& values,
+                                               const std::vector<std::string>& changed, std::string_view role,
+                                               const Values& before);
 
 // Checks one write to one field on its own (a synced change): the role may write it, it is not
 // retired, and a present value fits its kind and limits. Whether the record as a whole has its
 // required answers is not checked (another change may bring them). Empty means valid.
 [[nodiscard]] std::vector<FieldError> validate_field(const FieldDef& field, const FieldValue& value,
                                                      std::string_view role);
+
+// A lifecycle step: whether `f` may change from `from` (empty: unanswered, counted as f.initial) to
+// `to`. Empty when allowed (always, for a field without transitions); else record.field.transition.
+[[nodiscard]] std::optional<FieldError> check_transition(const FieldDef& f, std::string_view from, std::string_view to);
+// The questions `f` taking `value` requires (requires_answers), that are not answered in `values`;
+// each as record.field.required on that question.
+[[nodiscard]] std::vector<FieldError> check_required_answers(const Schema& schema, const FieldDef& f,
+                                                             std::string_view value, const Values& values);
 
 // Whether `field` is visible given the other values.
 [[nodiscard]] bool is_visible(const Schema& schema, const FieldDef& field, const Values& values);
