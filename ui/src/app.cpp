@@ -32,8 +32,8 @@ constexpr std::int64_t kProbeEveryMs = 15'000;  // connectivity probe while unlo
 constexpr std::int64_t kSyncBarEveryMs = 1000;  // waiting and refused counts
 constexpr int kPageRows = 200;                  // case-table rows per query
 
-bool is_case_type(std::string_view type) {
-    return type != "suggestion" && type != "conflict";
+bool is_case_form(const records::Schema* s) {
+    return s != nullptr && s->purpose == records::FormPurpose::kCase;
 }
 
 std::string status_of(const records::Record& r) {
@@ -358,7 +358,8 @@ void App::apply(const Intent& intent) {
                     m_state.toast.clear();
                 }
                 m_state.screen = i.screen;
-                if (i.screen == Screen::kSuggestions) {
+                if (i.screen == Screen::kSuggestions || i.screen == Screen::kReview || i.screen == Screen::kLibrary ||
+                    i.screen == Screen::kDashboard) {
                     load_suggestions();
                 } else if (i.screen == Screen::kConflicts) {
                     load_conflicts();
@@ -450,6 +451,12 @@ void App::apply(const Intent& intent) {
                 m_state.idea.reset();
             } else if constexpr (std::is_same_v<T, ResolveConflictIntent>) {
                 resolve_conflict(i);
+            } else if constexpr (std::is_same_v<T, SelectSuggestionIntent> || std::is_same_v<T, EndorseIntent> ||
+                                 std::is_same_v<T, CommentIntent> || std::is_same_v<T, DecideIntent> ||
+                                 std::is_same_v<T, MarkDuplicateIntent> || std::is_same_v<T, ShareIntent> ||
+                                 std::is_same_v<T, AdoptIntent> || std::is_same_v<T, MarkNoticesReadIntent> ||
+                                 std::is_same_v<T, QueueChangedIntent>) {
+                apply_review(Intent{i});
             } else if constexpr (std::is_same_v<T, ChangePassphraseIntent>) {
                 change_passphrase();
             } else if constexpr (std::is_same_v<T, SetAutoLockIntent>) {
@@ -612,7 +619,7 @@ void App::opened(std::unique_ptr<Session> session) {
     save_settings();
     m_state.forms.clear();
     for (const records::Schema& s : m_session->schemas()) {
-        if (is_case_type(s.type)) {
+        if (is_case_form(&s)) {
             m_state.forms.emplace_back(s.type, s.title);
         }
     }
@@ -665,10 +672,8 @@ void App::opened(std::unique_ptr<Session> session) {
     }
     // The reader runs these in order: the first page of cases first, for the first screen.
     query_cases(false);
-    if (m_state.screen == Screen::kSuggestions) {
-        load_suggestions();
-    }
-    load_conflicts();  // the navigation shows how many are open
+    load_suggestions();  // the navigation shows the notices and the open queue
+    load_conflicts();    // ...and how many conflicts are open
     refresh_sync_bar();
 }
 
@@ -715,7 +720,7 @@ void App::lock(const std::string& why) {
     m_state.cases.next.reset();
     m_state.cases.loading = false;
     m_state.cases.search.clear();
-    m_state.suggestions.clear();
+    m_state.review = ReviewState{};
     m_state.conflicts.clear();
     m_state.drafts_found.clear();
     m_state.sync = SyncBar{};
@@ -823,9 +828,8 @@ void App::refresh_sync_bar() {
             if (s.sync.state.last_success_ms != last_success && s.sync.state.last_success_ms != 0 && m_session) {
                 if (s.screen == Screen::kCases && s.cases.rows.size() <= static_cast<std::size_t>(kPageRows)) {
                     query_cases(false);
-                } else if (s.screen == Screen::kSuggestions) {
-                    load_suggestions();
                 }
+                load_suggestions();  // decisions may have arrived
                 load_conflicts();
             }
         }));
@@ -887,10 +891,10 @@ void App::query_cases(bool more) {
         if (page.is_ok()) {
             rows.reserve(page->records.size());
             for (const records::Record& r : page->records) {
-                if (q.type.empty() && !is_case_type(r.type)) {
+                const records::Schema* sch = session->schema(r.type);
+                if (q.type.empty() && !is_case_form(sch)) {
                     continue;
                 }
-                const records::Schema* sch = session->schema(r.type);
                 rows.push_back({r.id, r.type, sch != nullptr ? sch->title : humanise(r.type), record_title(sch, r),
                                 r.created_by, humanise(status_of(r)), r.created_ms, r.updated_ms});
             }
@@ -1050,37 +1054,8 @@ void App::save_form(RecordScreen& screen, bool is_idea) {
 
 // ---- suggestions and conflicts -----------------------------------------------------------------
 
-// Suggestions and conflicts are read on the reader: finding a form's records among 100,000 cases walks
-// an index, which is no work for a frame.
-void App::load_suggestions() {
-    if (!m_session) {
-        return;
-    }
-    Session* session = m_session.get();  // lock() waits for the reader before the session goes
-    m_reader->post([this, q = m_queue, session, gen = m_generation] {
-        records::ListQuery lq;
-        lq.type = "suggestion";
-        lq.limit = 500;
-        Result<records::Page> page = session->with_records([&](records::RecordEngine& e) { return e.list(lq); });
-        if (!page.is_ok()) {
-            return;
-        }
-        const records::Schema* sch = session->schema("suggestion");
-        std::vector<SuggestionRow> rows;
-        for (const records::Record& r : page->records) {
-            SuggestionRow row{r.id, record_title(sch, r), status_of(r), "", r.created_by, r.updated_ms};
-            if (row.status.empty()) {
-                row.status = "submitted";
-            }
-            if (auto it = r.values.find("decision_note"); it != r.values.end()) {
-                row.decision_note = display_value(it->second);
-            }
-            rows.push_back(std::move(row));
-        }
-        q->post(for_session(gen, [rows = std::move(rows)](AppState& s) mutable { s.suggestions = std::move(rows); }));
-    });
-}
-
+// Conflicts are read on the reader: finding a form's records among 100,000 cases walks an index, which
+// is no work for a frame. (Suggestions: app_review.cpp.)
 void App::load_conflicts() {
     if (!m_session) {
         return;

@@ -12,7 +12,8 @@ constexpr const char* kDraftTables =
     "CREATE TABLE IF NOT EXISTS ui_drafts(key TEXT PRIMARY KEY, type TEXT NOT NULL, record TEXT NOT NULL, "
     "saved_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS ui_draft_texts(key TEXT NOT NULL, field TEXT NOT NULL, text TEXT NOT NULL, "
-    "PRIMARY KEY(key, field)) WITHOUT ROWID;";
+    "PRIMARY KEY(key, field)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS ui_notices_read(key TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 }  // namespace
 
@@ -191,6 +192,37 @@ Status Session::discard_draft(const std::string& key) {
         return m_store->sql_status(rc, "discarding a draft");
     }
     return Status::ok();
+}
+
+Result<std::set<std::string>> Session::read_notices() {
+    std::lock_guard lock(m_mutex);
+    std::set<std::string> out;
+    sql::StmtRef st = sql::StmtRef::owned(m_store->handle(), "SELECT key FROM ui_notices_read");
+    int rc = 0;
+    while ((rc = st.step()) == SQLITE_ROW) {
+        out.insert(st.col_text(0));
+    }
+    if (rc != SQLITE_DONE) {
+        return m_store->sql_status(rc, "reading notices");
+    }
+    return out;
+}
+
+Status Session::mark_notices_read(const std::vector<std::string>& keys) {
+    std::lock_guard lock(m_mutex);
+    OUTPOST_TRY(m_store->exec("SAVEPOINT ui_notices"));
+    sql::StmtRef st = sql::StmtRef::owned(m_store->handle(), "INSERT OR IGNORE INTO ui_notices_read(key) VALUES(?)");
+    Status s = Status::ok();
+    for (const std::string& k : keys) {
+        st.text(1, k);
+        if (int rc = st.step(); rc != SQLITE_DONE) {
+            s = m_store->sql_status(rc, "marking notices read");
+            break;
+        }
+        st.reset();
+    }
+    (void)m_store->exec(s.is_ok() ? "RELEASE ui_notices" : "ROLLBACK TO ui_notices; RELEASE ui_notices");
+    return s;
 }
 
 Status Session::change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase) {

@@ -718,6 +718,37 @@ Result<RecordEngine::Row> RecordEngine::existing(std::string_view id, const Sche
     return std::move(**row);
 }
 
+Result<Record> RecordEngine::put(const Actor& who, std::string_view id, std::string_view type, const Values& values,
+                                 std::vector<FieldError>* errors) {
+    const Schema* s = schema(type);
+    if (s == nullptr) {
+        return Status::error(errc::kRecordTypeUnknown, "no form called '" + std::string(type) + "'");
+    }
+    if (id.empty() || id.size() > 128) {
+        return Status::error(errc::kRecordNotFound, "a record id is 1 to 128 bytes");
+    }
+    Result<std::optional<Row>> row = read_row(id);
+    if (!row.is_ok()) {
+        return row.status();
+    }
+    if (!row->has_value()) {
+        Row fresh;
+        fresh.rec.id = std::string(id);
+        fresh.rec.type = std::string(type);
+        fresh.rec.team = who.team;
+        fresh.rec.created_by = who.user;
+        return write(who, *s, std::move(fresh), values, /*creating=*/true, errors);
+    }
+    if ((*row)->rec.type != type) {
+        return Status::error(errc::kRecordReadOnly, "record " + std::string(id) + " is a '" + (*row)->rec.type + "'");
+    }
+    Values changes = values;
+    if ((*row)->rec.deleted) {
+        changes["_deleted"] = false;
+    }
+    return write(who, *s, std::move(**row), changes, /*creating=*/false, errors);
+}
+
 Result<Record> RecordEngine::update(const Actor& who, std::string_view id, const Values& changes,
                                     std::vector<FieldError>* errors) {
     const Schema* s = nullptr;
@@ -743,6 +774,12 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
     if (m_store.handle() == nullptr) {
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
+    if (!creating && row.rec.team != who.team) {
+        return Status::error(errc::kRecordReadOnly,
+                             "this record belongs to " +
+                                 (row.rec.team == "*" ? std::string("the practice library") : "team " + row.rec.team) +
+                                 " and is read-only here");
+    }
     Record& rec = row.rec;
     Values merged = rec.values;
     std::vector<std::string> changed;
@@ -767,7 +804,9 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
     }
     const std::int64_t now = m_clock.now_ms();
     if (creating) {
-        rec.id = make_uuid_v7(now);
+        if (rec.id.empty()) {
+            rec.id = make_uuid_v7(now);
+        }
         rec.created_ms = now;
     }
     // A savepoint: its own transaction when called alone, or part of the caller's BEGIN...COMMIT.
@@ -793,7 +832,10 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
     if (Status s = save_local_hlc(); !s.is_ok()) {
         return fail(s);
     }
-    rec.deleted = rec.deleted || changes.count("_deleted") != 0;
+    if (const auto del = changes.find("_deleted"); del != changes.end()) {
+        const bool* b = std::get_if<bool>(&del->second);
+        rec.deleted = b == nullptr || *b;
+    }
     rec.updated_ms = now;
     rec.values = std::move(merged);
     if (Status s = save_row(row, &schema, !creating); !s.is_ok()) {

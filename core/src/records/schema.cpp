@@ -204,13 +204,26 @@ struct SchemaParser {
             return fail("", "needs a 'title'");
         }
         s.title = title->text;
+        if (const json::Value* purpose = doc.find("purpose")) {
+            const std::string p = purpose->type == json::Value::Type::kText ? purpose->text : std::string();
+            if (p == "case") {
+                s.purpose = FormPurpose::kCase;
+            } else if (p == "suggestion") {
+                s.purpose = FormPurpose::kSuggestion;
+            } else if (p == "internal") {
+                s.purpose = FormPurpose::kInternal;
+            } else {
+                return fail("", "'purpose' is case, suggestion or internal");
+            }
+        }
         const json::Value* fields = doc.find("fields");
         if (fields == nullptr || fields->type != json::Value::Type::kArray || fields->items.empty()) {
             return fail("", "needs a non-empty 'fields' list");
         }
         for (const auto& [key, v] : doc.members) {
             (void)v;
-            if (key != "type" && key != "version" && key != "title" && key != "fields" && key != "description") {
+            if (key != "type" && key != "version" && key != "title" && key != "fields" && key != "description" &&
+                key != "purpose") {
                 return fail("", "unknown property '" + key + "'");
             }
         }

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/records/schema.h"
 #include "outpost/core/version.h"
+#include "outpost/sync/exporter.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/sync/server.h"
 #include "outpost/sync/server_storage.h"
@@ -35,6 +37,11 @@ Usage:
       the server URL, the server certificate and its SHA-256 fingerprint (pinned by the laptop),
       the code, the user and the team. An https:// URL needs --ca-cert (the serve --tls-cert file).
   outpost-server device revoke DEVICE_ID --data DIR
+  outpost-server export --data DIR --team TEAM --what cases|suggestions [--format csv|json] [--out FILE]
+      A team's cases or suggestions as they stand, for analysts (CSV by RFC 4180, UTF-8).
+  outpost-server export --data DIR --open-data [--format csv|json] [--out FILE]
+      Per team and month: cases by form and outcome, suggestions by status, median days to a
+      decision, practices adopted. Counts below 5 (and medians of fewer than 5) read "<5".
   outpost-server --version
   outpost-server help
 
@@ -56,6 +63,9 @@ struct Args {
     std::string tls_cert;
     std::string tls_key;
     std::string ca_cert;
+    std::string what;
+    std::string format = "csv";
+    bool open_data = false;
 };
 
 int usage_error(const std::string& message) {
@@ -135,6 +145,62 @@ int cmd_serve(const Args& args) {
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+int cmd_export(const Args& args) {
+    if (args.data.empty()) {
+        return usage_error("export needs --data DIR");
+    }
+    if (args.format != "csv" && args.format != "json") {
+        return usage_error("--format is csv or json");
+    }
+    if (!args.open_data && (args.team.empty() || (args.what != "cases" && args.what != "suggestions"))) {
+        return usage_error("export needs --team TEAM and --what cases|suggestions, or --open-data");
+    }
+    auto storage = outpost::sync::open_sqlite_storage(args.data);
+    if (!storage.is_ok()) {
+        return fail(storage.status());
+    }
+    auto forms = outpost::records::load_schemas(outpost::records::bundled_forms_dir());
+    if (!forms.is_ok()) {
+        return fail(forms.status());
+    }
+    std::vector<std::string> teams = {args.team};
+    if (args.open_data) {
+        auto all = (*storage)->teams();
+        if (!all.is_ok()) {
+            return fail(all.status());
+        }
+        teams = std::move(*all);
+    }
+    std::vector<outpost::sync::ExportRecord> records;
+    for (const std::string& team : teams) {
+        auto part = outpost::sync::read_team_records(**storage, *forms, team);
+        if (!part.is_ok()) {
+            return fail(part.status());
+        }
+        records.insert(records.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
+    }
+    std::string text;
+    if (args.open_data) {
+        const auto rows = outpost::sync::open_data(records, *forms);
+        text = args.format == "csv" ? outpost::sync::open_data_csv(rows) : outpost::sync::open_data_json(rows);
+    } else {
+        const auto what =
+            args.what == "cases" ? outpost::sync::ExportWhat::kCases : outpost::sync::ExportWhat::kSuggestions;
+        text = args.format == "csv" ? outpost::sync::export_csv(records, *forms, what)
+                                    : outpost::sync::export_json(records, *forms, what);
+    }
+    if (args.out.empty()) {
+        std::cout << text;
+        return std::cout ? 0 : 1;
+    }
+    std::ofstream out(args.out, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) {
+        return fail(Status::error(outpost::errc::kIo, "cannot write " + args.out.string()));
+    }
+    return 0;
 }
 
 int cmd_admin(const Args& args) {
@@ -258,6 +324,12 @@ int main(int argc, char** argv) {
             args.url = v;
         } else if (a == "--out" && next(v)) {
             args.out = v;
+        } else if (a == "--what" && next(v)) {
+            args.what = v;
+        } else if (a == "--format" && next(v)) {
+            args.format = v;
+        } else if (a == "--open-data") {
+            args.open_data = true;
         } else if (a == "--ttl-days" && next(v)) {
             if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
                 std::stoi(v) < 1) {
@@ -278,6 +350,9 @@ int main(int argc, char** argv) {
     }
     if (args.command == "team" || args.command == "user" || args.command == "enroll" || args.command == "device") {
         return cmd_admin(args);
+    }
+    if (args.command == "export") {
+        return cmd_export(args);
     }
     return usage_error("unknown command '" + args.command + "'");
 }

@@ -255,6 +255,20 @@ public:
         return ServerIdentity{st.col_text(0), static_cast<int>(st.col_i64(1)), st.col_i64(2)};
     }
 
+    Result<std::vector<std::string>> teams() override {
+        std::lock_guard lock(m_mutex);
+        auto st = sql::StmtRef::owned(m_db, "SELECT name FROM teams ORDER BY name");
+        std::vector<std::string> out;
+        int rc = 0;
+        while ((rc = st.step()) == SQLITE_ROW) {
+            out.push_back(st.col_text(0));
+        }
+        if (rc != SQLITE_DONE) {
+            return sql_error(m_db, "listing teams");
+        }
+        return out;
+    }
+
     Status add_team(const std::string& name, std::int64_t now_ms) override {
         if (!valid_name(name)) {
             return Status::error(errc::kAccountInvalid, "team names use a-z, 0-9, '_', '-' and '.', up to 64");
@@ -414,8 +428,13 @@ public:
         // end is a safe cursor when the page is not full (PostgreSQL must bound it by in-flight
         // transactions instead; see docs/PROTOCOL.md).
         Cached st = cached(
-            "SELECT seq, record, type, team, field, value, hlc, device, base, author FROM srv_changes "
-            "WHERE team = ? AND seq > ? AND device != ? ORDER BY seq LIMIT ?");
+            "SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, author FROM srv_changes "
+            "WHERE team = ?1 AND seq > ?2 AND device != ?3 ORDER BY seq LIMIT ?4) "
+            "UNION ALL SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, author "
+            "FROM srv_changes WHERE team = '*' AND seq > ?2 AND device != ?3 ORDER BY seq LIMIT ?4) "
+            "ORDER BY seq LIMIT ?4");
+        // The team's changes and the practice library's (team '*', records/review.h), each read
+        // through the (team, seq) index, bounded, then merged.
         st.text(1, team).i64(2, after).text(3, exclude_device).i64(4, limit);
         std::vector<WireChange> out;
         int rc = 0;

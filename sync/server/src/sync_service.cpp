@@ -10,6 +10,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/records/engine.h"
+#include "outpost/core/records/review.h"
 
 namespace outpost::sync {
 namespace {
@@ -143,6 +144,7 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
             fresh.push_back(*r);
             response.results.push_back(std::move(*r));
         }
+        OUTPOST_TRY(publish_library(txn, cache, now));
         for (const auto& [id, entry] : cache) {
             if (entry.dirty) {
                 OUTPOST_TRY(txn.put_record(id, *entry.record, entry.is_new, now));
@@ -173,15 +175,11 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
     if (c.team != who.team) {
         return rejected(c.seq, errc::kSyncScopeForbidden, "this device may only write records of its own team");
     }
-    auto cached = cache.find(c.record);
-    if (cached == cache.end()) {
-        Result<std::optional<StoredRecord>> found = txn.record(c.record);
-        if (!found.is_ok()) {
-            return found.status();
-        }
-        cached = cache.emplace(c.record, CachedRecord{std::move(*found)}).first;
+    Result<CachedRecord*> cached_entry = cached(txn, cache, c.record);
+    if (!cached_entry.is_ok()) {
+        return cached_entry.status();
     }
-    CachedRecord& entry = cached->second;  // stays valid as the cache grows (node-based)
+    CachedRecord& entry = **cached_entry;
     if (entry.record.has_value()) {
         const RecordMeta& meta = entry.record->meta;
         if (meta.team != who.team) {
@@ -232,6 +230,9 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
             }
         }
         canonical = records::encode_value(*value);
+    }
+    if (std::optional<ChangeResult> refused = review_rules(txn, cache, who, entry, c, canonical)) {
+        return *refused;
     }
     {
         std::lock_guard lock(m_clock_mutex);
@@ -285,6 +286,217 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
             break;
     }
     return ChangeResult{c.seq, ChangeOutcome::kSuperseded, "", ""};
+}
+
+Result<SyncService::CachedRecord*> SyncService::cached(SyncTxn& txn, BatchCache& cache, const std::string& id) {
+    auto it = cache.find(id);
+    if (it == cache.end()) {
+        Result<std::optional<StoredRecord>> found = txn.record(id);
+        if (!found.is_ok()) {
+            return found.status();
+        }
+        it = cache.emplace(id, CachedRecord{std::move(*found)}).first;
+    }
+    return &it->second;  // node-based: stays valid as the cache grows
+}
+
+namespace {
+
+// The winner's canonical text of `field`, or nothing.
+std::optional<std::string> winner_text(const StoredRecord& r, std::string_view field) {
+    for (const records::FieldFrontier& f : r.fields) {
+        if (f.field == field && !f.state.frontier.empty()) {
+            return records::winner(f.state).value;
+        }
+    }
+    return std::nullopt;
+}
+
+bool is_deleted(const StoredRecord& r) {
+    return winner_text(r, "_deleted").value_or("false") == "true";
+}
+
+std::string decoded_text(std::string_view canonical) {
+    Result<records::FieldValue> v = records::decode_value(records::FieldKind::kText, canonical);
+    const std::string* s = v.is_ok() ? std::get_if<std::string>(&*v) : nullptr;
+    return s != nullptr ? *s : std::string();
+}
+
+// adopted_by: the adopting teams, "; "-separated, sorted.
+std::set<std::string> team_set(std::string_view text) {
+    std::set<std::string> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find("; ", at);
+        end = end == std::string_view::npos ? text.size() : end;
+        if (end > at) {
+            out.emplace(text.substr(at, end - at));
+        }
+        at = end + 2;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<ChangeResult> SyncService::review_rules(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who,
+                                                      const CachedRecord& entry, const WireChange& c,
+                                                      const std::string& canonical) {
+    const bool authored = c.type == "endorsement" || c.type == "comment";
+    if (authored && entry.record.has_value() && entry.record->meta.created_by != who.user) {
+        return rejected(c.seq, errc::kSyncScopeForbidden, "only its author may change this " + c.type);
+    }
+    const bool endorsing = c.type == "endorsement" && c.field == "suggestion";
+    const bool adopting = c.type == "adoption" && c.field == "practice";
+    if (!endorsing && !adopting) {
+        return std::nullopt;
+    }
+    const std::string target = decoded_text(canonical);
+    const std::string expected =
+        endorsing ? records::endorsement_id(target, who.user) : records::adoption_id(target, who.team);
+    if (c.record != expected) {
+        return rejected(c.seq, errc::kSyncScopeForbidden,
+                        endorsing ? "an endorsement's id must come from its suggestion and its author"
+                                  : "an adoption's id must come from its practice and its team");
+    }
+    Result<CachedRecord*> t = cached(txn, cache, target);
+    if (!t.is_ok()) {
+        return rejected(c.seq, t.status().code(), t.status().message());
+    }
+    const std::optional<StoredRecord>& r = (*t)->record;
+    const bool found = r.has_value() && !is_deleted(*r) &&
+                       (endorsing ? r->meta.type == "suggestion" && r->meta.team == who.team
+                                  : r->meta.type == "practice" && r->meta.team == records::kLibraryTeam);
+    if (!found) {
+        return rejected(c.seq, errc::kRecordNotFound,
+                        endorsing ? "no such suggestion in your team" : "no such practice in the library");
+    }
+    return std::nullopt;
+}
+
+Status SyncService::publish_library(SyncTxn& txn, BatchCache& cache, std::int64_t now_ms) {
+    std::vector<std::string> touched;
+    for (const auto& [id, e] : cache) {
+        if (e.dirty && e.record.has_value() &&
+            (e.record->meta.type == "suggestion" || e.record->meta.type == "adoption")) {
+            touched.push_back(id);
+        }
+    }
+    std::sort(touched.begin(), touched.end());
+    const std::string library(records::kLibraryTeam);
+    for (const std::string& id : touched) {
+        const StoredRecord rec = *cache.at(id).record;  // a copy: server_write may grow the cache
+        if (rec.meta.type == "suggestion") {
+            const std::string status = decoded_text(winner_text(rec, "status").value_or(""));
+            const bool publish = winner_text(rec, "shared_to_library").value_or("false") == "true" &&
+                                 !is_deleted(rec) && (status == "accepted" || status == "implemented");
+            const std::string pid = records::practice_id(id);
+            Result<CachedRecord*> practice_found = cached(txn, cache, pid);
+            if (!practice_found.is_ok()) {
+                return practice_found.status();
+            }
+            CachedRecord* practice = *practice_found;
+            if (publish) {
+                std::vector<std::pair<std::string, std::string>> values;
+                for (const char* f : {"title", "problem", "proposed_change", "expected_benefit", "category", "status",
+                                      "decision_note"}) {
+                    if (std::optional<std::string> v = winner_text(rec, f)) {
+                        values.emplace_back(f, *v);
+                    }
+                }
+                values.emplace_back("source_team", records::encode_value(rec.meta.team));
+                values.emplace_back("source_suggestion", records::encode_value(id));
+                if (!practice->record.has_value()) {
+                    values.emplace_back("adopted_by", records::encode_value(std::string()));
+                    values.emplace_back("adoption_count", records::encode_value(std::int64_t{0}));
+                } else if (is_deleted(*practice->record)) {
+                    values.emplace_back("_deleted", "false");
+                }
+                OUTPOST_TRY(server_write(txn, cache, pid, "practice", library, values, now_ms));
+            } else if (practice->record.has_value() && !is_deleted(*practice->record)) {
+                OUTPOST_TRY(server_write(txn, cache, pid, "practice", library, {{"_deleted", "true"}}, now_ms));
+            }
+            continue;
+        }
+        const std::string pid = decoded_text(winner_text(rec, "practice").value_or(""));
+        if (pid.empty()) {
+            continue;
+        }
+        Result<CachedRecord*> practice_found = cached(txn, cache, pid);
+        if (!practice_found.is_ok()) {
+            return practice_found.status();
+        }
+        CachedRecord* practice = *practice_found;
+        if (!practice->record.has_value() || practice->record->meta.type != "practice") {
+            continue;
+        }
+        std::set<std::string> teams = team_set(decoded_text(winner_text(*practice->record, "adopted_by").value_or("")));
+        if (is_deleted(rec)) {
+            teams.erase(rec.meta.team);
+        } else {
+            teams.insert(rec.meta.team);
+        }
+        std::string joined;
+        for (const std::string& t : teams) {
+            joined += (joined.empty() ? "" : "; ") + t;
+        }
+        OUTPOST_TRY(server_write(txn, cache, pid, "practice", library,
+                                 {{"adopted_by", records::encode_value(joined)},
+                                  {"adoption_count", records::encode_value(static_cast<std::int64_t>(teams.size()))}},
+                                 now_ms));
+    }
+    return Status::ok();
+}
+
+Status SyncService::server_write(SyncTxn& txn, BatchCache& cache, const std::string& id, const std::string& type,
+                                 const std::string& team,
+                                 const std::vector<std::pair<std::string, std::string>>& values, std::int64_t now_ms) {
+    Result<CachedRecord*> e_found = cached(txn, cache, id);
+    if (!e_found.is_ok()) {
+        return e_found.status();
+    }
+    CachedRecord* e = *e_found;
+    if (!e->record.has_value()) {
+        e->record = StoredRecord{RecordMeta{type, team, kServerDevice}, {}};
+        e->is_new = true;
+        e->dirty = true;
+    }
+    std::vector<records::FieldFrontier>& fields = e->record->fields;
+    for (const auto& [name, value] : values) {
+        auto f = std::lower_bound(fields.begin(), fields.end(), name,
+                                  [](const records::FieldFrontier& x, const std::string& n) { return x.field < n; });
+        if (f == fields.end() || f->field != name) {
+            f = fields.insert(f, records::FieldFrontier{name, {}});
+        }
+        records::Hlc base;
+        if (!f->state.frontier.empty()) {
+            const records::FieldVersion& top = records::winner(f->state);
+            if (top.value == value) {
+                continue;
+            }
+            base = top.stamp.hlc;
+        }
+        records::Hlc hlc;
+        {
+            std::lock_guard lock(m_clock_mutex);
+            hlc = m_hlc.now();
+        }
+        const records::FieldVersion v{value, records::Stamp{hlc, kServerDevice}, base, kServerDevice};
+        f->state = records::apply_write(f->state, v).state;
+        e->dirty = true;
+        WireChange w;
+        w.record = id;
+        w.type = type;
+        w.team = e->record->meta.team;
+        w.field = name;
+        w.value = value;
+        w.hlc = hlc.to_string();
+        w.base = base.to_string();
+        w.device = kServerDevice;
+        w.author = kServerDevice;
+        OUTPOST_TRY(txn.append_change(w, now_ms));
+    }
+    return Status::ok();
 }
 
 // A conflict record holds both sides of a clash: the value kept (the winner) and the other one, with
@@ -369,17 +581,28 @@ Result<std::string> SyncService::snapshot(const DeviceAuth& who, const std::stri
     limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
     std::int64_t log_end = 0;
     bool more = false;
+    // Two phases: the team's records, then the library's, whose positions are "*" + id (a record id
+    // never starts with '*'). A page holds one phase, so it names one team.
+    const bool library = !after.empty() && after.front() == records::kLibraryTeam.front();
+    const std::string team = library ? std::string(records::kLibraryTeam) : who.team;
+    const std::string from = library ? after.substr(1) : after;
+    const std::string prefix = library ? std::string(records::kLibraryTeam) : std::string();
     // Rows go straight from the storage into the page's JSON.
-    SnapshotWriter page(who.team, std::min<std::size_t>(m_pull_page_bytes, 1U << 20U));
+    SnapshotWriter page(team, std::min<std::size_t>(m_pull_page_bytes, 1U << 20U));
     std::string last = after;
-    OUTPOST_TRY(m_storage.snapshot_page(who.team, who.device_id, after, limit, m_pull_page_bytes, log_end, more,
+    OUTPOST_TRY(m_storage.snapshot_page(team, who.device_id, from, limit, m_pull_page_bytes, log_end, more,
                                         [&](const ServerStorage::SnapshotRow& r) {
                                             if (r.first_of_record) {
                                                 page.begin_record(r.id, r.type, r.created_by);
-                                                last.assign(r.id);
+                                                last = prefix;
+                                                last.append(r.id);
                                             }
                                             page.add(r.field, r.value, r.hlc, r.base, r.device, r.author);
                                         }));
+    if (!library && !more) {
+        more = true;  // the library follows
+        last = std::string(records::kLibraryTeam);
+    }
     return page.finish(last, std::to_string(log_end), more);
 }
 

@@ -438,7 +438,8 @@ TEST_CASE("Snapshot: a team's records in pages, each once, with every version of
         REQUIRE(res->status == 200);
         auto page = decode_snapshot_response(res->body);
         REQUIRE(page.is_ok());
-        CHECK(page->team == "a");
+        // The team's records, then the practice library's (none here), each page naming its team.
+        CHECK(page->team == (after.rfind('*', 0) == 0 ? "*" : "a"));
         CHECK(page->records.size() <= 3);
         ++pages;
         if (first_cursor.empty()) {
@@ -471,7 +472,15 @@ TEST_CASE("Snapshot: a team's records in pages, each once, with every version of
     auto other_page = decode_snapshot_response(other->body);
     REQUIRE(other_page.is_ok());
     CHECK(other_page->records.empty());
-    CHECK_FALSE(other_page->more);
+    CHECK(other_page->more);  // the library's page follows
+    CHECK(other_page->next == "*");
+    auto library = f.get("/v1/snapshot?after=*", f.zed.token);
+    REQUIRE(library);
+    auto library_page = decode_snapshot_response(library->body);
+    REQUIRE(library_page.is_ok());
+    CHECK(library_page->team == "*");
+    CHECK(library_page->records.empty());
+    CHECK_FALSE(library_page->more);
     auto anon = f.get("/v1/snapshot", "");
     REQUIRE(anon);
     CHECK(anon->status == 401);

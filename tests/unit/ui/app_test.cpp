@@ -161,11 +161,7 @@ std::vector<records::Record> all_of(App& app, const std::string& type) {
     return page->records;
 }
 
-std::string text_of(const records::Record& r, const std::string& field) {
-    const auto it = r.values.find(field);
-    return it != r.values.end() && std::holds_alternative<std::string>(it->second) ? std::get<std::string>(it->second)
-                                                                                   : std::string();
-}
+using records::text_of;
 
 const char* kNewVisit =
     "click \"New case\"\n"
@@ -425,8 +421,8 @@ TEST_CASE("App: Ctrl+Shift+N captures an idea from anywhere; it is stored as the
     CHECK(text_of(ideas[0], "title") == "Share the key safe codes by text");
     CHECK(ideas[0].created_by == "ann");
     ui.run(app, "click Suggestions\n");
-    REQUIRE(ui.until(app, [&] { return app.state().suggestions.size() == 1; }));
-    CHECK(app.state().suggestions[0].status == "submitted");
+    REQUIRE(ui.until(app, [&] { return app.state().review.all.size() == 1; }));
+    CHECK(app.state().review.all[0].status == "submitted");
 }
 
 TEST_CASE("App: the file picker finds the enrolment file by browsing folders") {
@@ -536,7 +532,7 @@ TEST_CASE("App: nothing read before a lock comes back after it (regression: a qu
     CHECK_FALSE(app.state().unlocked);
     CHECK(app.state().cases.rows.empty());
     CHECK(app.state().conflicts.empty());
-    CHECK(app.state().suggestions.empty());
+    CHECK(app.state().review.all.empty());
 }
 
 TEST_CASE("App: an answer cleared on a record stays cleared through a lock (regression: the draft brought it back)") {

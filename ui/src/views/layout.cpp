@@ -44,4 +44,10 @@ void heading(const char* text) {
     ImGui::Spacing();
 }
 
+void section(const char* text) {
+    ImGui::Spacing();
+    ImGui::TextDisabled("%s", text);
+    ImGui::Separator();
+}
+
 }  // namespace outpost::ui

@@ -38,7 +38,25 @@ void draw_shell(ViewContext& ctx) {
         }
     };
     nav("Cases", Screen::kCases, s.screen == Screen::kCases || s.screen == Screen::kRecord);
-    nav("Suggestions", Screen::kSuggestions, s.screen == Screen::kSuggestions);
+    const std::size_t news = s.review.notices.size();
+    nav((news == 0 ? std::string("Suggestions") : "Suggestions (" + std::to_string(news) + " new)")
+            .append("##nav")
+            .c_str(),
+        Screen::kSuggestions, s.screen == Screen::kSuggestions);
+    if (s.role == "lead") {
+        std::size_t open = 0;
+        for (const auto& sug : s.review.all) {
+            open += records::is_decided(sug.status) ? 0 : 1;
+        }
+        nav((open == 0 ? std::string("Review queue") : "Review queue (" + std::to_string(open) + ")")
+                .append("##nav")
+                .c_str(),
+            Screen::kReview, s.screen == Screen::kReview);
+    }
+    nav("Library", Screen::kLibrary, s.screen == Screen::kLibrary);
+    if (s.role == "lead") {
+        nav("Dashboard", Screen::kDashboard, s.screen == Screen::kDashboard);
+    }
     const std::string conflicts =
         s.conflicts.empty() ? std::string("Conflicts") : "Conflicts (" + std::to_string(s.conflicts.size()) + ")";
     nav((conflicts + "##nav").c_str(), Screen::kConflicts, s.screen == Screen::kConflicts);
@@ -74,6 +92,15 @@ void draw_shell(ViewContext& ctx) {
             break;
         case Screen::kSuggestions:
             draw_suggestions(ctx);
+            break;
+        case Screen::kReview:
+            draw_review(ctx);
+            break;
+        case Screen::kLibrary:
+            draw_library(ctx);
+            break;
+        case Screen::kDashboard:
+            draw_dashboard(ctx);
             break;
         case Screen::kConflicts:
             draw_conflicts(ctx);

@@ -29,6 +29,13 @@ void draw_shell(ViewContext& ctx);
 void draw_cases(ViewContext& ctx);
 void draw_record(ViewContext& ctx);
 void draw_suggestions(ViewContext& ctx);
+// The review loop: a lead's queue, the practice library, the lead's dashboard; the pane showing one
+// suggestion (with a lead's decisions when `as_lead`), and the "decisions arrived" notices.
+void draw_review(ViewContext& ctx);
+void draw_library(ViewContext& ctx);
+void draw_dashboard(ViewContext& ctx);
+void draw_suggestion_detail(ViewContext& ctx, bool as_lead);
+void draw_notices(ViewContext& ctx);
 void draw_conflicts(ViewContext& ctx);
 void draw_settings(ViewContext& ctx);
 // The quick idea form (Ctrl+Shift+N), over whatever is on screen.
@@ -44,5 +51,7 @@ void draw_status_bar(ViewContext& ctx);
 [[nodiscard]] bool begin_card(const char* id, float width);
 void end_card();
 void heading(const char* text);
+// A small muted title over a rule, between the parts of a pane.
+void section(const char* text);
 
 }  // namespace outpost::ui

@@ -36,6 +36,7 @@ inline constexpr std::string_view kRecordClockInvalid = "record.clock.invalid";
 inline constexpr std::string_view kRecordSchemaInvalid = "record.schema.invalid";
 inline constexpr std::string_view kRecordInvalid = "record.validation.failed";
 inline constexpr std::string_view kRecordNotFound = "record.lookup.not_found";
+inline constexpr std::string_view kRecordReadOnly = "record.read_only";  // another team's (the practice library)
 inline constexpr std::string_view kRecordTypeUnknown = "record.type.unknown";
 inline constexpr std::string_view kFieldRequired = "record.field.required";
 inline constexpr std::string_view kFieldTooLong = "record.field.too_long";

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -91,7 +92,13 @@ private:
     // Before another form takes the record screen: its unsaved answers become a draft, or its draft
     // goes if nothing is unsaved.
     void set_aside_record();
+    // The review loop (app_review.cpp).
     void load_suggestions();
+    void refresh_queue(const std::string& keep);
+    void apply_review(const Intent& intent);
+    void decide(const std::string& id, const std::string& status, const std::string& duplicate_of);
+    void review_write(const std::function<Status(records::RecordEngine&, const records::Actor&)>& write,
+                      const std::string& done);
     void load_conflicts();
     void resolve_conflict(const ResolveConflictIntent& intent);
     void change_passphrase();

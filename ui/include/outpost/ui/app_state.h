@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "outpost/core/records/engine.h"
+#include "outpost/core/records/review.h"
 #include "outpost/core/secure_buffer.h"
 #include "outpost/sync/sync_engine.h"
 #include "outpost/ui/form_model.h"
@@ -89,13 +90,53 @@ struct RecordScreen {
     std::int64_t draft_saved_ms = 0;
 };
 
-struct SuggestionRow {
+struct CommentRow {
+    std::string id;
+    std::string author;
+    std::string body;
+    std::int64_t created_ms = 0;
+};
+
+// A suggestion's answers as the detail pane shows them (labels and words, in form order).
+struct SuggestionDetail {
+    std::vector<std::pair<std::string, std::string>> answers;
+    std::vector<CommentRow> comments;  // oldest first
+};
+
+struct PracticeRow {
     std::string id;
     std::string title;
-    std::string status;  // token: submitted, under_review, ...
-    std::string decision_note;
-    std::string created_by;
-    std::int64_t updated_ms = 0;
+    std::string source_team;
+    std::string category;
+    std::string status;
+    std::vector<std::pair<std::string, std::string>> answers;  // the problem, the change, the note
+    std::string adopted_by;                                    // "b; c"
+    int adoptions = 0;
+    bool adopted_here = false;
+};
+
+// The review loop (records/review.h) as the Suggestions, Review, Library and Dashboard screens show
+// it: read on the reader after every sync and every action, and rendered from here.
+struct ReviewState {
+    std::vector<records::SuggestionSummary> all;
+    std::map<std::string, SuggestionDetail> details;  // by suggestion id
+    std::vector<records::Notice> notices;             // unread "decisions arrived"
+    records::Dashboard dashboard;
+    std::vector<PracticeRow> library;
+    bool loaded = false;
+
+    // The lead's queue.
+    records::QueueFilter filter{"open", "", 0, records::QueueSort::kOldest};
+    std::vector<std::size_t> queue;  // indexes into `all`, filtered and sorted
+    std::size_t cursor = 0;          // the highlighted row of the queue
+    bool scroll_to_cursor = false;   // the keyboard moved it: bring it into view
+    std::string selected;            // the suggestion the detail pane shows ("" none)
+    std::string pending;             // a decision waiting for its note: accepted, declined, needs_info
+    std::string note;                // the decision note being written
+    std::string comment;             // the comment being written
+    std::string duplicate_of;        // the original picked for "Mark as duplicate"
+    bool focus_note = false;         // the note field takes the keyboard next frame
+    std::string problem;             // the last action's failure, in words
 };
 
 struct ConflictRow {
@@ -155,7 +196,7 @@ struct AppState {
     std::optional<RecordScreen> record;
     std::optional<RecordScreen> idea;  // the quick-idea form (Ctrl+Shift+N)
     bool suggestions_mine = true;
-    std::vector<SuggestionRow> suggestions;
+    ReviewState review;
     std::vector<ConflictRow> conflicts;
     std::vector<Draft> drafts_found;  // unsaved forms found at unlock (after a crash)
     SyncBar sync;

@@ -11,7 +11,20 @@
 
 namespace outpost::ui {
 
-enum class Screen { kProfiles, kCreateProfile, kEnrol, kUnlock, kCases, kRecord, kSuggestions, kConflicts, kSettings };
+enum class Screen {
+    kProfiles,
+    kCreateProfile,
+    kEnrol,
+    kUnlock,
+    kCases,
+    kRecord,
+    kSuggestions,
+    kReview,
+    kLibrary,
+    kDashboard,
+    kConflicts,
+    kSettings
+};
 
 struct GoToIntent {
     Screen screen;
@@ -48,6 +61,34 @@ struct ResolveConflictIntent {
     std::string conflict_id;
     Keep keep = Keep::kKept;
 };
+// The review loop. The decision note, the comment and the duplicate's original come from
+// AppState::review (the fields the views edit).
+struct SelectSuggestionIntent {  // show it in the detail pane ("" closes the pane)
+    std::string id;
+};
+struct EndorseIntent {  // +1, or take it back
+    std::string suggestion;
+    bool on = true;
+};
+struct CommentIntent {
+    std::string suggestion;
+};
+struct DecideIntent {  // a lead moves a suggestion on: under_review, needs_info, accepted, declined, implemented
+    std::string suggestion;
+    std::string status;
+};
+struct MarkDuplicateIntent {
+    std::string suggestion;
+};
+struct ShareIntent {  // to the practice library, or back out of it
+    std::string suggestion;
+    bool on = true;
+};
+struct AdoptIntent {  // "adopted here"
+    std::string practice;
+};
+struct MarkNoticesReadIntent {};  // every notice shown
+struct QueueChangedIntent {};     // the queue's filter or sort changed
 struct ChangePassphraseIntent {};
 struct SetAutoLockIntent {
     int minutes = 10;
@@ -61,12 +102,13 @@ struct SetThemeIntent {
 struct RemoveProfileIntent {};
 struct QuitIntent {};
 
-using Intent =
-    std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, EnrolIntent, UnlockIntent, LockIntent,
-                 SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent, SaveRecordIntent,
-                 CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent, SaveIdeaIntent,
-                 CloseIdeaIntent, ResolveConflictIntent, ChangePassphraseIntent, SetAutoLockIntent, SetFontScaleIntent,
-                 SetThemeIntent, RemoveProfileIntent, QuitIntent>;
+using Intent = std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, EnrolIntent, UnlockIntent, LockIntent,
+                            SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent,
+                            SaveRecordIntent, CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent,
+                            OpenIdeaIntent, SaveIdeaIntent, CloseIdeaIntent, ResolveConflictIntent,
+                            SelectSuggestionIntent, EndorseIntent, CommentIntent, DecideIntent, MarkDuplicateIntent,
+                            ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent, ChangePassphraseIntent,
+                            SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent>;
 using Intents = std::vector<Intent>;
 
 }  // namespace outpost::ui

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,10 @@ public:
     [[nodiscard]] Status save_draft(const Draft& d);
     [[nodiscard]] Result<std::vector<Draft>> drafts();  // newest first
     [[nodiscard]] Status discard_draft(const std::string& key);
+
+    // The "decisions arrived" notices already read (records::Notice::key), kept in the store.
+    [[nodiscard]] Result<std::set<std::string>> read_notices();
+    [[nodiscard]] Status mark_notices_read(const std::vector<std::string>& keys);
 
     // Rewraps the data key (Argon2 twice: call it on a worker). store.passphrase.wrong when `old` is.
     [[nodiscard]] Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase);

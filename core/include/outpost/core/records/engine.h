@@ -133,6 +133,14 @@ public:
     [[nodiscard]] Result<Record> update(const Actor& who, std::string_view id, const Values& changes,
                                         std::vector<FieldError>* errors = nullptr);
     [[nodiscard]] Status remove(const Actor& who, std::string_view id);
+    // Writes record `id` of `type`: creates it under that id when absent, else sets the given fields;
+    // a deleted one is brought back. For records whose id is derived (records/review.h), so that two
+    // laptops writing offline write one record. Fails like create/update, and with
+    // record.read_only when `id` is a record of another type.
+    [[nodiscard]] Result<Record> put(const Actor& who, std::string_view id, std::string_view type, const Values& values,
+                                     std::vector<FieldError>* errors = nullptr);
+    // update, remove and put fail with record.read_only on a record of another team (the practice
+    // library's, which only the server writes).
     [[nodiscard]] Result<Record> get(std::string_view id);
     [[nodiscard]] Result<Page> list(const ListQuery& query);
     // Who changed what, when, from what to what: the record's change log together with its current

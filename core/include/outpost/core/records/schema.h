@@ -64,10 +64,16 @@ struct FieldDef {
     std::map<std::string, std::vector<std::string>> requires_answers;
 };
 
+// What a form is for: a case a worker records (offered under "New case"), the improvement
+// suggestion, or an internal record the app writes itself (comments, endorsements, conflicts,
+// practices, adoptions), never offered as a form. JSON property "purpose"; "case" when absent.
+enum class FormPurpose { kCase, kSuggestion, kInternal };
+
 struct Schema {
     std::string type;  // "home_visit", "suggestion", ...
     std::string title;
     int version = 1;
+    FormPurpose purpose = FormPurpose::kCase;
     std::vector<FieldDef> fields;
     [[nodiscard]] const FieldDef* field(std::string_view name) const;
 };

@@ -84,6 +84,8 @@ public:
                                           std::int64_t now_ms) = 0;
     // The team of `user` (server.account.not_found if there is no such user).
     [[nodiscard]] virtual Result<std::string> user_team(const std::string& user) = 0;
+    // Every team's name, in name order.
+    [[nodiscard]] virtual Result<std::vector<std::string>> teams() = 0;
     // A one-time enrolment code for `user`, valid until now + ttl. Only its hash is stored.
     [[nodiscard]] virtual Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
                                                                     std::int64_t now_ms) = 0;
@@ -108,7 +110,8 @@ public:
     // Runs `body` in one serialisable transaction: committed when it returns ok, rolled back otherwise
     // (the body's status is returned). Bodies must not call other ServerStorage methods.
     [[nodiscard]] virtual Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) = 0;
-    // Up to `limit` logged changes of `team` with seq > after, not written by `exclude_device`,
+    // Up to `limit` logged changes of `team` and of the practice library (team "*") with seq > after,
+    // not written by `exclude_device`,
     // ascending. `safe_to` receives a cursor: no change at or below it can still appear for this
     // query (the last row returned when the page is full; else the log's end, so a device skips its
     // own writes in one request).

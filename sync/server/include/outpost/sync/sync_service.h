@@ -8,7 +8,14 @@
 // its own `rejected` answer and never blocks the rest. Concurrent writes with different values create
 // a `conflict` record in the record's team, which syncs like any other record. Answers are stored per
 // (device, seq), so a batch sent again gets the same answers and is applied once.
-// Pull: the changes of the device's team after a cursor, without the device's own writes.
+// The review loop (records/review.h): an endorsement's or adoption's id must be the one derived from
+// its target and the writer (user or team), and only its author changes an endorsement or comment.
+// After each push the server publishes: a suggestion a lead shared (shared_to_library = yes) while it
+// is accepted or implemented becomes a `practice` record in the library pseudo-team "*", refreshed
+// when the suggestion changes and withdrawn when unshared; an adoption adds its team to the
+// practice's adopted_by (and takes it off when deleted).
+// Pull: the changes of the device's team and of the library after a cursor, without the device's own
+// writes. The snapshot pages through the team's records, then the library's.
 //
 // Ownership: borrows the storage and the clock, which must outlive the service.
 // Threads: safe to call from the server's request threads concurrently.
@@ -70,6 +77,19 @@ private:
     using BatchCache = std::unordered_map<std::string, CachedRecord>;
     Result<ChangeResult> apply_one(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who, const WireChange& change,
                                    std::int64_t now_ms);
+    // Reads a record into the batch cache (once per push); the entry stays valid as the cache grows.
+    Result<CachedRecord*> cached(SyncTxn& txn, BatchCache& cache, const std::string& id);
+    // The review loop's rules for one change (see above); a refusal, or nothing.
+    std::optional<ChangeResult> review_rules(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who,
+                                             const CachedRecord& entry, const WireChange& change,
+                                             const std::string& canonical);
+    // Publishes what the batch's suggestions and adoptions changed into the library (see above).
+    Status publish_library(SyncTxn& txn, BatchCache& cache, std::int64_t now_ms);
+    // Writes `values` (canonical texts; a field absent is left alone) into record `id` as the server,
+    // creating it in `team` when absent; only values that differ from the current winner are written.
+    Status server_write(SyncTxn& txn, BatchCache& cache, const std::string& id, const std::string& type,
+                        const std::string& team, const std::vector<std::pair<std::string, std::string>>& values,
+                        std::int64_t now_ms);
     Status record_conflict(SyncTxn& txn, const std::string& team, const WireChange& change,
                            const records::FieldVersion& kept, const records::FieldVersion& other, std::int64_t now_ms);
     [[nodiscard]] const records::Schema* schema(std::string_view type) const;

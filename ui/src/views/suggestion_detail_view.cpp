@@ -1,0 +1,158 @@
+// One suggestion in full: its answers, its support (endorsements, duplicates folded in), the comment
+// thread with a box to add to it, and, for the team's lead, the decisions: start review, ask for
+// information, accept, decline (both with a note), implemented, mark as a duplicate, share to the
+// library.
+#include <imgui.h>
+
+#include <algorithm>
+
+#include "../theme.h"
+#include "outpost/ui/words.h"
+#include "views.h"
+
+namespace outpost::ui {
+namespace {
+
+const records::SuggestionSummary* find(const ReviewState& r, const std::string& id) {
+    const auto it = std::find_if(r.all.begin(), r.all.end(), [&](const auto& s) { return s.id == id; });
+    return it != r.all.end() ? &*it : nullptr;
+}
+
+void lead_actions(ViewContext& ctx, const records::SuggestionSummary& s) {
+    ReviewState& r = ctx.state.review;
+    ImGui::Spacing();
+    section("Decision");
+    const bool open = !records::is_decided(s.status);
+    if (open) {
+        if (ctx.state.review.focus_note) {
+            ImGui::SetKeyboardFocusHere();
+            r.focus_note = false;
+        }
+        input_multiline(ctx.widgets, "Decision note##note", &r.note, ImGui::GetTextLineHeight() * 3.5F);
+        hint_text(r.pending.empty() ? "Accepting or declining needs a note. Asking for information sends it as "
+                                      "the question."
+                                    : ("Write the note, then press " + humanise(r.pending) + " again.").c_str());
+        if (s.status != "under_review" && button(ctx.widgets, "Start review (r)")) {
+            ctx.intents.emplace_back(DecideIntent{s.id, "under_review"});
+        }
+        if (s.status != "under_review") {
+            ImGui::SameLine();
+        }
+        if (s.status != "needs_info" && button(ctx.widgets, "Ask for info (i)")) {
+            ctx.intents.emplace_back(DecideIntent{s.id, "needs_info"});
+        }
+        ImGui::SameLine();
+        if (primary_button(ctx.widgets, "Accept (a)")) {
+            ctx.intents.emplace_back(DecideIntent{s.id, "accepted"});
+        }
+        ImGui::SameLine();
+        if (button(ctx.widgets, "Decline (d)")) {
+            ctx.intents.emplace_back(DecideIntent{s.id, "declined"});
+        }
+        ImGui::Spacing();
+        // A duplicate: pick the original among the team's other suggestions.
+        const records::SuggestionSummary* orig = find(r, r.duplicate_of);
+        ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6F);
+        if (ImGui::BeginCombo("##original", orig != nullptr ? orig->title.c_str() : "Duplicate of...")) {
+            for (const auto& other : r.all) {
+                if (other.id == s.id || !other.duplicate_of.empty()) {
+                    continue;
+                }
+                if (selectable(ctx.widgets, (other.title + "##dup" + other.id).c_str(), other.id == r.duplicate_of)) {
+                    r.duplicate_of = other.id;
+                }
+            }
+            ImGui::EndCombo();
+        }
+        ctx.widgets.record_last("Duplicate of");
+        ImGui::SameLine();
+        if (button(ctx.widgets, "Mark as duplicate")) {
+            ctx.intents.emplace_back(MarkDuplicateIntent{s.id});
+        }
+    } else {
+        if (s.status == "accepted" && button(ctx.widgets, "Mark implemented")) {
+            ctx.intents.emplace_back(DecideIntent{s.id, "implemented"});
+        }
+        if (s.status == "accepted" || s.status == "implemented") {
+            if (s.status == "accepted") {
+                ImGui::SameLine();
+            }
+            if (!s.shared && primary_button(ctx.widgets, "Share to every team")) {
+                ctx.intents.emplace_back(ShareIntent{s.id, true});
+            } else if (s.shared && button(ctx.widgets, "Take out of the library")) {
+                ctx.intents.emplace_back(ShareIntent{s.id, false});
+            }
+        }
+        if (s.shared) {
+            hint_text("In the practice library: every team sees it, read-only.");
+        }
+    }
+}
+
+}  // namespace
+
+void draw_suggestion_detail(ViewContext& ctx, bool as_lead) {
+    AppState& st = ctx.state;
+    ReviewState& r = st.review;
+    const records::SuggestionSummary* s = find(r, r.selected);
+    if (s == nullptr) {
+        ImGui::TextDisabled("Pick a suggestion to read it.");
+        return;
+    }
+    ImGui::PushFont(current_fonts().heading);
+    ImGui::TextWrapped("%s", s->title.c_str());
+    ImGui::PopFont();
+    badge(humanise(s->status).c_str(), status_colour(s->status));
+    ImGui::SameLine();
+    ImGui::TextDisabled("by %s, %s", s->created_by.c_str(), relative_time(s->created_ms, ctx.now_ms).c_str());
+    if (!s->duplicate_of.empty()) {
+        const records::SuggestionSummary* orig = find(r, s->duplicate_of);
+        ImGui::TextDisabled("Duplicate of \u201c%s\u201d", orig != nullptr ? orig->title.c_str() : "another idea");
+    }
+    // Support: +1 once per person; not on one's own idea.
+    ImGui::Text("%d endorsement%s", s->endorsements, s->endorsements == 1 ? "" : "s");
+    if (!s->duplicates.empty()) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("(with %zu duplicate%s folded in)", s->duplicates.size(),
+                            s->duplicates.size() == 1 ? "" : "s");
+    }
+    if (s->created_by != st.user) {
+        ImGui::SameLine();
+        if (!s->endorsed_by_me && button(ctx.widgets, "+1##endorse")) {
+            ctx.intents.emplace_back(EndorseIntent{s->id, true});
+        } else if (s->endorsed_by_me && button(ctx.widgets, "Take back my +1")) {
+            ctx.intents.emplace_back(EndorseIntent{s->id, false});
+        }
+    }
+    ImGui::Separator();
+    const auto detail = r.details.find(s->id);
+    if (detail != r.details.end()) {
+        for (const auto& [label, words] : detail->second.answers) {
+            ImGui::TextDisabled("%s", label.c_str());
+            ImGui::TextWrapped("%s", words.c_str());
+        }
+    }
+    if (as_lead) {
+        lead_actions(ctx, *s);
+    }
+    if (!r.problem.empty()) {
+        problem_text(r.problem);
+    }
+    ImGui::Spacing();
+    const std::size_t n = detail != r.details.end() ? detail->second.comments.size() : 0;
+    section(("Comments (" + std::to_string(n) + ")").c_str());
+    if (detail != r.details.end()) {
+        for (const CommentRow& c : detail->second.comments) {
+            ImGui::TextDisabled("%s, %s", c.author.c_str(), relative_time(c.created_ms, ctx.now_ms).c_str());
+            ImGui::Indent();
+            ImGui::TextWrapped("%s", c.body.c_str());
+            ImGui::Unindent();
+        }
+    }
+    input_multiline(ctx.widgets, "Add a comment##comment", &r.comment, ImGui::GetTextLineHeight() * 2.5F);
+    if (button(ctx.widgets, "Send comment")) {
+        ctx.intents.emplace_back(CommentIntent{s->id});
+    }
+}
+
+}  // namespace outpost::ui
