@@ -99,6 +99,12 @@ int key_code(const std::string& name) {
     if (name == "escape") {
         return io.KeyMap[ImGuiKey_Escape];
     }
+    if (name == "up") {
+        return io.KeyMap[ImGuiKey_UpArrow];
+    }
+    if (name == "down") {
+        return io.KeyMap[ImGuiKey_DownArrow];
+    }
     return -1;
 }
 
@@ -139,7 +145,7 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
         }
         const std::string key = c.args.empty() ? std::string() : c.args[0].substr(c.args[0].rfind('+') + 1);
         const bool known_key = (key.size() == 1 && std::isalpha(static_cast<unsigned char>(key[0])) != 0) ||
-                               key == "enter" || key == "tab" || key == "escape";
+                               key == "enter" || key == "tab" || key == "escape" || key == "up" || key == "down";
         if (c.verb == "key" && !known_key) {
             return Status::error(errc::kInvalidArgument,
                                  "script line " + std::to_string(n) + ": unknown key '" + c.args[0] + "'");
