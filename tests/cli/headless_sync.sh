@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end through the two binaries, over HTTPS on 127.0.0.1 with a pinned self-signed certificate:
 # outpost-server init/team/user/enroll/serve, outpost enroll, outpost sync --headless, and the refusals
-# a worker or IT officer can meet (used code, tampered pin, wrong passphrase, revoked device).
+# a worker or IT officer can meet (used code, tampered pin, wrong passphrase, revoked device), and
+# outpost-server export.
 # Usage: headless_sync.sh SERVER_BIN CLIENT_BIN WORK_DIR
 set -euo pipefail
 server="$1"; client="$2"; work="$3"
@@ -49,6 +50,17 @@ expect_fail sync.enroll.code_used "$client" enroll --profile ann2 --provision an
 "$client" sync --headless --profile ann --data-dir home --passphrase-file pass >out.txt 2>&1 \
   || { cat out.txt; fail "sync"; }
 grep -q "Sync complete" out.txt || { cat out.txt; fail "sync summary"; }
+# Exports, while the server runs: a team's suggestions, the open-data release, and a bad option.
+"$server" export --data data --team north --what suggestions --out sugg.csv || fail "export suggestions"
+head -c 47 sugg.csv | grep -q "^id,form,team,created_by,created_at,updated_at," || { cat sugg.csv; fail "csv header"; }
+[[ $(head -1 sugg.csv | tail -c 2 | od -An -tx1 | tr -d ' \n') == 0d0a ]] || fail "csv lines end in CRLF"
+"$server" export --data data --team north --what cases --format json >cases.json || fail "export cases"
+[[ $(tr -d ' \n' <cases.json) == "[]" ]] || { cat cases.json; fail "json of no cases"; }
+"$server" export --data data --open-data >open.csv || fail "export open data"
+[[ $(head -1 open.csv | tr -d '\r') == "team,month,measure,category,value" ]] || { cat open.csv; fail "open data"; }
+expect_fail "format is csv or json" "$server" export --data data --team north --what cases --format xml
+expect_fail "needs --team TEAM and --what" "$server" export --data data --what cases
+
 echo "wrong passphrase" >bad
 expect_fail store.passphrase.wrong "$client" sync --headless --profile ann --data-dir home --passphrase-file bad
 device=$(grep -o '"device_id": "[^"]*"' home/profiles/ann/profile.json | cut -d'"' -f4)

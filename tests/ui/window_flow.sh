@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A real window under Xvfb against a real outpost-server on loopback, driven by `outpost --script`:
 # create a profile, enrol from the provisioning file, record a case (after a refused save), capture an
-# idea, sync, and visit every screen, saving a screenshot of each. Then the server must hold both
-# records, written by ann, and every screenshot must be a 1280x800 PNG.
+# idea, sync, and visit every screen, saving a screenshot of each. Then lee, the team's lead, triages
+# it on his own laptop (the review queue, a comment, accepting with a note, sharing it, the dashboard
+# and the library), and ann's laptop shows the decision. The server must hold the records, written
+# by ann and lee, and every screenshot must be a 1280x800 PNG.
 #   window_flow.sh SERVER CLIENT WORK [SHOTS]   (SHOTS: where the screenshots go; default WORK/shots)
 set -euo pipefail
 server_bin=$1 client=$2 work=$3
@@ -14,7 +16,9 @@ port=$((20000 + RANDOM % 20000))
 "$server_bin" init --data srv >/dev/null
 "$server_bin" team add north --data srv >/dev/null
 "$server_bin" user add ann --team north --role worker --data srv >/dev/null
+"$server_bin" user add lee --team north --role lead --data srv >/dev/null
 "$server_bin" enroll --user ann --url "http://127.0.0.1:$port" --data srv --out ann.outpost >/dev/null
+"$server_bin" enroll --user lee --url "http://127.0.0.1:$port" --data srv --out lee.outpost >/dev/null
 "$server_bin" serve --data srv --listen "127.0.0.1:$port" >server.log 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
@@ -94,7 +98,77 @@ screenshot $shots/12-locked.png
 quit
 FLOW
 
-xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/laptop" --script flow.txt
+# Each laptop keeps its settings in its own config folder.
+XDG_CONFIG_HOME=$work/ann-config xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/laptop" \
+  --script flow.txt
+
+cat >lead.txt <<FLOW
+frames 3
+type "Your name" Lee
+type Passphrase another horse battery staple
+type "Passphrase again" another horse battery staple
+click Continue
+wait-for Enrol
+type "Enrolment file" $work/lee.outpost
+click Enrol
+wait-for "New case" 30
+wait-synced 30
+wait-for "Review queue (1)" 30
+click "Review queue (1)"
+frames 2
+key enter
+frames 2
+click "Comments (0)"
+frames 2
+type "Add a comment" Good idea. Could the office send it from the rota, so nobody types it?
+click "Send comment"
+frames 2
+click "Comments (1)"
+key a
+frames 2
+type "Decision note" Yes. The office will text families from the rota, starting next month.
+frames 3
+screenshot $shots/13-review-queue.png
+click "Accept (a)"
+frames 3
+wait-for "Share to every team"
+click "Share to every team"
+frames 2
+click "Sync now"
+wait-synced 30
+frames 3
+screenshot $shots/14-decided-and-shared.png
+click Dashboard
+frames 3
+screenshot $shots/15-dashboard.png
+click Library
+frames 3
+screenshot $shots/16-library.png
+quit
+FLOW
+XDG_CONFIG_HOME=$work/lee-config xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/lee-laptop" \
+  --script lead.txt
+
+cat >again.txt <<FLOW
+frames 3
+type Passphrase correct horse battery staple
+click Unlock
+wait-for "New case" 30
+wait-synced 30
+wait-for "Suggestions (1 new)" 30
+click "Suggestions (1 new)"
+frames 2
+click "Text families the time of the visit the day before"
+frames 2
+click "Comments (1)"
+frames 3
+screenshot $shots/17-decision-arrived.png
+click "Mark all read"
+frames 2
+quit
+FLOW
+XDG_CONFIG_HOME=$work/ann-config xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/laptop" \
+  --script again.txt
 kill $server_pid
 wait $server_pid 2>/dev/null || true
 trap - EXIT
@@ -102,10 +176,16 @@ trap - EXIT
 count() { sqlite3 srv/server.db "SELECT count(*) FROM srv_records WHERE type = '$1' AND created_by = 'ann'"; }
 [[ $(count home_visit) == 1 ]] || { echo "window_flow: the server has $(count home_visit) home visits by ann, expected 1"; exit 1; }
 [[ $(count suggestion) == 1 ]] || { echo "window_flow: the server has $(count suggestion) suggestions by ann, expected 1"; exit 1; }
+decided=$(sqlite3 srv/server.db "SELECT count(*) FROM srv_changes WHERE type = 'suggestion' AND field = 'status' AND value = '\"accepted\"' AND author = 'lee'")
+[[ $decided == 1 ]] || { echo "window_flow: lee's acceptance did not reach the server"; exit 1; }
+practices=$(sqlite3 srv/server.db "SELECT count(*) FROM srv_records WHERE type = 'practice' AND team = '*'")
+[[ $practices == 1 ]] || { echo "window_flow: the shared practice is not in the library"; exit 1; }
+comments=$(sqlite3 srv/server.db "SELECT count(*) FROM srv_records WHERE type = 'comment' AND created_by = 'lee'")
+[[ $comments == 1 ]] || { echo "window_flow: lee's comment did not reach the server"; exit 1; }
 for png in "$shots"/*.png; do
   dims=$(od -An -tx1 -j16 -N8 "$png" | tr -d ' \n')
   [[ $(od -An -tx1 -N8 "$png" | tr -d ' \n') == 89504e470d0a1a0a && $dims == 0000050000000320 ]] ||
     { echo "window_flow: $png is not a 1280x800 PNG"; exit 1; }
 done
-[[ $(ls "$shots"/*.png | wc -l) -eq 12 ]] || { echo "window_flow: expected 12 screenshots"; exit 1; }
-echo "window_flow: ok (a case and an idea reached the server; screenshots in $shots)"
+[[ $(ls "$shots"/*.png | wc -l) -eq 17 ]] || { echo "window_flow: expected 17 screenshots"; exit 1; }
+echo "window_flow: ok (a case and an idea reached the server, the lead accepted and shared it; screenshots in $shots)"

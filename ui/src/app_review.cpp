@@ -50,9 +50,13 @@ std::vector<std::pair<std::string, std::string>> answers(const records::Schema* 
     for (const char* name : fields) {
         const records::FieldDef* f = sch->field(name);
         const auto v = r.values.find(name);
-        if (f != nullptr && v != r.values.end()) {
-            out.emplace_back(f->label, display_value(v->second));
+        if (f == nullptr || v == r.values.end()) {
+            continue;
         }
+        const auto* choice = std::get_if<std::string>(&v->second);
+        out.emplace_back(f->label, f->kind == records::FieldKind::kChoice && choice != nullptr
+                                       ? humanise(*choice)
+                                       : display_value(v->second));
     }
     return out;
 }

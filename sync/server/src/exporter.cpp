@@ -87,19 +87,13 @@ nlohmann::ordered_json as_json(const records::FieldValue& v) {
     return std::visit(Visitor{}, v);
 }
 
-// The questions of the forms in an export, in form order, each once.
-std::vector<std::string> columns(const std::vector<ExportRecord>& records, const std::vector<records::Schema>& forms,
-                                 ExportWhat what) {
-    std::set<std::string, std::less<>> used_forms;
-    for (const ExportRecord& r : records) {
-        if (wanted(forms, r.type, what)) {
-            used_forms.insert(r.type);
-        }
-    }
+// The questions of every form in an export (cases: every case form), in form order, each once: the
+// same columns whatever the records, so analysts' sheets line up from one export to the next.
+std::vector<std::string> columns(const std::vector<records::Schema>& forms, ExportWhat what) {
     std::vector<std::string> out;
     std::set<std::string, std::less<>> seen;
     for (const records::Schema& s : forms) {
-        if (used_forms.count(s.type) == 0) {
+        if (!wanted(forms, s.type, what)) {
             continue;
         }
         for (const records::FieldDef& f : s.fields) {
@@ -228,7 +222,7 @@ std::string csv_field(std::string_view text) {
 
 std::string export_csv(const std::vector<ExportRecord>& records, const std::vector<records::Schema>& forms,
                        ExportWhat what) {
-    const std::vector<std::string> cols = columns(records, forms, what);
+    const std::vector<std::string> cols = columns(forms, what);
     std::string out = "id,form,team,created_by,created_at,updated_at";
     for (const std::string& c : cols) {
         out += "," + csv_field(c);

@@ -1,7 +1,7 @@
-// One suggestion in full: its answers, its support (endorsements, duplicates folded in), the comment
-// thread with a box to add to it, and, for the team's lead, the decisions: start review, ask for
-// information, accept, decline (both with a note), implemented, mark as a duplicate, share to the
-// library.
+// One suggestion in full: its support (endorsements, duplicates folded in); for the team's lead, the
+// decisions (accept or decline with a note, ask for information, start the review, mark as a
+// duplicate, implemented, share to the library); then its answers, and the comment thread with a box
+// to add to it, on two tabs.
 #include <imgui.h>
 
 #include <algorithm>
@@ -18,30 +18,24 @@ const records::SuggestionSummary* find(const ReviewState& r, const std::string& 
     return it != r.all.end() ? &*it : nullptr;
 }
 
+const char* verb(const std::string& status) {
+    return status == "accepted" ? "Accept" : status == "declined" ? "Decline" : "Ask for info";
+}
+
 void lead_actions(ViewContext& ctx, const records::SuggestionSummary& s) {
     ReviewState& r = ctx.state.review;
-    ImGui::Spacing();
-    section("Decision");
-    const bool open = !records::is_decided(s.status);
-    if (open) {
-        if (ctx.state.review.focus_note) {
+    section("Your decision");
+    if (!records::is_decided(s.status)) {
+        if (r.focus_note) {
             ImGui::SetKeyboardFocusHere();
             r.focus_note = false;
         }
-        input_multiline(ctx.widgets, "Decision note##note", &r.note, ImGui::GetTextLineHeight() * 3.5F);
-        hint_text(r.pending.empty() ? "Accepting or declining needs a note. Asking for information sends it as "
-                                      "the question."
-                                    : ("Write the note, then press " + humanise(r.pending) + " again.").c_str());
-        if (s.status != "under_review" && button(ctx.widgets, "Start review (r)")) {
-            ctx.intents.emplace_back(DecideIntent{s.id, "under_review"});
+        input_multiline(ctx.widgets, "Decision note##note", &r.note, ImGui::GetTextLineHeight() * 3.0F);
+        if (r.pending.empty()) {
+            hint_text("Accepting or declining needs a note. Asking for information sends it as the question.");
+        } else {
+            hint_text((std::string("Write the note, then press ") + verb(r.pending) + " again.").c_str());
         }
-        if (s.status != "under_review") {
-            ImGui::SameLine();
-        }
-        if (s.status != "needs_info" && button(ctx.widgets, "Ask for info (i)")) {
-            ctx.intents.emplace_back(DecideIntent{s.id, "needs_info"});
-        }
-        ImGui::SameLine();
         if (primary_button(ctx.widgets, "Accept (a)")) {
             ctx.intents.emplace_back(DecideIntent{s.id, "accepted"});
         }
@@ -49,11 +43,21 @@ void lead_actions(ViewContext& ctx, const records::SuggestionSummary& s) {
         if (button(ctx.widgets, "Decline (d)")) {
             ctx.intents.emplace_back(DecideIntent{s.id, "declined"});
         }
-        ImGui::Spacing();
+        ImGui::SameLine();
+        if (s.status != "needs_info" && button(ctx.widgets, "Ask for info (i)")) {
+            ctx.intents.emplace_back(DecideIntent{s.id, "needs_info"});
+        }
+        if (s.status != "under_review") {
+            if (button(ctx.widgets, "Start review (r)")) {
+                ctx.intents.emplace_back(DecideIntent{s.id, "under_review"});
+            }
+            ImGui::SameLine();
+        }
         // A duplicate: pick the original among the team's other suggestions.
-        const records::SuggestionSummary* orig = find(r, r.duplicate_of);
-        ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6F);
-        if (ImGui::BeginCombo("##original", orig != nullptr ? orig->title.c_str() : "Duplicate of...")) {
+        const auto orig =
+            std::find_if(r.all.begin(), r.all.end(), [&](const auto& o) { return o.id == r.duplicate_of; });
+        ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5F);
+        if (ImGui::BeginCombo("##original", orig != r.all.end() ? orig->title.c_str() : "Duplicate of...")) {
             for (const auto& other : r.all) {
                 if (other.id == s.id || !other.duplicate_of.empty()) {
                     continue;
@@ -85,7 +89,13 @@ void lead_actions(ViewContext& ctx, const records::SuggestionSummary& s) {
         }
         if (s.shared) {
             hint_text("In the practice library: every team sees it, read-only.");
+        } else if (s.status == "declined") {
+            hint_text("Declined. The submitter sees your note after their next sync.");
         }
+    }
+    // The refusal of the last action (a missing note is said by the hint once one is being typed).
+    if (!r.problem.empty() && (r.pending.empty() || r.note.empty())) {
+        problem_text(r.problem);
     }
 }
 
@@ -124,34 +134,52 @@ void draw_suggestion_detail(ViewContext& ctx, bool as_lead) {
             ctx.intents.emplace_back(EndorseIntent{s->id, false});
         }
     }
-    ImGui::Separator();
     const auto detail = r.details.find(s->id);
-    if (detail != r.details.end()) {
-        for (const auto& [label, words] : detail->second.answers) {
-            ImGui::TextDisabled("%s", label.c_str());
-            ImGui::TextWrapped("%s", words.c_str());
-        }
-    }
     if (as_lead) {
         lead_actions(ctx, *s);
-    }
-    if (!r.problem.empty()) {
+    } else if (!r.problem.empty()) {
         problem_text(r.problem);
     }
     ImGui::Spacing();
-    const std::size_t n = detail != r.details.end() ? detail->second.comments.size() : 0;
-    section(("Comments (" + std::to_string(n) + ")").c_str());
-    if (detail != r.details.end()) {
-        for (const CommentRow& c : detail->second.comments) {
-            ImGui::TextDisabled("%s, %s", c.author.c_str(), relative_time(c.created_ms, ctx.now_ms).c_str());
-            ImGui::Indent();
-            ImGui::TextWrapped("%s", c.body.c_str());
-            ImGui::Unindent();
+    // The answers and the comment thread on tabs, so the comment box is always in reach.
+    if (ImGui::BeginTabBar("##detail_tabs")) {
+        const bool details = ImGui::BeginTabItem("Details");
+        ctx.widgets.record_last("Details");
+        if (details) {
+            if (detail != r.details.end()) {
+                for (const auto& [label, words] : detail->second.answers) {
+                    ImGui::TextDisabled("%s", label.c_str());
+                    ImGui::TextWrapped("%s", words.c_str());
+                }
+            }
+            ImGui::EndTabItem();
         }
-    }
-    input_multiline(ctx.widgets, "Add a comment##comment", &r.comment, ImGui::GetTextLineHeight() * 2.5F);
-    if (button(ctx.widgets, "Send comment")) {
-        ctx.intents.emplace_back(CommentIntent{s->id});
+        const std::size_t n = detail != r.details.end() ? detail->second.comments.size() : 0;
+        const std::string tab = "Comments (" + std::to_string(n) + ")";
+        const bool comments = ImGui::BeginTabItem((tab + "###comments").c_str());
+        ctx.widgets.record_last(tab);
+        if (comments) {
+            input_multiline(ctx.widgets, "Add a comment##comment", &r.comment, ImGui::GetTextLineHeight() * 2.5F);
+            if (button(ctx.widgets, "Send comment")) {
+                ctx.intents.emplace_back(CommentIntent{s->id});
+            }
+            ImGui::Spacing();
+            if (n == 0) {
+                ImGui::TextDisabled("No comments yet.");
+            }
+            if (detail != r.details.end()) {
+                // Newest first, under the box.
+                for (auto it = detail->second.comments.rbegin(); it != detail->second.comments.rend(); ++it) {
+                    ImGui::TextDisabled("%s, %s", it->author.c_str(),
+                                        relative_time(it->created_ms, ctx.now_ms).c_str());
+                    ImGui::Indent();
+                    ImGui::TextWrapped("%s", it->body.c_str());
+                    ImGui::Unindent();
+                }
+            }
+            ImGui::EndTabItem();
+        }
+        ImGui::EndTabBar();
     }
 }
 

@@ -50,9 +50,9 @@ void draw_suggestions(ViewContext& ctx) {
         }
         badge(humanise(row.status).c_str(), status_colour(row.status));
         ImGui::SameLine();
-        ImGui::TextDisabled("by %s, %s  ·  +%d  ·  %d comment%s", row.created_by.c_str(),
-                            relative_time(row.created_ms, ctx.now_ms).c_str(), row.endorsements, row.comments,
-                            row.comments == 1 ? "" : "s");
+        ImGui::TextDisabled("by %s, %s  ·  %d endorsement%s  ·  %d comment%s", row.created_by.c_str(),
+                            relative_time(row.created_ms, ctx.now_ms).c_str(), row.endorsements,
+                            row.endorsements == 1 ? "" : "s", row.comments, row.comments == 1 ? "" : "s");
         if (!row.decision_note.empty()) {
             ImGui::Indent();
             ImGui::TextWrapped("Lead's decision: %s", row.decision_note.c_str());

@@ -45,8 +45,9 @@ enum class ExportWhat { kCases, kSuggestions };
 // One CSV field, quoted when it must be (RFC 4180).
 [[nodiscard]] std::string csv_field(std::string_view text);
 
-// Columns: id, form, team, created_by, created_at, updated_at, then every question of the forms in
-// the export (by form, in form order; a question asked by several forms appears once).
+// Columns: id, form, team, created_by, created_at, updated_at, then every question of every form of
+// the kind exported (by form, in form order; a question asked by several forms appears once), with
+// or without records.
 [[nodiscard]] std::string export_csv(const std::vector<ExportRecord>& records,
                                      const std::vector<records::Schema>& forms, ExportWhat what);
 // [{"id":..., "form":..., "team":..., "created_by":..., "created_at":..., "updated_at":..., "answers":{...}}]
