@@ -165,6 +165,9 @@ std::vector<std::size_t> review_queue(const std::vector<SuggestionSummary>& all,
         if (f.min_age_days > 0 && now_ms - s.created_ms < f.min_age_days * kDayMs) {
             continue;
         }
+        if (s.endorsements < f.min_endorsements) {
+            continue;
+        }
         out.push_back(i);
     }
     auto key = [&](std::size_t i) { return std::tie(all[i].created_ms, all[i].id); };

@@ -62,7 +62,7 @@ TEST_CASE("Review: derived ids are UUID-shaped, stable, and differ by every part
     CHECK(std::regex_match(practice_id("s1"), uuid8));
 }
 
-TEST_CASE("Review: the queue filters by status, category and age, and sorts five ways") {
+TEST_CASE("Review: the queue filters by status, category, age and support, and sorts five ways") {
     const std::vector<Record> rs = {
         suggestion("s1", "ann", 40, "submitted", "paperwork"),
         suggestion("s2", "bob", 10, "under_review"),
@@ -89,6 +89,11 @@ TEST_CASE("Review: the queue filters by status, category and age, and sorts five
     f = QueueFilter{};
     f.category = "process";
     f.min_age_days = 7;
+    CHECK(ids(all, review_queue(all, f, kNow)) == std::vector<std::string>{"s2"});
+    f = QueueFilter{};
+    f.min_endorsements = 1;
+    CHECK(ids(all, review_queue(all, f, kNow)) == std::vector<std::string>{"s4", "s2"});  // oldest first
+    f.min_endorsements = 2;
     CHECK(ids(all, review_queue(all, f, kNow)) == std::vector<std::string>{"s2"});
     f = QueueFilter{};
     CHECK(review_queue(all, f, kNow).size() == 5);

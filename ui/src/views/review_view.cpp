@@ -1,5 +1,5 @@
-// The lead's review queue: the team's suggestions filtered by status, category and age, sorted by
-// age, endorsements, category or status. Keyboard first: j/k or the arrows move, Enter or o opens,
+// The lead's review queue: the team's suggestions filtered by status, category, age and support,
+// sorted by age, endorsements, category or status. Keyboard first: j/k or the arrows move, Enter or o opens,
 // r starts the review, i asks for information, a accepts, d declines (the last two ask for the note
 // first), Escape closes. Keys act only while no text field has the keyboard.
 #include <imgui.h>
@@ -30,7 +30,8 @@ bool filter_combo(ViewContext& ctx, const char* label, T* value, const std::vect
     }
     bool changed = false;
     ImGui::SetNextItemWidth(width);
-    if (ImGui::BeginCombo(label, current.c_str())) {
+    // The choice shown says what it filters ("Any category"): no label beside it, so five fit a line.
+    if (ImGui::BeginCombo((std::string("##") + label).c_str(), current.c_str())) {
         for (const auto& [v, words] : items) {
             if (selectable(ctx.widgets, (words + "##" + label).c_str(), v == *value)) {
                 *value = v;
@@ -45,7 +46,7 @@ bool filter_combo(ViewContext& ctx, const char* label, T* value, const std::vect
 
 void filters(ViewContext& ctx) {
     ReviewState& r = ctx.state.review;
-    const float w = 11.0F * ImGui::GetFontSize();
+    const float w = 8.5F * ImGui::GetFontSize();
     std::vector<std::pair<std::string, std::string>> statuses = {{"open", "Undecided"}, {"", "Any status"}};
     for (const std::string& st : records::suggestion_statuses()) {
         statuses.emplace_back(st, humanise(st));
@@ -62,6 +63,12 @@ void filters(ViewContext& ctx) {
     changed |= filter_combo(
         ctx, "Age##filter", &r.filter.min_age_days,
         std::vector<std::pair<int, std::string>>{{0, "Any age"}, {7, "A week or older"}, {30, "A month or older"}}, w);
+    ImGui::SameLine();
+    changed |=
+        filter_combo(ctx, "Support##filter", &r.filter.min_endorsements,
+                     std::vector<std::pair<int, std::string>>{
+                         {0, "Any support"}, {1, "1+ endorsements"}, {3, "3+ endorsements"}, {5, "5+ endorsements"}},
+                     w);
     ImGui::SameLine();
     changed |= filter_combo(
         ctx, "Sort##filter", &r.filter.sort,

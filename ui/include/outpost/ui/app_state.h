@@ -126,7 +126,7 @@ struct ReviewState {
     bool loaded = false;
 
     // The lead's queue.
-    records::QueueFilter filter{"open", "", 0, records::QueueSort::kOldest};
+    records::QueueFilter filter{"open", "", 0, 0, records::QueueSort::kOldest};
     std::vector<std::size_t> queue;  // indexes into `all`, filtered and sorted
     std::size_t cursor = 0;          // the highlighted row of the queue
     bool scroll_to_cursor = false;   // the keyboard moved it: bring it into view

@@ -73,9 +73,10 @@ struct SuggestionSummary {
 
 enum class QueueSort { kOldest, kNewest, kMostEndorsed, kCategory, kStatus };
 struct QueueFilter {
-    std::string status;    // "" any; "open" = not decided; else one status
-    std::string category;  // "" any
-    int min_age_days = 0;  // only suggestions at least this old
+    std::string status;        // "" any; "open" = not decided; else one status
+    std::string category;      // "" any
+    int min_age_days = 0;      // only suggestions at least this old
+    int min_endorsements = 0;  // only suggestions with at least this much support
     QueueSort sort = QueueSort::kOldest;
 };
 // Indexes into `all` that pass the filter, in the filter's order (ties by creation, then id).
