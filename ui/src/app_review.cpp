@@ -82,6 +82,9 @@ void App::load_suggestions() {
                     return got.status();
                 }
                 *into = std::move(*got);
+                if (into == &read.practices) {  // the library is team "*"; nothing else is a practice
+                    std::erase_if(*into, [](const records::Record& p) { return p.team != records::kLibraryTeam; });
+                }
             }
             return Status::ok();
         });

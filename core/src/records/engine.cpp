@@ -13,6 +13,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/records/merge.h"
+#include "outpost/core/records/review.h"
 #include "outpost/core/sql_stmt.h"
 
 namespace outpost::records {
@@ -354,6 +355,25 @@ std::string make_uuid_v7(std::int64_t ms) {
     std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
                   b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return out;
+}
+
+std::optional<std::int64_t> uuid_v7_ms(std::string_view id) {
+    if (id.size() != 36 || id[8] != '-' || id[13] != '-' || id[14] != '7' || id[18] != '-' || id[23] != '-') {
+        return std::nullopt;
+    }
+    std::uint64_t ms = 0;
+    for (std::size_t i = 0; i < 13; ++i) {  // 48 bits: "xxxxxxxx-xxxx"
+        if (i == 8) {
+            continue;
+        }
+        const char c = id[i];
+        const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) {
+            return std::nullopt;
+        }
+        ms = (ms << 4U) | static_cast<std::uint64_t>(d);
+    }
+    return static_cast<std::int64_t>(ms);
 }
 
 std::string fts_query(std::string_view typed) {
@@ -737,7 +757,19 @@ Result<Record> RecordEngine::put(const Actor& who, std::string_view id, std::str
         fresh.rec.type = std::string(type);
         fresh.rec.team = who.team;
         fresh.rec.created_by = who.user;
-        return write(who, *s, std::move(fresh), values, /*creating=*/true, errors);
+        Result<Record> made = write(who, *s, std::move(fresh), values, /*creating=*/true, errors);
+        if (!made.is_ok()) {
+            return made;
+        }
+        // Another laptop of this person (or team) may have deleted this very record, unseen here: say
+        // it lives, in a later write, so the server takes its target first (to check the id) and this
+        // newer intent wins over the older deletion.
+        Result<std::optional<Row>> again = read_row(id);
+        if (!again.is_ok() || !again->has_value()) {
+            return again.is_ok() ? Status::error(errc::kRecordNotFound, "the record just written is gone")
+                                 : again.status();
+        }
+        return write(who, *s, std::move(**again), {{"_deleted", false}}, /*creating=*/false, errors);
     }
     if ((*row)->rec.type != type) {
         return Status::error(errc::kRecordReadOnly, "record " + std::string(id) + " is a '" + (*row)->rec.type + "'");
@@ -795,6 +827,12 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
         }
     }
     std::vector<FieldError> problems = validate(schema, merged, changed, who.role, rec.values);
+    for (const std::string& field : changed) {
+        if (std::optional<FieldError> e = review_write_rule(schema.type, rec.values, who.role, field)) {
+            problems.push_back(std::move(*e));
+            break;
+        }
+    }
     if (!problems.empty()) {
         const std::size_t n = problems.size();
         if (errors != nullptr) {

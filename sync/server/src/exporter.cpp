@@ -161,7 +161,9 @@ Result<std::vector<ExportRecord>> read_team_records(ServerStorage& storage, cons
             out.pop_back();
             return;
         }
-        r.created_ms = static_cast<std::int64_t>(records::Hlc{earliest}.ms());
+        // Created when its laptop made its id (a UUIDv7 carries the time), even if every first answer
+        // has since been edited; else (a derived id) at its earliest surviving version.
+        r.created_ms = records::uuid_v7_ms(r.id).value_or(static_cast<std::int64_t>(records::Hlc{earliest}.ms()));
         for (const auto& [field, w] : winners) {
             r.updated_ms = std::max(r.updated_ms, static_cast<std::int64_t>(records::Hlc{w.hlc}.ms()));
             const records::FieldDef* def = sch->field(field);

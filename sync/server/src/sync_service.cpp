@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -27,6 +28,17 @@ std::string etag_of(std::string_view body) {
     char hex[sizeof h * 2 + 1];
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     return std::string("\"") + hex + "\"";
+}
+
+// Record ids: what the snapshot's paging and URLs can carry as they are (a leading '*' marks the
+// library's pages; see snapshot()). Laptops make UUIDs.
+bool valid_record_id(std::string_view id) {
+    if (id.empty() || id.size() > kMaxIdBytes || std::isalnum(static_cast<unsigned char>(id.front())) == 0) {
+        return false;
+    }
+    return std::all_of(id.begin(), id.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == ':';
+    });
 }
 
 // The current value (the merge winner) of `field` in `rec`, decoded for the field's kind; nothing when
@@ -163,6 +175,10 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
     if (c.record.empty() || c.field.empty() || c.type.empty()) {
         return rejected(c.seq, errc::kProtocolMalformed, "a change needs a record, a type and a field");
     }
+    if (!valid_record_id(c.record)) {
+        return rejected(c.seq, errc::kProtocolMalformed,
+                        "a record id is letters, digits, '-', '_', '.' and ':', starting with a letter or digit");
+    }
     Result<records::Hlc> hlc = records::Hlc::parse(c.hlc);
     Result<records::Hlc> base = records::Hlc::parse(c.base);
     if (!hlc.is_ok() || !base.is_ok() || hlc->is_zero() || *base >= *hlc) {
@@ -231,7 +247,7 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
         }
         canonical = records::encode_value(*value);
     }
-    if (std::optional<ChangeResult> refused = review_rules(txn, cache, who, entry, c, canonical)) {
+    if (std::optional<ChangeResult> refused = review_rules(txn, cache, who, *sch, entry, c, canonical)) {
         return *refused;
     }
     {
@@ -340,14 +356,28 @@ std::set<std::string> team_set(std::string_view text) {
 }  // namespace
 
 std::optional<ChangeResult> SyncService::review_rules(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who,
-                                                      const CachedRecord& entry, const WireChange& c,
-                                                      const std::string& canonical) {
+                                                      const records::Schema& schema, const CachedRecord& entry,
+                                                      const WireChange& c, const std::string& canonical) {
+    if (c.type == "practice" || ((c.type == "suggestion" || c.type == "adoption") && who.role != "lead")) {
+        const records::Values now =
+            entry.record.has_value() ? current_values(schema, *entry.record) : records::Values{};
+        if (std::optional<records::FieldError> e = records::review_write_rule(c.type, now, who.role, c.field)) {
+            return rejected(c.seq, e->code, e->message);
+        }
+    }
     const bool authored = c.type == "endorsement" || c.type == "comment";
     if (authored && entry.record.has_value() && entry.record->meta.created_by != who.user) {
         return rejected(c.seq, errc::kSyncScopeForbidden, "only its author may change this " + c.type);
     }
+    const bool derived = c.type == "endorsement" || c.type == "adoption";
     const bool endorsing = c.type == "endorsement" && c.field == "suggestion";
     const bool adopting = c.type == "adoption" && c.field == "practice";
+    if (derived && !entry.record.has_value() && !endorsing && !adopting) {
+        // Its id is checked against its target, so its first change must be the target.
+        return rejected(
+            c.seq, errc::kSyncScopeForbidden,
+            "a new " + c.type + " must begin with its " + (c.type == "endorsement" ? "suggestion" : "practice"));
+    }
     if (!endorsing && !adopting) {
         return std::nullopt;
     }
@@ -396,6 +426,10 @@ Status SyncService::publish_library(SyncTxn& txn, BatchCache& cache, std::int64_
                 return practice_found.status();
             }
             CachedRecord* practice = *practice_found;
+            if (practice->record.has_value() &&
+                (practice->record->meta.team != library || practice->record->meta.type != "practice")) {
+                continue;  // a record squatting on the practice's id (none can since ids are checked)
+            }
             if (publish) {
                 std::vector<std::pair<std::string, std::string>> values;
                 for (const char* f : {"title", "problem", "proposed_change", "expected_benefit", "category", "status",
@@ -427,7 +461,8 @@ Status SyncService::publish_library(SyncTxn& txn, BatchCache& cache, std::int64_
             return practice_found.status();
         }
         CachedRecord* practice = *practice_found;
-        if (!practice->record.has_value() || practice->record->meta.type != "practice") {
+        if (!practice->record.has_value() || practice->record->meta.type != "practice" ||
+            practice->record->meta.team != library) {
             continue;
         }
         std::set<std::string> teams = team_set(decoded_text(winner_text(*practice->record, "adopted_by").value_or("")));

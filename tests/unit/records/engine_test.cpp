@@ -135,12 +135,18 @@ TEST_CASE("Records: only a lead may change a suggestion's review fields") {
     const std::vector<std::string> codes = error_codes(errors);
     CHECK(std::find(codes.begin(), codes.end(), "status:record.field.not_editable") != codes.end());
     REQUIRE(f.engine->update(kLead, s->id, {{"status", std::string("under_review")}}).is_ok());
+    // Under review, the worker can still edit the fields that are theirs.
+    CHECK(f.engine->update(kWorker, s->id, {{"benefit_notes", std::string("2 hours a week")}}).is_ok());
     auto l = f.engine->update(kLead, s->id,
                               {{"status", std::string("accepted")}, {"decision_note", std::string("Trial in Dec")}});
     REQUIRE_MESSAGE(l.is_ok(), l.status().to_string());
     CHECK(std::get<std::string>(f.engine->get(s->id)->values.at("status")) == "accepted");
-    // The worker can still edit the fields that are theirs.
-    CHECK(f.engine->update(kWorker, s->id, {{"benefit_notes", std::string("2 hours a week")}}).is_ok());
+    // Decided, it is the lead's: what was accepted stays what the lead saw.
+    errors.clear();
+    CHECK(f.engine->update(kWorker, s->id, {{"benefit_notes", std::string("3 hours")}}, &errors).status().code() ==
+          "record.validation.failed");
+    CHECK(error_codes(errors) == std::vector<std::string>{"benefit_notes:record.field.not_editable"});
+    CHECK(f.engine->update(kLead, s->id, {{"benefit_notes", std::string("3 hours")}}).is_ok());
 }
 
 TEST_CASE("Records: a suggestion follows its lifecycle, and accepting or declining needs a decision note") {

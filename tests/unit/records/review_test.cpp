@@ -179,3 +179,26 @@ TEST_CASE("Review: the dashboard counts by status, takes the median days to a de
     CHECK(d.adopted_here == 1);
     CHECK_FALSE(dashboard({}, {}, {}, "a").median_days_to_decision.has_value());
 }
+
+TEST_CASE("Review: a decided suggestion is a lead's to change; adoptions are a lead's to take back") {
+    const Values decided = {{"status", std::string("accepted")}};
+    const Values open = {{"status", std::string("needs_info")}};
+    CHECK(review_write_rule("suggestion", decided, "worker", "proposed_change")->code == "record.field.not_editable");
+    CHECK(review_write_rule("suggestion", decided, "worker", "_deleted").has_value());
+    CHECK_FALSE(review_write_rule("suggestion", decided, "lead", "proposed_change").has_value());
+    CHECK_FALSE(review_write_rule("suggestion", open, "worker", "proposed_change").has_value());  // answering
+    CHECK_FALSE(review_write_rule("suggestion", {}, "worker", "title").has_value());              // a new one
+    CHECK(review_write_rule("adoption", {}, "worker", "_deleted").has_value());
+    CHECK_FALSE(review_write_rule("adoption", {}, "lead", "_deleted").has_value());
+    CHECK(review_write_rule("practice", {}, "lead", "title").has_value());  // the server's alone
+    CHECK_FALSE(review_write_rule("endorsement", {}, "worker", "_deleted").has_value());
+}
+
+TEST_CASE("Review: a UUIDv7 gives back the time it was made; other ids give nothing") {
+    const std::string id = make_uuid_v7(1'780'000'123'456);
+    CHECK(uuid_v7_ms(id) == 1'780'000'123'456);
+    CHECK_FALSE(uuid_v7_ms(endorsement_id("s", "ann")).has_value());  // version 8
+    CHECK_FALSE(uuid_v7_ms("r1").has_value());
+    CHECK(uuid_v7_ms("0190f2a4-7b1c-7d3e-8f00-12345678zzzz") == 0x0190f2a47b1c);  // only the time is read
+    CHECK_FALSE(uuid_v7_ms("0190f2z4-7b1c-7d3e-8f00-123456789abc").has_value());
+}

@@ -3,7 +3,9 @@
 // teams, adoptions, endorsements once per worker, duplicates and comment threads.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/review.h"
@@ -222,15 +224,17 @@ TEST_CASE("Review loop: endorsements count once per worker, even from two laptop
     REQUIRE(put(*bob1, bob_e, "endorsement", {{"suggestion", s.id}}).is_ok());
     REQUIRE(put(*bob2, bob_e, "endorsement", {{"suggestion", s.id}}).is_ok());  // the same +1, offline
     REQUIRE(put(*ann, records::endorsement_id(s.id, "ann"), "endorsement", {{"suggestion", s.id}}).is_ok());
-    // A forged +1 in cat's laptop under bob's id, and one under an id of its own, are refused.
+    // A +1 forged on cat's laptop under an id that is not cat's is refused.
     REQUIRE(put(*cat, records::endorsement_id(s.id, "dan"), "endorsement", {{"suggestion", s.id}}).is_ok());
     for (Device* d : {bob1.get(), bob2.get(), ann.get(), cat.get()}) {
         sync_ok(*d);
     }
     auto refused = cat->engine->refused();
     REQUIRE(refused.is_ok());
-    REQUIRE(refused->size() == 1);
-    CHECK(refused->front().code == errc::kSyncScopeForbidden);
+    REQUIRE(refused->size() == 2);  // the forged target, then the record it would have made
+    for (const auto& r : *refused) {
+        CHECK(r.code == errc::kSyncScopeForbidden);
+    }
     sync_ok(*lee);
     CHECK(of_type(*lee, "endorsement").size() == 2);       // bob's one record, ann's own
     CHECK(find(summaries(*lee), s.id).endorsements == 1);  // the submitter's own +1 does not count
@@ -246,7 +250,7 @@ TEST_CASE("Review loop: endorsements count once per worker, even from two laptop
     sync_ok(*cat);
     refused = cat->engine->refused();
     REQUIRE(refused.is_ok());
-    CHECK(refused->size() == 2);
+    CHECK(refused->size() == 3);
     sync_ok(*lee);
     CHECK(find(summaries(*lee), s.id).endorsements == 2);
     // bob takes his back himself.
@@ -332,4 +336,127 @@ TEST_CASE("Review loop: a comment thread syncs to the team, and only a comment's
     CHECK(records::text_of(ann->all().at(a.id), "body") == "The visit form, \"HV1\"");
     sync_ok(*zed);
     CHECK(of_type(*zed, "comment").empty());  // another team sees none of it
+}
+
+namespace {
+
+// A device that speaks the protocol by hand (a modified or hostile laptop), with its own seqs.
+struct RawDevice {
+    sync::Credentials creds;
+    std::unique_ptr<sync::Transport> transport;
+    std::int64_t seq = 0;
+    // Pushes one change; returns the server's answer to it.
+    sync::ChangeResult push(const std::string& record, const std::string& type, const std::string& field,
+                            const std::string& value) {
+        sync::WireChange c;
+        c.seq = ++seq;
+        c.record = record;
+        c.type = type;
+        c.team = creds.team;
+        c.field = field;
+        c.value = value;
+        c.hlc = records::Hlc::from(static_cast<std::uint64_t>(SystemClock::instance().now_ms()), 7).to_string();
+        c.base = records::Hlc{}.to_string();
+        sync::PushRequest req;
+        req.device_id = creds.device_id;
+        req.from_seq = c.seq;
+        req.to_seq = c.seq;
+        req.changes = {c};
+        auto res = transport->request(
+            {.method = "POST", .path = "/v1/push", .body = sync::encode(req), .bearer_token = creds.token});
+        REQUIRE(res.is_ok());
+        REQUIRE(res->status == 200);
+        auto answer = sync::decode_push_response(res->body);
+        REQUIRE(answer.is_ok());
+        REQUIRE(answer->results.size() == 1);
+        return answer->results[0];
+    }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "Review loop: regression - a worker could rewrite or delete a suggestion after the lead accepted and shared it") {
+    Loop f;
+    auto ann = f.laptop("ann");
+    auto lee = f.laptop("lee");
+    const records::Record s = ann->create("suggestion", idea("Accepted as written"));
+    sync_ok(*ann);
+    sync_ok(*lee);
+    REQUIRE(lee->update(s.id, {{"status", std::string("under_review")}}).is_ok());
+    REQUIRE(decide(*lee, s.id, "accepted", "As written").is_ok());
+    REQUIRE(lee->update(s.id, {{"shared_to_library", true}}).is_ok());
+    sync_ok(*lee);
+    sync_ok(*ann);
+    // On her laptop: refused, with the reason.
+    Status local = ann->update(s.id, {{"proposed_change", std::string("Something nobody accepted")}});
+    CHECK(local.code() == errc::kRecordInvalid);
+    {
+        std::lock_guard lock(ann->mutex);
+        CHECK(ann->records->remove(ann->actor(), s.id).code() == errc::kRecordInvalid);
+    }
+    // From a modified laptop: refused by the server, and the library keeps what was accepted.
+    RawDevice raw{f.enrol("bob"), f.transport()};
+    CHECK(raw.push(s.id, "suggestion", "proposed_change", "\"Something nobody accepted\"").code ==
+          errc::kFieldNotEditable);
+    CHECK(raw.push(s.id, "suggestion", "_deleted", "true").code == errc::kFieldNotEditable);
+    CHECK(raw.push("p-in-my-team", "practice", "_deleted", "false").code == errc::kFieldNotEditable);
+    auto zed = f.laptop("zed");
+    sync_ok(*zed);
+    const auto practices = of_type(*zed, "practice");
+    REQUIRE(practices.size() == 1);
+    CHECK(records::text_of(practices[0], "proposed_change") == "Type it once, on the laptop");
+    CHECK_FALSE(practices[0].deleted);
+    // The lead still may.
+    REQUIRE(lee->update(s.id, {{"proposed_change", std::string("Type it once, on the laptop, from May")}}).is_ok());
+    sync_ok(*lee);
+    sync_ok(*zed);
+    CHECK(records::text_of(of_type(*zed, "practice")[0], "proposed_change") == "Type it once, on the laptop, from May");
+}
+
+TEST_CASE("Review loop: regression - another person's endorsement id could be taken first, through another field") {
+    Loop f;
+    auto ann = f.laptop("ann");
+    auto cat = f.laptop("cat");
+    const records::Record s = ann->create("suggestion", idea("Squat on my +1"));
+    sync_ok(*ann);
+    sync_ok(*cat);
+    RawDevice bob{f.enrol("bob"), f.transport()};
+    CHECK(bob.push(records::endorsement_id(s.id, "cat"), "endorsement", "_deleted", "false").code ==
+          errc::kSyncScopeForbidden);
+    CHECK(bob.push("*0000", "comment", "body", "\"sorts first\"").code == errc::kProtocolMalformed);
+    // cat's +1 goes through as if nothing happened.
+    REQUIRE(put(*cat, records::endorsement_id(s.id, "cat"), "endorsement", {{"suggestion", s.id}}).is_ok());
+    sync_ok(*cat);
+    auto refused = cat->engine->refused();
+    REQUIRE(refused.is_ok());
+    CHECK(refused->empty());
+    sync_ok(*ann);
+    CHECK(find(summaries(*ann), s.id).endorsements == 1);
+}
+
+TEST_CASE("Review loop: regression - a +1 given again on a second laptop was lost to the first laptop's take-back") {
+    Loop f;
+    auto ann = f.laptop("ann");
+    auto bob1 = f.laptop("bob", "bob1");
+    auto bob2 = f.laptop("bob", "bob2");
+    const records::Record s = ann->create("suggestion", idea("Back and forth"));
+    sync_ok(*ann);
+    sync_ok(*bob1);
+    sync_ok(*bob2);
+    const std::string e = records::endorsement_id(s.id, "bob");
+    REQUIRE(put(*bob1, e, "endorsement", {{"suggestion", s.id}}).is_ok());
+    sync_ok(*bob1);
+    {
+        std::lock_guard lock(bob1->mutex);
+        REQUIRE(bob1->records->remove(bob1->actor(), e).is_ok());
+    }
+    sync_ok(*bob1);
+    // bob2 never saw either, and gives his +1 later: it is the newer intent, and it stands.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(put(*bob2, e, "endorsement", {{"suggestion", s.id}}).is_ok());
+    sync_ok(*bob2);
+    sync_ok(*ann);
+    CHECK(find(summaries(*ann), s.id).endorsements == 1);
+    CHECK(find(summaries(*bob2), s.id).endorsed_by_me);
 }

@@ -98,6 +98,8 @@ struct Page {
 
 // A time-ordered UUIDv7 for `ms`.
 [[nodiscard]] std::string make_uuid_v7(std::int64_t ms);
+// The creation time a UUIDv7 carries (ms since the epoch); nothing for any other id.
+[[nodiscard]] std::optional<std::int64_t> uuid_v7_ms(std::string_view id);
 
 // Turns worker-typed text into a safe FTS5 query: quoted tokens, all required, the last one a prefix.
 // Empty when the text has no searchable tokens.

@@ -39,6 +39,17 @@ inline constexpr std::string_view kLibraryTeam = "*";  // not a valid team name,
     return derived_id("practice", suggestion);
 }
 
+// Who may change what, beyond a form's editable_by (checked by the records engine on the laptop and
+// by the server on every change). `current` holds the record's current values (empty for a new
+// record); `field` may be "_deleted".
+//  - A decided suggestion (accepted, declined, implemented) is changed, or deleted, only by a lead:
+//    what was decided, and what the library shows, stays what the lead saw.
+//  - An adoption is deleted only by a lead (its fields are lead-only by the form).
+//  - Practices are written by the server alone.
+// Returns the refusal (code record.field.not_editable), or nothing.
+[[nodiscard]] std::optional<FieldError> review_write_rule(std::string_view type, const Values& current,
+                                                          std::string_view role, std::string_view field);
+
 // The statuses in lifecycle order, and which of them are decisions.
 [[nodiscard]] const std::vector<std::string>& suggestion_statuses();
 [[nodiscard]] bool is_decided(std::string_view status);  // accepted, declined, implemented

@@ -81,8 +81,8 @@ private:
     Result<CachedRecord*> cached(SyncTxn& txn, BatchCache& cache, const std::string& id);
     // The review loop's rules for one change (see above); a refusal, or nothing.
     std::optional<ChangeResult> review_rules(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who,
-                                             const CachedRecord& entry, const WireChange& change,
-                                             const std::string& canonical);
+                                             const records::Schema& schema, const CachedRecord& entry,
+                                             const WireChange& change, const std::string& canonical);
     // Publishes what the batch's suggestions and adoptions changed into the library (see above).
     Status publish_library(SyncTxn& txn, BatchCache& cache, std::int64_t now_ms);
     // Writes `values` (canonical texts; a field absent is left alone) into record `id` as the server,
