@@ -64,22 +64,23 @@ std::string derived_id(std::string_view kind, std::string_view a, std::string_vi
 
 std::optional<FieldError> review_write_rule(std::string_view type, const Values& current, std::string_view role,
                                             std::string_view field) {
-    const std::string f(field);
+    auto refuse = [&](const char* why) {
+        return FieldError{std::string(field), std::string(errc::kFieldNotEditable), why};
+    };
     if (type == "practice") {
-        return FieldError{f, std::string(errc::kFieldNotEditable), "only the server writes the practice library"};
+        return refuse("only the server writes the practice library");
     }
     if (role == "lead") {
         return std::nullopt;
     }
     if (type == "adoption" && field == "_deleted") {
-        return FieldError{f, std::string(errc::kFieldNotEditable), "only a lead may take back an adoption"};
+        return refuse("only a lead may take back an adoption");
     }
     if (type == "suggestion") {
         const auto st = current.find("status");
         const std::string* status = st != current.end() ? std::get_if<std::string>(&st->second) : nullptr;
         if (status != nullptr && is_decided(*status)) {
-            return FieldError{f, std::string(errc::kFieldNotEditable),
-                              "this suggestion is decided; only a lead may change it now"};
+            return refuse("this suggestion is decided; only a lead may change it now");
         }
     }
     return std::nullopt;
