@@ -10,6 +10,13 @@ constexpr std::array kCodes = {
     CodeInfo{kInvalidArgument, "Outpost was asked to do something it cannot do with these details."},
     CodeInfo{kIo, "The laptop could not read or write a file. Check that the disk is not full."},
     CodeInfo{kJsonInvalid, "A settings or form file is not written correctly. Ask IT to check it."},
+    CodeInfo{kBlobTooLarge,
+             "This file is too big to attach. Make it smaller (a photo at a lower size, a PDF "
+             "without images) or ask IT about the limit."},
+    CodeInfo{kBlobMissing, "This attachment is not on this laptop yet. It downloads at the next sync."},
+    CodeInfo{kBlobHashMismatch, "An attachment arrived damaged and was thrown away. It will be fetched again."},
+    CodeInfo{kBlobChunkMismatch, "Part of an attachment was damaged on the way. That part is sent again."},
+    CodeInfo{kBlobOutOfOrder, "Part of an attachment arrived out of order. The transfer starts again from there."},
     CodeInfo{kStorePassphraseWrong, "That passphrase is not right. Check Caps Lock and try again."},
     CodeInfo{kStorePassphraseWeak, "Choose a longer passphrase: at least 10 characters, a short sentence works well."},
     CodeInfo{kStoreKeyfileMissing,
@@ -51,8 +58,9 @@ constexpr std::array kCodes = {
     CodeInfo{kFieldBadDate, "Enter a real date (and time), for example 2026-11-23."},
     CodeInfo{kFieldBadLocation, "This location is not valid."},
     CodeInfo{kFieldBadLink, "This must point to another record."},
-    CodeInfo{kFieldTransition, "That step is not allowed from where this stands now (for example, a suggestion is "
-                               "reviewed before it is accepted). Sync to see its latest state, then try again."},
+    CodeInfo{kFieldTransition,
+             "That step is not allowed from where this stands now (for example, a suggestion is "
+             "reviewed before it is accepted). Sync to see its latest state, then try again."},
     CodeInfo{kPlatformNoHome, "Outpost cannot find your home folder to keep its data in."},
     CodeInfo{kProtocolMalformed, "The server and this laptop did not understand each other. Try again later."},
     CodeInfo{kSyncNetworkUnreachable,

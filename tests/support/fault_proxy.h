@@ -58,6 +58,14 @@ public:
 
     [[nodiscard]] int port() const { return m_port; }
     void set(Mode m) { m_mode = m; }
+    // Once: resets the connection that carries the byte `bytes` bytes from now, counting what clients
+    // send (or, with `downstream`, what the server sends back); then passes everything again.
+    void cut_after(std::size_t bytes, bool downstream = false) {
+        m_cut_downstream = downstream;
+        m_cut_left = static_cast<std::int64_t>(bytes);
+        m_cut_armed = true;
+    }
+    [[nodiscard]] bool cut_pending() const { return m_cut_armed; }
     [[nodiscard]] int faults() const { return m_faults; }
 
 private:
@@ -118,6 +126,22 @@ private:
                 if (mode == Mode::kDelay) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(30));
                 }
+                if (m_cut_armed && (i == 1) == m_cut_downstream.load()) {
+                    if (m_cut_left.fetch_sub(static_cast<std::int64_t>(len)) <= static_cast<std::int64_t>(len)) {
+                        // Forward part of this piece, then reset: the cut lands inside a request/answer.
+                        const std::size_t part = len / 2;
+                        if (part > 0) {
+                            (void)send(to, buf, part, MSG_NOSIGNAL);
+                        }
+                        m_cut_armed = false;
+                        linger l{1, 0};
+                        setsockopt(client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                        setsockopt(upstream, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                        ++m_faults;
+                        done = true;
+                        break;
+                    }
+                }
                 if (i == 0 && mode == Mode::kResetMidBody && up_bytes + len > 300) {
                     linger l{1, 0};  // close with RST
                     setsockopt(client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -154,6 +178,9 @@ private:
     std::atomic<Mode> m_mode{Mode::kPass};
     std::atomic<bool> m_stop{false};
     std::atomic<int> m_faults{0};
+    std::atomic<bool> m_cut_armed{false};
+    std::atomic<bool> m_cut_downstream{false};
+    std::atomic<std::int64_t> m_cut_left{0};
     std::thread m_acceptor;
     std::mutex m_mutex;
     std::vector<std::thread> m_conns;

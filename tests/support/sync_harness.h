@@ -36,12 +36,17 @@ struct SyncServerHarness {
     std::unique_ptr<sync::ServerStorage> storage;
     std::unique_ptr<sync::Server> server;
 
-    explicit SyncServerHarness(const Clock& clock = SystemClock::instance()) {
+    explicit SyncServerHarness(const Clock& clock = SystemClock::instance(),
+                               std::int64_t max_blob_bytes = 25LL * 1024 * 1024) {
         REQUIRE(sync::init_sqlite_data_dir(tmp / "server").is_ok());
         auto s = sync::open_sqlite_storage(tmp / "server");
         REQUIRE(s.is_ok());
         storage = std::move(*s);
-        auto srv = sync::Server::start({.log_sink = [](const std::string&) {}}, *storage, clock);
+        sync::ServerOptions o;
+        o.log_sink = [](const std::string&) {};
+        o.blob_dir = tmp / "server" / "blobs";
+        o.max_blob_bytes = max_blob_bytes;
+        auto srv = sync::Server::start(o, *storage, clock);
         REQUIRE(srv.is_ok());
         server = std::move(*srv);
     }

@@ -186,6 +186,7 @@ records::FieldValue FormModel::parse(const FieldDef& f, const std::string& typed
         case FieldKind::kDateTime:
         case FieldKind::kChoice:
         case FieldKind::kRecordLink:
+        case FieldKind::kAttachments:  // the list's JSON, written by the attach buttons
             return t;
         case FieldKind::kInteger: {
             std::int64_t v = 0;

@@ -7,6 +7,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
+#include "outpost/core/records/attachments.h"
 
 namespace outpost::records {
 namespace {
@@ -23,6 +24,7 @@ constexpr std::pair<FieldKind, std::string_view> kKinds[] = {
     {FieldKind::kYesNo, "yes_no"},
     {FieldKind::kLocation, "location"},
     {FieldKind::kRecordLink, "record_link"},
+    {FieldKind::kAttachments, "attachments"},
 };
 const std::set<std::string, std::less<>> kRoles = {"worker", "lead", "admin"};
 
@@ -344,7 +346,9 @@ bool is_empty(const FieldValue& v) {
         return true;
     }
     if (const auto* s = std::get_if<std::string>(&v)) {
-        return s->find_first_not_of(" \t\r\n") == std::string::npos;
+        // "[]": an attachments field with no file (no other kind's answer is ever exactly that
+        // and meant as an answer).
+        return s->find_first_not_of(" \t\r\n") == std::string::npos || *s == "[]";
     }
     if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
         return l->empty();
@@ -459,6 +463,16 @@ void check_value(const FieldDef& f, const FieldValue& v, std::vector<FieldError>
                 !(loc->longitude >= -180 && loc->longitude <= 180) ||
                 !(loc->accuracy_m >= 0 && loc->accuracy_m <= 100'000)) {
                 add(f.name, errc::kFieldBadLocation, f.label + " is not a valid location.");
+            }
+            break;
+        }
+        case FieldKind::kAttachments: {
+            const auto* s = std::get_if<std::string>(&v);
+            Result<std::vector<Attachment>> list =
+                s != nullptr ? parse_attachments(*s)
+                             : Result<std::vector<Attachment>>(Status::error(errc::kFieldWrongKind, ""));
+            if (!list.is_ok()) {
+                add(f.name, errc::kFieldWrongKind, f.label + " is not a valid list of files.");
             }
             break;
         }

@@ -20,6 +20,9 @@ public:
         if (!req.if_none_match.empty()) {
             headers.emplace("If-None-Match", req.if_none_match);
         }
+        for (const auto& [name, value] : req.headers) {
+            headers.emplace(name, value);
+        }
         auto send = [&]() -> std::optional<httplib::Result> {
             if (req.method == "GET") {
                 return m_client->Get(req.path, headers);
@@ -44,7 +47,13 @@ public:
             return Status::error(errc::kSyncNetworkUnreachable,
                                  "no response from server: " + httplib::to_string(res.error()));
         }
-        return HttpResponse{res->status, res->body, res->get_header_value("ETag")};
+        HttpResponse out{res->status, std::move(res->body), res->get_header_value("ETag"), {}};
+        for (const char* name : {"Outpost-Received", "Outpost-Size", "Outpost-Max-Blob-Bytes", "Content-Range"}) {
+            if (res->has_header(name)) {
+                out.headers[name] = res->get_header_value(name);
+            }
+        }
+        return out;
     }
 
 private:

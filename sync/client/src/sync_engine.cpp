@@ -8,6 +8,7 @@
 #include <future>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/records/attachments.h"
 #include "outpost/core/sql_stmt.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_messages.h"
@@ -166,6 +167,14 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::open(Store& store, records::Reco
     }
     std::unique_ptr<SyncEngine> e(
         new SyncEngine(store, records, store_mutex, transport, std::move(creds), std::move(options), clock));
+    {
+        std::lock_guard lock(store_mutex);
+        Result<std::unique_ptr<BlobStore>> blobs = BlobStore::open(store);
+        if (!blobs.is_ok()) {
+            return blobs.status();
+        }
+        e->m_blobs = std::move(*blobs);
+    }
     // The waiting count is left to the first sync or waiting(): counting reads the outbox, which is
     // long on a laptop that has been offline (175 ms at 600,000 changes), and open() is on the path
     // from unlock to the first screen.
@@ -209,6 +218,13 @@ Result<std::int64_t> SyncEngine::count_waiting() {
 Result<std::string> SyncEngine::pull_cursor() {
     std::lock_guard lock(m_store_mutex);
     return get_state("pull_cursor");
+}
+
+std::int64_t SyncEngine::max_attachment_bytes() {
+    std::lock_guard lock(m_store_mutex);
+    Result<std::string> v = get_state("max_blob_bytes");
+    const std::int64_t n = v.is_ok() ? to_i64(*v) : 0;
+    return n > 0 ? n : records::kDefaultMaxAttachmentBytes;
 }
 
 Result<std::vector<RefusedChange>> SyncEngine::refused() {
@@ -265,6 +281,9 @@ Result<SyncSummary> SyncEngine::sync_now() {
     if (s.is_ok()) {
         s = pull_all(summary);
     }
+    if (s.is_ok()) {
+        s = transfer_blobs(summary);
+    }
     {
         std::lock_guard lock(m_store_mutex);
         if (s.is_ok()) {
@@ -303,6 +322,13 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
     ++summary.requests;
     if (!res.is_ok()) {
         return res.status();
+    }
+    if (const auto max = res->headers.find("Outpost-Max-Blob-Bytes"); max != res->headers.end()) {
+        std::lock_guard lock(m_store_mutex);
+        Result<std::string> held = get_state("max_blob_bytes");
+        if (held.is_ok() && *held != max->second && to_i64(max->second) > 0) {
+            OUTPOST_TRY(put_state(m_store, "max_blob_bytes", max->second));
+        }
     }
     if (res->status == 304) {
         return Status::ok();
@@ -612,6 +638,14 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             if (!changes.empty()) {
                 s = m_records.apply_remote(changes).status();
             }
+            if (s.is_ok() && m_options.prefetch_attachments) {
+                for (const records::Change& c : changes) {
+                    if (Status w = want_attachments(c.type, c.field, c.value); !w.is_ok()) {
+                        s = w;
+                        break;
+                    }
+                }
+            }
             if (s.is_ok()) {
                 s = put_state(m_store, "pull_cursor", page->cursor);
             }
@@ -759,7 +793,16 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
             std::lock_guard lock(m_store_mutex);
             OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
             Status s = Status::ok();
-            if (!page.records.empty()) {
+            if (m_options.prefetch_attachments) {
+                for (const records::PulledRecord& r : page.records) {
+                    for (const records::Head& h : r.versions) {
+                        if (s.is_ok()) {
+                            s = want_attachments(r.type, h.field, h.value);
+                        }
+                    }
+                }
+            }
+            if (s.is_ok() && !page.records.empty()) {
                 s = m_records.apply_snapshot(page.records).status();
             }
             if (s.is_ok() && wire.more) {
@@ -846,6 +889,233 @@ void SyncEngine::run() {
         std::unique_lock lock(m_worker_mutex);
         m_wake.wait_for(lock, delay, [this] { return m_stopping || m_requested; });
     }
+}
+
+}  // namespace outpost::sync
+
+// ---- attachments -------------------------------------------------------------------------------
+
+namespace outpost::sync {
+namespace {
+
+std::string sha256_hex(std::string_view bytes) {
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    char out[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(out, sizeof out, h, sizeof h);
+    return out;
+}
+
+std::int64_t header_i64(const HttpResponse& r, const char* name, std::int64_t fallback) {
+    const auto it = r.headers.find(name);
+    if (it == r.headers.end()) {
+        return fallback;
+    }
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    return ec == std::errc() && end == it->second.data() + it->second.size() && v >= 0 ? v : fallback;
+}
+
+}  // namespace
+
+std::int64_t SyncEngine::blob_retry_at(int attempts) const {
+    const auto min = m_options.blob_backoff_min.count();
+    const auto max = m_options.blob_backoff_max.count();
+    std::int64_t wait = min;
+    for (int i = 0; i < attempts && wait < max; ++i) {
+        wait *= 2;
+    }
+    return m_clock.now_ms() + std::min<std::int64_t>(wait, max);
+}
+
+Status SyncEngine::want_attachments(std::string_view type, std::string_view field, std::string_view canonical) {
+    const records::Schema* sch = m_records.schema(type);
+    const records::FieldDef* def = sch != nullptr ? sch->field(field) : nullptr;
+    if (def == nullptr || def->kind != records::FieldKind::kAttachments) {
+        return Status::ok();
+    }
+    Result<records::FieldValue> v = records::decode_value(def->kind, canonical);
+    const std::string* text = v.is_ok() ? std::get_if<std::string>(&*v) : nullptr;
+    if (text == nullptr) {
+        return Status::ok();
+    }
+    Result<std::vector<records::Attachment>> list = records::parse_attachments(*text);
+    if (!list.is_ok()) {
+        return Status::ok();
+    }
+    for (const records::Attachment& a : *list) {
+        OUTPOST_TRY(m_blobs->want(a));
+    }
+    return Status::ok();
+}
+
+Status SyncEngine::transfer_blobs(SyncSummary& summary) {
+    std::vector<BlobStore::Upload> ups;
+    std::vector<BlobStore::Download> downs;
+    {
+        std::lock_guard lock(m_store_mutex);
+        Result<std::vector<BlobStore::Upload>> u = m_blobs->uploads();
+        Result<std::vector<BlobStore::Download>> d = m_blobs->downloads();
+        if (!u.is_ok()) {
+            return u.status();
+        }
+        if (!d.is_ok()) {
+            return d.status();
+        }
+        ups = std::move(*u);
+        downs = std::move(*d);
+    }
+    const std::int64_t now = m_clock.now_ms();
+    for (const BlobStore::Upload& up : ups) {
+        if (up.state != BlobStore::UploadState::kWaiting || up.next_try_ms > now) {
+            continue;
+        }
+        Status s = upload_blob(up, summary);
+        if (is_network(s)) {
+            return s;
+        }
+    }
+    for (const BlobStore::Download& down : downs) {
+        if (down.next_try_ms > now) {
+            continue;
+        }
+        Status s = download_blob(down, summary);
+        if (is_network(s)) {
+            return s;
+        }
+    }
+    std::lock_guard lock(m_store_mutex);
+    Result<std::vector<BlobStore::Upload>> after = m_blobs->uploads();
+    std::int64_t waiting = 0;
+    if (after.is_ok()) {
+        for (const BlobStore::Upload& u : *after) {
+            waiting += u.state == BlobStore::UploadState::kWaiting ? 1 : 0;
+        }
+    }
+    std::lock_guard state_lock(m_state_mutex);
+    m_state.files_waiting = waiting;
+    return Status::ok();
+}
+
+Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary) {
+    const std::string path = "/v1/blobs/" + up.hash;
+    auto failed = [&](const Status& why, bool refused) {
+        ++summary.files_failed;
+        std::lock_guard lock(m_store_mutex);
+        (void)m_blobs->upload_failed(up.hash, why, blob_retry_at(up.attempts), refused);
+        return why;
+    };
+    auto done = [&]() {
+        ++summary.files_uploaded;
+        std::lock_guard lock(m_store_mutex);
+        return m_blobs->upload_done(up.hash);
+    };
+    // Where the server's copy stops.
+    Result<HttpResponse> head = m_transport.request({.method = "HEAD", .path = path, .bearer_token = m_creds.token});
+    ++summary.requests;
+    if (!head.is_ok()) {
+        return head.status();
+    }
+    if (head->status == 200) {
+        return done();
+    }
+    if (head->status != 404) {
+        return failed(http_error(*head), false);
+    }
+    if (head->headers.count("Outpost-Received") == 0) {
+        // No record of this team names it on the server yet (its record was refused, or not sent).
+        return failed(Status::error(errc::kBlobMissing, "the server has no record naming this file yet"), false);
+    }
+    std::int64_t offset = header_i64(*head, "Outpost-Received", 0);
+    int damaged = 0;
+    while (offset <= up.size) {
+        std::string bytes;
+        {
+            std::lock_guard lock(m_store_mutex);
+            Result<std::string> part =
+                m_blobs->read(up.hash, offset, static_cast<std::int64_t>(m_options.blob_put_bytes));
+            if (!part.is_ok()) {
+                return failed(part.status(), true);
+            }
+            bytes = std::move(*part);
+        }
+        const std::int64_t last = offset + static_cast<std::int64_t>(bytes.size()) - 1;
+        HttpRequest put{
+            .method = "PUT", .path = path, .content_type = "application/octet-stream", .bearer_token = m_creds.token};
+        put.headers = {{"Content-Range",
+                        "bytes " + std::to_string(offset) + "-" + std::to_string(last) + "/" + std::to_string(up.size)},
+                       {"Outpost-Chunk-Sha256", sha256_hex(bytes)}};
+        put.body = std::move(bytes);
+        Result<HttpResponse> res = m_transport.request(put);
+        ++summary.requests;
+        if (!res.is_ok()) {
+            return res.status();  // the network: the next sync resumes from the server's copy
+        }
+        if (res->status == 200 || res->status == 201) {
+            return done();
+        }
+        if (res->status == 202) {
+            offset = header_i64(*res, "Outpost-Received", last + 1);
+            std::lock_guard lock(m_store_mutex);
+            OUTPOST_TRY(m_blobs->upload_progress(up.hash, offset));
+            continue;
+        }
+        if (res->status == 409) {
+            offset = header_i64(*res, "Outpost-Received", 0);
+            continue;
+        }
+        const Status why = http_error(*res);
+        if (res->status == 422 && ++damaged <= 3) {
+            // Damaged on the way (this piece, or the whole, which the server then dropped): again.
+            if (why.code() == errc::kBlobHashMismatch) {
+                offset = 0;
+            }
+            continue;
+        }
+        return failed(why, res->status == 413 || res->status == 400);
+    }
+    return failed(Status::error(errc::kInternal, "the upload went past the file's end"), false);
+}
+
+Status SyncEngine::download_blob(const BlobStore::Download& down, SyncSummary& summary) {
+    const std::string path = "/v1/blobs/" + down.hash;
+    auto failed = [&](const Status& why) {
+        ++summary.files_failed;
+        std::lock_guard lock(m_store_mutex);
+        (void)m_blobs->download_failed(down.hash, why, blob_retry_at(down.attempts));
+        return why;
+    };
+    std::int64_t offset = down.received;
+    while (offset < down.size) {
+        const std::int64_t last = std::min(down.size, offset + static_cast<std::int64_t>(m_options.blob_get_bytes)) - 1;
+        HttpRequest get{.method = "GET", .path = path, .bearer_token = m_creds.token};
+        get.headers = {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}};
+        Result<HttpResponse> res = m_transport.request(get);
+        ++summary.requests;
+        if (!res.is_ok()) {
+            return res.status();  // resumes from what is here at the next sync
+        }
+        if (res->status != 206 && res->status != 200) {
+            return failed(http_error(*res));
+        }
+        if (res->body.empty() || static_cast<std::int64_t>(res->body.size()) > last - offset + 1) {
+            return failed(Status::error(errc::kSyncServerError, "the server sent a range of the wrong size"));
+        }
+        std::lock_guard lock(m_store_mutex);
+        if (Status s = m_blobs->append(down.hash, offset, res->body); !s.is_ok()) {
+            return failed(s);
+        }
+        offset += static_cast<std::int64_t>(res->body.size());
+    }
+    std::lock_guard lock(m_store_mutex);
+    if (Status s = m_blobs->finish_download(down.hash); !s.is_ok()) {
+        ++summary.files_failed;
+        (void)m_blobs->want({down.hash, "", "", down.size});  // thrown away: fetched again later
+        (void)m_blobs->download_failed(down.hash, s, blob_retry_at(down.attempts));
+        return s;
+    }
+    ++summary.files_downloaded;
+    return Status::ok();
 }
 
 }  // namespace outpost::sync

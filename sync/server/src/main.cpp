@@ -27,7 +27,7 @@ constexpr const char* kUsage = R"(outpost-server: the Outpost central service
 Usage:
   outpost-server init  --data DIR
       Create a new data directory with an embedded SQLite database.
-  outpost-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]
+  outpost-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--max-blob-mib N]
       Serve the sync API. Default listen address 127.0.0.1:8443. Plain HTTP is allowed on
       loopback only; any other address needs --tls-cert and --tls-key.
   outpost-server team add NAME --data DIR
@@ -66,6 +66,7 @@ struct Args {
     std::string what;
     std::string format = "csv";
     bool open_data = false;
+    int max_blob_mib = 25;
 };
 
 int usage_error(const std::string& message) {
@@ -130,6 +131,8 @@ int cmd_serve(const Args& args) {
     options.port = args.port;
     options.tls_cert_path = args.tls_cert;
     options.tls_key_path = args.tls_key;
+    options.blob_dir = args.data / "blobs";
+    options.max_blob_bytes = args.max_blob_mib * 1024LL * 1024LL;
     auto server = outpost::sync::Server::start(options, **storage);
     if (!server.is_ok()) {
         return fail(server.status());
@@ -328,6 +331,12 @@ int main(int argc, char** argv) {
             args.what = v;
         } else if (a == "--format" && next(v)) {
             args.format = v;
+        } else if (a == "--max-blob-mib" && next(v)) {
+            if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoi(v) < 1) {
+                return usage_error("--max-blob-mib wants a number of MiB from 1 to 9999");
+            }
+            args.max_blob_mib = std::stoi(v);
         } else if (a == "--open-data") {
             args.open_data = true;
         } else if (a == "--ttl-days" && next(v)) {

@@ -2,8 +2,11 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cinttypes>
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,6 +14,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
+#include "outpost/sync/blob_files.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_messages.h"
 #include "outpost/sync/sync_service.h"
@@ -22,6 +26,7 @@ struct Server::Impl {
     ServerStorage* storage = nullptr;
     const Clock* clock = nullptr;
     std::unique_ptr<SyncService> sync;
+    std::unique_ptr<BlobFiles> blobs;  // null: attachments are not set up
     std::unique_ptr<httplib::Server> http;
     std::thread listener;
     int port = 0;
@@ -67,8 +72,20 @@ int http_status_for(const Status& s) {
     if (c == errc::kSyncBatchTooLarge) {
         return 413;
     }
-    if (c == errc::kSyncValueTooLarge) {
+    if (c == errc::kSyncValueTooLarge || c == errc::kBlobChunkMismatch || c == errc::kBlobHashMismatch) {
         return 422;
+    }
+    if (c == errc::kBlobTooLarge) {
+        return 413;
+    }
+    if (c == errc::kBlobMissing) {
+        return 404;
+    }
+    if (c == errc::kBlobOutOfOrder) {
+        return 409;
+    }
+    if (c == errc::kIo) {
+        return 503;  // the disk: try again later
     }
     return 500;
 }
@@ -120,11 +137,129 @@ std::optional<DeviceAuth> authenticated_page(Server::Impl& impl, const httplib::
     return std::move(*who);
 }
 
+// The transport takes bodies up to a whole blob; every other route keeps the smaller limit.
+bool body_too_large(Server::Impl& impl, const httplib::Request& req, httplib::Response& res) {
+    if (req.body.size() <= impl.options.max_body_bytes) {
+        return false;
+    }
+    send_error(res, 413, errc::kSyncBodyTooLarge, "request body is larger than the server accepts");
+    return true;
+}
+
+// "bytes A-B/TOTAL"
+bool parse_content_range(const std::string& h, std::int64_t& from, std::int64_t& to, std::int64_t& total) {
+    return std::sscanf(h.c_str(), "bytes %" SCNd64 "-%" SCNd64 "/%" SCNd64, &from, &to, &total) == 3 && from >= 0 &&
+           to >= from - 1 && total >= 0;
+}
+
+// HEAD/GET/PUT /v1/blobs/{sha256}: a team reaches a blob only when one of its records names it and
+// only its own upload of it; any other case is the same 404, so a hash's existence elsewhere never
+// shows (docs/PROTOCOL.md, "Attachments").
+void install_blob_routes(Server::Impl& impl) {
+    httplib::Server& http = *impl.http;
+    auto scope = [&impl](const httplib::Request& req, httplib::Response& res) -> std::optional<DeviceAuth> {
+        Result<DeviceAuth> who = authenticate(impl, req);
+        if (!who.is_ok()) {
+            send_status(res, who.status());
+            return std::nullopt;
+        }
+        const std::string hash = req.matches[1];
+        Result<bool> named = impl.storage->blob_ref_exists(who->team, hash);
+        if (!named.is_ok()) {
+            send_status(res, named.status());
+            return std::nullopt;
+        }
+        if (!*named || !impl.blobs) {
+            send_error(res, 404, errc::kBlobMissing, "no such blob");
+            return std::nullopt;
+        }
+        return std::move(*who);
+    };
+    http.Get(R"(/v1/blobs/([0-9a-f]{64}))", [&impl, scope](const httplib::Request& req, httplib::Response& res) {
+        const std::optional<DeviceAuth> who = scope(req, res);
+        if (!who) {
+            return;
+        }
+        const std::string hash = req.matches[1];
+        Result<BlobFiles::State> st = impl.blobs->state(who->team, hash);
+        if (!st.is_ok()) {
+            send_status(res, st.status());
+            return;
+        }
+        if (!st->complete) {
+            res.set_header("Outpost-Received", std::to_string(st->received));
+            send_error(res, 404, errc::kBlobMissing, "this blob has not been uploaded whole");
+            return;
+        }
+        res.set_header("Outpost-Size", std::to_string(st->size));
+        if (req.method == "HEAD") {
+            res.status = 200;
+            return;
+        }
+        // httplib answers a Range request from the provider (206 with Content-Range, or 416), reading
+        // only the bytes asked for, a piece at a time.
+        const std::string team = who->team;
+        res.set_content_provider(static_cast<std::size_t>(st->size), "application/octet-stream",
+                                 [&impl, team, hash](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                     Result<std::string> b = impl.blobs->read(
+                                         team, hash, static_cast<std::int64_t>(offset),
+                                         static_cast<std::int64_t>(std::min<std::size_t>(length, 1U << 20U)));
+                                     return b.is_ok() && !b->empty() && sink.write(b->data(), b->size());
+                                 });
+    });
+    http.Put(R"(/v1/blobs/([0-9a-f]{64}))", [&impl, scope](const httplib::Request& req, httplib::Response& res) {
+        const std::optional<DeviceAuth> who = scope(req, res);
+        if (!who) {
+            return;
+        }
+        const std::string hash = req.matches[1];
+        std::int64_t from = 0;
+        std::int64_t to = 0;
+        std::int64_t total = static_cast<std::int64_t>(req.body.size());
+        if (req.has_header("Content-Range")) {
+            if (!parse_content_range(req.get_header_value("Content-Range"), from, to, total) ||
+                to - from + 1 != static_cast<std::int64_t>(req.body.size())) {
+                send_error(res, 400, errc::kProtocolMalformed, "Content-Range must be bytes A-B/TOTAL for this body");
+                return;
+            }
+        }
+        Result<BlobFiles::State> st =
+            impl.blobs->put(who->team, hash, from, total, req.body, req.get_header_value("Outpost-Chunk-Sha256"));
+        if (!st.is_ok()) {
+            if (st.status().code() == errc::kBlobOutOfOrder) {
+                res.set_header("Outpost-Received", st.status().message());
+                send_error(res, 409, errc::kBlobOutOfOrder, "the server holds " + st.status().message() + " bytes");
+                return;
+            }
+            if (st.status().code() == errc::kBlobHashMismatch) {
+                impl.log({{"event", "blob_refused"}, {"device", who->device_id}, {"reason", "hash_mismatch"}});
+            }
+            send_status(res, st.status());
+            return;
+        }
+        if (st->complete) {
+            impl.log({{"event", "blob_stored"}, {"device", who->device_id}, {"size", st->size}});
+            res.status = 201;
+            res.set_header("Outpost-Size", std::to_string(st->size));
+            res.set_content("{\"complete\":true,\"size\":" + std::to_string(st->size) + "}", "application/json");
+            return;
+        }
+        res.status = 202;
+        res.set_header("Outpost-Received", std::to_string(st->received));
+        res.set_content("{\"complete\":false,\"received\":" + std::to_string(st->received) + "}", "application/json");
+    });
+}
+
 void install_routes(Server::Impl& impl) {
     httplib::Server& http = *impl.http;
-    http.set_payload_max_length(impl.options.max_body_bytes);
+    // A blob may come whole in one PUT (within its limit); other bodies are far smaller.
+    http.set_payload_max_length(std::max<std::size_t>(impl.options.max_body_bytes,
+                                                      static_cast<std::size_t>(impl.options.max_blob_bytes) + 4096));
 
     http.Post("/v1/enroll", [&impl](const httplib::Request& req, httplib::Response& res) {
+        if (body_too_large(impl, req, res)) {
+            return;
+        }
         Result<EnrollRequest> in = decode_enroll_request(req.body);
         if (!in.is_ok()) {
             send_status(res, in.status());
@@ -151,6 +286,9 @@ void install_routes(Server::Impl& impl) {
     });
 
     http.Post("/v1/push", [&impl](const httplib::Request& req, httplib::Response& res) {
+        if (body_too_large(impl, req, res)) {
+            return;
+        }
         Result<DeviceAuth> who = authenticate(impl, req);
         if (!who.is_ok()) {
             send_status(res, who.status());
@@ -221,12 +359,15 @@ void install_routes(Server::Impl& impl) {
             return;
         }
         res.set_header("ETag", impl.sync->schemas_etag());
+        res.set_header("Outpost-Max-Blob-Bytes", std::to_string(impl.options.max_blob_bytes));
         if (req.get_header_value("If-None-Match") == impl.sync->schemas_etag()) {
             res.status = 304;
             return;
         }
         res.set_content("{\"schemas\":" + impl.sync->schemas_json() + "}", "application/json");
     });
+
+    install_blob_routes(impl);
 
     http.Get("/v1/health", [&impl](const httplib::Request&, httplib::Response& res) {
         HealthInfo h{.service = "outpost-server",
@@ -314,6 +455,9 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
         return forms.status();
     }
     impl->sync = std::make_unique<SyncService>(storage, std::move(forms->schemas), std::move(forms->json), clock);
+    if (!options.blob_dir.empty()) {
+        impl->blobs = std::make_unique<BlobFiles>(options.blob_dir, options.max_blob_bytes);
+    }
     OUTPOST_TRY(impl->sync->start());
     if (want_tls) {
         auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert_path.c_str(), options.tls_key_path.c_str());

@@ -68,6 +68,11 @@ DROP TABLE srv_changes;
 ALTER TABLE srv_changes_v5 RENAME TO srv_changes;
 CREATE INDEX srv_changes_team ON srv_changes(team, seq);
 )sql",
+    // 5 -> 6: which team's records name which attachment (by hash): a team may upload and read a blob
+    // only when one of its records names it (issue #8).
+    R"sql(
+CREATE TABLE srv_blob_refs(team TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(team, hash)) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
 
@@ -526,6 +531,17 @@ public:
         return Status::ok();
     }
 
+    Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) override {
+        std::lock_guard lock(m_mutex);
+        Cached st = cached("SELECT 1 FROM srv_blob_refs WHERE team = ? AND hash = ?");
+        st.text(1, team).text(2, hash);
+        const int rc = st.step();
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            return sql_error(m_db, "reading attachment names");
+        }
+        return rc == SQLITE_ROW;
+    }
+
     Result<std::uint64_t> max_hlc() override {
         std::lock_guard lock(m_mutex);
         Cached st = cached("SELECT COALESCE(max(hlc), 0) FROM srv_changes");
@@ -616,6 +632,12 @@ private:
         Cached st = cached("UPDATE srv_records SET fields = ? WHERE id = ?");
         st.blob(1, fields).text(2, id);
         return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "saving a record");
+    }
+
+    Status add_blob_ref(const std::string& team, const std::string& hash) override {
+        Cached st = cached("INSERT OR IGNORE INTO srv_blob_refs(team, hash) VALUES(?, ?)");
+        st.text(1, team).text(2, hash);
+        return st.step() == SQLITE_DONE ? Status::ok() : sql_error(m_db, "naming an attachment");
     }
 
     Status append_change(const WireChange& c, std::int64_t now_ms) override {

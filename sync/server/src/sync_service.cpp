@@ -10,6 +10,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
+#include "outpost/core/records/attachments.h"
 #include "outpost/core/records/engine.h"
 #include "outpost/core/records/review.h"
 
@@ -281,6 +282,23 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
     if (applied.state != field->state) {
         field->state = std::move(applied.state);
         entry.dirty = true;
+    }
+    if (c.field != "_deleted") {
+        // An attachments answer: the team may now upload (and later read) the files it names.
+        if (const records::FieldDef* def = sch->field(c.field);
+            def != nullptr && def->kind == records::FieldKind::kAttachments) {
+            Result<records::FieldValue> v = records::decode_value(def->kind, canonical);
+            const std::string* text = v.is_ok() ? std::get_if<std::string>(&*v) : nullptr;
+            if (Result<std::vector<records::Attachment>> list =
+                    text != nullptr
+                        ? records::parse_attachments(*text)
+                        : Result<std::vector<records::Attachment>>(Status::error(errc::kFieldWrongKind, ""));
+                list.is_ok()) {
+                for (const records::Attachment& a : *list) {
+                    OUTPOST_TRY(txn.add_blob_ref(c.team, a.hash));
+                }
+            }
+        }
     }
     const records::FieldVersion& top = records::winner(field->state);
     if (top.stamp == incoming.stamp) {

@@ -98,10 +98,11 @@ TEST_CASE("Export: suggestions as CSV, exactly, with hostile text in the fields"
     const std::string csv = export_csv(rs, forms(), ExportWhat::kSuggestions);
     const std::string expected =
         "id,form,team,created_by,created_at,updated_at,title,problem,proposed_change,expected_benefit,benefit_notes,"
-        "category,linked_case,status,decision_note,reviewed_by,reviewed_at,shared_to_library,duplicate_of\r\n"
+        "category,linked_case,status,decision_note,reviewed_by,reviewed_at,shared_to_library,duplicate_of,"
+        "attachments\r\n"
         "s1,suggestion,a,ann,2026-03-15T00:00:00Z,2026-03-18T00:00:00Z,Shorter forms,"
         "\"Forms, \"\"again\"\"\r\nand again; =SUM(A1) Zoë ✓\",One page,time; money,,paperwork,,accepted,"
-        "\"Yes, from May\",,,,\r\n";
+        "\"Yes, from May\",,,,,\r\n";
     CHECK(csv == expected);
     const auto rows = read_csv(csv);
     REQUIRE(rows.size() == 2);
@@ -219,10 +220,11 @@ TEST_CASE("Export: a team's records read from the server as they stand after syn
     const std::string csv = export_csv(*all, forms(), ExportWhat::kSuggestions);
     const std::string expected =
         "id,form,team,created_by,created_at,updated_at,title,problem,proposed_change,expected_benefit,benefit_notes,"
-        "category,linked_case,status,decision_note,reviewed_by,reviewed_at,shared_to_library,duplicate_of\r\n" +
+        "category,linked_case,status,decision_note,reviewed_by,reviewed_at,shared_to_library,duplicate_of,"
+        "attachments\r\n" +
         s.id +
         ",suggestion,a,ann,2026-03-15T09:00:00Z,2026-03-17T09:00:00Z,\"Shared, \"\"printer\"\"\","
-        "\"It jams\nevery day\",Fix it,time,,technology,,accepted,Ordered a new one,,,,\r\n";
+        "\"It jams\nevery day\",Fix it,time,,technology,,accepted,Ordered a new one,,,,,\r\n";
     CHECK(csv == expected);
     const std::vector<OpenDataRow> rows = open_data(*all, forms());
     REQUIRE(rows.size() == 2);

@@ -52,6 +52,12 @@ inline constexpr std::string_view kFieldBadDate = "record.field.bad_date";
 inline constexpr std::string_view kFieldBadLocation = "record.field.bad_location";
 inline constexpr std::string_view kFieldBadLink = "record.field.bad_link";
 inline constexpr std::string_view kFieldTransition = "record.field.transition";
+// attachments (blob_store.h, the server's blob store)
+inline constexpr std::string_view kBlobTooLarge = "blob.file.too_large";
+inline constexpr std::string_view kBlobMissing = "blob.lookup.missing";
+inline constexpr std::string_view kBlobHashMismatch = "blob.verify.hash_mismatch";
+inline constexpr std::string_view kBlobChunkMismatch = "blob.verify.chunk_mismatch";
+inline constexpr std::string_view kBlobOutOfOrder = "blob.upload.out_of_order";
 // platform
 inline constexpr std::string_view kPlatformNoHome = "platform.dirs.no_home";
 // sync / protocol

@@ -30,6 +30,7 @@ enum class FieldKind {
     kYesNo,
     kLocation,
     kRecordLink,
+    kAttachments,  // files (records/attachments.h): the value is a string of canonical JSON
 };
 
 [[nodiscard]] std::string_view kind_name(FieldKind k);

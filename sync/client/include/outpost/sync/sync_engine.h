@@ -1,6 +1,7 @@
 // SyncEngine: the device side of sync (DESIGN §4). It refreshes the forms (GET /v1/schemas with the
 // ETag it holds; kept in the store for profile_schemas() at the next unlock), pushes the outbox (the records engine's
-// own changes) in batches, then pulls until the server says there is no more.
+// own changes) in batches, then pulls until the server says there is no more, then moves attachments
+// (blob_store.h): uploads, resumed where the server's copy stops, then the downloads wanted.
 //  - Each push answer is committed together with the outbox position, and each pulled batch together
 //    with its cursor, in one store transaction: a crash anywhere resumes without loss or duplication
 //    (the server answers a re-sent change from its stored answers).
@@ -29,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "outpost/core/blob_store.h"
 #include "outpost/core/clock.h"
 #include "outpost/core/records/engine.h"
 #include "outpost/core/status.h"
@@ -58,11 +60,15 @@ struct SyncState {
     std::int64_t waiting = 0;        // changes not yet sent (after this sync: 0 unless it failed)
     std::int64_t refused_total = 0;  // changes the server refused, kept on this device
     std::int64_t last_success_ms = 0;
-    std::string code;    // kOffline / kError: the stable code
-    std::string reason;  // kOffline / kError: plain words for the worker
+    std::int64_t files_waiting = 0;  // attachments not yet uploaded (waiting or failed, not refused)
+    std::string code;                // kOffline / kError: the stable code
+    std::string reason;              // kOffline / kError: plain words for the worker
 };
 
 struct SyncSummary {
+    std::int64_t files_uploaded = 0;    // attachments the server now holds whole
+    std::int64_t files_downloaded = 0;  // attachments now here, verified
+    std::int64_t files_failed = 0;      // tried and failed this time (each retried later, or refused)
     std::int64_t pushed = 0;
     std::int64_t applied = 0;
     std::int64_t superseded = 0;
@@ -88,6 +94,14 @@ struct SyncOptions {
     std::chrono::milliseconds backoff_max{5 * 60 * 1000};
     std::chrono::milliseconds interval{60 * 1000};  // background: sync this often when all is well
     std::function<void(const SyncState&)> on_state;
+    // Attachments: bytes per PUT and per ranged GET; whether every file a pulled record names is
+    // fetched at once (else only those asked for, when opened); the wait after a file's failure,
+    // doubled per attempt up to the maximum.
+    std::size_t blob_put_bytes = 4U * 1024U * 1024U;
+    std::size_t blob_get_bytes = 4U * 1024U * 1024U;
+    bool prefetch_attachments = false;
+    std::chrono::milliseconds blob_backoff_min{30 * 1000};
+    std::chrono::milliseconds blob_backoff_max{60 * 60 * 1000};
 };
 
 // Stores `creds` in the store (tables created if needed). Plaintext never leaves the encrypted store.
@@ -124,6 +138,9 @@ public:
     // Changes written here and not yet answered by the server. Takes the store mutex.
     [[nodiscard]] Result<std::int64_t> waiting();
     [[nodiscard]] Result<std::string> pull_cursor();
+    // The largest attachment the server takes (from its last answer; the default before one).
+    // Takes the store mutex.
+    [[nodiscard]] std::int64_t max_attachment_bytes();
     [[nodiscard]] SyncState state() const;
 
 private:
@@ -134,6 +151,15 @@ private:
     Status pull_all(SyncSummary& summary);
     // A first sync: the team's records by snapshot pages, then `cursor` is where the pull goes on.
     Status snapshot_all(SyncSummary& summary, std::string& cursor);
+    // Attachments, after the records (blob_transfer in sync_engine.cpp): every due upload, then every
+    // wanted download. A file's failure is kept on it (with its retry time) and never stops the
+    // others; only a lost network ends the pass (sync.network.unreachable).
+    Status transfer_blobs(SyncSummary& summary);
+    Status upload_blob(const BlobStore::Upload& up, SyncSummary& summary);
+    Status download_blob(const BlobStore::Download& down, SyncSummary& summary);
+    // With the store mutex held: the files a record's attachments answer names are wanted here.
+    Status want_attachments(std::string_view type, std::string_view field, std::string_view canonical);
+    std::int64_t blob_retry_at(int attempts) const;
     // The push request for a batch (any thread).
     [[nodiscard]] std::string encode_batch(const std::vector<records::Change>& batch) const;
     // Sends a batch's encoded request and checks the answers match it (one per change, in order);
@@ -152,6 +178,7 @@ private:
 
     Store& m_store;
     records::RecordEngine& m_records;
+    std::unique_ptr<BlobStore> m_blobs;
     std::mutex& m_store_mutex;
     Transport& m_transport;
     Credentials m_creds;

@@ -8,8 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "outpost/core/status.h"
 
@@ -20,14 +23,17 @@ struct HttpRequest {
     std::string path;    // "/v1/health"
     std::string body;
     std::string content_type = "application/json";
-    std::string bearer_token;   // empty: no Authorization header
-    std::string if_none_match;  // empty: no If-None-Match header
+    std::string bearer_token;                                  // empty: no Authorization header
+    std::string if_none_match;                                 // empty: no If-None-Match header
+    std::vector<std::pair<std::string, std::string>> headers;  // any others (Range, Content-Range, ...)
 };
 
 struct HttpResponse {
     int status = 0;
     std::string body;
     std::string etag;
+    // The Outpost-* headers and Content-Range, when the server sent them.
+    std::map<std::string, std::string> headers;
 };
 
 class Transport {

@@ -28,6 +28,10 @@ struct ServerOptions {
     std::size_t max_body_bytes = 8U * 1024U * 1024U;
     // The forms served by /v1/schemas and enforced on push. Empty: the forms this build ships with.
     std::filesystem::path forms_dir;
+    // Attachments (issue #8): where their bytes live, and the largest file taken (sent to laptops in
+    // the Outpost-Max-Blob-Bytes header of /v1/schemas). An empty folder: no attachments (404).
+    std::filesystem::path blob_dir;
+    std::int64_t max_blob_bytes = 25LL * 1024 * 1024;
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
     std::function<void(const std::string&)> log_sink;
 };

@@ -69,6 +69,8 @@ public:
     // Writes a record whole: inserts it when `is_new`, else replaces its fields (its meta never changes).
     [[nodiscard]] virtual Status put_record(const std::string& id, const StoredRecord& record, bool is_new,
                                             std::int64_t now_ms) = 0;
+    // Notes that a record of `team` names the attachment `hash` (idempotent).
+    [[nodiscard]] virtual Status add_blob_ref(const std::string& team, const std::string& hash) = 0;
     // Appends an accepted change to the pull log; the storage assigns its seq.
     [[nodiscard]] virtual Status append_change(const WireChange& change, std::int64_t now_ms) = 0;
 };
@@ -115,6 +117,8 @@ public:
     // ascending. `safe_to` receives a cursor: no change at or below it can still appear for this
     // query (the last row returned when the page is full; else the log's end, so a device skips its
     // own writes in one request).
+    // Whether a record of `team` names the attachment `hash` (a blob's scope, issue #8).
+    [[nodiscard]] virtual Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) = 0;
     [[nodiscard]] virtual Result<std::vector<WireChange>> changes_after(const std::string& team,
                                                                         const std::string& exclude_device,
                                                                         std::int64_t after, int limit,
@@ -150,7 +154,7 @@ public:
 };
 
 // Current version of the server's storage schema; older databases migrate forward at open.
-inline constexpr int kServerSchemaVersion = 5;
+inline constexpr int kServerSchemaVersion = 6;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).

@@ -1,0 +1,190 @@
+#include "outpost/sync/blob_files.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/records/attachments.h"
+
+namespace outpost::sync {
+namespace fs = std::filesystem;
+namespace {
+
+std::string sha256_hex(std::string_view bytes) {
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    char out[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(out, sizeof out, h, sizeof h);
+    return out;
+}
+
+Status io(const std::string& what) {
+    return Status::error(errc::kIo, what);
+}
+
+// Teams are checked names (a-z, 0-9, '_', '-', '.'); hashes are checked hex. Neither can climb out.
+bool safe_name(const std::string& s) {
+    return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos && s.find('\0') == std::string::npos;
+}
+
+// SHA-256 of a file's bytes.
+Result<std::string> file_sha256(const fs::path& p) {
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return io("cannot read an upload");
+    }
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    std::vector<unsigned char> buf(1 << 20);
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf.data(), buf.size())) > 0) {
+        crypto_hash_sha256_update(&st, buf.data(), static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    if (n < 0) {
+        return io("cannot read an upload");
+    }
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&st, h);
+    char out[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(out, sizeof out, h, sizeof h);
+    return std::string(out);
+}
+
+Status fsync_dir(const fs::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return io("cannot open the blob folder");
+    }
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    return rc == 0 ? Status::ok() : io("cannot sync the blob folder");
+}
+
+}  // namespace
+
+BlobFiles::BlobFiles(fs::path root, std::int64_t max_bytes) : m_root(std::move(root)), m_max_bytes(max_bytes) {
+}
+
+Result<BlobFiles::State> BlobFiles::state(const std::string& team, const std::string& hash) {
+    if (!safe_name(team) || !records::is_sha256_hex(hash)) {
+        return Status::error(errc::kBlobMissing, "no such blob");
+    }
+    std::error_code ec;
+    const fs::path done = m_root / team / hash;
+    if (fs::is_regular_file(done, ec)) {
+        return State{true, static_cast<std::int64_t>(fs::file_size(done, ec)), 0};
+    }
+    const fs::path part = m_root / team / "partial" / hash;
+    const auto received = fs::is_regular_file(part, ec) ? static_cast<std::int64_t>(fs::file_size(part, ec)) : 0;
+    return State{false, 0, ec ? 0 : received};
+}
+
+Result<BlobFiles::State> BlobFiles::put(const std::string& team, const std::string& hash, std::int64_t offset,
+                                        std::int64_t total, std::string_view bytes, std::string_view chunk_sha256) {
+    if (!safe_name(team) || !records::is_sha256_hex(hash)) {
+        return Status::error(errc::kBlobMissing, "no such blob");
+    }
+    if (total > m_max_bytes) {
+        return Status::error(errc::kBlobTooLarge, "blobs up to " + std::to_string(m_max_bytes) + " bytes are taken");
+    }
+    if (offset < 0 || total < 0 || offset + static_cast<std::int64_t>(bytes.size()) > total) {
+        return Status::error(errc::kProtocolMalformed, "the range does not fit the blob's size");
+    }
+    if (!chunk_sha256.empty() && sha256_hex(bytes) != chunk_sha256) {
+        return Status::error(errc::kBlobChunkMismatch, "these bytes do not match the SHA-256 sent with them");
+    }
+    std::lock_guard lock(m_locks[static_cast<unsigned char>(hash[0]) % m_locks.size()]);
+    Result<State> now = state(team, hash);
+    if (!now.is_ok() || now->complete) {
+        return now;  // already here: nothing to add
+    }
+    if (offset != now->received) {
+        return Status::error(errc::kBlobOutOfOrder, std::to_string(now->received));
+    }
+    const fs::path dir = m_root / team / "partial";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        return io("cannot make the blob folder");
+    }
+    const fs::path part = dir / hash;
+    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return io("cannot write an upload");
+    }
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n <= 0) {
+            ::close(fd);
+            // Cut back to what was there, so the next piece lines up.
+            (void)::truncate(part.c_str(), static_cast<off_t>(offset));
+            return io("cannot write an upload (is the disk full?)");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) {
+        (void)::truncate(part.c_str(), static_cast<off_t>(offset));
+        return io("cannot write an upload (is the disk full?)");
+    }
+    const std::int64_t received = offset + static_cast<std::int64_t>(bytes.size());
+    if (received < total) {
+        return State{false, 0, received};
+    }
+    Result<std::string> whole = file_sha256(part);
+    if (!whole.is_ok()) {
+        return whole.status();
+    }
+    if (*whole != hash) {
+        fs::remove(part, ec);
+        return Status::error(errc::kBlobHashMismatch, "the bytes received do not match the blob's SHA-256");
+    }
+    fs::rename(part, m_root / team / hash, ec);
+    if (ec) {
+        return io("cannot keep the blob");
+    }
+    OUTPOST_TRY(fsync_dir(m_root / team));
+    return State{true, total, 0};
+}
+
+Result<std::string> BlobFiles::read(const std::string& team, const std::string& hash, std::int64_t offset,
+                                    std::int64_t len) {
+    Result<State> st = state(team, hash);
+    if (!st.is_ok()) {
+        return st.status();
+    }
+    if (!st->complete) {
+        return Status::error(errc::kBlobMissing, "no such blob");
+    }
+    const std::int64_t end = std::min(st->size, offset + len);
+    std::string out;
+    if (offset < 0 || offset >= end) {
+        return out;
+    }
+    out.resize(static_cast<std::size_t>(end - offset));
+    const fs::path p = m_root / team / hash;
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return io("cannot read a blob");
+    }
+    std::size_t got = 0;
+    while (got < out.size()) {
+        const ssize_t n =
+            ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset) + static_cast<off_t>(got));
+        if (n <= 0) {
+            ::close(fd);
+            return io("cannot read a blob");
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return out;
+}
+
+}  // namespace outpost::sync
