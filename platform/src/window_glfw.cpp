@@ -4,6 +4,7 @@
 #include <imgui.h>
 #include <stb_image_write.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "outpost/core/error_codes.h"
@@ -95,6 +96,27 @@ Status Window::save_screenshot(const std::filesystem::path& png) const {
         return Status::error(errc::kIo, "cannot write screenshot " + png.string());
     }
     return Status::ok();
+}
+
+void* Window::make_texture(const unsigned char* rgba, int width, int height) {
+    GLuint tex = 0;
+    glGenTextures(1, &tex);
+    if (tex == 0) {
+        return nullptr;
+    }
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(tex));
+}
+
+void Window::free_texture(void* texture) {
+    const auto tex = static_cast<GLuint>(reinterpret_cast<std::uintptr_t>(texture));
+    if (tex != 0) {
+        glDeleteTextures(1, &tex);
+    }
 }
 
 void Window::reload_fonts() {

@@ -298,6 +298,7 @@ void App::draw_views(Intents& intents) {
     if (m_state.idea) {
         draw_idea(ctx);
     }
+    draw_attachment_viewer(ctx);
 }
 
 void App::handle_shortcuts(Intents& intents) {
@@ -457,6 +458,9 @@ void App::apply(const Intent& intent) {
                                  std::is_same_v<T, AdoptIntent> || std::is_same_v<T, MarkNoticesReadIntent> ||
                                  std::is_same_v<T, QueueChangedIntent>) {
                 apply_review(Intent{i});
+            } else if constexpr (std::is_same_v<T, AttachFileIntent> || std::is_same_v<T, RemoveAttachmentIntent> ||
+                                 std::is_same_v<T, OpenAttachmentIntent> || std::is_same_v<T, SaveAttachmentIntent>) {
+                apply_attachment(Intent{i});
             } else if constexpr (std::is_same_v<T, ChangePassphraseIntent>) {
                 change_passphrase();
             } else if constexpr (std::is_same_v<T, SetAutoLockIntent>) {
@@ -721,6 +725,8 @@ void App::lock(const std::string& why) {
     m_state.cases.loading = false;
     m_state.cases.search.clear();
     m_state.review = ReviewState{};
+    drop_pictures();
+    m_state.attachments = Attachments{};
     m_state.conflicts.clear();
     m_state.drafts_found.clear();
     m_state.sync = SyncBar{};
@@ -806,6 +812,10 @@ void App::refresh_sync_bar() {
     m_last_sync_bar_ms = m_clock.now_ms();
     if (!m_session) {
         return;
+    }
+    if (attaching_screen() != nullptr) {  // the open form's files: progress, arrivals
+        refresh_attachments();
+        load_thumbnails();
     }
     // Counting what waits to be sent reads the outbox: on the reader, never in a frame.
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
@@ -959,6 +969,9 @@ void App::open_record(const std::string& id) {
     }
     m_state.record = std::move(s);
     m_state.screen = Screen::kRecord;
+    drop_pictures();
+    refresh_attachments();
+    load_thumbnails();
 }
 
 void App::new_record(const std::string& type) {
@@ -1016,10 +1029,15 @@ void App::save_form(RecordScreen& screen, bool is_idea) {
     }
     std::optional<Result<records::Record>> written;
     if (errors.empty()) {
-        written = m_session->with_records([&](records::RecordEngine& e) {
-            return form.is_new() ? e.create(actor, form.schema()->type, values, &errors)
-                                 : e.update(actor, form.record_id(), values, &errors);
+        // The record and its files' places in the upload queue, together.
+        Status s = m_session->in_transaction([&](records::RecordEngine& e) {
+            written = form.is_new() ? e.create(actor, form.schema()->type, values, &errors)
+                                    : e.update(actor, form.record_id(), values, &errors);
+            return written->is_ok() ? queue_uploads(*form.schema(), values) : written->status();
         });
+        if (!written || (!s.is_ok() && written->is_ok())) {
+            written = Result<records::Record>(s.is_ok() ? Status::error(errc::kInternal, "nothing was written") : s);
+        }
     }
     if (!errors.empty()) {
         form.set_errors(errors);

@@ -126,6 +126,8 @@ int run_window(const Args& args) {
         options.provision_file = args.cli.provision;
         options.device_name = args.cli.device_name;
         options.display_scale = (*window)->content_scale();
+        options.make_texture = &outpost::platform::Window::make_texture;
+        options.free_texture = &outpost::platform::Window::free_texture;
         outpost::ui::App app(options);
         std::uint64_t look = 0;
         auto screenshot = [&](const std::string& path) { return (*window)->save_screenshot(path); };

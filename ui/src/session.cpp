@@ -50,6 +50,11 @@ Result<std::unique_ptr<Session>> Session::open(const std::filesystem::path& root
         return engine.status();
     }
     s->m_records = std::move(*engine);
+    Result<std::unique_ptr<BlobStore>> blobs = BlobStore::open(*s->m_store);
+    if (!blobs.is_ok()) {
+        return blobs.status();
+    }
+    s->m_blobs = std::move(*blobs);
     Result<sync::Credentials> creds = sync::load_credentials(*s->m_store);
     if (!creds.is_ok()) {
         return creds.status();
@@ -223,6 +228,10 @@ Status Session::mark_notices_read(const std::vector<std::string>& keys) {
     }
     (void)m_store->exec(s.is_ok() ? "RELEASE ui_notices" : "ROLLBACK TO ui_notices; RELEASE ui_notices");
     return s;
+}
+
+std::int64_t Session::max_attachment_bytes() {
+    return m_sync->max_attachment_bytes();
 }
 
 Status Session::change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase) {

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/records/attachments.h"
 
 namespace outpost::ui {
 namespace {
@@ -182,10 +183,37 @@ std::string display_value(const records::FieldValue& v) {
     return std::visit(Visitor{}, v);
 }
 
+std::string files_words(std::string_view attachments_json) {
+    Result<std::vector<records::Attachment>> list = records::parse_attachments(attachments_json);
+    if (!list.is_ok() || list->empty()) {
+        return list.is_ok() ? "no files" : std::string(attachments_json);
+    }
+    std::string out = list->size() == 1 ? "1 file: " : std::to_string(list->size()) + " files: ";
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        out += (i > 0 ? ", " : "") + (*list)[i].name;
+    }
+    return out;
+}
+
+std::string size_words(std::int64_t bytes) {
+    char buf[32];
+    if (bytes < 1024) {
+        std::snprintf(buf, sizeof buf, "%lld bytes", static_cast<long long>(bytes));
+    } else if (bytes < 1024 * 1024) {
+        std::snprintf(buf, sizeof buf, "%.0f KB", static_cast<double>(bytes) / 1024.0);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    }
+    return buf;
+}
+
 std::string display_encoded(const records::FieldDef* field, std::string_view encoded) {
     if (field != nullptr) {
         if (Result<records::FieldValue> v = records::decode_value(field->kind, encoded); v.is_ok()) {
             std::string s = display_value(*v);
+            if (field->kind == records::FieldKind::kAttachments) {
+                return files_words(s);
+            }
             return field->kind == records::FieldKind::kChoice ? humanise(s) : s;
         }
     }

@@ -1028,12 +1028,15 @@ Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary
     }
     std::int64_t offset = header_i64(*head, "Outpost-Received", 0);
     int damaged = 0;
+    // Pieces start small and double while each goes quickly (a weak link keeps them small, so a cut
+    // costs little; loopback reaches the largest in a few requests), and halve when one is slow.
+    constexpr std::size_t kFirstPiece = 256U * 1024U;
+    std::size_t piece = std::min(kFirstPiece, m_options.blob_put_bytes);
     while (offset <= up.size) {
         std::string bytes;
         {
             std::lock_guard lock(m_store_mutex);
-            Result<std::string> part =
-                m_blobs->read(up.hash, offset, static_cast<std::int64_t>(m_options.blob_put_bytes));
+            Result<std::string> part = m_blobs->read(up.hash, offset, static_cast<std::int64_t>(piece));
             if (!part.is_ok()) {
                 return failed(part.status(), true);
             }
@@ -1046,8 +1049,15 @@ Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary
                         "bytes " + std::to_string(offset) + "-" + std::to_string(last) + "/" + std::to_string(up.size)},
                        {"Outpost-Chunk-Sha256", sha256_hex(bytes)}};
         put.body = std::move(bytes);
+        const auto sent_at = std::chrono::steady_clock::now();
         Result<HttpResponse> res = m_transport.request(put);
+        const auto took = std::chrono::steady_clock::now() - sent_at;
         ++summary.requests;
+        if (took < std::chrono::seconds(1)) {
+            piece = std::min(piece * 2, m_options.blob_put_bytes);
+        } else if (took > std::chrono::seconds(4)) {
+            piece = std::max(piece / 2, std::min(kFirstPiece, m_options.blob_put_bytes));
+        }
         if (!res.is_ok()) {
             return res.status();  // the network: the next sync resumes from the server's copy
         }

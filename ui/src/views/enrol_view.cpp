@@ -10,57 +10,6 @@
 #include "views.h"
 
 namespace outpost::ui {
-namespace {
-
-// A small file picker: folders to go into, .outpost files to choose. (A native dialog would need a
-// toolkit beyond GLFW.)
-void draw_file_picker(ViewContext& ctx) {
-    AppState& s = ctx.state;
-    ImGui::SetNextWindowSize(ImVec2(620.0F, 420.0F), ImGuiCond_Appearing);
-    if (!ImGui::BeginPopupModal("Choose the enrolment file", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
-        return;
-    }
-    const std::filesystem::path dir(s.browse_dir);
-    ImGui::TextDisabled("%s", dir.string().c_str());
-    ImGui::BeginChild("##files", ImVec2(0, -ImGui::GetFrameHeightWithSpacing() * 1.3F), true);
-    if (dir.has_parent_path() && dir.parent_path() != dir && selectable(ctx.widgets, ".. (up)", false)) {
-        s.browse_dir = dir.parent_path().string();
-    }
-    std::vector<std::filesystem::directory_entry> entries;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if (!name.empty() && name.front() != '.' && (e.is_directory(ec) || e.path().extension() == ".outpost")) {
-            entries.push_back(e);
-        }
-    }
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-        return a.is_directory() != b.is_directory() ? a.is_directory() : a.path() < b.path();
-    });
-    for (const auto& e : entries) {
-        const bool folder = e.is_directory(ec);
-        const std::string label = e.path().filename().string() + (folder ? "/" : "");
-        if (selectable(ctx.widgets, label.c_str(), false)) {
-            if (folder) {
-                s.browse_dir = e.path().string();
-            } else {
-                s.provision_path = e.path().string();
-                ImGui::CloseCurrentPopup();
-            }
-        }
-    }
-    if (entries.empty()) {
-        ImGui::TextDisabled("No folders or .outpost files here.");
-    }
-    ImGui::EndChild();
-    if (button(ctx.widgets, "Cancel##picker")) {
-        ImGui::CloseCurrentPopup();
-    }
-    ImGui::EndPopup();
-}
-
-}  // namespace
-
 void draw_enrol(ViewContext& ctx) {
     AppState& s = ctx.state;
     if (begin_card("##enrol", 680.0F)) {
@@ -83,7 +32,12 @@ void draw_enrol(ViewContext& ctx) {
             }
             ImGui::OpenPopup("Choose the enrolment file");
         }
-        draw_file_picker(ctx);
+        std::string picked;
+        if (draw_file_picker(
+                ctx, "Choose the enrolment file", s.browse_dir,
+                [](const std::filesystem::path& p) { return p.extension() == ".outpost"; }, picked)) {
+            s.provision_path = picked;
+        }
         if (!s.provision_files.empty()) {
             ImGui::TextDisabled("Found on this laptop:");
             for (const std::string& f : s.provision_files) {

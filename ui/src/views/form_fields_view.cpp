@@ -97,6 +97,9 @@ void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, c
         case FieldKind::kLocation:
             input_text(ctx.widgets, label.c_str(), &text, "latitude, longitude");
             break;
+        case FieldKind::kAttachments:
+            draw_attachments(ctx, form, f, id, true);
+            break;
         case FieldKind::kInteger:
         case FieldKind::kDecimal:
             input_text(ctx.widgets, label.c_str(), &text, f.min && f.max ? "a number" : nullptr, 0,
@@ -122,7 +125,7 @@ void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, 
             (compact && (!editable || (!f.required && f.kind == records::FieldKind::kRecordLink)))) {
             continue;
         }
-        if (!editable && answer.empty()) {
+        if (!editable && (answer.empty() || answer == "[]")) {
             continue;  // a lead's question not answered yet
         }
         ImGui::PushID(f.name.c_str());
@@ -139,6 +142,8 @@ void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, 
         }
         if (editable) {
             draw_field(ctx, form, f, f.name + id_suffix);
+        } else if (f.kind == records::FieldKind::kAttachments) {
+            draw_attachments(ctx, form, f, f.name + id_suffix, false);
         } else {
             ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kMuted));
             ImGui::TextWrapped("%s", f.kind == records::FieldKind::kChoice ? humanise(answer).c_str() : answer.c_str());

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
 
 #include "outpost/ui/app_state.h"
 #include "outpost/ui/intents.h"
@@ -42,6 +45,17 @@ void draw_settings(ViewContext& ctx);
 void draw_idea(ViewContext& ctx);
 // The questions of a form (shared by the record screen and the quick idea).
 void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, bool compact);
+
+// An attachments question: its files (thumbnail, name, size, where it stands: waiting to upload,
+// uploading, sent, not on this laptop), and Attach / Open / Save to disk / Remove.
+void draw_attachments(ViewContext& ctx, FormModel& form, const records::FieldDef& field, const std::string& id,
+                      bool editable);
+// The large view of a picture (or why there is none), over the screen.
+void draw_attachment_viewer(ViewContext& ctx);
+// A modal file picker named `title` (open it with ImGui::OpenPopup(title)): true, with `chosen`
+// set, when a file was picked this frame. `dir` is the folder shown, changed as the person moves.
+bool draw_file_picker(ViewContext& ctx, const char* title, std::string& dir,
+                      const std::function<bool(const std::filesystem::path&)>& accept, std::string& chosen);
 
 // Always visible along the bottom.
 void draw_status_bar(ViewContext& ctx);

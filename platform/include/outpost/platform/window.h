@@ -40,6 +40,11 @@ public:
     // Uploads ImGui's font atlas again (after the fonts changed: a new size or scale).
     void reload_fonts();
 
+    // A texture of RGBA pixels for ImGui::Image (a picture's preview); 0 when it cannot be made.
+    // Free it with free_texture on the UI thread.
+    [[nodiscard]] static void* make_texture(const unsigned char* rgba, int width, int height);
+    static void free_texture(void* texture);
+
     [[nodiscard]] std::string clipboard() const;
     void set_clipboard(const std::string& text);
 

@@ -37,6 +37,10 @@ struct AppOptions {
     std::string device_name;           // sent at enrolment; empty: the host name
     int store_cache_kib = 32 * 1024;   // the unlocked store's page cache
     float display_scale = 1.0F;        // the monitor's content scale (high DPI)
+    // Textures for picture previews (the host's GL; platform::Window::make_texture). Absent when
+    // headless: pictures show as their names.
+    std::function<void*(const unsigned char* rgba, int width, int height)> make_texture;
+    std::function<void(void*)> free_texture;
 };
 
 class App {
@@ -100,6 +104,14 @@ private:
     void review_write(const std::function<Status(records::RecordEngine&, const records::Actor&)>& write,
                       const std::string& done);
     void load_conflicts();
+    // Attachments (app_attachments.cpp).
+    RecordScreen* attaching_screen();
+    void refresh_attachments();
+    void apply_attachment(const Intent& intent);
+    Status queue_uploads(const records::Schema& schema, const records::Values& values);
+    void show_picture(const std::string& hash);
+    void load_thumbnails();
+    void drop_pictures();
     void resolve_conflict(const ResolveConflictIntent& intent);
     void change_passphrase();
     void remove_profile();

@@ -2,6 +2,8 @@
 // post closures to the RunQueue, drained once per frame).
 #pragma once
 
+#include <imgui.h>
+
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -157,6 +159,36 @@ struct ConflictRow {
     std::string new_value;  // what the worker types instead
 };
 
+// What this laptop knows of one attachment (by hash), for the record screen.
+struct FileStatus {
+    bool here = false;        // its bytes (all of them, verified)
+    std::int64_t stored = 0;  // bytes here (a download in progress)
+    std::int64_t size = 0;
+    bool uploading = false;  // waiting in the upload queue
+    bool uploaded = false;
+    bool refused = false;
+    std::int64_t sent = 0;
+    bool wanted = false;  // asked for: downloads at the next sync
+    std::string problem;  // the last failure, in words
+};
+
+// An image decoded for the screen: a texture the host made (0 when headless), and its size.
+struct Picture {
+    ImTextureID texture = nullptr;
+    int width = 0;
+    int height = 0;
+};
+
+struct Attachments {
+    std::map<std::string, FileStatus> files;    // the open record's files, by hash
+    std::map<std::string, Picture> thumbnails;  // by hash
+    std::string browse_dir;                     // the file picker's folder
+    std::string pick_for;                       // the field the picker attaches into ("" closed)
+    std::string problem;                        // the last attach or save, in words
+    std::string viewing;                        // hash shown large ("" none)
+    Picture large;
+};
+
 struct SyncBar {
     bool online = false;
     bool known = false;  // any sync or probe has answered yet
@@ -195,6 +227,7 @@ struct AppState {
     CaseList cases;
     std::optional<RecordScreen> record;
     std::optional<RecordScreen> idea;  // the quick-idea form (Ctrl+Shift+N)
+    Attachments attachments;
     bool suggestions_mine = true;
     ReviewState review;
     std::vector<ConflictRow> conflicts;

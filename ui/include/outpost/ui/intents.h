@@ -89,6 +89,23 @@ struct AdoptIntent {  // "adopted here"
 };
 struct MarkNoticesReadIntent {};  // every notice shown
 struct QueueChangedIntent {};     // the queue's filter or sort changed
+// Attachments on the open record (or idea). The field's answer is edited like any answer and saved
+// with the form; the bytes go into the encrypted store at once.
+struct AttachFileIntent {
+    std::string field;
+    std::string path;
+};
+struct RemoveAttachmentIntent {
+    std::string field;
+    std::string hash;
+};
+struct OpenAttachmentIntent {  // view it (fetching it first when it is not here)
+    std::string hash;
+};
+struct SaveAttachmentIntent {  // export it to the Downloads folder
+    std::string hash;
+    std::string name;
+};
 struct ChangePassphraseIntent {};
 struct SetAutoLockIntent {
     int minutes = 10;
@@ -107,7 +124,8 @@ using Intent = std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent
                             SaveRecordIntent, CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent,
                             OpenIdeaIntent, SaveIdeaIntent, CloseIdeaIntent, ResolveConflictIntent,
                             SelectSuggestionIntent, EndorseIntent, CommentIntent, DecideIntent, MarkDuplicateIntent,
-                            ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent, ChangePassphraseIntent,
+                            ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent, AttachFileIntent,
+                            RemoveAttachmentIntent, OpenAttachmentIntent, SaveAttachmentIntent, ChangePassphraseIntent,
                             SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent>;
 using Intents = std::vector<Intent>;
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "outpost/core/blob_store.h"
 #include "outpost/core/clock.h"
 #include "outpost/core/records/engine.h"
 #include "outpost/core/store.h"
@@ -69,6 +70,17 @@ public:
         return fn(*m_store);
     }
 
+    // The attachment bytes (blob_store.h), with the mutex held for the duration of `fn`.
+    template <typename Fn>
+    auto with_blobs(Fn&& fn) {
+        std::lock_guard lock(m_mutex);
+        return fn(*m_blobs);
+    }
+    // For a function already inside in_transaction (which holds the mutex).
+    [[nodiscard]] BlobStore& blobs_locked() { return *m_blobs; }
+    // The largest file the server takes (learnt at each sync).
+    [[nodiscard]] std::int64_t max_attachment_bytes();
+
     // Runs `fn` (records engine -> Status) in one transaction: all its writes or none.
     template <typename Fn>
     Status in_transaction(Fn&& fn) {
@@ -113,6 +125,7 @@ private:
     std::mutex m_key_mutex;  // the store's key file and data key (change_passphrase, lock)
     std::unique_ptr<Store> m_store;
     std::unique_ptr<records::RecordEngine> m_records;
+    std::unique_ptr<BlobStore> m_blobs;
     std::unique_ptr<sync::Transport> m_transport;
     std::unique_ptr<sync::SyncEngine> m_sync;
 };

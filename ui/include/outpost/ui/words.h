@@ -36,6 +36,10 @@ inline constexpr std::size_t kMinPassphrase = 8;  // the store's own floor (Stor
 [[nodiscard]] std::string display_encoded(const records::FieldDef* field, std::string_view encoded);
 // The line a list shows for a record: its first answered text field ("Household 12"), else the form's
 // title.
+// An attachments answer in words: "2 files: damp wall.jpg, consent.pdf"; "no files".
+[[nodiscard]] std::string files_words(std::string_view attachments_json);
+// "812 bytes", "34 KB", "2.5 MB".
+[[nodiscard]] std::string size_words(std::int64_t bytes);
 [[nodiscard]] std::string record_title(const records::Schema* schema, const records::Record& r);
 
 // A problem as one sentence a worker can act on (never a bare code).

@@ -94,10 +94,11 @@ struct SyncOptions {
     std::chrono::milliseconds backoff_max{5 * 60 * 1000};
     std::chrono::milliseconds interval{60 * 1000};  // background: sync this often when all is well
     std::function<void(const SyncState&)> on_state;
-    // Attachments: bytes per PUT and per ranged GET; whether every file a pulled record names is
+    // Attachments: the largest piece per PUT (pieces start at 256 KiB and double while each takes
+    // under a second) and the bytes per ranged GET; whether every file a pulled record names is
     // fetched at once (else only those asked for, when opened); the wait after a file's failure,
     // doubled per attempt up to the maximum.
-    std::size_t blob_put_bytes = 4U * 1024U * 1024U;
+    std::size_t blob_put_bytes = 8U * 1024U * 1024U;
     std::size_t blob_get_bytes = 4U * 1024U * 1024U;
     bool prefetch_attachments = false;
     std::chrono::milliseconds blob_backoff_min{30 * 1000};
