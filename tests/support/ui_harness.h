@@ -78,4 +78,18 @@ struct Headless {
     }
 };
 
+// Runs a sync that begins after this call, until it has succeeded with nothing left waiting and the
+// lists it refreshes are read.
+inline void sync_app(Headless& ui, App& app) {
+    REQUIRE(ui.until(app, [&] { return app.session()->sync_state().phase != sync::SyncPhase::kSyncing; }));
+    const std::int64_t before = app.session()->sync_state().last_success_ms;
+    app.apply(ui::SyncNowIntent{});
+    REQUIRE(ui.until(app, [&] {
+        const sync::SyncState s = app.session()->sync_state();
+        return s.phase == sync::SyncPhase::kUpToDate && s.last_success_ms > before &&
+               app.session()->waiting().value_or(1) == 0;
+    }));
+    REQUIRE(ui.until(app, [&] { return !app.busy(); }));
+}
+
 }  // namespace outpost::testing

@@ -7,6 +7,7 @@
 # by ann and lee, and every screenshot must be a 1280x800 PNG.
 #   window_flow.sh SERVER CLIENT WORK [SHOTS]   (SHOTS: where the screenshots go; default WORK/shots)
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 server_bin=$1 client=$2 work=$3
 shots=${4:-$work/shots}
 rm -rf "$work"
@@ -64,6 +65,18 @@ frames 3
 click History
 frames 3
 screenshot $shots/06-case-saved-with-history.png
+click "Attach a file"
+wait-for damp-wall.png
+click damp-wall.png
+frames 3
+click Save
+wait-synced 30
+frames 40
+screenshot $shots/18-case-with-a-photo.png
+click "Open damp-wall.png"
+frames 3
+screenshot $shots/19-photo-viewer.png
+click Close
 key ctrl+shift+n
 wait-for "Save idea"
 type "Your idea in one line" Text families the time of the visit the day before
@@ -98,8 +111,9 @@ screenshot $shots/12-locked.png
 quit
 FLOW
 
-# Each laptop keeps its settings in its own config folder.
-XDG_CONFIG_HOME=$work/ann-config xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/laptop" \
+# Each laptop keeps its settings in its own config folder. Ann's home holds a photo to attach.
+cp "$here/../../docs/screenshots/16-library.png" "$work/damp-wall.png"
+HOME=$work XDG_CONFIG_HOME=$work/ann-config xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/laptop" \
   --script flow.txt
 
 cat >lead.txt <<FLOW
@@ -187,5 +201,7 @@ for png in "$shots"/*.png; do
   [[ $(od -An -tx1 -N8 "$png" | tr -d ' \n') == 89504e470d0a1a0a && $dims == 0000050000000320 ]] ||
     { echo "window_flow: $png is not a 1280x800 PNG"; exit 1; }
 done
-[[ $(ls "$shots"/*.png | wc -l) -eq 17 ]] || { echo "window_flow: expected 17 screenshots"; exit 1; }
+[[ $(ls "$shots"/*.png | wc -l) -eq 19 ]] || { echo "window_flow: expected 19 screenshots"; exit 1; }
+photo=$(sha256sum "$work/damp-wall.png" | cut -d' ' -f1)
+[[ -f srv/blobs/north/$photo ]] || { echo "window_flow: the attached photo did not reach the server"; exit 1; }
 echo "window_flow: ok (a case and an idea reached the server, the lead accepted and shared it; screenshots in $shots)"

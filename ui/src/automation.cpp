@@ -211,6 +211,9 @@ void ScriptRunner::after_frame(App& app, const std::function<Status(const std::s
     const Command c = m_commands.front();
     bool next = false;
     if (c.verb == "click" || c.verb == "type") {
+        if (m_step == 0 && !app.widgets().has(c.args[0]) && app.widgets().hidden(c.args[0])) {
+            app.widgets().scroll_to(c.args[0]);  // drawn but out of view: scroll to it first
+        }
         if (m_step == 0 && !app.widgets().has(c.args[0])) {
             if (timed_out(c, 10.0)) {
                 fail(c, "nothing labelled \"" + c.args[0] + "\" on screen");

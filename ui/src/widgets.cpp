@@ -18,7 +18,20 @@ void WidgetRegistry::record(std::string_view label, ImVec2 min, ImVec2 max) {
 }
 
 void WidgetRegistry::record_last(std::string_view label) {
+    const std::string name(visible_label(label));
+    if (!m_scroll_to.empty() && name == m_scroll_to) {
+        ImGui::SetScrollHereY(0.5F);  // a script asked for it: it is in view from the next frame
+        m_scroll_to.clear();
+    }
+    if (!ImGui::IsItemVisible()) {
+        m_hidden.insert(name);  // scrolled out of its window: no one could press it now
+        return;
+    }
     record(label, ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+}
+
+void WidgetRegistry::scroll_to(const std::string& label) const {
+    m_scroll_to = label;
 }
 
 std::optional<ImVec2> WidgetRegistry::centre_of(const std::string& label) const {

@@ -6,12 +6,14 @@
 #include <doctest/doctest.h>
 #include <imgui.h>
 #include <imgui_internal.h>
+#include <stb/stb_image_write.h>
 
 #include <chrono>
 #include <fstream>
 #include <thread>
 
 #include "fake_clock.h"
+#include "outpost/core/records/attachments.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/ui/automation.h"
 #include "sync_harness.h"
@@ -240,16 +242,7 @@ TEST_CASE("App: resolving a conflict writes the chosen value and marks the confl
     const std::string id = created->id;
     // A sync that began after this call and left nothing waiting (one already running when it is
     // called may have missed a write made just before).
-    auto sync_app = [&] {
-        REQUIRE(ui.until(app, [&] { return app.session()->sync_state().phase != sync::SyncPhase::kSyncing; }));
-        const std::int64_t before = app.session()->sync_state().last_success_ms;
-        app.apply(SyncNowIntent{});
-        REQUIRE(ui.until(app, [&] {
-            const sync::SyncState s = app.session()->sync_state();
-            return s.phase == sync::SyncPhase::kUpToDate && s.last_success_ms > before &&
-                   app.session()->waiting().value_or(1) == 0;
-        }));
-    };
+    auto sync_app = [&] { outpost::testing::sync_app(ui, app); };
     sync_app();
     Device bob(team.tmp / "bob.db", team.server.enrol("bob"), team.server.transport());
     REQUIRE(bob.sync().is_ok());
@@ -551,4 +544,93 @@ TEST_CASE("App: 'All forms' fills past a page of suggestions, so a case behind t
     REQUIRE(ui.until(app, [&] { return !app.state().cases.loading && !app.state().cases.next; }));
     REQUIRE(app.state().cases.rows.size() == 1);
     CHECK(app.state().cases.rows[0].title == "The only case");
+}
+
+TEST_CASE("App: a file is attached through the picker, marked waiting until a sync sends it, and saved back to disk") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    std::filesystem::create_directories(team.tmp / "pics");
+    std::string png_bytes;
+    {
+        // A small PNG, as a camera would leave one in a folder.
+        unsigned char px[32 * 24 * 3];
+        for (std::size_t i = 0; i < sizeof px; ++i) {
+            px[i] = static_cast<unsigned char>(i * 7);
+        }
+        REQUIRE(stbi_write_png((team.tmp / "pics" / "damp wall.png").c_str(), 32, 24, 3, px, 32 * 3) != 0);
+        std::ifstream in(team.tmp / "pics" / "damp wall.png", std::ios::binary);
+        png_bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    ui.run(app, std::string(kNewVisit) +
+                    "type \"Household or person visited\" The Patel household\n"
+                    "click \"Date of visit: Today\"\n"
+                    "click \"Type of visit\"\nclick Planned\n"
+                    "click \"Concerns identified: No\"\n");
+    app.mutable_state().attachments.browse_dir = (team.tmp / "pics").string();
+    ui.run(app, "click \"Attach a file\"\nclick \"damp wall.png\"\nframes 3\n");
+    REQUIRE(app.state().record.has_value());
+    auto files = records::parse_attachments(app.mutable_state().record->form.text("photos"));
+    REQUIRE(files.is_ok());
+    REQUIRE(files->size() == 1);
+    const records::Attachment a = files->front();
+    CHECK(a.name == "damp wall.png");
+    CHECK(a.mime == "image/png");
+    CHECK(a.size == static_cast<std::int64_t>(png_bytes.size()));
+    REQUIRE(app.state().attachments.files.count(a.hash) == 1);
+    CHECK(app.state().attachments.files.at(a.hash).here);
+    CHECK_FALSE(app.state().attachments.files.at(a.hash).uploading);  // not saved yet: nothing queued
+
+    // The server goes away; the saved case waits, and its file is marked waiting to upload.
+    team.server.server->stop();
+    ui.run(app, "click Save\nframes 3\n");
+    REQUIRE(all_of(app, "home_visit").size() == 1);
+    REQUIRE(app.state().attachments.files.count(a.hash) == 1);
+    CHECK(app.state().attachments.files.at(a.hash).uploading);
+    ui.run(app, "frames 30\n");
+    CHECK(app.state().attachments.files.at(a.hash).uploading);  // still, while offline
+    CHECK_FALSE(app.state().attachments.files.at(a.hash).uploaded);
+
+    // Saved back to disk: the same bytes, under a free name in Downloads.
+    const char* home = std::getenv("HOME");
+    const std::string old_home = home != nullptr ? home : "";
+    setenv("HOME", team.tmp.path().c_str(), 1);
+    std::filesystem::create_directories(team.tmp / "Downloads");
+    ui.run(app, "click \"Save damp wall.png to disk\"\nframes 2\nclick \"Save damp wall.png to disk\"\nframes 2\n");
+    setenv("HOME", old_home.c_str(), 1);
+    std::ifstream back(team.tmp / "Downloads" / "damp wall.png", std::ios::binary);
+    CHECK(std::string(std::istreambuf_iterator<char>(back), {}) == png_bytes);
+    CHECK(std::filesystem::exists(team.tmp / "Downloads" / "damp wall (2).png"));
+    CHECK(app.state().toast.find("Saved to") == 0);
+}
+
+TEST_CASE("App: an attached file's upload is marked sent once the server has it whole") {
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    std::filesystem::create_directories(team.tmp / "docs");
+    std::ofstream(team.tmp / "docs" / "consent.pdf", std::ios::binary) << std::string(700 * 1024, 'x');
+    ui.run(app, std::string(kNewVisit) +
+                    "type \"Household or person visited\" The Okafor family\n"
+                    "click \"Date of visit: Today\"\n"
+                    "click \"Type of visit\"\nclick Planned\n"
+                    "click \"Concerns identified: No\"\n");
+    app.mutable_state().attachments.browse_dir = (team.tmp / "docs").string();
+    ui.run(app, "click \"Attach a file\"\nclick consent.pdf\nframes 2\nclick Save\nframes 2\n");
+    outpost::testing::sync_app(ui, app);
+    const auto stored = all_of(app, "home_visit");
+    REQUIRE(stored.size() == 1);
+    auto files = records::parse_attachments(std::get<std::string>(stored[0].values.at("photos")));
+    REQUIRE(files.is_ok());
+    REQUIRE(files->size() == 1);
+    REQUIRE(ui.until(app, [&] {
+        const auto it = app.state().attachments.files.find(files->front().hash);
+        return it != app.state().attachments.files.end() && it->second.uploaded;
+    }));
+    CHECK(std::filesystem::file_size(team.server.tmp / "server" / "blobs" / "north" / files->front().hash) ==
+          700 * 1024);
 }

@@ -21,6 +21,7 @@ using namespace outpost::ui;
 using outpost::testing::Device;
 using outpost::testing::FaultProxy;
 using outpost::testing::Headless;
+using outpost::testing::sync_app;
 using outpost::testing::SyncServerHarness;
 using outpost::testing::TempDir;
 
@@ -69,19 +70,6 @@ void enrol(Headless& ui, App& app, Council& c, const std::string& user, const st
                     "\nclick Continue\nwait-for Enrol\ntype \"Enrolment file\" " + c.provisioning(user, team).string() +
                     "\nclick Enrol\nwait-for \"New case\" 30\n");
     REQUIRE(app.state().unlocked);
-}
-
-// A sync that began after this call and left nothing waiting.
-void sync_app(Headless& ui, App& app) {
-    REQUIRE(ui.until(app, [&] { return app.session()->sync_state().phase != sync::SyncPhase::kSyncing; }));
-    const std::int64_t before = app.session()->sync_state().last_success_ms;
-    app.apply(SyncNowIntent{});
-    REQUIRE(ui.until(app, [&] {
-        const sync::SyncState s = app.session()->sync_state();
-        return s.phase == sync::SyncPhase::kUpToDate && s.last_success_ms > before &&
-               app.session()->waiting().value_or(1) == 0;
-    }));
-    REQUIRE(ui.until(app, [&] { return !app.busy(); }));  // the lists read after it are in
 }
 
 std::vector<records::Record> all_of(App& app, const std::string& type) {

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,13 +17,21 @@ namespace outpost::ui {
 
 class WidgetRegistry {
 public:
-    void begin_frame() { m_rects.clear(); }
+    void begin_frame() {
+        m_rects.clear();
+        m_hidden.clear();
+    }
     void record(std::string_view label, ImVec2 min, ImVec2 max);
     // Records the last item drawn under `label`.
     void record_last(std::string_view label);
     // Centre of the widget drawn with `label` in the last frame.
     [[nodiscard]] std::optional<ImVec2> centre_of(const std::string& label) const;
+    // Drawn in the last frame where a person could press it (not scrolled out of view).
     [[nodiscard]] bool has(const std::string& label) const { return m_rects.count(label) != 0; }
+    // Drawn in the last frame but scrolled out of its window's view.
+    [[nodiscard]] bool hidden(const std::string& label) const { return m_hidden.count(label) != 0; }
+    // Scrolls the widget's window to it when it is next drawn (scripts do this, as a person would).
+    void scroll_to(const std::string& label) const;
     [[nodiscard]] std::vector<std::string> labels() const;
 
 private:
@@ -31,6 +40,8 @@ private:
         ImVec2 max;
     };
     std::map<std::string, Rect> m_rects;
+    std::set<std::string> m_hidden;
+    mutable std::string m_scroll_to;
 };
 
 // The visible part of an ImGui label ("Save##form" -> "Save").

@@ -1,0 +1,60 @@
+// Pictures (ui/src/pictures.h): attachments decoded with stb_image and shrunk for thumbnails.
+#include "pictures.h"
+
+#include <doctest/doctest.h>
+#include <stb/stb_image_write.h>
+
+#include <string>
+#include <vector>
+
+using namespace outpost::ui;
+
+namespace {
+
+// A PNG of `w` x `h` pixels, all of one colour, in memory.
+std::string png(int w, int h, unsigned char r, unsigned char g, unsigned char b) {
+    std::vector<unsigned char> px(static_cast<std::size_t>(w * h * 3));
+    for (std::size_t i = 0; i < px.size(); i += 3) {
+        px[i] = r;
+        px[i + 1] = g;
+        px[i + 2] = b;
+    }
+    std::string out;
+    REQUIRE(stbi_write_png_to_func(
+                [](void* ctx, void* data, int size) {
+                    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data),
+                                                           static_cast<std::size_t>(size));
+                },
+                &out, w, h, 3, px.data(), w * 3) != 0);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Pictures: a PNG is decoded and shrunk to fit, keeping its colour and shape") {
+    const auto pic = decode_picture(png(400, 200, 200, 40, 10), 96);
+    REQUIRE(pic.has_value());
+    CHECK(pic->width <= 96);
+    CHECK(pic->height <= 96);
+    CHECK(pic->width == 2 * pic->height);
+    REQUIRE(pic->pixels.size() == static_cast<std::size_t>(pic->width * pic->height * 4));
+    CHECK(pic->pixels[0] == 200);
+    CHECK(pic->pixels[1] == 40);
+    CHECK(pic->pixels[2] == 10);
+    CHECK(pic->pixels[3] == 255);
+    const auto small = decode_picture(png(20, 10, 1, 2, 3), 96);  // small ones stay as they are
+    REQUIRE(small.has_value());
+    CHECK(small->width == 20);
+    CHECK(small->height == 10);
+}
+
+TEST_CASE("Pictures: bytes that are not a picture give no picture, and nothing breaks") {
+    CHECK_FALSE(decode_picture("%PDF-1.7 not a picture", 96).has_value());
+    CHECK_FALSE(decode_picture("", 96).has_value());
+    std::string cut = png(64, 64, 9, 9, 9);
+    cut.resize(cut.size() / 3);  // a truncated file
+    const auto broken = decode_picture(cut, 96);
+    CHECK((!broken.has_value() || broken->width == 64));  // stb may fill a cut PNG; never crashes
+    CHECK(is_picture_mime("image/jpeg"));
+    CHECK_FALSE(is_picture_mime("application/pdf"));
+}
