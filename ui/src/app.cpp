@@ -458,6 +458,17 @@ void App::apply(const Intent& intent) {
                                  std::is_same_v<T, AdoptIntent> || std::is_same_v<T, MarkNoticesReadIntent> ||
                                  std::is_same_v<T, QueueChangedIntent>) {
                 apply_review(Intent{i});
+            } else if constexpr (std::is_same_v<T, SetPrefetchIntent>) {
+                if (m_session) {
+                    if (Status st = m_session->set_prefetch_attachments(i.on); st.is_ok()) {
+                        m_state.prefetch_attachments = i.on;
+                        if (i.on) {
+                            m_session->request_sync();
+                        }
+                    } else {
+                        m_state.settings_message = problem_words(st);
+                    }
+                }
             } else if constexpr (std::is_same_v<T, AttachFileIntent> || std::is_same_v<T, RemoveAttachmentIntent> ||
                                  std::is_same_v<T, OpenAttachmentIntent> || std::is_same_v<T, SaveAttachmentIntent>) {
                 apply_attachment(Intent{i});
@@ -619,6 +630,7 @@ void App::opened(std::unique_ptr<Session> session) {
     m_state.team = info.team;
     m_state.server_url = info.server_url;
     m_state.device_id = info.device_id;
+    m_state.prefetch_attachments = m_session->prefetch_attachments();
     m_state.settings.last_profile = m_state.profile;
     save_settings();
     m_state.forms.clear();

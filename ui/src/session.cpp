@@ -230,6 +230,14 @@ Status Session::mark_notices_read(const std::vector<std::string>& keys) {
     return s;
 }
 
+Status Session::set_prefetch_attachments(bool on) {
+    return m_sync->set_prefetch_attachments(on);
+}
+
+bool Session::prefetch_attachments() {
+    return m_sync->prefetch_attachments();
+}
+
 std::int64_t Session::max_attachment_bytes() {
     return m_sync->max_attachment_bytes();
 }

@@ -220,6 +220,17 @@ Result<std::string> SyncEngine::pull_cursor() {
     return get_state("pull_cursor");
 }
 
+Status SyncEngine::set_prefetch_attachments(bool on) {
+    std::lock_guard lock(m_store_mutex);
+    return put_state(m_store, "prefetch_attachments", on ? "1" : "0");
+}
+
+bool SyncEngine::prefetch_attachments() {
+    std::lock_guard lock(m_store_mutex);
+    Result<std::string> v = get_state("prefetch_attachments");
+    return v.is_ok() && *v == "1";
+}
+
 std::int64_t SyncEngine::max_attachment_bytes() {
     std::lock_guard lock(m_store_mutex);
     Result<std::string> v = get_state("max_blob_bytes");
@@ -274,6 +285,7 @@ Result<SyncSummary> SyncEngine::sync_now() {
         m_state.to_push = w.is_ok() ? *w : 0;
     }
     set_phase(SyncPhase::kSyncing);
+    m_prefetch = m_options.prefetch_attachments || prefetch_attachments();
     Status s = fetch_schemas(summary);
     if (s.is_ok()) {
         s = push_all(summary);
@@ -638,7 +650,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             if (!changes.empty()) {
                 s = m_records.apply_remote(changes).status();
             }
-            if (s.is_ok() && m_options.prefetch_attachments) {
+            if (s.is_ok() && m_prefetch) {
                 for (const records::Change& c : changes) {
                     if (Status w = want_attachments(c.type, c.field, c.value); !w.is_ok()) {
                         s = w;
@@ -793,7 +805,7 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
             std::lock_guard lock(m_store_mutex);
             OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
             Status s = Status::ok();
-            if (m_options.prefetch_attachments) {
+            if (m_prefetch) {
                 for (const records::PulledRecord& r : page.records) {
                     for (const records::Head& h : r.versions) {
                         if (s.is_ok()) {

@@ -380,11 +380,11 @@ void install_routes(Server::Impl& impl) {
 
     // Anything unrouted gets a JSON error with a stable code (httplib calls this for 404s, and for
     // 413 when a body exceeds the payload limit).
-    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    http.set_error_handler([&impl](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty() || res.status == 304) {
             return;
         }
-        if (res.status == 413) {
+        if (res.status == 413 || req.body.size() > impl.options.max_body_bytes) {
             send_error(res, 413, errc::kSyncBodyTooLarge, "request body is larger than the server accepts");
         } else if (res.status == 404) {
             send_error(res, 404, errc::kSyncNotFound, "no such endpoint: " + req.method + " " + req.path);

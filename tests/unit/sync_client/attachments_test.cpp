@@ -399,11 +399,10 @@ TEST_CASE("Attachments: markers planted in a file's bytes are found nowhere on t
         Device ann(t.dirs / "ann" / "ann.db", t.enrol("ann"), t.transport(), small_pieces());
         visit_with(ann, doc, "consent form.txt");
         REQUIRE(ann.sync().is_ok());
-        Device bob(t.dirs / "bob" / "bob.db", t.enrol("bob"), t.transport(), [] {
-            sync::SyncOptions o = small_pieces();
-            o.prefetch_attachments = true;  // every file a pulled record names
-            return o;
-        }());
+        Device bob(t.dirs / "bob" / "bob.db", t.enrol("bob"), t.transport(), small_pieces());
+        CHECK_FALSE(bob.engine->prefetch_attachments());
+        REQUIRE(bob.engine->set_prefetch_attachments(true).is_ok());  // this profile: every file at once
+        CHECK(bob.engine->prefetch_attachments());
         auto s = bob.sync();
         REQUIRE(s.is_ok());
         CHECK(s->files_downloaded == 1);

@@ -48,6 +48,15 @@ void draw_settings(ViewContext& ctx) {
     hint_text("Locking wipes the key from memory. Unsaved answers are kept, encrypted, and come back when you unlock.");
 
     ImGui::Spacing();
+    ImGui::TextUnformatted("Attachments");
+    ImGui::Separator();
+    bool prefetch = s.prefetch_attachments;
+    if (checkbox(ctx.widgets, "Download every attachment at once", &prefetch)) {
+        ctx.intents.emplace_back(SetPrefetchIntent{prefetch});
+    }
+    hint_text("Off: a photo or document downloads when you open it, which saves data on a slow connection.");
+
+    ImGui::Spacing();
     ImGui::TextUnformatted("Text size");
     ImGui::Separator();
     for (const auto& [label, scale] : {std::pair{"Smaller", 0.9F}, std::pair{"Normal", 1.0F},

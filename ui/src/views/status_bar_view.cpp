@@ -38,6 +38,11 @@ void draw_status_bar(ViewContext& ctx) {
             ImGui::SameLine();
             ImGui::Text("%lld change%s waiting to send", static_cast<long long>(st.waiting),
                         st.waiting == 1 ? "" : "s");
+            if (st.files_waiting > 0) {  // attachments go after the records, and may take longer
+                ImGui::SameLine();
+                ImGui::TextColored(theme_colour(Colour::kWarning), "+ %lld file%s",
+                                   static_cast<long long>(st.files_waiting), st.files_waiting == 1 ? "" : "s");
+            }
             ImGui::SameLine();
             ImGui::TextDisabled("|");
             ImGui::SameLine();

@@ -223,6 +223,7 @@ struct AppState {
     std::string team;
     std::string server_url;
     std::string device_id;
+    bool prefetch_attachments = false;                       // this profile's choice (Settings)
     std::vector<std::pair<std::string, std::string>> forms;  // (type, title) a worker can create
     CaseList cases;
     std::optional<RecordScreen> record;

@@ -106,6 +106,9 @@ struct SaveAttachmentIntent {  // export it to the Downloads folder
     std::string hash;
     std::string name;
 };
+struct SetPrefetchIntent {  // this profile: download every attachment at once, or when opened
+    bool on = false;
+};
 struct ChangePassphraseIntent {};
 struct SetAutoLockIntent {
     int minutes = 10;
@@ -119,14 +122,15 @@ struct SetThemeIntent {
 struct RemoveProfileIntent {};
 struct QuitIntent {};
 
-using Intent = std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, EnrolIntent, UnlockIntent, LockIntent,
-                            SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent,
-                            SaveRecordIntent, CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent,
-                            OpenIdeaIntent, SaveIdeaIntent, CloseIdeaIntent, ResolveConflictIntent,
-                            SelectSuggestionIntent, EndorseIntent, CommentIntent, DecideIntent, MarkDuplicateIntent,
-                            ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent, AttachFileIntent,
-                            RemoveAttachmentIntent, OpenAttachmentIntent, SaveAttachmentIntent, ChangePassphraseIntent,
-                            SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent>;
+using Intent =
+    std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, EnrolIntent, UnlockIntent, LockIntent,
+                 SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent, SaveRecordIntent,
+                 CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent, SaveIdeaIntent,
+                 CloseIdeaIntent, ResolveConflictIntent, SelectSuggestionIntent, EndorseIntent, CommentIntent,
+                 DecideIntent, MarkDuplicateIntent, ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent,
+                 AttachFileIntent, RemoveAttachmentIntent, OpenAttachmentIntent, SaveAttachmentIntent,
+                 SetPrefetchIntent, ChangePassphraseIntent, SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent,
+                 RemoveProfileIntent, QuitIntent>;
 using Intents = std::vector<Intent>;
 
 }  // namespace outpost::ui

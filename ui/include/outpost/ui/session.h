@@ -78,6 +78,9 @@ public:
     }
     // For a function already inside in_transaction (which holds the mutex).
     [[nodiscard]] BlobStore& blobs_locked() { return *m_blobs; }
+    // This profile's choice to download every attachment at once (else when opened).
+    [[nodiscard]] Status set_prefetch_attachments(bool on);
+    [[nodiscard]] bool prefetch_attachments();
     // The largest file the server takes (learnt at each sync).
     [[nodiscard]] std::int64_t max_attachment_bytes();
 

@@ -139,6 +139,10 @@ public:
     // Changes written here and not yet answered by the server. Takes the store mutex.
     [[nodiscard]] Result<std::int64_t> waiting();
     [[nodiscard]] Result<std::string> pull_cursor();
+    // This profile's choice to fetch every attachment a pulled record names (kept in the store; the
+    // SyncOptions flag turns it on for every profile). Takes the store mutex.
+    [[nodiscard]] Status set_prefetch_attachments(bool on);
+    [[nodiscard]] bool prefetch_attachments();
     // The largest attachment the server takes (from its last answer; the default before one).
     // Takes the store mutex.
     [[nodiscard]] std::int64_t max_attachment_bytes();
@@ -180,6 +184,7 @@ private:
     Store& m_store;
     records::RecordEngine& m_records;
     std::unique_ptr<BlobStore> m_blobs;
+    bool m_prefetch = false;  // this sync: SyncOptions or the profile's choice
     std::mutex& m_store_mutex;
     Transport& m_transport;
     Credentials m_creds;
