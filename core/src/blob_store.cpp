@@ -208,7 +208,10 @@ Status BlobStore::export_to(std::string_view hash, const std::filesystem::path& 
     if (!*have || !(*have)->complete) {
         return Status::error(errc::kBlobMissing, "this attachment is not on this laptop yet");
     }
-    const std::filesystem::path tmp = path.string() + ".part";
+    // A name of our own next to it (never one the person already has), renamed into place at the end.
+    unsigned char nonce[6];
+    randombytes_buf(nonce, sizeof nonce);
+    const std::filesystem::path tmp = path.string() + "." + hex(nonce, sizeof nonce) + ".outpost-part";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         for (std::int64_t at = 0; at < (*have)->size && out; at += static_cast<std::int64_t>(kChunkBytes)) {

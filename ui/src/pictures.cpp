@@ -14,6 +14,12 @@ std::optional<Rgba> decode_picture(std::string_view bytes, int max_side) {
     int w = 0;
     int h = 0;
     int channels = 0;
+    // A picture's header can claim any size: refuse more than 64 million pixels before decoding.
+    if (stbi_info_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), &w,
+                              &h, &channels) == 0 ||
+        static_cast<long long>(w) * h > 64LL * 1000 * 1000) {
+        return std::nullopt;
+    }
     unsigned char* px = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
                                               static_cast<int>(bytes.size()), &w, &h, &channels, 4);
     if (px == nullptr || w <= 0 || h <= 0) {
@@ -29,9 +35,13 @@ std::optional<Rgba> decode_picture(std::string_view bytes, int max_side) {
     out.pixels.resize(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height) * 4);
     for (int y = 0; y < out.height; ++y) {
         for (int x = 0; x < out.width; ++x) {
+            // A box of up to step x step source pixels, cut at the picture's edges (a 10000 x 1
+            // picture has boxes one row high).
+            const int box_h = std::min(step, h - y * step);
+            const int box_w = std::min(step, w - x * step);
             unsigned sum[4] = {0, 0, 0, 0};
-            for (int dy = 0; dy < step; ++dy) {
-                for (int dx = 0; dx < step; ++dx) {
+            for (int dy = 0; dy < box_h; ++dy) {
+                for (int dx = 0; dx < box_w; ++dx) {
                     const unsigned char* p =
                         px + (static_cast<std::size_t>(y * step + dy) * static_cast<std::size_t>(w) +
                               static_cast<std::size_t>(x * step + dx)) *
@@ -44,8 +54,9 @@ std::optional<Rgba> decode_picture(std::string_view bytes, int max_side) {
             unsigned char* o =
                 out.pixels.data() +
                 (static_cast<std::size_t>(y) * static_cast<std::size_t>(out.width) + static_cast<std::size_t>(x)) * 4;
+            const auto count = static_cast<unsigned>(std::max(1, box_w * box_h));
             for (int c = 0; c < 4; ++c) {
-                o[c] = static_cast<unsigned char>(sum[c] / static_cast<unsigned>(step * step));
+                o[c] = static_cast<unsigned char>(sum[c] / count);
             }
         }
     }

@@ -1011,16 +1011,26 @@ Status SyncEngine::transfer_blobs(SyncSummary& summary) {
 
 Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary) {
     const std::string path = "/v1/blobs/" + up.hash;
+    // Each of these takes the store mutex itself: never call them with it held.
     auto failed = [&](const Status& why, bool refused) {
         ++summary.files_failed;
         std::lock_guard lock(m_store_mutex);
         (void)m_blobs->upload_failed(up.hash, why, blob_retry_at(up.attempts), refused);
         return why;
     };
-    auto done = [&]() {
+    // Whole on the server only when it says so, with the right size (a captive portal's 200 is not).
+    auto done_if_whole = [&](const HttpResponse& r) -> std::optional<Status> {
+        if (header_i64(r, "Outpost-Size", -1) != up.size) {
+            return std::nullopt;
+        }
         ++summary.files_uploaded;
         std::lock_guard lock(m_store_mutex);
         return m_blobs->upload_done(up.hash);
+    };
+    auto unexpected = [&](const HttpResponse& r) {
+        return failed(Status::error(errc::kSyncServerError, "the server answered an upload with HTTP " +
+                                                                std::to_string(r.status) + " and no usable position"),
+                      false);
     };
     // Where the server's copy stops.
     Result<HttpResponse> head = m_transport.request({.method = "HEAD", .path = path, .bearer_token = m_creds.token});
@@ -1029,7 +1039,10 @@ Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary
         return head.status();
     }
     if (head->status == 200) {
-        return done();
+        if (std::optional<Status> d = done_if_whole(*head)) {
+            return *d;
+        }
+        return unexpected(*head);
     }
     if (head->status != 404) {
         return failed(http_error(*head), false);
@@ -1040,19 +1053,25 @@ Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary
     }
     std::int64_t offset = header_i64(*head, "Outpost-Received", 0);
     int damaged = 0;
+    int stalled = 0;  // answers in a row that moved nothing on
     // Pieces start small and double while each goes quickly (a weak link keeps them small, so a cut
     // costs little; loopback reaches the largest in a few requests), and halve when one is slow.
     constexpr std::size_t kFirstPiece = 256U * 1024U;
     std::size_t piece = std::min(kFirstPiece, m_options.blob_put_bytes);
-    while (offset <= up.size) {
+    while (offset >= 0 && offset <= up.size && stalled < 5) {
         std::string bytes;
+        Status read_problem = Status::ok();
         {
             std::lock_guard lock(m_store_mutex);
             Result<std::string> part = m_blobs->read(up.hash, offset, static_cast<std::int64_t>(piece));
-            if (!part.is_ok()) {
-                return failed(part.status(), true);
+            if (part.is_ok()) {
+                bytes = std::move(*part);
+            } else {
+                read_problem = part.status();
             }
-            bytes = std::move(*part);
+        }
+        if (!read_problem.is_ok()) {
+            return failed(read_problem, false);  // this laptop's store: tried again later
         }
         const std::int64_t last = offset + static_cast<std::int64_t>(bytes.size()) - 1;
         HttpRequest put{
@@ -1074,16 +1093,22 @@ Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary
             return res.status();  // the network: the next sync resumes from the server's copy
         }
         if (res->status == 200 || res->status == 201) {
-            return done();
+            if (std::optional<Status> d = done_if_whole(*res)) {
+                return *d;
+            }
+            return unexpected(*res);
         }
-        if (res->status == 202) {
-            offset = header_i64(*res, "Outpost-Received", last + 1);
-            std::lock_guard lock(m_store_mutex);
-            OUTPOST_TRY(m_blobs->upload_progress(up.hash, offset));
-            continue;
-        }
-        if (res->status == 409) {
-            offset = header_i64(*res, "Outpost-Received", 0);
+        if (res->status == 202 || res->status == 409) {
+            const std::int64_t at = header_i64(*res, "Outpost-Received", -1);
+            if (at < 0 || at > up.size) {
+                return unexpected(*res);
+            }
+            stalled = at > offset ? 0 : stalled + 1;
+            offset = at;
+            if (res->status == 202) {
+                std::lock_guard lock(m_store_mutex);
+                OUTPOST_TRY(m_blobs->upload_progress(up.hash, offset));
+            }
             continue;
         }
         const Status why = http_error(*res);
@@ -1096,20 +1121,41 @@ Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary
         }
         return failed(why, res->status == 413 || res->status == 400);
     }
-    return failed(Status::error(errc::kInternal, "the upload went past the file's end"), false);
+    return failed(Status::error(errc::kSyncServerError, "the upload made no progress; it is tried again later"), false);
 }
 
 Status SyncEngine::download_blob(const BlobStore::Download& down, SyncSummary& summary) {
     const std::string path = "/v1/blobs/" + down.hash;
+    // Takes the store mutex itself: never call it with the mutex held.
     auto failed = [&](const Status& why) {
         ++summary.files_failed;
         std::lock_guard lock(m_store_mutex);
         (void)m_blobs->download_failed(down.hash, why, blob_retry_at(down.attempts));
         return why;
     };
+    // The size the server holds, not the one a record claims.
+    Result<HttpResponse> head = m_transport.request({.method = "HEAD", .path = path, .bearer_token = m_creds.token});
+    ++summary.requests;
+    if (!head.is_ok()) {
+        return head.status();
+    }
+    if (head->status != 200) {
+        return failed(head->status == 404
+                          ? Status::error(errc::kBlobMissing, "the server does not have this file whole yet")
+                          : http_error(*head));
+    }
+    const std::int64_t size = header_i64(*head, "Outpost-Size", -1);
+    if (size != down.size) {
+        return failed(Status::error(errc::kBlobHashMismatch,
+                                    "the server's copy is not the size the record gives; it is not fetched"));
+    }
     std::int64_t offset = down.received;
-    while (offset < down.size) {
-        const std::int64_t last = std::min(down.size, offset + static_cast<std::int64_t>(m_options.blob_get_bytes)) - 1;
+    if (size == 0) {
+        std::lock_guard lock(m_store_mutex);
+        OUTPOST_TRY(m_blobs->append(down.hash, 0, ""));  // an empty file: nothing to fetch
+    }
+    while (offset < size) {
+        const std::int64_t last = std::min(size, offset + static_cast<std::int64_t>(m_options.blob_get_bytes)) - 1;
         HttpRequest get{.method = "GET", .path = path, .bearer_token = m_creds.token};
         get.headers = {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}};
         Result<HttpResponse> res = m_transport.request(get);
@@ -1117,24 +1163,35 @@ Status SyncEngine::download_blob(const BlobStore::Download& down, SyncSummary& s
         if (!res.is_ok()) {
             return res.status();  // resumes from what is here at the next sync
         }
-        if (res->status != 206 && res->status != 200) {
-            return failed(http_error(*res));
+        const auto range = res->headers.find("Content-Range");
+        const bool placed = (res->status == 206 && range != res->headers.end() &&
+                             range->second.rfind("bytes " + std::to_string(offset) + "-", 0) == 0) ||
+                            (res->status == 200 && offset == 0);  // a whole answer is only usable from the start
+        if (!placed) {
+            return failed(res->status >= 400
+                              ? http_error(*res)
+                              : Status::error(errc::kSyncServerError, "the server answered a range with other bytes"));
         }
-        if (res->body.empty() || static_cast<std::int64_t>(res->body.size()) > last - offset + 1) {
+        if (res->body.empty() || static_cast<std::int64_t>(res->body.size()) > size - offset) {
             return failed(Status::error(errc::kSyncServerError, "the server sent a range of the wrong size"));
         }
-        std::lock_guard lock(m_store_mutex);
-        if (Status s = m_blobs->append(down.hash, offset, res->body); !s.is_ok()) {
-            return failed(s);
+        Status appended = Status::ok();
+        {
+            std::lock_guard lock(m_store_mutex);
+            appended = m_blobs->append(down.hash, offset, res->body);
+        }
+        if (!appended.is_ok()) {
+            return failed(appended);
         }
         offset += static_cast<std::int64_t>(res->body.size());
     }
-    std::lock_guard lock(m_store_mutex);
-    if (Status s = m_blobs->finish_download(down.hash); !s.is_ok()) {
-        ++summary.files_failed;
-        (void)m_blobs->want({down.hash, "", "", down.size});  // thrown away: fetched again later
-        (void)m_blobs->download_failed(down.hash, s, blob_retry_at(down.attempts));
-        return s;
+    Status finished = Status::ok();
+    {
+        std::lock_guard lock(m_store_mutex);
+        finished = m_blobs->finish_download(down.hash);
+    }
+    if (!finished.is_ok()) {
+        return failed(finished);  // thrown away; fetched again later
     }
     ++summary.files_downloaded;
     return Status::ok();

@@ -91,7 +91,7 @@ Result<BlobFiles::State> BlobFiles::put(const std::string& team, const std::stri
     if (total > m_max_bytes) {
         return Status::error(errc::kBlobTooLarge, "blobs up to " + std::to_string(m_max_bytes) + " bytes are taken");
     }
-    if (offset < 0 || total < 0 || offset + static_cast<std::int64_t>(bytes.size()) > total) {
+    if (offset < 0 || total < 0 || offset > total || static_cast<std::int64_t>(bytes.size()) > total - offset) {
         return Status::error(errc::kProtocolMalformed, "the range does not fit the blob's size");
     }
     if (!chunk_sha256.empty() && sha256_hex(bytes) != chunk_sha256) {

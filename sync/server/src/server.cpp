@@ -146,10 +146,24 @@ bool body_too_large(Server::Impl& impl, const httplib::Request& req, httplib::Re
     return true;
 }
 
-// "bytes A-B/TOTAL"
-bool parse_content_range(const std::string& h, std::int64_t& from, std::int64_t& to, std::int64_t& total) {
-    return std::sscanf(h.c_str(), "bytes %" SCNd64 "-%" SCNd64 "/%" SCNd64, &from, &to, &total) == 3 && from >= 0 &&
-           to >= from - 1 && total >= 0;
+// "bytes A-B/TOTAL", each at most `max` (so no sum below can overflow); B is A-1 for an empty body.
+bool parse_content_range(const std::string& h, std::int64_t max, std::int64_t& from, std::int64_t& to,
+                         std::int64_t& total) {
+    auto num = [&](std::string_view t, std::int64_t& out) {
+        const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+        return ec == std::errc() && end == t.data() + t.size() && out >= -1 && out <= max;
+    };
+    if (h.rfind("bytes ", 0) != 0) {
+        return false;
+    }
+    const std::string_view r = std::string_view(h).substr(6);
+    const std::size_t dash = r.find('-', 1);
+    const std::size_t slash = r.find('/');
+    if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) {
+        return false;
+    }
+    return num(r.substr(0, dash), from) && num(r.substr(dash + 1, slash - dash - 1), to) &&
+           num(r.substr(slash + 1), total) && from >= 0 && total >= 0 && to >= from - 1 && to < total;
 }
 
 // HEAD/GET/PUT /v1/blobs/{sha256}: a team reaches a blob only when one of its records names it and
@@ -217,7 +231,8 @@ void install_blob_routes(Server::Impl& impl) {
         std::int64_t to = 0;
         std::int64_t total = static_cast<std::int64_t>(req.body.size());
         if (req.has_header("Content-Range")) {
-            if (!parse_content_range(req.get_header_value("Content-Range"), from, to, total) ||
+            if (!parse_content_range(req.get_header_value("Content-Range"), impl.options.max_blob_bytes, from, to,
+                                     total) ||
                 to - from + 1 != static_cast<std::int64_t>(req.body.size())) {
                 send_error(res, 400, errc::kProtocolMalformed, "Content-Range must be bytes A-B/TOTAL for this body");
                 return;
@@ -252,6 +267,27 @@ void install_blob_routes(Server::Impl& impl) {
 
 void install_routes(Server::Impl& impl) {
     httplib::Server& http = *impl.http;
+    // Before a body is read: a blob PUT must come from a device and fit the blob limit; any other
+    // body the smaller limit. So no one holds the server's memory with large bodies unauthenticated.
+    http.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
+        const bool blob = req.method == "PUT" && req.path.rfind("/v1/blobs/", 0) == 0;
+        const std::uint64_t limit = blob ? static_cast<std::uint64_t>(impl.options.max_blob_bytes) + 4096U
+                                         : static_cast<std::uint64_t>(impl.options.max_body_bytes);
+        const std::string len = req.get_header_value("Content-Length");
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
+        if (!len.empty() && (ec != std::errc() || end != len.data() + len.size() || n > limit)) {
+            send_error(res, 413, errc::kSyncBodyTooLarge, "request body is larger than the server accepts");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (blob && !len.empty() && n > impl.options.max_body_bytes) {
+            if (Result<DeviceAuth> who = authenticate(impl, req); !who.is_ok()) {
+                send_status(res, who.status());
+                return httplib::Server::HandlerResponse::Handled;
+            }
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
     // A blob may come whole in one PUT (within its limit); other bodies are far smaller.
     http.set_payload_max_length(std::max<std::size_t>(impl.options.max_body_bytes,
                                                       static_cast<std::size_t>(impl.options.max_blob_bytes) + 4096));

@@ -5,6 +5,8 @@
 #include <sodium.h>
 
 #include <fstream>
+#include <future>
+#include <limits>
 #include <random>
 
 #include "fault_proxy.h"
@@ -428,4 +430,139 @@ TEST_CASE("Attachments: markers planted in a file's bytes are found nowhere on t
         }
     }
     CHECK(scanned >= 4);  // both stores and their key files at least
+}
+
+TEST_CASE(
+    "Attachments: regression - a download that could not be stored deadlocked the sync (store mutex held twice)") {
+    Team t;
+    Device ann(t.dirs / "ann.db", t.enrol("ann"), t.transport(), small_pieces());
+    const std::string photo = random_bytes(static_cast<std::size_t>(2 * kMiB), 41);
+    const std::string h = sha256_hex(photo);
+    visit_with(ann, photo, "wall.jpg");
+    REQUIRE(ann.sync().is_ok());
+    Device* bob_ptr = nullptr;
+    bool meddled = false;
+    auto hook = std::make_unique<HookTransport>(t.transport(), [&](sync::HttpRequest& r) {
+        if (r.method == "GET" && r.path.find("/v1/blobs/") == 0 && !meddled && bob_ptr != nullptr) {
+            // Bytes land in the laptop's store behind the download's back (say, the person attached
+            // the same file meanwhile): the download's next piece no longer lines up.
+            meddled = true;
+            std::lock_guard lock(bob_ptr->mutex);
+            REQUIRE(blobs_of(*bob_ptr)->append(h, 0, photo.substr(0, 1000)).is_ok());
+        }
+    });
+    Device bob(t.dirs / "bob.db", t.enrol("bob"), std::move(hook), small_pieces());
+    bob_ptr = &bob;
+    REQUIRE(bob.sync().is_ok());
+    {
+        std::lock_guard lock(bob.mutex);
+        REQUIRE(blobs_of(bob)->want({h, "wall.jpg", "image/jpeg", static_cast<std::int64_t>(photo.size())}).is_ok());
+    }
+    auto run = std::async(std::launch::async, [&] { return bob.sync(); });
+    REQUIRE_MESSAGE(run.wait_for(std::chrono::seconds(30)) == std::future_status::ready, "the sync hung");
+    auto s = run.get();
+    REQUIRE(s.is_ok());  // the file failed, not the sync
+    CHECK(s->files_failed == 1);
+    std::lock_guard lock(bob.mutex);
+    auto downs = blobs_of(bob)->downloads();
+    REQUIRE(downs.is_ok());
+    REQUIRE(downs->size() == 1);
+    CHECK(downs->front().code == errc::kBlobOutOfOrder);  // kept with its reason, tried again later
+}
+
+TEST_CASE("Attachments: regression - an empty file could never be downloaded") {
+    Team t;
+    Device ann(t.dirs / "ann.db", t.enrol("ann"), t.transport(), small_pieces());
+    visit_with(ann, "", "empty.txt");
+    auto up = ann.sync();
+    REQUIRE(up.is_ok());
+    CHECK(up->files_uploaded == 1);
+    Device bob(t.dirs / "bob.db", t.enrol("bob"), t.transport(), small_pieces());
+    REQUIRE(bob.engine->set_prefetch_attachments(true).is_ok());
+    auto down = bob.sync();
+    REQUIRE(down.is_ok());
+    CHECK(down->files_downloaded == 1);
+    std::lock_guard lock(bob.mutex);
+    auto info = blobs_of(bob)->info(sha256_hex(""));
+    REQUIRE(info.is_ok());
+    REQUIRE(info->has_value());
+    CHECK((*info)->complete);
+    CHECK((*info)->size == 0);
+}
+
+TEST_CASE("Attachments: regression - any HTTP 200 (a captive portal's) counted as uploaded") {
+    Team t;
+    bool portal = true;
+    // A portal that answers every HEAD with a bare 200; everything else passes.
+    class Portal final : public sync::Transport {
+    public:
+        Portal(std::unique_ptr<sync::Transport> inner, bool& on) : m_inner(std::move(inner)), m_on(on) {}
+        Result<sync::HttpResponse> request(const sync::HttpRequest& r) override {
+            if (m_on && r.method == "HEAD") {
+                return sync::HttpResponse{200, "", "", {}};
+            }
+            return m_inner->request(r);
+        }
+
+    private:
+        std::unique_ptr<sync::Transport> m_inner;
+        bool& m_on;
+    };
+    Device ann(t.dirs / "ann.db", t.enrol("ann"), std::make_unique<Portal>(t.transport(), portal), small_pieces());
+    const std::string doc = random_bytes(5000, 51);
+    visit_with(ann, doc, "letter.pdf");
+    auto s = ann.sync();
+    REQUIRE(s.is_ok());
+    CHECK(s->files_uploaded == 0);
+    CHECK(s->files_failed == 1);
+    {
+        std::lock_guard lock(ann.mutex);
+        auto up = blobs_of(ann)->upload(sha256_hex(doc));
+        REQUIRE(up.is_ok());
+        REQUIRE(up->has_value());
+        CHECK((*up)->state == BlobStore::UploadState::kWaiting);  // not marked sent
+    }
+    portal = false;
+    {
+        std::lock_guard lock(ann.mutex);  // the retry time is now
+        REQUIRE(
+            blobs_of(ann)->upload_failed(sha256_hex(doc), Status::error("test.retry.now", "now"), 0, false).is_ok());
+    }
+    auto real = ann.sync();
+    REQUIRE(real.is_ok());
+    CHECK(real->files_uploaded == 1);
+}
+
+TEST_CASE("Attachments: a Content-Range with numbers past any limit is refused as malformed") {
+    Team t;
+    Device ann(t.dirs / "ann.db", t.enrol("ann"), t.transport(), small_pieces());
+    const std::string doc = random_bytes(100, 61);
+    visit_with(ann, doc, "x.bin");
+    REQUIRE(ann.records != nullptr);
+    // The record goes; its file is sent by hand with hostile ranges.
+    {
+        std::lock_guard lock(ann.mutex);
+        REQUIRE(blobs_of(ann)
+                    ->upload_failed(sha256_hex(doc), Status::error("test.hold.file", "hold"),
+                                    std::numeric_limits<std::int64_t>::max(), false)
+                    .is_ok());
+    }
+    REQUIRE(ann.sync().is_ok());
+    auto raw = t.transport();
+    for (const std::string range :
+         {"bytes 0-9223372036854775807/1", "bytes 9223372036854775807-9223372036854775807/100", "bytes -5-94/100",
+          "bytes 0-99/99999999999999999999", "bytes 10-5/100", "bytes 0-99"}) {
+        sync::HttpRequest put{.method = "PUT",
+                              .path = "/v1/blobs/" + sha256_hex(doc),
+                              .body = doc,
+                              .content_type = "application/octet-stream",
+                              .bearer_token = ann.creds.token};
+        put.headers = {{"Content-Range", range}};
+        auto res = raw->request(put);
+        REQUIRE(res.is_ok());
+        CHECK_MESSAGE(res->status == 400, range);
+    }
+    auto health = raw->request({.method = "GET", .path = "/v1/health"});
+    REQUIRE(health.is_ok());
+    CHECK(health->status == 200);
 }

@@ -58,3 +58,16 @@ TEST_CASE("Pictures: bytes that are not a picture give no picture, and nothing b
     CHECK(is_picture_mime("image/jpeg"));
     CHECK_FALSE(is_picture_mime("application/pdf"));
 }
+
+TEST_CASE("Pictures: regression - a very thin picture was read past its end when shrunk") {
+    const auto thin = decode_picture(png(10000, 1, 7, 8, 9), 96);
+    REQUIRE(thin.has_value());
+    CHECK(thin->width <= 96);
+    CHECK(thin->height == 1);
+    CHECK(thin->pixels[0] == 7);
+    CHECK(thin->pixels[2] == 9);
+    const auto tall = decode_picture(png(3, 5000, 1, 2, 3), 96);
+    REQUIRE(tall.has_value());
+    CHECK(tall->width == 1);
+    CHECK(tall->height <= 96);
+}
