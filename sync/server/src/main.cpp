@@ -333,8 +333,8 @@ int main(int argc, char** argv) {
             args.format = v;
         } else if (a == "--max-blob-mib" && next(v)) {
             if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos ||
-                std::stoi(v) < 1) {
-                return usage_error("--max-blob-mib wants a number of MiB from 1 to 9999");
+                std::stoi(v) < 1 || std::stoi(v) > 1024) {
+                return usage_error("--max-blob-mib wants a number of MiB from 1 to 1024");
             }
             args.max_blob_mib = std::stoi(v);
         } else if (a == "--open-data") {

@@ -267,20 +267,17 @@ void install_blob_routes(Server::Impl& impl) {
 
 void install_routes(Server::Impl& impl) {
     httplib::Server& http = *impl.http;
-    // Before a body is read: a blob PUT must come from a device and fit the blob limit; any other
-    // body the smaller limit. So no one holds the server's memory with large bodies unauthenticated.
+    // Before a body is read: a blob PUT larger than other requests may be must come from a device,
+    // so no one holds the server's memory with blob-sized bodies unauthenticated. (Other bodies are
+    // read up to the transport's limit, then answered 413 past max_body_bytes: a client gets its
+    // answer only after sending, so those are drained rather than cut.)
     http.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
         const bool blob = req.method == "PUT" && req.path.rfind("/v1/blobs/", 0) == 0;
-        const std::uint64_t limit = blob ? static_cast<std::uint64_t>(impl.options.max_blob_bytes) + 4096U
-                                         : static_cast<std::uint64_t>(impl.options.max_body_bytes);
         const std::string len = req.get_header_value("Content-Length");
         std::uint64_t n = 0;
         const auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-        if (!len.empty() && (ec != std::errc() || end != len.data() + len.size() || n > limit)) {
-            send_error(res, 413, errc::kSyncBodyTooLarge, "request body is larger than the server accepts");
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        if (blob && !len.empty() && n > impl.options.max_body_bytes) {
+        const bool large = ec == std::errc() && end == len.data() + len.size() && n > impl.options.max_body_bytes;
+        if (blob && large) {
             if (Result<DeviceAuth> who = authenticate(impl, req); !who.is_ok()) {
                 send_status(res, who.status());
                 return httplib::Server::HandlerResponse::Handled;

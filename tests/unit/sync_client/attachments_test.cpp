@@ -566,3 +566,17 @@ TEST_CASE("Attachments: a Content-Range with numbers past any limit is refused a
     REQUIRE(health.is_ok());
     CHECK(health->status == 200);
 }
+
+TEST_CASE("Attachments: a blob-sized body without a device token is turned away before it is read") {
+    Team t;
+    auto raw = t.transport();
+    auto res = raw->request({.method = "PUT",
+                             .path = "/v1/blobs/" + std::string(64, 'a'),
+                             .body = std::string(static_cast<std::size_t>(9 * kMiB), 'x'),
+                             .content_type = "application/octet-stream"});
+    // Either the 401 arrives, or the connection is closed while the body is still being sent.
+    CHECK((!res.is_ok() || res->status == 401));
+    auto health = raw->request({.method = "GET", .path = "/v1/health"});
+    REQUIRE(health.is_ok());
+    CHECK(health->status == 200);
+}
