@@ -71,3 +71,24 @@ TEST_CASE("Pictures: regression - a very thin picture was read past its end when
     CHECK(tall->width == 1);
     CHECK(tall->height <= 96);
 }
+
+TEST_CASE("Pictures: a JPEG from a camera is decoded too") {
+    std::vector<unsigned char> px(64 * 48 * 3, 0);
+    for (std::size_t i = 0; i < px.size(); i += 3) {
+        px[i] = 220;  // a red wall
+    }
+    std::string jpg;
+    REQUIRE(stbi_write_jpg_to_func(
+                [](void* ctx, void* data, int size) {
+                    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data),
+                                                           static_cast<std::size_t>(size));
+                },
+                &jpg, 64, 48, 3, px.data(), 90) != 0);
+    REQUIRE(jpg.substr(0, 2) == "\xFF\xD8");
+    const auto pic = decode_picture(jpg, 32);
+    REQUIRE(pic.has_value());
+    CHECK(pic->width == 32);
+    CHECK(pic->height == 24);
+    CHECK(pic->pixels[0] > 180);  // still red, give or take JPEG's loss
+    CHECK(pic->pixels[1] < 60);
+}
