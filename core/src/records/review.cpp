@@ -96,9 +96,9 @@ bool is_decided(std::string_view status) {
     return status == "accepted" || status == "declined" || status == "implemented";
 }
 
-std::string text_of(const Record& r, std::string_view field) {
-    const auto it = r.values.find(field);
-    if (it == r.values.end()) {
+std::string text_of(const Values& values, std::string_view field) {
+    const auto it = values.find(field);
+    if (it == values.end()) {
         return "";
     }
     if (const auto* s = std::get_if<std::string>(&it->second)) {

@@ -10,6 +10,7 @@
 
 #include "outpost/core/records/engine.h"
 #include "outpost/core/records/hlc.h"
+#include "outpost/core/records/review.h"
 
 namespace outpost::sync {
 namespace {
@@ -106,17 +107,7 @@ std::vector<std::string> columns(const std::vector<records::Schema>& forms, Expo
 }
 
 std::string choice(const ExportRecord& r, const char* field) {
-    const auto it = r.values.find(field);
-    if (it == r.values.end()) {
-        return "";
-    }
-    if (const auto* s = std::get_if<std::string>(&it->second)) {
-        return *s;
-    }
-    if (const auto* b = std::get_if<bool>(&it->second)) {
-        return *b ? "yes" : "no";
-    }
-    return "";
+    return records::text_of(r.values, field);
 }
 
 std::string outcome_of(const ExportRecord& r) {

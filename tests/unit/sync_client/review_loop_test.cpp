@@ -87,6 +87,13 @@ Status decide(Device& lead, const std::string& id, const std::string& status, co
         {{"decision_note", note}, {"status", status}, {"reviewed_by", lead.creds.user}, {"reviewed_at", iso_now()}});
 }
 
+// The lead takes `id` through review to accepted, with `note`, and shares it to the library.
+void accept_and_share(Device& lead, const std::string& id, const std::string& note) {
+    REQUIRE(lead.update(id, {{"status", std::string("under_review")}}).is_ok());
+    REQUIRE(decide(lead, id, "accepted", note).is_ok());
+    REQUIRE(lead.update(id, {{"shared_to_library", true}}).is_ok());
+}
+
 Status put(Device& d, const std::string& id, const std::string& type, const records::Values& v) {
     std::lock_guard lock(d.mutex);
     return d.records->put(d.actor(), id, type, v).status();
@@ -192,9 +199,7 @@ TEST_CASE("Review loop: a practice reaches a laptop that joins later, through it
     const records::Record s = ann->create("suggestion", idea("Shared before b joined"));
     sync_ok(*ann);
     sync_ok(*lee);
-    REQUIRE(lee->update(s.id, {{"status", std::string("under_review")}}).is_ok());
-    REQUIRE(decide(*lee, s.id, "accepted", "Good").is_ok());
-    REQUIRE(lee->update(s.id, {{"shared_to_library", true}}).is_ok());
+    accept_and_share(*lee, s.id, "Good");
     sync_ok(*lee);
     auto zed = f.laptop("zed");  // enrols now: the first sync is a snapshot
     sync_ok(*zed);
@@ -383,9 +388,7 @@ TEST_CASE(
     const records::Record s = ann->create("suggestion", idea("Accepted as written"));
     sync_ok(*ann);
     sync_ok(*lee);
-    REQUIRE(lee->update(s.id, {{"status", std::string("under_review")}}).is_ok());
-    REQUIRE(decide(*lee, s.id, "accepted", "As written").is_ok());
-    REQUIRE(lee->update(s.id, {{"shared_to_library", true}}).is_ok());
+    accept_and_share(*lee, s.id, "As written");
     sync_ok(*lee);
     sync_ok(*ann);
     // On her laptop: refused, with the reason.

@@ -113,6 +113,18 @@ const char* kNewVisit =
     "click \"Home visit\"\n"
     "wait-for Save\n";
 
+// A new home visit with its required answers, and `file` (in `dir`) attached through the picker.
+void visit_with_file(Headless& ui, App& app, const std::string& household, const std::filesystem::path& dir,
+                     const std::string& file) {
+    ui.run(app, std::string(kNewVisit) + "type \"Household or person visited\" " + household +
+                    "\n"
+                    "click \"Date of visit: Today\"\n"
+                    "click \"Type of visit\"\nclick Planned\n"
+                    "click \"Concerns identified: No\"\n");
+    app.mutable_state().attachments.browse_dir = dir.string();
+    ui.run(app, "click \"Attach a file\"\nclick \"" + file + "\"\nframes 3\n");
+}
+
 }  // namespace
 
 TEST_CASE("App: a new profile is created, enrolled from the provisioning file, and shows the empty case list") {
@@ -564,13 +576,7 @@ TEST_CASE("App: a file is attached through the picker, marked waiting until a sy
         std::ifstream in(team.tmp / "pics" / "damp wall.png", std::ios::binary);
         png_bytes.assign(std::istreambuf_iterator<char>(in), {});
     }
-    ui.run(app, std::string(kNewVisit) +
-                    "type \"Household or person visited\" The Patel household\n"
-                    "click \"Date of visit: Today\"\n"
-                    "click \"Type of visit\"\nclick Planned\n"
-                    "click \"Concerns identified: No\"\n");
-    app.mutable_state().attachments.browse_dir = (team.tmp / "pics").string();
-    ui.run(app, "click \"Attach a file\"\nclick \"damp wall.png\"\nframes 3\n");
+    visit_with_file(ui, app, "The Patel household", team.tmp / "pics", "damp wall.png");
     REQUIRE(app.state().record.has_value());
     auto files = records::parse_attachments(app.mutable_state().record->form.text("photos"));
     REQUIRE(files.is_ok());
@@ -614,13 +620,8 @@ TEST_CASE("App: an attached file's upload is marked sent once the server has it 
     enrol_ann(ui, app, team);
     std::filesystem::create_directories(team.tmp / "docs");
     std::ofstream(team.tmp / "docs" / "consent.pdf", std::ios::binary) << std::string(700 * 1024, 'x');
-    ui.run(app, std::string(kNewVisit) +
-                    "type \"Household or person visited\" The Okafor family\n"
-                    "click \"Date of visit: Today\"\n"
-                    "click \"Type of visit\"\nclick Planned\n"
-                    "click \"Concerns identified: No\"\n");
-    app.mutable_state().attachments.browse_dir = (team.tmp / "docs").string();
-    ui.run(app, "click \"Attach a file\"\nclick consent.pdf\nframes 2\nclick Save\nframes 2\n");
+    visit_with_file(ui, app, "The Okafor family", team.tmp / "docs", "consent.pdf");
+    ui.run(app, "click Save\nframes 2\n");
     outpost::testing::sync_app(ui, app);
     const auto stored = all_of(app, "home_visit");
     REQUIRE(stored.size() == 1);

@@ -55,7 +55,10 @@ inline constexpr std::string_view kLibraryTeam = "*";  // not a valid team name,
 [[nodiscard]] bool is_decided(std::string_view status);  // accepted, declined, implemented
 
 // Text and choice answers of a record ("" when unset).
-[[nodiscard]] std::string text_of(const Record& r, std::string_view field);
+[[nodiscard]] std::string text_of(const Values& values, std::string_view field);
+[[nodiscard]] inline std::string text_of(const Record& r, std::string_view field) {
+    return text_of(r.values, field);
+}
 
 // One suggestion as the queue, the notices and the dashboard see it.
 struct SuggestionSummary {
