@@ -8,6 +8,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/sql_stmt.h"
+#include "outpost/core/store/schema_steps.h"
 
 namespace outpost {
 namespace {
@@ -60,7 +61,8 @@ Result<std::string> hash_stream(std::istream& in) {
 }  // namespace
 
 Result<std::unique_ptr<BlobStore>> BlobStore::open(Store& store) {
-    OUTPOST_TRY(store.exec(kSchema));
+    // Schema versions (outpost_store_meta 'schema.blobs'): 1 is the tables above, as of issue #9.
+    OUTPOST_TRY(migrate_schema(store, "blobs", {{1, [](Store& s) { return s.exec(kSchema); }}}));
     return std::unique_ptr<BlobStore>(new BlobStore(store));
 }
 

@@ -37,6 +37,9 @@ constexpr std::array kCodes = {
     CodeInfo{kStoreRecoveryWrong, "That recovery code is not right. Check it against the printed sheet."},
     CodeInfo{kStoreRecordCorrupt,
              "A saved record could not be read back. Your other records are safe; please report this to IT."},
+    CodeInfo{kStoreSchemaTooNew,
+             "This profile was saved by a newer version of Outpost. Ask IT to install that version on this "
+             "laptop; nothing was changed."},
     CodeInfo{kRecordClockAhead,
              "A change came from a device whose clock is more than a day ahead. Ask its owner to fix the date "
              "and time, then sync again."},

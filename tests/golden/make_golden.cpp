@@ -26,8 +26,8 @@ namespace {
 nlohmann::json device_manifest(Device& d) {
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& [key, head] : d.heads_map()) {
-        fields.push_back({key.first, key.second, std::get<0>(head), std::to_string(std::get<1>(head)),
-                          std::get<2>(head)});
+        fields.push_back(
+            {key.first, key.second, std::get<0>(head), std::to_string(std::get<1>(head)), std::get<2>(head)});
     }
     nlohmann::json records = nlohmann::json::object();
     for (const auto& [id, r] : d.all()) {

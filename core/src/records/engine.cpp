@@ -15,6 +15,7 @@
 #include "outpost/core/records/merge.h"
 #include "outpost/core/records/review.h"
 #include "outpost/core/sql_stmt.h"
+#include "outpost/core/store/schema_steps.h"
 
 namespace outpost::records {
 namespace {
@@ -429,7 +430,10 @@ Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vect
     if (int rc = register_heads_functions(store.handle()); rc != SQLITE_OK) {
         return store.sql_status(rc, "registering the record functions");
     }
-    OUTPOST_TRY(store.exec(kSchemaSql));
+    // Schema versions (outpost_store_meta 'schema.records'): 1 is the tables below, as of issue #9.
+    // Stores from before versions read as 0; step 1 is CREATE ... IF NOT EXISTS, so they keep their
+    // tables, and the older moves (field_values, the search index) run below as before.
+    OUTPOST_TRY(migrate_schema(store, "records", {{1, [](Store& s) { return s.exec(kSchemaSql); }}}));
     std::unique_ptr<RecordEngine> e(new RecordEngine(store, std::move(schemas), clock));
     OUTPOST_TRY(e->migrate_field_values());
     OUTPOST_TRY(e->migrate_search());

@@ -638,9 +638,11 @@ TEST_CASE("Records: the clock goes on from this laptop's last write after a rest
 TEST_CASE("Records: a store in the per-field layout moves to heads when opened, keeping values and history") {
     Fixture f;
     f.engine.reset();
-    // The session-1 layout: one row per field in field_values, no heads column.
+    // The session-1 layout: one row per field in field_values, no heads column, and (like every
+    // store before issue #9) no schema version.
     REQUIRE(f.store
-                ->exec("DROP TABLE records; DROP TABLE engine_meta; CREATE TABLE records("
+                ->exec("DELETE FROM outpost_store_meta WHERE key = 'schema.records';"
+                       "DROP TABLE records; DROP TABLE engine_meta; CREATE TABLE records("
                        "rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, team TEXT NOT NULL,"
                        "created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
                        "deleted INTEGER NOT NULL DEFAULT 0, fts_rowid INTEGER);"

@@ -30,6 +30,7 @@ inline constexpr std::string_view kStoreLocked = "store.state.locked";
 inline constexpr std::string_view kStoreSql = "store.sql.failed";
 inline constexpr std::string_view kStoreRecoveryWrong = "store.recovery_code.wrong";
 inline constexpr std::string_view kStoreRecordCorrupt = "store.record.corrupt";
+inline constexpr std::string_view kStoreSchemaTooNew = "store.schema.too_new";
 // records
 inline constexpr std::string_view kRecordClockAhead = "record.clock.ahead";
 inline constexpr std::string_view kRecordClockInvalid = "record.clock.invalid";
