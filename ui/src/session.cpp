@@ -4,6 +4,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/sql_stmt.h"
+#include "outpost/core/store/schema_steps.h"
 
 namespace outpost::ui {
 namespace {
@@ -38,7 +39,8 @@ Result<std::unique_ptr<Session>> Session::open(const std::filesystem::path& root
         return store.status();
     }
     s->m_store = std::move(*store);
-    OUTPOST_TRY(s->m_store->exec(kDraftTables));
+    // Schema versions (outpost_store_meta 'schema.ui'): 1 is kDraftTables, as of issue #9.
+    OUTPOST_TRY(migrate_schema(*s->m_store, "ui", {{1, [](Store& st) { return st.exec(kDraftTables); }}}));
     Result<std::vector<records::Schema>> schemas = sync::profile_schemas(*s->m_store);
     if (!schemas.is_ok()) {
         return schemas.status();

@@ -10,6 +10,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/core/sql_stmt.h"
+#include "outpost/core/store/schema_steps.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_messages.h"
 
@@ -163,7 +164,8 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::open(Store& store, records::Reco
                                                      SyncOptions options, const Clock& clock) {
     {
         std::lock_guard lock(store_mutex);
-        OUTPOST_TRY(store.exec(kTablesSql));
+        // Schema versions (outpost_store_meta 'schema.sync'): 1 is kTablesSql, as of issue #9.
+        OUTPOST_TRY(migrate_schema(store, "sync", {{1, [](Store& s) { return s.exec(kTablesSql); }}}));
     }
     std::unique_ptr<SyncEngine> e(
         new SyncEngine(store, records, store_mutex, transport, std::move(creds), std::move(options), clock));
