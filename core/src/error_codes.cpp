@@ -103,6 +103,19 @@ constexpr std::array kCodes = {
              "listen on 127.0.0.1."},
     CodeInfo{kServerBindFailed, "The server could not listen on that address or port."},
     CodeInfo{kServerDataDirInvalid, "The server's data folder is missing or not set up. Run 'outpost-server init'."},
+    CodeInfo{kServerDataDirInUse,
+             "A running outpost-server is using that data folder. Stop it first (systemctl stop outpost-server)."},
+    CodeInfo{kServerOutputExists,
+             "That file or folder already exists, and Outpost never overwrites it. Choose a new one."},
+    CodeInfo{kPolicyInvalid,
+             "This laptop's Outpost settings from IT (the site policy) are not valid, so Outpost will not start. "
+             "Ask IT to fix the file named above."},
+    CodeInfo{kPolicyServerLocked,
+             "This laptop may only be enrolled with your organisation's own server. Ask IT for the right file."},
+    CodeInfo{kPolicyExportForbidden, "Your organisation does not allow saving files out of Outpost on this laptop."},
+    CodeInfo{kServerBackupInvalid,
+             "That backup cannot be restored: it is incomplete, damaged or from a newer version. Nothing was "
+             "changed."},
 };
 
 }  // namespace

@@ -152,6 +152,9 @@ App::App(AppOptions options, const Clock& clock)
     }
     m_settings_file = config / "settings.txt";
     m_state.settings = UiSettings::load(m_settings_file);
+    m_state.policy = m_options.policy;
+    m_state.policy_error = m_options.policy_error;
+    m_state.settings.auto_lock_minutes = m_state.policy.auto_lock_minutes(m_state.settings.auto_lock_minutes);
     m_state.device_name = m_options.device_name.empty() ? host_name() : m_options.device_name;
     m_last_input_ms = m_clock.now_ms();
     refresh_profiles();
@@ -276,6 +279,10 @@ void App::frame() {
 
 void App::draw_views(Intents& intents) {
     ViewContext ctx{intents, m_widgets, m_state, m_clock.now_ms()};
+    if (!m_state.policy_error.empty()) {
+        draw_policy_error(ctx);  // nothing else: a broken policy must not fall back to defaults
+        return;
+    }
     draw_status_bar(ctx);
     if (!m_state.unlocked) {
         switch (m_state.screen) {
@@ -332,12 +339,13 @@ void App::handle_shortcuts(Intents& intents) {
 }
 
 void App::check_idle() {
-    if (!m_session || m_state.settings.auto_lock_minutes <= 0) {
+    if (!m_session) {
         return;
     }
+    const int minutes = m_state.policy.auto_lock_minutes(m_state.settings.auto_lock_minutes);
     const std::int64_t idle = m_clock.now_ms() - m_last_input_ms;
-    if (idle >= static_cast<std::int64_t>(m_state.settings.auto_lock_minutes) * 60'000) {
-        lock("Locked after " + std::to_string(m_state.settings.auto_lock_minutes) +
+    if (idle >= static_cast<std::int64_t>(minutes) * 60'000) {
+        lock("Locked after " + std::to_string(minutes) +
              " minutes without use. Your unsaved answers are kept, encrypted.");
     }
 }
@@ -475,7 +483,7 @@ void App::apply(const Intent& intent) {
             } else if constexpr (std::is_same_v<T, ChangePassphraseIntent>) {
                 change_passphrase();
             } else if constexpr (std::is_same_v<T, SetAutoLockIntent>) {
-                m_state.settings.auto_lock_minutes = std::clamp(i.minutes, 1, 120);
+                m_state.settings.auto_lock_minutes = m_state.policy.auto_lock_minutes(i.minutes);
                 save_settings();
             } else if constexpr (std::is_same_v<T, SetFontScaleIntent>) {
                 m_state.settings.font_scale = std::clamp(i.scale, 0.8F, 2.0F);
@@ -510,9 +518,9 @@ void App::create_profile() {
             return;
         }
     }
-    if (passphrase_strength(m_state.passphrase.view()).score == 0) {
-        m_state.problem =
-            "The passphrase is too short: use at least " + std::to_string(kMinPassphrase) + " characters.";
+    if (passphrase_strength(m_state.passphrase.view(), m_state.policy.min_passphrase_length).score == 0) {
+        m_state.problem = "The passphrase is too short: use at least " +
+                          std::to_string(m_state.policy.min_passphrase_length) + " characters.";
         return;
     }
     if (m_state.passphrase.view() != m_state.passphrase_again.view()) {
@@ -557,6 +565,10 @@ void App::enrol() {
     Result<sync::Provisioning> prov = sync::decode_provisioning(text);
     if (!prov.is_ok()) {
         m_state.problem = "This is not an Outpost enrolment file. " + problem_words(prov.status());
+        return;
+    }
+    if (Status allowed = check_provisioning(m_state.policy, *prov); !allowed.is_ok()) {
+        m_state.problem = allowed.message() + ". " + problem_words(allowed);
         return;
     }
     m_state.working = true;
@@ -777,9 +789,9 @@ void App::change_passphrase() {
     if (!m_session) {
         return;
     }
-    if (passphrase_strength(m_state.passphrase.view()).score == 0) {
-        m_state.settings_message =
-            "The new passphrase is too short: use at least " + std::to_string(kMinPassphrase) + " characters.";
+    if (passphrase_strength(m_state.passphrase.view(), m_state.policy.min_passphrase_length).score == 0) {
+        m_state.settings_message = "The new passphrase is too short: use at least " +
+                                   std::to_string(m_state.policy.min_passphrase_length) + " characters.";
         return;
     }
     if (m_state.passphrase.view() != m_state.passphrase_again.view()) {

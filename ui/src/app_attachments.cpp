@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/platform/app_dirs.h"
 #include "outpost/ui/app.h"
@@ -162,6 +163,10 @@ void App::apply_attachment(const Intent& intent) {
         at.viewing = open->hash;
         show_picture(open->hash);
     } else if (const auto* save = std::get_if<SaveAttachmentIntent>(&intent)) {
+        if (!m_state.policy.export_allowed) {
+            at.problem = problem_words(Status::error(errc::kPolicyExportForbidden, "export is turned off"));
+            return;
+        }
         const std::filesystem::path to = free_name(downloads_dir(), save->name);
         Status s = m_session->with_blobs([&](BlobStore& blobs) { return blobs.export_to(save->hash, to); });
         if (!s.is_ok()) {

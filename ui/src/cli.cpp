@@ -16,6 +16,7 @@
 #include "outpost/platform/app_dirs.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
+#include "outpost/ui/words.h"
 
 namespace outpost::ui {
 namespace {
@@ -79,6 +80,21 @@ Result<std::filesystem::path> profiles_root(const CliArgs& args) {
     return dirs->data / "profiles";
 }
 
+Result<sync::Provisioning> read_provisioning(const CliArgs& args) {
+    std::ifstream in(args.provision, std::ios::binary);
+    if (!in) {
+        return Status::error(errc::kIo, "cannot read " + args.provision);
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    Result<sync::Provisioning> prov = sync::decode_provisioning(text.str());
+    if (!prov.is_ok()) {
+        return prov.status();
+    }
+    OUTPOST_TRY(check_provisioning(args.policy, *prov));
+    return prov;
+}
+
 }  // namespace
 
 int run_enroll(const CliArgs& args) {
@@ -86,13 +102,7 @@ int run_enroll(const CliArgs& args) {
         std::cerr << "outpost: enroll needs --profile NAME and --provision FILE\n";
         return 2;
     }
-    std::ifstream in(args.provision, std::ios::binary);
-    if (!in) {
-        return fail(Status::error(errc::kIo, "cannot read " + args.provision));
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    Result<sync::Provisioning> prov = sync::decode_provisioning(text.str());
+    Result<sync::Provisioning> prov = read_provisioning(args);
     if (!prov.is_ok()) {
         return fail(prov.status());
     }
@@ -103,6 +113,12 @@ int run_enroll(const CliArgs& args) {
     Result<std::string> pass = read_passphrase(args, "New passphrase for this profile: ", /*confirm=*/true);
     if (!pass.is_ok()) {
         return fail(pass.status());
+    }
+    if (passphrase_strength(*pass, args.policy.min_passphrase_length).score == 0) {
+        sodium_memzero(pass->data(), pass->size());
+        return fail(Status::error(
+            errc::kStorePassphraseWeak,
+            "the passphrase is shorter than " + std::to_string(args.policy.min_passphrase_length) + " characters"));
     }
     char host[256] = {};
     gethostname(host, sizeof host - 1);
@@ -118,14 +134,32 @@ int run_enroll(const CliArgs& args) {
     return 0;
 }
 
-int run_sync(const CliArgs& args) {
-    if (!args.headless || args.profile.empty()) {
-        std::cerr << "outpost: sync needs --headless and --profile NAME (the window syncs on its own)\n";
+int run_sync(const CliArgs& given) {
+    CliArgs args = given;
+    if (!args.headless || (args.profile.empty() && args.provision.empty())) {
+        std::cerr << "outpost: sync needs --headless and --profile NAME or --provision FILE (the window syncs on "
+                     "its own)\n";
         return 2;
     }
     Result<std::filesystem::path> root = profiles_root(args);
     if (!root.is_ok()) {
         return fail(root.status());
+    }
+    if (!args.provision.empty()) {
+        // IT's one step: enrol from the provisioning file unless that profile is already here.
+        if (args.profile.empty()) {
+            Result<sync::Provisioning> prov = read_provisioning(args);
+            if (!prov.is_ok()) {
+                return fail(prov.status());
+            }
+            args.profile = prov->user;
+        }
+        std::error_code ec;
+        if (!std::filesystem::exists(*root / args.profile, ec)) {
+            if (int code = run_enroll(args); code != 0) {
+                return code;
+            }
+        }
     }
     Result<std::filesystem::path> dir = sync::profile_dir(*root, args.profile);
     if (!dir.is_ok()) {

@@ -1,10 +1,15 @@
 // Headless client commands, for IT staff, scripts and tests (no window, no ImGui):
 //   outpost enroll --profile P --provision FILE   create a profile and enrol it with the server
 //   outpost sync --headless --profile P           sync once, printing progress and a summary
+//   outpost sync --headless --provision FILE      the same, enrolling a profile from FILE first if it
+//                                                 has none yet (named after the file's user by default)
+// Both honour the site policy (site_policy.h): the server it locks, its minimum passphrase length.
 // The passphrase comes from --passphrase-file, else $OUTPOST_PASSPHRASE, else the terminal.
 #pragma once
 
 #include <string>
+
+#include "outpost/ui/site_policy.h"
 
 namespace outpost::ui {
 
@@ -15,6 +20,7 @@ struct CliArgs {
     std::string data_dir;  // overrides the per-OS data directory (profiles live in <data_dir>/profiles)
     std::string device_name;
     bool headless = false;
+    SitePolicy policy;
 };
 
 // Process exit codes: 0 done, 1 failed (message on stderr), 2 usage.

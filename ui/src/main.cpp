@@ -38,7 +38,15 @@ Usage:
       provisioning file from IT. The server certificate in the file is pinned.
   outpost sync --headless --profile NAME
       Sync a profile once, printing progress and a summary (for IT staff and scripts).
+  outpost sync --headless --provision FILE [--profile NAME]
+      Enrol a new profile from FILE first (named after its user unless --profile is given), unless
+      that profile is already here, then sync it: IT's one step for a new laptop.
   outpost --version | --help
+
+Site policy: /etc/outpost/client.json, set by IT, fixes the server (URL and certificate pin),
+the longest auto-lock, whether files may be saved out of Outpost, and the shortest passphrase.
+A policy file that cannot be read stops Outpost with exit status 3 (see outpost(1)).
+  --policy FILE            read the site policy from FILE instead (to try one out)
 
 Options for enroll and sync:
   --passphrase-file FILE   read the passphrase from FILE (else $OUTPOST_PASSPHRASE, else the terminal)
@@ -55,6 +63,8 @@ struct Args {
     int frames = -1;  // -1: run until closed
     std::string screenshot;
     std::string script;
+    std::string policy_file = outpost::ui::kDefaultPolicyPath;
+    std::string policy_error;  // the site policy could not be read (exit 3)
     outpost::ui::CliArgs cli;
 };
 
@@ -128,6 +138,8 @@ int run_window(const Args& args) {
         options.display_scale = (*window)->content_scale();
         options.make_texture = &outpost::platform::Window::make_texture;
         options.free_texture = &outpost::platform::Window::free_texture;
+        options.policy = args.cli.policy;
+        options.policy_error = args.policy_error;
         outpost::ui::App app(options);
         std::uint64_t look = 0;
         auto screenshot = [&](const std::string& path) { return (*window)->save_screenshot(path); };
@@ -179,7 +191,7 @@ int run_window(const Args& args) {
     }
     window->reset();
     ImGui::DestroyContext();
-    return code;
+    return code != 0 ? code : (args.policy_error.empty() ? 0 : 3);
 }
 
 }  // namespace
@@ -227,6 +239,8 @@ int main(int argc, char** argv) {
             args.cli.data_dir = v;
         } else if (a[i] == "--device-name" && next(v)) {
             args.cli.device_name = v;
+        } else if (a[i] == "--policy" && next(v)) {
+            args.policy_file = v;
         } else if (a[i] == "--headless") {
             args.cli.headless = true;
         } else if (a[i] == "--script" && next(v)) {
@@ -248,6 +262,19 @@ int main(int argc, char** argv) {
     }
     if (args.command == "health") {
         return run_health(args);
+    }
+    // The site policy from IT. One that cannot be read stops every command (exit 3); the window
+    // opens to say so, since a worker starting it from the menu would see no terminal.
+    auto policy = outpost::ui::load_site_policy(args.policy_file);
+    if (policy.is_ok()) {
+        args.cli.policy = *policy;
+    } else {
+        args.policy_error = policy.status().message();
+        std::cerr << "outpost: " << policy.status().message() << " [" << policy.status().code() << "]\n  "
+                  << outpost::errc::explain(policy.status().code()) << "\n";
+        if (!args.command.empty()) {
+            return 3;
+        }
     }
     if (args.command == "enroll") {
         return outpost::ui::run_enroll(args.cli);

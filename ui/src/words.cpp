@@ -58,17 +58,17 @@ bool common(std::string_view p) {
 
 }  // namespace
 
-Strength passphrase_strength(std::string_view p) {
+Strength passphrase_strength(std::string_view p, std::size_t min_chars) {
     Strength s;
     // Length counts in characters, not bytes.
     std::size_t chars = 0;
     for (unsigned char c : p) {
         chars += (c & 0xC0U) != 0x80U ? 1 : 0;
     }
-    if (chars < kMinPassphrase) {
+    if (chars < std::max(min_chars, kMinPassphrase)) {
         s.label = "Too short";
-        s.hint =
-            "Use at least " + std::to_string(kMinPassphrase) + " characters. A short sentence is easy to remember.";
+        s.hint = "Use at least " + std::to_string(std::max(min_chars, kMinPassphrase)) +
+                 " characters. A short sentence is easy to remember.";
         return s;
     }
     // Nothing here copies the passphrase to the heap (it is not wiped there); the little this keeps on

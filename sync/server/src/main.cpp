@@ -1,11 +1,20 @@
-// outpost-server: the central service. Subcommands: init, serve (more arrive with later issues).
+// outpost-server: the central service and its administration commands (see kUsage and outpost-server(8)).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,13 +22,16 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/schema.h"
 #include "outpost/core/version.h"
+#include "outpost/sync/backup.h"
 #include "outpost/sync/exporter.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/sync/server.h"
+#include "outpost/sync/server_config.h"
 #include "outpost/sync/server_storage.h"
 
 namespace {
 
+using outpost::Result;
 using outpost::Status;
 
 constexpr const char* kUsage = R"(outpost-server: the Outpost central service
@@ -27,23 +39,38 @@ constexpr const char* kUsage = R"(outpost-server: the Outpost central service
 Usage:
   outpost-server init  --data DIR
       Create a new data directory with an embedded SQLite database.
-  outpost-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--max-blob-mib N]
+  outpost-server serve [--data DIR] [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--max-blob-mib N]
       Serve the sync API. Default listen address 127.0.0.1:8443. Plain HTTP is allowed on
       loopback only; any other address needs --tls-cert and --tls-key.
-  outpost-server team add NAME --data DIR
-  outpost-server user add NAME --team TEAM --role worker|lead|admin --data DIR
-  outpost-server enroll --user NAME --data DIR [--url URL] [--ca-cert PEM] [--ttl-days N] [--out FILE]
-      Make a one-time enrolment code (default: valid 7 days) and a provisioning file for the user:
-      the server URL, the server certificate and its SHA-256 fingerprint (pinned by the laptop),
-      the code, the user and the team. An https:// URL needs --ca-cert (the serve --tls-cert file).
-  outpost-server device revoke DEVICE_ID --data DIR
-  outpost-server export --data DIR --team TEAM --what cases|suggestions [--format csv|json] [--out FILE]
+  outpost-server team add NAME
+  outpost-server user add NAME --team TEAM --role worker|lead|admin
+  outpost-server provision --team TEAM --users FILE.csv --out DIR [--ttl-days N] [--url URL] [--ca-cert PEM]
+      One provisioning file per user in FILE.csv (header "user,role"; role worker or lead,
+      default worker): DIR/<user>.outpost (mode 0600) with the server URL, the pinned certificate
+      fingerprint, a one-time code and its expiry (default 7 days). Adds users missing from TEAM.
+      DIR/summary.csv lists them for IT, without the codes. Delete the files once enrolled.
+  outpost-server enroll --user NAME [--url URL] [--ca-cert PEM] [--ttl-days N] [--out FILE]
+      The same for one user (default file NAME.outpost).
+  outpost-server device list [--user NAME]
+  outpost-server device revoke DEVICE_ID
+      A lost or stolen laptop: its token is refused from now on.
+  outpost-server backup --out BACKUP_DIR
+      A consistent copy (SQLite online backup API) of the database and the attachment files,
+      taken while the service runs.
+  outpost-server restore --from BACKUP_DIR
+      Put a backup back (stop the service first). The current database is kept aside as
+      server.db.before-restore-<time>.
+  outpost-server export --team TEAM --what cases|suggestions [--format csv|json] [--out FILE]
       A team's cases or suggestions as they stand, for analysts (CSV by RFC 4180, UTF-8).
-  outpost-server export --data DIR --open-data [--format csv|json] [--out FILE]
+  outpost-server export --open-data [--format csv|json] [--out FILE]
       Per team and month: cases by form and outcome, suggestions by status, median days to a
       decision, practices adopted. Counts below 5 (and medians of fewer than 5) read "<5".
   outpost-server --version
   outpost-server help
+
+Every command but init takes --config FILE (default /etc/outpost/server.json when it exists)
+and --data DIR (default: the config's "data", /var/lib/outpost). Options on the command line win
+over the file. See outpost-server(8).
 
 Exit codes: 0 ok, 1 runtime error (message on stderr with its code), 2 usage error.
 )";
@@ -54,19 +81,22 @@ struct Args {
     std::string team;
     std::string role;
     std::string user;
-    std::string url = "http://127.0.0.1:8443";
+    std::optional<std::string> url;  // default: the config's public_url, else http://HOST:PORT
     int ttl_days = 7;
     std::filesystem::path out;
-    std::filesystem::path data;
-    std::string host = "127.0.0.1";
-    int port = 8443;
-    std::string tls_cert;
-    std::string tls_key;
+    std::filesystem::path from;
+    std::filesystem::path users;
+    std::optional<std::filesystem::path> data;
+    std::optional<std::filesystem::path> config;
+    std::optional<std::string> listen;
+    std::optional<std::string> tls_cert;
+    std::optional<std::string> tls_key;
     std::string ca_cert;
     std::string what;
     std::string format = "csv";
     bool open_data = false;
-    int max_blob_mib = 25;
+    std::optional<int> max_blob_mib;
+    outpost::sync::ServerConfig effective;  // the config file (or defaults) with the options above applied
 };
 
 int usage_error(const std::string& message) {
@@ -80,42 +110,87 @@ int fail(const Status& s) {
     return 1;
 }
 
-bool parse_listen(const std::string& value, Args& args) {
-    auto colon = value.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 >= value.size()) {
-        return false;
+// Reads the config file (--config, else /etc/outpost/server.json when it exists and --data is not
+// given) and applies the command-line options over it. False (after printing why) on a bad file.
+Status resolve_config(Args& args) {
+    std::optional<std::filesystem::path> file = args.config;
+    std::error_code ec;
+    if (!file && !args.data && std::filesystem::exists(outpost::sync::kDefaultServerConfigPath, ec)) {
+        file = outpost::sync::kDefaultServerConfigPath;
     }
-    try {
-        std::size_t used = 0;
-        int port = std::stoi(value.substr(colon + 1), &used);
-        if (used != value.size() - colon - 1 || port < 0 || port > 65535) {
-            return false;
+    if (file) {
+        auto c = outpost::sync::load_server_config(*file);
+        if (!c.is_ok()) {
+            return c.status();
         }
-        args.port = port;
-    } catch (const std::exception&) {
-        return false;
+        args.effective = *c;
+    } else if (args.data) {
+        args.effective.data = *args.data;
+    } else {
+        args.effective.data.clear();  // neither: commands that need data say so
     }
-    args.host = value.substr(0, colon);
-    return true;
+    if (args.data) {
+        args.effective.data = *args.data;
+    }
+    if (args.listen && !outpost::sync::parse_listen_address(*args.listen, args.effective.host, args.effective.port)) {
+        return Status::error(outpost::errc::kServerConfigInvalid,
+                             "--listen wants HOST:PORT, got '" + *args.listen + "'");
+    }
+    if (args.tls_cert) {
+        args.effective.tls_cert = *args.tls_cert;
+    }
+    if (args.tls_key) {
+        args.effective.tls_key = *args.tls_key;
+    }
+    if (args.max_blob_mib) {
+        args.effective.max_blob_mib = *args.max_blob_mib;
+    }
+    if (args.url) {
+        args.effective.public_url = *args.url;
+    }
+    if (args.effective.public_url.empty()) {
+        args.effective.public_url = std::string(args.effective.tls_cert.empty() ? "http://" : "https://") +
+                                    args.effective.host + ":" + std::to_string(args.effective.port);
+    }
+    if (args.ca_cert.empty() && args.effective.public_url.rfind("https://", 0) == 0) {
+        args.ca_cert = args.effective.tls_cert;  // the certificate the service presents is the one to pin
+    }
+    return Status::ok();
 }
 
 int cmd_init(const Args& args) {
-    if (args.data.empty()) {
+    if (!args.data) {
         return usage_error("init needs --data DIR");
     }
-    Status s = outpost::sync::init_sqlite_data_dir(args.data);
+    Status s = outpost::sync::init_sqlite_data_dir(*args.data);
     if (!s.is_ok()) {
         return fail(s);
     }
-    std::cout << "Initialised an Outpost server data directory in " << args.data.string() << "\n";
+    std::cout << "Initialised an Outpost server data directory in " << args.data->string() << "\n";
     return 0;
 }
 
-int cmd_serve(const Args& args) {
-    if (args.data.empty()) {
-        return usage_error("serve needs --data DIR");
+// The data directory every command but init works on; empty (after a usage error) when unknown.
+Result<std::unique_ptr<outpost::sync::ServerStorage>> open_storage(const Args& args) {
+    if (args.effective.data.empty()) {
+        return Status::error(
+            outpost::errc::kServerDataDirInvalid,
+            args.command + " needs --data DIR or --config FILE (or " + outpost::sync::kDefaultServerConfigPath + ")");
     }
-    auto storage = outpost::sync::open_sqlite_storage(args.data);
+    return outpost::sync::open_sqlite_storage(args.effective.data);
+}
+
+int cmd_serve(const Args& args) {
+    // One server per data directory: a second would interleave writes with the first's caches, and
+    // restore must know the service is stopped.
+    if (args.effective.data.empty()) {
+        return usage_error("serve needs --data DIR or --config FILE");
+    }
+    auto lock = outpost::sync::DataDirLock::acquire(args.effective.data);
+    if (!lock.is_ok()) {
+        return fail(lock.status());
+    }
+    auto storage = open_storage(args);
     if (!storage.is_ok()) {
         return fail(storage.status());
     }
@@ -126,18 +201,20 @@ int cmd_serve(const Args& args) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    const auto& c = args.effective;
     outpost::sync::ServerOptions options;
-    options.host = args.host;
-    options.port = args.port;
-    options.tls_cert_path = args.tls_cert;
-    options.tls_key_path = args.tls_key;
-    options.blob_dir = args.data / "blobs";
-    options.max_blob_bytes = args.max_blob_mib * 1024LL * 1024LL;
+    options.host = c.host;
+    options.port = c.port;
+    options.tls_cert_path = c.tls_cert;
+    options.tls_key_path = c.tls_key;
+    options.blob_dir = c.data / "blobs";
+    options.max_blob_bytes = c.max_blob_mib * 1024LL * 1024LL;
     auto server = outpost::sync::Server::start(options, **storage);
     if (!server.is_ok()) {
         return fail(server.status());
     }
-    std::cout << "outpost-server " << outpost::version() << " listening on " << (*server)->base_url() << std::endl;
+    std::cout << "outpost-server " << outpost::version() << " (" << outpost::git_hash() << ") listening on "
+              << (*server)->base_url() << ", data in " << c.data.string() << std::endl;
     int sig = 0;
     sigwait(&signals, &sig);
     std::cout << "outpost-server: stopping (signal " << sig << ")" << std::endl;
@@ -150,17 +227,23 @@ std::int64_t now_ms() {
         .count();
 }
 
+std::string utc_text(std::int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+    return buf;
+}
+
 int cmd_export(const Args& args) {
-    if (args.data.empty()) {
-        return usage_error("export needs --data DIR");
-    }
     if (args.format != "csv" && args.format != "json") {
         return usage_error("--format is csv or json");
     }
     if (!args.open_data && (args.team.empty() || (args.what != "cases" && args.what != "suggestions"))) {
         return usage_error("export needs --team TEAM and --what cases|suggestions, or --open-data");
     }
-    auto storage = outpost::sync::open_sqlite_storage(args.data);
+    auto storage = open_storage(args);
     if (!storage.is_ok()) {
         return fail(storage.status());
     }
@@ -206,11 +289,264 @@ int cmd_export(const Args& args) {
     return 0;
 }
 
-int cmd_admin(const Args& args) {
-    if (args.data.empty()) {
-        return usage_error(args.command + " needs --data DIR");
+// The server URL and the certificate laptops will pin, as provisioning files carry them.
+Result<outpost::sync::Provisioning> provisioning_base(const Args& args) {
+    outpost::sync::Provisioning prov;
+    prov.server_url = args.effective.public_url;
+    if (!args.ca_cert.empty()) {
+        std::ifstream pem(args.ca_cert, std::ios::binary);
+        std::stringstream text;
+        text << pem.rdbuf();
+        auto fp = outpost::sync::certificate_sha256(text.str());
+        if (!pem || !fp.is_ok()) {
+            return Status::error(outpost::errc::kServerConfigInvalid,
+                                 "cannot read a PEM certificate from " + args.ca_cert);
+        }
+        prov.ca_pem = text.str();
+        prov.ca_sha256 = *fp;
+    } else if (prov.server_url.rfind("https://", 0) == 0) {
+        return Status::error(outpost::errc::kServerConfigInvalid,
+                             "an https:// URL needs --ca-cert PEM (or tls_cert in the config), the certificate the "
+                             "laptops will pin");
     }
-    auto storage = outpost::sync::open_sqlite_storage(args.data);
+    return prov;
+}
+
+// Writes a provisioning file readable by its owner only; never over an existing file.
+Status write_provisioning(const std::filesystem::path& path, const outpost::sync::Provisioning& prov) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return Status::error(outpost::errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    const std::string text = outpost::sync::encode(prov);
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    return ok ? Status::ok() : Status::error(outpost::errc::kIo, "cannot write " + path.string());
+}
+
+// `user,role` rows of the IT officer's CSV (a header row first; a spreadsheet's BOM and CRLF are fine).
+struct UserRow {
+    std::string user;
+    std::string role;
+};
+
+Result<std::vector<UserRow>> read_users_csv(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Status::error(outpost::errc::kIo, "cannot read " + path.string());
+    }
+    auto bad = [&](int line, const std::string& why) {
+        return Status::error(outpost::errc::kAccountInvalid,
+                             path.string() + " line " + std::to_string(line) + ": " + why);
+    };
+    auto split = [](std::string line) {
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        std::vector<std::string> cells;
+        std::string cell;
+        for (char ch : line + ",") {
+            if (ch == ',') {
+                while (!cell.empty() && (cell.back() == ' ' || cell.back() == '"')) {
+                    cell.pop_back();
+                }
+                const auto first = cell.find_first_not_of(" \"");
+                cells.push_back(first == std::string::npos ? "" : cell.substr(first));
+                cell.clear();
+            } else {
+                cell.push_back(ch);
+            }
+        }
+        return cells;
+    };
+    std::string line;
+    int number = 0;
+    int user_col = -1;
+    int role_col = -1;
+    std::vector<UserRow> rows;
+    std::set<std::string> seen;
+    while (std::getline(in, line)) {
+        ++number;
+        if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
+            line.erase(0, 3);
+        }
+        auto cells = split(line);
+        if (cells.size() == 1 && cells[0].empty()) {
+            continue;
+        }
+        if (user_col < 0) {
+            for (std::size_t i = 0; i < cells.size(); ++i) {
+                user_col = cells[i] == "user" ? static_cast<int>(i) : user_col;
+                role_col = cells[i] == "role" ? static_cast<int>(i) : role_col;
+            }
+            if (user_col < 0) {
+                return bad(number, "the first row must name the columns: user,role");
+            }
+            continue;
+        }
+        UserRow row;
+        row.user = static_cast<std::size_t>(user_col) < cells.size() ? cells[static_cast<std::size_t>(user_col)] : "";
+        row.role = role_col >= 0 && static_cast<std::size_t>(role_col) < cells.size()
+                       ? cells[static_cast<std::size_t>(role_col)]
+                       : "";
+        if (row.role.empty()) {
+            row.role = "worker";
+        }
+        if (row.user.empty()) {
+            return bad(number, "no user name");
+        }
+        if (row.role != "worker" && row.role != "lead") {
+            return bad(number, "role must be worker or lead, not '" + row.role + "'");
+        }
+        if (!seen.insert(row.user).second) {
+            return bad(number, "'" + row.user + "' is listed twice");
+        }
+        rows.push_back(std::move(row));
+    }
+    if (rows.empty()) {
+        return Status::error(outpost::errc::kAccountInvalid, path.string() + " lists no users");
+    }
+    return rows;
+}
+
+std::string csv_cell(const std::string& v) {
+    if (v.find_first_of(",\"\r\n") == std::string::npos) {
+        return v;
+    }
+    std::string out = "\"";
+    for (char ch : v) {
+        out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    }
+    return out + "\"";
+}
+
+int cmd_provision(const Args& args) {
+    if (args.team.empty() || args.users.empty() || args.out.empty()) {
+        return usage_error("provision needs --team TEAM --users FILE.csv --out DIR");
+    }
+    auto storage = open_storage(args);
+    if (!storage.is_ok()) {
+        return fail(storage.status());
+    }
+    outpost::sync::ServerStorage& st = **storage;
+    auto rows = read_users_csv(args.users);
+    if (!rows.is_ok()) {
+        return fail(rows.status());
+    }
+    auto base = provisioning_base(args);
+    if (!base.is_ok()) {
+        return fail(base.status());
+    }
+    auto teams = st.teams();
+    if (!teams.is_ok()) {
+        return fail(teams.status());
+    }
+    if (std::find(teams->begin(), teams->end(), args.team) == teams->end()) {
+        return fail(
+            Status::error(outpost::errc::kAccountMissing,
+                          "no team '" + args.team + "' (add it with: outpost-server team add " + args.team + ")"));
+    }
+    // Everything is checked before anything is written: a bad row changes nothing.
+    std::vector<bool> is_new;
+    for (const UserRow& row : *rows) {
+        auto team = st.user_team(row.user);
+        if (team.is_ok() && *team != args.team) {
+            return fail(Status::error(outpost::errc::kAccountExists, "user '" + row.user + "' belongs to team '" +
+                                                                         *team + "', not '" + args.team + "'"));
+        }
+        is_new.push_back(!team.is_ok());
+        if (std::filesystem::exists(args.out / (row.user + ".outpost"))) {
+            return fail(Status::error(
+                outpost::errc::kServerOutputExists,
+                (args.out / (row.user + ".outpost")).string() + " already exists; provision into a new folder"));
+        }
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(args.out, ec);
+    std::filesystem::permissions(args.out, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                                 ec);
+    if (ec) {
+        return fail(Status::error(outpost::errc::kIo, "cannot create " + args.out.string() + ": " + ec.message()));
+    }
+    const std::int64_t now = now_ms();
+    const std::int64_t ttl = static_cast<std::int64_t>(args.ttl_days) * 86'400'000;
+    std::ostringstream summary;
+    summary << "user,role,team,file,expires_utc,server_url,cert_sha256,account\r\n";
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+        const UserRow& row = (*rows)[i];
+        if (is_new[i]) {
+            if (Status s = st.add_user(row.user, args.team, row.role, now); !s.is_ok()) {
+                return fail(s);
+            }
+        }
+        auto code = st.create_enrolment_code(row.user, ttl, now);
+        if (!code.is_ok()) {
+            return fail(code.status());
+        }
+        outpost::sync::Provisioning prov = *base;
+        prov.user = row.user;
+        prov.team = args.team;
+        prov.code = *code;
+        prov.expires_ms = now + ttl;
+        const std::filesystem::path file = args.out / (row.user + ".outpost");
+        if (Status s = write_provisioning(file, prov); !s.is_ok()) {
+            return fail(s);
+        }
+        summary << csv_cell(row.user) << ',' << row.role << ',' << csv_cell(args.team) << ','
+                << csv_cell(file.filename().string()) << ',' << utc_text(prov.expires_ms) << ','
+                << csv_cell(prov.server_url) << ',' << prov.ca_sha256 << ','
+                << (is_new[i] ? "added" : "existing (role unchanged)") << "\r\n";
+    }
+    std::ofstream sum(args.out / "summary.csv", std::ios::binary | std::ios::trunc);
+    sum << summary.str();
+    if (!sum) {
+        return fail(Status::error(outpost::errc::kIo, "cannot write " + (args.out / "summary.csv").string()));
+    }
+    std::cout << "Provisioned " << rows->size() << " user(s) of team " << args.team << " for " << base->server_url
+              << "\n  files:   " << args.out.string() << "/<user>.outpost (one each, readable by you only)"
+              << "\n  summary: " << (args.out / "summary.csv").string() << " (no codes in it)"
+              << "\n  codes work once and expire " << utc_text(now + ttl)
+              << ".\nHand each file to its worker, and delete the files once the laptops are enrolled.\n";
+    return 0;
+}
+
+int cmd_backup(const Args& args) {
+    if (args.out.empty()) {
+        return usage_error("backup needs --out BACKUP_DIR");
+    }
+    if (args.effective.data.empty()) {
+        return usage_error("backup needs --data DIR or --config FILE");
+    }
+    auto b = outpost::sync::backup_sqlite_data_dir(args.effective.data, args.out);
+    if (!b.is_ok()) {
+        return fail(b.status());
+    }
+    std::cout << "Backed up " << args.effective.data.string() << " to " << args.out.string() << ": " << b->records
+              << " records, " << b->changes << " changes, " << b->blob_files << " attachment files, integrity ok\n";
+    return 0;
+}
+
+int cmd_restore(const Args& args) {
+    if (args.from.empty()) {
+        return usage_error("restore needs --from BACKUP_DIR");
+    }
+    if (args.effective.data.empty()) {
+        return usage_error("restore needs --data DIR or --config FILE");
+    }
+    auto r = outpost::sync::restore_sqlite_data_dir(args.from, args.effective.data);
+    if (!r.is_ok()) {
+        return fail(r.status());
+    }
+    std::cout << "Restored " << args.from.string() << " into " << args.effective.data.string() << ": " << r->records
+              << " records, " << r->changes << " changes, " << r->blob_files
+              << " attachment files. The previous database is kept beside it as server.db.before-restore-*.\n"
+              << "Laptops keep what they have; changes they sent after the backup was taken are not on the "
+                 "server.\n";
+    return 0;
+}
+
+int cmd_admin(const Args& args) {
+    auto storage = open_storage(args);
     if (!storage.is_ok()) {
         return fail(storage.status());
     }
@@ -232,30 +568,30 @@ int cmd_admin(const Args& args) {
         if (s.is_ok()) {
             std::cout << "Revoked device " << p[1] << ": it is refused from now on\n";
         }
-    } else if (args.command == "enroll" && p.empty() && !args.user.empty()) {
-        const std::int64_t ttl = static_cast<std::int64_t>(args.ttl_days) * 86'400'000;
-        outpost::sync::Provisioning prov;
-        prov.server_url = args.url;
-        prov.user = args.user;
-        if (!args.ca_cert.empty()) {
-            std::ifstream pem(args.ca_cert, std::ios::binary);
-            std::stringstream text;
-            text << pem.rdbuf();
-            auto fp = outpost::sync::certificate_sha256(text.str());
-            if (!pem || !fp.is_ok()) {
-                return fail(Status::error(outpost::errc::kServerConfigInvalid,
-                                          "cannot read a PEM certificate from " + args.ca_cert));
-            }
-            prov.ca_pem = text.str();
-            prov.ca_sha256 = *fp;
-        } else if (args.url.rfind("https://", 0) == 0) {
-            return usage_error("an https:// URL needs --ca-cert PEM, the certificate the laptops will pin");
+    } else if (args.command == "device" && p.size() == 1 && p[0] == "list") {
+        auto list = st.devices(args.user);
+        if (!list.is_ok()) {
+            return fail(list.status());
         }
+        std::cout << "device\tuser\tteam\tname\tenrolled\tstate\n";
+        for (const auto& d : *list) {
+            std::cout << d.id << '\t' << d.user << '\t' << d.team << '\t' << d.name << '\t' << utc_text(d.created_ms)
+                      << '\t' << (d.revoked_ms != 0 ? "revoked " + utc_text(d.revoked_ms) : std::string("active"))
+                      << "\n";
+        }
+    } else if (args.command == "enroll" && p.empty() && !args.user.empty()) {
+        auto base = provisioning_base(args);
+        if (!base.is_ok()) {
+            return fail(base.status());
+        }
+        outpost::sync::Provisioning prov = *base;
+        prov.user = args.user;
         auto team = st.user_team(args.user);
         if (!team.is_ok()) {
             return fail(team.status());
         }
         prov.team = *team;
+        const std::int64_t ttl = static_cast<std::int64_t>(args.ttl_days) * 86'400'000;
         const std::int64_t issued_ms = now_ms();  // the file's expiry is the stored one
         auto code = st.create_enrolment_code(args.user, ttl, issued_ms);
         if (!code.is_ok()) {
@@ -265,20 +601,25 @@ int cmd_admin(const Args& args) {
         prov.expires_ms = issued_ms + ttl;
         // The provisioning file: what a laptop needs to enrol. The code is single-use and expires.
         const std::filesystem::path out = args.out.empty() ? std::filesystem::path(args.user + ".outpost") : args.out;
-        std::ofstream f(out, std::ios::trunc);
-        f << outpost::sync::encode(prov);
-        if (!f) {
-            return fail(Status::error(outpost::errc::kIo, "cannot write " + out.string()));
-        }
         std::error_code ec;
-        std::filesystem::permissions(out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                     std::filesystem::perm_options::replace, ec);
+        std::filesystem::remove(out, ec);  // a new file for this user replaces an old one
+        if (Status w = write_provisioning(out, prov); !w.is_ok()) {
+            return fail(w);
+        }
         std::cout << "Enrolment code for " << args.user << ": " << *code << " (valid " << args.ttl_days
                   << " days, single use)\nProvisioning file: " << out.string() << "\n";
     } else {
         return usage_error("unknown or incomplete " + args.command + " command");
     }
     return s.is_ok() ? 0 : fail(s);
+}
+
+bool whole_number(const std::string& v, int lo, int hi, int& out) {
+    if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+    }
+    out = std::stoi(v);
+    return out >= lo && out <= hi;
 }
 
 }  // namespace
@@ -305,12 +646,13 @@ int main(int argc, char** argv) {
             return true;
         };
         std::string v;
+        int n = 0;
         if (a == "--data" && next(v)) {
             args.data = v;
+        } else if (a == "--config" && next(v)) {
+            args.config = v;
         } else if (a == "--listen" && next(v)) {
-            if (!parse_listen(v, args)) {
-                return usage_error("--listen wants HOST:PORT, got '" + v + "'");
-            }
+            args.listen = v;
         } else if (a == "--tls-cert" && next(v)) {
             args.tls_cert = v;
         } else if (a == "--ca-cert" && next(v)) {
@@ -323,28 +665,30 @@ int main(int argc, char** argv) {
             args.role = v;
         } else if (a == "--user" && next(v)) {
             args.user = v;
+        } else if (a == "--users" && next(v)) {
+            args.users = v;
         } else if (a == "--url" && next(v)) {
             args.url = v;
         } else if (a == "--out" && next(v)) {
             args.out = v;
+        } else if (a == "--from" && next(v)) {
+            args.from = v;
         } else if (a == "--what" && next(v)) {
             args.what = v;
         } else if (a == "--format" && next(v)) {
             args.format = v;
         } else if (a == "--max-blob-mib" && next(v)) {
-            if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos ||
-                std::stoi(v) < 1 || std::stoi(v) > 1024) {
+            if (!whole_number(v, 1, 1024, n)) {
                 return usage_error("--max-blob-mib wants a number of MiB from 1 to 1024");
             }
-            args.max_blob_mib = std::stoi(v);
+            args.max_blob_mib = n;
         } else if (a == "--open-data") {
             args.open_data = true;
         } else if (a == "--ttl-days" && next(v)) {
-            if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
-                std::stoi(v) < 1) {
+            if (!whole_number(v, 1, 999, n)) {
                 return usage_error("--ttl-days wants a number of days from 1 to 999");
             }
-            args.ttl_days = std::stoi(v);
+            args.ttl_days = n;
         } else if (a.rfind("--", 0) != 0) {
             args.positional.push_back(a);
         } else {
@@ -354,11 +698,23 @@ int main(int argc, char** argv) {
     if (args.command == "init") {
         return cmd_init(args);
     }
+    if (Status s = resolve_config(args); !s.is_ok()) {
+        return fail(s);
+    }
     if (args.command == "serve") {
         return cmd_serve(args);
     }
     if (args.command == "team" || args.command == "user" || args.command == "enroll" || args.command == "device") {
         return cmd_admin(args);
+    }
+    if (args.command == "provision") {
+        return cmd_provision(args);
+    }
+    if (args.command == "backup") {
+        return cmd_backup(args);
+    }
+    if (args.command == "restore") {
+        return cmd_restore(args);
     }
     if (args.command == "export") {
         return cmd_export(args);

@@ -393,6 +393,25 @@ public:
         return audit_locked(now_ms, "admin", "device.revoked", device_id);
     }
 
+    Result<std::vector<DeviceInfo>> devices(const std::string& user) override {
+        std::lock_guard lock(m_mutex);
+        auto st = sql::StmtRef::owned(m_db,
+                                      "SELECT d.id, d.user, u.team, d.name, d.created_ms, COALESCE(d.revoked_ms, 0) "
+                                      "FROM devices d JOIN users u ON u.name = d.user "
+                                      "WHERE ?1 = '' OR d.user = ?1 ORDER BY d.created_ms, d.id");
+        st.text(1, user);
+        std::vector<DeviceInfo> out;
+        int rc = 0;
+        while ((rc = st.step()) == SQLITE_ROW) {
+            out.push_back(
+                {st.col_text(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_i64(4), st.col_i64(5)});
+        }
+        if (rc != SQLITE_DONE) {
+            return sql_error(m_db, "listing devices");
+        }
+        return out;
+    }
+
     Status audit(std::int64_t now_ms, const std::string& actor, const std::string& event,
                  const std::string& detail) override {
         std::lock_guard lock(m_mutex);

@@ -635,3 +635,103 @@ TEST_CASE("App: an attached file's upload is marked sent once the server has it 
     CHECK(std::filesystem::file_size(team.server.tmp / "server" / "blobs" / "north" / files->front().hash) ==
           700 * 1024);
 }
+
+// The site policy (issue #9): each setting is honoured by the running App.
+TEST_CASE("App: the site policy raises the passphrase minimum, caps auto-lock and forbids saving files out") {
+    Team team;
+    Headless ui;
+    outpost::testing::FakeClock clock(SystemClock::instance().now_ms());
+    AppOptions o = team.options();
+    o.policy.min_passphrase_length = 30;  // kPass has 28 characters
+    o.policy.max_auto_lock_minutes = 5;
+    o.policy.export_allowed = false;
+    o.policy.server_url = team.server.server->base_url();
+    App app(o, clock);
+    ui.look(app);
+    CHECK(app.state().settings.auto_lock_minutes == 5);  // the default 10 is capped
+
+    // A passphrase the built-in rule accepts is too short under the policy.
+    ui.run(app, std::string("type \"Your name\" Ann\ntype Passphrase ") + kPass + "\ntype \"Passphrase again\" " +
+                    kPass + "\nclick Continue\nframes 2\n");
+    CHECK(app.state().screen == Screen::kCreateProfile);
+    CHECK(app.state().problem.find("at least 30 characters") != std::string::npos);
+    app.mutable_state().problem.clear();
+    app.mutable_state().passphrase.clear();
+    app.mutable_state().passphrase_again.clear();
+    const std::string long_pass = std::string(kPass) + " and more";
+    ui.run(app, "type Passphrase " + long_pass + "\ntype \"Passphrase again\" " + long_pass +
+                    "\nclick Continue\nwait-for Enrol\ntype \"Enrolment file\" " + team.provisioning("ann").string() +
+                    "\nclick Enrol\nwait-for \"New case\" 30\n");
+    REQUIRE(app.state().unlocked);
+
+    // Settings cannot choose longer than the policy's 5 minutes, and the lock comes after 5.
+    app.apply(SetAutoLockIntent{60});
+    CHECK(app.state().settings.auto_lock_minutes == 5);
+    clock.advance(4 * 60'000);
+    ui.frame(app);
+    CHECK(app.state().unlocked);
+    clock.advance(60'000 + 1);
+    ui.frame(app);
+    CHECK_FALSE(app.state().unlocked);
+    CHECK(app.state().locked_note.find("5 minutes") != std::string::npos);
+}
+
+TEST_CASE("App: with export turned off by the site policy, a file cannot be saved out of the store") {
+    Team team;
+    Headless ui;
+    AppOptions o = team.options();
+    o.policy.export_allowed = false;
+    App app(o);
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    std::filesystem::create_directories(team.tmp / "docs");
+    std::ofstream(team.tmp / "docs" / "letter.txt") << "Dear Ms Okafor";
+    visit_with_file(ui, app, "The Okafor family", team.tmp / "docs", "letter.txt");
+    ui.run(app, "click Save\nframes 3\n");
+    REQUIRE(app.state().record.has_value());
+    auto files = records::parse_attachments(app.mutable_state().record->form.text("photos"));
+    REQUIRE(files.is_ok());
+    REQUIRE(files->size() == 1);
+    // No button is offered, and the intent itself is refused.
+    CHECK_FALSE(app.widgets().has("Save letter.txt to disk"));
+    CHECK_FALSE(app.widgets().hidden("Save letter.txt to disk"));
+    const char* home = std::getenv("HOME");
+    const std::string old_home = home != nullptr ? home : "";
+    setenv("HOME", team.tmp.path().c_str(), 1);
+    std::filesystem::create_directories(team.tmp / "Downloads");
+    app.apply(SaveAttachmentIntent{files->front().hash, "letter.txt"});
+    setenv("HOME", old_home.c_str(), 1);
+    CHECK_FALSE(std::filesystem::exists(team.tmp / "Downloads" / "letter.txt"));
+    CHECK(app.state().attachments.problem.find("does not allow") != std::string::npos);
+}
+
+TEST_CASE("App: a site policy locked to one server refuses a provisioning file for another") {
+    Team team;
+    Headless ui;
+    AppOptions o = team.options();
+    o.policy.server_url = "https://outpost.example.org:8443";
+    App app(o);
+    ui.look(app);
+    ui.run(app, std::string("type \"Your name\" Ann\ntype Passphrase ") + kPass + "\ntype \"Passphrase again\" " +
+                    kPass + "\nclick Continue\nwait-for Enrol\ntype \"Enrolment file\" " +
+                    team.provisioning("ann").string() + "\nclick Enrol\nframes 3\n");
+    CHECK_FALSE(app.state().unlocked);
+    CHECK(app.state().problem.find("may only enrol with https://outpost.example.org:8443") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(team.tmp / "laptop" / "profiles" / "ann"));
+}
+
+TEST_CASE("App: an unreadable site policy shows only its error, and no profile can be opened") {
+    Team team;
+    Headless ui;
+    AppOptions o = team.options();
+    o.policy_error = "the site policy /etc/outpost/client.json has an unknown setting \"max_lock\"";
+    App app(o);
+    ui.look(app);
+    ui.run(app, "frames 2\nwait-for Quit\n");
+    CHECK_FALSE(app.widgets().has("Continue"));
+    CHECK_FALSE(app.widgets().hidden("Continue"));
+    CHECK_FALSE(app.widgets().has("Your name"));
+    CHECK_FALSE(app.widgets().hidden("Your name"));
+    ui.run(app, "click Quit\nframes 1\n");
+    CHECK(app.quit_requested());
+}

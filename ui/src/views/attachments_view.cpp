@@ -71,7 +71,7 @@ void draw_attachments(ViewContext& ctx, FormModel& form, const records::FieldDef
             if (button(ctx.widgets, ("Open " + a.name + "##open").c_str())) {
                 ctx.intents.emplace_back(OpenAttachmentIntent{a.hash});
             }
-            if (st != at.files.end() && st->second.here) {
+            if (st != at.files.end() && st->second.here && ctx.state.policy.export_allowed) {
                 ImGui::SameLine();
                 if (button(ctx.widgets, ("Save " + a.name + " to disk##save").c_str())) {
                     ctx.intents.emplace_back(SaveAttachmentIntent{a.hash, a.name});

@@ -21,7 +21,7 @@ void draw_create_profile(ViewContext& ctx) {
         ImGui::TextUnformatted("Passphrase");
         const bool edited = input_secret(ctx.widgets, "Passphrase##new", s.passphrase.data(), s.passphrase.capacity());
         (void)edited;
-        const Strength st = passphrase_strength(s.passphrase.view());
+        const Strength st = passphrase_strength(s.passphrase.view(), s.policy.min_passphrase_length);
         if (!s.passphrase.view().empty()) {
             const float fraction = static_cast<float>(st.score) / 4.0F;
             const ImVec4 colour = st.score >= 3   ? theme_colour(Colour::kGood)

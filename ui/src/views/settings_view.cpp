@@ -21,7 +21,7 @@ void draw_settings(ViewContext& ctx) {
     ImGui::TextDisabled("New passphrase");
     input_secret(ctx.widgets, "New passphrase##settings", s.passphrase.data(), s.passphrase.capacity(), col);
     if (!s.passphrase.view().empty()) {
-        const Strength st = passphrase_strength(s.passphrase.view());
+        const Strength st = passphrase_strength(s.passphrase.view(), s.policy.min_passphrase_length);
         ImGui::TextDisabled("%s. %s", st.label.c_str(), st.hint.c_str());
     }
     ImGui::TextDisabled("The new passphrase again");
@@ -39,12 +39,17 @@ void draw_settings(ViewContext& ctx) {
     ImGui::Spacing();
     ImGui::TextUnformatted("Lock after");
     ImGui::Separator();
-    int minutes = s.settings.auto_lock_minutes;
+    int minutes = s.policy.auto_lock_minutes(s.settings.auto_lock_minutes);
+    const int most = s.policy.max_auto_lock_minutes > 0 ? s.policy.max_auto_lock_minutes : 60;
     ImGui::SetNextItemWidth(col);
-    if (ImGui::SliderInt("##auto_lock", &minutes, 1, 60, "%d minutes without use")) {
+    if (ImGui::SliderInt("##auto_lock", &minutes, 1, most, "%d minutes without use")) {
         ctx.intents.emplace_back(SetAutoLockIntent{minutes});
     }
     ctx.widgets.record_last("Lock after");
+    if (s.policy.max_auto_lock_minutes > 0) {
+        hint_text(
+            ("Your organisation sets at most " + std::to_string(s.policy.max_auto_lock_minutes) + " minutes.").c_str());
+    }
     hint_text("Locking wipes the key from memory. Unsaved answers are kept, encrypted, and come back when you unlock.");
 
     ImGui::Spacing();

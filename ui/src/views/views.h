@@ -26,6 +26,7 @@ void draw_profiles(ViewContext& ctx);
 void draw_create_profile(ViewContext& ctx);
 void draw_enrol(ViewContext& ctx);
 void draw_unlock(ViewContext& ctx);
+void draw_policy_error(ViewContext& ctx);
 
 // Unlocked: the navigation and the screen it shows.
 void draw_shell(ViewContext& ctx);

@@ -89,6 +89,12 @@ inline constexpr std::string_view kServerConfigInvalid = "server.config.invalid"
 inline constexpr std::string_view kServerPlainHttpRefused = "server.tls.required";
 inline constexpr std::string_view kServerBindFailed = "server.listen.failed";
 inline constexpr std::string_view kServerDataDirInvalid = "server.data_dir.invalid";
+inline constexpr std::string_view kServerDataDirInUse = "server.data_dir.in_use";
+inline constexpr std::string_view kServerOutputExists = "server.output.exists";
+inline constexpr std::string_view kPolicyInvalid = "policy.file.invalid";
+inline constexpr std::string_view kPolicyServerLocked = "policy.server.locked";
+inline constexpr std::string_view kPolicyExportForbidden = "policy.export.forbidden";
+inline constexpr std::string_view kServerBackupInvalid = "server.backup.invalid";
 
 struct CodeInfo {
     std::string_view code;

@@ -41,6 +41,8 @@ struct AppOptions {
     // headless: pictures show as their names.
     std::function<void*(const unsigned char* rgba, int width, int height)> make_texture;
     std::function<void(void*)> free_texture;
+    SitePolicy policy;         // /etc/outpost/client.json as read by main (site_policy.h)
+    std::string policy_error;  // when it could not be read: the window shows only this message
 };
 
 class App {

@@ -19,6 +19,7 @@
 #include "outpost/ui/intents.h"
 #include "outpost/ui/session.h"
 #include "outpost/ui/settings.h"
+#include "outpost/ui/site_policy.h"
 
 namespace outpost::ui {
 
@@ -200,6 +201,8 @@ struct AppState {
     Screen screen = Screen::kProfiles;
     std::uint64_t frame = 0;
     UiSettings settings;
+    SitePolicy policy;         // fixed by IT for this laptop (site_policy.h)
+    std::string policy_error;  // a site policy that could not be read: the app shows only this
 
     // Profiles, creation, enrolment and unlock.
     std::vector<ProfileEntry> profiles;

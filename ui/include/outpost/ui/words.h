@@ -20,8 +20,9 @@ struct Strength {
     std::string label;  // "Too short", "Weak", "Fair", "Good", "Strong"
     std::string hint;   // what would make it stronger, or why it is fine
 };
-[[nodiscard]] Strength passphrase_strength(std::string_view passphrase);
 inline constexpr std::size_t kMinPassphrase = 8;  // the store's own floor (StoreOptions)
+// `min_chars`: the site policy may raise the built-in minimum (site_policy.h).
+[[nodiscard]] Strength passphrase_strength(std::string_view passphrase, std::size_t min_chars = kMinPassphrase);
 
 // "just now", "5 minutes ago", "today 14:05", "yesterday 09:12", "3 Dec 2026" (local time).
 [[nodiscard]] std::string relative_time(std::int64_t then_ms, std::int64_t now_ms);

@@ -42,6 +42,16 @@ struct Enrolment {
     std::string role;
 };
 
+// An enrolled laptop, for `outpost-server device list`.
+struct DeviceInfo {
+    std::string id;
+    std::string user;
+    std::string team;
+    std::string name;
+    std::int64_t created_ms = 0;
+    std::int64_t revoked_ms = 0;  // 0 while active
+};
+
 // A record as the server first saw it: its form and team never change afterwards.
 struct RecordMeta {
     std::string type;
@@ -97,6 +107,8 @@ public:
     // sync.auth.invalid for an unknown token, sync.auth.revoked for a revoked device.
     [[nodiscard]] virtual Result<DeviceAuth> authenticate(const std::string& token) = 0;
     [[nodiscard]] virtual Status revoke_device(const std::string& device_id, std::int64_t now_ms) = 0;
+    // Every device enrolled for `user` (every device when empty), oldest first.
+    [[nodiscard]] virtual Result<std::vector<DeviceInfo>> devices(const std::string& user) = 0;
     // Appends to the audit log (enrolments, revocations, refused requests). Never holds secrets.
     [[nodiscard]] virtual Status audit(std::int64_t now_ms, const std::string& actor, const std::string& event,
                                        const std::string& detail) = 0;

@@ -1,0 +1,60 @@
+// Backup and restore of an embedded-SQLite data directory (issue #9), and the lock that says a
+// server is serving one.
+//
+// backup: copies server.db with SQLite's online backup API, from one read transaction (a snapshot
+// in WAL mode, so the running service goes on writing meanwhile), checks the copy with
+// `PRAGMA integrity_check`, then copies the complete attachment files (content-addressed and never
+// changed once whole; unfinished uploads are skipped). `out` must not exist yet. backup.json in it
+// names the server, the schema version and the counts.
+//
+// restore: refuses while a server holds the data directory's lock (stop the service first), and a
+// backup that fails its integrity check or is newer than this build. It keeps the current database
+// aside as server.db.before-restore-<UTC time>, writes the backup's database in with the backup
+// API, adds the backup's attachment files, and moves the change sequence 2^32 ahead, so that no
+// laptop's pull position from after the backup is ahead of the changes written from now on (they
+// would be skipped otherwise). Changes laptops sent after the backup was taken are not on the
+// restored server.
+//
+// Threads: each call is self-contained. Failure: Status with a stable code; a failed restore leaves
+// the data directory as it was (the database is only moved aside once the backup has been checked).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "outpost/core/status.h"
+
+namespace outpost::sync {
+
+struct BackupSummary {
+    std::string server_id;
+    int schema_version = 0;
+    std::int64_t records = 0;
+    std::int64_t changes = 0;
+    std::int64_t blob_files = 0;
+    std::int64_t bytes = 0;  // database and attachment bytes written
+};
+
+[[nodiscard]] Result<BackupSummary> backup_sqlite_data_dir(const std::filesystem::path& data,
+                                                           const std::filesystem::path& out);
+[[nodiscard]] Result<BackupSummary> restore_sqlite_data_dir(const std::filesystem::path& backup,
+                                                            const std::filesystem::path& data);
+
+// An exclusive advisory lock (flock) on <data>/serve.lock, held by `outpost-server serve` for as
+// long as it runs; released when the object is destroyed or the process ends.
+class DataDirLock {
+public:
+    // errc::kServerDataDirInUse when another process holds it.
+    [[nodiscard]] static Result<std::unique_ptr<DataDirLock>> acquire(const std::filesystem::path& data);
+    ~DataDirLock();
+    DataDirLock(const DataDirLock&) = delete;
+    DataDirLock& operator=(const DataDirLock&) = delete;
+
+private:
+    explicit DataDirLock(int fd) : m_fd(fd) {}
+    int m_fd = -1;
+};
+
+}  // namespace outpost::sync

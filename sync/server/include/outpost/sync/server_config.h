@@ -1,0 +1,41 @@
+// The server's configuration file, /etc/outpost/server.json by default (issue #9).
+//
+//   {"data": "/var/lib/outpost", "listen": "127.0.0.1:8443", "tls_cert": "...", "tls_key": "...",
+//    "public_url": "https://outpost.example.org:8443", "max_blob_mib": 25}
+//
+// Every key is optional. An unknown key, a wrong type or a value out of range is an error naming
+// the file and the key (server.config.invalid): a typo must never fall back to a default silently.
+// Command-line options override the file (outpost-server's main merges them).
+//
+// Threads: pure functions (load reads one file). Failure: Status, never an exception.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "outpost/core/status.h"
+
+namespace outpost::sync {
+
+inline constexpr const char* kDefaultServerConfigPath = "/etc/outpost/server.json";
+inline constexpr const char* kDefaultServerDataDir = "/var/lib/outpost";
+
+struct ServerConfig {
+    std::filesystem::path data = kDefaultServerDataDir;
+    std::string host = "127.0.0.1";
+    int port = 8443;
+    std::string tls_cert;
+    std::string tls_key;
+    std::string public_url;  // written into provisioning files; empty: derived from the listen address
+    int max_blob_mib = 25;
+};
+
+// "HOST:PORT" -> host, port. False when malformed.
+[[nodiscard]] bool parse_listen_address(std::string_view value, std::string& host, int& port);
+
+// Parses the file's text; `source` names it in errors.
+[[nodiscard]] Result<ServerConfig> parse_server_config(std::string_view json_text, std::string_view source);
+[[nodiscard]] Result<ServerConfig> load_server_config(const std::filesystem::path& path);
+
+}  // namespace outpost::sync

@@ -1,0 +1,95 @@
+#include "outpost/sync/server_config.h"
+
+#include <charconv>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "outpost/core/error_codes.h"
+
+namespace outpost::sync {
+
+bool parse_listen_address(std::string_view value, std::string& host, int& port) {
+    const auto colon = value.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 >= value.size()) {
+        return false;
+    }
+    int p = -1;
+    const std::string_view digits = value.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
+    if (ec != std::errc() || end != digits.data() + digits.size() || p < 0 || p > 65535) {
+        return false;
+    }
+    host = std::string(value.substr(0, colon));
+    port = p;
+    return true;
+}
+
+Result<ServerConfig> parse_server_config(std::string_view json_text, std::string_view source) {
+    auto invalid = [&](const std::string& why) {
+        return Status::error(errc::kServerConfigInvalid, std::string(source) + ": " + why);
+    };
+    nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+        return invalid("not valid JSON");
+    }
+    if (!j.is_object()) {
+        return invalid("must be a JSON object");
+    }
+    ServerConfig c;
+    for (const auto& [key, value] : j.items()) {
+        auto need_string = [&]() -> Result<std::string> {
+            if (!value.is_string() || value.get<std::string>().empty()) {
+                return invalid("\"" + key + "\" must be a non-empty string");
+            }
+            return value.get<std::string>();
+        };
+        if (key == "data" || key == "tls_cert" || key == "tls_key" || key == "public_url" || key == "listen") {
+            auto s = need_string();
+            if (!s.is_ok()) {
+                return s.status();
+            }
+            if (key == "data") {
+                c.data = *s;
+            } else if (key == "tls_cert") {
+                c.tls_cert = *s;
+            } else if (key == "tls_key") {
+                c.tls_key = *s;
+            } else if (key == "public_url") {
+                if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
+                    return invalid("\"public_url\" must start with http:// or https://");
+                }
+                c.public_url = *s;
+            } else if (!parse_listen_address(*s, c.host, c.port)) {
+                return invalid("\"listen\" must be HOST:PORT, got \"" + *s + "\"");
+            }
+        } else if (key == "max_blob_mib") {
+            if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 1024) {
+                return invalid("\"max_blob_mib\" must be a whole number from 1 to 1024");
+            }
+            c.max_blob_mib = value.get<int>();
+        } else {
+            return invalid("unknown key \"" + key +
+                           "\" (known: data, listen, tls_cert, tls_key, public_url, max_blob_mib)");
+        }
+    }
+    if (c.tls_cert.empty() != c.tls_key.empty()) {
+        return invalid("\"tls_cert\" and \"tls_key\" go together");
+    }
+    return c;
+}
+
+Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Status::error(errc::kServerConfigInvalid, "cannot read the config file " + path.string());
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().size() > 64 * 1024) {
+        return Status::error(errc::kServerConfigInvalid, path.string() + ": larger than 64 KiB");
+    }
+    return parse_server_config(text.str(), path.string());
+}
+
+}  // namespace outpost::sync
