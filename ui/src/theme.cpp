@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "outpost/core/assets.h"
+
 namespace outpost::ui {
 namespace {
 
@@ -15,7 +17,7 @@ ImVec4 rgb(int r, int g, int b, float a = 1.0F) {
 }  // namespace
 
 std::filesystem::path bundled_fonts_dir() {
-    return OUTPOST_BUNDLED_FONTS_DIR;
+    return asset_dir("fonts", OUTPOST_BUNDLED_FONTS_DIR);
 }
 
 ImVec4 theme_colour(Colour c) {

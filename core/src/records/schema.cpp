@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include "outpost/core/assets.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/records/attachments.h"
@@ -537,7 +538,7 @@ Result<Schema> parse_schema(std::string_view json_text, std::string_view source)
 }
 
 std::filesystem::path bundled_forms_dir() {
-    return OUTPOST_BUNDLED_FORMS_DIR;
+    return asset_dir("forms", OUTPOST_BUNDLED_FORMS_DIR);
 }
 
 Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir) {
