@@ -226,10 +226,6 @@ Result<BackupSummary> restore_sqlite_data_dir(const fs::path& backup, const fs::
     if (!fs::is_directory(data, ec)) {
         return Status::error(errc::kServerDataDirInvalid, data.string() + " is not a directory");
     }
-    auto lock = DataDirLock::acquire(data);
-    if (!lock.is_ok()) {
-        return lock.status();
-    }
     BackupSummary summary;
     {
         Db check;
@@ -245,34 +241,68 @@ Result<BackupSummary> restore_sqlite_data_dir(const fs::path& backup, const fs::
         }
         summary = *s;
     }
-    // The current database (and its WAL) is kept aside, never deleted.
-    const std::string aside = (data / kDbName).string() + ".before-restore-" + utc_stamp();
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-        const fs::path p = (data / kDbName).string() + suffix;
-        if (fs::exists(p, ec)) {
-            fs::rename(p, aside + suffix, ec);
-            if (ec) {
-                return Status::error(errc::kIo, "cannot move " + p.string() + " aside: " + ec.message());
-            }
+    const fs::path live = data / kDbName;
+    const bool has_live = fs::exists(live, ec);
+    // 1. The current database is kept aside, never deleted: an online copy, consistent even while
+    //    the service writes. Its log end is the furthest cursor any laptop can hold.
+    std::int64_t live_end = 0;
+    if (has_live) {
+        const fs::path aside = live.string() + ".before-restore-" + utc_stamp();
+        Db src;
+        Db dst;
+        OUTPOST_TRY(open_db(live, SQLITE_OPEN_READONLY, src, "the server database"));
+        OUTPOST_TRY(open_db(aside, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, dst, "the copy kept aside"));
+        OUTPOST_TRY(copy_pages(src.h, dst.h, "keeping the current database aside"));
+        sqlite3_exec(dst.h, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+        auto end = count(dst.h, "SELECT COALESCE(max(seq), 0) FROM srv_changes");
+        live_end = end.is_ok() ? *end : 0;
+    }
+    // 2. The backup is staged beside it, migrated to this build's schema, and given a placeholder
+    //    change (in no team, so no device pulls it) far past both logs' ends, so that every change
+    //    written from now on takes a seq beyond any cursor a laptop holds.
+    const fs::path staging = data / "restoring";
+    fs::remove_all(staging, ec);
+    fs::create_directories(staging, ec);
+    {
+        Db src;
+        Db dst;
+        OUTPOST_TRY(open_db(backup / kDbName, SQLITE_OPEN_READONLY, src, "the backup"));
+        OUTPOST_TRY(open_db(staging / kDbName, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, dst, "the staged copy"));
+        OUTPOST_TRY(copy_pages(src.h, dst.h, "staging " + backup.string()));
+        sqlite3_exec(dst.h, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+    }
+    {
+        auto migrated = open_sqlite_storage(staging);  // migrates forward, as serve would
+        if (!migrated.is_ok()) {
+            return migrated.status();
         }
     }
-    Db src;
-    Db dst;
-    OUTPOST_TRY(open_db(backup / kDbName, SQLITE_OPEN_READONLY, src, "the backup"));
-    OUTPOST_TRY(open_db(data / kDbName, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, dst, "the server database"));
-    OUTPOST_TRY(copy_pages(src.h, dst.h, "restoring " + backup.string()));
-    if (summary.schema_version >= 3) {
-        // A placeholder in the log, in no team, so new changes take seqs beyond any cursor handed out.
+    {
+        Db dst;
+        OUTPOST_TRY(open_db(staging / kDbName, SQLITE_OPEN_READWRITE, dst, "the staged copy"));
         const std::string sql =
+            "PRAGMA journal_mode=DELETE;"
             "INSERT INTO srv_changes(seq, record, type, team, field, value, hlc, device, base, author, at_ms) "
-            "SELECT COALESCE(max(seq), 0) + " +
-            std::to_string(kRestoreSeqJump) +
+            "SELECT max(COALESCE(max(seq), 0), " +
+            std::to_string(live_end) + ") + " + std::to_string(kRestoreSeqJump) +
             ", '', '', '#restored', '', 'null', 0, '', 0, 'outpost-server restore', 0 FROM srv_changes";
         if (sqlite3_exec(dst.h, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
             return sqlite_failure(dst.h, "moving the change sequence on after the restore");
         }
     }
-    sqlite3_exec(dst.h, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    // 3. One online copy into the live database: a running service waits for it (its busy timeout)
+    //    and then reads the restored data; it never sees half of it.
+    {
+        Db src;
+        Db dst;
+        OUTPOST_TRY(open_db(staging / kDbName, SQLITE_OPEN_READONLY, src, "the staged copy"));
+        OUTPOST_TRY(open_db(live, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, dst, "the server database"));
+        OUTPOST_TRY(copy_pages(src.h, dst.h, "restoring " + backup.string()));
+        if (!has_live) {
+            sqlite3_exec(dst.h, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+        }
+    }
+    fs::remove_all(staging, ec);
     auto files = copy_blobs(backup / "blobs", data / "blobs", summary.bytes);
     if (!files.is_ok()) {
         return files.status();

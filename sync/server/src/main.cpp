@@ -58,7 +58,7 @@ Usage:
       A consistent copy (SQLite online backup API) of the database and the attachment files,
       taken while the service runs.
   outpost-server restore --from BACKUP_DIR
-      Put a backup back (stop the service first). The current database is kept aside as
+      Put a backup back, also while the service runs. The current database is kept aside as
       server.db.before-restore-<time>.
   outpost-server export --team TEAM --what cases|suggestions [--format csv|json] [--out FILE]
       A team's cases or suggestions as they stand, for analysts (CSV by RFC 4180, UTF-8).
@@ -541,7 +541,7 @@ int cmd_restore(const Args& args) {
               << " records, " << r->changes << " changes, " << r->blob_files
               << " attachment files. The previous database is kept beside it as server.db.before-restore-*.\n"
               << "Laptops keep what they have; changes they sent after the backup was taken are not on the "
-                 "server.\n";
+                 "server, and laptops enrolled since must be enrolled again.\n";
     return 0;
 }
 

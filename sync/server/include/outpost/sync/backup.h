@@ -7,16 +7,18 @@
 // changed once whole; unfinished uploads are skipped). `out` must not exist yet. backup.json in it
 // names the server, the schema version and the counts.
 //
-// restore: refuses while a server holds the data directory's lock (stop the service first), and a
-// backup that fails its integrity check or is newer than this build. It keeps the current database
-// aside as server.db.before-restore-<UTC time>, writes the backup's database in with the backup
-// API, adds the backup's attachment files, and moves the change sequence 2^32 ahead, so that no
-// laptop's pull position from after the backup is ahead of the changes written from now on (they
-// would be skipped otherwise). Changes laptops sent after the backup was taken are not on the
-// restored server.
+// restore: works while the service runs. It refuses a backup that fails its integrity check or is
+// newer than this build. It keeps the current database aside (an online copy, as
+// server.db.before-restore-<UTC time>), stages the backup beside it and migrates it to this build's
+// schema, moves its change sequence 2^32 past both logs' ends (so no laptop's pull position from
+// after the backup is ahead of the changes written from now on: they would be skipped otherwise),
+// then writes it into the live database with the backup API in one step (a running service waits,
+// then reads the restored data; it never sees half of it), and adds the backup's attachment files.
+// Changes and enrolments that reached the server after the backup was taken are not on the
+// restored server (they stay on the laptops; a laptop enrolled since must be enrolled again).
 //
 // Threads: each call is self-contained. Failure: Status with a stable code; a failed restore leaves
-// the data directory as it was (the database is only moved aside once the backup has been checked).
+// the live database as it was (it is only written in the last step, in one go).
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,8 @@ struct BackupSummary {
                                                             const std::filesystem::path& data);
 
 // An exclusive advisory lock (flock) on <data>/serve.lock, held by `outpost-server serve` for as
-// long as it runs; released when the object is destroyed or the process ends.
+// long as it runs, so that two servers never share one SQLite data directory; released when the
+// object is destroyed or the process ends.
 class DataDirLock {
 public:
     // errc::kServerDataDirInUse when another process holds it.
