@@ -2,6 +2,8 @@
 // would quietly undo what IT set (a locked server, no export), so Outpost stops here and says why.
 #include <imgui.h>
 
+#include <string>
+
 #include "outpost/core/error_codes.h"
 #include "views.h"
 
@@ -11,7 +13,11 @@ void draw_policy_error(ViewContext& ctx) {
     const AppState& s = ctx.state;
     if (begin_card("##policy_error", 620.0F)) {
         heading("Outpost cannot start on this laptop");
-        ImGui::TextWrapped("%s", s.policy_error.c_str());
+        std::string what = s.policy_error;
+        if (!what.empty() && what[0] >= 'a' && what[0] <= 'z') {
+            what[0] = static_cast<char>(what[0] - 'a' + 'A');  // the message is a sentence here
+        }
+        ImGui::TextWrapped("%s.", what.c_str());
         ImGui::Spacing();
         hint_text(std::string(errc::explain(errc::kPolicyInvalid)).c_str());
         ImGui::Spacing();
