@@ -12,6 +12,7 @@
 #include "outpost/core/json.h"
 #include "outpost/core/sql_stmt.h"
 #include "outpost/sync/server_storage.h"
+#include "storage_common.h"
 
 namespace outpost::sync {
 namespace fs = std::filesystem;
@@ -76,70 +77,13 @@ CREATE TABLE srv_blob_refs(team TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(t
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
 
-constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
 Status sql_error(sqlite3* db, const std::string& what) {
     return Status::error(errc::kStoreSql, what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-std::string random_hex(std::size_t bytes) {
-    std::vector<unsigned char> raw(bytes);
-    randombytes_buf(raw.data(), raw.size());
-    std::string hex(bytes * 2 + 1, '\0');
-    sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
-    hex.pop_back();
-    return hex;
-}
-
-// BLAKE2b-256 of a secret (token or code): all the server ever stores of it.
-std::string secret_hash(std::string_view secret) {
-    std::string h(32, '\0');
-    crypto_generichash(reinterpret_cast<unsigned char*>(h.data()), h.size(),
-                       reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr, 0);
-    return h;
-}
-
-// Codes are read off paper or a screen: case and dashes do not matter, and I/L/O read as 1/1/0.
-std::string normalise_code(std::string_view code) {
-    std::string out;
-    for (char raw : code) {
-        if (raw == '-' || raw == ' ') {
-            continue;
-        }
-        char c = static_cast<char>(raw >= 'a' && raw <= 'z' ? raw - 'a' + 'A' : raw);
-        c = (c == 'I' || c == 'L') ? '1' : (c == 'O' ? '0' : c);
-        out.push_back(c);
-    }
-    return out;
-}
-
-bool valid_name(const std::string& s) {
-    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    });
-}
-
 // A statement from the storage's cache: reset and unbound when the guard goes out of scope.
 using Cached = sql::StmtRef;
-
-std::optional<ChangeOutcome> outcome_from(std::string_view name) {
-    for (ChangeOutcome o :
-         {ChangeOutcome::kApplied, ChangeOutcome::kSuperseded, ChangeOutcome::kConflict, ChangeOutcome::kRejected}) {
-        if (outcome_name(o) == name) {
-            return o;
-        }
-    }
-    return std::nullopt;
-}
-
-std::string hlc_text(std::int64_t packed) {
-    return records::Hlc{static_cast<std::uint64_t>(packed)}.to_string();
-}
-
-std::int64_t hlc_value(const std::string& text) {
-    Result<records::Hlc> h = records::Hlc::parse(text);
-    return h.is_ok() ? static_cast<std::int64_t>(h->packed) : 0;
-}
+using namespace storage;
 
 class SqliteStorage final : public ServerStorage, private SyncTxn {
 public:
@@ -326,28 +270,14 @@ public:
         if (u.step() != SQLITE_ROW) {
             return Status::error(errc::kAccountMissing, "no user '" + user + "'");
         }
-        // 80 random bits as 16 Crockford base32 characters, shown in four dash-separated groups of four.
-        unsigned char raw[10];
-        randombytes_buf(raw, sizeof raw);
-        std::string code;
-        std::uint32_t buffer = 0;
-        int bits = 0;
-        for (unsigned char b : raw) {
-            buffer = (buffer << 8) | b;
-            bits += 8;
-            while (bits >= 5) {
-                code.push_back(kCrockford[(buffer >> (bits - 5)) & 31U]);
-                bits -= 5;
-            }
-        }
+        const std::string code = new_enrolment_code();
         auto st = sql::StmtRef::owned(
             m_db, "INSERT INTO enrol_codes(code_hash, user, created_ms, expires_ms) VALUES(?, ?, ?, ?)");
-        st.blob(1, secret_hash(code)).text(2, user).i64(3, now_ms).i64(4, now_ms + ttl_ms);
+        st.blob(1, secret_hash(normalise_code(code))).text(2, user).i64(3, now_ms).i64(4, now_ms + ttl_ms);
         if (st.step() != SQLITE_DONE) {
             return sql_error(m_db, "storing an enrolment code");
         }
-        sodium_memzero(raw, sizeof raw);
-        return code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8, 4) + "-" + code.substr(12, 4);
+        return code;
     }
 
     Result<Enrolment> enrol(const std::string& code, const std::string& device_name, std::int64_t now_ms) override {
@@ -504,44 +434,20 @@ public:
         Cached st =
             cached("SELECT id, type, created_by, fields FROM srv_records WHERE team = ? AND id > ? ORDER BY id");
         st.text(1, team).text(2, after);
-        std::vector<records::VersionView> versions;  // one record's, less the device's own
-        int records = 0;
-        std::size_t bytes = 0;
+        SnapshotPager pager{exclude_device, limit, max_bytes};
         more = false;
         int rc = 0;
         while ((rc = st.step()) == SQLITE_ROW) {
-            versions.clear();
             if (st.col_null(3)) {
                 continue;
             }
-            OUTPOST_TRY(records::scan_frontiers(st.col_blob(3), [&](const records::VersionView& v) {
-                if (v.device != exclude_device) {
-                    versions.push_back(v);
-                }
-            }));
-            if (versions.empty()) {
-                continue;  // the device holds all of it
+            // TEXT columns' bytes, valid until the next step.
+            auto sent = pager.add(st.col_blob(0), st.col_blob(1), st.col_blob(2), st.col_blob(3), more, on_row);
+            if (!sent.is_ok()) {
+                return sent.status();
             }
-            if (records == limit || (records > 0 && bytes >= max_bytes)) {
-                more = true;  // a record is waiting: the next page starts with it
+            if (!*sent) {
                 break;
-            }
-            ++records;
-            SnapshotRow row;
-            row.id = st.col_blob(0);  // TEXT columns' bytes, valid until the next step
-            row.type = st.col_blob(1);
-            row.created_by = st.col_blob(2);
-            row.first_of_record = true;
-            for (const records::VersionView& v : versions) {
-                row.field = v.field;
-                row.value = v.value;
-                row.hlc = v.hlc.packed;
-                row.device = v.device;
-                row.base = v.base.packed;
-                row.author = v.author;
-                bytes += row.value.size();
-                on_row(row);
-                row.first_of_record = false;
             }
         }
         if (rc != SQLITE_DONE && rc != SQLITE_ROW) {

@@ -1,0 +1,121 @@
+#include "storage_common.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace outpost::sync::storage {
+
+namespace {
+constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::vector<unsigned char> raw(bytes);
+    randombytes_buf(raw.data(), raw.size());
+    std::string hex(bytes * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+    hex.pop_back();
+    return hex;
+}
+
+std::string secret_hash(std::string_view secret) {
+    std::string h(32, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(h.data()), h.size(),
+                       reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr, 0);
+    return h;
+}
+
+std::string normalise_code(std::string_view code) {
+    std::string out;
+    for (char raw : code) {
+        if (raw == '-' || raw == ' ') {
+            continue;
+        }
+        char c = static_cast<char>(raw >= 'a' && raw <= 'z' ? raw - 'a' + 'A' : raw);
+        c = (c == 'I' || c == 'L') ? '1' : (c == 'O' ? '0' : c);
+        out.push_back(c);
+    }
+    return out;
+}
+
+std::string new_enrolment_code() {
+    unsigned char raw[10];
+    randombytes_buf(raw, sizeof raw);
+    std::string code;
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (unsigned char b : raw) {
+        buffer = (buffer << 8) | b;
+        bits += 8;
+        while (bits >= 5) {
+            code.push_back(kCrockford[(buffer >> (bits - 5)) & 31U]);
+            bits -= 5;
+        }
+    }
+    sodium_memzero(raw, sizeof raw);
+    return code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8, 4) + "-" + code.substr(12, 4);
+}
+
+bool valid_name(const std::string& s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    });
+}
+
+std::optional<ChangeOutcome> outcome_from(std::string_view name) {
+    for (ChangeOutcome o :
+         {ChangeOutcome::kApplied, ChangeOutcome::kSuperseded, ChangeOutcome::kConflict, ChangeOutcome::kRejected}) {
+        if (outcome_name(o) == name) {
+            return o;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string hlc_text(std::int64_t packed) {
+    return records::Hlc{static_cast<std::uint64_t>(packed)}.to_string();
+}
+
+std::int64_t hlc_value(const std::string& text) {
+    Result<records::Hlc> h = records::Hlc::parse(text);
+    return h.is_ok() ? static_cast<std::int64_t>(h->packed) : 0;
+}
+
+Result<bool> SnapshotPager::add(std::string_view id, std::string_view type, std::string_view created_by,
+                                std::string_view fields, bool& more,
+                                const std::function<void(const ServerStorage::SnapshotRow&)>& on_row) {
+    versions.clear();
+    OUTPOST_TRY(records::scan_frontiers(fields, [&](const records::VersionView& v) {
+        if (v.device != exclude_device) {
+            versions.push_back(v);
+        }
+    }));
+    if (versions.empty()) {
+        return true;  // the device holds all of it
+    }
+    if (records == limit || (records > 0 && bytes >= max_bytes)) {
+        more = true;  // a record is waiting: the next page starts with it
+        return false;
+    }
+    ++records;
+    ServerStorage::SnapshotRow row;
+    row.id = id;
+    row.type = type;
+    row.created_by = created_by;
+    row.first_of_record = true;
+    for (const records::VersionView& v : versions) {
+        row.field = v.field;
+        row.value = v.value;
+        row.hlc = v.hlc.packed;
+        row.device = v.device;
+        row.base = v.base.packed;
+        row.author = v.author;
+        bytes += row.value.size();
+        on_row(row);
+        row.first_of_record = false;
+    }
+    return true;
+}
+
+}  // namespace outpost::sync::storage

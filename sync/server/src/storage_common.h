@@ -1,0 +1,46 @@
+// Helpers shared by the server's storage back ends (sqlite_storage.cpp, pg_storage.cpp): secrets,
+// codes, names, HLC text, and the snapshot's record filter. Internal to outpost_sync_server.
+// Threads: pure functions (random_hex and new_enrolment_code read libsodium's CSPRNG, thread-safe).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outpost/core/records/heads.h"
+#include "outpost/sync/server_storage.h"
+
+namespace outpost::sync::storage {
+
+[[nodiscard]] std::string random_hex(std::size_t bytes);
+// BLAKE2b-256 of a secret (token or code): all the server ever stores of it.
+[[nodiscard]] std::string secret_hash(std::string_view secret);
+// Codes are read off paper or a screen: case and dashes do not matter, and I/L/O read as 1/1/0.
+[[nodiscard]] std::string normalise_code(std::string_view code);
+// 80 random bits as 16 Crockford base32 characters, in four dash-separated groups of four.
+[[nodiscard]] std::string new_enrolment_code();
+// Team and user names: [a-z0-9_.-], 1..64.
+[[nodiscard]] bool valid_name(const std::string& s);
+[[nodiscard]] std::optional<ChangeOutcome> outcome_from(std::string_view name);
+[[nodiscard]] std::string hlc_text(std::int64_t packed);
+[[nodiscard]] std::int64_t hlc_value(const std::string& text);
+
+// One record of a snapshot page (ServerStorage::snapshot_page's rules): its versions less those
+// `exclude_device` wrote. Returns false when the page is full and this record must wait (sets
+// `more`); true otherwise (the record was sent, or skipped because the device holds all of it).
+struct SnapshotPager {
+    std::string exclude_device;
+    int limit = 0;
+    std::size_t max_bytes = 0;
+    int records = 0;
+    std::size_t bytes = 0;
+    std::vector<records::VersionView> versions;
+    [[nodiscard]] Result<bool> add(std::string_view id, std::string_view type, std::string_view created_by,
+                                   std::string_view fields, bool& more,
+                                   const std::function<void(const ServerStorage::SnapshotRow&)>& on_row);
+};
+
+}  // namespace outpost::sync::storage
