@@ -107,6 +107,9 @@ constexpr std::array kCodes = {
              "A running outpost-server is using that data folder. Stop it first (systemctl stop outpost-server)."},
     CodeInfo{kServerOutputExists,
              "That file or folder already exists, and Outpost never overwrites it. Choose a new one."},
+    CodeInfo{kServerDatabaseExists,
+             "That database already holds an Outpost server, and init never overwrites one. Use it as it is, or "
+             "choose an empty database."},
     CodeInfo{kPolicyInvalid,
              "This laptop's Outpost settings from IT (the site policy) are not valid, so Outpost will not start. "
              "Ask IT to fix the file named above."},

@@ -3,13 +3,17 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -31,6 +35,46 @@ inline std::vector<records::Schema> shipped_forms() {
     return std::move(*s);
 }
 
+// The server back end the tests run against: embedded SQLite in `dir`, or, when OUTPOST_TEST_PG
+// names the state folder of a running throwaway cluster (tests/support/pg.sh, CTest fixture "pg"),
+// a fresh schema of its own in that PostgreSQL database.
+inline std::string test_pg_conninfo() {
+    const char* state = std::getenv("OUTPOST_TEST_PG");
+    if (state == nullptr || *state == '\0') {
+        return "";
+    }
+    std::ifstream in(std::filesystem::path(state) / "conninfo");
+    std::string conninfo;
+    std::getline(in, conninfo);
+    REQUIRE_MESSAGE(!conninfo.empty(), "OUTPOST_TEST_PG is set but names no running cluster");
+    return conninfo;
+}
+
+inline std::unique_ptr<sync::ServerStorage> make_test_storage(const std::filesystem::path& dir) {
+    const std::string pg = test_pg_conninfo();
+    if (pg.empty()) {
+        REQUIRE(sync::init_sqlite_data_dir(dir).is_ok());
+        auto s = sync::open_sqlite_storage(dir);
+        REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+        return std::move(*s);
+    }
+    std::random_device rd;
+    const std::string schema = "t" + std::to_string(rd()) + std::to_string(rd());
+    PGconn* c = PQconnectdb(pg.c_str());
+    REQUIRE_MESSAGE(PQstatus(c) == CONNECTION_OK, PQerrorMessage(c));
+    PGresult* r = PQexec(c, ("CREATE SCHEMA " + schema).c_str());
+    const bool made = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    PQfinish(c);
+    REQUIRE(made);
+    std::filesystem::create_directories(dir);
+    const std::string conninfo = pg + " options='-c search_path=" + schema + "'";
+    REQUIRE(sync::init_pg_database(conninfo).is_ok());
+    auto s = sync::open_pg_storage(conninfo, 6);
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    return std::move(*s);
+}
+
 struct SyncServerHarness {
     TempDir tmp;
     std::unique_ptr<sync::ServerStorage> storage;
@@ -38,10 +82,7 @@ struct SyncServerHarness {
 
     explicit SyncServerHarness(const Clock& clock = SystemClock::instance(),
                                std::int64_t max_blob_bytes = 25LL * 1024 * 1024) {
-        REQUIRE(sync::init_sqlite_data_dir(tmp / "server").is_ok());
-        auto s = sync::open_sqlite_storage(tmp / "server");
-        REQUIRE(s.is_ok());
-        storage = std::move(*s);
+        storage = make_test_storage(tmp / "server");
         sync::ServerOptions o;
         o.log_sink = [](const std::string&) {};
         o.blob_dir = tmp / "server" / "blobs";

@@ -37,8 +37,9 @@ using outpost::Status;
 constexpr const char* kUsage = R"(outpost-server: the Outpost central service
 
 Usage:
-  outpost-server init  --data DIR
-      Create a new data directory with an embedded SQLite database.
+  outpost-server init  --data DIR | --db URL
+      Create a new data directory with an embedded SQLite database, or the schema in an empty
+      PostgreSQL database (URL: postgresql://user@host/db, or libpq's key=value form).
   outpost-server serve [--data DIR] [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--max-blob-mib N]
       Serve the sync API. Default listen address 127.0.0.1:8443. Plain HTTP is allowed on
       loopback only; any other address needs --tls-cert and --tls-key.
@@ -69,8 +70,10 @@ Usage:
   outpost-server help
 
 Every command but init takes --config FILE (default /etc/outpost/server.json when it exists)
-and --data DIR (default: the config's "data", /var/lib/outpost). Options on the command line win
-over the file. See outpost-server(8).
+and --data DIR (default: the config's "data", /var/lib/outpost: the database and attachments).
+With --db URL [--db-pool N] the records live in PostgreSQL instead (several serve processes may
+share it; --data then holds only attachments, on a volume they share). Options on the command
+line win over the file. See outpost-server(8) and docs/OPERATIONS.md.
 
 Exit codes: 0 ok, 1 runtime error (message on stderr with its code), 2 usage error.
 )";
@@ -96,6 +99,8 @@ struct Args {
     std::string format = "csv";
     bool open_data = false;
     std::optional<int> max_blob_mib;
+    std::optional<std::string> db;
+    std::optional<int> db_pool;
     outpost::sync::ServerConfig effective;  // the config file (or defaults) with the options above applied
 };
 
@@ -145,6 +150,12 @@ Status resolve_config(Args& args) {
     if (args.max_blob_mib) {
         args.effective.max_blob_mib = *args.max_blob_mib;
     }
+    if (args.db) {
+        args.effective.db = *args.db;
+    }
+    if (args.db_pool) {
+        args.effective.db_pool = *args.db_pool;
+    }
     if (args.url) {
         args.effective.public_url = *args.url;
     }
@@ -159,8 +170,16 @@ Status resolve_config(Args& args) {
 }
 
 int cmd_init(const Args& args) {
+    if (args.db) {
+        Status s = outpost::sync::init_pg_database(*args.db);
+        if (!s.is_ok()) {
+            return fail(s);
+        }
+        std::cout << "Initialised an Outpost server schema in the PostgreSQL database\n";
+        return 0;
+    }
     if (!args.data) {
-        return usage_error("init needs --data DIR");
+        return usage_error("init needs --data DIR (embedded SQLite) or --db URL (PostgreSQL)");
     }
     Status s = outpost::sync::init_sqlite_data_dir(*args.data);
     if (!s.is_ok()) {
@@ -172,6 +191,9 @@ int cmd_init(const Args& args) {
 
 // The data directory every command but init works on; empty (after a usage error) when unknown.
 Result<std::unique_ptr<outpost::sync::ServerStorage>> open_storage(const Args& args) {
+    if (!args.effective.db.empty()) {
+        return outpost::sync::open_pg_storage(args.effective.db, args.effective.db_pool);
+    }
     if (args.effective.data.empty()) {
         return Status::error(
             outpost::errc::kServerDataDirInvalid,
@@ -186,7 +208,14 @@ int cmd_serve(const Args& args) {
     if (args.effective.data.empty()) {
         return usage_error("serve needs --data DIR or --config FILE");
     }
-    auto lock = outpost::sync::DataDirLock::acquire(args.effective.data);
+    // With PostgreSQL, several processes share the database (and the attachments folder) by design.
+    Result<std::unique_ptr<outpost::sync::DataDirLock>> lock = std::unique_ptr<outpost::sync::DataDirLock>();
+    if (args.effective.db.empty()) {
+        lock = outpost::sync::DataDirLock::acquire(args.effective.data);
+    } else {
+        std::error_code ec;
+        std::filesystem::create_directories(args.effective.data / "blobs", ec);
+    }
     if (!lock.is_ok()) {
         return fail(lock.status());
     }
@@ -511,6 +540,10 @@ int cmd_provision(const Args& args) {
 }
 
 int cmd_backup(const Args& args) {
+    if (!args.effective.db.empty()) {
+        return usage_error(
+            "backup copies the embedded SQLite database; for PostgreSQL use pg_dump (docs/OPERATIONS.md)");
+    }
     if (args.out.empty()) {
         return usage_error("backup needs --out BACKUP_DIR");
     }
@@ -527,6 +560,11 @@ int cmd_backup(const Args& args) {
 }
 
 int cmd_restore(const Args& args) {
+    if (!args.effective.db.empty()) {
+        return usage_error(
+            "restore is for the embedded SQLite database; for PostgreSQL use pg_restore "
+            "(docs/OPERATIONS.md)");
+    }
     if (args.from.empty()) {
         return usage_error("restore needs --from BACKUP_DIR");
     }
@@ -682,6 +720,13 @@ int main(int argc, char** argv) {
                 return usage_error("--max-blob-mib wants a number of MiB from 1 to 1024");
             }
             args.max_blob_mib = n;
+        } else if (a == "--db" && next(v)) {
+            args.db = v;
+        } else if (a == "--db-pool" && next(v)) {
+            if (!whole_number(v, 1, 256, n)) {
+                return usage_error("--db-pool wants a number of connections from 1 to 256");
+            }
+            args.db_pool = n;
         } else if (a == "--open-data") {
             args.open_data = true;
         } else if (a == "--ttl-days" && next(v)) {

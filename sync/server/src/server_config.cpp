@@ -63,6 +63,16 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
             } else if (!parse_listen_address(*s, c.host, c.port)) {
                 return invalid("\"listen\" must be HOST:PORT, got \"" + *s + "\"");
             }
+        } else if (key == "db") {
+            if (!value.is_string() || value.get<std::string>().empty()) {
+                return invalid("\"db\" must be a PostgreSQL connection string");
+            }
+            c.db = value.get<std::string>();
+        } else if (key == "db_pool") {
+            if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 256) {
+                return invalid("\"db_pool\" must be a whole number from 1 to 256");
+            }
+            c.db_pool = value.get<int>();
         } else if (key == "max_blob_mib") {
             if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 1024) {
                 return invalid("\"max_blob_mib\" must be a whole number from 1 to 1024");
@@ -70,7 +80,7 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
             c.max_blob_mib = value.get<int>();
         } else {
             return invalid("unknown key \"" + key +
-                           "\" (known: data, listen, tls_cert, tls_key, public_url, max_blob_mib)");
+                           "\" (known: data, listen, tls_cert, tls_key, public_url, max_blob_mib, db, db_pool)");
         }
     }
     if (c.tls_cert.empty() != c.tls_key.empty()) {

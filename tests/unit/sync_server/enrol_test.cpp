@@ -10,6 +10,7 @@
 #include "outpost/sync/server.h"
 #include "outpost/sync/sync_messages.h"
 #include "store_helpers.h"
+#include "sync_harness.h"
 #include "temp_dir.h"
 
 using namespace outpost::sync;
@@ -28,10 +29,7 @@ struct Fixture {
     std::unique_ptr<httplib::Client> http;
 
     Fixture() {
-        REQUIRE(init_sqlite_data_dir(tmp / "data").is_ok());
-        auto s = open_sqlite_storage(tmp / "data");
-        REQUIRE(s.is_ok());
-        storage = std::move(*s);
+        storage = outpost::testing::make_test_storage(tmp / "data");  // SQLite, or PostgreSQL (pg/ tests)
         REQUIRE(storage->add_team("team-a", clock.now_ms()).is_ok());
         REQUIRE(storage->add_user("ann", "team-a", "worker", clock.now_ms()).is_ok());
         auto srv = Server::start({.log_sink = [](const std::string&) {}}, *storage, clock);
@@ -170,5 +168,6 @@ TEST_CASE("Server storage: accounts are validated, and an old database migrates 
     // init writes schema version 1; opening migrated it to the current version.
     auto id = f.storage->identity();
     REQUIRE(id.is_ok());
-    CHECK(id->schema_version == kServerSchemaVersion);
+    CHECK(id->schema_version ==
+          (outpost::testing::test_pg_conninfo().empty() ? kServerSchemaVersion : kPgServerSchemaVersion));
 }

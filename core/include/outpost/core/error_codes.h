@@ -91,6 +91,7 @@ inline constexpr std::string_view kServerBindFailed = "server.listen.failed";
 inline constexpr std::string_view kServerDataDirInvalid = "server.data_dir.invalid";
 inline constexpr std::string_view kServerDataDirInUse = "server.data_dir.in_use";
 inline constexpr std::string_view kServerOutputExists = "server.output.exists";
+inline constexpr std::string_view kServerDatabaseExists = "server.database.exists";
 inline constexpr std::string_view kPolicyInvalid = "policy.file.invalid";
 inline constexpr std::string_view kPolicyServerLocked = "policy.server.locked";
 inline constexpr std::string_view kPolicyExportForbidden = "policy.export.forbidden";

@@ -1,7 +1,8 @@
 // The server's configuration file, /etc/outpost/server.json by default (issue #9).
 //
 //   {"data": "/var/lib/outpost", "listen": "127.0.0.1:8443", "tls_cert": "...", "tls_key": "...",
-//    "public_url": "https://outpost.example.org:8443", "max_blob_mib": 25}
+//    "public_url": "https://outpost.example.org:8443", "max_blob_mib": 25,
+//    "db": "postgresql://outpost@db.example.org/outpost", "db_pool": 8}
 //
 // Every key is optional. An unknown key, a wrong type or a value out of range is an error naming
 // the file and the key (server.config.invalid): a typo must never fall back to a default silently.
@@ -29,6 +30,8 @@ struct ServerConfig {
     std::string tls_key;
     std::string public_url;  // written into provisioning files; empty: derived from the listen address
     int max_blob_mib = 25;
+    std::string db;   // postgresql://… (or a libpq key=value string): PostgreSQL instead of <data>/server.db
+    int db_pool = 8;  // connections per process to PostgreSQL (1..256)
 };
 
 // "HOST:PORT" -> host, port. False when malformed.

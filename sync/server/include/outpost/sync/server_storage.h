@@ -166,11 +166,22 @@ public:
 };
 
 // Current version of the server's storage schema; older databases migrate forward at open.
-inline constexpr int kServerSchemaVersion = 6;
+inline constexpr int kServerSchemaVersion = 6;    // embedded SQLite
+inline constexpr int kPgServerSchemaVersion = 1;  // PostgreSQL (its version 1 holds SQLite's 6)
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).
 [[nodiscard]] Status init_sqlite_data_dir(const std::filesystem::path& dir);
+
+// PostgreSQL (issue #10): `conninfo` is a libpq connection string or postgresql:// URL. init creates
+// the schema in a database that has none (errc::kStoreFileExists if it has one); open migrates an
+// initialised one forward (under an advisory lock, so several processes may start at once) and
+// keeps a pool of `pool_size` connections, each with its own prepared statements. Several
+// processes may open one database: pushes are serialised across them by a transaction-level
+// advisory lock, inside which change seqs are taken, so the log only ever grows at its end in
+// commit order and a pull never skips a late commit (docs/PROTOCOL.md, "Late commits").
+[[nodiscard]] Status init_pg_database(const std::string& conninfo);
+[[nodiscard]] Result<std::unique_ptr<ServerStorage>> open_pg_storage(const std::string& conninfo, int pool_size = 8);
 
 // Opens the SQLite storage in an initialised data directory (errc::kServerDataDirInvalid if not).
 [[nodiscard]] Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const std::filesystem::path& dir);

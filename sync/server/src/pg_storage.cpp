@@ -1,0 +1,810 @@
+// The PostgreSQL back end of ServerStorage (issue #10), through libpq.
+//
+// - A pool of connections (Pool), each preparing its statements on first use (Conn::run).
+// - Versioned migrations (kPgMigrations), applied under an advisory lock at open.
+// - Pushes (with_sync_txn) run in READ COMMITTED under pg_advisory_xact_lock(kPushLock): one push at
+//   a time across every process, and seqs taken inside it from the log's end, so the log grows in
+//   commit order. Pulls and snapshots read in one REPEATABLE READ snapshot, so "the log's end" and
+//   the rows returned agree, and no change can later appear at or below a cursor handed out.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+#include "outpost/core/error_codes.h"
+#include "outpost/core/json.h"
+#include "outpost/sync/server_storage.h"
+#include "storage_common.h"
+
+namespace outpost::sync {
+namespace {
+
+using namespace storage;
+
+constexpr std::int64_t kMigrateLock = 0x7f05;  // advisory lock keys: outpost's own numbers
+constexpr std::int64_t kPushLock = 0x7f06;
+
+// Entry i brings the schema from version i to i + 1. Version 1 holds what SQLite's version 6 holds.
+// Keys compared and paged in byte order are COLLATE "C", whatever the database's locale.
+constexpr const char* kPgMigrations[] = {
+    R"sql(
+CREATE TABLE teams(name text COLLATE "C" PRIMARY KEY, created_ms bigint NOT NULL);
+CREATE TABLE users(name text PRIMARY KEY, team text NOT NULL REFERENCES teams(name),
+                   role text NOT NULL CHECK (role IN ('worker','lead','admin')), created_ms bigint NOT NULL);
+CREATE TABLE enrol_codes(code_hash bytea PRIMARY KEY, user_name text NOT NULL REFERENCES users(name),
+                         created_ms bigint NOT NULL, expires_ms bigint NOT NULL, used_ms bigint);
+CREATE TABLE devices(id text PRIMARY KEY, user_name text NOT NULL REFERENCES users(name), name text NOT NULL,
+                     token_hash bytea NOT NULL UNIQUE, created_ms bigint NOT NULL, revoked_ms bigint);
+CREATE TABLE audit(id bigserial PRIMARY KEY, at_ms bigint NOT NULL, actor text NOT NULL, event text NOT NULL,
+                   detail text NOT NULL);
+CREATE TABLE srv_records(id text COLLATE "C" PRIMARY KEY, type text NOT NULL, team text COLLATE "C" NOT NULL,
+                         created_by text NOT NULL,
+                         created_ms bigint NOT NULL, fields bytea);
+CREATE INDEX srv_records_team ON srv_records(team, id);
+CREATE TABLE srv_changes(seq bigint PRIMARY KEY, record text NOT NULL, type text NOT NULL, team text NOT NULL,
+                         field text NOT NULL, value text NOT NULL, hlc bigint NOT NULL, device text NOT NULL,
+                         base bigint NOT NULL, author text NOT NULL, at_ms bigint NOT NULL);
+CREATE INDEX srv_changes_team ON srv_changes(team, seq);
+CREATE INDEX srv_changes_device ON srv_changes(device);
+CREATE TABLE srv_push_batches(device text NOT NULL, last_seq bigint NOT NULL, first_seq bigint NOT NULL,
+                              results text NOT NULL, PRIMARY KEY(device, last_seq));
+CREATE TABLE srv_blob_refs(team text NOT NULL, hash text NOT NULL, PRIMARY KEY(team, hash));
+)sql",
+};
+constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));
+static_assert(kPgSchemaVersion == kPgServerSchemaVersion, "one migration per schema version");
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A parameter: text unless `binary` (bytea), or SQL NULL.
+struct Param {
+    std::string value;
+    bool binary = false;
+    bool null = false;
+};
+Param p(std::string v) {
+    return {std::move(v)};
+}
+Param p(std::int64_t v) {
+    return {std::to_string(v)};
+}
+Param bytes(std::string v) {
+    return {std::move(v), true};
+}
+
+// One statement's result, cleared on scope exit.
+class Res {
+public:
+    Res() = default;
+    explicit Res(PGresult* r) : m_r(r) {}
+    Res(Res&& o) noexcept : status(std::move(o.status)), state(std::move(o.state)), m_r(o.m_r) { o.m_r = nullptr; }
+    Res& operator=(Res&& o) noexcept {
+        std::swap(m_r, o.m_r);
+        status = std::move(o.status);
+        state = std::move(o.state);
+        return *this;
+    }
+    Res(const Res&) = delete;
+    Res& operator=(const Res&) = delete;
+    ~Res() { PQclear(m_r); }
+    [[nodiscard]] bool ok() const { return status.is_ok(); }
+    [[nodiscard]] int rows() const { return m_r ? PQntuples(m_r) : 0; }
+    [[nodiscard]] bool null(int row, int col) const { return PQgetisnull(m_r, row, col) != 0; }
+    [[nodiscard]] std::string_view text(int row, int col) const {
+        return {PQgetvalue(m_r, row, col), static_cast<std::size_t>(PQgetlength(m_r, row, col))};
+    }
+    [[nodiscard]] std::string str(int row, int col) const { return std::string(text(row, col)); }
+    [[nodiscard]] std::int64_t i64(int row, int col) const {
+        return null(row, col) ? 0 : std::stoll(std::string(text(row, col)));
+    }
+    [[nodiscard]] std::string bytea(int row, int col) const {
+        std::size_t n = 0;
+        unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(m_r, row, col)), &n);
+        std::string out(reinterpret_cast<const char*>(raw), n);
+        PQfreemem(raw);
+        return out;
+    }
+    [[nodiscard]] std::string affected() const { return m_r ? PQcmdTuples(m_r) : ""; }
+    [[nodiscard]] PGresult* raw() const { return m_r; }
+    Status status = Status::ok();
+    std::string state;  // SQLSTATE on failure, e.g. 23505 (unique violation)
+
+private:
+    PGresult* m_r = nullptr;
+};
+
+// One connection and the statements prepared on it.
+class Conn {
+public:
+    explicit Conn(PGconn* c) : m_c(c) {}
+    ~Conn() { PQfinish(m_c); }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+
+    // Runs a prepared statement, preparing it on this connection the first time (`name` is unique
+    // per SQL text; the callers use the literal's own words).
+    Res run(const char* name, const char* sql, const std::vector<Param>& params = {}) {
+        if (m_prepared.count(name) == 0) {
+            Res prep(PQprepare(m_c, name, sql, static_cast<int>(params.size()), nullptr));
+            if (PQresultStatus(prep_ptr(prep)) != PGRES_COMMAND_OK) {
+                return failure(std::move(prep), std::string("preparing ") + name);
+            }
+            m_prepared.insert(name);
+        }
+        std::vector<const char*> values;
+        std::vector<int> lengths;
+        std::vector<int> formats;
+        for (const Param& x : params) {
+            values.push_back(x.null ? nullptr : x.value.data());
+            lengths.push_back(static_cast<int>(x.value.size()));
+            formats.push_back(x.binary ? 1 : 0);
+        }
+        Res r(PQexecPrepared(m_c, name, static_cast<int>(params.size()), values.data(), lengths.data(), formats.data(),
+                             0));
+        return check(std::move(r), name);
+    }
+    // A statement without parameters (transaction control, DDL).
+    Res exec(const char* sql) { return check(Res(PQexec(m_c, sql)), sql); }
+    [[nodiscard]] bool healthy() const { return PQstatus(m_c) == CONNECTION_OK; }
+    void reset() {
+        PQreset(m_c);
+        m_prepared.clear();
+    }
+
+private:
+    static PGresult* prep_ptr(const Res& r) { return r.raw(); }
+    Res check(Res r, const std::string& what) {
+        PGresult* raw = prep_ptr(r);
+        const ExecStatusType st = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            return r;
+        }
+        return failure(std::move(r), what);
+    }
+    Res failure(Res r, const std::string& what) {
+        PGresult* raw = prep_ptr(r);
+        const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+        r.state = state ? state : "";
+        std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(m_c);
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+            message.pop_back();
+        }
+        r.status = Status::error(errc::kStoreSql, "PostgreSQL, " + what + ": " + message);
+        return r;
+    }
+    PGconn* m_c;
+    std::unordered_set<std::string> m_prepared;
+};
+
+Result<std::unique_ptr<Conn>> connect(const std::string& conninfo) {
+    PGconn* c = PQconnectdb(conninfo.c_str());
+    if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+        std::string message = c ? PQerrorMessage(c) : "out of memory";
+        PQfinish(c);
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+            message.pop_back();
+        }
+        return Status::error(errc::kServerDataDirInvalid, "cannot connect to PostgreSQL: " + message);
+    }
+    auto conn = std::make_unique<Conn>(c);
+    Res quiet = conn->exec("SET client_min_messages = warning");
+    if (!quiet.ok()) {
+        return quiet.status;
+    }
+    return conn;
+}
+
+// A fixed set of connections; a caller waits for a free one.
+class Pool {
+public:
+    Status open(const std::string& conninfo, int size) {
+        for (int i = 0; i < size; ++i) {
+            auto c = connect(conninfo);
+            if (!c.is_ok()) {
+                return c.status();
+            }
+            m_idle.push_back(std::move(*c));
+        }
+        return Status::ok();
+    }
+    class Lease {
+    public:
+        Lease(Pool& pool, std::unique_ptr<Conn> c) : m_pool(pool), m_c(std::move(c)) {}
+        ~Lease() { m_pool.give_back(std::move(m_c)); }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        Conn* operator->() { return m_c.get(); }
+        Conn& operator*() { return *m_c; }
+
+    private:
+        Pool& m_pool;
+        std::unique_ptr<Conn> m_c;
+    };
+    Lease take() {
+        std::unique_lock lock(m_mutex);
+        m_free.wait(lock, [&] { return !m_idle.empty(); });
+        std::unique_ptr<Conn> c = std::move(m_idle.back());
+        m_idle.pop_back();
+        lock.unlock();
+        if (!c->healthy()) {
+            c->reset();  // the server restarted, or the network dropped: try once more
+        }
+        return Lease(*this, std::move(c));
+    }
+
+private:
+    void give_back(std::unique_ptr<Conn> c) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_idle.push_back(std::move(c));
+        }
+        m_free.notify_one();
+    }
+    std::mutex m_mutex;
+    std::condition_variable m_free;
+    std::vector<std::unique_ptr<Conn>> m_idle;
+};
+
+// Ends a transaction opened on `c`: COMMIT when `s` is ok, else ROLLBACK; returns the outcome.
+Status finish(Conn& c, Status s) {
+    if (s.is_ok()) {
+        Res commit = c.exec("COMMIT");
+        if (commit.ok()) {
+            return s;
+        }
+        s = commit.status;
+    }
+    (void)c.exec("ROLLBACK");
+    return s;
+}
+
+WireChange change_from(const Res& r, int row) {
+    WireChange c;
+    c.seq = r.i64(row, 0);
+    c.record = r.str(row, 1);
+    c.type = r.str(row, 2);
+    c.team = r.str(row, 3);
+    c.field = r.str(row, 4);
+    c.value = r.str(row, 5);
+    c.hlc = hlc_text(r.i64(row, 6));
+    c.device = r.str(row, 7);
+    c.base = hlc_text(r.i64(row, 8));
+    c.author = r.str(row, 9);
+    return c;
+}
+
+// One push's transaction: the lease, and the next seq to give (the log's end, read under the lock).
+class PgTxn final : public SyncTxn {
+public:
+    PgTxn(Conn& c, std::int64_t next_seq) : m_c(c), m_next_seq(next_seq) {}
+
+    Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
+                                                    std::int64_t to) override {
+        Res r = m_c.run("prior_results",
+                        "SELECT results FROM srv_push_batches WHERE device = $1 AND last_seq >= $2 AND first_seq <= $3 "
+                        "ORDER BY last_seq",
+                        {p(device), p(from), p(to)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        std::vector<ChangeResult> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            Result<PushResponse> saved = decode_push_response(r.text(i, 0));
+            if (!saved.is_ok()) {
+                return Status::error(errc::kInternal, "stored push answers could not be read");
+            }
+            for (ChangeResult& c : saved->results) {
+                if (c.seq >= from && c.seq <= to) {
+                    out.push_back(std::move(c));
+                }
+            }
+        }
+        std::sort(out.begin(), out.end(), [](const ChangeResult& a, const ChangeResult& b) { return a.seq < b.seq; });
+        return out;
+    }
+
+    Status save_results(const std::string& device, const std::vector<ChangeResult>& results) override {
+        if (results.empty()) {
+            return Status::ok();
+        }
+        Res r = m_c.run("save_results",
+                        "INSERT INTO srv_push_batches(device, last_seq, first_seq, results) VALUES($1, $2, $3, $4)",
+                        {p(device), p(results.back().seq), p(results.front().seq), p(encode(PushResponse{results}))});
+        return r.status;
+    }
+
+    Result<std::optional<StoredRecord>> record(const std::string& id) override {
+        Res r = m_c.run("record", "SELECT type, team, created_by, fields FROM srv_records WHERE id = $1", {p(id)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        if (r.rows() == 0) {
+            return std::optional<StoredRecord>();
+        }
+        StoredRecord rec{RecordMeta{r.str(0, 0), r.str(0, 1), r.str(0, 2)}, {}};
+        if (!r.null(0, 3)) {
+            Result<std::vector<records::FieldFrontier>> fields = records::decode_frontiers(r.bytea(0, 3));
+            if (!fields.is_ok()) {
+                return fields.status();
+            }
+            rec.fields = std::move(*fields);
+        }
+        return std::optional<StoredRecord>(std::move(rec));
+    }
+
+    Status put_record(const std::string& id, const StoredRecord& rec, bool is_new, std::int64_t now) override {
+        const std::string fields = records::encode_frontiers(rec.fields);
+        if (is_new) {
+            return m_c
+                .run(
+                    "insert_record",
+                    "INSERT INTO srv_records(id, type, team, created_by, created_ms, fields) VALUES($1,$2,$3,$4,$5,$6)",
+                    {p(id), p(rec.meta.type), p(rec.meta.team), p(rec.meta.created_by), p(now), bytes(fields)})
+                .status;
+        }
+        return m_c.run("update_record", "UPDATE srv_records SET fields = $1 WHERE id = $2", {bytes(fields), p(id)})
+            .status;
+    }
+
+    Status add_blob_ref(const std::string& team, const std::string& hash) override {
+        return m_c
+            .run("add_blob_ref", "INSERT INTO srv_blob_refs(team, hash) VALUES($1, $2) ON CONFLICT DO NOTHING",
+                 {p(team), p(hash)})
+            .status;
+    }
+
+    Status append_change(const WireChange& c, std::int64_t now) override {
+        return m_c
+            .run("append_change",
+                 "INSERT INTO srv_changes(seq, record, type, team, field, value, hlc, device, base, author, at_ms) "
+                 "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                 {p(++m_next_seq), p(c.record), p(c.type), p(c.team), p(c.field), p(c.value), p(hlc_value(c.hlc)),
+                  p(c.device), p(hlc_value(c.base)), p(c.author), p(now)})
+            .status;
+    }
+
+private:
+    Conn& m_c;
+    std::int64_t m_next_seq;
+};
+
+class PgStorage final : public ServerStorage {
+public:
+    Status open(const std::string& conninfo, int pool_size) { return m_pool.open(conninfo, pool_size); }
+
+    Result<ServerIdentity> identity() override {
+        auto c = m_pool.take();
+        Res r = c->run("identity", "SELECT server_id, schema_version, created_ms FROM outpost_meta LIMIT 1");
+        if (!r.ok()) {
+            return r.status;
+        }
+        if (r.rows() == 0) {
+            return Status::error(errc::kServerDataDirInvalid, "the database has no Outpost identity row");
+        }
+        return ServerIdentity{r.str(0, 0), static_cast<int>(r.i64(0, 1)), r.i64(0, 2)};
+    }
+
+    Status add_team(const std::string& name, std::int64_t now) override {
+        if (!valid_name(name)) {
+            return Status::error(errc::kAccountInvalid, "team names use a-z, 0-9, '_', '-' and '.', up to 64");
+        }
+        auto c = m_pool.take();
+        Res r = c->run("add_team", "INSERT INTO teams(name, created_ms) VALUES($1, $2)", {p(name), p(now)});
+        if (r.state == "23505") {
+            return Status::error(errc::kAccountExists, "team '" + name + "' already exists");
+        }
+        return r.status;
+    }
+
+    Status add_user(const std::string& name, const std::string& team, const std::string& role,
+                    std::int64_t now) override {
+        if (!valid_name(name) || (role != "worker" && role != "lead" && role != "admin")) {
+            return Status::error(errc::kAccountInvalid, "a user needs a valid name and a role: worker, lead or admin");
+        }
+        auto c = m_pool.take();
+        Res r = c->run("add_user", "INSERT INTO users(name, team, role, created_ms) VALUES($1, $2, $3, $4)",
+                       {p(name), p(team), p(role), p(now)});
+        if (r.state == "23503") {
+            return Status::error(errc::kAccountMissing, "no team '" + team + "'");
+        }
+        if (r.state == "23505") {
+            return Status::error(errc::kAccountExists, "user '" + name + "' already exists");
+        }
+        return r.status;
+    }
+
+    Result<std::string> user_team(const std::string& user) override {
+        auto c = m_pool.take();
+        Res r = c->run("user_team", "SELECT team FROM users WHERE name = $1", {p(user)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        if (r.rows() == 0) {
+            return Status::error(errc::kAccountMissing, "no user '" + user + "'");
+        }
+        return r.str(0, 0);
+    }
+
+    Result<std::vector<std::string>> teams() override {
+        auto c = m_pool.take();
+        Res r = c->run("teams", "SELECT name FROM teams ORDER BY name");
+        if (!r.ok()) {
+            return r.status;
+        }
+        std::vector<std::string> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            out.push_back(r.str(i, 0));
+        }
+        return out;
+    }
+
+    Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms, std::int64_t now) override {
+        const std::string code = new_enrolment_code();
+        auto c = m_pool.take();
+        Res r = c->run("create_code",
+                       "INSERT INTO enrol_codes(code_hash, user_name, created_ms, expires_ms) VALUES($1, $2, $3, $4)",
+                       {bytes(secret_hash(normalise_code(code))), p(user), p(now), p(now + ttl_ms)});
+        if (r.state == "23503") {
+            return Status::error(errc::kAccountMissing, "no user '" + user + "'");
+        }
+        if (!r.ok()) {
+            return r.status;
+        }
+        return code;
+    }
+
+    Result<Enrolment> enrol(const std::string& code, const std::string& device_name, std::int64_t now) override {
+        auto c = m_pool.take();
+        Res begin = c->exec("BEGIN");
+        if (!begin.ok()) {
+            return begin.status;
+        }
+        std::string refused_user = "-";
+        Result<Enrolment> e = enrol_in(*c, code, device_name, now, refused_user);
+        Status s = finish(*c, e.is_ok() ? Status::ok() : e.status());
+        if (!e.is_ok()) {
+            (void)audit_on(*c, now, refused_user, "enroll.refused", std::string(e.status().code()));
+            return e;
+        }
+        if (!s.is_ok()) {
+            return s;
+        }
+        return e;
+    }
+
+    Result<DeviceAuth> authenticate(const std::string& token) override {
+        auto c = m_pool.take();
+        Res r = c->run("authenticate",
+                       "SELECT d.id, d.user_name, u.team, u.role, d.revoked_ms FROM devices d "
+                       "JOIN users u ON u.name = d.user_name WHERE d.token_hash = $1",
+                       {bytes(secret_hash(token))});
+        if (!r.ok()) {
+            return r.status;
+        }
+        if (r.rows() == 0) {
+            return Status::error(errc::kAuthInvalid, "unknown device token");
+        }
+        if (!r.null(0, 4)) {
+            return Status::error(errc::kAuthRevoked, "device " + r.str(0, 0) + " was revoked");
+        }
+        return DeviceAuth{r.str(0, 0), r.str(0, 1), r.str(0, 2), r.str(0, 3)};
+    }
+
+    Status revoke_device(const std::string& device_id, std::int64_t now) override {
+        auto c = m_pool.take();
+        Res r = c->run("revoke", "UPDATE devices SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL",
+                       {p(now), p(device_id)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        if (r.affected() == "0") {
+            return Status::error(errc::kAccountMissing, "no active device '" + device_id + "'");
+        }
+        return audit_on(*c, now, "admin", "device.revoked", device_id);
+    }
+
+    Result<std::vector<DeviceInfo>> devices(const std::string& user) override {
+        auto c = m_pool.take();
+        Res r = c->run("devices",
+                       "SELECT d.id, d.user_name, u.team, d.name, d.created_ms, COALESCE(d.revoked_ms, 0) "
+                       "FROM devices d JOIN users u ON u.name = d.user_name "
+                       "WHERE $1 = '' OR d.user_name = $1 ORDER BY d.created_ms, d.id",
+                       {p(user)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        std::vector<DeviceInfo> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            out.push_back({r.str(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3), r.i64(i, 4), r.i64(i, 5)});
+        }
+        return out;
+    }
+
+    Status audit(std::int64_t now, const std::string& actor, const std::string& event,
+                 const std::string& detail) override {
+        auto c = m_pool.take();
+        return audit_on(*c, now, actor, event, detail);
+    }
+
+    Result<std::vector<AuditEntry>> audit_log(int limit) override {
+        auto c = m_pool.take();
+        Res r = c->run("audit_log", "SELECT at_ms, actor, event, detail FROM audit ORDER BY id DESC LIMIT $1",
+                       {p(static_cast<std::int64_t>(limit))});
+        if (!r.ok()) {
+            return r.status;
+        }
+        std::vector<AuditEntry> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            out.push_back({r.i64(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3)});
+        }
+        return out;
+    }
+
+    Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) override {
+        auto c = m_pool.take();
+        Res begin = c->exec("BEGIN");
+        if (!begin.ok()) {
+            return begin.status;
+        }
+        // One push at a time across every process; seqs are taken inside, from the log's end.
+        Res lock = c->run("push_lock", "SELECT pg_advisory_xact_lock($1)", {p(kPushLock)});
+        Res end = lock.ok() ? c->run("log_end", "SELECT COALESCE(max(seq), 0) FROM srv_changes") : Res();
+        if (!lock.ok() || !end.ok()) {
+            return finish(*c, !lock.ok() ? lock.status : end.status);
+        }
+        PgTxn txn(*c, end.i64(0, 0));
+        return finish(*c, body(txn));
+    }
+
+    Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) override {
+        auto c = m_pool.take();
+        Res r = c->run("blob_ref", "SELECT 1 FROM srv_blob_refs WHERE team = $1 AND hash = $2", {p(team), p(hash)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        return r.rows() > 0;
+    }
+
+    Result<std::vector<WireChange>> changes_after(const std::string& team, const std::string& exclude_device,
+                                                  std::int64_t after, int limit, std::int64_t& safe_to) override {
+        auto c = m_pool.take();
+        // One snapshot for the page and the log's end: a change committed between the two reads
+        // would otherwise be below the cursor and never pulled.
+        Res begin = c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        if (!begin.ok()) {
+            return begin.status;
+        }
+        Res r =
+            c->run("changes_after",
+                   "SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, author "
+                   "FROM srv_changes WHERE team = $1 AND seq > $2 AND device <> $3 ORDER BY seq LIMIT $4) a "
+                   "UNION ALL SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, "
+                   "author FROM srv_changes WHERE team = '*' AND seq > $2 AND device <> $3 ORDER BY seq LIMIT $4) b "
+                   "ORDER BY seq LIMIT $4",
+                   {p(team), p(after), p(exclude_device), p(static_cast<std::int64_t>(limit))});
+        if (!r.ok()) {
+            return finish(*c, r.status);
+        }
+        std::vector<WireChange> out;
+        out.reserve(static_cast<std::size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) {
+            out.push_back(change_from(r, i));
+        }
+        if (static_cast<int>(out.size()) == limit) {
+            safe_to = out.back().seq;
+        } else {
+            Res end = c->run("log_end", "SELECT COALESCE(max(seq), 0) FROM srv_changes");
+            if (!end.ok()) {
+                return finish(*c, end.status);
+            }
+            safe_to = std::max(after, end.i64(0, 0));
+        }
+        OUTPOST_TRY(finish(*c, Status::ok()));
+        return out;
+    }
+
+    Status snapshot_page(const std::string& team, const std::string& exclude_device, const std::string& after,
+                         int limit, std::size_t max_bytes, std::int64_t& log_end, bool& more,
+                         const std::function<void(const SnapshotRow&)>& on_row) override {
+        auto c = m_pool.take();
+        Res begin = c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        if (!begin.ok()) {
+            return begin.status;
+        }
+        Res end = c->run("log_end", "SELECT COALESCE(max(seq), 0) FROM srv_changes");
+        if (!end.ok()) {
+            return finish(*c, end.status);
+        }
+        log_end = end.i64(0, 0);
+        SnapshotPager pager{exclude_device, limit, max_bytes};
+        more = false;
+        std::string from = after;
+        // In batches, since records the device already holds are skipped and do not count.
+        for (bool done = false; !done;) {
+            Res r = c->run("snapshot",
+                           "SELECT id, type, created_by, fields FROM srv_records WHERE team = $1 AND id > $2 "
+                           "AND fields IS NOT NULL ORDER BY id LIMIT $3",
+                           {p(team), p(from), p(static_cast<std::int64_t>(limit) + 64)});
+            if (!r.ok()) {
+                return finish(*c, r.status);
+            }
+            for (int i = 0; i < r.rows() && !done; ++i) {
+                const std::string fields = r.bytea(i, 3);
+                auto sent = pager.add(r.text(i, 0), r.text(i, 1), r.text(i, 2), fields, more, on_row);
+                if (!sent.is_ok()) {
+                    return finish(*c, sent.status());
+                }
+                done = !*sent;
+            }
+            if (r.rows() < limit + 64) {
+                done = true;
+            } else if (!done) {
+                from = r.str(r.rows() - 1, 0);
+            }
+        }
+        return finish(*c, Status::ok());
+    }
+
+    Result<std::uint64_t> max_hlc() override {
+        auto c = m_pool.take();
+        Res r = c->run("max_hlc", "SELECT COALESCE(max(hlc), 0) FROM srv_changes");
+        if (!r.ok()) {
+            return r.status;
+        }
+        return static_cast<std::uint64_t>(r.i64(0, 0));
+    }
+
+    Result<std::int64_t> logged_changes(const std::string& device) override {
+        auto c = m_pool.take();
+        Res r = c->run("logged_changes", "SELECT count(*) FROM srv_changes WHERE device = $1", {p(device)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        return r.i64(0, 0);
+    }
+
+private:
+    static Status audit_on(Conn& c, std::int64_t now, const std::string& actor, const std::string& event,
+                           const std::string& detail) {
+        return c
+            .run("audit", "INSERT INTO audit(at_ms, actor, event, detail) VALUES($1, $2, $3, $4)",
+                 {p(now), p(actor), p(event), p(detail)})
+            .status;
+    }
+
+    static Result<Enrolment> enrol_in(Conn& c, const std::string& code, const std::string& device_name,
+                                      std::int64_t now, std::string& refused_user) {
+        const std::string hash = secret_hash(normalise_code(code));
+        // FOR UPDATE: two processes redeeming one code at once: the second waits, then sees it used.
+        Res r = c.run("enrol_code",
+                      "SELECT e.user_name, e.expires_ms, e.used_ms, u.team, u.role FROM enrol_codes e "
+                      "JOIN users u ON u.name = e.user_name WHERE e.code_hash = $1 FOR UPDATE OF e",
+                      {bytes(hash)});
+        if (!r.ok()) {
+            return r.status;
+        }
+        if (r.rows() == 0) {
+            return Status::error(errc::kEnrolCodeInvalid, "no such enrolment code");
+        }
+        Enrolment e;
+        e.user = r.str(0, 0);
+        e.team = r.str(0, 3);
+        e.role = r.str(0, 4);
+        refused_user = e.user;
+        if (!r.null(0, 2)) {
+            return Status::error(errc::kEnrolCodeUsed, "this enrolment code was already used");
+        }
+        if (r.i64(0, 1) <= now) {
+            return Status::error(errc::kEnrolCodeExpired, "this enrolment code has expired");
+        }
+        e.device_id = "dev-" + random_hex(8);
+        e.token = random_hex(32);
+        Res used =
+            c.run("code_used", "UPDATE enrol_codes SET used_ms = $1 WHERE code_hash = $2", {p(now), bytes(hash)});
+        if (!used.ok()) {
+            return used.status;
+        }
+        Res dev = c.run("add_device",
+                        "INSERT INTO devices(id, user_name, name, token_hash, created_ms) VALUES($1, $2, $3, $4, $5)",
+                        {p(e.device_id), p(e.user), p(json::valid_utf8(json::utf8_prefix(device_name, 128))),
+                         bytes(secret_hash(e.token)), p(now)});
+        if (!dev.ok()) {
+            return dev.status;
+        }
+        OUTPOST_TRY(audit_on(c, now, e.user, "device.enrolled", e.device_id));
+        return e;
+    }
+
+    Pool m_pool;
+};
+
+// Brings the schema to kPgSchemaVersion; `create` makes the identity row when there is none.
+Status migrate(Conn& c, bool create) {
+    Res begin = c.exec("BEGIN");
+    if (!begin.ok()) {
+        return begin.status;
+    }
+    Res lock = c.run("migrate_lock", "SELECT pg_advisory_xact_lock($1)", {p(kMigrateLock)});
+    if (!lock.ok()) {
+        return finish(c, lock.status);
+    }
+    Res exists = c.exec("SELECT to_regclass('outpost_meta') IS NOT NULL");
+    if (!exists.ok()) {
+        return finish(c, exists.status);
+    }
+    const bool has_meta = exists.text(0, 0) == "t";
+    if (create && has_meta) {
+        return finish(c, Status::error(errc::kServerDatabaseExists, "this database already holds an Outpost server"));
+    }
+    if (!create && !has_meta) {
+        return finish(c, Status::error(errc::kServerDataDirInvalid,
+                                       "this database holds no Outpost server (run 'outpost-server init --db URL')"));
+    }
+    int version = 0;
+    if (create) {
+        Res made = c.exec(
+            "CREATE TABLE outpost_meta(server_id text NOT NULL, schema_version int NOT NULL, "
+            "created_ms bigint NOT NULL)");
+        Res row = made.ok() ? c.run("meta_row", "INSERT INTO outpost_meta VALUES($1, 0, $2)",
+                                    {p(random_hex(16)), p(now_ms())})
+                            : Res();
+        if (!made.ok() || !row.ok()) {
+            return finish(c, !made.ok() ? made.status : row.status);
+        }
+    } else {
+        Res v = c.exec("SELECT schema_version FROM outpost_meta LIMIT 1");
+        if (!v.ok() || v.rows() == 0) {
+            return finish(c, v.ok() ? Status::error(errc::kServerDataDirInvalid, "no identity row") : v.status);
+        }
+        version = static_cast<int>(v.i64(0, 0));
+    }
+    if (version > kPgSchemaVersion) {
+        return finish(c, Status::error(errc::kServerDataDirInvalid, "the database's schema " + std::to_string(version) +
+                                                                        " is newer than this build understands"));
+    }
+    for (int v = version; v < kPgSchemaVersion; ++v) {
+        Res step = c.exec(kPgMigrations[v]);
+        if (!step.ok()) {
+            return finish(c, step.status);
+        }
+    }
+    Res set = c.run("set_version", "UPDATE outpost_meta SET schema_version = $1",
+                    {p(static_cast<std::int64_t>(kPgSchemaVersion))});
+    return finish(c, set.status);
+}
+
+}  // namespace
+
+Status init_pg_database(const std::string& conninfo) {
+    auto c = connect(conninfo);
+    if (!c.is_ok()) {
+        return c.status();
+    }
+    return migrate(**c, /*create=*/true);
+}
+
+Result<std::unique_ptr<ServerStorage>> open_pg_storage(const std::string& conninfo, int pool_size) {
+    if (pool_size < 1 || pool_size > 256) {
+        return Status::error(errc::kServerConfigInvalid, "the connection pool holds 1 to 256 connections");
+    }
+    {
+        auto c = connect(conninfo);
+        if (!c.is_ok()) {
+            return c.status();
+        }
+        OUTPOST_TRY(migrate(**c, /*create=*/false));
+    }
+    auto storage = std::make_unique<PgStorage>();
+    OUTPOST_TRY(storage->open(conninfo, pool_size));
+    return std::unique_ptr<ServerStorage>(std::move(storage));
+}
+
+}  // namespace outpost::sync
