@@ -50,7 +50,9 @@ inline std::string test_pg_conninfo() {
     return conninfo;
 }
 
-inline std::unique_ptr<sync::ServerStorage> make_test_storage(const std::filesystem::path& dir) {
+// `pg_conninfo` (optional) receives the PostgreSQL connection string, schema included.
+inline std::unique_ptr<sync::ServerStorage> make_test_storage(const std::filesystem::path& dir,
+                                                              std::string* pg_conninfo = nullptr) {
     const std::string pg = test_pg_conninfo();
     if (pg.empty()) {
         REQUIRE(sync::init_sqlite_data_dir(dir).is_ok());
@@ -69,6 +71,9 @@ inline std::unique_ptr<sync::ServerStorage> make_test_storage(const std::filesys
     REQUIRE(made);
     std::filesystem::create_directories(dir);
     const std::string conninfo = pg + " options='-c search_path=" + schema + "'";
+    if (pg_conninfo != nullptr) {
+        *pg_conninfo = conninfo;
+    }
     REQUIRE(sync::init_pg_database(conninfo).is_ok());
     auto s = sync::open_pg_storage(conninfo, 6);
     REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
