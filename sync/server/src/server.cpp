@@ -16,6 +16,7 @@
 #include "outpost/core/version.h"
 #include "outpost/sync/blob_files.h"
 #include "outpost/sync/messages.h"
+#include "outpost/sync/metrics.h"
 #include "outpost/sync/sync_messages.h"
 #include "outpost/sync/sync_service.h"
 
@@ -31,6 +32,7 @@ struct Server::Impl {
     std::thread listener;
     int port = 0;
     bool tls = false;
+    Metrics metrics;
 
     void log(const nlohmann::json& event) const {
         const std::string line = event.dump();
@@ -43,6 +45,9 @@ struct Server::Impl {
 };
 
 namespace {
+
+// When the request being handled on this thread began (httplib runs one request per thread at a time).
+thread_local std::chrono::steady_clock::time_point t_request_start;
 
 void send_error(httplib::Response& res, int http_status, std::string_view code, std::string message) {
     res.status = http_status;
@@ -114,6 +119,9 @@ Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req)
     Result<DeviceAuth> who = Status::error(errc::kAuthMissing, "this request needs a device token");
     if (header.rfind("Bearer ", 0) == 0 && header.size() > 7) {
         who = impl.storage->authenticate(header.substr(7));
+    }
+    if (who.is_ok()) {
+        impl.metrics.device_seen(who->device_id, impl.clock->now_ms());
     }
     if (!who.is_ok()) {
         (void)impl.storage->audit(impl.clock->now_ms(), "-", "request.refused",
@@ -272,6 +280,7 @@ void install_routes(Server::Impl& impl) {
     // read up to the transport's limit, then answered 413 past max_body_bytes: a client gets its
     // answer only after sending, so those are drained rather than cut.)
     http.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
+        t_request_start = std::chrono::steady_clock::now();  // for the latency histogram
         const bool blob = req.method == "PUT" && req.path.rfind("/v1/blobs/", 0) == 0;
         const std::string len = req.get_header_value("Content-Length");
         std::uint64_t n = 0;
@@ -348,6 +357,7 @@ void install_routes(Server::Impl& impl) {
                                           r.code + " seq " + std::to_string(r.seq));
             }
         }
+        impl.metrics.push(counts[0], counts[1], counts[2], counts[3]);
         impl.log({{"event", "push"},
                   {"device", who->device_id},
                   {"applied", counts[0]},
@@ -429,7 +439,14 @@ void install_routes(Server::Impl& impl) {
         impl.log({{"event", "handler_exception"}, {"method", req.method}, {"path", req.path}});
         send_error(res, 500, errc::kInternal, "internal server error");
     });
+    // Prometheus text format; counts only (metrics.h). Restrict it at the proxy (docs/OPERATIONS.md).
+    http.Get("/v1/metrics", [&impl](const httplib::Request&, httplib::Response& res) {
+        res.set_content(impl.metrics.prometheus(impl.clock->now_ms()), "text/plain; version=0.0.4; charset=utf-8");
+    });
     http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start).count();
+        impl.metrics.request(req.method, req.path, res.status, seconds);
         // Method, path and status only: never headers (tokens) or bodies (records).
         impl.log({{"event", "request"},
                   {"ts_ms", impl.clock->now_ms()},
