@@ -1,6 +1,7 @@
 #include "outpost/sync/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
@@ -519,12 +520,26 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     } else {
         impl->http = std::make_unique<httplib::Server>();
     }
+    const std::size_t threads = static_cast<std::size_t>(std::clamp(options.threads, 2, 1024));
+    impl->http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    impl->http->set_keep_alive_timeout(std::max(1, options.keep_alive_seconds));
+    // Debian's cpp-httplib is built to listen() with a backlog of 5: a burst of laptops connecting at
+    // once overflowed it (server_load: connections dropped and retried a second later, or reset).
+    // The listening socket is noted here and its backlog raised once bound (listen() again does that).
+    auto listening = std::make_shared<int>(-1);
+    impl->http->set_socket_options([listening](socket_t sock) {
+        httplib::default_socket_options(sock);
+        *listening = sock;
+    });
     install_routes(*impl);
 
     if (options.port == 0) {
         impl->port = impl->http->bind_to_any_port(options.host);
     } else {
         impl->port = impl->http->bind_to_port(options.host, options.port) ? options.port : -1;
+    }
+    if (impl->port > 0 && *listening >= 0) {
+        ::listen(*listening, 1024);
     }
     if (impl->port <= 0) {
         return Status::error(errc::kServerBindFailed,

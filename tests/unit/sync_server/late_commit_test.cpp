@@ -6,14 +6,11 @@
 //
 // Needs the throwaway cluster (CTest fixture "pg": OUTPOST_TEST_PG); fails, saying so, without it.
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <thread>
 
+#include "server_process.h"
 #include "sync_harness.h"
 
 using namespace outpost;
@@ -26,48 +23,11 @@ constexpr int kRounds = 4;
 constexpr int kRecordsPerRound = 2;
 constexpr int kFieldsPerRecord = 4;  // home_visit() answers
 
-// `outpost-server serve` in a child process; its URL read from the line it prints when listening.
-struct ServerProcess {
-    pid_t pid = -1;
-    std::string url;
-    ServerProcess(const std::string& conninfo, const std::filesystem::path& data, const std::filesystem::path& log) {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            dup2(fds[1], STDOUT_FILENO);
-            close(fds[0]);
-            const int err = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);  // the request log
-            if (err >= 0) {
-                dup2(err, STDERR_FILENO);
-            }
-            execl(OUTPOST_SERVER_BIN, OUTPOST_SERVER_BIN, "serve", "--db", conninfo.c_str(), "--db-pool", "4", "--data",
-                  data.c_str(), "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        close(fds[1]);
-        std::string out;
-        char ch = 0;
-        while (read(fds[0], &ch, 1) == 1 && ch != '\n') {
-            out.push_back(ch);
-        }
-        close(fds[0]);
-        const auto at = out.find("http://");
-        REQUIRE_MESSAGE(at != std::string::npos, "the server did not start: " << out);
-        url = out.substr(at, out.find(',', at) - at);
-    }
-    ~ServerProcess() {
-        kill(pid, SIGTERM);
-        int status = 0;
-        waitpid(pid, &status, 0);
-    }
-    std::unique_ptr<sync::Transport> transport() const {
-        auto t = sync::make_http_transport({.base_url = url, .read_timeout = std::chrono::milliseconds(30000)});
-        REQUIRE(t.is_ok());
-        return std::move(*t);
-    }
-};
+std::unique_ptr<sync::Transport> transport_to(const ServerProcess& server) {
+    auto t = sync::make_http_transport({.base_url = server.url, .read_timeout = std::chrono::milliseconds(30000)});
+    REQUIRE(t.is_ok());
+    return std::move(*t);
+}
 
 }  // namespace
 
@@ -85,12 +45,16 @@ TEST_CASE("Late commits: two server processes, 50 laptops pushing, readers pulli
     REQUIRE(storage->add_user("reader1", "a", "lead", 1).is_ok());
     REQUIRE(storage->add_user("reader2", "a", "lead", 1).is_ok());
 
-    ServerProcess one(conninfo, tmp / "shared", tmp / "one.log");
-    ServerProcess two(conninfo, tmp / "shared", tmp / "two.log");
+    ServerProcess one(OUTPOST_SERVER_BIN, {"--db", conninfo, "--db-pool", "4", "--data", (tmp / "shared").string()},
+                      tmp / "one.log");
+    ServerProcess two(OUTPOST_SERVER_BIN, {"--db", conninfo, "--db-pool", "4", "--data", (tmp / "shared").string()},
+                      tmp / "two.log");
+    REQUIRE_MESSAGE(one.ok(), one.error);
+    REQUIRE_MESSAGE(two.ok(), two.error);
     auto enrol = [&](const std::string& user, const ServerProcess& via) {
         auto code = storage->create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
         REQUIRE(code.is_ok());
-        auto res = via.transport()->request(
+        auto res = transport_to(via)->request(
             {.method = "POST", .path = "/v1/enroll", .body = sync::encode(sync::EnrollRequest{*code, user})});
         REQUIRE(res.is_ok());
         REQUIRE(res->status == 200);
@@ -102,10 +66,10 @@ TEST_CASE("Late commits: two server processes, 50 laptops pushing, readers pulli
     for (int i = 0; i < kDevices; ++i) {
         const ServerProcess& via = i % 2 == 0 ? one : two;
         laptops.push_back(std::make_unique<Device>(tmp / ("w" + std::to_string(i)), enrol("w" + std::to_string(i), via),
-                                                   via.transport()));
+                                                   transport_to(via)));
     }
-    Device reader1(tmp / "reader1", enrol("reader1", one), one.transport());
-    Device reader2(tmp / "reader2", enrol("reader2", two), two.transport());
+    Device reader1(tmp / "reader1", enrol("reader1", one), transport_to(one));
+    Device reader2(tmp / "reader2", enrol("reader2", two), transport_to(two));
     // Everyone's first sync before any writes: from here on, everything flows through the pull log.
     std::vector<std::int64_t> pulled(kDevices + 2, 0);
     for (auto& d : laptops) {

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
+#include <cstdio>
 #include <mutex>
+#include <sstream>
 #include <vector>
 
 #include "fake_clock.h"
@@ -121,4 +123,28 @@ TEST_CASE("Server: loopback detection") {
     CHECK_FALSE(is_loopback_host("127.0.0.1.evil.example"));
     CHECK_FALSE(is_loopback_host("10.0.0.1"));
     CHECK_FALSE(is_loopback_host("1270.0.0.1"));
+}
+
+TEST_CASE("Server: regression - the listen backlog was 5, and a burst of laptops connecting at once was dropped") {
+    TempDir tmp;
+    REQUIRE(init_sqlite_data_dir(tmp.path()).is_ok());
+    auto storage = open_sqlite_storage(tmp.path());
+    REQUIRE(storage.is_ok());
+    auto srv = Server::start({.log_sink = [](const std::string&) {}}, **storage);
+    REQUIRE(srv.is_ok());
+    // ss shows a listening socket's backlog as its Send-Q.
+    const std::string cmd = "ss -Hltn 'sport = :" + std::to_string((*srv)->port()) + "'";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char line[512] = {};
+    const bool read = fgets(line, sizeof line, p) != nullptr;
+    pclose(p);
+    REQUIRE_MESSAGE(read, "ss printed nothing for " << cmd);
+    std::istringstream cols(line);
+    std::string state;
+    long recv_q = 0;
+    long backlog = 0;
+    cols >> state >> recv_q >> backlog;
+    CHECK(state == "LISTEN");
+    CHECK(backlog >= 1024);
 }

@@ -32,6 +32,11 @@ struct ServerOptions {
     // the Outpost-Max-Blob-Bytes header of /v1/schemas). An empty folder: no attachments (404).
     std::filesystem::path blob_dir;
     std::int64_t max_blob_bytes = 25LL * 1024 * 1024;
+    // Request threads, and how long an idle keep-alive connection may hold one. httplib gives each
+    // open connection a thread while it lives, so a small pool with long keep-alives lets a few idle
+    // laptops stall everyone else (server_load found 1 s stalls with 12 devices on 8 threads).
+    int threads = 64;
+    int keep_alive_seconds = 2;
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
     std::function<void(const std::string&)> log_sink;
 };
