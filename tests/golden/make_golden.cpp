@@ -66,19 +66,7 @@ TEST_CASE("make_golden") {
             REQUIRE(t.is_ok());
             return std::move(*t);
         };
-        auto enrol = [&](const std::string& user) {
-            auto code = st.create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
-            REQUIRE(code.is_ok());
-            auto t = transport();
-            auto res = t->request({.method = "POST",
-                                   .path = "/v1/enroll",
-                                   .body = sync::encode(sync::EnrollRequest{*code, user + "-laptop"})});
-            REQUIRE(res.is_ok());
-            REQUIRE(res->status == 200);
-            auto e = sync::decode_enroll_response(res->body);
-            REQUIRE(e.is_ok());
-            return sync::Credentials{e->device_id, e->token, e->user, e->team, e->role};
-        };
+        auto enrol = [&](const std::string& user) { return enrol_over(*transport(), st, user, user + "-laptop"); };
         auto ann = std::make_unique<Device>(out / "ann.db", enrol("ann"), transport());
         auto lee = std::make_unique<Device>(out / "lee.db", enrol("lee"), transport());
         auto zed = std::make_unique<Device>(out / "zed.db", enrol("zed"), transport());

@@ -80,17 +80,30 @@ inline std::unique_ptr<sync::ServerStorage> make_test_storage(const std::filesys
     return std::move(*s);
 }
 
-struct SyncServerHarness {
-    TempDir tmp;
+// Enrols a new device for `user` over HTTP through `t`, as a laptop would, with a code made in `storage`.
+inline sync::Credentials enrol_over(sync::Transport& t, sync::ServerStorage& storage, const std::string& user,
+                                    const std::string& device_name = "laptop") {
+    auto code = storage.create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
+    REQUIRE(code.is_ok());
+    auto res = t.request(
+        {.method = "POST", .path = "/v1/enroll", .body = sync::encode(sync::EnrollRequest{*code, device_name})});
+    REQUIRE(res.is_ok());
+    REQUIRE(res->status == 200);
+    auto e = sync::decode_enroll_response(res->body);
+    REQUIRE(e.is_ok());
+    return {e->device_id, e->token, e->user, e->team, e->role};
+}
+
+// A real outpost-server in this process, on 127.0.0.1 with a random port, over `storage`.
+struct ServerOver {
     std::unique_ptr<sync::ServerStorage> storage;
     std::unique_ptr<sync::Server> server;
 
-    explicit SyncServerHarness(const Clock& clock = SystemClock::instance(),
-                               std::int64_t max_blob_bytes = 25LL * 1024 * 1024) {
-        storage = make_test_storage(tmp / "server");
+    void start(const std::filesystem::path& blob_dir, const Clock& clock = SystemClock::instance(),
+               std::int64_t max_blob_bytes = 25LL * 1024 * 1024) {
         sync::ServerOptions o;
         o.log_sink = [](const std::string&) {};
-        o.blob_dir = tmp / "server" / "blobs";
+        o.blob_dir = blob_dir;
         o.max_blob_bytes = max_blob_bytes;
         auto srv = sync::Server::start(o, *storage, clock);
         REQUIRE(srv.is_ok());
@@ -107,18 +120,30 @@ struct SyncServerHarness {
         REQUIRE(t.is_ok());
         return std::move(*t);
     }
-    // Enrols a new device for `user` over HTTP, as a laptop would.
-    sync::Credentials enrol(const std::string& user) {
-        auto code = storage->create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
-        REQUIRE(code.is_ok());
-        auto t = transport();
-        auto res = t->request(
-            {.method = "POST", .path = "/v1/enroll", .body = sync::encode(sync::EnrollRequest{*code, "laptop"})});
-        REQUIRE(res.is_ok());
-        REQUIRE(res->status == 200);
-        auto e = sync::decode_enroll_response(res->body);
-        REQUIRE(e.is_ok());
-        return {e->device_id, e->token, e->user, e->team, e->role};
+    sync::Credentials enrol(const std::string& user) { return enrol_over(*transport(), *storage, user); }
+};
+
+struct HarnessDir {
+    TempDir tmp;
+};
+
+// A fresh server: SQLite in a temp dir, or PostgreSQL under the pg fixture (make_test_storage). The
+// folder is a base, not a member, so that it outlives the server and storage (destroyed first).
+struct SyncServerHarness : HarnessDir, ServerOver {
+    explicit SyncServerHarness(const Clock& clock = SystemClock::instance(),
+                               std::int64_t max_blob_bytes = 25LL * 1024 * 1024) {
+        storage = make_test_storage(tmp / "server");
+        start(tmp / "server" / "blobs", clock, max_blob_bytes);
+    }
+};
+
+// A server on an existing SQLite data directory (golden databases, restored backups).
+struct SqliteServerOn : ServerOver {
+    explicit SqliteServerOn(const std::filesystem::path& data) {
+        auto s = sync::open_sqlite_storage(data);
+        REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+        storage = std::move(*s);
+        start(data / "blobs");
     }
 };
 

@@ -116,7 +116,7 @@ int fail(const Status& s) {
 }
 
 // Reads the config file (--config, else /etc/outpost/server.json when it exists and --data is not
-// given) and applies the command-line options over it. False (after printing why) on a bad file.
+// given) and applies the command-line options over it. server.config.invalid on a bad file.
 Status resolve_config(Args& args) {
     std::optional<std::filesystem::path> file = args.config;
     std::error_code ec;
@@ -129,10 +129,8 @@ Status resolve_config(Args& args) {
             return c.status();
         }
         args.effective = *c;
-    } else if (args.data) {
-        args.effective.data = *args.data;
     } else {
-        args.effective.data.clear();  // neither: commands that need data say so
+        args.effective.data.clear();  // no file and no --data: commands that need data say so
     }
     if (args.data) {
         args.effective.data = *args.data;

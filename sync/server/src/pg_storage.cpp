@@ -122,6 +122,21 @@ private:
     PGresult* m_r = nullptr;
 };
 
+// libpq's parallel arrays for a statement's parameters (views into `params`, which must outlive them).
+struct Arrays {
+    explicit Arrays(const std::vector<Param>& params) {
+        for (const Param& x : params) {
+            values.push_back(x.null ? nullptr : x.value.data());
+            lengths.push_back(static_cast<int>(x.value.size()));
+            formats.push_back(x.binary ? 1 : 0);
+        }
+    }
+    [[nodiscard]] int count() const { return static_cast<int>(values.size()); }
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+};
+
 // One connection and the statements prepared on it.
 class Conn {
 public:
@@ -135,35 +150,20 @@ public:
     Res run(const char* name, const char* sql, const std::vector<Param>& params = {}) {
         if (m_prepared.count(name) == 0) {
             Res prep(PQprepare(m_c, name, sql, static_cast<int>(params.size()), nullptr));
-            if (PQresultStatus(prep_ptr(prep)) != PGRES_COMMAND_OK) {
+            if (PQresultStatus(prep.raw()) != PGRES_COMMAND_OK) {
                 return failure(std::move(prep), std::string("preparing ") + name);
             }
             m_prepared.insert(name);
         }
-        std::vector<const char*> values;
-        std::vector<int> lengths;
-        std::vector<int> formats;
-        for (const Param& x : params) {
-            values.push_back(x.null ? nullptr : x.value.data());
-            lengths.push_back(static_cast<int>(x.value.size()));
-            formats.push_back(x.binary ? 1 : 0);
-        }
-        Res r(PQexecPrepared(m_c, name, static_cast<int>(params.size()), values.data(), lengths.data(), formats.data(),
-                             0));
+        const Arrays a(params);
+        Res r(PQexecPrepared(m_c, name, a.count(), a.values.data(), a.lengths.data(), a.formats.data(), 0));
         return check(std::move(r), name);
     }
     // A statement run once, unprepared (its text varies, as multi-row writes do).
     Res run_once(const std::string& sql, const std::vector<Param>& params) {
-        std::vector<const char*> values;
-        std::vector<int> lengths;
-        std::vector<int> formats;
-        for (const Param& x : params) {
-            values.push_back(x.null ? nullptr : x.value.data());
-            lengths.push_back(static_cast<int>(x.value.size()));
-            formats.push_back(x.binary ? 1 : 0);
-        }
-        return check(Res(PQexecParams(m_c, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                                      lengths.data(), formats.data(), 0)),
+        const Arrays a(params);
+        return check(Res(PQexecParams(m_c, sql.c_str(), a.count(), nullptr, a.values.data(), a.lengths.data(),
+                                      a.formats.data(), 0)),
                      "a multi-row write");
     }
     // A statement without parameters (transaction control, DDL).
@@ -175,9 +175,8 @@ public:
     }
 
 private:
-    static PGresult* prep_ptr(const Res& r) { return r.raw(); }
     Res check(Res r, const std::string& what) {
-        PGresult* raw = prep_ptr(r);
+        PGresult* raw = r.raw();
         const ExecStatusType st = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             return r;
@@ -185,7 +184,7 @@ private:
         return failure(std::move(r), what);
     }
     Res failure(Res r, const std::string& what) {
-        PGresult* raw = prep_ptr(r);
+        PGresult* raw = r.raw();
         const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
         r.state = state ? state : "";
         std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(m_c);

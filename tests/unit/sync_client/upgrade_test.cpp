@@ -55,27 +55,6 @@ Device::HeadsMap heads_in(const nlohmann::json& device) {
     return out;
 }
 
-struct GoldenServer {
-    std::unique_ptr<sync::ServerStorage> storage;
-    std::unique_ptr<sync::Server> server;
-    explicit GoldenServer(const fs::path& data) {
-        auto s = sync::open_sqlite_storage(data);
-        REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
-        storage = std::move(*s);
-        sync::ServerOptions o;
-        o.log_sink = [](const std::string&) {};
-        o.blob_dir = data / "blobs";
-        auto srv = sync::Server::start(o, *storage);
-        REQUIRE(srv.is_ok());
-        server = std::move(*srv);
-    }
-    std::unique_ptr<sync::Transport> transport() const {
-        auto t = sync::make_http_transport({.base_url = server->base_url()});
-        REQUIRE(t.is_ok());
-        return std::move(*t);
-    }
-};
-
 }  // namespace
 
 TEST_CASE("Upgrade: laptops and a server made by format v1 open, migrate and keep every record") {
@@ -84,7 +63,7 @@ TEST_CASE("Upgrade: laptops and a server made by format v1 open, migrate and kee
     const nlohmann::json manifest = manifest_of(dir);
     REQUIRE(manifest["format"] == 1);
 
-    GoldenServer srv(dir / "server");
+    SqliteServerOn srv(dir / "server");
     auto identity = srv.storage->identity();
     REQUIRE(identity.is_ok());
     CHECK(identity->schema_version == sync::kServerSchemaVersion);

@@ -34,39 +34,6 @@ std::int64_t scalar(const fs::path& db, const std::string& sql) {
     return v;
 }
 
-// A server on an existing data directory, stopped and closed on destruction.
-struct Serving {
-    std::unique_ptr<sync::ServerStorage> storage;
-    std::unique_ptr<sync::Server> server;
-    explicit Serving(const fs::path& data) {
-        auto s = sync::open_sqlite_storage(data);
-        REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
-        storage = std::move(*s);
-        sync::ServerOptions o;
-        o.log_sink = [](const std::string&) {};
-        o.blob_dir = data / "blobs";
-        auto srv = sync::Server::start(o, *storage);
-        REQUIRE(srv.is_ok());
-        server = std::move(*srv);
-    }
-    std::unique_ptr<sync::Transport> transport() const {
-        auto t = sync::make_http_transport({.base_url = server->base_url()});
-        REQUIRE(t.is_ok());
-        return std::move(*t);
-    }
-    sync::Credentials enrol(const std::string& user) {
-        auto code = storage->create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
-        REQUIRE(code.is_ok());
-        auto res = transport()->request(
-            {.method = "POST", .path = "/v1/enroll", .body = sync::encode(sync::EnrollRequest{*code, "laptop"})});
-        REQUIRE(res.is_ok());
-        REQUIRE(res->status == 200);
-        auto e = sync::decode_enroll_response(res->body);
-        REQUIRE(e.is_ok());
-        return {e->device_id, e->token, e->user, e->team, e->role};
-    }
-};
-
 }  // namespace
 
 TEST_CASE("Backup: taken while laptops push, every backup restores to a consistent database that serves") {
@@ -146,7 +113,7 @@ TEST_CASE("Backup: taken while laptops push, every backup restores to a consiste
         CHECK(records % kPerRound == 0);  // whole pushes only
         last_records = records;
         // And it serves: a new laptop pulls exactly what the backup holds.
-        Serving restored(data);
+        SqliteServerOn restored(data);
         REQUIRE(restored.storage->add_user("dan" + std::to_string(i), "a", "worker", 1).is_ok());
         Device dan(dirs / ("dan" + std::to_string(i)), restored.enrol("dan" + std::to_string(i)), restored.transport());
         auto s = dan.sync();
@@ -159,7 +126,7 @@ TEST_CASE("Backup: taken while laptops push, every backup restores to a consiste
 TEST_CASE("Restore: works while the server runs, and keeps the old database aside; a damaged backup changes nothing") {
     TempDir tmp;
     REQUIRE(sync::init_sqlite_data_dir(tmp / "data").is_ok());
-    Serving srv(tmp / "data");
+    SqliteServerOn srv(tmp / "data");
     REQUIRE(srv.storage->add_team("before", 1).is_ok());
     auto b = sync::backup_sqlite_data_dir(tmp / "data", tmp / "bk");
     REQUIRE(b.is_ok());
@@ -205,7 +172,7 @@ TEST_CASE("Restore: works while the server runs, and keeps the old database asid
 TEST_CASE("Restore: a laptop that pulled after the backup still gets every change written after the restore") {
     TempDir tmp;
     REQUIRE(sync::init_sqlite_data_dir(tmp / "data").is_ok());
-    Serving srv(tmp / "data");
+    SqliteServerOn srv(tmp / "data");
     REQUIRE(srv.storage->add_team("a", 1).is_ok());
     REQUIRE(srv.storage->add_user("ann", "a", "worker", 1).is_ok());
     REQUIRE(srv.storage->add_user("bob", "a", "worker", 1).is_ok());

@@ -52,15 +52,7 @@ TEST_CASE("Late commits: two server processes, 50 laptops pushing, readers pulli
     REQUIRE_MESSAGE(one.ok(), one.error);
     REQUIRE_MESSAGE(two.ok(), two.error);
     auto enrol = [&](const std::string& user, const ServerProcess& via) {
-        auto code = storage->create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
-        REQUIRE(code.is_ok());
-        auto res = transport_to(via)->request(
-            {.method = "POST", .path = "/v1/enroll", .body = sync::encode(sync::EnrollRequest{*code, user})});
-        REQUIRE(res.is_ok());
-        REQUIRE(res->status == 200);
-        auto e = sync::decode_enroll_response(res->body);
-        REQUIRE(e.is_ok());
-        return sync::Credentials{e->device_id, e->token, e->user, e->team, e->role};
+        return enrol_over(*transport_to(via), *storage, user, user);
     };
     std::vector<std::unique_ptr<Device>> laptops;
     for (int i = 0; i < kDevices; ++i) {
