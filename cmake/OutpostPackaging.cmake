@@ -45,7 +45,9 @@ install(FILES ${_man_out}/outpost-server.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR
 install(FILES ${_assets}/packaging/outpost-server.service DESTINATION lib/systemd/system COMPONENT server)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/examples/server-tls.json ${_assets}/packaging/server.json
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/outpost-server/examples COMPONENT server)
-install(FILES ${_assets}/packaging/server.json DESTINATION /etc/outpost COMPONENT server)
+# Its own component, packed only into the DEB (cmake/OutpostCPackPerGenerator.cmake): the archive
+# generator would install an absolute destination into the packaging machine's own /etc.
+install(FILES ${_assets}/packaging/server.json DESTINATION /etc/outpost COMPONENT server_conf)
 
 # --- CPack --------------------------------------------------------------------------------------
 set(CPACK_PACKAGE_NAME "outpost")
@@ -54,10 +56,16 @@ set(CPACK_PACKAGE_CONTACT "Outpost maintainers <outpost@example.org>")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_HOMEPAGE_URL "https://example.org/outpost")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Offline-first field app for frontline public-service workers")
-set(CPACK_COMPONENTS_ALL client server)
+set(CPACK_COMPONENTS_ALL client server server_conf)
+# One package per group: the server's config file travels in the outpost-server DEB.
+set(CPACK_COMPONENTS_GROUPING ONE_PER_GROUP)
+set(CPACK_COMPONENT_CLIENT_GROUP client)
+set(CPACK_COMPONENT_SERVER_GROUP server)
+set(CPACK_COMPONENT_SERVER_CONF_GROUP server)
+set(CPACK_PROJECT_CONFIG_FILE ${PROJECT_SOURCE_DIR}/cmake/OutpostCPackPerGenerator.cmake)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
-# The absolute destination /etc/outpost is kept in the DEB only; the TGZ has the same file as
+# The absolute destination /etc/outpost is in the DEB only; the TGZ has the same file as
 # share/doc/outpost-server/examples/server.json.
 set(CPACK_SET_DESTDIR OFF)
 
