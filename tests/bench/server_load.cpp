@@ -157,6 +157,12 @@ Outcome run(const Config& cfg, int devices, const fs::path& dir, const std::stri
             first_problem = what;
         }
     };
+    auto finish_push = [&] {
+        if (++pushes_done == devices) {
+            std::lock_guard lock(m);
+            cv.notify_all();
+        }
+    };
     std::vector<std::thread> threads;
     for (int i = 0; i < devices; ++i) {
         threads.emplace_back([&, i] {
@@ -167,7 +173,7 @@ Outcome run(const Config& cfg, int devices, const fs::path& dir, const std::stri
             if (!t.is_ok()) {
                 problem("transport");
                 ++ready;
-                ++pushes_done;
+                finish_push();
                 return;
             }
             auto res = (*t)->request(
@@ -177,7 +183,7 @@ Outcome run(const Config& cfg, int devices, const fs::path& dir, const std::stri
             if (!e.is_ok()) {
                 problem("enrol: " + (res.is_ok() ? res->body : res.status().to_string()));
                 ++ready;
-                ++pushes_done;
+                finish_push();
                 return;
             }
             d.token = e->token;
@@ -226,14 +232,17 @@ Outcome run(const Config& cfg, int devices, const fs::path& dir, const std::stri
                             [](const sync::ChangeResult& c) { return c.outcome != sync::ChangeOutcome::kApplied; })) {
                 problem("push (after " + std::to_string(static_cast<int>(push_ms[static_cast<std::size_t>(i)])) +
                         " ms): " + (pr.is_ok() ? pr->body.substr(0, 300) : pr.status().to_string()));
-                ++pushes_done;
+                finish_push();
                 return;
             }
             // Then pull the team's log (others' changes) once every push has been answered, and
             // count exactly what arrives.
-            ++pushes_done;
-            while (pushes_done < devices) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            // A condition variable, not a sleep loop: 200 threads polling every few ms would take the
+            // server's CPU on this 2-core machine, where real devices are other machines.
+            finish_push();
+            {
+                std::unique_lock lock(m);
+                cv.wait(lock, [&] { return pushes_done >= devices; });
             }
             std::string cursor;
             std::int64_t got = 0;

@@ -2,10 +2,14 @@
 //
 // - A pool of connections (Pool), each preparing its statements on first use (Conn::run).
 // - Versioned migrations (kPgMigrations), applied under an advisory lock at open.
-// - Pushes (with_sync_txn) run in READ COMMITTED under pg_advisory_xact_lock(kPushLock): one push at
-//   a time across every process, and seqs taken inside it from the log's end, so the log grows in
-//   commit order. Pulls and snapshots read in one REPEATABLE READ snapshot, so "the log's end" and
-//   the rows returned agree, and no change can later appear at or below a cursor handed out.
+// - Pushes (with_sync_txn) run in READ COMMITTED under a per-team advisory lock: one push per team
+//   at a time across every process, so a team's records are read and written by one transaction at
+//   a time. The practice library's records (team '*') are shared: a push takes the library's lock
+//   too, and reads them again, before it uses one. Different teams push at once.
+// - The cursor problem (docs/PROTOCOL.md, "Late commits"): a push takes its seqs at the end, with
+//   outpost_take_seqs(), which also holds an advisory lock named after its first seq until it
+//   commits. A pull reads outpost_safe_seq() first (below every seq still held, and at or below the
+//   last seq given), then its rows in a later snapshot, and never hands out a cursor past it.
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -19,6 +23,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
+#include "outpost/core/records/review.h"
 #include "outpost/sync/server_storage.h"
 #include "storage_common.h"
 
@@ -27,8 +32,10 @@ namespace {
 
 using namespace storage;
 
-constexpr std::int64_t kMigrateLock = 0x7f05;  // advisory lock keys: outpost's own numbers
-constexpr std::int64_t kPushLock = 0x7f06;
+constexpr std::int64_t kMigrateLock = 0x7f05;    // advisory lock keys: outpost's own numbers
+constexpr std::int64_t kTeamLockClass = 0x7f08;  // pg_advisory_xact_lock(class, hashtext(team))
+// 0x7f07 is the seq allocator's lock, and (1 << 62) | schema tag << 40 | seq an in-flight push: both
+// are written in migration 2's functions.
 
 // Entry i brings the schema from version i to i + 1. Version 1 holds what SQLite's version 6 holds.
 // Keys compared and paged in byte order are COLLATE "C", whatever the database's locale.
@@ -55,6 +62,56 @@ CREATE INDEX srv_changes_device ON srv_changes(device);
 CREATE TABLE srv_push_batches(device text NOT NULL, last_seq bigint NOT NULL, first_seq bigint NOT NULL,
                               results text NOT NULL, PRIMARY KEY(device, last_seq));
 CREATE TABLE srv_blob_refs(team text NOT NULL, hash text NOT NULL, PRIMARY KEY(team, hash));
+)sql",
+    // 2: seqs from a sequence, taken at the end of a push, and a pull's bound from the pushes still in
+    // flight (docs/PROTOCOL.md, "Late commits"). 32519 = 0x7f07, the allocator's lock. An in-flight
+    // push holds the bigint advisory lock (1 << 62) | tag << 40 | first_seq, where tag is 21 bits of
+    // the schema's name, so two Outpost schemas in one database do not see each other's pushes (a
+    // clash of tags only makes pulls wait longer). Seqs stay below 2^40.
+    R"sql(
+CREATE SEQUENCE srv_seq;
+SELECT setval('srv_seq', COALESCE((SELECT max(seq) FROM srv_changes), 0) + 1, false);
+CREATE FUNCTION outpost_take_seqs(k bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  first bigint;
+  tag bigint := (1::bigint << 62) | ((hashtext(current_schema())::bigint & 2097151) << 40);
+BEGIN
+  PERFORM pg_advisory_lock(32519);
+  BEGIN
+    first := nextval('srv_seq');
+    IF k > 1 THEN
+      PERFORM setval('srv_seq', first + k - 1);
+    END IF;
+    IF first + k >= (1::bigint << 40) THEN
+      RAISE EXCEPTION 'the change log has run out of seqs';
+    END IF;
+    PERFORM pg_advisory_xact_lock(tag | first);
+  EXCEPTION WHEN OTHERS OR query_canceled THEN
+    PERFORM pg_advisory_unlock(32519);
+    RAISE;
+  END;
+  PERFORM pg_advisory_unlock(32519);
+  RETURN first;
+END $$;
+CREATE FUNCTION outpost_safe_seq() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  given bigint;
+  held bigint;
+  cls bigint := (1::bigint << 22) | (hashtext(current_schema())::bigint & 2097151);
+BEGIN
+  PERFORM pg_advisory_lock_shared(32519);
+  BEGIN
+    SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO given FROM srv_seq;
+    SELECT min(((classid::bigint & 255) << 32) | objid::bigint) INTO held FROM pg_locks
+     WHERE locktype = 'advisory' AND objsubid = 1 AND (classid::bigint >> 8) = cls
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database());
+  EXCEPTION WHEN OTHERS OR query_canceled THEN
+    PERFORM pg_advisory_unlock_shared(32519);
+    RAISE;
+  END;
+  PERFORM pg_advisory_unlock_shared(32519);
+  RETURN CASE WHEN held IS NULL THEN given ELSE LEAST(given, held - 1) END;
+END $$;
 )sql",
 };
 constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));
@@ -295,12 +352,12 @@ WireChange change_from(const Res& r, int row) {
     return c;
 }
 
-// One push's transaction: the lease, and the next seq to give (the log's end, read under the lock).
-// Records read are kept, and writes (records, log rows) gathered, then sent in a few multi-row
-// statements at flush(): a push of 100 changes to 25 records is about 30 round trips, not 300.
+// One push's transaction, on a connection holding its team's lock. Records read are kept, and writes
+// (records, log rows) gathered, then sent in a few multi-row statements at flush(), where the log
+// rows take their seqs: a push of 100 changes to 25 records is about 10 round trips.
 class PgTxn final : public SyncTxn {
 public:
-    PgTxn(Conn& c, std::int64_t next_seq) : m_c(c), m_next_seq(next_seq) {}
+    explicit PgTxn(Conn& c) : m_c(c) {}
 
     Result<std::vector<ChangeResult>> prior_results(const std::string& device, std::int64_t from,
                                                     std::int64_t to) override {
@@ -337,30 +394,69 @@ public:
         return r.status;
     }
 
-    Result<std::optional<StoredRecord>> record(const std::string& id) override {
-        if (auto it = m_records.find(id); it != m_records.end()) {
-            return it->second.record;
+    Status prefetch(const std::vector<std::string>& ids) override {
+        std::vector<const std::string*> wanted;
+        std::string list = "{";
+        for (const std::string& id : ids) {
+            if (m_records.count(id) != 0) {
+                continue;
+            }
+            wanted.push_back(&id);
+            list += list.size() > 1 ? ",\"" : "\"";
+            for (char ch : id) {
+                if (ch == '"' || ch == '\\') {
+                    list += '\\';
+                }
+                list += ch;
+            }
+            list += '"';
         }
-        Res r = m_c.run("record", "SELECT type, team, created_by, fields FROM srv_records WHERE id = $1", {p(id)});
+        if (wanted.empty()) {
+            return Status::ok();
+        }
+        list += "}";
+        Res r =
+            m_c.run("records", "SELECT id, type, team, created_by, fields FROM srv_records WHERE id = ANY($1::text[])",
+                    {p(list)});
         if (!r.ok()) {
             return r.status;
         }
-        Kept& kept = m_records[id];
+        for (const std::string* id : wanted) {
+            m_records.try_emplace(*id);  // not found, unless a row below says otherwise
+        }
+        for (int i = 0; i < r.rows(); ++i) {
+            OUTPOST_TRY(keep(r.str(i, 0), r, i, 1));
+        }
+        return Status::ok();
+    }
+
+    Result<std::optional<StoredRecord>> record(const std::string& id) override {
+        auto it = m_records.find(id);
+        if (it != m_records.end()) {
+            const Kept& kept = it->second;
+            if (!library(kept) || kept.read_locked) {
+                return kept.record;
+            }
+            // A library record read before this push held the library's lock: take it, read again.
+            OUTPOST_TRY(lock_library());
+        }
+        const char* sql = "SELECT type, team, created_by, fields FROM srv_records WHERE id = $1";
+        Res r = m_c.run("record", sql, {p(id)});
+        if (r.ok() && r.rows() > 0 && r.text(0, 1) == records::kLibraryTeam && !m_library_locked) {
+            OUTPOST_TRY(lock_library());
+            r = m_c.run("record", sql, {p(id)});
+        }
+        if (!r.ok()) {
+            return r.status;
+        }
         if (r.rows() == 0) {
+            Kept& kept = m_records[id];
+            kept.record.reset();
+            kept.stored = false;
             return kept.record;
         }
-        StoredRecord rec{RecordMeta{r.str(0, 0), r.str(0, 1), r.str(0, 2)}, {}};
-        if (!r.null(0, 3)) {
-            Result<std::vector<records::FieldFrontier>> fields = records::decode_frontiers(r.bytea(0, 3));
-            if (!fields.is_ok()) {
-                m_records.erase(id);
-                return fields.status();
-            }
-            rec.fields = std::move(*fields);
-        }
-        kept.record = std::move(rec);
-        kept.stored = true;
-        return kept.record;
+        OUTPOST_TRY(keep(id, r, 0, 0));
+        return m_records[id].record;
     }
 
     Status put_record(const std::string& id, const StoredRecord& rec, bool is_new, std::int64_t now) override {
@@ -381,11 +477,12 @@ public:
     }
 
     Status append_change(const WireChange& c, std::int64_t now) override {
-        m_log.push_back({++m_next_seq, c, now});
+        m_log.push_back({0, c, now});
         return Status::ok();
     }
 
-    // Sends the gathered writes; called once, after the body, before COMMIT.
+    // Sends the gathered writes; called once, after the body, before COMMIT. The log rows take their
+    // seqs here, last, so a push holds seqs (and slows pulls down) only for its final round trips.
     Status flush() {
         std::vector<Param> inserts;
         std::vector<Param> updates;
@@ -408,6 +505,17 @@ public:
                               {"", "", "", "", "::bigint", "::bytea"}, "", inserts));
         OUTPOST_TRY(multi_row("UPDATE srv_records SET fields = v.fields FROM (VALUES ", 2, {"", "::bytea"},
                               ") AS v(id, fields) WHERE srv_records.id = v.id", updates));
+        if (m_log.empty()) {
+            return Status::ok();
+        }
+        Res taken = m_c.run("take_seqs", "SELECT outpost_take_seqs($1)", {p(static_cast<std::int64_t>(m_log.size()))});
+        if (!taken.ok()) {
+            return taken.status;
+        }
+        std::int64_t next = taken.i64(0, 0);
+        for (Logged& l : m_log) {
+            l.seq = next++;
+        }
         std::vector<Param> rows;
         for (const Logged& l : m_log) {
             const WireChange& c = l.change;
@@ -426,8 +534,38 @@ private:
         std::optional<StoredRecord> record;
         bool stored = false;  // in the table before this push
         bool dirty = false;
+        bool read_locked = false;  // read while this push held the library's lock
         std::int64_t created_ms = 0;
     };
+
+    // Keeps row `row` of `r` (columns type, team, created_by, fields from `col`) as record `id`.
+    Status keep(const std::string& id, const Res& r, int row, int col) {
+        StoredRecord rec{RecordMeta{r.str(row, col), r.str(row, col + 1), r.str(row, col + 2)}, {}};
+        if (!r.null(row, col + 3)) {
+            Result<std::vector<records::FieldFrontier>> fields = records::decode_frontiers(r.bytea(row, col + 3));
+            if (!fields.is_ok()) {
+                m_records.erase(id);
+                return fields.status();
+            }
+            rec.fields = std::move(*fields);
+        }
+        Kept& kept = m_records[id];
+        kept.record = std::move(rec);
+        kept.stored = true;
+        kept.read_locked = m_library_locked;
+        return Status::ok();
+    }
+
+    static bool library(const Kept& kept) { return kept.record && kept.record->meta.team == records::kLibraryTeam; }
+
+    Status lock_library() {
+        Res r = m_c.run("team_lock", "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))",
+                        {p(kTeamLockClass), p(std::string(records::kLibraryTeam))});
+        if (r.ok()) {
+            m_library_locked = true;
+        }
+        return r.status;
+    }
     struct Logged {
         std::int64_t seq;
         WireChange change;
@@ -456,7 +594,7 @@ private:
     }
 
     Conn& m_c;
-    std::int64_t m_next_seq;
+    bool m_library_locked = false;
     std::map<std::string, Kept> m_records;
     std::vector<Logged> m_log;
 };
@@ -633,19 +771,19 @@ public:
         return out;
     }
 
-    Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) override {
+    Status with_sync_txn(const std::string& team, const std::function<Status(SyncTxn&)>& body) override {
         auto c = m_pool.take();
         Res begin = c->exec("BEGIN");
         if (!begin.ok()) {
             return begin.status;
         }
-        // One push at a time across every process; seqs are taken inside, from the log's end.
-        Res lock = c->run("push_lock", "SELECT pg_advisory_xact_lock($1)", {p(kPushLock)});
-        Res end = lock.ok() ? c->run("log_end", "SELECT COALESCE(max(seq), 0) FROM srv_changes") : Res();
-        if (!lock.ok() || !end.ok()) {
-            return finish(*c, !lock.ok() ? lock.status : end.status);
+        // One push per team at a time, across every process (the library's lock comes later, if at all).
+        Res lock =
+            c->run("team_lock", "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", {p(kTeamLockClass), p(team)});
+        if (!lock.ok()) {
+            return finish(*c, lock.status);
         }
-        PgTxn txn(*c, end.i64(0, 0));
+        PgTxn txn(*c);
         Status s = body(txn);
         if (s.is_ok()) {
             s = txn.flush();
@@ -665,38 +803,30 @@ public:
     Result<std::vector<WireChange>> changes_after(const std::string& team, const std::string& exclude_device,
                                                   std::int64_t after, int limit, std::int64_t& safe_to) override {
         auto c = m_pool.take();
-        // One snapshot for the page and the log's end: a change committed between the two reads
-        // would otherwise be below the cursor and never pulled.
-        Res begin = c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        if (!begin.ok()) {
-            return begin.status;
+        // The bound first, then the rows in a later snapshot: every seq at or below the bound was
+        // committed (or rolled back) before the rows were read.
+        Res bound = c->run("safe_seq", "SELECT outpost_safe_seq()");
+        if (!bound.ok()) {
+            return bound.status;
         }
-        Res r =
-            c->run("changes_after",
-                   "SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, author "
-                   "FROM srv_changes WHERE team = $1 AND seq > $2 AND device <> $3 ORDER BY seq LIMIT $4) a "
-                   "UNION ALL SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, "
-                   "author FROM srv_changes WHERE team = '*' AND seq > $2 AND device <> $3 ORDER BY seq LIMIT $4) b "
-                   "ORDER BY seq LIMIT $4",
-                   {p(team), p(after), p(exclude_device), p(static_cast<std::int64_t>(limit))});
+        const std::int64_t safe = bound.i64(0, 0);
+        Res r = c->run(
+            "changes_after",
+            "SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, author "
+            "FROM srv_changes WHERE team = $1 AND seq > $2 AND seq <= $5 AND device <> $3 ORDER BY seq LIMIT $4) a "
+            "UNION ALL SELECT * FROM (SELECT seq, record, type, team, field, value, hlc, device, base, "
+            "author FROM srv_changes WHERE team = '*' AND seq > $2 AND seq <= $5 AND device <> $3 "
+            "ORDER BY seq LIMIT $4) b ORDER BY seq LIMIT $4",
+            {p(team), p(after), p(exclude_device), p(static_cast<std::int64_t>(limit)), p(safe)});
         if (!r.ok()) {
-            return finish(*c, r.status);
+            return r.status;
         }
         std::vector<WireChange> out;
         out.reserve(static_cast<std::size_t>(r.rows()));
         for (int i = 0; i < r.rows(); ++i) {
             out.push_back(change_from(r, i));
         }
-        if (static_cast<int>(out.size()) == limit) {
-            safe_to = out.back().seq;
-        } else {
-            Res end = c->run("log_end", "SELECT COALESCE(max(seq), 0) FROM srv_changes");
-            if (!end.ok()) {
-                return finish(*c, end.status);
-            }
-            safe_to = std::max(after, end.i64(0, 0));
-        }
-        OUTPOST_TRY(finish(*c, Status::ok()));
+        safe_to = static_cast<int>(out.size()) == limit ? out.back().seq : std::max(after, safe);
         return out;
     }
 
@@ -704,15 +834,17 @@ public:
                          int limit, std::size_t max_bytes, std::int64_t& log_end, bool& more,
                          const std::function<void(const SnapshotRow&)>& on_row) override {
         auto c = m_pool.take();
+        // The bound before the snapshot: every change at or below it is in the records read. A change
+        // committed in between is in them too, and is pulled again later (merging it is a no-op).
+        Res end = c->run("safe_seq", "SELECT outpost_safe_seq()");
+        if (!end.ok()) {
+            return end.status;
+        }
+        log_end = end.i64(0, 0);
         Res begin = c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         if (!begin.ok()) {
             return begin.status;
         }
-        Res end = c->run("log_end", "SELECT COALESCE(max(seq), 0) FROM srv_changes");
-        if (!end.ok()) {
-            return finish(*c, end.status);
-        }
-        log_end = end.i64(0, 0);
         SnapshotPager pager{exclude_device, limit, max_bytes};
         more = false;
         std::string from = after;

@@ -360,8 +360,8 @@ public:
     }
 
     // ---- sync ----
-    Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) override {
-        std::lock_guard lock(m_mutex);
+    Status with_sync_txn(const std::string& /*team*/, const std::function<Status(SyncTxn&)>& body) override {
+        std::lock_guard lock(m_mutex);  // one writer at a time, whatever the team
         if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
             return sql_error(m_db, "starting a sync transaction");
         }

@@ -133,8 +133,17 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
     PushResponse response;
     response.results.reserve(request.changes.size());
     const std::int64_t now = m_clock.now_ms();
-    Status s = m_storage.with_sync_txn([&](SyncTxn& txn) -> Status {
+    std::vector<std::string> ids;
+    for (const WireChange& c : request.changes) {
+        if (valid_record_id(c.record) && (ids.empty() || ids.back() != c.record)) {
+            ids.push_back(c.record);
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    Status s = m_storage.with_sync_txn(who.team, [&](SyncTxn& txn) -> Status {
         response.results.clear();
+        OUTPOST_TRY(txn.prefetch(ids));
         Result<std::vector<ChangeResult>> priors = txn.prior_results(who.device_id, request.from_seq, request.to_seq);
         if (!priors.is_ok()) {
             return priors.status();

@@ -4,10 +4,16 @@
 // cursor past it; the test proves none is: every laptop ends with every record, and every laptop
 // received every other laptop's changes exactly once (its pulled count equals them, no more).
 //
+// The other cases pin the technique down one step at a time: seqs held by an uncommitted push, pushes
+// of different teams at once, and the migration to it.
+//
 // Needs the throwaway cluster (CTest fixture "pg": OUTPOST_TEST_PG); fails, saying so, without it.
 #include <doctest/doctest.h>
+#include <libpq-fe.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "server_process.h"
@@ -143,4 +149,217 @@ TEST_CASE("Late commits: two server processes, 50 laptops pushing, readers pulli
         CHECK(laptops[i]->heads_map() == expected);
         CHECK(pulled[i] == total - per_device);  // every other laptop's changes, once each
     }
+}
+
+namespace {
+
+// A raw connection to the test's schema, for what the server's code never does on purpose: hold a
+// push's seqs open, or roll the schema back to an older version.
+class RawPg {
+public:
+    explicit RawPg(const std::string& conninfo) : m_c(PQconnectdb(conninfo.c_str())) {
+        REQUIRE_MESSAGE(PQstatus(m_c) == CONNECTION_OK, PQerrorMessage(m_c));
+    }
+    ~RawPg() { close(); }
+    RawPg(const RawPg&) = delete;
+    RawPg& operator=(const RawPg&) = delete;
+    // Runs `sql`; returns the first column of the first row ("" when none).
+    std::string exec(const std::string& sql) {
+        PGresult* r = PQexec(m_c, sql.c_str());
+        const ExecStatusType st = PQresultStatus(r);
+        const std::string error = PQresultErrorMessage(r);
+        std::string out = st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+        PQclear(r);
+        REQUIRE_MESSAGE((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK), sql << ": " << error);
+        return out;
+    }
+    void close() {
+        if (m_c != nullptr) {
+            PQfinish(m_c);
+            m_c = nullptr;
+        }
+    }
+
+private:
+    PGconn* m_c;
+};
+
+sync::WireChange change_of(const std::string& team, const std::string& record, const std::string& device, int n) {
+    sync::WireChange c;
+    c.record = record;
+    c.type = "home_visit";
+    c.team = team;
+    c.field = "household";
+    c.value = "\"v" + std::to_string(n) + "\"";
+    c.hlc = records::Hlc{(std::uint64_t{1'800'000'000'000} << 16) + static_cast<std::uint64_t>(n)}.to_string();
+    c.base = records::Hlc{0}.to_string();
+    c.device = device;
+    return c;
+}
+
+// Logs `n` changes for team `team` through the storage, as a push does (records aside).
+void log_changes(sync::ServerStorage& storage, const std::string& team, int n, int from = 0) {
+    REQUIRE(storage
+                .with_sync_txn(team,
+                               [&](sync::SyncTxn& txn) -> Status {
+                                   for (int i = 0; i < n; ++i) {
+                                       OUTPOST_TRY(txn.append_change(
+                                           change_of(team, "r" + std::to_string(from + i), "dev-w", from + i), 1));
+                                   }
+                                   return Status::ok();
+                               })
+                .is_ok());
+}
+
+// Pulls team `team` from `after` as device "dev-r": the seqs returned, and the cursor handed out.
+std::vector<std::int64_t> pull(sync::ServerStorage& storage, const std::string& team, std::int64_t after,
+                               std::int64_t& cursor) {
+    auto page = storage.changes_after(team, "dev-r", after, 1000, cursor);
+    REQUIRE(page.is_ok());
+    std::vector<std::int64_t> seqs;
+    for (const sync::WireChange& c : *page) {
+        seqs.push_back(c.seq);
+    }
+    return seqs;
+}
+
+}  // namespace
+
+TEST_CASE("Late commits: a push holding seqs it has not committed keeps every cursor below them (PostgreSQL)") {
+    REQUIRE_MESSAGE(!test_pg_conninfo().empty(), "this test needs PostgreSQL: run it through ctest (fixture pg)");
+    TempDir tmp;
+    std::string conninfo;
+    auto storage = make_test_storage(tmp / "unused", &conninfo);
+    log_changes(*storage, "a", 1);  // seq 1, committed
+
+    // A push from another server process has taken seqs 2..4 and not committed yet.
+    RawPg late(conninfo);
+    late.exec("BEGIN");
+    REQUIRE(late.exec("SELECT outpost_take_seqs(3)") == "2");
+    for (int seq = 2; seq <= 4; ++seq) {
+        late.exec(
+            "INSERT INTO srv_changes(seq, record, type, team, field, value, hlc, device, base, author, at_ms) "
+            "VALUES(" +
+            std::to_string(seq) + ", 'late" + std::to_string(seq) +
+            "', 'home_visit', 'a', 'household', '\"x\"', 1, 'dev-late', 0, '', 1)");
+    }
+    log_changes(*storage, "a", 1, 10);  // seq 5, committed after 2..4 were taken
+
+    std::int64_t cursor = 0;
+    CHECK(pull(*storage, "a", 0, cursor) == std::vector<std::int64_t>{1});
+    CHECK(cursor == 1);  // not 5: 2..4 may still commit
+    std::int64_t log_end = -1;
+    bool more = false;
+    REQUIRE(storage->snapshot_page("a", "dev-r", "", 100, 1 << 20, log_end, more, [](const auto&) {}).is_ok());
+    CHECK(log_end == 1);
+
+    late.exec("COMMIT");
+    std::int64_t next = 0;
+    CHECK(pull(*storage, "a", cursor, next) == std::vector<std::int64_t>{2, 3, 4, 5});
+    CHECK(next == 5);
+
+    // Seqs taken by a push that rolls back, or whose connection dies, hold nothing back for long.
+    late.exec("BEGIN");
+    REQUIRE(late.exec("SELECT outpost_take_seqs(2)") == "6");
+    RawPg lost(conninfo);
+    lost.exec("BEGIN");
+    REQUIRE(lost.exec("SELECT outpost_take_seqs(1)") == "8");
+    log_changes(*storage, "a", 1, 20);  // seq 9
+    std::int64_t held = 0;
+    CHECK(pull(*storage, "a", next, held).empty());
+    CHECK(held == 5);
+    late.exec("ROLLBACK");
+    lost.close();  // the process died: PostgreSQL ends its transaction and frees its seqs
+    std::vector<std::int64_t> after_loss;
+    std::int64_t final_cursor = 0;
+    for (int tries = 0; tries < 100; ++tries) {  // the backend ends a moment after the socket closes
+        after_loss = pull(*storage, "a", next, final_cursor);
+        if (!after_loss.empty()) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK(after_loss == std::vector<std::int64_t>{9});
+    CHECK(final_cursor == 9);
+}
+
+TEST_CASE("Late commits: pushes of different teams run at once, one team's pushes one at a time (PostgreSQL)") {
+    REQUIRE_MESSAGE(!test_pg_conninfo().empty(), "this test needs PostgreSQL: run it through ctest (fixture pg)");
+    TempDir tmp;
+    auto storage = make_test_storage(tmp / "unused");
+    // A push of team a waits inside its transaction until a push of team b has committed: were the
+    // teams serialised, b would wait for a, and a would wait forever (bounded here by a timeout).
+    std::mutex m;
+    std::condition_variable cv;
+    bool b_done = false;
+    bool a_saw_b = false;
+    std::thread a([&] {
+        REQUIRE(storage
+                    ->with_sync_txn("a",
+                                    [&](sync::SyncTxn& txn) -> Status {
+                                        std::unique_lock lock(m);
+                                        a_saw_b = cv.wait_for(lock, std::chrono::seconds(10), [&] { return b_done; });
+                                        return txn.append_change(change_of("a", "ra", "dev-w", 1), 1);
+                                    })
+                    .is_ok());
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a is inside its transaction
+    log_changes(*storage, "b", 1, 5);
+    {
+        std::lock_guard lock(m);
+        b_done = true;
+    }
+    cv.notify_all();
+    a.join();
+    CHECK(a_saw_b);
+
+    // Two pushes of one team: the second starts only once the first has committed, so it reads what
+    // the first wrote (here: the log's rows it can count).
+    std::atomic<int> inside{0};
+    std::atomic<int> most_inside{0};
+    std::vector<std::thread> same;
+    for (int i = 0; i < 4; ++i) {
+        same.emplace_back([&, i] {
+            REQUIRE(storage
+                        ->with_sync_txn("c",
+                                        [&](sync::SyncTxn& txn) -> Status {
+                                            most_inside = std::max(most_inside.load(), ++inside);
+                                            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                                            --inside;
+                                            return txn.append_change(change_of("c", "rc", "dev-w", 100 + i), 1);
+                                        })
+                        .is_ok());
+        });
+    }
+    for (auto& t : same) {
+        t.join();
+    }
+    CHECK(most_inside == 1);
+    std::int64_t cursor = 0;
+    CHECK(pull(*storage, "c", 0, cursor).size() == 4);
+}
+
+TEST_CASE("Late commits: a version 1 PostgreSQL database migrates, and its seqs go on from its log's end") {
+    REQUIRE_MESSAGE(!test_pg_conninfo().empty(), "this test needs PostgreSQL: run it through ctest (fixture pg)");
+    TempDir tmp;
+    std::string conninfo;
+    {
+        auto storage = make_test_storage(tmp / "unused", &conninfo);
+        log_changes(*storage, "a", 3);
+    }
+    {
+        // Back to version 1's shape: no sequence, no functions; the log ends at seq 41.
+        RawPg raw(conninfo);
+        raw.exec("DROP FUNCTION outpost_take_seqs(bigint); DROP FUNCTION outpost_safe_seq(); DROP SEQUENCE srv_seq");
+        raw.exec("UPDATE srv_changes SET seq = seq + 38 WHERE seq = 3");
+        raw.exec("UPDATE outpost_meta SET schema_version = 1");
+    }
+    auto reopened = sync::open_pg_storage(conninfo, 2);
+    REQUIRE_MESSAGE(reopened.is_ok(), reopened.status().to_string());
+    log_changes(**reopened, "a", 1, 50);
+    std::int64_t cursor = 0;
+    CHECK(pull(**reopened, "a", 0, cursor) == std::vector<std::int64_t>{1, 2, 41, 42});
+    CHECK(cursor == 42);
+    RawPg raw(conninfo);
+    CHECK(raw.exec("SELECT schema_version FROM outpost_meta") == std::to_string(sync::kPgServerSchemaVersion));
 }

@@ -76,6 +76,12 @@ public:
     // Keeps one push's new answers (ascending seqs, none answered before) for prior_results.
     [[nodiscard]] virtual Status save_results(const std::string& device, const std::vector<ChangeResult>& results) = 0;
     [[nodiscard]] virtual Result<std::optional<StoredRecord>> record(const std::string& id) = 0;
+    // A hint that record() will be asked for these ids: a remote back end reads them in one round
+    // trip. Answers are the same with or without it.
+    [[nodiscard]] virtual Status prefetch(const std::vector<std::string>& ids) {
+        (void)ids;
+        return Status::ok();
+    }
     // Writes a record whole: inserts it when `is_new`, else replaces its fields (its meta never changes).
     [[nodiscard]] virtual Status put_record(const std::string& id, const StoredRecord& record, bool is_new,
                                             std::int64_t now_ms) = 0;
@@ -121,9 +127,12 @@ public:
     [[nodiscard]] virtual Result<std::vector<AuditEntry>> audit_log(int limit) = 0;
 
     // ---- sync ----
-    // Runs `body` in one serialisable transaction: committed when it returns ok, rolled back otherwise
-    // (the body's status is returned). Bodies must not call other ServerStorage methods.
-    [[nodiscard]] virtual Status with_sync_txn(const std::function<Status(SyncTxn&)>& body) = 0;
+    // Runs `body` in one transaction for a push by a device of `team`: committed when it returns ok,
+    // rolled back otherwise (the body's status is returned). Bodies must not call other ServerStorage
+    // methods. Transactions are serialisable with respect to every record they read; pushes of
+    // different teams may run at once (PostgreSQL), sharing only the practice library's records.
+    [[nodiscard]] virtual Status with_sync_txn(const std::string& team,
+                                               const std::function<Status(SyncTxn&)>& body) = 0;
     // Up to `limit` logged changes of `team` and of the practice library (team "*") with seq > after,
     // not written by `exclude_device`,
     // ascending. `safe_to` receives a cursor: no change at or below it can still appear for this
@@ -167,7 +176,7 @@ public:
 
 // Current version of the server's storage schema; older databases migrate forward at open.
 inline constexpr int kServerSchemaVersion = 6;    // embedded SQLite
-inline constexpr int kPgServerSchemaVersion = 1;  // PostgreSQL (its version 1 holds SQLite's 6)
+inline constexpr int kPgServerSchemaVersion = 2;  // PostgreSQL (its version 1 holds SQLite's 6)
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).
