@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -360,19 +361,34 @@ public:
     }
 
     // ---- sync ----
+    // Group commit: pushes that arrive while another group is being written wait, then the first of
+    // them writes all of them in one transaction, each body inside a savepoint of its own, so one
+    // fsync serves the group and a failing body is rolled back alone. Bodies run on the thread that
+    // leads the group, while their callers wait.
     Status with_sync_txn(const std::string& /*team*/, const std::function<Status(SyncTxn&)>& body) override {
-        std::lock_guard lock(m_mutex);  // one writer at a time, whatever the team
-        if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-            return sql_error(m_db, "starting a sync transaction");
+        Pending me{&body};
+        std::unique_lock group(m_group_mutex);
+        m_waiting.push_back(&me);
+        while (!me.done) {
+            if (m_leading) {
+                m_group_done.wait(group);
+                continue;
+            }
+            m_leading = true;
+            std::vector<Pending*> batch;
+            const std::size_t n = std::min(m_waiting.size(), kMaxGroup);
+            batch.assign(m_waiting.begin(), m_waiting.begin() + static_cast<long>(n));
+            m_waiting.erase(m_waiting.begin(), m_waiting.begin() + static_cast<long>(n));
+            group.unlock();
+            write_group(batch);
+            group.lock();
+            for (Pending* p : batch) {
+                p->done = true;
+            }
+            m_leading = false;
+            m_group_done.notify_all();
         }
-        Status s = body(*this);
-        if (s.is_ok() && sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-            s = sql_error(m_db, "committing a sync transaction");
-        }
-        if (!s.is_ok()) {
-            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-        }
-        return s;
+        return me.result;
     }
 
     Result<std::vector<WireChange>> changes_after(const std::string& team, const std::string& exclude_device,
@@ -632,6 +648,65 @@ private:
         OUTPOST_TRY(audit_locked(now_ms, e.user, "device.enrolled", e.device_id));
         return e;
     }
+
+    // One push waiting for its group (with_sync_txn).
+    struct Pending {
+        const std::function<Status(SyncTxn&)>* body;
+        Status result = Status::ok();
+        bool done = false;  // guarded by m_group_mutex
+    };
+    static constexpr std::size_t kMaxGroup = 64;  // bounds the wait of the group's last push
+
+    // Writes `batch` in one transaction; sets each one's result.
+    void write_group(const std::vector<Pending*>& batch) {
+        std::lock_guard lock(m_mutex);
+        if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            const Status s = sql_error(m_db, "starting a sync transaction");
+            for (Pending* p : batch) {
+                p->result = s;
+            }
+            return;
+        }
+        Status lost = Status::ok();  // set when the transaction itself is gone
+        for (Pending* p : batch) {
+            if (sqlite3_exec(m_db, "SAVEPOINT push", nullptr, nullptr, nullptr) != SQLITE_OK) {
+                lost = sql_error(m_db, "starting a push");
+                break;
+            }
+            p->result = (*p->body)(*this);
+            if (sqlite3_get_autocommit(m_db) != 0) {
+                // SQLite rolled the whole transaction back (a full disk, an I/O error): every body in
+                // it is undone, this one's error stands for all.
+                lost = p->result.is_ok() ? sql_error(m_db, "writing a push") : p->result;
+                break;
+            }
+            if (!p->result.is_ok()) {
+                sqlite3_exec(m_db, "ROLLBACK TO push", nullptr, nullptr, nullptr);
+            }
+            if (sqlite3_exec(m_db, "RELEASE push", nullptr, nullptr, nullptr) != SQLITE_OK) {
+                lost = sql_error(m_db, "ending a push");
+                break;
+            }
+        }
+        if (lost.is_ok() && sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+            lost = sql_error(m_db, "committing a sync transaction");
+        }
+        if (!lost.is_ok()) {
+            if (sqlite3_get_autocommit(m_db) == 0) {
+                sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+            }
+            for (Pending* p : batch) {
+                if (p->result.is_ok()) {
+                    p->result = lost;  // undone, or never run
+                }
+            }
+        }
+    }
+
+    std::mutex m_group_mutex;
+    std::condition_variable m_group_done;
+    std::vector<Pending*> m_waiting;  // guarded by m_group_mutex
+    bool m_leading = false;           // a thread is writing a group; guarded by m_group_mutex
 
     std::mutex m_mutex;
     sqlite3* m_db;  // guarded by m_mutex

@@ -65,8 +65,9 @@ struct StoredRecord {
     std::vector<records::FieldFrontier> fields;  // by field name; each frontier non-empty
 };
 
-// One storage transaction for a push (see ServerStorage::with_sync_txn). Its calls run on the thread
-// that called with_sync_txn, inside the transaction; none of them commits.
+// One storage transaction for a push (see ServerStorage::with_sync_txn). Its calls run inside the
+// transaction, on one thread at a time (the caller's, or for SQLite the thread writing the caller's
+// group); none of them commits.
 class SyncTxn {
 public:
     virtual ~SyncTxn() = default;
@@ -131,6 +132,8 @@ public:
     // rolled back otherwise (the body's status is returned). Bodies must not call other ServerStorage
     // methods. Transactions are serialisable with respect to every record they read; pushes of
     // different teams may run at once (PostgreSQL), sharing only the practice library's records.
+    // SQLite commits the bodies waiting at one moment together (one fsync), each in a savepoint: a
+    // body's failure undoes only its own writes, a failed commit fails every body of the group.
     [[nodiscard]] virtual Status with_sync_txn(const std::string& team,
                                                const std::function<Status(SyncTxn&)>& body) = 0;
     // Up to `limit` logged changes of `team` and of the practice library (team "*") with seq > after,
