@@ -138,6 +138,44 @@ Param bytes(std::string v) {
     return {std::move(v), true};
 }
 
+// A PostgreSQL array literal in text form ({"a","b"}), for one parameter of a prepared statement
+// that takes many rows at once through unnest(): no SQL text is built per push.
+class ArrayText {
+public:
+    void add(std::string_view v) {
+        open();
+        m_s += '"';
+        for (char ch : v) {
+            if (ch == '"' || ch == '\\') {
+                m_s += '\\';
+            }
+            m_s += ch;
+        }
+        m_s += '"';
+    }
+    void add(std::int64_t v) {
+        open();
+        m_s += std::to_string(v);
+    }
+    void add_bytea(std::string_view raw) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        open();
+        m_s += "\"\\\\x";  // the element's text is \x<hex>; its backslash is escaped in the literal
+        for (unsigned char ch : raw) {
+            m_s += kHex[ch >> 4];
+            m_s += kHex[ch & 15];
+        }
+        m_s += '"';
+    }
+    [[nodiscard]] bool empty() const { return m_n == 0; }
+    [[nodiscard]] Param param() const { return p(m_s + "}"); }
+
+private:
+    void open() { m_s += m_n++ == 0 ? "{" : ","; }
+    std::string m_s;
+    std::size_t m_n = 0;
+};
+
 // One statement's result, cleared on scope exit.
 class Res {
 public:
@@ -216,12 +254,12 @@ public:
         Res r(PQexecPrepared(m_c, name, a.count(), a.values.data(), a.lengths.data(), a.formats.data(), 0));
         return check(std::move(r), name);
     }
-    // A statement run once, unprepared (its text varies, as multi-row writes do).
-    Res run_once(const std::string& sql, const std::vector<Param>& params) {
-        const Arrays a(params);
-        return check(Res(PQexecParams(m_c, sql.c_str(), a.count(), nullptr, a.values.data(), a.lengths.data(),
-                                      a.formats.data(), 0)),
-                     "a multi-row write");
+    // `v` as an SQL string literal, quoted and escaped for this connection.
+    std::string literal(const std::string& v) {
+        char* q = PQescapeLiteral(m_c, v.data(), v.size());
+        std::string out = q ? q : "NULL";
+        PQfreemem(q);
+        return out;
     }
     // A statement without parameters (transaction control, DDL).
     Res exec(const char* sql) { return check(Res(PQexec(m_c, sql)), sql); }
@@ -396,28 +434,19 @@ public:
 
     Status prefetch(const std::vector<std::string>& ids) override {
         std::vector<const std::string*> wanted;
-        std::string list = "{";
+        ArrayText list;
         for (const std::string& id : ids) {
-            if (m_records.count(id) != 0) {
-                continue;
+            if (m_records.count(id) == 0) {
+                wanted.push_back(&id);
+                list.add(id);
             }
-            wanted.push_back(&id);
-            list += list.size() > 1 ? ",\"" : "\"";
-            for (char ch : id) {
-                if (ch == '"' || ch == '\\') {
-                    list += '\\';
-                }
-                list += ch;
-            }
-            list += '"';
         }
         if (wanted.empty()) {
             return Status::ok();
         }
-        list += "}";
         Res r =
             m_c.run("records", "SELECT id, type, team, created_by, fields FROM srv_records WHERE id = ANY($1::text[])",
-                    {p(list)});
+                    {list.param()});
         if (!r.ok()) {
             return r.status;
         }
@@ -477,56 +506,75 @@ public:
     }
 
     Status append_change(const WireChange& c, std::int64_t now) override {
-        m_log.push_back({0, c, now});
+        m_log.push_back({c, now});
         return Status::ok();
     }
 
     // Sends the gathered writes; called once, after the body, before COMMIT. The log rows take their
     // seqs here, last, so a push holds seqs (and slows pulls down) only for its final round trips.
     Status flush() {
-        std::vector<Param> inserts;
-        std::vector<Param> updates;
+        ArrayText ins_id, ins_type, ins_team, ins_by, ins_ms, ins_fields, upd_id, upd_fields;
         for (auto& [id, kept] : m_records) {
             if (!kept.dirty || !kept.record) {
                 continue;
             }
             const StoredRecord& rec = *kept.record;
             if (!kept.stored) {
-                for (Param x : {p(id), p(rec.meta.type), p(rec.meta.team), p(rec.meta.created_by), p(kept.created_ms),
-                                bytes(records::encode_frontiers(rec.fields))}) {
-                    inserts.push_back(std::move(x));
-                }
+                ins_id.add(id);
+                ins_type.add(rec.meta.type);
+                ins_team.add(rec.meta.team);
+                ins_by.add(rec.meta.created_by);
+                ins_ms.add(kept.created_ms);
+                ins_fields.add_bytea(records::encode_frontiers(rec.fields));
             } else {
-                updates.push_back(p(id));
-                updates.push_back(bytes(records::encode_frontiers(rec.fields)));
+                upd_id.add(id);
+                upd_fields.add_bytea(records::encode_frontiers(rec.fields));
             }
         }
-        OUTPOST_TRY(multi_row("INSERT INTO srv_records(id, type, team, created_by, created_ms, fields) VALUES ", 6,
-                              {"", "", "", "", "::bigint", "::bytea"}, "", inserts));
-        OUTPOST_TRY(multi_row("UPDATE srv_records SET fields = v.fields FROM (VALUES ", 2, {"", "::bytea"},
-                              ") AS v(id, fields) WHERE srv_records.id = v.id", updates));
+        if (!ins_id.empty()) {
+            OUTPOST_TRY(m_c.run("insert_records",
+                                "INSERT INTO srv_records(id, type, team, created_by, created_ms, fields) SELECT * FROM "
+                                "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bytea[])",
+                                {ins_id.param(), ins_type.param(), ins_team.param(), ins_by.param(), ins_ms.param(),
+                                 ins_fields.param()})
+                            .status);
+        }
+        if (!upd_id.empty()) {
+            OUTPOST_TRY(m_c.run("update_records",
+                                "UPDATE srv_records SET fields = v.fields FROM unnest($1::text[], $2::bytea[]) "
+                                "AS v(id, fields) WHERE srv_records.id = v.id",
+                                {upd_id.param(), upd_fields.param()})
+                            .status);
+        }
         if (m_log.empty()) {
             return Status::ok();
         }
-        Res taken = m_c.run("take_seqs", "SELECT outpost_take_seqs($1)", {p(static_cast<std::int64_t>(m_log.size()))});
-        if (!taken.ok()) {
-            return taken.status;
-        }
-        std::int64_t next = taken.i64(0, 0);
-        for (Logged& l : m_log) {
-            l.seq = next++;
-        }
-        std::vector<Param> rows;
+        // The seqs are taken in the statement that writes the rows (a materialised CTE runs once).
+        ArrayText record, type, team, field, value, hlc, device, base, author, at_ms;
         for (const Logged& l : m_log) {
             const WireChange& c = l.change;
-            for (Param x : {p(l.seq), p(c.record), p(c.type), p(c.team), p(c.field), p(c.value), p(hlc_value(c.hlc)),
-                            p(c.device), p(hlc_value(c.base)), p(c.author), p(l.at_ms)}) {
-                rows.push_back(std::move(x));
-            }
+            record.add(c.record);
+            type.add(c.type);
+            team.add(c.team);
+            field.add(c.field);
+            value.add(c.value);
+            hlc.add(hlc_value(c.hlc));
+            device.add(c.device);
+            base.add(hlc_value(c.base));
+            author.add(c.author);
+            at_ms.add(l.at_ms);
         }
-        return multi_row(
-            "INSERT INTO srv_changes(seq, record, type, team, field, value, hlc, device, base, author, at_ms) VALUES ",
-            11, {"::bigint", "", "", "", "", "", "::bigint", "", "::bigint", "", "::bigint"}, "", rows);
+        return m_c
+            .run("insert_changes",
+                 "WITH f AS MATERIALIZED (SELECT outpost_take_seqs($11) AS first) "
+                 "INSERT INTO srv_changes(seq, record, type, team, field, value, hlc, device, base, author, at_ms) "
+                 "SELECT f.first + u.ord - 1, u.record, u.type, u.team, u.field, u.value, u.hlc, u.device, u.base, "
+                 "u.author, u.at_ms FROM f, unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                 "$6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::bigint[]) WITH ORDINALITY "
+                 "AS u(record, type, team, field, value, hlc, device, base, author, at_ms, ord)",
+                 {record.param(), type.param(), team.param(), field.param(), value.param(), hlc.param(), device.param(),
+                  base.param(), author.param(), at_ms.param(), p(static_cast<std::int64_t>(m_log.size()))})
+            .status;
     }
 
 private:
@@ -567,31 +615,9 @@ private:
         return r.status;
     }
     struct Logged {
-        std::int64_t seq;
         WireChange change;
         std::int64_t at_ms;
     };
-
-    // "<head> ($1,$2,..),(..)<tail>" over `params`, `width` per row, in chunks (PostgreSQL takes at
-    // most 65,535 parameters a statement). Not prepared: its shape changes with the row count.
-    Status multi_row(const std::string& head, int width, const std::vector<std::string>& casts, const std::string& tail,
-                     const std::vector<Param>& params) {
-        const std::size_t per_stmt = static_cast<std::size_t>(width) * 1000;
-        for (std::size_t from = 0; from < params.size(); from += per_stmt) {
-            const std::size_t n = std::min(per_stmt, params.size() - from);
-            std::string sql = head;
-            for (std::size_t i = 0; i < n; ++i) {
-                const std::size_t col = i % static_cast<std::size_t>(width);
-                sql += col == 0 ? (i == 0 ? "(" : "),(") : ",";
-                sql += "$" + std::to_string(i + 1) + casts[col];
-            }
-            sql += ")" + tail;
-            std::vector<Param> part(params.begin() + static_cast<long>(from),
-                                    params.begin() + static_cast<long>(from + n));
-            OUTPOST_TRY(m_c.run_once(sql, part).status);
-        }
-        return Status::ok();
-    }
 
     Conn& m_c;
     bool m_library_locked = false;
@@ -772,6 +798,18 @@ public:
     }
 
     Status with_sync_txn(const std::string& team, const std::function<Status(SyncTxn&)>& body) override {
+        // This process's pushes of one team queue here, before taking a connection: a connection is
+        // never held idle waiting for the team's advisory lock while other teams wait for one.
+        std::shared_ptr<std::mutex> gate;
+        {
+            std::lock_guard lock(m_gates_mutex);
+            std::shared_ptr<std::mutex>& g = m_team_gates[team];
+            if (!g) {
+                g = std::make_shared<std::mutex>();
+            }
+            gate = g;
+        }
+        std::lock_guard in_turn(*gate);
         auto c = m_pool.take();
         Res begin = c->exec("BEGIN");
         if (!begin.ok()) {
@@ -945,6 +983,8 @@ private:
     }
 
     Pool m_pool;
+    std::mutex m_gates_mutex;
+    std::map<std::string, std::shared_ptr<std::mutex>> m_team_gates;  // one per team seen; never shrinks
 };
 
 // Brings the schema to kPgSchemaVersion; `create` makes the identity row when there is none.

@@ -125,3 +125,34 @@ TEST_CASE("Sync transactions: pushes that wait together are written together (SQ
     REQUIRE(page.is_ok());
     CHECK(page->size() == 9);
 }
+
+TEST_CASE("Sync transactions: values with quotes, backslashes, braces and commas are logged byte for byte") {
+    TempDir tmp;
+    auto storage = make_test_storage(tmp / "server");
+    // PostgreSQL takes a push's rows as array literals: each of these would break a careless one.
+    const std::vector<std::string> values = {
+        "\"a \\\"quoted\\\" word\"",    "\"back\\\\slash\\n\"", "\"{braces},[commas]\"", "NULL", "\"\"",
+        "\"caf\xc3\xa9 \xe2\x9c\x93\"", "\"  spaced  \""};
+    REQUIRE(storage
+                ->with_sync_txn("a",
+                                [&](sync::SyncTxn& txn) -> Status {
+                                    for (std::size_t i = 0; i < values.size(); ++i) {
+                                        sync::WireChange c = change_for("dev-x", static_cast<int>(i));
+                                        c.value = values[i];
+                                        c.author = i % 2 == 0 ? "ann \"the\" lead" : "";
+                                        OUTPOST_TRY(txn.append_change(c, 1));
+                                    }
+                                    return Status::ok();
+                                })
+                .is_ok());
+    std::int64_t cursor = 0;
+    auto page = storage->changes_after("a", "nobody", 0, 1000, cursor);
+    REQUIRE(page.is_ok());
+    REQUIRE(page->size() == values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        CAPTURE(i);
+        CHECK((*page)[i].value == values[i]);
+        CHECK((*page)[i].author == (i % 2 == 0 ? "ann \"the\" lead" : ""));
+        CHECK((*page)[i].record == "dev-x-r" + std::to_string(i));
+    }
+}
