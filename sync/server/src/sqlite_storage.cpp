@@ -93,7 +93,24 @@ public:
         for (auto& [sql, st] : m_cache) {
             sqlite3_finalize(st);
         }
+        sqlite3_finalize(m_auth_stmt);
+        sqlite3_close_v2(m_auth_db);
         sqlite3_close_v2(m_db);
+    }
+
+    // A second, read-only connection for authenticate(): in WAL mode it reads the last commit while
+    // a group of pushes is being written, so requests are not held at the door by the writer.
+    Status open_auth(const std::string& path) {
+        if (sqlite3_open_v2(path.c_str(), &m_auth_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+                SQLITE_OK ||
+            sqlite3_prepare_v3(m_auth_db,
+                               "SELECT d.id, d.user, u.team, u.role, d.revoked_ms FROM devices d JOIN users u "
+                               "ON u.name = d.user WHERE d.token_hash = ?",
+                               -1, SQLITE_PREPARE_PERSISTENT, &m_auth_stmt, nullptr) != SQLITE_OK) {
+            return sql_error(m_auth_db, "opening " + path + " to read devices");
+        }
+        sqlite3_busy_timeout(m_auth_db, 5000);
+        return Status::ok();
     }
     SqliteStorage(const SqliteStorage&) = delete;
     SqliteStorage& operator=(const SqliteStorage&) = delete;
@@ -297,10 +314,8 @@ public:
     }
 
     Result<DeviceAuth> authenticate(const std::string& token) override {
-        std::lock_guard lock(m_mutex);
-        Cached st = cached(
-            "SELECT d.id, d.user, u.team, u.role, d.revoked_ms FROM devices d JOIN users u ON u.name = d.user "
-            "WHERE d.token_hash = ?");
+        std::lock_guard lock(m_auth_mutex);
+        Cached st(m_auth_stmt);
         st.blob(1, secret_hash(token));
         if (st.step() != SQLITE_ROW) {
             return Status::error(errc::kAuthInvalid, "unknown device token");
@@ -708,6 +723,10 @@ private:
     std::vector<Pending*> m_waiting;  // guarded by m_group_mutex
     bool m_leading = false;           // a thread is writing a group; guarded by m_group_mutex
 
+    std::mutex m_auth_mutex;
+    sqlite3* m_auth_db = nullptr;         // read-only; guarded by m_auth_mutex
+    sqlite3_stmt* m_auth_stmt = nullptr;  // guarded by m_auth_mutex
+
     std::mutex m_mutex;
     sqlite3* m_db;  // guarded by m_mutex
     // Keyed by the SQL literal's address (each call site passes its own literal): no string is built
@@ -781,6 +800,7 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const fs::path& dir) 
     sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
     auto storage = std::make_unique<SqliteStorage>(db);
     OUTPOST_TRY(storage->migrate());
+    OUTPOST_TRY(storage->open_auth(path));
     return std::unique_ptr<ServerStorage>(std::move(storage));
 }
 
