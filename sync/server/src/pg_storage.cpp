@@ -5,7 +5,8 @@
 // - Pushes (with_sync_txn) run in READ COMMITTED under a per-team advisory lock: one push per team
 //   at a time across every process, so a team's records are read and written by one transaction at
 //   a time. The practice library's records (team '*') are shared: a push takes the library's lock
-//   too, and reads them again, before it uses one. Different teams push at once.
+//   too, and reads them again, before it uses one. Different teams push at once. In one process, the
+//   pushes of a team that wait together are written in one transaction (with_sync_txn).
 // - The cursor problem (docs/PROTOCOL.md, "Late commits"): a push takes its seqs at the end, with
 //   outpost_take_seqs(), which also holds an advisory lock named after its first seq until it
 //   commits. A pull reads outpost_safe_seq() first (below every seq still held, and at or below the
@@ -406,9 +407,18 @@ public:
         if (!r.ok()) {
             return r.status;
         }
-        std::vector<ChangeResult> out;
+        std::vector<std::string_view> batches;
         for (int i = 0; i < r.rows(); ++i) {
-            Result<PushResponse> saved = decode_push_response(r.text(i, 0));
+            batches.push_back(r.text(i, 0));
+        }
+        for (const Saved& s : m_saved) {  // answered earlier in this transaction, not yet sent
+            if (s.device == device && s.last >= from && s.first <= to) {
+                batches.push_back(s.results);
+            }
+        }
+        std::vector<ChangeResult> out;
+        for (std::string_view batch : batches) {
+            Result<PushResponse> saved = decode_push_response(batch);
             if (!saved.is_ok()) {
                 return Status::error(errc::kInternal, "stored push answers could not be read");
             }
@@ -423,13 +433,10 @@ public:
     }
 
     Status save_results(const std::string& device, const std::vector<ChangeResult>& results) override {
-        if (results.empty()) {
-            return Status::ok();
+        if (!results.empty()) {
+            m_saved.push_back({device, results.front().seq, results.back().seq, encode(PushResponse{results})});
         }
-        Res r = m_c.run("save_results",
-                        "INSERT INTO srv_push_batches(device, last_seq, first_seq, results) VALUES($1, $2, $3, $4)",
-                        {p(device), p(results.back().seq), p(results.front().seq), p(encode(PushResponse{results}))});
-        return r.status;
+        return Status::ok();
     }
 
     Status prefetch(const std::vector<std::string>& ids) override {
@@ -546,6 +553,20 @@ public:
                                 {upd_id.param(), upd_fields.param()})
                             .status);
         }
+        if (!m_saved.empty()) {
+            ArrayText device, first, last, results;
+            for (const Saved& s : m_saved) {
+                device.add(s.device);
+                first.add(s.first);
+                last.add(s.last);
+                results.add(s.results);
+            }
+            OUTPOST_TRY(m_c.run("save_results",
+                                "INSERT INTO srv_push_batches(device, first_seq, last_seq, results) SELECT * FROM "
+                                "unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[])",
+                                {device.param(), first.param(), last.param(), results.param()})
+                            .status);
+        }
         if (m_log.empty()) {
             return Status::ok();
         }
@@ -618,11 +639,18 @@ private:
         WireChange change;
         std::int64_t at_ms;
     };
+    struct Saved {  // one push's answers, for srv_push_batches
+        std::string device;
+        std::int64_t first = 0;
+        std::int64_t last = 0;
+        std::string results;
+    };
 
     Conn& m_c;
     bool m_library_locked = false;
     std::map<std::string, Kept> m_records;
     std::vector<Logged> m_log;
+    std::vector<Saved> m_saved;
 };
 
 class PgStorage final : public ServerStorage {
@@ -797,36 +825,43 @@ public:
         return out;
     }
 
+    // Pushes of one team in this process queue at the team's gate, before taking a connection (so a
+    // connection is never held idle waiting for the team's advisory lock while other teams wait for
+    // one). The first in line writes every push waiting there in one transaction, their writes sent
+    // together at the end; if that fails, each is written again on its own, so one push's failure
+    // never becomes another's. Bodies run on the writing thread while their callers wait.
     Status with_sync_txn(const std::string& team, const std::function<Status(SyncTxn&)>& body) override {
-        // This process's pushes of one team queue here, before taking a connection: a connection is
-        // never held idle waiting for the team's advisory lock while other teams wait for one.
-        std::shared_ptr<std::mutex> gate;
+        std::shared_ptr<Gate> gate;
         {
             std::lock_guard lock(m_gates_mutex);
-            std::shared_ptr<std::mutex>& g = m_team_gates[team];
+            std::shared_ptr<Gate>& g = m_gates[team];
             if (!g) {
-                g = std::make_shared<std::mutex>();
+                g = std::make_shared<Gate>();
             }
             gate = g;
         }
-        std::lock_guard in_turn(*gate);
-        auto c = m_pool.take();
-        Res begin = c->exec("BEGIN");
-        if (!begin.ok()) {
-            return begin.status;
+        Pending me{&body};
+        std::unique_lock line(gate->mutex);
+        gate->waiting.push_back(&me);
+        while (!me.done) {
+            if (gate->writing) {
+                gate->turn.wait(line);
+                continue;
+            }
+            gate->writing = true;
+            const std::size_t n = std::min(gate->waiting.size(), kMaxGroup);
+            std::vector<Pending*> group(gate->waiting.begin(), gate->waiting.begin() + static_cast<long>(n));
+            gate->waiting.erase(gate->waiting.begin(), gate->waiting.begin() + static_cast<long>(n));
+            line.unlock();
+            write_group(team, group);
+            line.lock();
+            for (Pending* p : group) {
+                p->done = true;
+            }
+            gate->writing = false;
+            gate->turn.notify_all();
         }
-        // One push per team at a time, across every process (the library's lock comes later, if at all).
-        Res lock =
-            c->run("team_lock", "SELECT pg_advisory_xact_lock($1::int4, hashtext($2))", {p(kTeamLockClass), p(team)});
-        if (!lock.ok()) {
-            return finish(*c, lock.status);
-        }
-        PgTxn txn(*c);
-        Status s = body(txn);
-        if (s.is_ok()) {
-            s = txn.flush();
-        }
-        return finish(*c, s);
+        return me.result;
     }
 
     Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) override {
@@ -982,9 +1017,59 @@ private:
         return e;
     }
 
+    struct Pending {
+        const std::function<Status(SyncTxn&)>* body;
+        Status result = Status::ok();
+        bool done = false;  // guarded by the gate's mutex
+    };
+    struct Gate {
+        std::mutex mutex;
+        std::condition_variable turn;
+        std::vector<Pending*> waiting;
+        bool writing = false;
+    };
+    static constexpr std::size_t kMaxGroup = 32;
+
+    void write_group(const std::string& team, const std::vector<Pending*>& group) {
+        if (group.size() > 1) {
+            const Status together = in_team_txn(team, [&](PgTxn& txn) -> Status {
+                for (Pending* p : group) {
+                    p->result = (*p->body)(txn);
+                    OUTPOST_TRY(p->result);
+                }
+                return Status::ok();
+            });
+            if (together.is_ok()) {
+                return;
+            }
+        }
+        for (Pending* p : group) {
+            p->result = in_team_txn(team, [&](PgTxn& txn) { return (*p->body)(txn); });
+        }
+    }
+
+    // One transaction holding `team`'s lock: BEGIN and the lock in one round trip, then `body`, the
+    // gathered writes, and COMMIT (or ROLLBACK).
+    Status in_team_txn(const std::string& team, const std::function<Status(PgTxn&)>& body) {
+        auto c = m_pool.take();
+        const std::string begin_locked = "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kTeamLockClass) +
+                                         ", hashtext(" + c->literal(team) + "))";
+        Res begin = c->exec(begin_locked.c_str());
+        if (!begin.ok()) {
+            (void)c->exec("ROLLBACK");
+            return begin.status;
+        }
+        PgTxn txn(*c);
+        Status s = body(txn);
+        if (s.is_ok()) {
+            s = txn.flush();
+        }
+        return finish(*c, s);
+    }
+
     Pool m_pool;
     std::mutex m_gates_mutex;
-    std::map<std::string, std::shared_ptr<std::mutex>> m_team_gates;  // one per team seen; never shrinks
+    std::map<std::string, std::shared_ptr<Gate>> m_gates;  // one per team seen; never shrinks
 };
 
 // Brings the schema to kPgSchemaVersion; `create` makes the identity row when there is none.

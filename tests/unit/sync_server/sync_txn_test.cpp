@@ -1,7 +1,8 @@
 // Sync transactions under concurrent pushes (ServerStorage::with_sync_txn): a push that fails is
-// undone alone, whatever else commits with it, and SQLite commits the pushes that wait together as
-// one group (one fsync), running their bodies on the thread that writes the group. Runs against
-// SQLite, and against PostgreSQL under the pg fixture (pg/sync_server/sync_txn).
+// undone alone, whatever else commits with it, and the pushes that wait together are written as one
+// group (SQLite: one fsync; PostgreSQL: a team's pushes in one transaction), their bodies run on the
+// thread that writes the group. Runs against SQLite, and against PostgreSQL under the pg fixture
+// (pg/sync_server/sync_txn).
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -73,12 +74,11 @@ TEST_CASE("Sync transactions: a failing push is undone alone while the pushes ar
     CHECK(total == 27);
 }
 
-TEST_CASE("Sync transactions: pushes that wait together are written together (SQLite), or each alone (PostgreSQL)") {
+TEST_CASE("Sync transactions: pushes that wait together are written together") {
     TempDir tmp;
     auto storage = make_test_storage(tmp / "server");
-    const bool sqlite = test_pg_conninfo().empty();
     // The first push holds its transaction while eight more arrive; they are then written after it,
-    // by SQLite in one group: one of the eight writes all eight, so seven run on another's thread.
+    // in one group: one of the eight writes all eight, so seven run on another's thread.
     std::latch first_inside(1);
     std::atomic<int> calling{0};
     std::atomic<int> on_other_thread{0};
@@ -115,11 +115,7 @@ TEST_CASE("Sync transactions: pushes that wait together are written together (SQ
         t.join();
     }
     MESSAGE(on_other_thread.load() << " of 8 pushes were written by another push's thread");
-    if (sqlite) {
-        CHECK(on_other_thread == 7);
-    } else {
-        CHECK(on_other_thread == 0);
-    }
+    CHECK(on_other_thread == 7);
     std::int64_t cursor = 0;
     auto page = storage->changes_after("a", "nobody", 0, 1000, cursor);
     REQUIRE(page.is_ok());
