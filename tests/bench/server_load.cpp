@@ -9,7 +9,7 @@
 // checked to hold exactly the others' changes. A device is the wire protocol only (no local store):
 // enrolment over HTTP, one push of 25 home visits, pulls until `more` is false.
 //
-// Usage: server_load [--devices N] [--backend sqlite|postgresql|all] [--dir DIR]
+// Usage: server_load [--devices N] [--backend sqlite|postgresql|all] [--processes 1|2] [--dir DIR]
 // PostgreSQL: a throwaway cluster is started with tests/support/pg.sh (or OUTPOST_TEST_PG is used).
 #include <algorithm>
 #include <atomic>
@@ -298,12 +298,15 @@ Outcome run(const Config& cfg, int devices, const fs::path& dir, const std::stri
 
 int main(int argc, char** argv) {
     int devices = 200;
+    int only_processes = 0;  // 0: PostgreSQL with 1 and with 2 processes
     std::string backend = "all";
     fs::path dir = fs::temp_directory_path() / "outpost-server-load";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--devices") {
             devices = std::max(2, std::atoi(argv[i + 1]));
+        } else if (a == "--processes") {
+            only_processes = std::atoi(argv[i + 1]);
         } else if (a == "--backend") {
             backend = argv[i + 1];
         } else if (a == "--dir") {
@@ -317,8 +320,11 @@ int main(int argc, char** argv) {
     std::string pg_state;
     bool started_pg = false;
     if (backend == "postgresql" || backend == "all") {
-        configs.push_back({"postgresql", 1});
-        configs.push_back({"postgresql", 2});
+        for (int n : {1, 2}) {
+            if (only_processes == 0 || only_processes == n) {
+                configs.push_back({"postgresql", n});
+            }
+        }
         if (const char* env = std::getenv("OUTPOST_TEST_PG"); env != nullptr && *env != '\0') {
             pg_state = env;
         } else {
