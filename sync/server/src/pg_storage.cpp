@@ -71,7 +71,7 @@ CREATE TABLE srv_blob_refs(team text NOT NULL, hash text NOT NULL, PRIMARY KEY(t
     // clash of tags only makes pulls wait longer). Seqs stay below 2^40.
     // The log's index by device goes: only tests count a device's changes, and every push paid for it.
     R"sql(
-DROP INDEX srv_changes_device;
+DROP INDEX IF EXISTS srv_changes_device;
 CREATE SEQUENCE srv_seq;
 SELECT setval('srv_seq', COALESCE((SELECT max(seq) FROM srv_changes), 0) + 1, false);
 CREATE FUNCTION outpost_take_seqs(k bigint) RETURNS bigint LANGUAGE plpgsql AS $$

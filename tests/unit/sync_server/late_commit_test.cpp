@@ -348,9 +348,11 @@ TEST_CASE("Late commits: a version 1 PostgreSQL database migrates, and its seqs 
         log_changes(*storage, "a", 3);
     }
     {
-        // Back to version 1's shape: no sequence, no functions; the log ends at seq 41.
+        // Back to version 1's shape: no sequence, no functions, the index by device; the log ends at seq 41.
         RawPg raw(conninfo);
-        raw.exec("DROP FUNCTION outpost_take_seqs(bigint); DROP FUNCTION outpost_safe_seq(); DROP SEQUENCE srv_seq");
+        raw.exec(
+            "DROP FUNCTION outpost_take_seqs(bigint); DROP FUNCTION outpost_safe_seq(); DROP SEQUENCE srv_seq; "
+            "CREATE INDEX srv_changes_device ON srv_changes(device)");
         raw.exec("UPDATE srv_changes SET seq = seq + 38 WHERE seq = 3");
         raw.exec("UPDATE outpost_meta SET schema_version = 1");
     }
@@ -362,4 +364,5 @@ TEST_CASE("Late commits: a version 1 PostgreSQL database migrates, and its seqs 
     CHECK(cursor == 42);
     RawPg raw(conninfo);
     CHECK(raw.exec("SELECT schema_version FROM outpost_meta") == std::to_string(sync::kPgServerSchemaVersion));
+    CHECK(raw.exec("SELECT to_regclass('srv_changes_device') IS NULL") == "t");
 }
