@@ -5,7 +5,6 @@
 // Seeds: OUTPOST_CONVERGENCE_SEEDS (default "1,2,3"); operations per device: OUTPOST_CONVERGENCE_OPS
 // (default 2000). Run more seeds by hand: OUTPOST_CONVERGENCE_SEEDS=4,5,6,7 ./test_sync_client_convergence
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
 #include <cstdlib>
 #include <map>
@@ -42,21 +41,6 @@ struct Version {
     std::string author;
 };
 using Key = std::pair<std::string, std::string>;  // (record, field)
-
-template <typename Row>
-void each_row(sqlite3* db, const char* sql, Row&& row) {
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        row(st);
-    }
-    sqlite3_finalize(st);
-}
-
-std::string col(sqlite3_stmt* st, int i) {
-    const auto* t = sqlite3_column_text(st, i);
-    return t != nullptr ? reinterpret_cast<const char*>(t) : "";
-}
 
 std::vector<int> env_list(const char* name, const char* fallback) {
     const char* v = std::getenv(name);
@@ -156,22 +140,26 @@ void run_seed(unsigned seed, int ops_per_device) {
     }
     MESSAGE(std::string("seed " + std::to_string(seed) + ": " + std::to_string(syncs) + " random syncs"));
 
-    // The server's frontiers, straight from its database file.
-    sqlite3* sdb = nullptr;
-    REQUIRE(sqlite3_open_v2((server.tmp / "server" / "server.db").c_str(), &sdb, SQLITE_OPEN_READONLY, nullptr) ==
-            SQLITE_OK);
+    // The server's frontiers, every version of every field, through its storage (SQLite or
+    // PostgreSQL) as a first sync's snapshot reads them.
     std::map<Key, std::vector<Version>> frontier;
-    each_row(sdb, "SELECT id, fields FROM srv_records", [&](sqlite3_stmt* st) {
-        const std::string id = col(st, 0);
-        const std::string blob(static_cast<const char*>(sqlite3_column_blob(st, 1)),
-                               static_cast<std::size_t>(sqlite3_column_bytes(st, 1)));
-        REQUIRE(records::scan_frontiers(blob, [&](const records::VersionView& v) {
-                    frontier[{id, std::string(v.field)}].push_back(
-                        {std::string(v.value), static_cast<std::int64_t>(v.hlc.packed), std::string(v.device),
-                         static_cast<std::int64_t>(v.base.packed), std::string(v.author)});
-                }).is_ok());
-    });
-    sqlite3_close(sdb);
+    std::string from_id;
+    for (bool more = true; more;) {
+        std::int64_t log_end = 0;
+        std::string last;
+        REQUIRE(server.storage
+                    ->snapshot_page("a", "", from_id, 500, std::size_t{64} << 20, log_end, more,
+                                    [&](const ServerStorage::SnapshotRow& row) {
+                                        last = std::string(row.id);
+                                        frontier[{last, std::string(row.field)}].push_back(
+                                            {std::string(row.value), static_cast<std::int64_t>(row.hlc),
+                                             std::string(row.device), static_cast<std::int64_t>(row.base),
+                                             std::string(row.author)});
+                                    })
+                    .is_ok());
+        REQUIRE((!more || !last.empty()));
+        from_id = last;
+    }
     std::map<Key, Version> winners;
     for (auto& [k, vs] : frontier) {
         std::sort(vs.begin(), vs.end(), [](const Version& a, const Version& b) {
