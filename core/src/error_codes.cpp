@@ -110,6 +110,12 @@ constexpr std::array kCodes = {
     CodeInfo{kServerDatabaseExists,
              "That database already holds an Outpost server, and init never overwrites one. Use it as it is, or "
              "choose an empty database."},
+    CodeInfo{kServerRateLimited,
+             "This laptop sent the server more requests than it accepts in a short time. Outpost will try again in "
+             "a moment."},
+    CodeInfo{kServerRequestTooSlow,
+             "The connection to the server was too slow to send this in time. Outpost will try again; if it keeps "
+             "happening, try from a better connection."},
     CodeInfo{kPolicyInvalid,
              "This laptop's Outpost settings from IT (the site policy) are not valid, so Outpost will not start. "
              "Ask IT to fix the file named above."},

@@ -57,6 +57,37 @@ Result<std::string> certificate_sha256(std::string_view pem) {
     return std::string(hex);
 }
 
+namespace {
+
+// "http://HOST[:PORT][/...]" names this machine: localhost, 127.x.y.z or [::1].
+bool loopback_url(std::string_view url) {
+    std::string_view rest = url.substr(url.find("://") + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    std::string_view host = rest;
+    if (!host.empty() && host.front() == '[') {
+        host = host.substr(0, host.find(']') + 1);
+    } else {
+        host = host.substr(0, host.find(':'));
+    }
+    if (host == "localhost" || host == "[::1]") {
+        return true;
+    }
+    if (host.rfind("127.", 0) != 0) {
+        return false;
+    }
+    int dots = 0;
+    for (char c : host) {
+        if (c == '.') {
+            ++dots;
+        } else if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return dots == 3;
+}
+
+}  // namespace
+
 Result<Provisioning> decode_provisioning(std::string_view text) {
     if (text.size() > kMaxFileBytes || !json_depth_within(text)) {
         return malformed("too large or too deeply nested");
@@ -94,6 +125,11 @@ Result<Provisioning> decode_provisioning(std::string_view text) {
     const bool https = p.server_url.rfind("https://", 0) == 0;
     if (!https && p.server_url.rfind("http://", 0) != 0) {
         return malformed("'server_url' must start with https:// (or http:// on this machine only)");
+    }
+    if (!https && !loopback_url(p.server_url)) {
+        // Plain HTTP would send the enrolment code, and later the device token and every record,
+        // in clear: only to a server on this machine.
+        return malformed("'server_url' may use http:// only for a server on this machine (127.0.0.1)");
     }
     if (https || !p.ca_pem.empty()) {
         if (p.ca_pem.empty() || p.ca_sha256.empty()) {

@@ -236,6 +236,10 @@ int cmd_serve(const Args& args) {
     options.tls_key_path = c.tls_key;
     options.blob_dir = c.data / "blobs";
     options.max_blob_bytes = c.max_blob_mib * 1024LL * 1024LL;
+    options.header_timeout_ms = c.header_timeout_seconds * 1000;
+    options.max_connections_per_ip = c.max_connections_per_ip;
+    options.device_requests_per_second = c.device_requests_per_second;
+    options.device_request_burst = c.device_request_burst;
     auto server = outpost::sync::Server::start(options, **storage);
     if (!server.is_ok()) {
         return fail(server.status());

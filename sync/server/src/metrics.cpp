@@ -56,6 +56,17 @@ void Metrics::device_seen(const std::string& device_id, std::int64_t now_ms) {
     m_seen[device_id] = now_ms;
 }
 
+void Metrics::rate_limited() {
+    std::lock_guard lock(m_mutex);
+    ++m_rate_limited;
+}
+
+void Metrics::connection_guard(std::uint64_t timed_out, std::uint64_t refused) {
+    std::lock_guard lock(m_mutex);
+    m_conn_timed_out = static_cast<std::int64_t>(timed_out);
+    m_conn_refused = static_cast<std::int64_t>(refused);
+}
+
 std::string Metrics::prometheus(std::int64_t now_ms) const {
     std::lock_guard lock(m_mutex);
     std::ostringstream out;
@@ -92,6 +103,13 @@ std::string Metrics::prometheus(std::int64_t now_ms) const {
     counter("outpost_changes_superseded_total", "Pushed changes already outdated when they arrived.", m_superseded);
     counter("outpost_changes_rejected_total", "Pushed changes refused (scope, role, validation).", m_rejected);
     counter("outpost_conflicts_total", "Pushed changes that made a conflict record.", m_conflicts);
+    counter("outpost_requests_rate_limited_total", "Requests refused with 429: a device over its request rate.",
+            m_rate_limited);
+    counter("outpost_connections_timed_out_total",
+            "Connections closed because a request's head or body did not arrive in time (slow clients).",
+            m_conn_timed_out);
+    counter("outpost_connections_refused_total", "Connections refused: too many open from one address.",
+            m_conn_refused);
     std::int64_t active = 0;
     for (auto it = m_seen.begin(); it != m_seen.end();) {
         if (now_ms - it->second > kActiveWindowMs) {

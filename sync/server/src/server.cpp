@@ -9,10 +9,13 @@
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
+#include "conn_guard.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
 #include "outpost/sync/blob_files.h"
@@ -29,8 +32,38 @@ struct Server::Impl {
     const Clock* clock = nullptr;
     std::unique_ptr<SyncService> sync;
     std::unique_ptr<BlobFiles> blobs;  // null: attachments are not set up
+    std::unique_ptr<ConnGuard> guard;  // outlives http: its queue runs the connections
     std::unique_ptr<httplib::Server> http;
     std::thread listener;
+    // Requests per device (a token bucket each); guarded by rate_mutex.
+    struct Bucket {
+        double tokens = 0;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::mutex rate_mutex;
+    std::unordered_map<std::string, Bucket> buckets;
+
+    // Takes one request from `device`'s bucket; false when it is empty.
+    bool take_request(const std::string& device) {
+        if (options.device_requests_per_second <= 0) {
+            return true;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        const double burst = std::max(1, options.device_request_burst);
+        std::lock_guard lock(rate_mutex);
+        auto [it, fresh] = buckets.try_emplace(device, Bucket{burst, now});
+        Bucket& b = it->second;
+        if (!fresh) {
+            b.tokens = std::min(burst, b.tokens + std::chrono::duration<double>(now - b.at).count() *
+                                                      options.device_requests_per_second);
+            b.at = now;
+        }
+        if (b.tokens < 1) {
+            return false;
+        }
+        b.tokens -= 1;
+        return true;
+    }
     int port = 0;
     bool tls = false;
     Metrics metrics;
@@ -93,11 +126,17 @@ int http_status_for(const Status& s) {
     if (c == errc::kIo) {
         return 503;  // the disk: try again later
     }
+    if (c == errc::kServerRateLimited) {
+        return 429;
+    }
     return 500;
 }
 
 void send_status(httplib::Response& res, const Status& s) {
     send_error(res, http_status_for(s), s.code(), s.message());
+    if (s.code() == errc::kServerRateLimited) {
+        res.set_header("Retry-After", "1");
+    }
 }
 
 // The optional `limit` query parameter; answers 400 and returns false when it is not a positive number.
@@ -123,6 +162,10 @@ Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req)
     }
     if (who.is_ok()) {
         impl.metrics.device_seen(who->device_id, impl.clock->now_ms());
+        if (!impl.take_request(who->device_id)) {
+            impl.metrics.rate_limited();
+            return Status::error(errc::kServerRateLimited, "too many requests from this device; try again in a moment");
+        }
     }
     if (!who.is_ok()) {
         (void)impl.storage->audit(impl.clock->now_ms(), "-", "request.refused",
@@ -286,7 +329,9 @@ void install_routes(Server::Impl& impl) {
         const std::string len = req.get_header_value("Content-Length");
         std::uint64_t n = 0;
         const auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-        const bool large = ec == std::errc() && end == len.data() + len.size() && n > impl.options.max_body_bytes;
+        const bool has_length = ec == std::errc() && end == len.data() + len.size();
+        impl.guard->begin_body(has_length ? n : 0);  // the head is in; the body has its own deadline
+        const bool large = has_length && n > impl.options.max_body_bytes;
         if (blob && large) {
             if (Result<DeviceAuth> who = authenticate(impl, req); !who.is_ok()) {
                 send_status(res, who.status());
@@ -428,7 +473,13 @@ void install_routes(Server::Impl& impl) {
         if (!res.body.empty() || res.status == 304) {
             return;
         }
-        if (res.status == 413 || req.body.size() > impl.options.max_body_bytes) {
+        if (impl.guard->timed_out()) {
+            send_error(res, 408, errc::kServerRequestTooSlow,
+                       "the request did not arrive in time (a head within " +
+                           std::to_string(impl.options.header_timeout_ms / 1000) + " s, a body at " +
+                           std::to_string(impl.options.min_body_bytes_per_second / 1024) + " KiB/s or faster)");
+            res.set_header("Connection", "close");
+        } else if (res.status == 413 || req.body.size() > impl.options.max_body_bytes) {
             send_error(res, 413, errc::kSyncBodyTooLarge, "request body is larger than the server accepts");
         } else if (res.status == 404) {
             send_error(res, 404, errc::kSyncNotFound, "no such endpoint: " + req.method + " " + req.path);
@@ -442,9 +493,12 @@ void install_routes(Server::Impl& impl) {
     });
     // Prometheus text format; counts only (metrics.h). Restrict it at the proxy (docs/OPERATIONS.md).
     http.Get("/v1/metrics", [&impl](const httplib::Request&, httplib::Response& res) {
+        const ConnGuardStats guarded = impl.guard->stats();
+        impl.metrics.connection_guard(guarded.timed_out, guarded.refused);
         res.set_content(impl.metrics.prometheus(impl.clock->now_ms()), "text/plain; version=0.0.4; charset=utf-8");
     });
     http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
+        impl.guard->end_request();  // a kept-alive connection's next head has its own deadline
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start).count();
         impl.metrics.request(req.method, req.path, res.status, seconds);
@@ -521,7 +575,13 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
         impl->http = std::make_unique<httplib::Server>();
     }
     const std::size_t threads = static_cast<std::size_t>(std::clamp(options.threads, 2, 1024));
-    impl->http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    impl->guard = std::make_unique<ConnGuard>(
+        ConnLimits{.head_timeout = std::chrono::milliseconds(std::max(100, options.header_timeout_ms)),
+                   .min_body_bytes_per_s = options.min_body_bytes_per_second,
+                   .max_per_ip = options.max_connections_per_ip,
+                   .limit_loopback = options.limit_loopback_connections});
+    ConnGuard* guard = impl->guard.get();
+    impl->http->new_task_queue = [guard, threads] { return guard->make_queue(threads); };
     impl->http->set_keep_alive_timeout(std::max(1, options.keep_alive_seconds));
     // Debian's cpp-httplib is built to listen() with a backlog of 5: a burst of laptops connecting at
     // once overflowed it (server_load: connections dropped and retried a second later, or reset).

@@ -37,7 +37,9 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
         return invalid("must be a JSON object");
     }
     ServerConfig c;
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& item : j.items()) {
+        const std::string& key = item.key();  // named, not bound: clang 14 cannot capture bindings
+        const nlohmann::json& value = item.value();
         auto need_string = [&]() -> Result<std::string> {
             if (!value.is_string() || value.get<std::string>().empty()) {
                 return invalid("\"" + key + "\" must be a non-empty string");
@@ -78,9 +80,30 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
                 return invalid("\"max_blob_mib\" must be a whole number from 1 to 1024");
             }
             c.max_blob_mib = value.get<int>();
+        } else if (key == "header_timeout_seconds" || key == "max_connections_per_ip" ||
+                   key == "device_requests_per_second" || key == "device_request_burst") {
+            // Limits on slow and greedy clients (issue #11, docs/OPERATIONS.md).
+            const std::int64_t lo = key == "header_timeout_seconds" || key == "device_request_burst" ? 1 : 0;
+            const std::int64_t hi = key == "header_timeout_seconds" ? 300 : 1'000'000;
+            if (!value.is_number_integer() || value.get<std::int64_t>() < lo || value.get<std::int64_t>() > hi) {
+                return invalid("\"" + key + "\" must be a whole number from " + std::to_string(lo) + " to " +
+                               std::to_string(hi));
+            }
+            const int n = value.get<int>();
+            if (key == "header_timeout_seconds") {
+                c.header_timeout_seconds = n;
+            } else if (key == "max_connections_per_ip") {
+                c.max_connections_per_ip = n;
+            } else if (key == "device_requests_per_second") {
+                c.device_requests_per_second = n;
+            } else {
+                c.device_request_burst = n;
+            }
         } else {
             return invalid("unknown key \"" + key +
-                           "\" (known: data, listen, tls_cert, tls_key, public_url, max_blob_mib, db, db_pool)");
+                           "\" (known: data, listen, tls_cert, tls_key, public_url, max_blob_mib, db, db_pool, "
+                           "header_timeout_seconds, max_connections_per_ip, device_requests_per_second, "
+                           "device_request_burst)");
         }
     }
     if (c.tls_cert.empty() != c.tls_key.empty()) {

@@ -60,3 +60,18 @@ TEST_CASE("Provisioning: files that are not usable are refused with sync.protoco
     auto local = decode_provisioning(encode(Provisioning{"http://127.0.0.1:8443", "", "", "CODE", "ann", "north", 0}));
     CHECK(local.is_ok());
 }
+
+TEST_CASE("Provisioning: regression - http:// was accepted for any host, sending codes and tokens in clear") {
+    for (const char* url : {"http://outpost.example.org:8443", "http://10.0.0.5:8080", "http://127.evil.org",
+                            "http://127.0.0.1.evil.org/", "http://[2001:db8::1]:80", "http://"}) {
+        CAPTURE(url);
+        auto p = decode_provisioning(encode(Provisioning{url, "", "", "CODE", "ann", "north", 0}));
+        REQUIRE_FALSE(p.is_ok());
+        CHECK(p.status().code() == errc::kProtocolMalformed);
+    }
+    for (const char* url :
+         {"http://127.0.0.1:8443", "http://localhost:8080/", "http://[::1]:9000", "http://127.1.2.3"}) {
+        CAPTURE(url);
+        CHECK(decode_provisioning(encode(Provisioning{url, "", "", "CODE", "ann", "north", 0})).is_ok());
+    }
+}

@@ -23,6 +23,9 @@ public:
     void request(std::string_view method, std::string_view path, int status, double seconds);
     void push(std::int64_t applied, std::int64_t superseded, std::int64_t conflicts, std::int64_t rejected);
     void device_seen(const std::string& device_id, std::int64_t now_ms);
+    void rate_limited();
+    // The connection guard's totals (conn_guard.h), read when the metrics are served.
+    void connection_guard(std::uint64_t timed_out, std::uint64_t refused);
     [[nodiscard]] std::string prometheus(std::int64_t now_ms) const;
 
     static constexpr std::int64_t kActiveWindowMs = 15 * 60'000;
@@ -40,6 +43,9 @@ private:
     std::int64_t m_superseded = 0;
     std::int64_t m_conflicts = 0;
     std::int64_t m_rejected = 0;
+    std::int64_t m_rate_limited = 0;
+    std::int64_t m_conn_timed_out = 0;
+    std::int64_t m_conn_refused = 0;
     mutable std::unordered_map<std::string, std::int64_t> m_seen;  // device -> last request
 };
 

@@ -37,6 +37,18 @@ struct ServerOptions {
     // laptops stall everyone else (server_load found 1 s stalls with 12 devices on 8 threads).
     int threads = 64;
     int keep_alive_seconds = 2;
+    // Slow and greedy clients (issue #11, conn_guard.h): a request's head must arrive within
+    // header_timeout_ms, its body at min_body_bytes_per_second or faster; at most
+    // max_connections_per_ip connections per address (0: no limit; loopback exempt unless
+    // limit_loopback_connections, since a reverse proxy on the host is one address).
+    int header_timeout_ms = 10000;
+    std::uint64_t min_body_bytes_per_second = 16 * 1024;
+    int max_connections_per_ip = 32;
+    bool limit_loopback_connections = false;
+    // Requests per device: a token bucket refilled at device_requests_per_second, holding up to
+    // device_request_burst (0 requests per second: no limit). Past it: 429, server.rate.limited.
+    double device_requests_per_second = 100;
+    int device_request_burst = 1000;
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
     std::function<void(const std::string&)> log_sink;
 };

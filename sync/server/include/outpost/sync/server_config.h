@@ -2,7 +2,8 @@
 //
 //   {"data": "/var/lib/outpost", "listen": "127.0.0.1:8443", "tls_cert": "...", "tls_key": "...",
 //    "public_url": "https://outpost.example.org:8443", "max_blob_mib": 25,
-//    "db": "postgresql://outpost@db.example.org/outpost", "db_pool": 8}
+//    "db": "postgresql://outpost@db.example.org/outpost", "db_pool": 8, "header_timeout_seconds": 10,
+//    "max_connections_per_ip": 32, "device_requests_per_second": 100, "device_request_burst": 1000}
 //
 // Every key is optional. An unknown key, a wrong type or a value out of range is an error naming
 // the file and the key (server.config.invalid): a typo must never fall back to a default silently.
@@ -32,6 +33,11 @@ struct ServerConfig {
     int max_blob_mib = 25;
     std::string db;   // postgresql://… (or a libpq key=value string): PostgreSQL instead of <data>/server.db
     int db_pool = 8;  // connections per process to PostgreSQL (1..256)
+    // Slow and greedy clients (ServerOptions has the meaning of each); 0 turns the last three off.
+    int header_timeout_seconds = 10;       // 1..300
+    int max_connections_per_ip = 32;       // 0..1,000,000
+    int device_requests_per_second = 100;  // 0..1,000,000
+    int device_request_burst = 1000;       // 1..1,000,000
 };
 
 // "HOST:PORT" -> host, port. False when malformed.
