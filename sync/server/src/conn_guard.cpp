@@ -156,8 +156,10 @@ void ConnGuard::count_timeout(Conn& c) {
 // connection's socket ends at the connection's deadline (returning "nothing arrived", so httplib
 // closes it). Everything else goes to the system unchanged, through ppoll().
 // (GCC 12 warns that the caller's pollfd may be uninitialised: it is the caller's, as for any poll().)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
     using outpost::sync::system_poll;
     using outpost::sync::t_conn;
@@ -193,4 +195,6 @@ extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
     }
     return rc;
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
