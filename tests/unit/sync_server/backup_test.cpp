@@ -211,7 +211,9 @@ TEST_CASE("Restore: a laptop that pulled after the backup still gets every chang
 
 TEST_CASE("Server config: every key is read, and a malformed file is a clear error") {
     auto c = sync::parse_server_config(R"({"data": "/srv/outpost", "listen": "0.0.0.0:9443", "tls_cert": "c.pem",
-        "tls_key": "k.pem", "public_url": "https://outpost.example.org:9443", "max_blob_mib": 50})",
+        "tls_key": "k.pem", "public_url": "https://outpost.example.org:9443", "max_blob_mib": 50,
+        "header_timeout_seconds": 20, "max_connections_per_ip": 0, "device_requests_per_second": 5,
+        "device_request_burst": 50})",
                                        "server.json");
     REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
     CHECK(c->data == "/srv/outpost");
@@ -221,13 +223,23 @@ TEST_CASE("Server config: every key is read, and a malformed file is a clear err
     CHECK(c->tls_key == "k.pem");
     CHECK(c->public_url == "https://outpost.example.org:9443");
     CHECK(c->max_blob_mib == 50);
+    CHECK(c->header_timeout_seconds == 20);
+    CHECK(c->max_connections_per_ip == 0);
+    CHECK(c->device_requests_per_second == 5);
+    CHECK(c->device_request_burst == 50);
     auto d = sync::parse_server_config("{}", "server.json");
     REQUIRE(d.is_ok());
     CHECK(d->data == sync::kDefaultServerDataDir);
     CHECK(d->port == 8443);
+    CHECK(d->header_timeout_seconds == 10);
+    CHECK(d->max_connections_per_ip == 32);
+    CHECK(d->device_requests_per_second == 100);
+    CHECK(d->device_request_burst == 1000);
     for (const char* bad : {"", "[1]", R"({"datadir": "/x"})", R"({"listen": "8443"})", R"({"listen": "h:99999"})",
                             R"({"max_blob_mib": 0})", R"({"max_blob_mib": "25"})", R"({"data": ""})",
-                            R"({"tls_cert": "c.pem"})", R"({"public_url": "outpost.example.org"})"}) {
+                            R"({"tls_cert": "c.pem"})", R"({"public_url": "outpost.example.org"})",
+                            R"({"header_timeout_seconds": 0})", R"({"device_request_burst": 0})",
+                            R"({"max_connections_per_ip": -1})", R"({"device_requests_per_second": 1.5})"}) {
         auto r = sync::parse_server_config(bad, "/etc/outpost/server.json");
         REQUIRE_FALSE_MESSAGE(r.is_ok(), bad);
         CHECK(r.status().code() == errc::kServerConfigInvalid);
