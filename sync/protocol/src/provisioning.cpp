@@ -59,17 +59,18 @@ Result<std::string> certificate_sha256(std::string_view pem) {
 
 namespace {
 
-// "http://HOST[:PORT][/...]" names this machine: localhost, 127.x.y.z or [::1].
+// "http://HOST[:PORT][/...]" names this machine.
 bool loopback_url(std::string_view url) {
-    std::string_view rest = url.substr(url.find("://") + 3);
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    std::string_view host = rest;
-    if (!host.empty() && host.front() == '[') {
-        host = host.substr(0, host.find(']') + 1);
-    } else {
-        host = host.substr(0, host.find(':'));
-    }
-    if (host == "localhost" || host == "[::1]") {
+    std::string_view host = url.substr(url.find("://") + 3);
+    host = host.substr(0, host.find_first_of("/?#"));
+    host = !host.empty() && host.front() == '[' ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
+    return is_loopback_host(host);
+}
+
+}  // namespace
+
+bool is_loopback_host(std::string_view host) {
+    if (host == "localhost" || host == "::1" || host == "[::1]") {
         return true;
     }
     if (host.rfind("127.", 0) != 0) {
@@ -85,8 +86,6 @@ bool loopback_url(std::string_view url) {
     }
     return dots == 3;
 }
-
-}  // namespace
 
 Result<Provisioning> decode_provisioning(std::string_view text) {
     if (text.size() > kMaxFileBytes || !json_depth_within(text)) {

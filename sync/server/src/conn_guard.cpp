@@ -17,7 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 // The connection this thread serves, while a guarded queue runs it; null on every other thread.
 thread_local ConnGuard::Conn* t_conn = nullptr;
-thread_local ConnGuard* t_guard = nullptr;
 
 // httplib's ThreadPool, with each connection run inside a guard.
 class GuardedQueue final : public httplib::TaskQueue {
@@ -27,11 +26,10 @@ public:
         m_pool.enqueue([this, fn = std::move(fn)] {
             ConnGuard::Conn c;
             c.deadline = Clock::now() + m_guard.limits().head_timeout;
+            c.guard = &m_guard;
             t_conn = &c;
-            t_guard = &m_guard;
             fn();  // reads, answers and closes the connection
             t_conn = nullptr;
-            t_guard = nullptr;
             m_guard.release(c);
         });
     }
@@ -83,7 +81,7 @@ httplib::TaskQueue* ConnGuard::make_queue(std::size_t threads) {
 }
 
 void ConnGuard::begin_body(std::uint64_t content_length) {
-    if (t_conn == nullptr || t_guard != this) {
+    if (t_conn == nullptr || t_conn->guard != this) {
         return;
     }
     const std::uint64_t rate = std::max<std::uint64_t>(1, m_limits.min_body_bytes_per_s);
@@ -92,13 +90,13 @@ void ConnGuard::begin_body(std::uint64_t content_length) {
 }
 
 void ConnGuard::end_request() {
-    if (t_conn != nullptr && t_guard == this) {
+    if (t_conn != nullptr && t_conn->guard == this) {
         t_conn->deadline = Clock::now() + m_limits.head_timeout;
     }
 }
 
 bool ConnGuard::timed_out() const {
-    return t_conn != nullptr && t_guard == this && t_conn->timed_out;
+    return t_conn != nullptr && t_conn->guard == this && t_conn->timed_out;
 }
 
 ConnGuardStats ConnGuard::stats() const {
@@ -163,13 +161,12 @@ void ConnGuard::count_timeout(Conn& c) {
 extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
     using outpost::sync::system_poll;
     using outpost::sync::t_conn;
-    using outpost::sync::t_guard;
     outpost::sync::ConnGuard::Conn* c = t_conn;
-    if (c == nullptr || t_guard == nullptr || nfds != 1 || (fds[0].events & POLLIN) == 0) {
+    if (c == nullptr || nfds != 1 || (fds[0].events & POLLIN) == 0) {
         return system_poll(fds, nfds, timeout);
     }
     if (c->fd < 0) {
-        t_guard->bind_fd(*c, fds[0].fd);
+        c->guard->bind_fd(*c, fds[0].fd);
     }
     if (fds[0].fd != c->fd) {
         return system_poll(fds, nfds, timeout);
@@ -179,7 +176,7 @@ extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
         // An error, not "nothing yet": httplib would keep polling an idle keep-alive socket until
         // its own timeout, holding the thread; an error ends the connection at once.
         if (!c->refused) {
-            t_guard->count_timeout(*c);
+            c->guard->count_timeout(*c);
         }
         fds[0].revents = 0;
         errno = ETIMEDOUT;
@@ -189,7 +186,7 @@ extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
     const int wait = static_cast<int>(until_deadline ? std::min<std::int64_t>(left.count(), 1 << 30) : timeout);
     const int rc = system_poll(fds, nfds, wait);
     if (rc == 0 && until_deadline) {
-        t_guard->count_timeout(*c);  // the deadline, not the caller's timeout, ended the wait
+        c->guard->count_timeout(*c);  // the deadline, not the caller's timeout, ended the wait
         errno = ETIMEDOUT;
         return -1;
     }

@@ -64,8 +64,9 @@ public:
 
     // The connection a guarded thread is serving (conn_guard.cpp's queue and poll() shim).
     struct Conn {
-        int fd = -1;     // its socket, learned at its first poll for input
-        std::string ip;  // counted against max_per_ip when not empty
+        ConnGuard* guard = nullptr;  // the guard whose queue runs it
+        int fd = -1;                 // its socket, learned at its first poll for input
+        std::string ip;              // counted against max_per_ip when not empty
         bool refused = false;
         bool timed_out = false;
         std::chrono::steady_clock::time_point deadline;

@@ -220,6 +220,14 @@ private:
     PGresult* m_r = nullptr;
 };
 
+// libpq's messages end in a newline.
+std::string chomp(std::string message) {
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+        message.pop_back();
+    }
+    return message;
+}
+
 // libpq's parallel arrays for a statement's parameters (views into `params`, which must outlive them).
 struct Arrays {
     explicit Arrays(const std::vector<Param>& params) {
@@ -285,10 +293,7 @@ private:
         PGresult* raw = r.raw();
         const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
         r.state = state ? state : "";
-        std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(m_c);
-        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-            message.pop_back();
-        }
+        const std::string message = chomp(raw ? PQresultErrorMessage(raw) : PQerrorMessage(m_c));
         r.status = Status::error(errc::kStoreSql, "PostgreSQL, " + what + ": " + message);
         return r;
     }
@@ -299,11 +304,8 @@ private:
 Result<std::unique_ptr<Conn>> connect(const std::string& conninfo) {
     PGconn* c = PQconnectdb(conninfo.c_str());
     if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
-        std::string message = c ? PQerrorMessage(c) : "out of memory";
+        const std::string message = chomp(c ? PQerrorMessage(c) : "out of memory");
         PQfinish(c);
-        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-            message.pop_back();
-        }
         return Status::error(errc::kServerDataDirInvalid, "cannot connect to PostgreSQL: " + message);
     }
     auto conn = std::make_unique<Conn>(c);
@@ -833,37 +835,17 @@ public:
     // together at the end; if that fails, each is written again on its own, so one push's failure
     // never becomes another's. Bodies run on the writing thread while their callers wait.
     Status with_sync_txn(const std::string& team, const std::function<Status(SyncTxn&)>& body) override {
-        std::shared_ptr<Gate> gate;
+        std::shared_ptr<GroupWriter> gate;
         {
             std::lock_guard lock(m_gates_mutex);
-            std::shared_ptr<Gate>& g = m_gates[team];
+            std::shared_ptr<GroupWriter>& g = m_gates[team];
             if (!g) {
-                g = std::make_shared<Gate>();
+                g = std::make_shared<GroupWriter>(kMaxGroup);
             }
             gate = g;
         }
-        Pending me{&body};
-        std::unique_lock line(gate->mutex);
-        gate->waiting.push_back(&me);
-        while (!me.done) {
-            if (gate->writing) {
-                gate->turn.wait(line);
-                continue;
-            }
-            gate->writing = true;
-            const std::size_t n = std::min(gate->waiting.size(), kMaxGroup);
-            std::vector<Pending*> group(gate->waiting.begin(), gate->waiting.begin() + static_cast<long>(n));
-            gate->waiting.erase(gate->waiting.begin(), gate->waiting.begin() + static_cast<long>(n));
-            line.unlock();
-            write_group(team, group);
-            line.lock();
-            for (Pending* p : group) {
-                p->done = true;
-            }
-            gate->writing = false;
-            gate->turn.notify_all();
-        }
-        return me.result;
+        return gate->submit(
+            body, [this, &team](const std::vector<GroupWriter::Pending*>& group) { write_group(team, group); });
     }
 
     Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) override {
@@ -1019,23 +1001,12 @@ private:
         return e;
     }
 
-    struct Pending {
-        const std::function<Status(SyncTxn&)>* body;
-        Status result = Status::ok();
-        bool done = false;  // guarded by the gate's mutex
-    };
-    struct Gate {
-        std::mutex mutex;
-        std::condition_variable turn;
-        std::vector<Pending*> waiting;
-        bool writing = false;
-    };
     static constexpr std::size_t kMaxGroup = 32;
 
-    void write_group(const std::string& team, const std::vector<Pending*>& group) {
+    void write_group(const std::string& team, const std::vector<GroupWriter::Pending*>& group) {
         if (group.size() > 1) {
             const Status together = in_team_txn(team, [&](PgTxn& txn) -> Status {
-                for (Pending* p : group) {
+                for (GroupWriter::Pending* p : group) {
                     p->result = (*p->body)(txn);
                     OUTPOST_TRY(p->result);
                 }
@@ -1045,7 +1016,7 @@ private:
                 return;
             }
         }
-        for (Pending* p : group) {
+        for (GroupWriter::Pending* p : group) {
             p->result = in_team_txn(team, [&](PgTxn& txn) { return (*p->body)(txn); });
         }
     }
@@ -1071,7 +1042,7 @@ private:
 
     Pool m_pool;
     std::mutex m_gates_mutex;
-    std::map<std::string, std::shared_ptr<Gate>> m_gates;  // one per team seen; never shrinks
+    std::map<std::string, std::shared_ptr<GroupWriter>> m_gates;  // one per team seen; never shrinks
 };
 
 // Brings the schema to kPgSchemaVersion; `create` makes the identity row when there is none.

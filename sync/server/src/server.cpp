@@ -514,24 +514,6 @@ void install_routes(Server::Impl& impl) {
 
 }  // namespace
 
-bool is_loopback_host(const std::string& host) {
-    if (host == "localhost" || host == "::1" || host == "[::1]") {
-        return true;
-    }
-    if (host.rfind("127.", 0) != 0) {
-        return false;
-    }
-    int dots = 0;
-    for (char c : host) {
-        if (c == '.') {
-            ++dots;
-        } else if (c < '0' || c > '9') {
-            return false;
-        }
-    }
-    return dots == 3;
-}
-
 Server::Server(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {
 }
 

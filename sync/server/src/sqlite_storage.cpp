@@ -381,29 +381,7 @@ public:
     // fsync serves the group and a failing body is rolled back alone. Bodies run on the thread that
     // leads the group, while their callers wait.
     Status with_sync_txn(const std::string& /*team*/, const std::function<Status(SyncTxn&)>& body) override {
-        Pending me{&body};
-        std::unique_lock group(m_group_mutex);
-        m_waiting.push_back(&me);
-        while (!me.done) {
-            if (m_leading) {
-                m_group_done.wait(group);
-                continue;
-            }
-            m_leading = true;
-            std::vector<Pending*> batch;
-            const std::size_t n = std::min(m_waiting.size(), kMaxGroup);
-            batch.assign(m_waiting.begin(), m_waiting.begin() + static_cast<long>(n));
-            m_waiting.erase(m_waiting.begin(), m_waiting.begin() + static_cast<long>(n));
-            group.unlock();
-            write_group(batch);
-            group.lock();
-            for (Pending* p : batch) {
-                p->done = true;
-            }
-            m_leading = false;
-            m_group_done.notify_all();
-        }
-        return me.result;
+        return m_groups.submit(body, [this](const std::vector<GroupWriter::Pending*>& group) { write_group(group); });
     }
 
     Result<std::vector<WireChange>> changes_after(const std::string& team, const std::string& exclude_device,
@@ -665,25 +643,18 @@ private:
     }
 
     // One push waiting for its group (with_sync_txn).
-    struct Pending {
-        const std::function<Status(SyncTxn&)>* body;
-        Status result = Status::ok();
-        bool done = false;  // guarded by m_group_mutex
-    };
-    static constexpr std::size_t kMaxGroup = 64;  // bounds the wait of the group's last push
-
     // Writes `batch` in one transaction; sets each one's result.
-    void write_group(const std::vector<Pending*>& batch) {
+    void write_group(const std::vector<GroupWriter::Pending*>& batch) {
         std::lock_guard lock(m_mutex);
         if (sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
             const Status s = sql_error(m_db, "starting a sync transaction");
-            for (Pending* p : batch) {
+            for (GroupWriter::Pending* p : batch) {
                 p->result = s;
             }
             return;
         }
         Status lost = Status::ok();  // set when the transaction itself is gone
-        for (Pending* p : batch) {
+        for (GroupWriter::Pending* p : batch) {
             if (sqlite3_exec(m_db, "SAVEPOINT push", nullptr, nullptr, nullptr) != SQLITE_OK) {
                 lost = sql_error(m_db, "starting a push");
                 break;
@@ -710,7 +681,7 @@ private:
             if (sqlite3_get_autocommit(m_db) == 0) {
                 sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
             }
-            for (Pending* p : batch) {
+            for (GroupWriter::Pending* p : batch) {
                 if (p->result.is_ok()) {
                     p->result = lost;  // undone, or never run
                 }
@@ -718,10 +689,7 @@ private:
         }
     }
 
-    std::mutex m_group_mutex;
-    std::condition_variable m_group_done;
-    std::vector<Pending*> m_waiting;  // guarded by m_group_mutex
-    bool m_leading = false;           // a thread is writing a group; guarded by m_group_mutex
+    GroupWriter m_groups{64};  // 64 bounds the wait of a group's last push
 
     std::mutex m_auth_mutex;
     sqlite3* m_auth_db = nullptr;         // read-only; guarded by m_auth_mutex

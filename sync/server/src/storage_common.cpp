@@ -118,4 +118,29 @@ Result<bool> SnapshotPager::add(std::string_view id, std::string_view type, std:
     return true;
 }
 
+Status GroupWriter::submit(const std::function<Status(SyncTxn&)>& body, const Write& write) {
+    Pending me{&body};
+    std::unique_lock lock(m_mutex);
+    m_waiting.push_back(&me);
+    while (!me.done) {
+        if (m_writing) {
+            m_turn.wait(lock);
+            continue;
+        }
+        m_writing = true;
+        const auto end = m_waiting.begin() + static_cast<long>(std::min(m_waiting.size(), m_max_group));
+        const std::vector<Pending*> group(m_waiting.begin(), end);
+        m_waiting.erase(m_waiting.begin(), end);
+        lock.unlock();
+        write(group);
+        lock.lock();
+        for (Pending* p : group) {
+            p->done = true;
+        }
+        m_writing = false;
+        m_turn.notify_all();
+    }
+    return me.result;
+}
+
 }  // namespace outpost::sync::storage

@@ -3,8 +3,10 @@
 // Threads: pure functions (random_hex and new_enrolment_code read libsodium's CSPRNG, thread-safe).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +43,30 @@ struct SnapshotPager {
     [[nodiscard]] Result<bool> add(std::string_view id, std::string_view type, std::string_view created_by,
                                    std::string_view fields, bool& more,
                                    const std::function<void(const ServerStorage::SnapshotRow&)>& on_row);
+};
+
+// Group commit's waiting room. Pushes that arrive while a group is being written wait; the first of
+// them then writes every push waiting (at most `max_group`) through `write`, which must set each
+// one's result. Bodies therefore run on the writing thread while their callers wait.
+// Threads: any; submit() blocks until the caller's own push has been written.
+class GroupWriter {
+public:
+    struct Pending {
+        const std::function<Status(SyncTxn&)>* body = nullptr;
+        Status result = Status::ok();
+        bool done = false;  // guarded by the writer's mutex
+    };
+    using Write = std::function<void(const std::vector<Pending*>&)>;
+
+    explicit GroupWriter(std::size_t max_group) : m_max_group(max_group) {}
+    [[nodiscard]] Status submit(const std::function<Status(SyncTxn&)>& body, const Write& write);
+
+private:
+    const std::size_t m_max_group;
+    std::mutex m_mutex;
+    std::condition_variable m_turn;
+    std::vector<Pending*> m_waiting;  // guarded by m_mutex
+    bool m_writing = false;           // a thread is writing a group; guarded by m_mutex
 };
 
 }  // namespace outpost::sync::storage

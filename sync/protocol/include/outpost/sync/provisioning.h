@@ -31,6 +31,9 @@ struct Provisioning {
 // An https URL needs the certificate and its pin, and they must match.
 [[nodiscard]] Result<Provisioning> decode_provisioning(std::string_view json);
 
+// True for 127.0.0.0/8, ::1 (bare or in brackets) and "localhost": the hosts plain HTTP may reach.
+[[nodiscard]] bool is_loopback_host(std::string_view host);
+
 // Lowercase hex SHA-256 of the DER bytes of the first certificate in `pem`.
 [[nodiscard]] Result<std::string> certificate_sha256(std::string_view pem);
 

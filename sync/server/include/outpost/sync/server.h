@@ -16,6 +16,7 @@
 
 #include "outpost/core/clock.h"
 #include "outpost/core/status.h"
+#include "outpost/sync/provisioning.h"  // is_loopback_host
 #include "outpost/sync/server_storage.h"
 
 namespace outpost::sync {
@@ -52,9 +53,6 @@ struct ServerOptions {
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
     std::function<void(const std::string&)> log_sink;
 };
-
-// True for 127.0.0.0/8, ::1 and "localhost".
-[[nodiscard]] bool is_loopback_host(const std::string& host);
 
 class Server {
 public:
