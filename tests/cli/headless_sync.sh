@@ -6,6 +6,8 @@
 # Usage: headless_sync.sh SERVER_BIN CLIENT_BIN WORK_DIR
 set -euo pipefail
 server="$1"; client="$2"; work="$3"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../support/serve.sh"
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 fail() { echo "FAIL: $*" >&2; cat server.log >&2 || true; exit 1; }
 expect_fail() {  # expect_fail CODE CMD...: the command must fail and print CODE
@@ -16,20 +18,19 @@ expect_fail() {  # expect_fail CODE CMD...: the command must fail and print CODE
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout server.key -out server.pem >/dev/null 2>&1
-port=$((20000 + RANDOM % 20000))
 "$server" init --data data >/dev/null
 "$server" team add north --data data >/dev/null
 "$server" user add ann --team north --role worker --data data >/dev/null
+# The server first, on a port the kernel picks; the enrolment file names that port.
+start_server "$server" server.log --data data --tls-cert server.pem --tls-key server.key || fail "serve"
+pid=$server_pid
+trap 'kill $pid 2>/dev/null || true' EXIT
 "$server" enroll --user ann --data data --url "https://127.0.0.1:$port" --ca-cert server.pem --out ann.outpost \
   >/dev/null
 grep -q '"team": "north"' ann.outpost || fail "provisioning file has no team"
 grep -q '"ca_sha256": "[0-9a-f]\{64\}"' ann.outpost || fail "provisioning file has no pin"
 expect_fail "needs --ca-cert" "$server" enroll --user ann --data data --url "https://127.0.0.1:$port" --out x.outpost
 
-"$server" serve --data data --listen "127.0.0.1:$port" --tls-cert server.pem --tls-key server.key >server.log 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q listening server.log && break; sleep 0.1; done
 
 echo "correct horse battery" >pass
 # A tampered pin is refused before anything is sent.

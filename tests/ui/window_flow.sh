@@ -13,18 +13,16 @@ shots=${4:-$work/shots}
 rm -rf "$work"
 mkdir -p "$work" "$shots"
 cd "$work"
-port=$((20000 + RANDOM % 20000))
+source "$here/../support/serve.sh"
 "$server_bin" init --data srv >/dev/null
 "$server_bin" team add north --data srv >/dev/null
 "$server_bin" user add ann --team north --role worker --data srv >/dev/null
 "$server_bin" user add lee --team north --role lead --data srv >/dev/null
+# The server first, on a port the kernel picks; the enrolment files name that port.
+start_server "$server_bin" server.log --data srv || { echo "window_flow: the server did not start"; exit 1; }
+trap 'kill $server_pid 2>/dev/null || true' EXIT
 "$server_bin" enroll --user ann --url "http://127.0.0.1:$port" --data srv --out ann.outpost >/dev/null
 "$server_bin" enroll --user lee --url "http://127.0.0.1:$port" --data srv --out lee.outpost >/dev/null
-"$server_bin" serve --data srv --listen "127.0.0.1:$port" >server.log 2>&1 &
-server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q '"listening"' server.log && break; sleep 0.1; done
-grep -q '"listening"' server.log || { echo "window_flow: the server did not start"; cat server.log; exit 1; }
 
 cat >flow.txt <<FLOW
 frames 3

@@ -497,11 +497,15 @@ void install_routes(Server::Impl& impl) {
         impl.metrics.connection_guard(guarded.timed_out, guarded.refused);
         res.set_content(impl.metrics.prometheus(impl.clock->now_ms()), "text/plain; version=0.0.4; charset=utf-8");
     });
-    http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
-        impl.guard->end_request();  // a kept-alive connection's next head has its own deadline
+    // Counted before the answer is written (httplib calls this just before it writes the response;
+    // its logger runs only after): a client that has its answer then finds it counted in /v1/metrics.
+    http.set_post_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start).count();
         impl.metrics.request(req.method, req.path, res.status, seconds);
+    });
+    http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
+        impl.guard->end_request();  // a kept-alive connection's next head has its own deadline
         // Method, path and status only: never headers (tokens) or bodies (records).
         impl.log({{"event", "request"},
                   {"ts_ms", impl.clock->now_ms()},

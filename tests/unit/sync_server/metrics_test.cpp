@@ -80,3 +80,20 @@ TEST_CASE("Metrics: quiet devices leave the active count after 15 minutes, and r
     CHECK(sync::metrics_route("/v1/push") == "/v1/push");
     CHECK(sync::metrics_route("/etc/passwd") == "other");
 }
+
+// CI once read /v1/metrics before the HEAD request it had just been answered was counted: the count
+// was taken in httplib's logger, which runs after the answer is written.
+TEST_CASE("Metrics: regression - a request was counted only after its answer had been sent") {
+    SyncServerHarness srv;
+    auto t = srv.transport();
+    for (int i = 1; i <= 500; ++i) {
+        auto r = t->request({.method = "GET", .path = "/v1/nothing-here"});
+        REQUIRE(r.is_ok());
+        REQUIRE(r->status == 404);
+        auto res = t->request({.method = "GET", .path = "/v1/metrics"});
+        REQUIRE(res.is_ok());
+        const double seen =
+            series("\n" + res->body, R"(outpost_http_requests_total{route="other",method="GET",code="404"})");
+        REQUIRE(seen == i);
+    }
+}
