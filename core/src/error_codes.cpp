@@ -9,6 +9,9 @@ constexpr std::array kCodes = {
     CodeInfo{kInternal, "Something went wrong inside Outpost. Your saved work is safe; please report this."},
     CodeInfo{kInvalidArgument, "Outpost was asked to do something it cannot do with these details."},
     CodeInfo{kIo, "The laptop could not read or write a file. Check that the disk is not full."},
+    CodeInfo{kDiskFull,
+             "The disk is full, so this was not saved. Everything saved before is safe. Free some space, "
+             "then try again."},
     CodeInfo{kJsonInvalid, "A settings or form file is not written correctly. Ask IT to check it."},
     CodeInfo{kBlobTooLarge,
              "This file is too big to attach. Make it smaller (a photo at a lower size, a PDF "
@@ -69,6 +72,9 @@ constexpr std::array kCodes = {
     CodeInfo{kSyncNetworkUnreachable,
              "Cannot reach the server. Your work is kept and will be sent when you are online."},
     CodeInfo{kSyncServerError, "The server had a problem. Your work is kept and will be sent later."},
+    CodeInfo{kSyncServerUnavailable,
+             "The server cannot save changes just now. Your work is kept on this laptop and is sent at the next "
+             "sync; if this lasts, tell IT."},
     CodeInfo{kSyncNotFound, "The server does not offer this. It may need an update."},
     CodeInfo{kEnrolCodeInvalid, "That enrolment code is not right. Check it, or ask IT for a new provisioning file."},
     CodeInfo{kEnrolCodeExpired, "That enrolment code has expired. Ask IT for a new provisioning file."},

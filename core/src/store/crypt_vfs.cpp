@@ -119,6 +119,17 @@ int db_read(CryptFile* f, std::uint8_t* buf, int amt, sqlite3_int64 off) {
         return rc;
     }
     if (decrypt(f, FileKind::kDatabase, pgno, 0, page) != PageError::kNone) {
+        if (pgno == 1 && page != buf) {
+            // A part of page 1 (the 100-byte header SQLite reads when it opens the file, the change
+            // counter before a read transaction) is only a hint: SQLite reads page 1 whole before it
+            // uses it, from the WAL when the WAL holds it. A crash can tear page 1 in the file while
+            // a checkpoint writes it, with the whole page still in the WAL; failing here would make
+            // that store unopenable (found by the torn-write test in records/disk_faults). So the part
+            // reads as empty, and the whole read still fails closed: a tampered page 1 is refused.
+            sqlite3_log(SQLITE_IOERR_DATA, "outpost-crypt: database page 1 failed authentication (partial read)");
+            std::memset(buf, 0, static_cast<std::size_t>(amt));
+            return SQLITE_IOERR_SHORT_READ;
+        }
         f->vfs->record_bad_page(pgno);
         sqlite3_log(SQLITE_IOERR_DATA, "outpost-crypt: database page %u failed authentication", pgno);
         std::memset(buf, 0, static_cast<std::size_t>(amt));

@@ -47,7 +47,7 @@ std::string uri_for(const fs::path& path, const std::string& vfs) {
 }
 
 Status sql_fail(sqlite3* db, std::string_view what) {
-    return Status::error(errc::kStoreSql,
+    return Status::error(db != nullptr ? sqlite_error_code(sqlite3_extended_errcode(db)) : errc::kStoreSql,
                          std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : "cannot allocate"));
 }
 
@@ -206,7 +206,18 @@ Status Store::sql_status(int rc, std::string_view what) const {
             return length;
         }
     }
-    return Status::error(errc::kStoreSql, std::string(what) + ": " + message);
+    return Status::error(sqlite_error_code(rc), std::string(what) + ": " + message);
+}
+
+std::string_view sqlite_error_code(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_FULL:
+            return errc::kDiskFull;
+        case SQLITE_IOERR:
+            return errc::kIo;
+        default:
+            return errc::kStoreSql;
+    }
 }
 
 Status Store::check_length() const {
@@ -389,6 +400,16 @@ Result<std::unique_ptr<Store>> Store::create(const fs::path& path, std::string_v
 
 namespace {
 
+bool nonempty(const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(p, ec) && fs::file_size(p, ec) > 0;
+}
+
+// A WAL or rollback journal is waiting: SQLite replays or rolls it back when the store opens.
+bool recovery_pending(const fs::path& path) {
+    return nonempty(fs::path(path.string() + "-wal")) || nonempty(fs::path(path.string() + "-journal"));
+}
+
 // Checks the first bytes of the database file before any key work: which kind of file it is, whether
 // it belongs to this key file, and whether it is whole pages.
 Status check_file_header(const fs::path& path, const Envelope* env) {
@@ -418,21 +439,19 @@ Status check_file_header(const fs::path& path, const Envelope* env) {
     } else if (!sqlite_magic) {
         return Status::error(errc::kStoreFileNotOutpost, path.filename().string() + " is not a plain Outpost database");
     }
-    if (size % kPageSize != 0) {
+    // A crash can tear a page that a checkpoint or commit was appending, leaving part of a page at
+    // the end, while the WAL or journal still holds it whole (found by records/disk_faults). Recovery
+    // rewrites it; check_length() runs again once it has.
+    if (size % kPageSize != 0 && !recovery_pending(path)) {
         return truncated(path, "its size is not a whole number of pages");
     }
     return Status::ok();
 }
 
-bool nonempty(const fs::path& p) {
-    std::error_code ec;
-    return fs::exists(p, ec) && fs::file_size(p, ec) > 0;
-}
-
 // Authenticates page 1 straight from the file and compares the page count in its header with the
 // file's length. Skipped while a journal or WAL is pending: recovery may legitimately change both.
 Status check_length_before_open(const fs::path& path, const CryptVfs* vfs) {
-    if (nonempty(fs::path(path.string() + "-wal")) || nonempty(fs::path(path.string() + "-journal"))) {
+    if (recovery_pending(path)) {
         return Status::ok();
     }
     auto head = read_prefix(path, kPageSize);

@@ -62,10 +62,17 @@ std::int64_t to_i64(const std::string& s) {
 }
 
 // An HTTP error answer as a Status with the server's code (or a generic one for a body we cannot read).
+// A 503 (the server's disk is full or failing) is sync.server.unavailable, so the worker is not told
+// that this laptop's disk is full; the server's own code stays in the message.
 Status http_error(const HttpResponse& res) {
     Status s = decode_error(res.body);
     if (s.is_ok() || !errc::is_well_formed(s.code())) {
-        return Status::error(errc::kSyncServerError, "the server answered HTTP " + std::to_string(res.status));
+        return Status::error(res.status == 503 ? errc::kSyncServerUnavailable : errc::kSyncServerError,
+                             "the server answered HTTP " + std::to_string(res.status));
+    }
+    if (res.status == 503) {
+        return Status::error(errc::kSyncServerUnavailable,
+                             "the server answered 503 (" + std::string(s.code()) + "): " + std::string(s.message()));
     }
     return s;
 }

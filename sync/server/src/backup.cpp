@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/store.h"
 #include "outpost/sync/server_storage.h"
 
 namespace outpost::sync {
@@ -24,7 +25,9 @@ constexpr const char* kDbName = "server.db";
 constexpr std::int64_t kRestoreSeqJump = std::int64_t{1} << 32;
 
 Status sqlite_failure(sqlite3* db, const std::string& what) {
-    return Status::error(errc::kStoreSql, what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+    // A full or failing disk keeps its own code (core.disk.full, core.io.failed).
+    return Status::error(db != nullptr ? sqlite_error_code(sqlite3_extended_errcode(db)) : errc::kStoreSql,
+                         what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 // An open connection, closed on scope exit.

@@ -294,7 +294,12 @@ private:
         const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
         r.state = state ? state : "";
         const std::string message = chomp(raw ? PQresultErrorMessage(raw) : PQerrorMessage(m_c));
-        r.status = Status::error(errc::kStoreSql, "PostgreSQL, " + what + ": " + message);
+        // 53100 disk_full and class 58 (system errors: I/O) keep the disk's codes, so the server
+        // answers 503 as it does for a full or failing disk under SQLite.
+        const std::string_view code = r.state == "53100"            ? errc::kDiskFull
+                                      : r.state.rfind("58", 0) == 0 ? errc::kIo
+                                                                    : errc::kStoreSql;
+        r.status = Status::error(code, "PostgreSQL, " + what + ": " + message);
         return r;
     }
     PGconn* m_c;

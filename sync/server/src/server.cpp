@@ -123,7 +123,7 @@ int http_status_for(const Status& s) {
     if (c == errc::kBlobOutOfOrder) {
         return 409;
     }
-    if (c == errc::kIo) {
+    if (c == errc::kIo || c == errc::kDiskFull) {
         return 503;  // the disk: try again later
     }
     if (c == errc::kServerRateLimited) {
@@ -136,6 +136,8 @@ void send_status(httplib::Response& res, const Status& s) {
     send_error(res, http_status_for(s), s.code(), s.message());
     if (s.code() == errc::kServerRateLimited) {
         res.set_header("Retry-After", "1");
+    } else if (s.code() == errc::kIo || s.code() == errc::kDiskFull) {
+        res.set_header("Retry-After", "30");  // an operator has to free space or mend the disk
     }
 }
 

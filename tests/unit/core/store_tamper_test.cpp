@@ -300,3 +300,98 @@ TEST_CASE("Store: an error while pages still sit in the WAL is not called trunca
     CHECK(st.message().find("no such table") != std::string::npos);  // not "not an error"
     (*s)->lock();
 }
+
+namespace {
+
+// A WAL store at `path` with table t of 100 rows, checkpointed and closed; then a child opens it, runs
+// `sql` with automatic checkpoints off, and is killed: its commits are left in the WAL alone.
+void crash_leaving_wal(const std::filesystem::path& path, const std::string& sql) {
+    const StoreOptions wal = options_for(all_store_modes()[0]);
+    {
+        auto s = Store::create(path, kPass, wal);
+        REQUIRE(s.is_ok());
+        REQUIRE((*s)->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)").is_ok());
+        insert_rows(**s, 0, 100);
+    }
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        auto s = Store::open(path, kPass, wal);
+        if (!s.is_ok() || !(*s)->exec("PRAGMA wal_autocheckpoint=0").is_ok()) {
+            _exit(3);
+        }
+        if (const Status st = (*s)->exec(sql); !st.is_ok()) {
+            fprintf(stderr, "child: %s\n", st.to_string().c_str());
+            _exit(4);
+        }
+        const char done = 1;
+        if (write(fds[1], &done, 1) != 1) {
+            _exit(5);
+        }
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);  // so a child that fails ends the read
+    char done = 0;
+    const bool reported = read(fds[0], &done, 1) == 1;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(fds[0]);
+    REQUIRE(reported);
+    REQUIRE(std::filesystem::file_size(path.string() + "-wal") > 0);
+}
+
+const char* kGrowAndAddTable =
+    "CREATE TABLE u(x); WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 119) "
+    "INSERT INTO t(id, doc) SELECT i, printf('%.*c', 3000, 'y') FROM n";
+
+}  // namespace
+
+TEST_CASE(
+    "Store: regression - page 1 torn by a crash during a checkpoint made the store unopenable while its WAL "
+    "still held the page") {
+    TempDir tmp;
+    const auto path = tmp / "case.db";
+    crash_leaving_wal(path, kGrowAndAddTable);  // a schema change: page 1 is in the WAL
+    // The checkpoint had begun to write page 1 when the power went: half of it reached the disk.
+    auto bytes = read_bytes(path);
+    std::fill(bytes.begin() + kPage / 2, bytes.begin() + kPage, 0);
+    write_bytes(path, bytes);
+    auto s = Store::open(path, kPass, options_for(all_store_modes()[0]));
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    CHECK(query_int((*s)->handle(), "SELECT count(*) FROM t") == 120);
+    CHECK(query_int((*s)->handle(), "SELECT count(*) FROM sqlite_master WHERE name = 'u'") == 1);
+    CHECK((*s)->verify().is_ok());
+}
+
+TEST_CASE(
+    "Store: regression - half a page appended by a crash during a checkpoint was called truncation while "
+    "the WAL still held the page") {
+    TempDir tmp;
+    const auto path = tmp / "case.db";
+    crash_leaving_wal(path, kGrowAndAddTable);
+    auto bytes = read_bytes(path);
+    bytes.resize(bytes.size() + kPage / 2, 0x33);  // the checkpoint's first new page, torn
+    write_bytes(path, bytes);
+    auto s = Store::open(path, kPass, options_for(all_store_modes()[0]));
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    CHECK(query_int((*s)->handle(), "SELECT count(*) FROM t") == 120);
+    CHECK((*s)->verify().is_ok());
+    CHECK(std::filesystem::file_size(path) % kPage == 0);
+    // Without a WAL to mend it, the same damage is still truncation.
+    (*s)->lock();
+    bytes = read_bytes(path);
+    bytes.resize(bytes.size() + kPage / 2, 0x33);
+    write_bytes(path, bytes);
+    CHECK(Store::open(path, kPass, options_for(all_store_modes()[0])).status().code() == "store.file.truncated");
+}
+
+TEST_CASE("Store: a tampered page 1 is still refused while a WAL that does not hold it is waiting") {
+    TempDir tmp;
+    const auto path = tmp / "case.db";
+    crash_leaving_wal(path, "UPDATE t SET doc = 'changed' WHERE id = 50");  // one leaf page; not page 1
+    flip_bit(path, 700);
+    CHECK(Store::open(path, kPass, options_for(all_store_modes()[0])).status().code() == "store.page.tampered");
+}

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "fake_clock.h"
+#include "fault_vfs.h"
+#include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/ui/automation.h"
@@ -734,4 +736,41 @@ TEST_CASE("App: an unreadable site policy shows only its error, and no profile c
     CHECK_FALSE(app.widgets().hidden("Your name"));
     ui.run(app, "click Quit\nframes 1\n");
     CHECK(app.quit_requested());
+}
+
+TEST_CASE(
+    "App: a full disk refuses the save with words a worker can act on, keeps the typed answers and every "
+    "saved case readable, and the same form saves once there is space") {
+    auto& vfs = outpost::testing::FaultVfs::install();  // under every SQLite file this App opens from here
+    Team team;
+    Headless ui;
+    App app(team.options());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    const char* kFill =
+        "click \"Date of visit: Today\"\n"
+        "click \"Type of visit\"\nclick Planned\n"
+        "click \"Concerns identified: No\"\n";
+    ui.run(app, std::string(kNewVisit) + "type \"Household or person visited\" Saved before\n" + kFill +
+                    "key ctrl+s\nframes 2\n");
+    REQUIRE(all_of(app, "home_visit").size() == 1);
+
+    vfs.arm(outpost::testing::FaultVfs::Fault::kDiskFull, team.tmp / "laptop");
+    ui.run(app, "key ctrl+f\nframes 2\n" + std::string(kNewVisit) +
+                    "type \"Household or person visited\" Typed on a full disk\n" + kFill + "key ctrl+s\nframes 2\n");
+    CHECK(vfs.faults() >= 1);
+    REQUIRE(app.state().record.has_value());
+    CHECK(app.state().record->problem == errc::explain(errc::kDiskFull));
+    CHECK(app.state().record->problem.find("disk is full") != std::string::npos);
+    CHECK(app.state().record->form.text("household") == "Typed on a full disk");  // nothing typed is lost
+    // Reading goes on: the saved case is still there, whole.
+    const auto stored = all_of(app, "home_visit");
+    REQUIRE(stored.size() == 1);
+    CHECK(records::text_of(stored[0], "household") == "Saved before");
+
+    vfs.disarm();  // space is freed
+    ui.run(app, "key ctrl+s\nframes 2\n");
+    REQUIRE(app.state().record.has_value());
+    CHECK(app.state().record->problem.empty());
+    CHECK(all_of(app, "home_visit").size() == 2);
 }

@@ -14,6 +14,7 @@ namespace outpost::errc {
 inline constexpr std::string_view kInternal = "core.internal.error";
 inline constexpr std::string_view kInvalidArgument = "core.argument.invalid";
 inline constexpr std::string_view kIo = "core.io.failed";
+inline constexpr std::string_view kDiskFull = "core.disk.full";
 inline constexpr std::string_view kJsonInvalid = "core.json.invalid";
 // store
 inline constexpr std::string_view kStorePassphraseWrong = "store.passphrase.wrong";
@@ -65,6 +66,8 @@ inline constexpr std::string_view kPlatformNoHome = "platform.dirs.no_home";
 inline constexpr std::string_view kProtocolMalformed = "sync.protocol.malformed";
 inline constexpr std::string_view kSyncNetworkUnreachable = "sync.network.unreachable";
 inline constexpr std::string_view kSyncServerError = "sync.server.error";
+// The server answered 503: its disk is full or failing (it keeps the server's own code in the message).
+inline constexpr std::string_view kSyncServerUnavailable = "sync.server.unavailable";
 inline constexpr std::string_view kSyncNotFound = "sync.route.not_found";
 inline constexpr std::string_view kEnrolCodeInvalid = "sync.enroll.code_invalid";
 inline constexpr std::string_view kEnrolCodeExpired = "sync.enroll.code_expired";

@@ -43,6 +43,11 @@ struct StoreOptions {
     std::size_t min_passphrase_length = 8;
 };
 
+// The stable code for a SQLite result code that is not about a store's pages or length:
+// core.disk.full for SQLITE_FULL, core.io.failed for any other I/O error (the disk failed a read, a
+// write or an fsync), store.sql.failed for everything else. Shared with the server's SQLite storage.
+[[nodiscard]] std::string_view sqlite_error_code(int rc);
+
 class Store {
 public:
     ~Store();
