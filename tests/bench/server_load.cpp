@@ -10,6 +10,9 @@
 // enrolment over HTTP, one push of 25 home visits, pulls until `more` is false.
 //
 // Usage: server_load [--devices N] [--backend sqlite|postgresql|all] [--processes 1|2] [--dir DIR]
+//                    [--pg-sql SQL]
+// --pg-sql runs SQL in each fresh PostgreSQL schema once it is made, for A/B runs of a schema change
+// (e.g. --pg-sql 'ALTER TABLE srv_changes ADD PRIMARY KEY (seq)' measures the log as schema 2 had it).
 // PostgreSQL: a throwaway cluster is started with tests/support/pg.sh (or OUTPOST_TEST_PG is used).
 #include <algorithm>
 #include <atomic>
@@ -45,6 +48,7 @@ constexpr int kTeamSize = 20;
 struct Config {
     std::string backend;
     int processes = 1;
+    std::string pg_sql;  // run in the schema after it is made (A/B runs)
 };
 
 struct Outcome {
@@ -110,6 +114,15 @@ Outcome run(const Config& cfg, int devices, const fs::path& dir, const std::stri
         conninfo += " options='-c search_path=" + schema + "'";
         if (Status s = sync::init_pg_database(conninfo); !s.is_ok()) {
             return {0, 0, 0, 0, false, s.to_string()};
+        }
+        if (!cfg.pg_sql.empty()) {
+            // The conninfo holds single quotes, the SQL may too: both go through the environment.
+            setenv("OUTPOST_LOAD_CONNINFO", conninfo.c_str(), 1);
+            setenv("OUTPOST_LOAD_SQL", cfg.pg_sql.c_str(), 1);
+            if (std::system(
+                    "psql \"$OUTPOST_LOAD_CONNINFO\" -v ON_ERROR_STOP=1 -qc \"$OUTPOST_LOAD_SQL\" >/dev/null") != 0) {
+                return {0, 0, 0, 0, false, "--pg-sql failed"};
+            }
         }
         auto s = sync::open_pg_storage(conninfo, 4);
         if (!s.is_ok()) {
@@ -300,6 +313,7 @@ int main(int argc, char** argv) {
     int devices = 200;
     int only_processes = 0;  // 0: PostgreSQL with 1 and with 2 processes
     std::string backend = "all";
+    std::string pg_sql;
     fs::path dir = fs::temp_directory_path() / "outpost-server-load";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
@@ -311,6 +325,8 @@ int main(int argc, char** argv) {
             backend = argv[i + 1];
         } else if (a == "--dir") {
             dir = argv[i + 1];
+        } else if (a == "--pg-sql") {
+            pg_sql = argv[i + 1];
         }
     }
     std::vector<Config> configs;
@@ -322,7 +338,7 @@ int main(int argc, char** argv) {
     if (backend == "postgresql" || backend == "all") {
         for (int n : {1, 2}) {
             if (only_processes == 0 || only_processes == n) {
-                configs.push_back({"postgresql", n});
+                configs.push_back({"postgresql", n, pg_sql});
             }
         }
         if (const char* env = std::getenv("OUTPOST_TEST_PG"); env != nullptr && *env != '\0') {

@@ -116,6 +116,14 @@ BEGIN
   RETURN CASE WHEN held IS NULL THEN given ELSE LEAST(given, held - 1) END;
 END $$;
 )sql",
+    // 3: the log's primary key on seq goes as well. Seqs come from srv_seq, unique by construction, and
+    // every read of the log goes through (team, seq): the key was a second index for each logged change.
+    // And the log's team compares in byte order, as srv_records' does, so the index on (team, seq) does
+    // no locale comparison for each entry it files (server_load: the same median push p99, steadier).
+    R"sql(
+ALTER TABLE srv_changes DROP CONSTRAINT IF EXISTS srv_changes_pkey;
+ALTER TABLE srv_changes ALTER COLUMN team TYPE text COLLATE "C";
+)sql",
 };
 constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));
 static_assert(kPgSchemaVersion == kPgServerSchemaVersion, "one migration per schema version");

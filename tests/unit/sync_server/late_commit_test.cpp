@@ -339,7 +339,8 @@ TEST_CASE("Late commits: pushes of different teams run at once, one team's pushe
     CHECK(pull(*storage, "c", 0, cursor).size() == 4);
 }
 
-TEST_CASE("Late commits: a version 1 PostgreSQL database migrates, and its seqs go on from its log's end") {
+TEST_CASE(
+    "Late commits: a version 1 PostgreSQL database migrates to the latest, and its seqs go on from its log's end") {
     REQUIRE_MESSAGE(!test_pg_conninfo().empty(), "this test needs PostgreSQL: run it through ctest (fixture pg)");
     TempDir tmp;
     std::string conninfo;
@@ -348,11 +349,13 @@ TEST_CASE("Late commits: a version 1 PostgreSQL database migrates, and its seqs 
         log_changes(*storage, "a", 3);
     }
     {
-        // Back to version 1's shape: no sequence, no functions, the index by device; the log ends at seq 41.
+        // Back to version 1's shape: no sequence, no functions, the index by device, the key on seq and
+        // the team in the database's collation; the log ends at seq 41.
         RawPg raw(conninfo);
         raw.exec(
             "DROP FUNCTION outpost_take_seqs(bigint); DROP FUNCTION outpost_safe_seq(); DROP SEQUENCE srv_seq; "
-            "CREATE INDEX srv_changes_device ON srv_changes(device)");
+            "CREATE INDEX srv_changes_device ON srv_changes(device); ALTER TABLE srv_changes ADD PRIMARY KEY (seq); "
+            "ALTER TABLE srv_changes ALTER COLUMN team TYPE text COLLATE \"default\"");
         raw.exec("UPDATE srv_changes SET seq = seq + 38 WHERE seq = 3");
         raw.exec("UPDATE outpost_meta SET schema_version = 1");
     }
@@ -365,4 +368,8 @@ TEST_CASE("Late commits: a version 1 PostgreSQL database migrates, and its seqs 
     RawPg raw(conninfo);
     CHECK(raw.exec("SELECT schema_version FROM outpost_meta") == std::to_string(sync::kPgServerSchemaVersion));
     CHECK(raw.exec("SELECT to_regclass('srv_changes_device') IS NULL") == "t");
+    CHECK(raw.exec("SELECT to_regclass('srv_changes_pkey') IS NULL") == "t");  // version 3
+    CHECK(raw.exec("SELECT to_regclass('srv_changes_team') IS NULL") == "f");
+    CHECK(raw.exec("SELECT collation_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                   "AND table_name = 'srv_changes' AND column_name = 'team'") == "C");
 }

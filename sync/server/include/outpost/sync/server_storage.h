@@ -179,7 +179,7 @@ public:
 
 // Current version of the server's storage schema; older databases migrate forward at open.
 inline constexpr int kServerSchemaVersion = 6;    // embedded SQLite
-inline constexpr int kPgServerSchemaVersion = 2;  // PostgreSQL (its version 1 holds SQLite's 6)
+inline constexpr int kPgServerSchemaVersion = 3;  // PostgreSQL (its version 1 holds SQLite's 6)
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).
