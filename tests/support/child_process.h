@@ -24,7 +24,14 @@ inline Child fork_child(const std::function<void(int)>& body) {
     REQUIRE(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
-        body(fds[1]);
+        try {
+            body(fds[1]);
+        } catch (...) {
+            // A failed REQUIRE in the child throws: it must not unwind into doctest (which would go on
+            // running tests in the child, and whose temporary folders' destructors would delete the
+            // parent's files). The parent sees exit code 98.
+            _exit(98);
+        }
         _exit(99);  // body must not return
     }
     close(fds[1]);

@@ -79,9 +79,14 @@ public:
 
     void arm(Fault fault, const std::filesystem::path& under, int after = 0, std::string suffix = "",
              int tear_bytes = 0) {
+        // SQLite names files by their resolved full path: so must the folder (a symlinked TMPDIR).
+        std::string dir = std::filesystem::weakly_canonical(under).string();
+        if (dir.empty() || dir.back() != '/') {
+            dir.push_back('/');  // the folder itself, not every name that begins like it
+        }
         std::lock_guard lock(m_mu);
         m_fault = fault;
-        m_under = under.string();
+        m_under = std::move(dir);
         m_suffix = std::move(suffix);
         m_after = after;
         m_tear_bytes = tear_bytes;
@@ -95,22 +100,6 @@ public:
     [[nodiscard]] int faults() const {
         std::lock_guard lock(m_mu);
         return m_faults;
-    }
-    // Writes and syncs to files under `dir` since reset_counts(dir) (for choosing where to tear).
-    void reset_counts(const std::filesystem::path& dir, std::string suffix = "") {
-        std::lock_guard lock(m_mu);
-        m_count_under = dir.string();
-        m_count_suffix = std::move(suffix);
-        m_writes = 0;
-        m_syncs = 0;
-    }
-    [[nodiscard]] int writes() const {
-        std::lock_guard lock(m_mu);
-        return m_writes;
-    }
-    [[nodiscard]] int syncs() const {
-        std::lock_guard lock(m_mu);
-        return m_syncs;
     }
 
 private:
@@ -134,9 +123,6 @@ private:
     // Decides what happens to one call: the fault to inject now (kNone: pass it through).
     Fault decide(const File* f, Op op) {
         std::lock_guard lock(m_mu);
-        if (matches(*f->path, m_count_under, m_count_suffix)) {
-            (op == Op::kSync ? m_syncs : m_writes) += op == Op::kTruncate ? 0 : 1;
-        }
         if (m_fault == Fault::kNone || !matches(*f->path, m_under, m_suffix)) {
             return Fault::kNone;
         }
@@ -166,8 +152,12 @@ private:
         File* f = ff(file);
         f->base.pMethods = nullptr;
         f->real = reinterpret_cast<sqlite3_file*>(f + 1);
+        f->real->pMethods = nullptr;
         const int rc = real(p)->xOpen(real(p), name, f->real, flags, out_flags);
         if (rc != SQLITE_OK) {
+            if (f->real->pMethods != nullptr) {
+                f->real->pMethods->xClose(f->real);  // SQLite's rule for a failed open that set methods
+            }
             return rc;
         }
         f->path = new std::string(name != nullptr ? name : "");
@@ -253,12 +243,10 @@ private:
     sqlite3_vfs* m_real = nullptr;
     mutable std::mutex m_mu;
     Fault m_fault = Fault::kNone;
-    std::string m_under, m_suffix, m_count_under, m_count_suffix;
+    std::string m_under, m_suffix;
     int m_after = 0;
     int m_tear_bytes = 0;
     int m_faults = 0;
-    int m_writes = 0;
-    int m_syncs = 0;
 };
 
 }  // namespace outpost::testing

@@ -302,11 +302,10 @@ private:
         const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
         r.state = state ? state : "";
         const std::string message = chomp(raw ? PQresultErrorMessage(raw) : PQerrorMessage(m_c));
-        // 53100 disk_full and class 58 (system errors: I/O) keep the disk's codes, so the server
+        // 53100 disk_full, 58000 system_error and 58030 io_error keep the disk's codes, so the server
         // answers 503 as it does for a full or failing disk under SQLite.
-        const std::string_view code = r.state == "53100"            ? errc::kDiskFull
-                                      : r.state.rfind("58", 0) == 0 ? errc::kIo
-                                                                    : errc::kStoreSql;
+        const bool io = r.state == "58000" || r.state == "58030";
+        const std::string_view code = r.state == "53100" ? errc::kDiskFull : io ? errc::kIo : errc::kStoreSql;
         r.status = Status::error(code, "PostgreSQL, " + what + ": " + message);
         return r;
     }

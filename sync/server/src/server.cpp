@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "conn_guard.h"
 #include "outpost/core/error_codes.h"
@@ -501,9 +502,12 @@ void install_routes(Server::Impl& impl) {
     });
     // Counted before the answer is written (httplib calls this just before it writes the response;
     // its logger runs only after): a client that has its answer then finds it counted in /v1/metrics.
+    // A request answered before its head was whole (400, 408) has no start: it counts as 0 s.
     http.set_post_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start).count();
+        const auto start = std::exchange(t_request_start, std::chrono::steady_clock::time_point{});
+        const double seconds = start == std::chrono::steady_clock::time_point{}
+                                   ? 0.0
+                                   : std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         impl.metrics.request(req.method, req.path, res.status, seconds);
     });
     http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
