@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_process.h"
 #include "outpost/core/store.h"
 #include "store_helpers.h"
 #include "temp_dir.h"
@@ -51,6 +52,37 @@ Status open_and_read_all(const std::filesystem::path& path) {
     return (*s)->sql_status(sqlite3_exec((*s)->handle(), "SELECT sum(length(doc)) FROM t", nullptr, nullptr, nullptr),
                             "scanning");
 }
+
+// A WAL store at `path` with table t of 100 rows, checkpointed and closed; then a child opens it, runs
+// `sql` with automatic checkpoints off, and is killed (SIGKILL): its commits are left in the WAL alone.
+void crash_leaving_wal(const std::filesystem::path& path, const std::string& sql) {
+    const StoreOptions wal = options_for(all_store_modes()[0]);
+    {
+        auto s = Store::create(path, kPass, wal);
+        REQUIRE(s.is_ok());
+        REQUIRE((*s)->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)").is_ok());
+        insert_rows(**s, 0, 100);
+    }
+    const pid_t pid = fork_until_ready([&](int ready) {
+        auto s = Store::open(path, kPass, wal);
+        if (!s.is_ok() || !(*s)->exec("PRAGMA wal_autocheckpoint=0").is_ok() || !(*s)->exec(sql).is_ok()) {
+            _exit(3);
+        }
+        const char done = 1;
+        if (write(ready, &done, 1) != 1) {
+            _exit(5);
+        }
+        pause();
+        _exit(0);
+    });
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    REQUIRE(std::filesystem::file_size(path.string() + "-wal") > 0);
+}
+
+const char* kGrowAndAddTable =
+    "CREATE TABLE u(x); WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 119) "
+    "INSERT INTO t(id, doc) SELECT i, printf('%.*c', 3000, 'y') FROM n";
 
 }  // namespace
 
@@ -233,40 +265,12 @@ TEST_CASE("Store: a tampered WAL left by a crash is dropped like a torn write, n
     TempDir tmp;
     const auto path = tmp / "case.db";
     StoreOptions wal = options_for(all_store_modes()[0]);
-    {
-        auto s = Store::create(path, kPass, wal);
-        REQUIRE(s.is_ok());
-        REQUIRE((*s)->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)").is_ok());
-        insert_rows(**s, 0, 100);
-    }
     // A child commits 20 more single-row transactions to the WAL and is killed before any checkpoint.
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        auto s = Store::open(path, kPass, wal);
-        if (!s.is_ok() || !(*s)->exec("PRAGMA wal_autocheckpoint=0").is_ok()) {
-            _exit(3);
-        }
-        for (int i = 100; i < 120; ++i) {
-            if (!(*s)->exec("INSERT INTO t(id, doc) VALUES(" + std::to_string(i) + ", '" + doc_for(i) + "')").is_ok()) {
-                _exit(4);
-            }
-        }
-        const char done = 1;
-        if (write(fds[1], &done, 1) != 1) {
-            _exit(5);
-        }
-        pause();
-        _exit(0);
+    std::string inserts;
+    for (int i = 100; i < 120; ++i) {
+        inserts += "INSERT INTO t(id, doc) VALUES(" + std::to_string(i) + ", '" + doc_for(i) + "');";
     }
-    char done = 0;
-    REQUIRE(read(fds[0], &done, 1) == 1);
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    close(fds[0]);
-    close(fds[1]);
+    crash_leaving_wal(path, inserts);
     const auto wal_path = std::filesystem::path(path.string() + "-wal");
     const auto frames = (std::filesystem::file_size(wal_path) - 32) / (24 + kPage);
     REQUIRE(frames >= 20);
@@ -300,54 +304,6 @@ TEST_CASE("Store: an error while pages still sit in the WAL is not called trunca
     CHECK(st.message().find("no such table") != std::string::npos);  // not "not an error"
     (*s)->lock();
 }
-
-namespace {
-
-// A WAL store at `path` with table t of 100 rows, checkpointed and closed; then a child opens it, runs
-// `sql` with automatic checkpoints off, and is killed: its commits are left in the WAL alone.
-void crash_leaving_wal(const std::filesystem::path& path, const std::string& sql) {
-    const StoreOptions wal = options_for(all_store_modes()[0]);
-    {
-        auto s = Store::create(path, kPass, wal);
-        REQUIRE(s.is_ok());
-        REQUIRE((*s)->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)").is_ok());
-        insert_rows(**s, 0, 100);
-    }
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        auto s = Store::open(path, kPass, wal);
-        if (!s.is_ok() || !(*s)->exec("PRAGMA wal_autocheckpoint=0").is_ok()) {
-            _exit(3);
-        }
-        if (const Status st = (*s)->exec(sql); !st.is_ok()) {
-            fprintf(stderr, "child: %s\n", st.to_string().c_str());
-            _exit(4);
-        }
-        const char done = 1;
-        if (write(fds[1], &done, 1) != 1) {
-            _exit(5);
-        }
-        pause();
-        _exit(0);
-    }
-    close(fds[1]);  // so a child that fails ends the read
-    char done = 0;
-    const bool reported = read(fds[0], &done, 1) == 1;
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    close(fds[0]);
-    REQUIRE(reported);
-    REQUIRE(std::filesystem::file_size(path.string() + "-wal") > 0);
-}
-
-const char* kGrowAndAddTable =
-    "CREATE TABLE u(x); WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 119) "
-    "INSERT INTO t(id, doc) SELECT i, printf('%.*c', 3000, 'y') FROM n";
-
-}  // namespace
 
 TEST_CASE(
     "Store: regression - page 1 torn by a crash during a checkpoint made the store unopenable while its WAL "
