@@ -14,6 +14,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/store.h"
 #include "outpost/sync/server_storage.h"
+#include "storage_common.h"
 
 namespace outpost::sync {
 namespace fs = std::filesystem;
@@ -24,12 +25,6 @@ constexpr const char* kDbName = "server.db";
 // backup and its restore, and far from int64's end after any number of restores.
 constexpr std::int64_t kRestoreSeqJump = std::int64_t{1} << 32;
 
-Status sqlite_failure(sqlite3* db, const std::string& what) {
-    // A full or failing disk keeps its own code (core.disk.full, core.io.failed).
-    return Status::error(db != nullptr ? sqlite_error_code(sqlite3_extended_errcode(db)) : errc::kStoreSql,
-                         what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
-}
-
 // An open connection, closed on scope exit.
 struct Db {
     sqlite3* h = nullptr;
@@ -38,7 +33,7 @@ struct Db {
 
 Status open_db(const fs::path& path, int flags, Db& db, const std::string& what) {
     if (sqlite3_open_v2(path.c_str(), &db.h, flags, nullptr) != SQLITE_OK) {
-        return sqlite_failure(db.h, "opening " + what + " " + path.string());
+        return storage::sql_error(db.h, "opening " + what + " " + path.string());
     }
     sqlite3_busy_timeout(db.h, 10'000);
     return Status::ok();
@@ -47,7 +42,7 @@ Status open_db(const fs::path& path, int flags, Db& db, const std::string& what)
 Result<std::int64_t> count(sqlite3* db, const char* sql) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
-        return sqlite_failure(db, sql);
+        return storage::sql_error(db, sql);
     }
     std::int64_t n = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -61,7 +56,7 @@ Result<std::int64_t> count(sqlite3* db, const char* sql) {
 Status copy_pages(sqlite3* from, sqlite3* to, const std::string& what) {
     sqlite3_backup* b = sqlite3_backup_init(to, "main", from, "main");
     if (b == nullptr) {
-        return sqlite_failure(to, what);
+        return storage::sql_error(to, what);
     }
     int rc = SQLITE_OK;
     do {
@@ -71,7 +66,7 @@ Status copy_pages(sqlite3* from, sqlite3* to, const std::string& what) {
         }
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     sqlite3_backup_finish(b);
-    return rc == SQLITE_DONE ? Status::ok() : sqlite_failure(to, what);
+    return rc == SQLITE_DONE ? Status::ok() : storage::sql_error(to, what);
 }
 
 // integrity_check, identity and counts of a database.
@@ -290,7 +285,7 @@ Result<BackupSummary> restore_sqlite_data_dir(const fs::path& backup, const fs::
             std::to_string(live_end) + ") + " + std::to_string(kRestoreSeqJump) +
             ", '', '', '#restored', '', 'null', 0, '', 0, 'outpost-server restore', 0 FROM srv_changes";
         if (sqlite3_exec(dst.h, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-            return sqlite_failure(dst.h, "moving the change sequence on after the restore");
+            return storage::sql_error(dst.h, "moving the change sequence on after the restore");
         }
     }
     // 3. One online copy into the live database: a running service waits for it (its busy timeout)

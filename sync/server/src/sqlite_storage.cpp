@@ -12,7 +12,6 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/sql_stmt.h"
-#include "outpost/core/store.h"
 #include "outpost/sync/server_storage.h"
 #include "storage_common.h"
 
@@ -78,12 +77,6 @@ CREATE TABLE srv_blob_refs(team TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(t
 )sql",
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
-
-Status sql_error(sqlite3* db, const std::string& what) {
-    // A full or failing disk keeps its own code (core.disk.full, core.io.failed): the server answers 503.
-    return Status::error(db != nullptr ? sqlite_error_code(sqlite3_extended_errcode(db)) : errc::kStoreSql,
-                         what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
-}
 
 // A statement from the storage's cache: reset and unbound when the guard goes out of scope.
 using Cached = sql::StmtRef;

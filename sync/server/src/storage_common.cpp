@@ -1,10 +1,19 @@
 #include "storage_common.h"
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 
+#include "outpost/core/error_codes.h"
+#include "outpost/core/store.h"
+
 namespace outpost::sync::storage {
+
+Status sql_error(sqlite3* db, const std::string& what) {
+    return Status::error(db != nullptr ? sqlite_error_code(sqlite3_extended_errcode(db)) : errc::kStoreSql,
+                         what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+}
 
 namespace {
 constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

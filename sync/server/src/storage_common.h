@@ -15,7 +15,14 @@
 #include "outpost/core/records/heads.h"
 #include "outpost/sync/server_storage.h"
 
+struct sqlite3;
+
 namespace outpost::sync::storage {
+
+// The Status for a failed call on a SQLite connection: SQLite's message, under `what`. A full or
+// failing disk keeps its own code (core.disk.full, core.io.failed; the server answers 503), every
+// other failure is store.sql.failed. For the SQLite back end and backup/restore.
+[[nodiscard]] Status sql_error(sqlite3* db, const std::string& what);
 
 [[nodiscard]] std::string random_hex(std::size_t bytes);
 // BLAKE2b-256 of a secret (token or code): all the server ever stores of it.
