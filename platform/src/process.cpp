@@ -1,6 +1,8 @@
 #include "outpost/platform/process.h"
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <string>
 
@@ -8,6 +10,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/resource.h>
+#include <time.h>
 #endif
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -30,6 +33,35 @@ Status disable_core_dumps() {
     }
 #endif
     return Status::ok();
+}
+
+namespace {
+std::atomic<bool> g_terminate{false};
+extern "C" void on_termination_signal(int /*sig*/) {
+    g_terminate.store(true);
+}
+}  // namespace
+
+void handle_termination_signals() {
+    std::signal(SIGTERM, on_termination_signal);
+    std::signal(SIGINT, on_termination_signal);
+#if defined(SIGHUP)
+    std::signal(SIGHUP, on_termination_signal);
+#endif
+}
+
+bool termination_requested() {
+    return g_terminate.load();
+}
+
+double process_cpu_ms() {
+#if defined(__unix__) || defined(__APPLE__)
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+#else
+    return 0.0;
+#endif
 }
 
 bool core_dumps_disabled() {

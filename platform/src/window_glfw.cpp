@@ -4,6 +4,7 @@
 #include <imgui.h>
 #include <stb_image_write.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -12,6 +13,43 @@
 
 namespace outpost::platform {
 namespace {
+
+unsigned int (*g_char_filter)(unsigned int) = nullptr;
+bool g_event = false;  // a window-system event arrived since the last begin_frame()
+
+void on_char(GLFWwindow* w, unsigned int c) {
+    g_event = true;
+    ImGui_ImplGlfw_CharCallback(w, g_char_filter != nullptr ? g_char_filter(c) : c);
+}
+void on_key(GLFWwindow* w, int key, int scancode, int action, int mods) {
+    g_event = true;
+    ImGui_ImplGlfw_KeyCallback(w, key, scancode, action, mods);
+}
+void on_mouse_button(GLFWwindow* w, int button, int action, int mods) {
+    g_event = true;
+    ImGui_ImplGlfw_MouseButtonCallback(w, button, action, mods);
+}
+void on_scroll(GLFWwindow* w, double x, double y) {
+    g_event = true;
+    ImGui_ImplGlfw_ScrollCallback(w, x, y);
+}
+void on_cursor(GLFWwindow* /*w*/, double /*x*/, double /*y*/) {
+    g_event = true;  // the backend reads the position itself each frame; hover needs a frame
+}
+void on_enter(GLFWwindow* w, int entered) {
+    g_event = true;
+    ImGui_ImplGlfw_CursorEnterCallback(w, entered);
+}
+void on_focus(GLFWwindow* w, int focused) {
+    g_event = true;
+    ImGui_ImplGlfw_WindowFocusCallback(w, focused);
+}
+void on_size(GLFWwindow* /*w*/, int /*width*/, int /*height*/) {
+    g_event = true;
+}
+void on_refresh(GLFWwindow* /*w*/) {
+    g_event = true;
+}
 
 std::string last_glfw_error() {
     const char* desc = nullptr;
@@ -37,7 +75,19 @@ Result<std::unique_ptr<Window>> Window::create(const std::string& title, int wid
     }
     glfwMakeContextCurrent(w);
     glfwSwapInterval(1);
-    ImGui_ImplGlfw_InitForOpenGL(w, true);
+    // The backend's callbacks, chained through ours: each notes that an event arrived, and typed
+    // characters go through the char filter.
+    ImGui_ImplGlfw_InitForOpenGL(w, false);
+    glfwSetCharCallback(w, on_char);
+    glfwSetKeyCallback(w, on_key);
+    glfwSetMouseButtonCallback(w, on_mouse_button);
+    glfwSetScrollCallback(w, on_scroll);
+    glfwSetCursorPosCallback(w, on_cursor);
+    glfwSetCursorEnterCallback(w, on_enter);
+    glfwSetWindowFocusCallback(w, on_focus);
+    glfwSetFramebufferSizeCallback(w, on_size);
+    glfwSetWindowRefreshCallback(w, on_refresh);
+    glfwSetMonitorCallback(ImGui_ImplGlfw_MonitorCallback);
     ImGui_ImplOpenGL3_Init("#version 330");
     return std::unique_ptr<Window>(new Window(w));
 }
@@ -53,10 +103,28 @@ bool Window::should_close() const {
     return glfwWindowShouldClose(m_window) != 0;
 }
 
-void Window::begin_frame() {
+bool Window::wait_for_events(int timeout_ms) {
+    if (!g_event) {
+        glfwWaitEventsTimeout(static_cast<double>(std::max(timeout_ms, 1)) / 1000.0);
+    }
+    return g_event;
+}
+
+bool Window::begin_frame() {
     glfwPollEvents();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    const bool event = g_event;
+    g_event = false;
+    return event;
+}
+
+void Window::wake() {
+    glfwPostEmptyEvent();
+}
+
+void Window::set_char_filter(unsigned int (*filter)(unsigned int)) {
+    g_char_filter = filter;
 }
 
 void Window::render() {
@@ -122,6 +190,10 @@ void Window::free_texture(void* texture) {
 void Window::reload_fonts() {
     ImGui_ImplOpenGL3_DestroyFontsTexture();
     ImGui_ImplOpenGL3_CreateFontsTexture();
+}
+
+void Window::set_title(const std::string& title) {
+    glfwSetWindowTitle(m_window, title.c_str());
 }
 
 std::string Window::clipboard() const {

@@ -12,8 +12,10 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include "keyboard.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/platform/app_dirs.h"
 #include "outpost/platform/connectivity.h"
@@ -27,10 +29,13 @@
 namespace outpost::ui {
 namespace {
 
-constexpr std::int64_t kDraftEveryMs = 3000;    // a dirty form is saved as a draft this often
-constexpr std::int64_t kProbeEveryMs = 15'000;  // connectivity probe while unlocked
-constexpr std::int64_t kSyncBarEveryMs = 1000;  // waiting and refused counts
-constexpr int kPageRows = 200;                  // case-table rows per query
+constexpr std::int64_t kDraftEveryMs = 3000;     // a dirty form is saved as a draft this often
+constexpr std::int64_t kProbeEveryMs = 15'000;   // connectivity probe while unlocked
+constexpr std::int64_t kSyncBarEveryMs = 1000;   // waiting and refused counts, while syncing
+constexpr std::int64_t kSyncBarIdleMs = 15'000;  // ...and otherwise (the sync thread also says when it moves)
+constexpr std::int64_t kTickMs = 30'000;         // relative times ("5 minutes ago") stay true
+constexpr int kSettleFrames = 3;                 // frames drawn after a change, for ImGui's focus and layout to land
+constexpr int kPageRows = 200;                   // case-table rows per query
 
 bool is_case_form(const records::Schema* s) {
     return s != nullptr && s->purpose == records::FormPurpose::kCase;
@@ -57,6 +62,26 @@ std::string host_name() {
 #endif
 }
 
+std::string trimmed(std::string_view s) {
+    const std::size_t b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) {
+        return "";
+    }
+    const std::size_t e = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+// Letters A-Z folded to a-z (other bytes as they are): "Ann" and "ann" name the same person.
+std::string lower_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
 std::string random_key() {
     unsigned char b[12];
     randombytes_buf(b, sizeof b);
@@ -67,23 +92,6 @@ std::string random_key() {
         out += hex[c & 15U];
     }
     return out;
-}
-
-// Profile names are what a person types: "Ann Smith" becomes "ann-smith".
-std::string profile_slug(std::string_view typed) {
-    std::string out;
-    for (char c : typed) {
-        const auto u = static_cast<unsigned char>(c);
-        if (std::isalnum(u) != 0) {
-            out.push_back(static_cast<char>(std::tolower(u)));
-        } else if ((c == ' ' || c == '-' || c == '_' || c == '.') && !out.empty() && out.back() != '-') {
-            out.push_back(c == '_' || c == '.' ? c : '-');
-        }
-    }
-    while (!out.empty() && out.back() == '-') {
-        out.pop_back();
-    }
-    return out.substr(0, 64);
 }
 
 }  // namespace
@@ -157,6 +165,7 @@ App::App(AppOptions options, const Clock& clock)
     m_state.settings.auto_lock_minutes = m_state.policy.auto_lock_minutes(m_state.settings.auto_lock_minutes);
     m_state.device_name = m_options.device_name.empty() ? host_name() : m_options.device_name;
     m_last_input_ms = m_clock.now_ms();
+    m_queue->set_waker(m_options.wake);
     refresh_profiles();
     if (!m_options.provision_file.empty()) {
         m_state.provision_path = m_options.provision_file;
@@ -168,6 +177,7 @@ App::App(AppOptions options, const Clock& clock)
         for (const ProfileEntry& p : m_state.profiles) {
             if (p.name == m_state.settings.last_profile || m_state.profiles.size() == 1) {
                 m_state.profile = p.name;
+                m_state.profile_display = p.display;
                 m_state.screen = Screen::kUnlock;
             }
         }
@@ -183,6 +193,105 @@ App::~App() {
     m_slow.reset();
     m_reader.reset();
     m_probe.reset();
+}
+
+std::function<void(const sync::SyncState&)> App::sync_waker() const {
+    // On the sync thread: note the change and wake the window; the UI thread reads the state itself.
+    return [changed = m_sync_changed, wake = m_options.wake](const sync::SyncState&) {
+        changed->store(true);
+        if (wake) {
+            wake();
+        }
+    };
+}
+
+int App::frame_wait_ms() const {
+    if (m_settle_frames > 0 || !m_queue->empty() || m_sync_changed->load() || navigation_pending()) {
+        return 0;
+    }
+    const std::int64_t now = m_clock.now_ms();
+    std::int64_t due = now + kTickMs;
+    auto soon = [&](std::int64_t at) { due = std::min(due, at); };
+    if (m_session) {
+        const bool syncing = m_state.sync.state.phase == sync::SyncPhase::kSyncing;
+        if (syncing) {
+            soon(now + 50);  // the progress bar moves
+        }
+        soon(m_last_sync_bar_ms + (syncing ? kSyncBarEveryMs : kSyncBarIdleMs));
+        soon(m_last_probe_ms + kProbeEveryMs);
+        const int minutes = m_state.policy.auto_lock_minutes(m_state.settings.auto_lock_minutes);
+        soon(m_last_input_ms + static_cast<std::int64_t>(minutes) * 60'000);
+        for (const std::optional<RecordScreen>* s : {&m_state.record, &m_state.idea}) {
+            if (*s) {
+                if ((*s)->form.dirty()) {
+                    soon(m_last_draft_check_ms + kDraftEveryMs);
+                }
+                if ((*s)->saved_ms > 0 && now - (*s)->saved_ms < 4000) {
+                    soon((*s)->saved_ms + 4000);
+                }
+            }
+        }
+    }
+    if (!m_state.toast.empty()) {
+        soon(m_state.toast_until_ms + 1);
+    }
+    return static_cast<int>(std::clamp<std::int64_t>(due - now, 0, kTickMs));
+}
+
+std::string App::window_title() const {
+    if (!m_state.policy_error.empty()) {
+        return "Outpost - Site policy not valid";
+    }
+    std::string where;
+    if (!m_state.unlocked) {
+        switch (m_state.screen) {
+            case Screen::kCreateProfile:
+                where = "Create a profile";
+                break;
+            case Screen::kEnrol:
+                where = "Enrol";
+                break;
+            case Screen::kUnlock:
+                where = "Unlock";
+                break;
+            default:
+                where = "Profiles";
+                break;
+        }
+    } else if (m_state.idea) {
+        where = "New idea";
+    } else {
+        switch (m_state.screen) {
+            case Screen::kRecord:
+                if (m_state.record && m_state.record->form.schema() != nullptr) {
+                    where = (m_state.record->form.is_new() ? "New " : "") + m_state.record->form.schema()->title +
+                            (m_state.record->form.dirty() ? " (not saved)" : "");
+                }
+                break;
+            case Screen::kSuggestions:
+                where = "Suggestions";
+                break;
+            case Screen::kReview:
+                where = "Review queue";
+                break;
+            case Screen::kLibrary:
+                where = "Library";
+                break;
+            case Screen::kDashboard:
+                where = "Dashboard";
+                break;
+            case Screen::kConflicts:
+                where = "Conflicts";
+                break;
+            case Screen::kSettings:
+                where = "Settings";
+                break;
+            default:
+                where = "Cases";
+                break;
+        }
+    }
+    return where.empty() ? "Outpost" : "Outpost - " + where;
 }
 
 bool App::busy() const {
@@ -224,16 +333,23 @@ void App::refresh_profiles() {
         }
         Result<sync::ProfileInfo> info = sync::read_profile_info(e.path());
         if (info.is_ok()) {
-            m_state.profiles.push_back({info->name.empty() ? e.path().filename().string() : info->name, info->user,
-                                        info->team, info->role, info->server_url});
+            // The folder is the profile's name, whatever profile.json says (it may have been copied).
+            info->name = e.path().filename().string();
+            m_state.profiles.push_back(
+                {info->name, sync::shown_name(*info), info->user, info->team, info->role, info->server_url});
         }
     }
     std::sort(m_state.profiles.begin(), m_state.profiles.end(),
-              [](const ProfileEntry& a, const ProfileEntry& b) { return a.name < b.name; });
+              [](const ProfileEntry& a, const ProfileEntry& b) { return a.display < b.display; });
 }
 
 void App::frame() {
-    m_queue->drain(m_state);
+    adjust_navigation();
+    if (m_queue->drain(m_state) > 0) {
+        m_settle_frames = kSettleFrames;  // a result came in: draw until ImGui has settled on it
+    } else if (m_settle_frames > 0) {
+        --m_settle_frames;
+    }
     ++m_state.frame;
     m_widgets.begin_frame();
     const std::int64_t now = m_clock.now_ms();
@@ -251,7 +367,9 @@ void App::frame() {
     }
     check_idle();
     if (m_session) {
-        if (now - m_last_sync_bar_ms >= kSyncBarEveryMs) {
+        const bool syncing = m_state.sync.state.phase == sync::SyncPhase::kSyncing;
+        if (m_sync_changed->exchange(false) ||
+            now - m_last_sync_bar_ms >= (syncing ? kSyncBarEveryMs : kSyncBarIdleMs)) {
             refresh_sync_bar();
         }
         if (now - m_last_probe_ms >= kProbeEveryMs) {
@@ -274,6 +392,9 @@ void App::frame() {
     draw_views(intents);
     for (const Intent& i : intents) {
         apply(i);
+    }
+    if (!intents.empty()) {
+        m_settle_frames = kSettleFrames;  // what the intents changed is drawn, and focus requests land
     }
 }
 
@@ -359,8 +480,13 @@ void App::apply(const Intent& intent) {
                     m_state.problem.clear();
                     m_state.passphrase.clear();
                     m_state.passphrase_again.clear();
-                    if (i.screen == Screen::kCreateProfile) {
-                        m_state.profile.clear();
+                    m_state.locked_note.clear();
+                    refresh_profiles();  // another profile may have been made since the list was read
+                    if (i.screen == Screen::kCreateProfile && m_state.screen != Screen::kEnrol) {
+                        // A new person: nothing of the last one's name or enrolment file.
+                        m_state.new_profile_name.clear();
+                        m_state.provision_path.clear();
+                        m_state.provision_text.clear();
                     }
                 }
                 if (i.screen != m_state.screen) {
@@ -377,11 +503,19 @@ void App::apply(const Intent& intent) {
                 }
             } else if constexpr (std::is_same_v<T, ChooseProfileIntent>) {
                 m_state.profile = i.name;
+                m_state.profile_display = i.name;
+                for (const ProfileEntry& p : m_state.profiles) {
+                    if (p.name == i.name) {
+                        m_state.profile_display = p.display;
+                    }
+                }
                 m_state.problem.clear();
                 m_state.locked_note.clear();
                 m_state.screen = Screen::kUnlock;
             } else if constexpr (std::is_same_v<T, CreateProfileIntent>) {
                 create_profile();
+            } else if constexpr (std::is_same_v<T, ClearProblemIntent>) {
+                m_state.problem.clear();
             } else if constexpr (std::is_same_v<T, EnrolIntent>) {
                 enrol();
             } else if constexpr (std::is_same_v<T, UnlockIntent>) {
@@ -413,32 +547,12 @@ void App::apply(const Intent& intent) {
                 m_state.screen = Screen::kCases;
                 query_cases(false);
             } else if constexpr (std::is_same_v<T, ContinueDraftIntent>) {
-                for (const Draft& d : m_state.drafts_found) {
-                    if (d.key == i.key && m_session) {
-                        const records::Schema* sch = m_session->schema(d.type);
-                        if (sch == nullptr) {
-                            break;
-                        }
-                        if (!d.record_id.empty()) {
-                            open_record(d.record_id);
-                        } else {
-                            new_record(d.type);
-                        }
-                        const bool opened_it = m_state.record && m_state.record->form.record_id() == d.record_id &&
-                                               m_state.record->form.schema()->type == d.type;
-                        if (opened_it) {
-                            (void)m_session->discard_draft(m_state.record->draft_key);
-                            m_state.record->draft_key = d.key;
-                            m_state.record->form.restore(d.texts);
-                        }
-                    }
-                }
-                std::erase_if(m_state.drafts_found, [&](const Draft& d) { return d.key == i.key; });
+                continue_draft(i.key);
             } else if constexpr (std::is_same_v<T, DiscardDraftIntent>) {
                 if (m_session) {
                     (void)m_session->discard_draft(i.key);
                 }
-                std::erase_if(m_state.drafts_found, [&](const Draft& d) { return d.key == i.key; });
+                std::erase_if(m_state.drafts_found, [&](const FoundDraft& d) { return d.draft.key == i.key; });
             } else if constexpr (std::is_same_v<T, OpenIdeaIntent>) {
                 if (m_session && !m_state.idea) {
                     if (const records::Schema* sch = m_session->schema("suggestion")) {
@@ -446,6 +560,7 @@ void App::apply(const Intent& intent) {
                         s.form = FormModel::blank(*sch);
                         s.draft_key = random_key();
                         s.heading = "A new idea";
+                        s.focus_first = true;
                         m_state.idea = std::move(s);
                     }
                 }
@@ -456,6 +571,21 @@ void App::apply(const Intent& intent) {
             } else if constexpr (std::is_same_v<T, CloseIdeaIntent>) {
                 if (m_state.idea && m_session) {
                     (void)m_session->discard_draft(m_state.idea->draft_key);
+                }
+                m_state.idea.reset();
+            } else if constexpr (std::is_same_v<T, PutIdeaAsideIntent>) {
+                if (m_state.idea && m_session) {
+                    const bool typed = m_state.idea->form.dirty();
+                    if (typed) {
+                        save_draft(*m_state.idea);
+                    } else {
+                        (void)m_session->discard_draft(m_state.idea->draft_key);
+                    }
+                    m_state.idea.reset();
+                    if (typed) {
+                        find_drafts();
+                        toast("Your idea is kept as a draft: continue it from Cases.");
+                    }
                 }
                 m_state.idea.reset();
             } else if constexpr (std::is_same_v<T, ResolveConflictIntent>) {
@@ -507,16 +637,29 @@ void App::apply(const Intent& intent) {
 void App::create_profile() {
     m_state.problem.clear();
     wipe_text_input_state();
-    const std::string name = profile_slug(m_state.profile);
-    if (name.empty()) {
+    refresh_profiles();
+    const std::string display = trimmed(m_state.new_profile_name);
+    if (display.empty()) {
         m_state.problem = "Give the profile a name, for example your first name.";
         return;
     }
+    std::set<std::string> taken;
     for (const ProfileEntry& p : m_state.profiles) {
-        if (p.name == name) {
-            m_state.problem = "There is already a profile called " + name + " on this laptop.";
+        if (lower_ascii(p.display) == lower_ascii(display)) {
+            m_state.problem = "There is already a profile called " + p.display + " on this laptop.";
             return;
         }
+        taken.insert(p.name);
+    }
+    // The folder: from the name where it can be ("Lee Jones" -> lee-jones), else "profile"; a number
+    // after it when that folder is taken.
+    std::string base = sync::profile_folder_name(display);
+    if (base.empty()) {
+        base = "profile";
+    }
+    std::string name = base;
+    for (int n = 2; taken.count(name) != 0 || std::filesystem::exists(m_root / name); ++n) {
+        name = base + "-" + std::to_string(n);
     }
     if (passphrase_strength(m_state.passphrase.view(), m_state.policy.min_passphrase_length).score == 0) {
         m_state.problem = "The passphrase is too short: use at least " +
@@ -529,6 +672,7 @@ void App::create_profile() {
         return;
     }
     m_state.profile = name;
+    m_state.profile_display = display;
     m_state.screen = Screen::kEnrol;
     // The file picker offers the enrolment files IT usually hands out: in Downloads, home and here.
     m_state.provision_files.clear();
@@ -540,8 +684,11 @@ void App::create_profile() {
     for (const auto& dir : places) {
         std::error_code ec;
         for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-            if (e.path().extension() == ".outpost") {
-                m_state.provision_files.push_back(e.path().string());
+            const std::string path = std::filesystem::weakly_canonical(e.path(), ec).string();
+            if (e.path().extension() == ".outpost" &&
+                std::find(m_state.provision_files.begin(), m_state.provision_files.end(), path) ==
+                    m_state.provision_files.end()) {
+                m_state.provision_files.push_back(path);  // once, though home and here may be one folder
             }
         }
     }
@@ -575,11 +722,11 @@ void App::enrol() {
     m_state.working_on = "Enrolling with " + prov->server_url + "...";
     auto pass = std::make_shared<SecureText>();
     pass->assign(m_state.passphrase.view());
-    m_slow->post([this, q = m_queue, root = m_root, name = m_state.profile, pass, p = *prov,
-                  device = m_state.device_name, &clock = m_clock] {
-        Result<sync::ProfileInfo> info = sync::enrol_profile(root, name, pass->view(), p, device);
+    m_slow->post([this, q = m_queue, root = m_root, name = m_state.profile, display = m_state.profile_display, pass,
+                  p = *prov, device = m_state.device_name, &clock = m_clock] {
+        Result<sync::ProfileInfo> info = sync::enrol_profile(root, name, pass->view(), p, device, {}, display);
         Result<std::unique_ptr<Session>> session =
-            info.is_ok() ? Session::open(root, name, pass->view(), clock, nullptr, m_options.store_cache_kib)
+            info.is_ok() ? Session::open(root, name, pass->view(), clock, sync_waker(), m_options.store_cache_kib)
                          : Result<std::unique_ptr<Session>>(info.status());
         pass->clear();
         auto shared = std::make_shared<Result<std::unique_ptr<Session>>>(std::move(session));
@@ -592,6 +739,8 @@ void App::enrol() {
             s.passphrase.clear();
             s.passphrase_again.clear();
             s.provision_text.clear();
+            s.provision_path.clear();
+            s.new_profile_name.clear();
             opened(std::move(**shared));
         });
     });
@@ -611,13 +760,14 @@ void App::unlock() {
     m_state.passphrase.clear();
     m_slow->post([this, q = m_queue, root = m_root, name = m_state.profile, pass, &clock = m_clock] {
         Result<std::unique_ptr<Session>> session =
-            Session::open(root, name, pass->view(), clock, nullptr, m_options.store_cache_kib);
+            Session::open(root, name, pass->view(), clock, sync_waker(), m_options.store_cache_kib);
         pass->clear();
         auto shared = std::make_shared<Result<std::unique_ptr<Session>>>(std::move(session));
         q->post([this, shared](AppState& s) {
             s.working = false;
             if (!shared->is_ok()) {
                 s.problem = problem_words(shared->status());
+                s.focus_passphrase = true;  // type it again straight away
                 return;
             }
             opened(std::move(**shared));
@@ -644,7 +794,9 @@ void App::opened(std::unique_ptr<Session> session) {
     m_state.device_id = info.device_id;
     m_state.prefetch_attachments = m_session->prefetch_attachments();
     m_state.settings.last_profile = m_state.profile;
+    m_state.profile_display = sync::shown_name(info);
     save_settings();
+    refresh_profiles();
     m_state.forms.clear();
     for (const records::Schema& s : m_session->schemas()) {
         if (is_case_form(&s)) {
@@ -684,17 +836,7 @@ void App::opened(std::unique_ptr<Session> session) {
         m_resume_draft.clear();
         m_resume_idea_draft.clear();
     }
-    // Forms left unsaved by a crash (not the one just resumed).
-    m_state.drafts_found.clear();
-    if (Result<std::vector<Draft>> drafts = m_session->drafts(); drafts.is_ok()) {
-        for (Draft& d : *drafts) {
-            const bool open = (m_state.record && m_state.record->draft_key == d.key) ||
-                              (m_state.idea && m_state.idea->draft_key == d.key);
-            if (!open) {
-                m_state.drafts_found.push_back(std::move(d));
-            }
-        }
-    }
+    find_drafts();
     if (m_state.screen == Screen::kRecord && !m_state.record) {
         m_state.screen = Screen::kCases;
     }
@@ -919,6 +1061,8 @@ void App::query_cases(bool more) {
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
     m_reader->post([this, q = std::move(q), id = c.query, more, session, queue = m_queue, gen = m_generation] {
         Result<records::Page> page = session->with_records([&](records::RecordEngine& e) { return e.list(q); });
+        // Cases have no status of their own: the column says whether each has reached the server.
+        Result<sync::SyncEngine::RecordSyncStatus> sent = session->record_status();
         std::vector<CaseRow> rows;
         std::optional<records::Cursor> next;
         std::string problem;
@@ -929,8 +1073,14 @@ void App::query_cases(bool more) {
                 if (q.type.empty() && !is_case_form(sch)) {
                     continue;
                 }
+                std::string status = humanise(status_of(r));
+                if (status.empty() && sent.is_ok()) {
+                    status = sent->refused.count(r.id) != 0   ? "Refused"
+                             : sent->waiting.count(r.id) != 0 ? "Not sent yet"
+                                                              : "Sent";
+                }
                 rows.push_back({r.id, r.type, sch != nullptr ? sch->title : humanise(r.type), record_title(sch, r),
-                                r.created_by, humanise(status_of(r)), r.created_ms, r.updated_ms});
+                                r.created_by, status, r.created_ms, r.updated_ms});
             }
             next = page->next;
         } else {
@@ -975,6 +1125,7 @@ void App::open_record(const std::string& id) {
         return;
     }
     set_aside_record();
+    release_text_input();  // Escape must not put an old field's text into this form
     RecordScreen s;
     s.form = FormModel::of(*sch, *r);
     s.draft_key = random_key();
@@ -1007,13 +1158,102 @@ void App::new_record(const std::string& type) {
         return;
     }
     set_aside_record();
+    release_text_input();
     RecordScreen s;
     s.form = FormModel::blank(*sch);
     s.draft_key = random_key();
     s.heading = "New " + sch->title;
+    s.focus_first = true;
     m_state.record = std::move(s);
     m_state.screen = Screen::kRecord;
     m_state.cases.pick_form = false;
+}
+
+void App::find_drafts() {
+    m_state.drafts_found.clear();
+    Result<std::vector<Draft>> drafts = m_session->drafts();
+    if (!drafts.is_ok()) {
+        return;
+    }
+    for (Draft& d : *drafts) {
+        const bool open = (m_state.record && m_state.record->draft_key == d.key) ||
+                          (m_state.idea && m_state.idea->draft_key == d.key);
+        if (open) {
+            continue;
+        }
+        const records::Schema* sch = m_session->schema(d.type);
+        FoundDraft found{d, sch != nullptr ? sch->title : humanise(d.type), ""};
+        FormModel form = sch != nullptr ? FormModel::blank(*sch) : FormModel();
+        if (sch != nullptr && !d.record_id.empty()) {
+            Result<records::Record> r =
+                m_session->with_records([&](records::RecordEngine& e) { return e.get(d.record_id); });
+            if (r.is_ok()) {
+                form = FormModel::of(*sch, *r);
+                found.title = record_title(sch, *r);
+            }
+        }
+        form.restore(d.texts);
+        // A draft that holds nothing the record does not (a place marker left by a lock, or answers
+        // saved since) is not an unsaved form: it goes, unseen.
+        if (sch != nullptr && !form.dirty() && (!d.record_id.empty() || d.texts.empty())) {
+            (void)m_session->discard_draft(d.key);
+            continue;
+        }
+        if (d.record_id.empty() && sch != nullptr) {
+            records::Record typed;
+            typed.type = d.type;
+            for (const records::FieldDef& f : sch->fields) {
+                if (f.kind == records::FieldKind::kText && !trimmed(form.text(f.name)).empty()) {
+                    typed.values[f.name] = trimmed(form.text(f.name));
+                }
+            }
+            found.title = record_title(sch, typed);
+            if (found.title == sch->title) {
+                found.title.clear();
+            }
+        }
+        m_state.drafts_found.push_back(std::move(found));
+    }
+}
+
+void App::continue_draft(const std::string& key) {
+    const auto it = std::find_if(m_state.drafts_found.begin(), m_state.drafts_found.end(),
+                                 [&](const FoundDraft& f) { return f.draft.key == key; });
+    if (it == m_state.drafts_found.end() || !m_session) {
+        return;
+    }
+    const Draft d = it->draft;
+    const records::Schema* sch = m_session->schema(d.type);
+    if (sch == nullptr) {
+        toast("This form is not on this laptop any more. The draft is kept.");
+        return;
+    }
+    if (sch->purpose == records::FormPurpose::kSuggestion && d.record_id.empty() && !m_state.idea) {
+        apply(OpenIdeaIntent{});  // an idea put aside goes back where it was typed
+        if (m_state.idea) {
+            (void)m_session->discard_draft(m_state.idea->draft_key);
+            m_state.idea->draft_key = d.key;
+            m_state.idea->form.restore(d.texts);
+            std::erase_if(m_state.drafts_found, [&](const FoundDraft& f) { return f.draft.key == key; });
+        }
+        return;
+    }
+    // A draft of a saved case reopens that case, never a new one.
+    if (!d.record_id.empty()) {
+        open_record(d.record_id);
+    } else {
+        new_record(d.type);
+    }
+    const bool opened_it = m_state.record && m_state.record->form.record_id() == d.record_id &&
+                           m_state.record->form.schema()->type == d.type;
+    if (!opened_it) {
+        toast("That case could not be opened, so its draft is kept for later.");
+        return;
+    }
+    (void)m_session->discard_draft(m_state.record->draft_key);
+    m_state.record->draft_key = d.key;
+    m_state.record->form.restore(d.texts);
+    std::erase_if(m_state.drafts_found, [&](const FoundDraft& f) { return f.draft.key == key; });
 }
 
 void App::set_aside_record() {
@@ -1064,10 +1304,15 @@ void App::save_form(RecordScreen& screen, bool is_idea) {
         }
     }
     if (!errors.empty()) {
-        form.set_errors(errors);
-        screen.problem = errors.size() == 1
-                             ? "One answer needs another look before this can be saved."
-                             : std::to_string(errors.size()) + " answers need another look before this can be saved.";
+        form.set_errors(errors);  // the record screen counts what is still to fix (record_view.cpp)
+        // The keyboard goes to the first question to fix, in the form's order.
+        for (const records::FieldDef& f : form.schema()->fields) {
+            if (form.error(f.name) != nullptr) {
+                release_text_input();
+                screen.focus_field = f.name;
+                break;
+            }
+        }
         return;
     }
     const Result<records::Record>& saved = *written;
@@ -1087,6 +1332,9 @@ void App::save_form(RecordScreen& screen, bool is_idea) {
         return;
     }
     const std::string id = saved->id;
+    // Saved: nothing of this form is left to set aside as a draft (open_record would keep a dirty
+    // form's answers, and a new record's draft would come back as a second, duplicate case).
+    m_state.record.reset();
     open_record(id);  // the saved record, with its history
     if (m_state.record) {
         m_state.record->saved_ms = m_clock.now_ms();

@@ -1,9 +1,11 @@
 #include "outpost/ui/automation.h"
 
 #include <cctype>
+#include <fstream>
 #include <sstream>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/process.h"
 
 namespace outpost::ui {
 namespace {
@@ -124,7 +126,7 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
         Command c{n, w[0], std::vector<std::string>(w.begin() + 1, w.end())};
         static const std::vector<std::pair<std::string, std::size_t>> kVerbs = {
             {"click", 1},     {"type", 1},   {"key", 1},        {"wait-for", 1}, {"wait-synced", 0},
-            {"wait-idle", 0}, {"frames", 1}, {"screenshot", 1}, {"quit", 0}};
+            {"wait-idle", 0}, {"frames", 1}, {"screenshot", 1}, {"idle", 2},     {"quit", 0}};
         bool known = false;
         for (const auto& [verb, args] : kVerbs) {
             if (verb == c.verb) {
@@ -155,6 +157,18 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
     return r;
 }
 
+void ScriptRunner::note_frame(bool after_input) {
+    if (!idling() || !m_begun) {
+        return;
+    }
+    ++m_idle_frames;
+    if (after_input) {
+        m_idle_input_frames_ms.push_back(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
+    }
+}
+
 void ScriptRunner::fail(const Command& c, const std::string& why) {
     m_failed = true;
     m_message = "script line " + std::to_string(c.line) + " (" + c.verb + "): " + why;
@@ -179,6 +193,11 @@ void ScriptRunner::before_frame(App& app) {
         m_started = std::chrono::steady_clock::now();
         if (c.verb == "click" || c.verb == "type" || c.verb == "key") {
             m_last_action_wall_ms = app.clock().now_ms();  // the clock the sync engine stamps with
+        }
+        if (c.verb == "idle") {
+            m_idle_cpu_start_ms = platform::process_cpu_ms();
+            m_idle_frames = 0;
+            m_idle_input_frames_ms.clear();
         }
     }
     if (c.verb == "click" || c.verb == "type") {
@@ -252,6 +271,24 @@ void ScriptRunner::after_frame(App& app, const std::function<Status(const std::s
             fail(c, s.message());
         }
         next = true;
+    } else if (c.verb == "idle") {
+        const double seconds = seconds_arg(c.args, 0, 10.0);
+        const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+        if (waited >= seconds) {
+            const double cpu = platform::process_cpu_ms() - m_idle_cpu_start_ms;
+            std::ofstream out(c.args[1], std::ios::trunc);
+            out << "{\"seconds\":" << waited << ",\"cpu_ms\":" << cpu
+                << ",\"idle_cpu_pct\":" << (100.0 * cpu / (waited * 1000.0)) << ",\"frames\":" << m_idle_frames
+                << ",\"input_frames_end_ms\":[";
+            for (std::size_t i = 0; i < m_idle_input_frames_ms.size(); ++i) {
+                out << (i > 0 ? "," : "") << m_idle_input_frames_ms[i];
+            }
+            out << "]}\n";
+            if (!out) {
+                fail(c, "cannot write " + c.args[1]);
+            }
+            next = true;
+        }
     } else if (c.verb == "quit") {
         m_quit = true;
         next = true;

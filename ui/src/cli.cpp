@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "outpost/platform/app_dirs.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
+#include "outpost/ui/drafts.h"
 #include "outpost/ui/words.h"
 
 namespace outpost::ui {
@@ -95,6 +97,83 @@ Result<sync::Provisioning> read_provisioning(const CliArgs& args) {
     return prov;
 }
 
+// A profile opened headless: its store, forms, records engine and (on request) its sync engine,
+// closed in the right order when it goes.
+struct OpenProfile {
+    std::filesystem::path dir;
+    sync::ProfileInfo info;
+    std::unique_ptr<Store> store;
+    sync::Credentials creds;
+    std::unique_ptr<sync::Transport> transport;
+    std::unique_ptr<records::RecordEngine> records;
+    std::mutex store_mutex;
+    std::unique_ptr<sync::SyncEngine> engine;
+
+    OpenProfile() = default;
+    OpenProfile(const OpenProfile&) = delete;
+    OpenProfile& operator=(const OpenProfile&) = delete;
+    ~OpenProfile() {
+        engine.reset();
+        records.reset();
+        if (store) {
+            store->lock();
+        }
+    }
+    Status start_engine(const sync::SyncOptions& options) {
+        Result<std::unique_ptr<sync::SyncEngine>> e =
+            sync::SyncEngine::open(*store, *records, store_mutex, *transport, creds, options);
+        if (!e.is_ok()) {
+            return e.status();
+        }
+        engine = std::move(*e);
+        return Status::ok();
+    }
+};
+
+Status open_profile(const CliArgs& args, const std::filesystem::path& root, OpenProfile& p) {
+    Result<std::filesystem::path> dir = sync::profile_dir(root, args.profile);
+    if (!dir.is_ok()) {
+        return dir.status();
+    }
+    p.dir = *dir;
+    Result<sync::ProfileInfo> info = sync::read_profile_info(p.dir);
+    if (!info.is_ok()) {
+        return info.status();
+    }
+    p.info = std::move(*info);
+    Result<std::string> pass = read_passphrase(args, "Passphrase: ");
+    if (!pass.is_ok()) {
+        return pass.status();
+    }
+    Result<std::unique_ptr<Store>> store = sync::open_profile_store(p.dir, *pass);
+    sodium_memzero(pass->data(), pass->size());
+    if (!store.is_ok()) {
+        return store.status();
+    }
+    p.store = std::move(*store);
+    Result<std::vector<records::Schema>> schemas = sync::profile_schemas(*p.store);
+    if (!schemas.is_ok()) {
+        return schemas.status();
+    }
+    Result<sync::Credentials> creds = sync::load_credentials(*p.store);
+    if (!creds.is_ok()) {
+        return creds.status();
+    }
+    p.creds = std::move(*creds);
+    Result<std::unique_ptr<sync::Transport>> transport = sync::profile_transport(p.dir, p.info);
+    if (!transport.is_ok()) {
+        return transport.status();
+    }
+    p.transport = std::move(*transport);
+    Result<std::unique_ptr<records::RecordEngine>> records =
+        records::RecordEngine::open(*p.store, std::move(*schemas), SystemClock::instance());
+    if (!records.is_ok()) {
+        return records.status();
+    }
+    p.records = std::move(*records);
+    return Status::ok();
+}
+
 }  // namespace
 
 int run_enroll(const CliArgs& args) {
@@ -161,91 +240,123 @@ int run_sync(const CliArgs& given) {
             }
         }
     }
-    Result<std::filesystem::path> dir = sync::profile_dir(*root, args.profile);
-    if (!dir.is_ok()) {
-        return fail(dir.status());
-    }
-    Result<sync::ProfileInfo> info = sync::read_profile_info(*dir);
-    if (!info.is_ok()) {
-        return fail(info.status());
-    }
-    Result<std::string> pass = read_passphrase(args, "Passphrase: ");
-    if (!pass.is_ok()) {
-        return fail(pass.status());
-    }
-    Result<std::unique_ptr<Store>> store = sync::open_profile_store(*dir, *pass);
-    sodium_memzero(pass->data(), pass->size());
-    if (!store.is_ok()) {
-        return fail(store.status());
+    OpenProfile p;
+    if (Status st = open_profile(args, *root, p); !st.is_ok()) {
+        return fail(st);
     }
     int code = 0;
-    {
-        Result<std::vector<records::Schema>> schemas = sync::profile_schemas(**store);
-        Result<sync::Credentials> creds = sync::load_credentials(**store);
-        Result<std::unique_ptr<sync::Transport>> transport = sync::profile_transport(*dir, *info);
-        if (!schemas.is_ok() || !creds.is_ok() || !transport.is_ok()) {
-            (*store)->lock();
-            return fail(!schemas.is_ok() ? schemas.status() : !creds.is_ok() ? creds.status() : transport.status());
+    sync::SyncOptions options;
+    auto last_print = std::chrono::steady_clock::time_point{};
+    sync::SyncState printed;
+    printed.pushed = -1;
+    options.on_state = [&](const sync::SyncState& s) {
+        const auto now = std::chrono::steady_clock::now();
+        const bool same = s.phase == printed.phase && s.pushed == printed.pushed && s.pulled == printed.pulled;
+        if (same || (s.phase == sync::SyncPhase::kSyncing && now - last_print < std::chrono::milliseconds(250) &&
+                     printed.phase == sync::SyncPhase::kSyncing)) {
+            return;
         }
-        Result<std::unique_ptr<records::RecordEngine>> records =
-            records::RecordEngine::open(**store, std::move(*schemas), SystemClock::instance());
-        if (!records.is_ok()) {
-            (*store)->lock();
-            return fail(records.status());
-        }
-        std::mutex store_mutex;
-        sync::SyncOptions options;
-        auto last_print = std::chrono::steady_clock::time_point{};
-        sync::SyncState printed;
-        printed.pushed = -1;
-        options.on_state = [&](const sync::SyncState& s) {
-            const auto now = std::chrono::steady_clock::now();
-            const bool same = s.phase == printed.phase && s.pushed == printed.pushed && s.pulled == printed.pulled;
-            if (same || (s.phase == sync::SyncPhase::kSyncing && now - last_print < std::chrono::milliseconds(250) &&
-                         printed.phase == sync::SyncPhase::kSyncing)) {
-                return;
-            }
-            last_print = now;
-            printed = s;
-            std::cout << "  " << sync::phase_name(s.phase) << ": sent " << s.pushed << "/" << s.to_push << ", received "
-                      << s.pulled << "\n"
-                      << std::flush;
-        };
-        const auto t0 = std::chrono::steady_clock::now();
-        Result<std::unique_ptr<sync::SyncEngine>> engine =
-            sync::SyncEngine::open(**store, **records, store_mutex, **transport, *creds, options);
-        if (!engine.is_ok()) {
-            records->reset();
-            (*store)->lock();
-            return fail(engine.status());
-        }
-        std::cout << "Syncing profile '" << args.profile << "' (" << info->user << ", team " << info->team << ") with "
-                  << info->server_url << "\n";
-        Result<sync::SyncSummary> sum = (*engine)->sync_now();
-        const auto ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-        const sync::SyncState st = (*engine)->state();
-        if (sum.is_ok()) {
-            std::cout << "Sync complete in " << ms << " ms: sent " << sum->pushed << " (applied " << sum->applied
-                      << ", superseded " << sum->superseded << ", conflicts " << sum->conflicts << ", refused "
-                      << sum->rejected << "), received " << sum->pulled << ". Waiting to send: " << st.waiting << ".\n";
-        } else {
-            code = fail(sum.status());
-            std::cout << "Sync did not finish; " << st.waiting << " change(s) wait on this laptop and will be sent "
-                      << "next time.\n";
-        }
-        Result<std::vector<sync::RefusedChange>> refused = (*engine)->refused();
-        if (refused.is_ok() && !refused->empty()) {
-            std::cout << refused->size() << " change(s) were refused by the server and are kept here:\n";
-            for (const auto& r : *refused) {
-                std::cout << "  record " << r.record << ", " << r.field << ": " << r.message << " [" << r.code << "]\n";
-            }
-        }
-        engine->reset();
-        records->reset();
+        last_print = now;
+        printed = s;
+        std::cout << "  " << sync::phase_name(s.phase) << ": sent " << s.pushed << "/" << s.to_push << ", received "
+                  << s.pulled << "\n"
+                  << std::flush;
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    if (Status st = p.start_engine(options); !st.is_ok()) {
+        return fail(st);
     }
-    (*store)->lock();
+    std::cout << "Syncing profile '" << args.profile << "' (" << p.info.user << ", team " << p.info.team << ") with "
+              << p.info.server_url << "\n";
+    Result<sync::SyncSummary> sum = p.engine->sync_now();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    const sync::SyncState st = p.engine->state();
+    if (sum.is_ok()) {
+        std::cout << "Sync complete in " << ms << " ms: sent " << sum->pushed << " (applied " << sum->applied
+                  << ", superseded " << sum->superseded << ", conflicts " << sum->conflicts << ", refused "
+                  << sum->rejected << "), received " << sum->pulled << ". Waiting to send: " << st.waiting << ".\n";
+    } else {
+        code = fail(sum.status());
+        std::cout << "Sync did not finish; " << st.waiting << " change(s) wait on this laptop and will be sent "
+                  << "next time.\n";
+    }
+    Result<std::vector<sync::RefusedChange>> refused = p.engine->refused();
+    if (refused.is_ok() && !refused->empty()) {
+        std::cout << refused->size() << " change(s) were refused by the server and are kept here:\n";
+        for (const auto& r : *refused) {
+            std::cout << "  record " << r.record << ", " << r.field << ": " << r.message << " [" << r.code << "]\n";
+        }
+    }
     return code;
+}
+
+int run_status(const CliArgs& args) {
+    if (args.profile.empty()) {
+        std::cerr << "outpost: status needs --profile NAME\n";
+        return 2;
+    }
+    Result<std::filesystem::path> root = profiles_root(args);
+    if (!root.is_ok()) {
+        return fail(root.status());
+    }
+    OpenProfile p;
+    if (Status st = open_profile(args, *root, p); !st.is_ok()) {
+        return fail(st);
+    }
+    if (Status st = p.start_engine({}); !st.is_ok()) {
+        return fail(st);
+    }
+    // Every record, a page at a time: case forms and ideas counted, case titles listed on request.
+    std::map<std::string, std::int64_t> by_form;
+    std::int64_t cases = 0;
+    std::int64_t ideas = 0;
+    std::vector<std::pair<std::string, std::string>> listed;
+    records::ListQuery q;
+    q.limit = 500;
+    for (;;) {
+        Result<records::Page> page = p.records->list(q);
+        if (!page.is_ok()) {
+            return fail(page.status());
+        }
+        for (const records::Record& r : page->records) {
+            const records::Schema* sch = p.records->schema(r.type);
+            if (sch != nullptr && sch->purpose == records::FormPurpose::kCase) {
+                ++cases;
+                ++by_form[sch->title];
+                listed.emplace_back(sch->title, record_title(sch, r));
+            } else if (sch != nullptr && sch->purpose == records::FormPurpose::kSuggestion) {
+                ++ideas;
+            }
+        }
+        if (!page->next) {
+            break;
+        }
+        q.after = page->next;
+    }
+    Result<std::vector<Draft>> drafts = read_drafts(*p.store);
+    if (!drafts.is_ok()) {
+        return fail(drafts.status());
+    }
+    Result<std::int64_t> waiting = p.engine->waiting();
+    std::cout << "Profile '" << args.profile << "' (" << sync::shown_name(p.info) << "): user " << p.info.user
+              << ", team " << p.info.team << ", " << p.info.role << "\n";
+    std::cout << "Cases: " << cases;
+    const char* sep = " (";
+    for (const auto& [form, n] : by_form) {
+        std::cout << sep << form << " " << n;
+        sep = ", ";
+    }
+    std::cout << (by_form.empty() ? "" : ")") << "\n";
+    std::cout << "Ideas: " << ideas << "\n";
+    std::cout << "Unsaved forms: " << drafts->size() << "\n";
+    std::cout << "Waiting to send: " << (waiting.is_ok() ? std::to_string(*waiting) : std::string("unknown")) << "\n";
+    if (args.list) {
+        for (const auto& [form, title] : listed) {
+            std::cout << form << "\t" << title << "\n";
+        }
+    }
+    return 0;
 }
 
 }  // namespace outpost::ui

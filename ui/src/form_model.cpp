@@ -230,13 +230,27 @@ records::FieldValue FormModel::parse(const FieldDef& f, const std::string& typed
 void FormModel::set_errors(const std::vector<records::FieldError>& errors) {
     m_errors.clear();
     for (const records::FieldError& e : errors) {
-        m_errors.emplace(e.field, e.message.empty() ? std::string(errc::explain(e.code)) : e.message);
+        m_errors.emplace(e.field,
+                         Problem{e.message.empty() ? std::string(errc::explain(e.code)) : e.message, text(e.field)});
     }
 }
 
 const std::string* FormModel::error(const std::string& field) const {
     const auto it = m_errors.find(field);
-    return it != m_errors.end() ? &it->second : nullptr;
+    return it != m_errors.end() && it->second.text == text(field) ? &it->second.message : nullptr;
+}
+
+std::size_t FormModel::error_count() const {
+    std::size_t n = 0;
+    for (const auto& [field, p] : m_errors) {
+        n += p.text == text(field) ? 1 : 0;
+    }
+    return n;
+}
+
+bool FormModel::was_cut(const std::string& field) const {
+    const auto it = m_cut.find(field);
+    return it != m_cut.end() && it->second == text(field);
 }
 
 void FormModel::restore(const std::map<std::string, std::string>& texts) {

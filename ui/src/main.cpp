@@ -20,6 +20,7 @@
 #include "outpost/sync/server_api.h"
 #include "outpost/ui/app.h"
 #include "outpost/ui/automation.h"
+#include "text_edit.h"
 
 namespace {
 
@@ -41,6 +42,10 @@ Usage:
   outpost sync --headless --provision FILE [--profile NAME]
       Enrol a new profile from FILE first (named after its user unless --profile is given), unless
       that profile is already here, then sync it: IT's one step for a new laptop.
+  outpost status --profile NAME [--list]
+      What a profile holds, without a server: cases by form, ideas, unsaved forms, and changes
+      waiting to send (safe to wipe a laptop only when that is 0). --list adds one line per case:
+      its form, a tab, its title.
   outpost --version | --help
 
 Site policy: /etc/outpost/client.json, set by IT, fixes the server (URL and certificate pin),
@@ -48,7 +53,7 @@ the longest auto-lock, whether files may be saved out of Outpost, and the shorte
 A policy file that cannot be read stops Outpost with exit status 3 (see outpost(1)).
   --policy FILE            read the site policy from FILE instead (to try one out)
 
-Options for enroll and sync:
+Options for enroll, sync and status:
   --passphrase-file FILE   read the passphrase from FILE (else $OUTPOST_PASSPHRASE, else the terminal)
   --data-dir DIR           keep profiles in DIR/profiles instead of the per-user data directory
 
@@ -115,11 +120,14 @@ int run_window(const Args& args) {
         }
         script = std::move(*parsed);
     }
+    // A logout or shutdown closes the window as the close button does (drafts saved, store locked).
+    outpost::platform::handle_termination_signals();
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // no plaintext layout files next to records
     io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    io.ConfigInputTextCursorBlink = false;  // a steady caret: nothing to redraw while the window rests
 
     auto window = outpost::platform::Window::create("Outpost", 1280, 800);
     if (!window.is_ok()) {
@@ -129,6 +137,9 @@ int run_window(const Args& args) {
         ImGui::DestroyContext();
         return 1;
     }
+    // Characters ImGui's 16-bit text fields cannot hold travel as stand-ins while edited (text_edit.h).
+    (*window)->set_char_filter(&outpost::ui::editable_char);
+    outpost::ui::wrap_clipboard_for_stand_ins();
     int code = 0;
     {
         outpost::ui::AppOptions options;
@@ -138,12 +149,22 @@ int run_window(const Args& args) {
         options.display_scale = (*window)->content_scale();
         options.make_texture = &outpost::platform::Window::make_texture;
         options.free_texture = &outpost::platform::Window::free_texture;
+        options.wake = &outpost::platform::Window::wake;
         options.policy = args.cli.policy;
         options.policy_error = args.policy_error;
         outpost::ui::App app(options);
         std::uint64_t look = 0;
         auto screenshot = [&](const std::string& path) { return (*window)->save_screenshot(path); };
+        // The window rests between inputs: it waits for an event (a key, the mouse, a resize, a
+        // worker's result, sync progress) or the app's next timer, and draws a few frames after each
+        // event so ImGui settles (hover, popups). --frames and scripts draw continuously, except
+        // during a script's `idle`.
+        int settle = 3;
+        std::string title;
         for (int frame = 0; !(*window)->should_close() && !app.quit_requested(); ++frame) {
+            if (outpost::platform::termination_requested()) {
+                break;  // a logout or shutdown: the App saves what was typed and locks as it goes
+            }
             if (app.fonts_generation() != look) {
                 look = app.fonts_generation();
                 app.apply_look();
@@ -157,7 +178,17 @@ int run_window(const Args& args) {
                 --frame;
                 continue;
             }
-            (*window)->begin_frame();
+            const bool continuous = args.frames >= 0 || (script && !script->idling());
+            if (!continuous && settle == 0) {
+                // Rest in slices, so a termination signal is seen within a quarter of a second.
+                const int wait = app.frame_wait_ms();
+                if (wait > 0 && !(*window)->wait_for_events(std::min(wait, 250))) {
+                    --frame;
+                    continue;  // nothing happened yet: wait again (a wake() ends frame_wait_ms's wait)
+                }
+            }
+            const bool input = (*window)->begin_frame();
+            settle = input ? 3 : std::max(0, settle - 1);
             if (script) {
                 script->before_frame(app);
             }
@@ -186,7 +217,14 @@ int run_window(const Args& args) {
                 }
                 break;
             }
+            if (app.window_title() != title) {
+                title = app.window_title();
+                (*window)->set_title(title);
+            }
             (*window)->swap();
+            if (script) {
+                script->note_frame(input);
+            }
         }
     }
     window->reset();
@@ -243,6 +281,8 @@ int main(int argc, char** argv) {
             args.policy_file = v;
         } else if (a[i] == "--headless") {
             args.cli.headless = true;
+        } else if (a[i] == "--list") {
+            args.cli.list = true;
         } else if (a[i] == "--script" && next(v)) {
             args.script = v;
         } else if (a[i] == "--screenshot" && next(v)) {
@@ -281,6 +321,9 @@ int main(int argc, char** argv) {
     }
     if (args.command == "sync") {
         return outpost::ui::run_sync(args.cli);
+    }
+    if (args.command == "status") {
+        return outpost::ui::run_status(args.cli);
     }
     if (!args.command.empty()) {
         return usage_error("unknown command '" + args.command + "'");

@@ -158,11 +158,19 @@ Fonts load_fonts(const std::filesystem::path& dir, float pixels) {
     const std::string bold = (dir / "DejaVuSans-Bold.ttf").string();
     std::error_code ec;
     if (std::filesystem::exists(regular, ec) && std::filesystem::exists(bold, ec)) {
-        // Latin, Latin-1 and Latin Extended-A: names and places across the UK and Europe.
-        static const ImWchar kRanges[] = {0x0020, 0x00FF, 0x0100, 0x017F, 0x2010, 0x2027, 0x20AC, 0x20AC, 0};
+        // Latin (with Latin-1, Extended-A and -B: names and places across the UK and Europe, Welsh
+        // and Polish among them), Greek and Cyrillic, punctuation, the euro, and the white square drawn
+        // for any letter these fonts do not have (Arabic, Chinese, emoji: kept exactly, shown as boxes).
+        static const ImWchar kRanges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x0400,        0x04FF,        0x1E00, 0x1EFF,
+                                          0x2010, 0x2027, 0x20AC, 0x20AC, kMissingGlyph, kMissingGlyph, 0};
         f.regular = io.Fonts->AddFontFromFileTTF(regular.c_str(), pixels, nullptr, kRanges);
         f.bold = io.Fonts->AddFontFromFileTTF(bold.c_str(), pixels, nullptr, kRanges);
         f.heading = io.Fonts->AddFontFromFileTTF(bold.c_str(), pixels * 1.45F, nullptr, kRanges);
+        for (ImFont* font : {f.regular, f.bold, f.heading}) {
+            if (font != nullptr) {
+                font->FallbackChar = kMissingGlyph;  // not '?', which reads as if the text were wrong
+            }
+        }
     }
     if (f.regular == nullptr || f.bold == nullptr || f.heading == nullptr) {
         io.Fonts->Clear();

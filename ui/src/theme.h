@@ -18,6 +18,9 @@ void apply_theme(Theme theme, float scale);
 // A status's colour: good, warning, problem or muted, by what the word means.
 [[nodiscard]] ImVec4 status_colour(std::string_view status_token);
 
+// What is drawn for a character the fonts do not have: U+25A1 WHITE SQUARE.
+inline constexpr ImWchar kMissingGlyph = 0x25A1;
+
 struct Fonts {
     ImFont* regular = nullptr;
     ImFont* bold = nullptr;

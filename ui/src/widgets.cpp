@@ -4,6 +4,9 @@
 #include <imgui_stdlib.h>
 #include <sodium.h>
 
+#include <algorithm>
+
+#include "text_edit.h"
 #include "theme.h"
 
 namespace outpost::ui {
@@ -76,25 +79,146 @@ std::string hidden(const char* label) {
 }
 }  // namespace
 
+namespace {
+
+struct EditLimit {
+    std::int64_t max_chars = 0;
+    bool cut = false;
+};
+
+std::int64_t code_points(const char* s, int len) {
+    std::int64_t n = 0;
+    for (int i = 0; i < len; ++i) {
+        n += (static_cast<unsigned char>(s[i]) & 0xC0U) != 0x80U ? 1 : 0;
+    }
+    return n;
+}
+
+// Cuts what was typed or pasted at the limit, on a character boundary.
+int limit_edit(ImGuiInputTextCallbackData* data) {
+    auto* limit = static_cast<EditLimit*>(data->UserData);
+    if (data->EventFlag != ImGuiInputTextFlags_CallbackEdit || limit == nullptr || limit->max_chars <= 0 ||
+        code_points(data->Buf, data->BufTextLen) <= limit->max_chars) {
+        return 0;
+    }
+    std::int64_t n = 0;
+    int at = 0;
+    for (; at < data->BufTextLen; ++at) {
+        if ((static_cast<unsigned char>(data->Buf[at]) & 0xC0U) != 0x80U && ++n > limit->max_chars) {
+            break;
+        }
+    }
+    data->DeleteChars(at, data->BufTextLen - at);
+    limit->cut = true;
+    return 0;
+}
+
+// Runs an ImGui text field over `text` through stand-ins when it needs them (text_edit.h).
+template <typename Draw>
+bool edit_exactly(std::string* text, std::int64_t max_chars, bool* cut, Draw draw) {
+    EditLimit limit{max_chars, false};
+    bool changed = false;
+    if (needs_stand_ins(*text)) {
+        std::string editable = to_editable(*text);
+        changed = draw(&editable, &limit);
+        if (changed) {
+            *text = from_editable(editable);
+        }
+    } else {
+        changed = draw(text, &limit);
+        if (changed && needs_stand_ins(*text)) {
+            *text = from_editable(*text);  // a typed or pasted stand-in
+        }
+    }
+    if (limit.cut && cut != nullptr) {
+        *cut = true;
+    }
+    return changed;
+}
+
+}  // namespace
+
 bool input_text(WidgetRegistry& widgets, const char* label, std::string* text, const char* hint,
-                ImGuiInputTextFlags flags, float width) {
+                ImGuiInputTextFlags flags, float width, std::int64_t max_chars, bool* cut) {
     ImGui::SetNextItemWidth(width);
     const std::string id = hidden(label);
-    const bool changed = hint != nullptr ? ImGui::InputTextWithHint(id.c_str(), hint, text, flags)
-                                         : ImGui::InputText(id.c_str(), text, flags);
+    const bool changed = edit_exactly(text, max_chars, cut, [&](std::string* t, EditLimit* limit) {
+        const ImGuiInputTextFlags f = flags | (max_chars > 0 ? ImGuiInputTextFlags_CallbackEdit : 0);
+        return hint != nullptr ? ImGui::InputTextWithHint(id.c_str(), hint, t, f, limit_edit, limit)
+                               : ImGui::InputText(id.c_str(), t, f, limit_edit, limit);
+    });
     widgets.record_last(label);
     return changed;
 }
 
-bool input_multiline(WidgetRegistry& widgets, const char* label, std::string* text, float height) {
-    const bool changed = ImGui::InputTextMultiline(hidden(label).c_str(), text, ImVec2(-1.0F, height));
+bool input_multiline(WidgetRegistry& widgets, const char* label, std::string* text, int min_lines, int max_lines,
+                     std::int64_t max_chars, bool* cut) {
+    const std::string id = hidden(label);
+    const ImGuiID editor = ImGui::GetID(id.c_str());
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float line = ImGui::GetTextLineHeight();
+    const float width = ImGui::GetContentRegionAvail().x;
+    const float wrap_width = width - style.FramePadding.x * 2.0F;
+    ImGuiStorage* storage = ImGui::GetStateStorage();
+    const ImGuiID edit_request = editor + 1;
+    // Not being edited, and a line wider than the field: show the answer wrapped, as a worker reads
+    // it. Clicking it, or Enter or Space on it, opens the editor (ImGui 1.86's text fields do not wrap).
+    const bool editing = ImGui::GetActiveID() == editor || storage->GetBool(edit_request, false);
+    const bool too_wide = !text->empty() && ImGui::CalcTextSize(text->c_str()).x > wrap_width;
+    // One height for both ways of showing it (wrapped to read, or in the editor), so nothing below
+    // moves when the field is entered or left: the wrapped lines, or the typed ones if more.
+    int typed_lines = 1;
+    for (char c : *text) {
+        typed_lines += c == '\n' ? 1 : 0;
+    }
+    const float wrapped_h = too_wide ? ImGui::CalcTextSize(text->c_str(), nullptr, false, wrap_width).y : 0.0F;
+    const float lines_h = std::max(wrapped_h, line * static_cast<float>(typed_lines));
+    const float height =
+        std::clamp(lines_h, line * static_cast<float>(min_lines), line * static_cast<float>(max_lines)) +
+        style.FramePadding.y * 2.0F + (too_wide ? style.ScrollbarSize : 0.0F);
+    if (!editing && too_wide) {
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        const bool pressed = ImGui::InvisibleButton((id + "_read").c_str(), ImVec2(width, height));
+        const bool hovered = ImGui::IsItemHovered();
+        widgets.record_last(label);
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        const ImVec2 end(at.x + width, at.y + height);
+        dl->AddRectFilled(at, end, ImGui::GetColorU32(hovered ? ImGuiCol_FrameBgHovered : ImGuiCol_FrameBg),
+                          style.FrameRounding);
+        if (style.FrameBorderSize > 0.0F) {
+            dl->AddRect(at, end, ImGui::GetColorU32(ImGuiCol_Border), style.FrameRounding, 0, style.FrameBorderSize);
+        }
+        const ImVec4 clip(at.x, at.y, end.x, end.y - style.FramePadding.y);
+        dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(),
+                    ImVec2(at.x + style.FramePadding.x, at.y + style.FramePadding.y), ImGui::GetColorU32(ImGuiCol_Text),
+                    text->c_str(), text->c_str() + text->size(), wrap_width, &clip);
+        if (pressed) {
+            storage->SetBool(edit_request, true);
+        }
+        return false;
+    }
+    if (storage->GetBool(edit_request, false)) {
+        ImGui::SetKeyboardFocusHere();
+        storage->SetBool(edit_request, false);
+    }
+    const bool changed = edit_exactly(text, max_chars, cut, [&](std::string* t, EditLimit* limit) {
+        return ImGui::InputTextMultiline(id.c_str(), t, ImVec2(-1.0F, height), ImGuiInputTextFlags_CallbackEdit,
+                                         limit_edit, limit);
+    });
     widgets.record_last(label);
+    // Tab out of it to the next control. (ImGui 1.86 registers a multi-line field twice, as a text
+    // field and as its frame, so a tab from it would land on itself.)
+    const ImGuiIO& io = ImGui::GetIO();
+    if (ImGui::IsItemActive() && ImGui::IsKeyPressed(io.KeyMap[ImGuiKey_Tab], true) && !io.KeyShift && !io.KeyCtrl) {
+        ImGui::SetKeyboardFocusHere();
+    }
     return changed;
 }
 
-bool input_secret(WidgetRegistry& widgets, const char* label, char* buf, std::size_t size, float width) {
+bool input_secret(WidgetRegistry& widgets, const char* label, char* buf, std::size_t size, float width,
+                  ImGuiInputTextFlags flags) {
     ImGui::SetNextItemWidth(width);
-    const bool changed = ImGui::InputText(hidden(label).c_str(), buf, size, ImGuiInputTextFlags_Password);
+    const bool changed = ImGui::InputText(hidden(label).c_str(), buf, size, ImGuiInputTextFlags_Password | flags);
     widgets.record_last(label);
     return changed;
 }
@@ -109,6 +233,12 @@ bool selectable(WidgetRegistry& widgets, const char* label, bool selected, ImGui
     const bool pressed = ImGui::Selectable(label, selected, flags, size);
     widgets.record_last(label);
     return pressed;
+}
+
+void focus_when_opened(bool this_one) {
+    if (this_one && ImGui::IsWindowAppearing()) {
+        ImGui::SetKeyboardFocusHere();
+    }
 }
 
 void wipe_text_input_state() {

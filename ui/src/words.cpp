@@ -241,6 +241,43 @@ std::string record_title(const records::Schema* schema, const records::Record& r
     return humanise(r.type);
 }
 
+std::string answers_problem_words(std::size_t n) {
+    if (n == 0) {
+        return "";
+    }
+    return n == 1 ? "One answer needs another look before this can be saved."
+                  : std::to_string(n) + " answers need another look before this can be saved.";
+}
+
+std::int64_t character_count(std::string_view utf8) {
+    std::int64_t n = 0;
+    for (char c : utf8) {
+        n += (static_cast<unsigned char>(c) & 0xC0U) != 0x80U ? 1 : 0;
+    }
+    return n;
+}
+
+std::string count_words(std::int64_t n) {
+    std::string digits = std::to_string(n < 0 ? -n : n);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) {
+            out.push_back(',');
+        }
+        out.push_back(digits[i]);
+    }
+    return n < 0 ? "-" + out : out;
+}
+
+std::string draft_words(std::string_view form, std::string_view title, bool is_new, std::int64_t saved_ms,
+                        std::int64_t now_ms) {
+    std::string out = is_new ? "An unsaved new " + std::string(form) : "Unsaved changes to " + std::string(form);
+    if (!title.empty()) {
+        out += " \"" + std::string(title) + "\"";
+    }
+    return out + " (kept " + relative_time(saved_ms, now_ms) + ").";
+}
+
 std::string problem_words(const Status& s) {
     if (s.is_ok()) {
         return "";

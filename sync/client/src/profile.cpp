@@ -1,6 +1,7 @@
 #include "outpost/sync/profile.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -56,9 +57,53 @@ Result<fs::path> profile_dir(const fs::path& root, const std::string& name) {
     return root / name;
 }
 
+std::string profile_folder_name(std::string_view typed) {
+    // Latin letters with accents (Latin-1 and Latin Extended-A, as UTF-8) fold to their base letter.
+    static const std::pair<std::string_view, char> kFold[] = {
+        {"à", 'a'}, {"á", 'a'}, {"â", 'a'}, {"ã", 'a'}, {"ä", 'a'}, {"å", 'a'}, {"ą", 'a'}, {"ā", 'a'}, {"ç", 'c'},
+        {"ć", 'c'}, {"č", 'c'}, {"ď", 'd'}, {"è", 'e'}, {"é", 'e'}, {"ê", 'e'}, {"ë", 'e'}, {"ę", 'e'}, {"ě", 'e'},
+        {"ē", 'e'}, {"ì", 'i'}, {"í", 'i'}, {"î", 'i'}, {"ï", 'i'}, {"ī", 'i'}, {"ł", 'l'}, {"ñ", 'n'}, {"ń", 'n'},
+        {"ň", 'n'}, {"ò", 'o'}, {"ó", 'o'}, {"ô", 'o'}, {"õ", 'o'}, {"ö", 'o'}, {"ø", 'o'}, {"ő", 'o'}, {"ō", 'o'},
+        {"ř", 'r'}, {"ś", 's'}, {"š", 's'}, {"ß", 's'}, {"ť", 't'}, {"ù", 'u'}, {"ú", 'u'}, {"û", 'u'}, {"ü", 'u'},
+        {"ů", 'u'}, {"ű", 'u'}, {"ū", 'u'}, {"ŵ", 'w'}, {"ý", 'y'}, {"ÿ", 'y'}, {"ŷ", 'y'}, {"ź", 'z'}, {"ż", 'z'},
+        {"ž", 'z'}, {"À", 'a'}, {"Á", 'a'}, {"Â", 'a'}, {"Ä", 'a'}, {"Ç", 'c'}, {"È", 'e'}, {"É", 'e'}, {"Ê", 'e'},
+        {"Ë", 'e'}, {"Î", 'i'}, {"Ï", 'i'}, {"Ł", 'l'}, {"Ñ", 'n'}, {"Ó", 'o'}, {"Ô", 'o'}, {"Ö", 'o'}, {"Ś", 's'},
+        {"Š", 's'}, {"Ü", 'u'}, {"Ŵ", 'w'}, {"Ŷ", 'y'}, {"Ź", 'z'}, {"Ż", 'z'}, {"Ž", 'z'}};
+    std::string out;
+    bool gap = false;
+    for (std::size_t i = 0; i < typed.size();) {
+        const auto u = static_cast<unsigned char>(typed[i]);
+        char c = 0;
+        std::size_t len = 1;
+        if (u < 0x80) {
+            c = std::isalnum(u) != 0 ? static_cast<char>(std::tolower(u)) : 0;
+        } else {
+            len = u >= 0xF0 ? 4 : u >= 0xE0 ? 3 : 2;
+            for (const auto& [from, to] : kFold) {
+                if (typed.substr(i, from.size()) == from) {
+                    c = to;
+                    len = from.size();
+                    break;
+                }
+            }
+        }
+        i += len;
+        if (c == 0) {
+            gap = !out.empty();
+            continue;
+        }
+        if (gap) {
+            out.push_back('-');
+            gap = false;
+        }
+        out.push_back(c);
+    }
+    return out.substr(0, 48);
+}
+
 Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name, std::string_view passphrase,
-                                  const Provisioning& prov, const std::string& device_name,
-                                  const StoreOptions& options) {
+                                  const Provisioning& prov, const std::string& device_name, const StoreOptions& options,
+                                  const std::string& display_name) {
     Result<fs::path> dir = profile_dir(root, name);
     if (!dir.is_ok()) {
         return dir.status();
@@ -116,10 +161,13 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
         return cleanup(s);
     }
     (*store)->lock();
-    ProfileInfo info{name, prov.server_url, e->user, e->team, e->role, e->device_id, prov.ca_sha256};
+    ProfileInfo info{name, display_name, prov.server_url, e->user, e->team, e->role, e->device_id, prov.ca_sha256};
     nlohmann::json j = {
         {"name", info.name}, {"server_url", info.server_url}, {"user", info.user},          {"team", info.team},
         {"role", info.role}, {"device_id", info.device_id},   {"ca_sha256", info.ca_sha256}};
+    if (!display_name.empty()) {
+        j["display_name"] = display_name;
+    }
     if (Status s = write_file(*dir / kInfoName, j.dump(2) + "\n"); !s.is_ok()) {
         return s;  // the device is enrolled and its token is in the store; keep it
     }
@@ -137,6 +185,7 @@ Result<ProfileInfo> read_profile_info(const fs::path& dir) {
     }
     ProfileInfo info;
     for (const auto& [key, out] : {std::pair<const char*, std::string*>{"name", &info.name},
+                                   {"display_name", &info.display_name},
                                    {"server_url", &info.server_url},
                                    {"user", &info.user},
                                    {"team", &info.team},

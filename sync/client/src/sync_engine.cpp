@@ -224,6 +224,32 @@ Result<std::int64_t> SyncEngine::count_waiting() {
     return q.col_i64(0);
 }
 
+Result<SyncEngine::RecordSyncStatus> SyncEngine::record_status() {
+    std::lock_guard lock(m_store_mutex);
+    Result<std::string> upto = get_state("pushed_upto");
+    if (!upto.is_ok()) {
+        return upto.status();
+    }
+    RecordSyncStatus out;
+    Query q(m_store, "SELECT DISTINCT record FROM changes WHERE seq > ? AND device = ?");
+    q.i64(1, to_i64(*upto)).text(2, m_creds.device_id);
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.waiting.insert(q.col_text(0));
+    }
+    if (rc != SQLITE_DONE) {
+        return q.error(rc, "reading which records wait to be sent");
+    }
+    Query r(m_store, "SELECT DISTINCT record FROM sync_refused");
+    while ((rc = r.step()) == SQLITE_ROW) {
+        out.refused.insert(r.col_text(0));
+    }
+    if (rc != SQLITE_DONE) {
+        return r.error(rc, "reading refused changes");
+    }
+    return out;
+}
+
 Result<std::string> SyncEngine::pull_cursor() {
     std::lock_guard lock(m_store_mutex);
     return get_state("pull_cursor");

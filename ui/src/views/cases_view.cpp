@@ -34,11 +34,13 @@ void draw_toolbar(ViewContext& ctx) {
     }
     ImGui::SetNextItemWidth(combo_w);
     if (ImGui::BeginCombo("##form_filter", current.c_str())) {
+        focus_when_opened(c.type.empty());
         if (ImGui::Selectable("All forms", c.type.empty())) {
             c.type.clear();
             ctx.intents.emplace_back(QueryChangedIntent{});
         }
         for (const auto& [type, title] : s.forms) {
+            focus_when_opened(type == c.type);
             if (ImGui::Selectable(title.c_str(), type == c.type)) {
                 c.type = type;
                 ctx.intents.emplace_back(QueryChangedIntent{});
@@ -48,13 +50,20 @@ void draw_toolbar(ViewContext& ctx) {
     }
     ctx.widgets.record_last("Form filter");
     ImGui::SameLine();
-    if (primary_button(ctx.widgets, "New case") || c.pick_form) {
+    const bool pressed = primary_button(ctx.widgets, "New case");
+    const ImVec2 below(ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y + ImGui::GetStyle().ItemSpacing.y * 0.5F);
+    if (pressed || c.pick_form) {
         ImGui::OpenPopup("##pick_form");
         c.pick_form = false;
     }
+    // Under the button, whether it was clicked or Ctrl+N was pressed, with the first form ready for
+    // the arrows and Enter.
+    ImGui::SetNextWindowPos(below, ImGuiCond_Appearing, ImVec2(1.0F, 0.0F));
     if (ImGui::BeginPopup("##pick_form")) {
         ImGui::TextDisabled("Which form?");
-        for (const auto& [type, title] : s.forms) {
+        for (std::size_t i = 0; i < s.forms.size(); ++i) {
+            const auto& [type, title] = s.forms[i];
+            focus_when_opened(i == 0);
             if (selectable(ctx.widgets, title.c_str(), false)) {
                 ctx.intents.emplace_back(NewRecordIntent{type});
                 ImGui::CloseCurrentPopup();
@@ -65,18 +74,20 @@ void draw_toolbar(ViewContext& ctx) {
 }
 
 void draw_drafts(ViewContext& ctx) {
-    for (const Draft& d : ctx.state.drafts_found) {
-        ImGui::PushID(d.key.c_str());
+    for (const FoundDraft& d : ctx.state.drafts_found) {
+        ImGui::PushID(d.draft.key.c_str());
         ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kWarning));
-        ImGui::Text("You have an unsaved form from %s.", relative_time(d.saved_ms, ctx.now_ms).c_str());
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextUnformatted(
+            draft_words(d.form, d.title, d.draft.record_id.empty(), d.draft.saved_ms, ctx.now_ms).c_str());
         ImGui::PopStyleColor();
         ImGui::SameLine();
         if (button(ctx.widgets, "Continue it")) {
-            ctx.intents.emplace_back(ContinueDraftIntent{d.key});
+            ctx.intents.emplace_back(ContinueDraftIntent{d.draft.key});
         }
         ImGui::SameLine();
         if (button(ctx.widgets, "Discard it")) {
-            ctx.intents.emplace_back(DiscardDraftIntent{d.key});
+            ctx.intents.emplace_back(DiscardDraftIntent{d.draft.key});
         }
         ImGui::PopID();
     }
@@ -103,12 +114,30 @@ void draw_table(ViewContext& ctx) {
         return;
     }
     ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("Case", ImGuiTableColumnFlags_NoSort, 3.0F);
-    ImGui::TableSetupColumn("Form", ImGuiTableColumnFlags_NoSort, 1.6F);
-    ImGui::TableSetupColumn("Status", ImGuiTableColumnFlags_NoSort, 1.0F);
-    ImGui::TableSetupColumn("Updated", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_PreferSortDescending,
-                            1.4F, 1);
-    ImGui::TableSetupColumn("Created", ImGuiTableColumnFlags_PreferSortDescending, 1.4F, 2);
+    // The short columns are as wide as their longest words at the current text size, so nothing in
+    // them is cut ("a minute ago", "yesterday 14:05"); the case's title takes what is left.
+    const float pad = ImGui::GetStyle().CellPadding.x * 2.0F + ImGui::GetFontSize();
+    auto fits = [&](std::initializer_list<const char*> words) {
+        float w = 0.0F;
+        for (const char* word : words) {
+            w = std::max(w, ImGui::CalcTextSize(word).x);
+        }
+        return w + pad;
+    };
+    float form_w = fits({"Form"});
+    for (const auto& [type, title] : ctx.state.forms) {
+        form_w = std::max(form_w, ImGui::CalcTextSize(title.c_str()).x + pad);
+    }
+    ImGui::TableSetupColumn("Case", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthStretch, 3.0F);
+    ImGui::TableSetupColumn("Form", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthFixed, form_w);
+    ImGui::TableSetupColumn("Status", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthFixed,
+                            fits({"Not sent yet", "Status"}));
+    ImGui::TableSetupColumn("Updated",
+                            ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_PreferSortDescending |
+                                ImGuiTableColumnFlags_WidthFixed,
+                            fits({"yesterday 00:00", "12 minutes ago", "30 Nov 2026"}), 1);
+    ImGui::TableSetupColumn("Created", ImGuiTableColumnFlags_PreferSortDescending | ImGuiTableColumnFlags_WidthStretch,
+                            1.6F, 2);
     ImGui::TableHeadersRow();
     if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs(); specs != nullptr && specs->SpecsDirty) {
         if (specs->SpecsCount > 0) {
@@ -148,7 +177,11 @@ void draw_table(ViewContext& ctx) {
             ImGui::TableSetColumnIndex(1);
             ImGui::TextUnformatted(r.form.c_str());
             ImGui::TableSetColumnIndex(2);
-            ImGui::TextUnformatted(r.status.c_str());
+            const ImVec4 status = r.status == "Not sent yet"          ? theme_colour(Colour::kWarning)
+                                  : r.status.rfind("Refused", 0) == 0 ? theme_colour(Colour::kProblem)
+                                  : r.status == "Sent"                ? theme_colour(Colour::kMuted)
+                                                                      : ImGui::GetStyleColorVec4(ImGuiCol_Text);
+            ImGui::TextColored(status, "%s", r.status.c_str());
             ImGui::TableSetColumnIndex(3);
             ImGui::TextUnformatted(relative_time(r.updated_ms, ctx.now_ms).c_str());
             ImGui::TableSetColumnIndex(4);

@@ -1,6 +1,8 @@
 // First run: a profile name and a passphrase, asked twice, with a strength hint.
 #include <imgui.h>
 
+#include <string>
+
 #include "../theme.h"
 #include "outpost/ui/words.h"
 #include "views.h"
@@ -16,11 +18,18 @@ void draw_create_profile(ViewContext& ctx) {
             "it cannot be recovered, so choose one you will remember.");
         ImGui::Spacing();
         ImGui::TextUnformatted("Your name");
-        input_text(ctx.widgets, "Your name##profile", &s.profile, "for example Ann", 0, -1.0F);
+        if (ImGui::IsWindowAppearing()) {
+            ImGui::SetKeyboardFocusHere();
+        }
+        bool edited = input_text(ctx.widgets, "Your name##profile", &s.new_profile_name, "for example Ann", 0, -1.0F);
+        const bool name_done = ImGui::IsItemDeactivated() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter));
         ImGui::Spacing();
         ImGui::TextUnformatted("Passphrase");
-        const bool edited = input_secret(ctx.widgets, "Passphrase##new", s.passphrase.data(), s.passphrase.capacity());
-        (void)edited;
+        if (name_done) {
+            ImGui::SetKeyboardFocusHere();  // Enter after the name goes on to the passphrase
+        }
+        edited |= input_secret(ctx.widgets, "Passphrase##new", s.passphrase.data(), s.passphrase.capacity());
+        bool submit = ImGui::IsItemDeactivated() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter));
         const Strength st = passphrase_strength(s.passphrase.view(), s.policy.min_passphrase_length);
         if (!s.passphrase.view().empty()) {
             const float fraction = static_cast<float>(st.score) / 4.0F;
@@ -34,15 +43,22 @@ void draw_create_profile(ViewContext& ctx) {
             ImGui::SameLine();
             hint_text(st.hint.c_str());
         } else {
-            hint_text("At least 8 characters. A short sentence of four or more words works well.");
+            const std::string hint = "At least " + std::to_string(s.policy.min_passphrase_length) +
+                                     " characters. A short sentence of four or more words works well.";
+            hint_text(hint.c_str());
         }
         ImGui::Spacing();
         ImGui::TextUnformatted("The same passphrase again");
-        input_secret(ctx.widgets, "Passphrase again##new", s.passphrase_again.data(), s.passphrase_again.capacity());
+        edited |= input_secret(ctx.widgets, "Passphrase again##new", s.passphrase_again.data(),
+                               s.passphrase_again.capacity());
+        submit |= ImGui::IsItemDeactivated() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter));
+        if (edited) {
+            ctx.intents.emplace_back(ClearProblemIntent{});  // a message about what was typed goes with it
+        }
         ImGui::Spacing();
         problem_text(s.problem);
         ImGui::Spacing();
-        if (primary_button(ctx.widgets, "Continue")) {
+        if (primary_button(ctx.widgets, "Continue") || submit) {
             ctx.intents.emplace_back(CreateProfileIntent{});
         }
         if (!s.profiles.empty()) {

@@ -19,9 +19,14 @@ void draw_enrol(ViewContext& ctx) {
             "and only for a few days.");
         ImGui::Spacing();
         ImGui::TextUnformatted("Enrolment file");
+        if (ImGui::IsWindowAppearing()) {
+            ImGui::SetKeyboardFocusHere();  // the path field
+        }
         const float browse_w = ImGui::CalcTextSize("Browse...").x + ImGui::GetStyle().FramePadding.x * 2.0F;
         input_text(ctx.widgets, "Enrolment file##path", &s.provision_path, "/home/ann/Downloads/ann.outpost", 0,
                    ImGui::GetContentRegionAvail().x - browse_w - ImGui::GetStyle().ItemSpacing.x);
+        const bool submit = ImGui::IsItemDeactivated() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) &&
+                            !s.provision_path.empty();
         ImGui::SameLine();
         if (button(ctx.widgets, "Browse...")) {
             if (s.browse_dir.empty()) {
@@ -48,7 +53,7 @@ void draw_enrol(ViewContext& ctx) {
         }
         ImGui::Spacing();
         ImGui::TextUnformatted("Or paste the text of the file");
-        input_multiline(ctx.widgets, "Enrolment text##paste", &s.provision_text, ImGui::GetTextLineHeight() * 4.0F);
+        input_multiline(ctx.widgets, "Enrolment text##paste", &s.provision_text, 4, 8);
         ImGui::Spacing();
         ImGui::Text("This laptop will be called \"%s\" on the server.", s.device_name.c_str());
         ImGui::Spacing();
@@ -56,7 +61,7 @@ void draw_enrol(ViewContext& ctx) {
         if (s.working) {
             ImGui::TextUnformatted(s.working_on.c_str());
         } else {
-            if (primary_button(ctx.widgets, "Enrol")) {
+            if (primary_button(ctx.widgets, "Enrol") || submit) {
                 ctx.intents.emplace_back(EnrolIntent{});
             }
             ImGui::SameLine();

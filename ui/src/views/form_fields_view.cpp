@@ -2,6 +2,7 @@
 // questions the role may not change, and each problem in plain words under its question.
 #include <imgui.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "../theme.h"
@@ -25,18 +26,28 @@ void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, c
     std::string& text = form.text(f.name);
     const std::string label = f.label + "##" + id;
     switch (f.kind) {
-        case FieldKind::kLongText:
-            input_multiline(ctx.widgets, label.c_str(), &text, ImGui::GetTextLineHeight() * 3.6F);
+        case FieldKind::kLongText: {
+            bool cut = false;
+            input_multiline(ctx.widgets, label.c_str(), &text, 3, 12, f.max_length.value_or(0), &cut);
+            if (cut) {
+                form.note_cut(f.name);
+            }
             break;
+        }
         case FieldKind::kChoice: {
             const std::string current = text.empty() ? std::string("Choose...") : humanise(text);
             ImGui::SetNextItemWidth(-1.0F);
             if (ImGui::BeginCombo(("##" + label).c_str(), current.c_str())) {
-                if (!f.required && ImGui::Selectable("(no answer)", text.empty())) {
-                    text.clear();
+                if (!f.required) {
+                    focus_when_opened(text.empty());
+                    if (ImGui::Selectable("(no answer)", text.empty())) {
+                        text.clear();
+                    }
                 }
+                const bool known = std::find(f.choices.begin(), f.choices.end(), text) != f.choices.end();
                 for (const std::string& choice : f.choices) {
                     const std::string item = humanise(choice) + "##" + choice;
+                    focus_when_opened(text == choice || (!known && f.required && &choice == &f.choices.front()));
                     if (selectable(ctx.widgets, item.c_str(), text == choice)) {
                         text = choice;
                     }
@@ -105,15 +116,21 @@ void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, c
             input_text(ctx.widgets, label.c_str(), &text, f.min && f.max ? "a number" : nullptr, 0,
                        8.0F * ImGui::GetFontSize());
             break;
-        default:
-            input_text(ctx.widgets, label.c_str(), &text);
+        default: {
+            bool cut = false;
+            input_text(ctx.widgets, label.c_str(), &text, nullptr, 0, -1.0F, f.max_length.value_or(0), &cut);
+            if (cut) {
+                form.note_cut(f.name);
+            }
             break;
+        }
     }
 }
 
 }  // namespace
 
-void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, bool compact) {
+void draw_form_fields(ViewContext& ctx, RecordScreen& screen, const char* id_suffix, bool compact) {
+    FormModel& form = screen.form;
     const records::Schema* schema = form.schema();
     if (schema == nullptr) {
         return;
@@ -141,6 +158,11 @@ void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, 
             hint_text(f.help.c_str());
         }
         if (editable) {
+            if (screen.focus_first || screen.focus_field == f.name) {
+                ImGui::SetKeyboardFocusHere();
+                screen.focus_first = false;
+                screen.focus_field.clear();
+            }
             draw_field(ctx, form, f, f.name + id_suffix);
         } else if (f.kind == records::FieldKind::kAttachments) {
             draw_attachments(ctx, form, f, f.name + id_suffix, false);
@@ -151,6 +173,16 @@ void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, 
         }
         if (const std::string* e = form.error(f.name)) {
             problem_text(*e);
+        }
+        if (editable && f.max_length) {
+            // Near the limit, how much is left; at it, why typing stops.
+            const std::int64_t used = character_count(form.text(f.name));
+            if (form.was_cut(f.name)) {
+                problem_text("Cut at " + count_words(*f.max_length) +
+                             " characters, the most this answer takes. The rest was not kept.");
+            } else if (used * 5 >= *f.max_length * 4) {
+                hint_text((count_words(used) + " of " + count_words(*f.max_length) + " characters").c_str());
+            }
         }
         ImGui::PopID();
     }

@@ -22,9 +22,15 @@ void draw_idea(ViewContext& ctx) {
     if (ImGui::BeginPopupModal("Capture an idea", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
         hint_text("Your team lead sees it at your next sync, and their decision comes back here.");
         problem_text(s.idea->problem);
-        ImGui::BeginChild("##idea_fields", ImVec2(0, -ImGui::GetFrameHeightWithSpacing() * 1.4F));
-        draw_form_fields(ctx, s.idea->form, "_idea", true);
+        ImGui::BeginChild("##idea_fields", ImVec2(0, -ImGui::GetFrameHeightWithSpacing() * 1.4F), false,
+                          ImGuiWindowFlags_NavFlattened);
+        draw_form_fields(ctx, *s.idea, "_idea", true);
         ImGui::EndChild();
+        // Escape closes it. What was typed is kept as a draft, offered on the Cases screen.
+        if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false) && !ImGui::IsAnyItemActive()) {
+            ctx.intents.emplace_back(PutIdeaAsideIntent{});
+            ImGui::CloseCurrentPopup();
+        }
         if (primary_button(ctx.widgets, "Save idea")) {
             ctx.intents.emplace_back(SaveIdeaIntent{});
         }

@@ -26,7 +26,9 @@ bool begin_card(const char* id, float width) {
     ImGui::SetCursorPosX((ImGui::GetWindowWidth() - w) * 0.5F);
     ImGui::PushStyleColor(ImGuiCol_ChildBg, theme_colour(Colour::kPanel));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(24.0F, 20.0F));
-    const bool open = ImGui::BeginChild(id, ImVec2(w, 0), true, ImGuiWindowFlags_AlwaysUseWindowPadding);
+    // NavFlattened: the keyboard goes straight to the card's fields, not to the card as a whole.
+    const bool open = ImGui::BeginChild(id, ImVec2(w, 0), true,
+                                        ImGuiWindowFlags_AlwaysUseWindowPadding | ImGuiWindowFlags_NavFlattened);
     ImGui::PopStyleVar();
     return open;
 }

@@ -15,7 +15,7 @@ void draw_profiles(ViewContext& ctx) {
         ImGui::PushStyleVar(ImGuiStyleVar_SelectableTextAlign, ImVec2(0.0F, 0.5F));
         for (const ProfileEntry& p : s.profiles) {
             ImGui::PushID(p.name.c_str());
-            const std::string label = p.name + "##profile";
+            const std::string label = p.display + "##profile";
             if (selectable(ctx.widgets, label.c_str(), false, 0, ImVec2(0, ImGui::GetFrameHeight() * 1.6F))) {
                 ctx.intents.emplace_back(ChooseProfileIntent{p.name});
             }

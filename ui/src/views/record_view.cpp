@@ -36,10 +36,16 @@ void draw_record(ViewContext& ctx) {
         ImGui::TextColored(theme_colour(Colour::kGood), "Saved");
     }
     problem_text(r.problem);
+    problem_text(answers_problem_words(r.form.error_count()));
     ImGui::Separator();
     const float history_w = r.show_history ? ImGui::GetContentRegionAvail().x * 0.38F : 0.0F;
-    ImGui::BeginChild("##form", ImVec2(ImGui::GetContentRegionAvail().x - history_w, 0), false);
-    draw_form_fields(ctx, r.form, "", false);
+    ImGui::BeginChild("##form", ImVec2(ImGui::GetContentRegionAvail().x - history_w, 0), false,
+                      ImGuiWindowFlags_NavFlattened);
+    if (r.just_opened) {
+        ImGui::SetScrollY(0.0F);  // a form opens at its first question, not where the last one was left
+        r.just_opened = false;
+    }
+    draw_form_fields(ctx, r, "", false);
     ImGui::Spacing();
     ImGui::EndChild();
     if (r.show_history) {

@@ -33,6 +33,7 @@ bool filter_combo(ViewContext& ctx, const char* label, T* value, const std::vect
     // The choice shown says what it filters ("Any category"): no label beside it, so five fit a line.
     if (ImGui::BeginCombo((std::string("##") + label).c_str(), current.c_str())) {
         for (const auto& [v, words] : items) {
+            focus_when_opened(v == *value);
             if (selectable(ctx.widgets, (words + "##" + label).c_str(), v == *value)) {
                 *value = v;
                 changed = true;

@@ -102,7 +102,7 @@ void draw_settings(ViewContext& ctx) {
         row("Signed in as", s.user + " (" + s.role + ")");
         row("Team", s.team);
         row("Device", s.device_id);
-        row("Profile", s.profile);
+        row("Profile", s.profile_display);
         ImGui::EndTable();
     }
 
@@ -121,7 +121,7 @@ void draw_settings(ViewContext& ctx) {
             problem_text(std::to_string(s.sync.state.waiting) +
                          " changes have not reached the server yet and would be lost. Sync first.");
         }
-        ImGui::TextWrapped("Remove profile %s from this laptop?", s.profile.c_str());
+        ImGui::TextWrapped("Remove profile %s from this laptop?", s.profile_display.c_str());
         if (button(ctx.widgets, "Yes, remove it")) {
             ctx.intents.emplace_back(RemoveProfileIntent{});
         }

@@ -21,11 +21,12 @@ void draw_shell(ViewContext& ctx) {
     const float nav_width = 14.0F * ImGui::GetFontSize();
     ImGui::PushStyleColor(ImGuiCol_ChildBg, theme_colour(Colour::kPanel));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(14.0F, 16.0F));
-    ImGui::BeginChild("##nav", ImVec2(nav_width, 0), false, ImGuiWindowFlags_AlwaysUseWindowPadding);
+    ImGui::BeginChild("##nav", ImVec2(nav_width, 0), false,
+                      ImGuiWindowFlags_AlwaysUseWindowPadding | ImGuiWindowFlags_NavFlattened);
     ImGui::PushFont(current_fonts().heading);
     ImGui::TextUnformatted("Outpost");
     ImGui::PopFont();
-    ImGui::TextDisabled("%s", s.user.c_str());
+    ImGui::TextUnformatted(s.profile_display.c_str());
     ImGui::TextDisabled("%s team, %s", s.team.c_str(), s.role.c_str());
     ImGui::Spacing();
     ImGui::Separator();
@@ -80,7 +81,8 @@ void draw_shell(ViewContext& ctx) {
 
     ImGui::SameLine(0, 0);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(22.0F, 16.0F));
-    ImGui::BeginChild("##content", ImVec2(0, 0), false, ImGuiWindowFlags_AlwaysUseWindowPadding);
+    ImGui::BeginChild("##content", ImVec2(0, 0), false,
+                      ImGuiWindowFlags_AlwaysUseWindowPadding | ImGuiWindowFlags_NavFlattened);
     if (!s.toast.empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kGood));
         ImGui::TextUnformatted(s.toast.c_str());

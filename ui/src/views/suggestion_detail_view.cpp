@@ -30,7 +30,7 @@ void lead_actions(ViewContext& ctx, const records::SuggestionSummary& s) {
             ImGui::SetKeyboardFocusHere();
             r.focus_note = false;
         }
-        input_multiline(ctx.widgets, "Decision note##note", &r.note, ImGui::GetTextLineHeight() * 3.0F);
+        input_multiline(ctx.widgets, "Decision note##note", &r.note, 3, 8);
         if (r.pending.empty()) {
             hint_text("Accepting or declining needs a note. Asking for information sends it as the question.");
         } else {
@@ -159,7 +159,7 @@ void draw_suggestion_detail(ViewContext& ctx, bool as_lead) {
         const bool comments = ImGui::BeginTabItem((tab + "###comments").c_str());
         ctx.widgets.record_last(tab);
         if (comments) {
-            input_multiline(ctx.widgets, "Add a comment##comment", &r.comment, ImGui::GetTextLineHeight() * 2.5F);
+            input_multiline(ctx.widgets, "Add a comment##comment", &r.comment, 2, 8);
             if (button(ctx.widgets, "Send comment")) {
                 ctx.intents.emplace_back(CommentIntent{s->id});
             }

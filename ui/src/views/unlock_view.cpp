@@ -8,14 +8,15 @@ namespace outpost::ui {
 void draw_unlock(ViewContext& ctx) {
     AppState& s = ctx.state;
     if (begin_card("##unlock", 520.0F)) {
-        heading(("Welcome back, " + s.profile).c_str());
+        heading(("Welcome back, " + s.profile_display).c_str());
         if (!s.locked_note.empty()) {
             hint_text(s.locked_note.c_str());
             ImGui::Spacing();
         }
         ImGui::TextUnformatted("Passphrase");
-        if (ImGui::IsWindowAppearing()) {
+        if (ImGui::IsWindowAppearing() || s.focus_passphrase) {
             ImGui::SetKeyboardFocusHere();
+            s.focus_passphrase = false;
         }
         ImGui::SetNextItemWidth(-1.0F);
         const bool enter = ImGui::InputText("##unlock_passphrase", s.passphrase.data(), s.passphrase.capacity(),

@@ -44,8 +44,10 @@ void draw_conflicts(ViewContext& ctx);
 void draw_settings(ViewContext& ctx);
 // The quick idea form (Ctrl+Shift+N), over whatever is on screen.
 void draw_idea(ViewContext& ctx);
-// The questions of a form (shared by the record screen and the quick idea).
-void draw_form_fields(ViewContext& ctx, FormModel& form, const char* id_suffix, bool compact);
+// The questions of a form (shared by the record screen and the quick idea). When the screen's
+// focus_first is set, the first question the worker can answer takes the keyboard; when its
+// focus_field names a question, that one does (each is cleared once done).
+void draw_form_fields(ViewContext& ctx, RecordScreen& screen, const char* id_suffix, bool compact);
 
 // An attachments question: its files (thumbnail, name, size, where it stands: waiting to upload,
 // uploading, sent, not on this laptop), and Attach / Open / Save to disk / Remove.

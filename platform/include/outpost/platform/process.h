@@ -10,6 +10,15 @@ namespace outpost::platform {
 // never writes decrypted memory to disk. On Windows this is a no-op returning ok.
 [[nodiscard]] Status disable_core_dumps();
 
+// From now on, SIGTERM, SIGINT and SIGHUP (a logout, a shutdown, Ctrl+C) only set a flag that
+// termination_requested() reads, so the client can save its drafts, lock its store and close its
+// window itself. On Windows: the console's close and Ctrl+C events.
+void handle_termination_signals();
+[[nodiscard]] bool termination_requested();
+
+// CPU time this process has used so far (every thread, user and system), in milliseconds.
+[[nodiscard]] double process_cpu_ms();
+
 // True when core dumps are currently disabled for this process (RLIMIT_CORE soft limit is 0).
 [[nodiscard]] bool core_dumps_disabled();
 

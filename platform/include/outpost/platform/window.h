@@ -27,8 +27,16 @@ public:
     [[nodiscard]] static Result<std::unique_ptr<Window>> create(const std::string& title, int width, int height);
 
     [[nodiscard]] bool should_close() const;
-    // Polls events and starts a backend frame; call before ImGui::NewFrame().
-    void begin_frame();
+    // Sleeps until a window-system event (a key, the mouse, a resize), a wake(), or `timeout_ms`.
+    // True when an event arrived (not counting wake()s).
+    bool wait_for_events(int timeout_ms);
+    // Takes the events that have arrived and starts a backend frame; call before ImGui::NewFrame().
+    // True when any window-system event arrived since the last begin_frame().
+    bool begin_frame();
+    // Ends a wait in begin_frame() early. Any thread.
+    static void wake();
+    // Typed characters pass through `filter` before ImGui sees them (ui/text_edit.h).
+    void set_char_filter(unsigned int (*filter)(unsigned int));
     // Renders ImGui's draw data; call after ImGui::Render(). Does not swap.
     void render();
     void swap();
@@ -44,6 +52,9 @@ public:
     // Free it with free_texture on the UI thread.
     [[nodiscard]] static void* make_texture(const unsigned char* rgba, int width, int height);
     static void free_texture(void* texture);
+
+    // The title the window system shows (UTF-8).
+    void set_title(const std::string& title);
 
     [[nodiscard]] std::string clipboard() const;
     void set_clipboard(const std::string& text);

@@ -41,6 +41,9 @@ struct AppOptions {
     // headless: pictures show as their names.
     std::function<void*(const unsigned char* rgba, int width, int height)> make_texture;
     std::function<void(void*)> free_texture;
+    // Ends the host's wait for input (platform::Window::wake): called from any thread when a worker's
+    // result or a sync's progress is ready to be drawn. Absent when headless.
+    std::function<void()> wake;
     SitePolicy policy;         // /etc/outpost/client.json as read by main (site_policy.h)
     std::string policy_error;  // when it could not be read: the window shows only this message
 };
@@ -55,10 +58,19 @@ public:
     // Drains worker results, handles shortcuts and auto-lock, draws every view, then applies the
     // intents the views produced.
     void frame();
+    // How long the host may wait for input before the next frame is due (0: draw the next one at
+    // once): the soonest of a sync's progress, a toast or "Saved" fading, the next autosave, probe,
+    // sync-bar read, auto-lock, or the slow tick that keeps "5 minutes ago" true. Workers' results
+    // and sync progress end the wait through AppOptions::wake. At most 30 s.
+    [[nodiscard]] int frame_wait_ms() const;
     // Applies one intent (the automation mode and tests call this too).
     void apply(const Intent& intent);
 
     [[nodiscard]] const AppState& state() const { return m_state; }
+    // The window's title: "Outpost - " and where the person is ("Cases", "New Home visit", "Unlock"),
+    // with " (not saved)" after a form holding unsaved answers.
+    // It names screens and forms only, never a case or a person, since a taskbar is seen by others.
+    [[nodiscard]] std::string window_title() const;
     // For the automation mode and tests, which type into fields as a person would.
     [[nodiscard]] AppState& mutable_state() { return m_state; }
     [[nodiscard]] const WidgetRegistry& widgets() const { return m_widgets; }
@@ -90,6 +102,8 @@ private:
     void lock(const std::string& why);
     void opened(std::unique_ptr<Session> session);
     void on_sync_state(const sync::SyncState& s);
+    // The sync engine's state callback: marks the sync bar stale and wakes the window.
+    [[nodiscard]] std::function<void(const sync::SyncState&)> sync_waker() const;
     void query_cases(bool more);
     void open_record(const std::string& id);
     void new_record(const std::string& type);
@@ -98,6 +112,11 @@ private:
     // Before another form takes the record screen: its unsaved answers become a draft, or its draft
     // goes if nothing is unsaved.
     void set_aside_record();
+    // At unlock: the drafts to offer (each named by its form and case), dropping those that hold
+    // nothing unsaved.
+    void find_drafts();
+    // "Continue it": the draft's own case (or a new one for a new form's draft), its answers back.
+    void continue_draft(const std::string& key);
     // The review loop (app_review.cpp).
     void load_suggestions();
     void refresh_queue(const std::string& keep);
@@ -157,6 +176,9 @@ private:
     std::string m_resume_draft;
     std::string m_resume_idea_draft;
     std::int64_t m_last_draft_check_ms = 0;
+    int m_settle_frames = 0;  // frames still to draw at once after a result or an intent
+    // Set by the sync thread when the engine's state changes; the next frame reads the sync bar.
+    std::shared_ptr<std::atomic<bool>> m_sync_changed = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace outpost::ui

@@ -40,7 +40,8 @@ private:
 };
 
 struct ProfileEntry {
-    std::string name;
+    std::string name;     // its folder (what ChooseProfileIntent names)
+    std::string display;  // as the person typed it
     std::string user;
     std::string team;
     std::string role;
@@ -91,6 +92,17 @@ struct RecordScreen {
     std::string problem;        // a save that failed for a reason other than the answers
     std::int64_t saved_ms = 0;  // "Saved" shows for a moment after this
     std::int64_t draft_saved_ms = 0;
+    bool just_opened = true;   // the form shows from its top (not where the last one was scrolled to)
+    bool focus_first = false;  // the first question takes the keyboard (a new form)
+    std::string focus_field;   // this question takes the keyboard (the first to fix after a refused save)
+};
+
+// A form left unsaved (by a crash, or a restart while locked), offered on the case list: which form
+// and which case it is, so the worker knows what "Continue it" opens.
+struct FoundDraft {
+    Draft draft;
+    std::string form;   // the form's title ("Home visit")
+    std::string title;  // the case's title as the draft has it ("The Okafor family"), or ""
 };
 
 struct CommentRow {
@@ -206,7 +218,9 @@ struct AppState {
 
     // Profiles, creation, enrolment and unlock.
     std::vector<ProfileEntry> profiles;
-    std::string profile;  // chosen or being created
+    std::string profile;           // the chosen profile's folder name
+    std::string profile_display;   // ...and its name as the person typed it
+    std::string new_profile_name;  // typed on the create-profile screen
     SecureText passphrase;
     SecureText passphrase_again;
     std::string provision_path;                // enrolment from a file...
@@ -214,10 +228,11 @@ struct AppState {
     std::vector<std::string> provision_files;  // .outpost files found in the usual folders
     std::string browse_dir;                    // the file picker's folder
     std::string device_name;
-    bool working = false;     // a worker is unlocking, creating or enrolling
-    std::string working_on;   // what it is doing, in words
-    std::string problem;      // the last failure on these screens, in words
-    std::string locked_note;  // why the unlock screen shows ("Locked after 10 minutes without use")
+    bool working = false;           // a worker is unlocking, creating or enrolling
+    std::string working_on;         // what it is doing, in words
+    std::string problem;            // the last failure on these screens, in words
+    std::string locked_note;        // why the unlock screen shows ("Locked after 10 minutes without use")
+    bool focus_passphrase = false;  // the passphrase field takes the keyboard next frame
 
     // Unlocked.
     bool unlocked = false;
@@ -235,7 +250,7 @@ struct AppState {
     bool suggestions_mine = true;
     ReviewState review;
     std::vector<ConflictRow> conflicts;
-    std::vector<Draft> drafts_found;  // unsaved forms found at unlock (after a crash)
+    std::vector<FoundDraft> drafts_found;  // unsaved forms found at unlock (after a crash)
     SyncBar sync;
 
     // Settings.

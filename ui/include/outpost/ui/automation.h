@@ -13,6 +13,10 @@
 //   wait-idle [SECONDS]          until no worker is busy (default 10 s)
 //   frames N                     draw N frames
 //   screenshot FILE              save the window as a PNG (needs a window)
+//   idle SECONDS FILE            let the window rest as it does for a person (it draws only on input,
+//                                a worker's result or a timer) and write to FILE one JSON line: the
+//                                process's CPU as a share of one core, frames drawn, and when each
+//                                frame after an input event ended (wall-clock ms), for benchmarks
 //   quit
 //
 // Threads: UI thread. Failure: a command that cannot complete in time ends the script with a
@@ -44,6 +48,11 @@ public:
     void after_frame(App& app, const std::function<Status(const std::string&)>& screenshot);
 
     [[nodiscard]] bool done() const { return m_commands.empty() || m_failed; }
+    // True while an `idle` command runs: the host then waits for input between frames as it does
+    // without a script, and calls note_frame() after each frame.
+    [[nodiscard]] bool idling() const { return !done() && m_commands.front().verb == "idle"; }
+    // `after_input`: this frame followed an input event from the window system.
+    void note_frame(bool after_input);
     [[nodiscard]] bool failed() const { return m_failed; }
     [[nodiscard]] bool quit() const { return m_quit; }
     [[nodiscard]] const std::string& message() const { return m_message; }
@@ -62,6 +71,9 @@ private:
     bool m_begun = false;  // the current command's clock has started
     std::chrono::steady_clock::time_point m_started{};
     std::int64_t m_last_action_wall_ms = 0;  // when the last click, type or key began
+    double m_idle_cpu_start_ms = 0;          // idle: the process's CPU time when it began
+    int m_idle_frames = 0;
+    std::vector<std::int64_t> m_idle_input_frames_ms;  // idle: wall-clock ends of frames after input
     bool m_failed = false;
     bool m_quit = false;
     std::string m_message;

@@ -56,11 +56,16 @@ public:
     [[nodiscard]] records::Values values_to_write(std::string_view role,
                                                   std::vector<records::FieldError>& errors) const;
 
-    // Problems to show under the questions (from values_to_write or the records engine).
+    // Problems to show under the questions (from values_to_write or the records engine). A problem
+    // shows until its answer is changed: then it is about something no longer there.
     void set_errors(const std::vector<records::FieldError>& errors);
     void clear_errors() { m_errors.clear(); }
     [[nodiscard]] const std::string* error(const std::string& field) const;
-    [[nodiscard]] std::size_t error_count() const { return m_errors.size(); }
+    [[nodiscard]] std::size_t error_count() const;
+
+    // The answer was cut at its longest allowed length while typed or pasted; shown until it changes.
+    void note_cut(const std::string& field) { m_cut[field] = text(field); }
+    [[nodiscard]] bool was_cut(const std::string& field) const;
 
     // Every answer's text, for an encrypted draft; restore() puts a draft back.
     [[nodiscard]] const std::map<std::string, std::string>& texts() const { return m_text; }
@@ -78,7 +83,12 @@ private:
     std::string m_record_id;
     std::map<std::string, std::string> m_text;
     std::map<std::string, std::string> m_original;  // what the record held, as text
-    std::map<std::string, std::string> m_errors;
+    struct Problem {
+        std::string message;
+        std::string text;  // the answer it was about
+    };
+    std::map<std::string, Problem> m_errors;
+    std::map<std::string, std::string> m_cut;  // field -> its text just after the cut
 };
 
 }  // namespace outpost::ui

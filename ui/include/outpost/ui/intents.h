@@ -33,6 +33,7 @@ struct ChooseProfileIntent {  // then unlock it
     std::string name;
 };
 struct CreateProfileIntent {};  // checks the name and passphrases, then asks for enrolment
+struct ClearProblemIntent {};   // what a message on a locked screen was about has been typed again
 struct EnrolIntent {};          // from the enrolment screen's file or pasted text
 struct UnlockIntent {};
 struct LockIntent {};
@@ -56,6 +57,7 @@ struct DiscardDraftIntent {
 struct OpenIdeaIntent {};
 struct SaveIdeaIntent {};
 struct CloseIdeaIntent {};
+struct PutIdeaAsideIntent {};  // Escape: closed, and what was typed kept as a draft
 enum class Keep { kKept, kOther, kNew };
 struct ResolveConflictIntent {
     std::string conflict_id;
@@ -123,14 +125,14 @@ struct RemoveProfileIntent {};
 struct QuitIntent {};
 
 using Intent =
-    std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, EnrolIntent, UnlockIntent, LockIntent,
-                 SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent, SaveRecordIntent,
-                 CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent, SaveIdeaIntent,
-                 CloseIdeaIntent, ResolveConflictIntent, SelectSuggestionIntent, EndorseIntent, CommentIntent,
-                 DecideIntent, MarkDuplicateIntent, ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent,
-                 AttachFileIntent, RemoveAttachmentIntent, OpenAttachmentIntent, SaveAttachmentIntent,
-                 SetPrefetchIntent, ChangePassphraseIntent, SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent,
-                 RemoveProfileIntent, QuitIntent>;
+    std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, ClearProblemIntent, EnrolIntent, UnlockIntent,
+                 LockIntent, SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent,
+                 SaveRecordIntent, CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent,
+                 SaveIdeaIntent, CloseIdeaIntent, PutIdeaAsideIntent, ResolveConflictIntent, SelectSuggestionIntent,
+                 EndorseIntent, CommentIntent, DecideIntent, MarkDuplicateIntent, ShareIntent, AdoptIntent,
+                 MarkNoticesReadIntent, QueueChangedIntent, AttachFileIntent, RemoveAttachmentIntent,
+                 OpenAttachmentIntent, SaveAttachmentIntent, SetPrefetchIntent, ChangePassphraseIntent,
+                 SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent>;
 using Intents = std::vector<Intent>;
 
 }  // namespace outpost::ui

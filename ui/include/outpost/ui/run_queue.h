@@ -17,8 +17,21 @@ public:
     using Task = std::function<void(AppState&)>;
 
     void post(Task task) {
+        std::function<void()> wake;
+        {
+            std::lock_guard lock(m_mutex);
+            m_tasks.push_back(std::move(task));
+            wake = m_wake;
+        }
+        if (wake) {
+            wake();  // a window waiting for input draws the result now
+        }
+    }
+
+    // Called (on the posting thread) after every post: ends the UI thread's wait for input.
+    void set_waker(std::function<void()> wake) {
         std::lock_guard lock(m_mutex);
-        m_tasks.push_back(std::move(task));
+        m_wake = std::move(wake);
     }
 
     [[nodiscard]] bool empty() const {
@@ -41,7 +54,8 @@ public:
 
 private:
     mutable std::mutex m_mutex;
-    std::vector<Task> m_tasks;  // guarded by m_mutex
+    std::vector<Task> m_tasks;     // guarded by m_mutex
+    std::function<void()> m_wake;  // guarded by m_mutex
 };
 
 }  // namespace outpost::ui

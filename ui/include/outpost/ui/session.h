@@ -27,16 +27,9 @@
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
 #include "outpost/sync/transport.h"
+#include "outpost/ui/drafts.h"
 
 namespace outpost::ui {
-
-struct Draft {
-    std::string key;        // one per form opened
-    std::string type;       // the form
-    std::string record_id;  // empty: a new record
-    std::map<std::string, std::string> texts;
-    std::int64_t saved_ms = 0;
-};
 
 class Session {
 public:
@@ -105,6 +98,7 @@ public:
     [[nodiscard]] sync::SyncState sync_state() const;
     [[nodiscard]] Result<std::vector<sync::RefusedChange>> refused();
     [[nodiscard]] Result<std::int64_t> waiting();
+    [[nodiscard]] Result<sync::SyncEngine::RecordSyncStatus> record_status();
 
     [[nodiscard]] Status save_draft(const Draft& d);
     [[nodiscard]] Result<std::vector<Draft>> drafts();  // newest first

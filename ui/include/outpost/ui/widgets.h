@@ -6,6 +6,7 @@
 
 #include <imgui.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -51,13 +52,23 @@ private:
 bool button(WidgetRegistry& widgets, const char* label, ImVec2 size = ImVec2(0, 0));
 // A button drawn in the theme's accent colour, for the one main action of a screen.
 bool primary_button(WidgetRegistry& widgets, const char* label, ImVec2 size = ImVec2(0, 0));
+// Text fields keep what is typed exactly, in any script (characters ImGui cannot hold while editing
+// travel as stand-ins: ui/src/text_edit.h). With `max_chars` > 0, typing or pasting past that many
+// characters (code points) is cut there, and `*cut` (when given) is set.
 bool input_text(WidgetRegistry& widgets, const char* label, std::string* text, const char* hint = nullptr,
-                ImGuiInputTextFlags flags = 0, float width = -1.0F);
-bool input_multiline(WidgetRegistry& widgets, const char* label, std::string* text, float height);
-bool input_secret(WidgetRegistry& widgets, const char* label, char* buf, std::size_t size, float width = -1.0F);
+                ImGuiInputTextFlags flags = 0, float width = -1.0F, std::int64_t max_chars = 0, bool* cut = nullptr);
+// A multi-line field `min_lines` tall that grows with its lines up to `max_lines`, then scrolls.
+bool input_multiline(WidgetRegistry& widgets, const char* label, std::string* text, int min_lines = 3,
+                     int max_lines = 12, std::int64_t max_chars = 0, bool* cut = nullptr);
+bool input_secret(WidgetRegistry& widgets, const char* label, char* buf, std::size_t size, float width = -1.0F,
+                  ImGuiInputTextFlags flags = 0);
 bool checkbox(WidgetRegistry& widgets, const char* label, bool* value);
 bool selectable(WidgetRegistry& widgets, const char* label, bool selected, ImGuiSelectableFlags flags = 0,
                 ImVec2 size = ImVec2(0, 0));
+
+// Inside a popup or drop-down being drawn, just before an item: when the popup has just opened and
+// `this_one` is true, the keyboard starts on this item (the current choice, else the first).
+void focus_when_opened(bool this_one);
 
 // Wipes ImGui's own copy of the text being edited (ImGui keeps one for the active input, password
 // fields included) and lets go of the active input. Call after a passphrase has been used.

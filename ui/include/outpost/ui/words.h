@@ -39,9 +39,21 @@ inline constexpr std::size_t kMinPassphrase = 8;  // the store's own floor (Stor
 // title.
 // An attachments answer in words: "2 files: damp wall.jpg, consent.pdf"; "no files".
 [[nodiscard]] std::string files_words(std::string_view attachments_json);
+// Above a form with answers to fix: "One answer needs another look before this can be saved.",
+// "3 answers need ...". Empty for 0.
+[[nodiscard]] std::string answers_problem_words(std::size_t n);
+// Characters as a person counts them (UTF-8 code points).
+[[nodiscard]] std::int64_t character_count(std::string_view utf8);
+// "4,000".
+[[nodiscard]] std::string count_words(std::int64_t n);
 // "812 bytes", "34 KB", "2.5 MB".
 [[nodiscard]] std::string size_words(std::int64_t bytes);
 [[nodiscard]] std::string record_title(const records::Schema* schema, const records::Record& r);
+
+// The banner for a form left unsaved: "Unsaved changes to Home visit "The Okafor family" (kept 5
+// minutes ago)." or "An unsaved new Home visit "The Okafor family" (kept ...)". `title` may be empty.
+[[nodiscard]] std::string draft_words(std::string_view form, std::string_view title, bool is_new, std::int64_t saved_ms,
+                                      std::int64_t now_ms);
 
 // A problem as one sentence a worker can act on (never a bare code).
 [[nodiscard]] std::string problem_words(const Status& s);

@@ -22,7 +22,8 @@
 namespace outpost::sync {
 
 struct ProfileInfo {
-    std::string name;
+    std::string name;          // the folder: [a-z0-9_.-], derived from what the person typed
+    std::string display_name;  // as the person typed it ("Lee Jones", "Siân", "محمد"); empty: `name`
     std::string server_url;
     std::string user;
     std::string team;
@@ -39,9 +40,18 @@ struct ProfileInfo {
 // behind, so the worker can simply try again.
 [[nodiscard]] Result<ProfileInfo> enrol_profile(const std::filesystem::path& root, const std::string& name,
                                                 std::string_view passphrase, const Provisioning& provisioning,
-                                                const std::string& device_name, const StoreOptions& options = {});
+                                                const std::string& device_name, const StoreOptions& options = {},
+                                                const std::string& display_name = {});
 
 [[nodiscard]] Result<ProfileInfo> read_profile_info(const std::filesystem::path& dir);
+// The name to show for a profile: as typed at creation, else its folder name.
+[[nodiscard]] inline const std::string& shown_name(const ProfileInfo& info) {
+    return info.display_name.empty() ? info.name : info.display_name;
+}
+// A folder name for a profile from what a person typed: lower-case letters and digits of the Latin
+// alphabet kept (accents dropped: "Siân Llŷr" -> "sian-llyr"), other runs become one '-'. Empty when
+// nothing usable is left (a name written only in another script): the caller picks one.
+[[nodiscard]] std::string profile_folder_name(std::string_view typed);
 [[nodiscard]] Result<std::unique_ptr<Store>> open_profile_store(const std::filesystem::path& dir,
                                                                 std::string_view passphrase,
                                                                 const StoreOptions& options = {});

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -138,6 +139,13 @@ public:
     [[nodiscard]] Result<std::vector<RefusedChange>> refused();
     // Changes written here and not yet answered by the server. Takes the store mutex.
     [[nodiscard]] Result<std::int64_t> waiting();
+    // The records with changes not yet sent from this device, and those with a change the server
+    // refused (for a list's status column).
+    struct RecordSyncStatus {
+        std::set<std::string> waiting;
+        std::set<std::string> refused;
+    };
+    [[nodiscard]] Result<RecordSyncStatus> record_status();
     [[nodiscard]] Result<std::string> pull_cursor();
     // This profile's choice to fetch every attachment a pulled record names (kept in the store; the
     // SyncOptions flag turns it on for every profile). Takes the store mutex.
