@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/input_queue.h"
 #include "outpost/platform/window.h"
 
 namespace outpost::platform {
@@ -17,14 +18,75 @@ namespace {
 unsigned int (*g_char_filter)(unsigned int) = nullptr;
 bool g_event = false;  // a window-system event arrived since the last begin_frame()
 
-void on_char(GLFWwindow* w, unsigned int c) {
+GLFWwindow* g_window = nullptr;
+InputQueue g_input;
+
+void on_char(GLFWwindow* /*w*/, unsigned int c) {
     g_event = true;
-    ImGui_ImplGlfw_CharCallback(w, g_char_filter != nullptr ? g_char_filter(c) : c);
+    InputQueue::Event e;
+    e.kind = InputQueue::Kind::kChar;
+    e.ch = g_char_filter != nullptr ? g_char_filter(c) : c;
+    g_input.push(e);
 }
-void on_key(GLFWwindow* w, int key, int scancode, int action, int mods) {
+
+// Keys that move the focus or edit text, whose order against typed characters and each other matters.
+bool ordered_key(int key, int mods) {
+    if ((mods & (GLFW_MOD_CONTROL | GLFW_MOD_ALT | GLFW_MOD_SUPER)) != 0) {
+        return true;
+    }
+    switch (key) {
+        case GLFW_KEY_TAB:
+        case GLFW_KEY_ENTER:
+        case GLFW_KEY_KP_ENTER:
+        case GLFW_KEY_ESCAPE:
+        case GLFW_KEY_LEFT:
+        case GLFW_KEY_RIGHT:
+        case GLFW_KEY_UP:
+        case GLFW_KEY_DOWN:
+        case GLFW_KEY_BACKSPACE:
+        case GLFW_KEY_DELETE:
+        case GLFW_KEY_HOME:
+        case GLFW_KEY_END:
+        case GLFW_KEY_PAGE_UP:
+        case GLFW_KEY_PAGE_DOWN:
+        case GLFW_KEY_SPACE:
+        case GLFW_KEY_INSERT:
+            return true;
+        default:
+            return false;
+    }
+}
+
+void on_key(GLFWwindow* /*w*/, int key, int scancode, int action, int mods) {
     g_event = true;
-    ImGui_ImplGlfw_KeyCallback(w, key, scancode, action, mods);
+    InputQueue::Event e;
+    e.kind = action == GLFW_PRESS     ? InputQueue::Kind::kKeyDown
+             : action == GLFW_RELEASE ? InputQueue::Kind::kKeyUp
+                                      : InputQueue::Kind::kKeyRepeat;
+    e.key = key;
+    e.scancode = scancode;
+    e.mods = mods;
+    e.ordered = ordered_key(key, mods);
+    g_input.push(e);
 }
+
+void deliver(const InputQueue::Event& e) {
+    switch (e.kind) {
+        case InputQueue::Kind::kChar:
+            ImGui_ImplGlfw_CharCallback(g_window, e.ch);
+            break;
+        case InputQueue::Kind::kKeyDown:
+            ImGui_ImplGlfw_KeyCallback(g_window, e.key, e.scancode, GLFW_PRESS, e.mods);
+            break;
+        case InputQueue::Kind::kKeyUp:
+            ImGui_ImplGlfw_KeyCallback(g_window, e.key, e.scancode, GLFW_RELEASE, e.mods);
+            break;
+        case InputQueue::Kind::kKeyRepeat:
+            ImGui_ImplGlfw_KeyCallback(g_window, e.key, e.scancode, GLFW_REPEAT, e.mods);
+            break;
+    }
+}
+
 void on_mouse_button(GLFWwindow* w, int button, int action, int mods) {
     g_event = true;
     ImGui_ImplGlfw_MouseButtonCallback(w, button, action, mods);
@@ -75,8 +137,9 @@ Result<std::unique_ptr<Window>> Window::create(const std::string& title, int wid
     }
     glfwMakeContextCurrent(w);
     glfwSwapInterval(1);
-    // The backend's callbacks, chained through ours: each notes that an event arrived, and typed
-    // characters go through the char filter.
+    // The backend's callbacks, chained through ours: each notes that an event arrived; keys and typed
+    // characters go through the input queue (input_queue.h), characters through the char filter.
+    g_window = w;
     ImGui_ImplGlfw_InitForOpenGL(w, false);
     glfwSetCharCallback(w, on_char);
     glfwSetKeyCallback(w, on_key);
@@ -104,14 +167,17 @@ bool Window::should_close() const {
 }
 
 bool Window::wait_for_events(int timeout_ms) {
-    if (!g_event) {
+    if (!g_event && !g_input.pending()) {
         glfwWaitEventsTimeout(static_cast<double>(std::max(timeout_ms, 1)) / 1000.0);
     }
-    return g_event;
+    return g_event || g_input.pending();
 }
 
 bool Window::begin_frame() {
     glfwPollEvents();
+    if (g_input.deliver_frame(&deliver) > 0 || g_input.pending()) {
+        g_event = true;  // more frames follow until every held event has been seen
+    }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     const bool event = g_event;

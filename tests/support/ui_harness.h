@@ -31,6 +31,11 @@ struct Headless {
         io.KeyMap[ImGuiKey_Backspace] = 259;
         io.KeyMap[ImGuiKey_DownArrow] = 264;
         io.KeyMap[ImGuiKey_UpArrow] = 265;
+        io.KeyMap[ImGuiKey_A] = 'A';  // select all, as ImGui's text fields read it
+        io.KeyMap[ImGuiKey_LeftArrow] = 263;
+        io.KeyMap[ImGuiKey_RightArrow] = 262;
+        io.KeyMap[ImGuiKey_Space] = 32;
+        io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;  // as the window has it
     }
     ~Headless() { ImGui::DestroyContext(); }
     Headless(const Headless&) = delete;

@@ -30,7 +30,7 @@ namespace outpost::ui {
 namespace {
 
 constexpr std::int64_t kDraftEveryMs = 3000;     // a dirty form is saved as a draft this often
-constexpr std::int64_t kProbeEveryMs = 15'000;   // connectivity probe while unlocked
+constexpr std::int64_t kProbeEveryMs = 10'000;   // connectivity probe while unlocked
 constexpr std::int64_t kSyncBarEveryMs = 1000;   // waiting and refused counts, while syncing
 constexpr std::int64_t kSyncBarIdleMs = 15'000;  // ...and otherwise (the sync thread also says when it moves)
 constexpr std::int64_t kTickMs = 30'000;         // relative times ("5 minutes ago") stay true
@@ -964,14 +964,27 @@ void App::change_passphrase() {
 
 // ---- sync bar and connectivity ------------------------------------------------------------------
 
-void App::on_sync_state(const sync::SyncState& s) {
-    m_state.sync.state = s;
-    m_state.sync.known = m_state.sync.known || s.phase != sync::SyncPhase::kIdle;
-    if (s.phase == sync::SyncPhase::kUpToDate || s.phase == sync::SyncPhase::kSyncing) {
-        m_state.sync.online = true;
-    } else if (s.phase == sync::SyncPhase::kOffline) {
-        m_state.sync.online = false;
+void SyncBar::take_sync_state(const sync::SyncState& s) {
+    const bool moved = s.phase != state.phase || s.last_success_ms != state.last_success_ms || s.code != state.code;
+    state = s;
+    known = known || s.phase != sync::SyncPhase::kIdle;
+    if (!moved) {
+        return;
     }
+    if (s.phase == sync::SyncPhase::kUpToDate || s.phase == sync::SyncPhase::kSyncing) {
+        online = true;
+    } else if (s.phase == sync::SyncPhase::kOffline) {
+        online = false;
+    }
+}
+
+void SyncBar::take_probe(bool up) {
+    online = up;
+    known = true;
+}
+
+void App::on_sync_state(const sync::SyncState& s) {
+    m_state.sync.take_sync_state(s);
 }
 
 void App::refresh_sync_bar() {
@@ -1026,8 +1039,7 @@ void App::probe() {
         const bool up = platform::can_connect(url, std::chrono::milliseconds(1500));
         q->post(for_session(gen, [this, up](AppState& s) {
             const bool was_offline = s.sync.state.phase == sync::SyncPhase::kOffline;
-            s.sync.online = up;
-            s.sync.known = true;
+            s.sync.take_probe(up);
             if (up && was_offline && m_session) {
                 m_session->request_sync();  // a connection appeared: sync now, not at the next retry
             }

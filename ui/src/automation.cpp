@@ -101,6 +101,9 @@ int key_code(const std::string& name) {
     if (name == "escape") {
         return io.KeyMap[ImGuiKey_Escape];
     }
+    if (name == "space") {
+        return io.KeyMap[ImGuiKey_Space];
+    }
     if (name == "up") {
         return io.KeyMap[ImGuiKey_UpArrow];
     }
@@ -125,8 +128,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
         }
         Command c{n, w[0], std::vector<std::string>(w.begin() + 1, w.end())};
         static const std::vector<std::pair<std::string, std::size_t>> kVerbs = {
-            {"click", 1},     {"type", 1},   {"key", 1},        {"wait-for", 1}, {"wait-synced", 0},
-            {"wait-idle", 0}, {"frames", 1}, {"screenshot", 1}, {"idle", 2},     {"quit", 0}};
+            {"click", 1},     {"type", 1},   {"text", 1},       {"key", 1},  {"wait-for", 1}, {"wait-synced", 0},
+            {"wait-idle", 0}, {"frames", 1}, {"screenshot", 1}, {"idle", 2}, {"quit", 0}};
         bool known = false;
         for (const auto& [verb, args] : kVerbs) {
             if (verb == c.verb) {
@@ -144,10 +147,18 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
         if (c.verb == "type") {
             c.args.resize(1);
             c.args.push_back(text_after_label(line));
+        } else if (c.verb == "text") {
+            const std::size_t at = line.find_first_not_of(" \t", line.find("text") + 4);
+            std::string rest = at == std::string::npos ? std::string() : line.substr(at);
+            if (rest.size() >= 2 && rest.front() == '"' && rest.back() == '"') {
+                rest = rest.substr(1, rest.size() - 2);
+            }
+            c.args = {unescape(rest)};
         }
         const std::string key = c.args.empty() ? std::string() : c.args[0].substr(c.args[0].rfind('+') + 1);
         const bool known_key = (key.size() == 1 && std::isalpha(static_cast<unsigned char>(key[0])) != 0) ||
-                               key == "enter" || key == "tab" || key == "escape" || key == "up" || key == "down";
+                               key == "enter" || key == "tab" || key == "escape" || key == "up" || key == "down" ||
+                               key == "space";
         if (c.verb == "key" && !known_key) {
             return Status::error(errc::kInvalidArgument,
                                  "script line " + std::to_string(n) + ": unknown key '" + c.args[0] + "'");
@@ -191,7 +202,7 @@ void ScriptRunner::before_frame(App& app) {
     if (!m_begun) {
         m_begun = true;
         m_started = std::chrono::steady_clock::now();
-        if (c.verb == "click" || c.verb == "type" || c.verb == "key") {
+        if (c.verb == "click" || c.verb == "type" || c.verb == "text" || c.verb == "key") {
             m_last_action_wall_ms = app.clock().now_ms();  // the clock the sync engine stamps with
         }
         if (c.verb == "idle") {
@@ -209,6 +220,10 @@ void ScriptRunner::before_frame(App& app) {
         io.MouseDown[0] = m_step == 2;
         if (c.verb == "type" && m_step == 4) {
             io.AddInputCharactersUTF8(c.args[1].c_str());
+        }
+    } else if (c.verb == "text") {
+        if (m_step == 0) {
+            io.AddInputCharactersUTF8(c.args[0].c_str());
         }
     } else if (c.verb == "key") {
         const std::string& combo = c.args[0];
@@ -242,6 +257,8 @@ void ScriptRunner::after_frame(App& app, const std::function<Status(const std::s
         next = m_step >= (c.verb == "type" ? 5 : 3);
     } else if (c.verb == "key") {
         next = m_step >= 2;
+    } else if (c.verb == "text") {
+        next = m_step >= 1;
     } else if (c.verb == "wait-for") {
         next = app.widgets().has(c.args[0]);
         if (!next && timed_out(c, 10.0)) {

@@ -34,7 +34,9 @@ unsigned int stand_in_for(unsigned int cp) {
         return it->second;
     }
     if (t.chars.size() > kLastStandIn - kFirstStandIn) {
-        return cp;
+        // None left: a character outside the BMP goes in as itself (ImGui makes it U+FFFD); a Yi
+        // letter must not, since it would read back as another character's stand-in.
+        return cp > 0xFFFF ? cp : 0xFFFDU;
     }
     const auto s = static_cast<unsigned int>(kFirstStandIn + t.chars.size());
     t.chars.push_back(cp);

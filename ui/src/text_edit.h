@@ -7,9 +7,9 @@
 // Use Area would be the obvious choice, but ImGui 1.86 drops typed and pasted characters from it.)
 //
 // Threads: UI thread only (the stand-in table is process-wide, grows as new characters are seen, and
-// is never written to disk). Failure: when the stand-ins run out, further characters pass through
-// unchanged (ImGui then shows and keeps them as U+FFFD, as before). 1,165 stand-ins: one per distinct
-// character seen in a session.
+// is never written to disk). Failure: when the stand-ins run out (1,165: one per distinct character
+// seen in a session), further such characters become U+FFFD when edited, as they did before; no
+// character already given a stand-in, and no other text, is ever changed.
 #pragma once
 
 #include <string>

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "app_fixture.h"
 #include "fake_clock.h"
 #include "fault_vfs.h"
 #include "outpost/core/error_codes.h"
@@ -23,14 +24,18 @@
 
 using namespace outpost;
 using namespace outpost::ui;
+using outpost::testing::all_of;
 using outpost::testing::Device;
+using outpost::testing::enrol_ann;
 using outpost::testing::Headless;
+using outpost::testing::kNewVisit;
+using outpost::testing::kPass;
 using outpost::testing::SyncServerHarness;
+using outpost::testing::Team;
 using outpost::testing::TempDir;
+using records::text_of;
 
 namespace {
-
-constexpr const char* kPass = "correct horse battery staple";
 
 // Neither our buffers nor ImGui's own copy of the text being edited keep the passphrase.
 void check_no_passphrase_left(const App& app) {
@@ -46,74 +51,6 @@ void check_no_passphrase_left(const App& app) {
     CHECK(imgui_copy.find("horse") == std::string::npos);
     CHECK(imgui_wide.find("horse") == std::string::npos);
 }
-
-// A team "north" on a real server, and an enrolment file for `user`.
-struct Team {
-    SyncServerHarness server;
-    TempDir tmp;
-    Team() {
-        server.add_team("north");
-        server.add_user("ann", "north", "worker");
-        server.add_user("bob", "north", "worker");
-    }
-    std::filesystem::path provisioning(const std::string& user) {
-        auto code = server.storage->create_enrolment_code(user, 86'400'000, SystemClock::instance().now_ms());
-        REQUIRE(code.is_ok());
-        sync::Provisioning p;
-        p.server_url = server.server->base_url();
-        p.code = *code;
-        p.user = user;
-        p.team = "north";
-        p.expires_ms = SystemClock::instance().now_ms() + 86'400'000;
-        const auto file = tmp / (user + ".outpost");
-        std::ofstream(file) << sync::encode(p);
-        return file;
-    }
-    AppOptions options() const {
-        AppOptions o;
-        o.data_dir = tmp / "laptop";
-        o.device_name = "test laptop";
-        o.store_cache_kib = 2048;
-        return o;
-    }
-};
-
-// Creates profile "ann" through the screens and enrols it; returns once the case list shows.
-void enrol_ann(Headless& ui, App& app, Team& team) {
-    ui.run(app,
-           "type \"Your name\" Ann\n"
-           "type Passphrase " +
-               std::string(kPass) +
-               "\n"
-               "type \"Passphrase again\" " +
-               kPass +
-               "\n"
-               "click Continue\n"
-               "wait-for Enrol\n"
-               "type \"Enrolment file\" " +
-               team.provisioning("ann").string() +
-               "\n"
-               "click Enrol\n"
-               "wait-for \"New case\" 30\n");
-    REQUIRE(app.state().unlocked);
-    REQUIRE(app.session() != nullptr);
-}
-
-std::vector<records::Record> all_of(App& app, const std::string& type) {
-    records::ListQuery q;
-    q.type = type;
-    q.limit = 500;
-    auto page = app.session()->with_records([&](records::RecordEngine& e) { return e.list(q); });
-    REQUIRE(page.is_ok());
-    return page->records;
-}
-
-using records::text_of;
-
-const char* kNewVisit =
-    "click \"New case\"\n"
-    "click \"Home visit\"\n"
-    "wait-for Save\n";
 
 // A new home visit with its required answers, and `file` (in `dir`) attached through the picker.
 void visit_with_file(Headless& ui, App& app, const std::string& household, const std::filesystem::path& dir,

@@ -21,11 +21,17 @@ void draw_toolbar(ViewContext& ctx) {
     }
     const float combo_w = 12.0F * ImGui::GetFontSize();
     const float new_w = ImGui::CalcTextSize("New case").x + ImGui::GetStyle().FramePadding.x * 2.0F;
-    const float search_w = ImGui::GetContentRegionAvail().x - combo_w - new_w - ImGui::GetStyle().ItemSpacing.x * 2.0F;
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    // At large text sizes the search takes a line of its own rather than shrinking to nothing.
+    const bool one_line = avail - combo_w - new_w - spacing * 2.0F >= 16.0F * ImGui::GetFontSize();
+    const float search_w = one_line ? avail - combo_w - new_w - spacing * 2.0F : avail;
     if (input_text(ctx.widgets, "Search##cases", &c.search, "Search names, notes and answers (Ctrl+F)", 0, search_w)) {
         ctx.intents.emplace_back(QueryChangedIntent{});
     }
-    ImGui::SameLine();
+    if (one_line) {
+        ImGui::SameLine();
+    }
     std::string current = "All forms";
     for (const auto& [type, title] : s.forms) {
         if (type == c.type) {
@@ -76,12 +82,22 @@ void draw_toolbar(ViewContext& ctx) {
 void draw_drafts(ViewContext& ctx) {
     for (const FoundDraft& d : ctx.state.drafts_found) {
         ImGui::PushID(d.draft.key.c_str());
+        const std::string words = draft_words(d.form, d.title, d.draft.record_id.empty(), d.draft.saved_ms, ctx.now_ms);
+        const float buttons = ImGui::CalcTextSize("Continue it Discard it").x +
+                              ImGui::GetStyle().FramePadding.x * 4.0F + ImGui::GetStyle().ItemSpacing.x * 2.0F;
+        // On one line with its buttons when it fits; else wrapped, with the buttons under it.
+        const bool one_line = ImGui::CalcTextSize(words.c_str()).x + buttons <= ImGui::GetContentRegionAvail().x;
         ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kWarning));
         ImGui::AlignTextToFramePadding();
-        ImGui::TextUnformatted(
-            draft_words(d.form, d.title, d.draft.record_id.empty(), d.draft.saved_ms, ctx.now_ms).c_str());
+        if (one_line) {
+            ImGui::TextUnformatted(words.c_str());
+        } else {
+            ImGui::TextWrapped("%s", words.c_str());
+        }
         ImGui::PopStyleColor();
-        ImGui::SameLine();
+        if (one_line) {
+            ImGui::SameLine();
+        }
         if (button(ctx.widgets, "Continue it")) {
             ctx.intents.emplace_back(ContinueDraftIntent{d.draft.key});
         }
@@ -107,15 +123,9 @@ void draw_table(ViewContext& ctx) {
         problem_text(c.problem);
         return;
     }
-    const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH |
-                                  ImGuiTableFlags_Sortable | ImGuiTableFlags_Resizable |
-                                  ImGuiTableFlags_SizingStretchProp;
-    if (!ImGui::BeginTable("##cases", 5, flags, ImVec2(0, 0))) {
-        return;
-    }
-    ImGui::TableSetupScrollFreeze(0, 1);
     // The short columns are as wide as their longest words at the current text size, so nothing in
-    // them is cut ("a minute ago", "yesterday 14:05"); the case's title takes what is left.
+    // them is cut ("a minute ago", "yesterday 14:05"); the case's title takes what is left, and when
+    // too little is left (large text) the table scrolls sideways instead of cutting every column.
     const float pad = ImGui::GetStyle().CellPadding.x * 2.0F + ImGui::GetFontSize();
     auto fits = [&](std::initializer_list<const char*> words) {
         float w = 0.0F;
@@ -128,16 +138,33 @@ void draw_table(ViewContext& ctx) {
     for (const auto& [type, title] : ctx.state.forms) {
         form_w = std::max(form_w, ImGui::CalcTextSize(title.c_str()).x + pad);
     }
-    ImGui::TableSetupColumn("Case", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthStretch, 3.0F);
+    const float status_w = fits({"Not sent yet", "Status"});
+    const float updated_w = fits({"yesterday 00:00", "12 minutes ago", "30 Nov 2026"});
+    const float created_w = fits({"someone, yesterday 00:00"});
+    const float case_min = 14.0F * ImGui::GetFontSize();
+    const bool sideways = form_w + status_w + updated_w + created_w + case_min > ImGui::GetContentRegionAvail().x;
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_Sortable |
+        ImGuiTableFlags_Resizable |
+        (sideways ? ImGuiTableFlags_ScrollX | ImGuiTableFlags_SizingFixedFit : ImGuiTableFlags_SizingStretchProp);
+    if (!ImGui::BeginTable("##cases", 5, flags, ImVec2(0, 0))) {
+        return;
+    }
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("Case",
+                            ImGuiTableColumnFlags_NoSort |
+                                (sideways ? ImGuiTableColumnFlags_WidthFixed : ImGuiTableColumnFlags_WidthStretch),
+                            sideways ? case_min * 1.5F : 3.0F);
     ImGui::TableSetupColumn("Form", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthFixed, form_w);
-    ImGui::TableSetupColumn("Status", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthFixed,
-                            fits({"Not sent yet", "Status"}));
+    ImGui::TableSetupColumn("Status", ImGuiTableColumnFlags_NoSort | ImGuiTableColumnFlags_WidthFixed, status_w);
     ImGui::TableSetupColumn("Updated",
                             ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_PreferSortDescending |
                                 ImGuiTableColumnFlags_WidthFixed,
-                            fits({"yesterday 00:00", "12 minutes ago", "30 Nov 2026"}), 1);
-    ImGui::TableSetupColumn("Created", ImGuiTableColumnFlags_PreferSortDescending | ImGuiTableColumnFlags_WidthStretch,
-                            1.6F, 2);
+                            updated_w, 1);
+    ImGui::TableSetupColumn("Created",
+                            ImGuiTableColumnFlags_PreferSortDescending |
+                                (sideways ? ImGuiTableColumnFlags_WidthFixed : ImGuiTableColumnFlags_WidthStretch),
+                            sideways ? created_w : 1.6F, 2);
     ImGui::TableHeadersRow();
     if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs(); specs != nullptr && specs->SpecsDirty) {
         if (specs->SpecsCount > 0) {

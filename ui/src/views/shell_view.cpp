@@ -1,11 +1,48 @@
 // The unlocked shell: navigation on the left, the chosen screen on the right, a toast on top.
 #include <imgui.h>
 
+#include <algorithm>
+
 #include "../theme.h"
 #include "outpost/ui/words.h"
 #include "views.h"
 
 namespace outpost::ui {
+
+namespace {
+
+// A brief message ("Saved", "Accepted") floats over the top of the screen, so the page under it
+// never moves and a click aimed at a button lands on it.
+void draw_toast(ViewContext& ctx, float nav_width) {
+    const AppState& s = ctx.state;
+    if (s.toast.empty()) {
+        return;
+    }
+    const ImGuiViewport* vp = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(
+        ImVec2(vp->WorkPos.x + nav_width + (vp->WorkSize.x - nav_width) * 0.5F, vp->WorkPos.y + 6.0F), ImGuiCond_Always,
+        ImVec2(0.5F, 0.0F));
+    ImGui::SetNextWindowBgAlpha(0.95F);
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoInputs | ImGuiWindowFlags_NoNav |
+                                   ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_AlwaysAutoResize |
+                                   ImGuiWindowFlags_NoSavedSettings;
+    ImGui::PushStyleColor(ImGuiCol_WindowBg, theme_colour(Colour::kPanel));
+    ImGui::PushStyleColor(ImGuiCol_Border, theme_colour(Colour::kGood));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 1.0F);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowRounding, 6.0F);
+    if (ImGui::Begin("##toast", nullptr, flags)) {
+        ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kGood));
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36.0F);
+        ImGui::TextUnformatted(s.toast.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::PopStyleColor();
+    }
+    ImGui::End();
+    ImGui::PopStyleVar(2);
+    ImGui::PopStyleColor(2);
+}
+
+}  // namespace
 
 void draw_shell(ViewContext& ctx) {
     AppState& s = ctx.state;
@@ -18,7 +55,8 @@ void draw_shell(ViewContext& ctx) {
     ImGui::Begin("##shell", nullptr, flags);
     ImGui::PopStyleVar();
 
-    const float nav_width = 14.0F * ImGui::GetFontSize();
+    // The navigation keeps at most about a quarter of the window, whatever the text size.
+    const float nav_width = std::min(14.0F * ImGui::GetFontSize(), vp->WorkSize.x * 0.26F);
     ImGui::PushStyleColor(ImGuiCol_ChildBg, theme_colour(Colour::kPanel));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(14.0F, 16.0F));
     ImGui::BeginChild("##nav", ImVec2(nav_width, 0), false,
@@ -70,7 +108,9 @@ void draw_shell(ViewContext& ctx) {
         ctx.intents.emplace_back(OpenIdeaIntent{});
     }
     hint_text("Ctrl+Shift+N from anywhere");
-    ImGui::SetCursorPosY(ImGui::GetWindowHeight() - ImGui::GetFrameHeightWithSpacing() * 2.2F);
+    // Lock at the foot of the panel, or under the rest when large text leaves no room there.
+    ImGui::SetCursorPosY(
+        std::max(ImGui::GetCursorPosY(), ImGui::GetWindowHeight() - ImGui::GetFrameHeightWithSpacing() * 2.2F));
     if (button(ctx.widgets, "Lock", ImVec2(-1.0F, 0))) {
         ctx.intents.emplace_back(LockIntent{});
     }
@@ -83,11 +123,7 @@ void draw_shell(ViewContext& ctx) {
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(22.0F, 16.0F));
     ImGui::BeginChild("##content", ImVec2(0, 0), false,
                       ImGuiWindowFlags_AlwaysUseWindowPadding | ImGuiWindowFlags_NavFlattened);
-    if (!s.toast.empty()) {
-        ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kGood));
-        ImGui::TextUnformatted(s.toast.c_str());
-        ImGui::PopStyleColor();
-    }
+
     switch (s.screen) {
         case Screen::kRecord:
             draw_record(ctx);
@@ -117,6 +153,7 @@ void draw_shell(ViewContext& ctx) {
     ImGui::EndChild();
     ImGui::PopStyleVar();
     ImGui::End();
+    draw_toast(ctx, nav_width);
 }
 
 }  // namespace outpost::ui

@@ -2,6 +2,9 @@
 // Sync now, progress while syncing, and on a problem its reason and what the server refused.
 #include <imgui.h>
 
+#include <algorithm>
+#include <string>
+
 #include "../theme.h"
 #include "outpost/ui/words.h"
 #include "views.h"
@@ -31,46 +34,42 @@ void draw_status_bar(ViewContext& ctx) {
                                   : b.online && st.phase != sync::SyncPhase::kError ? theme_colour(Colour::kGood)
                                   : b.online                                        ? theme_colour(Colour::kWarning)
                                                                                     : theme_colour(Colour::kProblem);
-            ImGui::AlignTextToFramePadding();
-            ImGui::TextColored(colour, "%s", connection_label(b).c_str());
-            ImGui::SameLine();
-            ImGui::TextDisabled("|");
-            ImGui::SameLine();
-            ImGui::Text("%lld change%s waiting to send", static_cast<long long>(st.waiting),
-                        st.waiting == 1 ? "" : "s");
-            if (st.files_waiting > 0) {  // attachments go after the records, and may take longer
-                ImGui::SameLine();
-                ImGui::TextColored(theme_colour(Colour::kWarning), "+ %lld file%s",
-                                   static_cast<long long>(st.files_waiting), st.files_waiting == 1 ? "" : "s");
-            }
-            ImGui::SameLine();
-            ImGui::TextDisabled("|");
-            ImGui::SameLine();
-            ImGui::Text("Last sync: %s", relative_time(st.last_success_ms, ctx.now_ms).c_str());
-            if (syncing) {
-                ImGui::SameLine();
-                const double total = static_cast<double>(std::max<std::int64_t>(st.to_push, 1));
-                const float fraction = st.to_push > 0 ? static_cast<float>(static_cast<double>(st.pushed) / total)
-                                                      : -1.0F * static_cast<float>(ImGui::GetTime());
-                const std::string what =
-                    st.to_push > 0  ? "Sending " + std::to_string(st.pushed) + " of " + std::to_string(st.to_push)
-                    : st.pulled > 0 ? "Receiving " + std::to_string(st.pulled) + " changes"
-                                    : std::string("Checking for changes");
-                ImGui::ProgressBar(fraction >= 0 ? fraction : 0.0F, ImVec2(14.0F * ImGui::GetFontSize(), 0),
-                                   what.c_str());
-            }
-            if ((st.phase == sync::SyncPhase::kError || st.phase == sync::SyncPhase::kOffline) && !st.reason.empty()) {
-                ImGui::SameLine();
-                ImGui::TextColored(theme_colour(Colour::kProblem), "%s", st.reason.c_str());
-                if (ImGui::IsItemHovered()) {
-                    ImGui::SetTooltip("%s", st.reason.c_str());
+            // The parts in order of importance; one that does not fit before "Sync now" is left out
+            // (at large text sizes), never drawn under the button.
+            const float button_w = std::min(9.0F * ImGui::GetFontSize(), ImGui::GetWindowWidth() * 0.3F);
+            const float limit = ImGui::GetWindowWidth() - button_w - 14.0F - ImGui::GetStyle().ItemSpacing.x;
+            bool first = true;
+            auto part = [&](const std::string& text, const ImVec4* col, bool separator) {
+                const float sep_w = separator ? ImGui::CalcTextSize("|").x + ImGui::GetStyle().ItemSpacing.x : 0.0F;
+                const float x =
+                    first ? ImGui::GetCursorPosX()
+                          : ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + ImGui::GetStyle().ItemSpacing.x;
+                if (x + sep_w + ImGui::CalcTextSize(text.c_str()).x > limit) {
+                    return false;
                 }
-            }
+                if (!first) {
+                    ImGui::SameLine();
+                    if (separator) {
+                        ImGui::TextDisabled("|");
+                        ImGui::SameLine();
+                    }
+                }
+                first = false;
+                if (col != nullptr) {
+                    ImGui::TextColored(*col, "%s", text.c_str());
+                } else {
+                    ImGui::TextUnformatted(text.c_str());
+                }
+                return true;
+            };
+            ImGui::AlignTextToFramePadding();
+            part(connection_label(b), &colour, false);
+            const ImVec4 warning = theme_colour(Colour::kWarning);
+            const ImVec4 problem = theme_colour(Colour::kProblem);
             if (!b.refused.empty()) {
-                ImGui::SameLine();
-                ImGui::TextColored(theme_colour(Colour::kWarning), "%zu change%s refused", b.refused.size(),
-                                   b.refused.size() == 1 ? "" : "s");
-                if (ImGui::IsItemHovered()) {
+                const std::string refused =
+                    std::to_string(b.refused.size()) + " change" + (b.refused.size() == 1 ? "" : "s") + " refused";
+                if (part(refused, &warning, true) && ImGui::IsItemHovered()) {
                     ImGui::BeginTooltip();
                     ImGui::TextUnformatted("The server refused these changes. They are kept on this laptop:");
                     for (const sync::RefusedChange& r : b.refused) {
@@ -79,7 +78,35 @@ void draw_status_bar(ViewContext& ctx) {
                     ImGui::EndTooltip();
                 }
             }
-            const float w = 9.0F * ImGui::GetFontSize();
+            part(std::to_string(st.waiting) + " change" + (st.waiting == 1 ? "" : "s") + " waiting to send", nullptr,
+                 true);
+            if (st.files_waiting > 0) {  // attachments go after the records, and may take longer
+                part("+ " + std::to_string(st.files_waiting) + " file" + (st.files_waiting == 1 ? "" : "s"), &warning,
+                     false);
+            }
+            if (syncing) {
+                const std::string what =
+                    st.to_push > 0  ? "Sending " + std::to_string(st.pushed) + " of " + std::to_string(st.to_push)
+                    : st.pulled > 0 ? "Receiving " + std::to_string(st.pulled) + " changes"
+                                    : std::string("Checking for changes");
+                const float bar_w = 14.0F * ImGui::GetFontSize();
+                const float x = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + ImGui::GetStyle().ItemSpacing.x;
+                if (x + bar_w <= limit) {
+                    ImGui::SameLine();
+                    const double total = static_cast<double>(std::max<std::int64_t>(st.to_push, 1));
+                    const float fraction = st.to_push > 0 ? static_cast<float>(static_cast<double>(st.pushed) / total)
+                                                          : -1.0F * static_cast<float>(ImGui::GetTime());
+                    ImGui::ProgressBar(fraction >= 0 ? fraction : 0.0F, ImVec2(bar_w, 0), what.c_str());
+                }
+            } else {
+                part("Last sync: " + relative_time(st.last_success_ms, ctx.now_ms), nullptr, true);
+            }
+            if ((st.phase == sync::SyncPhase::kError || st.phase == sync::SyncPhase::kOffline) && !st.reason.empty()) {
+                if (part(st.reason, &problem, true) && ImGui::IsItemHovered()) {
+                    ImGui::SetTooltip("%s", st.reason.c_str());
+                }
+            }
+            const float w = button_w;
             ImGui::SameLine(ImGui::GetWindowWidth() - w - 14.0F);
             // Always pressable: during a sync it asks for one more afterwards, which picks up what was
             // written meanwhile (the bar's state can be a second old, too).

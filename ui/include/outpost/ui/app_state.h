@@ -207,6 +207,12 @@ struct SyncBar {
     bool known = false;  // any sync or probe has answered yet
     sync::SyncState state;
     std::vector<sync::RefusedChange> refused;
+
+    // The newest evidence decides "online": a probe's answer, or a sync that has moved (a new phase or
+    // a new success). The same sync state read again says nothing new: it once kept "Online" for a
+    // minute and a half after the server had gone, until the next sync failed. Pure.
+    void take_sync_state(const sync::SyncState& s);
+    void take_probe(bool up);
 };
 
 struct AppState {

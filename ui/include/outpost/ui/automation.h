@@ -5,8 +5,9 @@
 // Script lines (blank lines and lines starting with # are skipped; quote labels with spaces):
 //   click LABEL                  press the widget drawn with that label
 //   type LABEL TEXT...           click the field, then type the rest of the line (\n for a new line)
+//   text TEXT...                 type the rest of the line into whatever has the keyboard (no click)
 //   key ctrl+shift+n             press a key or shortcut (ctrl, shift, a letter, or enter / tab /
-//                                escape / up / down)
+//                                escape / space / up / down)
 //   wait-for LABEL [SECONDS]     until a widget with that label is drawn (default 10 s)
 //   wait-synced [SECONDS]        until a sync has succeeded since the last click, type or key,
 //                                with nothing left waiting (default 30 s)
