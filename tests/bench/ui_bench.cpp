@@ -13,6 +13,17 @@
 // The profile is made first (untimed): a real outpost-server in-process enrols it, N cases are
 // written into its encrypted store, and the server is stopped, so the client is offline as a worker
 // in a cellar would be. The measured part then runs in a fresh process (`--measure DIR`).
+//
+// With a display ($DISPLAY, e.g. under xvfb-run) and xdotool, a second line measures the real client
+// resting in its window, as a laptop on battery sits on the case list:
+//   {"bench":"ui_idle","idle_cpu_pct":...,"idle_frames":...,"key_to_frame_ms":[...],"frame_ms":...}
+// - idle_cpu_pct: the `outpost` process's CPU (every thread, Mesa's included) over 10 s with no input,
+//   as a share of one core, after 15 s of settling (first_15s_*: the laptop, offline, retries its
+//   sync at 1, 2, 4 and 8 s, and the status bar shows each try). Target: at most 1.
+// - key_to_frame_ms: from sending a key (xdotool) to the end of the first frame drawn after it, for
+//   three keys sent while the window rests; frame_ms: the mean time of the frames it drew then (events
+//   taken, drawn, shown). A key is shown in the next frame when key_to_frame_ms is about frame_ms
+//   (plus xdotool's start-up, a few ms).
 //   ui_bench [--cases N] [--dir DIR] [--frames F]
 #include <imgui.h>
 #include <sys/resource.h>
@@ -28,6 +39,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -258,6 +270,91 @@ int measure(const fs::path& dir, int frames) {
     return 0;
 }
 
+// The real client at rest (see the header). Returns false (and prints why) when it cannot run.
+bool measure_idle(const fs::path& dir) {
+    if (std::getenv("DISPLAY") == nullptr || std::system("command -v xdotool >/dev/null 2>&1") != 0) {
+        std::printf("{\"bench\":\"ui_idle\",\"skipped\":\"needs a display and xdotool\"}\n");
+        return true;
+    }
+    const fs::path script = dir / "idle.txt";
+    const fs::path warm = dir / "idle-warm.json";  // the first seconds: the offline laptop's retries
+    const fs::path rest = dir / "idle-rest.json";
+    const fs::path keys = dir / "idle-keys.json";
+    {
+        std::ofstream out(script);
+        out << "type Passphrase " << kPass << "\nclick Unlock\nwait-for \"New case\" 120\nframes 30\n"
+            << "idle 15 " << warm.string() << "\nidle 10 " << rest.string() << "\nidle 6 " << keys.string()
+            << "\nquit\n";
+    }
+    (void)std::system("xdotool mousemove 1279 0");  // keys go to the window under the pointer
+    const pid_t pid = fork();
+    if (pid == 0) {
+        execl(OUTPOST_CLIENT_BIN, "outpost", "--data-dir", (dir / "laptop").c_str(), "--script", script.c_str(),
+              nullptr);
+        _exit(127);
+    }
+    // Three keys while the window rests, once the first (quiet) measure is written.
+    auto wall_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    std::vector<std::int64_t> sent;
+    const auto deadline = Steady::now() + std::chrono::seconds(180);
+    while (!fs::exists(rest) && Steady::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (int i = 0; i < 3 && fs::exists(rest); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        sent.push_back(wall_ms());
+        (void)std::system("xdotool key shift");
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    auto read = [](const fs::path& p) {
+        std::ifstream in(p);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    };
+    auto number = [](const std::string& json, const std::string& key) {
+        const std::size_t at = json.find("\"" + key + "\":");
+        return at == std::string::npos ? -1.0 : std::atof(json.c_str() + at + key.size() + 3);
+    };
+    const std::string quiet = read(rest);
+    const std::string warming = read(warm);
+    const std::string with_keys = read(keys);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || quiet.empty() || with_keys.empty()) {
+        std::cerr << "ui_bench: the client's idle run failed (status " << status << ")\n";
+        return false;
+    }
+    // Frame ends after input, from the second measure: the first after each key sent.
+    std::vector<std::int64_t> ends;
+    const std::size_t list = with_keys.find('[');
+    for (std::size_t at = list + 1; list != std::string::npos && at < with_keys.size() && with_keys[at] != ']';) {
+        char* end = nullptr;
+        ends.push_back(std::strtoll(with_keys.c_str() + at, &end, 10));
+        at = static_cast<std::size_t>(end - with_keys.c_str()) + 1;
+    }
+    std::string latencies;
+    for (std::int64_t t : sent) {
+        std::int64_t first = -1;
+        for (std::int64_t e : ends) {
+            if (e >= t) {
+                first = e;
+                break;
+            }
+        }
+        latencies += (latencies.empty() ? "" : ",") + std::to_string(first >= 0 ? first - t : -1);
+    }
+    std::printf(
+        "{\"bench\":\"ui_idle\",\"idle_cpu_pct\":%.2f,\"idle_frames\":%.0f,\"idle_seconds\":%.1f,"
+        "\"key_to_frame_ms\":[%s],\"frame_ms\":%.1f,\"first_15s_cpu_pct\":%.2f,\"first_15s_frames\":%.0f}\n",
+        number(quiet, "idle_cpu_pct"), number(quiet, "frames"), number(quiet, "seconds"), latencies.c_str(),
+        number(with_keys, "frame_ms"), number(warming, "idle_cpu_pct"), number(warming, "frames"));
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -292,6 +389,7 @@ int main(int argc, char** argv) {
     }
     int status = 0;
     waitpid(pid, &status, 0);
+    const bool idle_ok = measure_idle(dir);
     fs::remove_all(dir);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    return WIFEXITED(status) && idle_ok ? WEXITSTATUS(status) : 1;
 }

@@ -32,8 +32,9 @@ namespace {
 constexpr std::int64_t kDraftEveryMs = 3000;     // a dirty form is saved as a draft this often
 constexpr std::int64_t kProbeEveryMs = 10'000;   // connectivity probe while unlocked
 constexpr std::int64_t kSyncBarEveryMs = 1000;   // waiting and refused counts, while syncing
-constexpr std::int64_t kSyncBarIdleMs = 15'000;  // ...and otherwise (the sync thread also says when it moves)
-constexpr std::int64_t kTickMs = 30'000;         // relative times ("5 minutes ago") stay true
+constexpr std::int64_t kSyncBarIdleMs = 60'000;  // ...and otherwise (the sync thread also says when it moves)
+constexpr std::int64_t kTickMs = 60'000;         // relative times ("5 minutes ago") stay true
+constexpr std::int64_t kSyncSettleMs = 300;      // the sync thread's news is read this much later
 constexpr int kSettleFrames = 3;                 // frames drawn after a change, for ImGui's focus and layout to land
 constexpr int kPageRows = 200;                   // case-table rows per query
 
@@ -60,6 +61,11 @@ std::string host_name() {
     gethostname(host, sizeof host - 1);
     return host;
 #endif
+}
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 std::string trimmed(std::string_view s) {
@@ -205,19 +211,79 @@ std::function<void(const sync::SyncState&)> App::sync_waker() const {
     };
 }
 
+bool App::run_timers() {
+    const std::int64_t now = m_clock.now_ms();
+    bool redraw = false;
+    if (m_session) {
+        check_idle();
+        redraw = redraw || !m_session;  // locked
+    }
+    if (m_session) {
+        const bool syncing = m_state.sync.state.phase == sync::SyncPhase::kSyncing;
+        // The sync thread said its state moved: read it a moment later, so a try that fails at once
+        // (a laptop offline, retrying) reads as it was and draws nothing.
+        // (Real time, not the app's clock: this is about drawing, and a test's fake clock stands still.)
+        const std::int64_t real = steady_ms();
+        if (m_sync_changed->exchange(false) && m_sync_read_at == 0) {
+            m_sync_read_at = real + kSyncSettleMs;
+        }
+        if ((m_sync_read_at != 0 && real >= m_sync_read_at) ||
+            now - m_last_sync_bar_ms >= (syncing ? kSyncBarEveryMs : kSyncBarIdleMs)) {
+            m_sync_read_at = 0;
+            refresh_sync_bar();
+        }
+        if (now - m_last_probe_ms >= kProbeEveryMs) {
+            probe();
+        }
+        if (now - m_last_draft_check_ms >= kDraftEveryMs) {
+            m_last_draft_check_ms = now;
+            for (std::optional<RecordScreen>* s : {&m_state.record, &m_state.idea}) {
+                if (*s && (*s)->form.dirty()) {
+                    redraw = redraw || (*s)->draft_saved_ms == 0;  // "kept as a draft" appears
+                    save_draft(**s);
+                }
+            }
+        }
+    }
+    if (!m_state.toast.empty() && now > m_state.toast_until_ms) {
+        m_state.toast.clear();
+        redraw = true;
+    }
+    return redraw;
+}
+
+bool App::tick() {
+    const std::int64_t now = m_clock.now_ms();
+    bool redraw = run_timers();
+    for (const std::optional<RecordScreen>* s : {&m_state.record, &m_state.idea}) {
+        if (*s && (*s)->saved_ms > 0 && now - (*s)->saved_ms >= 4000 && m_last_frame_ms - (*s)->saved_ms < 4000) {
+            redraw = true;  // "Saved" goes
+        }
+    }
+    return redraw || needs_frame() || now - m_last_frame_ms >= kTickMs;
+}
+
+bool App::needs_frame() const {
+    return m_settle_frames > 0 || !m_queue->empty() || navigation_pending() ||
+           m_state.sync.state.phase == sync::SyncPhase::kSyncing || m_state.working;
+}
+
 int App::frame_wait_ms() const {
     if (m_settle_frames > 0 || !m_queue->empty() || m_sync_changed->load() || navigation_pending()) {
         return 0;
     }
     const std::int64_t now = m_clock.now_ms();
-    std::int64_t due = now + kTickMs;
+    std::int64_t due = m_last_frame_ms + kTickMs;
     auto soon = [&](std::int64_t at) { due = std::min(due, at); };
     if (m_session) {
         const bool syncing = m_state.sync.state.phase == sync::SyncPhase::kSyncing;
-        if (syncing) {
+        if (syncing || m_state.working) {
             soon(now + 50);  // the progress bar moves
         }
         soon(m_last_sync_bar_ms + (syncing ? kSyncBarEveryMs : kSyncBarIdleMs));
+        if (m_sync_read_at != 0) {
+            soon(now + std::max<std::int64_t>(0, m_sync_read_at - steady_ms()));
+        }
         soon(m_last_probe_ms + kProbeEveryMs);
         const int minutes = m_state.policy.auto_lock_minutes(m_state.settings.auto_lock_minutes);
         soon(m_last_input_ms + static_cast<std::int64_t>(minutes) * 60'000);
@@ -346,7 +412,7 @@ void App::refresh_profiles() {
 void App::frame() {
     adjust_navigation();
     if (m_queue->drain(m_state) > 0) {
-        m_settle_frames = kSettleFrames;  // a result came in: draw until ImGui has settled on it
+        m_settle_frames = std::max(m_settle_frames, 1);  // this frame draws the result; one more settles it
     } else if (m_settle_frames > 0) {
         --m_settle_frames;
     }
@@ -365,28 +431,8 @@ void App::frame() {
     if (input) {
         m_last_input_ms = now;
     }
-    check_idle();
-    if (m_session) {
-        const bool syncing = m_state.sync.state.phase == sync::SyncPhase::kSyncing;
-        if (m_sync_changed->exchange(false) ||
-            now - m_last_sync_bar_ms >= (syncing ? kSyncBarEveryMs : kSyncBarIdleMs)) {
-            refresh_sync_bar();
-        }
-        if (now - m_last_probe_ms >= kProbeEveryMs) {
-            probe();
-        }
-        if (now - m_last_draft_check_ms >= kDraftEveryMs) {
-            m_last_draft_check_ms = now;
-            for (std::optional<RecordScreen>* s : {&m_state.record, &m_state.idea}) {
-                if (*s && (*s)->form.dirty()) {
-                    save_draft(**s);
-                }
-            }
-        }
-    }
-    if (!m_state.toast.empty() && now > m_state.toast_until_ms) {
-        m_state.toast.clear();
-    }
+    m_last_frame_ms = now;
+    run_timers();
     Intents intents;
     handle_shortcuts(intents);
     draw_views(intents);
@@ -804,6 +850,7 @@ void App::opened(std::unique_ptr<Session> session) {
         }
     }
     m_state.sync = SyncBar{};
+    m_last_probe->store(-1);  // the next probe's answer is news to this session
     // The status bar polls the sync engine's state (thread-safe) once a second, so no callback from
     // the sync thread can outlive the session.
     m_session->start_sync();
@@ -998,10 +1045,24 @@ void App::refresh_sync_bar() {
     }
     // Counting what waits to be sent reads the outbox: on the reader, never in a frame.
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
-    m_reader->post([this, q = m_queue, session, gen = m_generation] {
+    m_reader->post([this, q = m_queue, session, gen = m_generation, last = m_last_bar] {
         const sync::SyncState state = session->sync_state();
         Result<std::int64_t> waiting = session->waiting();
         Result<std::vector<sync::RefusedChange>> refused = session->refused();
+        {
+            // Nothing new since the last read: nothing to draw.
+            const std::string seen =
+                std::to_string(static_cast<int>(state.phase)) + "/" + std::to_string(state.last_success_ms) + "/" +
+                state.code + "/" + std::to_string(state.pushed) + "/" + std::to_string(state.pulled) + "/" +
+                std::to_string(state.files_waiting) + "/" + std::to_string(waiting.is_ok() ? *waiting : -1) + "/" +
+                std::to_string(refused.is_ok() ? static_cast<std::int64_t>(refused->size()) : -1);
+            std::lock_guard lock(last->mutex);
+            if (last->seen == seen && last->generation == gen) {
+                return;
+            }
+            last->seen = seen;
+            last->generation = gen;
+        }
         q->post(for_session(gen, [this, state, waiting, refused](AppState& s) mutable {
             const std::int64_t last_success = s.sync.state.last_success_ms;
             on_sync_state(state);
@@ -1035,8 +1096,11 @@ void App::probe() {
     }
     // On its own worker: a name lookup or a connect can take seconds on a bad network, and must not
     // hold up searches. It touches no session, so locking never waits for it.
-    m_probe->post([this, q = m_queue, url = m_state.server_url, gen = m_generation] {
+    m_probe->post([this, q = m_queue, url = m_state.server_url, gen = m_generation, last = m_last_probe] {
         const bool up = platform::can_connect(url, std::chrono::milliseconds(1500));
+        if (last->exchange(up ? 1 : 0) == (up ? 1 : 0)) {
+            return;  // the same answer as last time: nothing to draw (the window rests)
+        }
         q->post(for_session(gen, [this, up](AppState& s) {
             const bool was_offline = s.sync.state.phase == sync::SyncPhase::kOffline;
             s.sync.take_probe(up);

@@ -168,11 +168,21 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
     return r;
 }
 
-void ScriptRunner::note_frame(bool after_input) {
+int ScriptRunner::idle_remaining_ms() const {
+    if (!idling() || !m_begun) {
+        return 1 << 30;
+    }
+    const double seconds = seconds_arg(m_commands.front().args, 0, 10.0);
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+    return static_cast<int>(std::max(0.0, (seconds - waited) * 1000.0));
+}
+
+void ScriptRunner::note_frame(bool after_input, double frame_ms) {
     if (!idling() || !m_begun) {
         return;
     }
     ++m_idle_frames;
+    m_idle_frame_ms += frame_ms;
     if (after_input) {
         m_idle_input_frames_ms.push_back(
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -208,6 +218,7 @@ void ScriptRunner::before_frame(App& app) {
         if (c.verb == "idle") {
             m_idle_cpu_start_ms = platform::process_cpu_ms();
             m_idle_frames = 0;
+            m_idle_frame_ms = 0;
             m_idle_input_frames_ms.clear();
         }
     }
@@ -296,6 +307,7 @@ void ScriptRunner::after_frame(App& app, const std::function<Status(const std::s
             std::ofstream out(c.args[1], std::ios::trunc);
             out << "{\"seconds\":" << waited << ",\"cpu_ms\":" << cpu
                 << ",\"idle_cpu_pct\":" << (100.0 * cpu / (waited * 1000.0)) << ",\"frames\":" << m_idle_frames
+                << ",\"frame_ms\":" << (m_idle_frames > 0 ? m_idle_frame_ms / m_idle_frames : 0.0)
                 << ",\"input_frames_end_ms\":[";
             for (std::size_t i = 0; i < m_idle_input_frames_ms.size(); ++i) {
                 out << (i > 0 ? "," : "") << m_idle_input_frames_ms[i];

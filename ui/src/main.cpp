@@ -179,14 +179,24 @@ int run_window(const Args& args) {
                 continue;
             }
             const bool continuous = args.frames >= 0 || (script && !script->idling());
-            if (!continuous && settle == 0) {
-                // Rest in slices, so a termination signal is seen within a quarter of a second.
+            const bool idle_over = script && script->idle_remaining_ms() == 0;
+            if (!continuous && settle == 0 && !app.needs_frame() && !idle_over) {
+                // Rest until input, a wake() (a worker's result, sync progress) or the app's next
+                // timer; a timer that changes nothing on screen runs without a frame. In slices, so a
+                // termination signal (and the end of a script's `idle`) is seen within 250 ms.
                 const int wait = app.frame_wait_ms();
-                if (wait > 0 && !(*window)->wait_for_events(std::min(wait, 250))) {
+                const int slice = std::min(script ? script->idle_remaining_ms() : 250, 250);
+                if (wait > 0) {
+                    if (!(*window)->wait_for_events(std::min(wait, std::max(slice, 1)))) {
+                        --frame;
+                        continue;
+                    }
+                } else if (!app.tick()) {
                     --frame;
-                    continue;  // nothing happened yet: wait again (a wake() ends frame_wait_ms's wait)
+                    continue;
                 }
             }
+            const auto frame_start = std::chrono::steady_clock::now();
             const bool input = (*window)->begin_frame();
             settle = input ? 3 : std::max(0, settle - 1);
             if (script) {
@@ -223,7 +233,9 @@ int run_window(const Args& args) {
             }
             (*window)->swap();
             if (script) {
-                script->note_frame(input);
+                script->note_frame(
+                    input,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
             }
         }
     }

@@ -95,6 +95,12 @@ void apply_theme(Theme theme, float scale) {
         c[ImGuiCol_ButtonActive] = rgb(74, 84, 100);
         c[ImGuiCol_TableHeaderBg] = rgb(36, 41, 49);
         c[ImGuiCol_TableRowBgAlt] = rgb(255, 255, 255, 0.025F);
+        // The chosen tab in the accent, the others plain: which one shows must be plain to see.
+        c[ImGuiCol_Tab] = rgb(42, 47, 56);
+        c[ImGuiCol_TabHovered] = rgb(66, 145, 222, 0.8F);
+        c[ImGuiCol_TabActive] = rgb(46, 125, 200);
+        c[ImGuiCol_TabUnfocused] = rgb(42, 47, 56);
+        c[ImGuiCol_TabUnfocusedActive] = rgb(46, 125, 200);
         c[ImGuiCol_Text] = rgb(228, 232, 238);
         c[ImGuiCol_TextDisabled] = rgb(140, 148, 160);
     } else if (theme == Theme::kLight) {
@@ -109,6 +115,11 @@ void apply_theme(Theme theme, float scale) {
         c[ImGuiCol_ButtonHovered] = rgb(210, 216, 225);
         c[ImGuiCol_Text] = rgb(20, 24, 30);
         c[ImGuiCol_TextDisabled] = rgb(96, 102, 112);
+        c[ImGuiCol_Tab] = rgb(226, 230, 236);
+        c[ImGuiCol_TabHovered] = rgb(0, 94, 165, 0.6F);
+        c[ImGuiCol_TabActive] = rgb(0, 94, 165);
+        c[ImGuiCol_TabUnfocused] = rgb(226, 230, 236);
+        c[ImGuiCol_TabUnfocusedActive] = rgb(0, 94, 165);
     } else {
         const ImVec4 black = rgb(0, 0, 0);
         const ImVec4 white = rgb(255, 255, 255);
@@ -142,6 +153,8 @@ void apply_theme(Theme theme, float scale) {
         c[ImGuiCol_Tab] = rgb(30, 30, 30);
         c[ImGuiCol_TabActive] = rgb(90, 90, 0);
         c[ImGuiCol_TabHovered] = rgb(120, 120, 0);
+        c[ImGuiCol_TabUnfocused] = rgb(30, 30, 30);
+        c[ImGuiCol_TabUnfocusedActive] = rgb(90, 90, 0);
     }
     c[ImGuiCol_CheckMark] = accent;
     c[ImGuiCol_SliderGrab] = accent;

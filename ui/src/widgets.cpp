@@ -235,6 +235,16 @@ bool selectable(WidgetRegistry& widgets, const char* label, bool selected, ImGui
     return pressed;
 }
 
+void whole_on_hover(const std::string& text, float width) {
+    if (ImGui::IsItemHovered() && ImGui::CalcTextSize(text.c_str()).x > width) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0F);
+        ImGui::TextUnformatted(text.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+    }
+}
+
 void focus_when_opened(bool this_one) {
     if (this_one && ImGui::IsWindowAppearing()) {
         ImGui::SetKeyboardFocusHere();

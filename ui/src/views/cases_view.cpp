@@ -200,6 +200,7 @@ void draw_table(ViewContext& ctx) {
             if (selectable(ctx.widgets, label.c_str(), false, ImGuiSelectableFlags_SpanAllColumns)) {
                 ctx.intents.emplace_back(OpenRecordIntent{r.id});
             }
+            whole_on_hover(r.title, ImGui::GetColumnWidth());
             ImGui::PopID();
             ImGui::TableSetColumnIndex(1);
             ImGui::TextUnformatted(r.form.c_str());

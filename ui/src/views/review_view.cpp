@@ -139,10 +139,13 @@ void draw_review(ViewContext& ctx) {
     } else if (ImGui::BeginTable("##queue_table", 4,
                                  ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingStretchProp)) {
         ImGui::TableSetupScrollFreeze(0, 1);
-        ImGui::TableSetupColumn("Suggestion", ImGuiTableColumnFlags_WidthStretch, 4.0F);
-        ImGui::TableSetupColumn("Status", ImGuiTableColumnFlags_WidthStretch, 1.6F);
-        ImGui::TableSetupColumn("+1", ImGuiTableColumnFlags_WidthStretch, 0.6F);
-        ImGui::TableSetupColumn("Age", ImGuiTableColumnFlags_WidthStretch, 1.4F);
+        // The short columns fit their longest words; the title takes the rest (and shows whole on hover).
+        const float pad = ImGui::GetStyle().CellPadding.x * 2.0F + ImGui::GetFontSize() * 0.5F;
+        ImGui::TableSetupColumn("Suggestion", ImGuiTableColumnFlags_WidthStretch, 1.0F);
+        ImGui::TableSetupColumn("Status", ImGuiTableColumnFlags_WidthFixed,
+                                ImGui::CalcTextSize("Under review").x + pad);
+        ImGui::TableSetupColumn("+1", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("+1 999").x + pad);
+        ImGui::TableSetupColumn("Age", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("12 minutes ago").x + pad);
         ImGui::TableHeadersRow();
         for (std::size_t i = 0; i < r.queue.size(); ++i) {
             const records::SuggestionSummary& row = r.all[r.queue[i]];
@@ -155,6 +158,7 @@ void draw_review(ViewContext& ctx) {
                 r.cursor = i;
                 ctx.intents.emplace_back(SelectSuggestionIntent{row.id});
             }
+            whole_on_hover(row.title, ImGui::GetColumnWidth());
             if (highlighted && r.scroll_to_cursor) {
                 ImGui::SetScrollHereY(0.5F);
                 r.scroll_to_cursor = false;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,8 +62,13 @@ public:
     // How long the host may wait for input before the next frame is due (0: draw the next one at
     // once): the soonest of a sync's progress, a toast or "Saved" fading, the next autosave, probe,
     // sync-bar read, auto-lock, or the slow tick that keeps "5 minutes ago" true. Workers' results
-    // and sync progress end the wait through AppOptions::wake. At most 30 s.
+    // and sync progress end the wait through AppOptions::wake. At most a minute.
     [[nodiscard]] int frame_wait_ms() const;
+    // True while the next frame is needed at once (a result to draw, focus landing, a sync's progress).
+    [[nodiscard]] bool needs_frame() const;
+    // Between frames, when frame_wait_ms() has run out: runs the timers (probe, sync-bar read,
+    // autosave, auto-lock) without drawing. True when a frame must be drawn for what they changed.
+    bool tick();
     // Applies one intent (the automation mode and tests call this too).
     void apply(const Intent& intent);
 
@@ -95,6 +101,8 @@ private:
     void draw_views(Intents& intents);
     void handle_shortcuts(Intents& intents);
     void check_idle();
+    // The timers, from frame() and tick(): true when what they did must be drawn.
+    bool run_timers();
     void refresh_profiles();
     void create_profile();
     void enrol();
@@ -177,6 +185,16 @@ private:
     std::string m_resume_idea_draft;
     std::int64_t m_last_draft_check_ms = 0;
     int m_settle_frames = 0;  // frames still to draw at once after a result or an intent
+    std::int64_t m_last_frame_ms = 0;
+    std::int64_t m_sync_read_at = 0;  // when to read the sync state the sync thread said moved (0: none)
+    // What the probe and the sync-bar read last told the UI thread: workers post only news.
+    std::shared_ptr<std::atomic<int>> m_last_probe = std::make_shared<std::atomic<int>>(-1);
+    struct LastBar {
+        std::mutex mutex;
+        std::string seen;              // guarded by mutex
+        std::uint64_t generation = 0;  // guarded by mutex
+    };
+    std::shared_ptr<LastBar> m_last_bar = std::make_shared<LastBar>();
     // Set by the sync thread when the engine's state changes; the next frame reads the sync bar.
     std::shared_ptr<std::atomic<bool>> m_sync_changed = std::make_shared<std::atomic<bool>>(false);
 };

@@ -16,8 +16,9 @@
 //   screenshot FILE              save the window as a PNG (needs a window)
 //   idle SECONDS FILE            let the window rest as it does for a person (it draws only on input,
 //                                a worker's result or a timer) and write to FILE one JSON line: the
-//                                process's CPU as a share of one core, frames drawn, and when each
-//                                frame after an input event ended (wall-clock ms), for benchmarks
+//                                process's CPU as a share of one core, frames drawn and their mean
+//                                time, and when each frame after an input event ended (wall-clock
+//                                ms), for benchmarks
 //   quit
 //
 // Threads: UI thread. Failure: a command that cannot complete in time ends the script with a
@@ -52,8 +53,11 @@ public:
     // True while an `idle` command runs: the host then waits for input between frames as it does
     // without a script, and calls note_frame() after each frame.
     [[nodiscard]] bool idling() const { return !done() && m_commands.front().verb == "idle"; }
-    // `after_input`: this frame followed an input event from the window system.
-    void note_frame(bool after_input);
+    // `after_input`: this frame followed an input event from the window system; `frame_ms`: how long
+    // it took, from taking the events to showing it.
+    void note_frame(bool after_input, double frame_ms);
+    // During `idle`: how long until it ends (the host wakes for it); otherwise a large number.
+    [[nodiscard]] int idle_remaining_ms() const;
     [[nodiscard]] bool failed() const { return m_failed; }
     [[nodiscard]] bool quit() const { return m_quit; }
     [[nodiscard]] const std::string& message() const { return m_message; }
@@ -74,6 +78,7 @@ private:
     std::int64_t m_last_action_wall_ms = 0;  // when the last click, type or key began
     double m_idle_cpu_start_ms = 0;          // idle: the process's CPU time when it began
     int m_idle_frames = 0;
+    double m_idle_frame_ms = 0;                        // idle: the frames' total time
     std::vector<std::int64_t> m_idle_input_frames_ms;  // idle: wall-clock ends of frames after input
     bool m_failed = false;
     bool m_quit = false;

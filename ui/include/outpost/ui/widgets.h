@@ -66,6 +66,10 @@ bool checkbox(WidgetRegistry& widgets, const char* label, bool* value);
 bool selectable(WidgetRegistry& widgets, const char* label, bool selected, ImGuiSelectableFlags flags = 0,
                 ImVec2 size = ImVec2(0, 0));
 
+// After an item showing `text` in `width` (a table cell): when the text is cut there, hovering the
+// item shows it whole.
+void whole_on_hover(const std::string& text, float width);
+
 // Inside a popup or drop-down being drawn, just before an item: when the popup has just opened and
 // `this_one` is true, the keyboard starts on this item (the current choice, else the first).
 void focus_when_opened(bool this_one);
