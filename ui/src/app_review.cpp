@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/time_format.h"
 #include "outpost/ui/app.h"
 #include "outpost/ui/words.h"
 #include "worker.h"
@@ -29,15 +30,6 @@ Result<std::vector<records::Record>> all_of(records::RecordEngine& e, const char
         }
         q.after = page->next;
     }
-}
-
-std::string iso_now(std::int64_t ms) {
-    const std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 // The answers of `r` worth reading in a detail pane, as (label, words), in form order.
@@ -295,7 +287,7 @@ void App::decide(const std::string& id, const std::string& status, const std::st
         return;
     }
     const bool via_review = (from == "submitted" || from == "needs_info") && status != "under_review";
-    const std::string when = iso_now(m_clock.now_ms());
+    const std::string when = iso_utc(m_clock.now_ms());
     const std::string who = m_state.user;
     review_write(
         [&](records::RecordEngine& e, const records::Actor& me) -> Status {

@@ -203,7 +203,8 @@ int run_enroll(const CliArgs& args) {
     gethostname(host, sizeof host - 1);
     const std::string device = args.device_name.empty() ? std::string(host) : args.device_name;
     std::cout << "Enrolling profile '" << args.profile << "' with " << prov->server_url << " ...\n" << std::flush;
-    Result<sync::ProfileInfo> info = sync::enrol_profile(*root, args.profile, *pass, *prov, device);
+    Result<sync::ProfileInfo> info =
+        sync::enrol_profile(*root, args.profile, *pass, *prov, device, {}, args.display_name);
     sodium_memzero(pass->data(), pass->size());
     if (!info.is_ok()) {
         return fail(info.status());

@@ -20,6 +20,7 @@ struct CliArgs {
     std::string passphrase_file;
     std::string data_dir;  // overrides the per-OS data directory (profiles live in <data_dir>/profiles)
     std::string device_name;
+    std::string display_name;  // enroll --name: the person's name as shown (else the profile's)
     bool headless = false;
     bool list = false;  // status --list: each case's form and title
     SitePolicy policy;

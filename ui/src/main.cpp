@@ -34,9 +34,10 @@ Usage:
       type by label, press shortcuts, wait for sync, save screenshots; exit 1 if a step fails.
   outpost health --server URL [--ca-cert PEM]
       Headless: check that the central service answers, print its version.
-  outpost enroll --profile NAME --provision FILE [--device-name NAME]
+  outpost enroll --profile NAME --provision FILE [--device-name NAME] [--name "Ann Okafor"]
       Create a profile (asks for a new passphrase) and enrol it with the server named in the
-      provisioning file from IT. The server certificate in the file is pinned.
+      provisioning file from IT. The server certificate in the file is pinned. --name is the
+      person's name as the window shows it (else the profile's).
   outpost sync --headless --profile NAME
       Sync a profile once, printing progress and a summary (for IT staff and scripts).
   outpost sync --headless --provision FILE [--profile NAME]
@@ -289,6 +290,8 @@ int main(int argc, char** argv) {
             args.cli.data_dir = v;
         } else if (a[i] == "--device-name" && next(v)) {
             args.cli.device_name = v;
+        } else if (a[i] == "--name" && next(v)) {
+            args.cli.display_name = v;
         } else if (a[i] == "--policy" && next(v)) {
             args.policy_file = v;
         } else if (a[i] == "--headless") {

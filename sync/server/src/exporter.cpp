@@ -11,6 +11,7 @@
 #include "outpost/core/records/engine.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/core/records/review.h"
+#include "outpost/core/time_format.h"
 
 namespace outpost::sync {
 namespace {
@@ -33,17 +34,8 @@ bool wanted(const std::vector<records::Schema>& forms, std::string_view type, Ex
            (what == ExportWhat::kSuggestions ? records::FormPurpose::kSuggestion : records::FormPurpose::kCase);
 }
 
-std::string iso_time(std::int64_t ms) {
-    const std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 std::string month_of(std::int64_t ms) {
-    return iso_time(ms).substr(0, 7);
+    return iso_utc(ms).substr(0, 7);
 }
 
 std::string number_text(double d) {
@@ -226,7 +218,7 @@ std::string export_csv(const std::vector<ExportRecord>& records, const std::vect
             continue;
         }
         out += csv_field(r.id) + "," + csv_field(r.type) + "," + csv_field(r.team) + "," + csv_field(r.created_by) +
-               "," + iso_time(r.created_ms) + "," + iso_time(r.updated_ms);
+               "," + iso_utc(r.created_ms) + "," + iso_utc(r.updated_ms);
         for (const std::string& c : cols) {
             const auto it = r.values.find(c);
             out += "," + (it != r.values.end() ? csv_field(as_text(it->second)) : std::string());
@@ -255,8 +247,8 @@ std::string export_json(const std::vector<ExportRecord>& records, const std::vec
                        {"form", r.type},
                        {"team", r.team},
                        {"created_by", r.created_by},
-                       {"created_at", iso_time(r.created_ms)},
-                       {"updated_at", iso_time(r.updated_ms)},
+                       {"created_at", iso_utc(r.created_ms)},
+                       {"updated_at", iso_utc(r.updated_ms)},
                        {"answers", std::move(answers)}});
     }
     return out.dump(2) + "\n";
