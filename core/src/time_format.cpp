@@ -36,10 +36,10 @@ std::string iso_utc(std::int64_t ms) {
     const std::int64_t days = floor_div(secs, 86'400);
     const std::int64_t rest = secs - days * 86'400;
     const Civil c = civil_from_days(days);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(c.year), c.month,
-                  c.day, static_cast<long long>(rest / 3600), static_cast<long long>((rest / 60) % 60),
-                  static_cast<long long>(rest % 60));
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(c.year), c.month % 100U,
+                  c.day % 100U, static_cast<int>(rest / 3600), static_cast<int>((rest / 60) % 60),
+                  static_cast<int>(rest % 60));
     return buf;
 }
 

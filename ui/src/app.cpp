@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -35,6 +36,7 @@ constexpr std::int64_t kSyncBarEveryMs = 1000;   // waiting and refused counts, 
 constexpr std::int64_t kSyncBarIdleMs = 60'000;  // ...and otherwise (the sync thread also says when it moves)
 constexpr std::int64_t kTickMs = 60'000;         // relative times ("5 minutes ago") stay true
 constexpr std::int64_t kSyncSettleMs = 300;      // the sync thread's news is read this much later
+constexpr std::int64_t kProgressEveryMs = 250;   // a sync's or an unlock's progress is redrawn this often
 constexpr int kSettleFrames = 3;                 // frames drawn after a change, for ImGui's focus and layout to land
 constexpr int kPageRows = 200;                   // case-table rows per query
 
@@ -260,12 +262,12 @@ bool App::tick() {
             redraw = true;  // "Saved" goes
         }
     }
-    return redraw || needs_frame() || now - m_last_frame_ms >= kTickMs;
+    const bool moving = m_state.sync.state.phase == sync::SyncPhase::kSyncing || m_state.working;
+    return redraw || needs_frame() || now - m_last_frame_ms >= (moving ? kProgressEveryMs : kTickMs);
 }
 
 bool App::needs_frame() const {
-    return m_settle_frames > 0 || !m_queue->empty() || navigation_pending() ||
-           m_state.sync.state.phase == sync::SyncPhase::kSyncing || m_state.working;
+    return m_settle_frames > 0 || !m_queue->empty() || navigation_pending();
 }
 
 int App::frame_wait_ms() const {
@@ -278,7 +280,7 @@ int App::frame_wait_ms() const {
     if (m_session) {
         const bool syncing = m_state.sync.state.phase == sync::SyncPhase::kSyncing;
         if (syncing || m_state.working) {
-            soon(now + 50);  // the progress bar moves
+            soon(m_last_frame_ms + kProgressEveryMs);  // the progress bar moves
         }
         soon(m_last_sync_bar_ms + (syncing ? kSyncBarEveryMs : kSyncBarIdleMs));
         if (m_sync_read_at != 0) {
@@ -1137,8 +1139,6 @@ void App::query_cases(bool more) {
     Session* session = m_session.get();  // lock() waits for the reader before the session goes
     m_reader->post([this, q = std::move(q), id = c.query, more, session, queue = m_queue, gen = m_generation] {
         Result<records::Page> page = session->with_records([&](records::RecordEngine& e) { return e.list(q); });
-        // Cases have no status of their own: the column says whether each has reached the server.
-        Result<sync::SyncEngine::RecordSyncStatus> sent = session->record_status();
         std::vector<CaseRow> rows;
         std::optional<records::Cursor> next;
         std::string problem;
@@ -1149,18 +1149,16 @@ void App::query_cases(bool more) {
                 if (q.type.empty() && !is_case_form(sch)) {
                     continue;
                 }
-                std::string status = humanise(status_of(r));
-                if (status.empty() && sent.is_ok()) {
-                    status = sent->refused.count(r.id) != 0   ? "Refused"
-                             : sent->waiting.count(r.id) != 0 ? "Not sent yet"
-                                                              : "Sent";
-                }
                 rows.push_back({r.id, r.type, sch != nullptr ? sch->title : humanise(r.type), record_title(sch, r),
-                                r.created_by, status, r.created_ms, r.updated_ms});
+                                r.created_by, humanise(status_of(r)), r.created_ms, r.updated_ms});
             }
             next = page->next;
         } else {
             problem = problem_words(page.status());
+        }
+        std::vector<std::string> ids;
+        for (const CaseRow& r : rows) {
+            ids.push_back(r.id);
         }
         queue->post(for_session(gen, [this, rows = std::move(rows), next, problem, id, more](AppState& s) mutable {
             if (s.cases.query != id) {
@@ -1179,6 +1177,34 @@ void App::query_cases(bool more) {
             // fills up with the next one, so the table never shows "no cases" with more to come.
             if (s.cases.next && s.cases.rows.size() < static_cast<std::size_t>(kPageRows)) {
                 query_cases(true);
+            }
+        }));
+        // Cases have no status of their own: the column says whether each has reached the server.
+        // Read after the rows are shown: it waits for the store while a sync holds it.
+        Result<sync::SyncEngine::RecordSyncStatus> sent = session->record_status(ids);
+        if (!sent.is_ok()) {
+            return;
+        }
+        std::map<std::string, std::string> status;
+        for (const std::string& rid : ids) {
+            status[rid] = sent->refused.count(rid) != 0   ? "Refused"
+                          : sent->waiting.count(rid) != 0 ? "Not sent yet"
+                                                          : "Sent";
+        }
+        queue->post(for_session(gen, [status = std::move(status), id](AppState& s) {
+            if (s.cases.query != id) {
+                return;
+            }
+            // The page's rows are the last ones in the table (pages are only ever appended).
+            std::size_t found = 0;
+            for (auto it = s.cases.rows.rbegin(); it != s.cases.rows.rend() && found < status.size(); ++it) {
+                if (const auto st = status.find(it->id); st != status.end()) {
+                    ++found;
+                    if (it->status.empty() || it->status == "Not sent yet" || it->status == "Sent" ||
+                        it->status == "Refused") {
+                        it->status = st->second;
+                    }
+                }
             }
         }));
     });

@@ -114,8 +114,8 @@ Result<std::int64_t> Session::waiting() {
     return m_sync->waiting();
 }
 
-Result<sync::SyncEngine::RecordSyncStatus> Session::record_status() {
-    return m_sync->record_status();
+Result<sync::SyncEngine::RecordSyncStatus> Session::record_status(const std::vector<std::string>& ids) {
+    return m_sync->record_status(ids);
 }
 
 Status Session::save_draft(const Draft& d) {

@@ -224,21 +224,24 @@ Result<std::int64_t> SyncEngine::count_waiting() {
     return q.col_i64(0);
 }
 
-Result<SyncEngine::RecordSyncStatus> SyncEngine::record_status() {
+Result<SyncEngine::RecordSyncStatus> SyncEngine::record_status(const std::vector<std::string>& ids) {
     std::lock_guard lock(m_store_mutex);
     Result<std::string> upto = get_state("pushed_upto");
     if (!upto.is_ok()) {
         return upto.status();
     }
     RecordSyncStatus out;
-    Query q(m_store, "SELECT DISTINCT record FROM changes WHERE seq > ? AND device = ?");
-    q.i64(1, to_i64(*upto)).text(2, m_creds.device_id);
+    Query q(m_store, "SELECT 1 FROM changes WHERE record = ? AND seq > ? AND device = ? LIMIT 1");
     int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
-        out.waiting.insert(q.col_text(0));
-    }
-    if (rc != SQLITE_DONE) {
-        return q.error(rc, "reading which records wait to be sent");
+    for (const std::string& id : ids) {
+        q.text(1, id).i64(2, to_i64(*upto)).text(3, m_creds.device_id);
+        rc = q.step();
+        if (rc == SQLITE_ROW) {
+            out.waiting.insert(id);
+        } else if (rc != SQLITE_DONE) {
+            return q.error(rc, "reading which records wait to be sent");
+        }
+        q.reset();
     }
     Query r(m_store, "SELECT DISTINCT record FROM sync_refused");
     while ((rc = r.step()) == SQLITE_ROW) {

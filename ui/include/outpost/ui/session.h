@@ -98,7 +98,7 @@ public:
     [[nodiscard]] sync::SyncState sync_state() const;
     [[nodiscard]] Result<std::vector<sync::RefusedChange>> refused();
     [[nodiscard]] Result<std::int64_t> waiting();
-    [[nodiscard]] Result<sync::SyncEngine::RecordSyncStatus> record_status();
+    [[nodiscard]] Result<sync::SyncEngine::RecordSyncStatus> record_status(const std::vector<std::string>& ids);
 
     [[nodiscard]] Status save_draft(const Draft& d);
     [[nodiscard]] Result<std::vector<Draft>> drafts();  // newest first

@@ -139,13 +139,14 @@ public:
     [[nodiscard]] Result<std::vector<RefusedChange>> refused();
     // Changes written here and not yet answered by the server. Takes the store mutex.
     [[nodiscard]] Result<std::int64_t> waiting();
-    // The records with changes not yet sent from this device, and those with a change the server
-    // refused (for a list's status column).
+    // Of `ids`, the records with changes not yet sent from this device, and those with a change the
+    // server refused (for a list's status column). One index lookup per record, however long the
+    // outbox.
     struct RecordSyncStatus {
         std::set<std::string> waiting;
         std::set<std::string> refused;
     };
-    [[nodiscard]] Result<RecordSyncStatus> record_status();
+    [[nodiscard]] Result<RecordSyncStatus> record_status(const std::vector<std::string>& ids);
     [[nodiscard]] Result<std::string> pull_cursor();
     // This profile's choice to fetch every attachment a pulled record names (kept in the store; the
     // SyncOptions flag turns it on for every profile). Takes the store mutex.
