@@ -7,6 +7,7 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium>=1.0.18)  # PkgConfi
 find_package(nlohmann_json 3.11 REQUIRED)                             # nlohmann_json::nlohmann_json
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)       # PkgConfig::HTTPLIB (adds its own defines)
 pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)               # PkgConfig::IMGUI (+ stb)
+find_package(OpenSSL 3 REQUIRED)                                      # OpenSSL::SSL (the server's TLS reads, conn_guard)
 find_package(PostgreSQL REQUIRED)                                    # PostgreSQL::PostgreSQL (libpq)
 find_package(glfw3 3.3 REQUIRED)                                      # glfw
 set(OpenGL_GL_PREFERENCE GLVND)

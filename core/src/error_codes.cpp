@@ -122,6 +122,13 @@ constexpr std::array kCodes = {
     CodeInfo{kServerRequestTooSlow,
              "The connection to the server was too slow to send this in time. Outpost will try again; if it keeps "
              "happening, try from a better connection."},
+    CodeInfo{kServerHeadTooLarge,
+             "The request's headers were larger than the server accepts. This is not something Outpost sends; "
+             "check any proxy between the laptop and the server."},
+    CodeInfo{kServerLengthRequired,
+             "The request's body must be sent with its length (Content-Length), once, and not in chunks."},
+    CodeInfo{kServerRangeUnsatisfiable,
+             "The part of the file asked for is not in it, or more than one part was asked for at once."},
     CodeInfo{kPolicyInvalid,
              "This laptop's Outpost settings from IT (the site policy) are not valid, so Outpost will not start. "
              "Ask IT to fix the file named above."},

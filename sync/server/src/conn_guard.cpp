@@ -1,13 +1,16 @@
 #include "conn_guard.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 namespace outpost::sync {
@@ -80,19 +83,80 @@ httplib::TaskQueue* ConnGuard::make_queue(std::size_t threads) {
     return new GuardedQueue(*this, threads);
 }
 
-void ConnGuard::begin_body(std::uint64_t content_length) {
+namespace {
+
+// The body's deadline: the grace, then the rate for what has come plus one second's worth (a body may
+// fall that far behind its rate).
+Clock::time_point body_deadline(const ConnGuard::Conn& c, const ConnLimits& l) {
+    const std::uint64_t rate = std::max<std::uint64_t>(1, l.min_body_bytes_per_s);
+    const std::uint64_t due = std::min<std::uint64_t>(c.body_bytes + rate, 1ULL << 40);
+    return c.body_start + l.head_timeout + std::chrono::milliseconds(due * 1000 / rate);
+}
+
+}  // namespace
+
+void ConnGuard::begin_body(std::uint64_t /*content_length*/) {
     if (t_conn == nullptr || t_conn->guard != this) {
         return;
     }
-    const std::uint64_t rate = std::max<std::uint64_t>(1, m_limits.min_body_bytes_per_s);
-    const auto body = std::chrono::milliseconds(std::min<std::uint64_t>(content_length, 1ULL << 40) * 1000 / rate);
-    t_conn->deadline = Clock::now() + m_limits.head_timeout + body;
+    Conn& c = *t_conn;
+    // What the head read ahead of itself is the body's start.
+    c.in_body = true;
+    c.body_bytes = 0;
+    c.body_start = Clock::now();
+    c.deadline = body_deadline(c, m_limits);
 }
 
 void ConnGuard::end_request() {
     if (t_conn != nullptr && t_conn->guard == this) {
-        t_conn->deadline = Clock::now() + m_limits.head_timeout;
+        Conn& c = *t_conn;
+        c.deadline = Clock::now() + m_limits.head_timeout;
+        c.in_body = false;
+        c.head_bytes = 0;
+        c.body_bytes = 0;
     }
+}
+
+bool ConnGuard::head_cut() const {
+    return t_conn != nullptr && t_conn->guard == this && t_conn->head_cut;
+}
+
+long long ConnGuard::count_read(Conn& c, char* buf, std::size_t cap, long long n, ReadMore read_more, void* ctx) {
+    if (c.head_cut) {
+        return 0;  // the head was ended: nothing more is read from this connection
+    }
+    if (n <= 0) {
+        return n;
+    }
+    if (c.in_body) {
+        c.body_bytes += static_cast<std::uint64_t>(n);
+        c.deadline = body_deadline(c, m_limits);
+        return n;
+    }
+    c.head_bytes += static_cast<std::uint64_t>(n);
+    // httplib reads 4 KiB at a time, so a small request's read may carry part of its body too.
+    if (c.head_bytes <= m_limits.max_head_bytes + 4096 || cap < 4) {
+        return n;
+    }
+    c.head_cut = true;
+    // Read on to the head's end (a blank line) and drop it, so the answer is not lost to a reset
+    // when the socket closes with unread bytes in it; a flood is cut at 1 MiB.
+    std::string tail(buf, buf + n);
+    for (std::uint64_t dropped = 0; tail.find("\r\n\r\n") == std::string::npos && dropped < (1U << 20U);) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(c.deadline - Clock::now()).count();
+        pollfd p{c.fd, POLLIN, 0};
+        if (left <= 0 || system_poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left, 1000))) <= 0) {
+            break;
+        }
+        const long long got = read_more(c.fd, ctx, buf, cap);
+        if (got <= 0) {
+            break;
+        }
+        dropped += static_cast<std::uint64_t>(got);
+        tail = tail.substr(tail.size() > 3 ? tail.size() - 3 : 0) + std::string(buf, buf + got);
+    }
+    std::memcpy(buf, "\r\n\r\n", 4);  // ends the header being read, then the head
+    return 4;
 }
 
 bool ConnGuard::timed_out() const {
@@ -195,3 +259,44 @@ extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+// The process's recv(): on a thread serving a guarded plain-HTTP connection, the bytes read from
+// that connection are counted (ConnGuard::count_read). Everything else is recvfrom() unchanged.
+extern "C" ssize_t recv(int fd, void* buf, size_t len, int flags) {
+    const ssize_t n = ::recvfrom(fd, buf, len, flags, nullptr, nullptr);
+    outpost::sync::ConnGuard::Conn* c = outpost::sync::t_conn;
+    if (c == nullptr || fd != c->fd || c->tls) {
+        return n;
+    }
+    const auto more = [](int sock, void*, char* b, std::size_t cap) -> long long {
+        return ::recvfrom(sock, b, cap, 0, nullptr, nullptr);
+    };
+    return static_cast<ssize_t>(c->guard->count_read(*c, static_cast<char*>(buf), len, n, more, nullptr));
+}
+
+// The process's SSL_read(): the same count, of the plaintext, for an HTTPS connection (its bytes at
+// the socket are TLS records, which recv() is not asked for).
+extern "C" int SSL_read(SSL* ssl, void* buf, int num) {
+    using Fn = int (*)(SSL*, void*, int);
+    static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "SSL_read"));
+    if (real == nullptr) {
+        return -1;
+    }
+    outpost::sync::ConnGuard::Conn* c = outpost::sync::t_conn;
+    if (c == nullptr || SSL_get_fd(ssl) != c->fd || c->fd < 0) {
+        return real(ssl, buf, num);
+    }
+    if (!c->tls) {
+        c->tls = true;  // the handshake's bytes are not the head's
+        c->head_bytes = 0;
+    }
+    if (c->head_cut) {
+        return 0;
+    }
+    const int n = real(ssl, buf, num);
+    const auto more = [](int, void* s, char* b, std::size_t cap) -> long long {
+        return real(static_cast<SSL*>(s), b, static_cast<int>(std::min<std::size_t>(cap, 1U << 30U)));
+    };
+    return static_cast<int>(
+        c->guard->count_read(*c, static_cast<char*>(buf), static_cast<std::size_t>(num), n, more, ssl));
+}

@@ -6,7 +6,11 @@
 // guard enforces, per connection:
 //   - a deadline for each request's head (request line and headers): `head_timeout` from the moment
 //     the connection is picked up, or from the end of the previous request on a kept-alive one;
-//   - a deadline for the body: `head_timeout` plus Content-Length at `min_body_bytes_per_s`;
+//   - at most `max_head_bytes` of head: past it the head is ended where it stands (the request is then
+//     answered 431 by the server's routes and the connection closed), so no header flood is held;
+//   - a body at `min_body_bytes_per_s` or faster as it goes: after `head_timeout` of grace, the body
+//     must keep up with the rate, bytes so far against time so far (a second behind at most), so a
+//     trickle is cut in seconds whatever length it declared;
 //   - at most `max_per_ip` connections from one address at once (0: no limit), loopback peers
 //     exempt unless `limit_loopback` (a reverse proxy on the same host is one address).
 // A connection past its deadline sees its reads fail, and is answered 408 (server.request.too_slow)
@@ -14,9 +18,10 @@
 //
 // How: the guard wraps httplib's thread pool (task_queue), so it knows which thread serves a
 // connection, and provides poll() for the process: on a guarded thread, a poll for input on the
-// connection's socket waits no longer than the connection's deadline. Every other poll (libpq's,
-// any other thread's) is passed to the system unchanged. The route hooks (begin_body, end_request)
-// run on the connection's thread.
+// connection's socket waits no longer than the connection's deadline; recv() (plain HTTP) and
+// SSL_read() (HTTPS) on that socket count the head's and the body's bytes. Every other call (libpq's,
+// SQLite's, any other thread's) is passed to the system unchanged. The route hooks (begin_body,
+// end_request) run on the connection's thread.
 //
 // Threads: any; one guard per server. Failure: none reported; a refused connection is closed.
 #pragma once
@@ -35,6 +40,7 @@ namespace outpost::sync {
 
 struct ConnLimits {
     std::chrono::milliseconds head_timeout{10000};
+    std::uint64_t max_head_bytes = 32 * 1024;
     std::uint64_t min_body_bytes_per_s = 16 * 1024;
     int max_per_ip = 32;
     bool limit_loopback = false;
@@ -61,6 +67,8 @@ public:
     [[nodiscard]] ConnGuardStats stats() const;
     // Whether the connection this thread serves was cut at its deadline (for the error answer).
     [[nodiscard]] bool timed_out() const;
+    // Whether the current request's head was ended at max_head_bytes (for the 431 answer).
+    [[nodiscard]] bool head_cut() const;
 
     // The connection a guarded thread is serving (conn_guard.cpp's queue and poll() shim).
     struct Conn {
@@ -70,7 +78,20 @@ public:
         bool refused = false;
         bool timed_out = false;
         std::chrono::steady_clock::time_point deadline;
+        // The current request: its head's bytes so far, or (once the head is in) its body's.
+        bool tls = false;  // bytes are counted as SSL_read returns them, not at the socket
+        bool in_body = false;
+        std::uint64_t head_bytes = 0;
+        bool head_cut = false;  // the head was ended at max_head_bytes; reads now see the end
+        std::uint64_t body_bytes = 0;
+        std::chrono::steady_clock::time_point body_start;
     };
+    // Counts `n` bytes just read on the connection (into `buf`, `cap` long) and returns what the
+    // reader should see. Past max_head_bytes the head is ended there (the reader sees "\r\n\r\n"),
+    // after what is left of it has been read and dropped (up to 1 MiB, within the head's deadline,
+    // through `read_more`), so the client is still reading when the 431 reaches it.
+    using ReadMore = long long (*)(int fd, void* ctx, char* buf, std::size_t cap);
+    long long count_read(Conn& c, char* buf, std::size_t cap, long long n, ReadMore read_more, void* ctx);
     [[nodiscard]] const ConnLimits& limits() const { return m_limits; }
     void bind_fd(Conn& c, int fd);  // learns the socket and its peer; may refuse the connection
     void release(Conn& c);          // the connection has closed

@@ -24,6 +24,7 @@
 #include "outpost/sync/metrics.h"
 #include "outpost/sync/sync_messages.h"
 #include "outpost/sync/sync_service.h"
+#include "request_limits.h"
 
 namespace outpost::sync {
 
@@ -34,6 +35,7 @@ struct Server::Impl {
     std::unique_ptr<SyncService> sync;
     std::unique_ptr<BlobFiles> blobs;  // null: attachments are not set up
     std::unique_ptr<ConnGuard> guard;  // outlives http: its queue runs the connections
+    HeadLimits head_limits;
     std::unique_ptr<httplib::Server> http;
     std::thread listener;
     // Requests per device (a token bucket each); guarded by rate_mutex.
@@ -193,6 +195,32 @@ std::optional<DeviceAuth> authenticated_page(Server::Impl& impl, const httplib::
 }
 
 // The transport takes bodies up to a whole blob; every other route keeps the smaller limit.
+// The answer to a head refused before its body is read; the connection closes after it.
+void refuse_head(httplib::Response& res, HeadVerdict verdict, std::uint64_t route_max) {
+    switch (verdict) {
+        case HeadVerdict::kTooLarge:
+            send_error(res, 431, errc::kServerHeadTooLarge, "the request's headers are larger than the server takes");
+            break;
+        case HeadVerdict::kAmbiguousLength:
+            send_error(res, 400, errc::kProtocolMalformed,
+                       "a request may give Content-Length once, and never with Transfer-Encoding");
+            break;
+        case HeadVerdict::kChunked:
+            send_error(res, 411, errc::kServerLengthRequired, "send the body with a Content-Length, not chunked");
+            break;
+        case HeadVerdict::kBadLength:
+            send_error(res, 400, errc::kProtocolMalformed, "Content-Length is not a number");
+            break;
+        case HeadVerdict::kBodyTooLarge:
+            send_error(res, 413, errc::kSyncBodyTooLarge,
+                       "this request's body may be at most " + std::to_string(route_max) + " bytes");
+            break;
+        case HeadVerdict::kOk:
+            return;
+    }
+    res.set_header("Connection", "close");
+}
+
 bool body_too_large(Server::Impl& impl, const httplib::Request& req, httplib::Response& res) {
     if (req.body.size() <= impl.options.max_body_bytes) {
         return false;
@@ -265,16 +293,33 @@ void install_blob_routes(Server::Impl& impl) {
             res.status = 200;
             return;
         }
-        // httplib answers a Range request from the provider (206 with Content-Range, or 416), reading
-        // only the bytes asked for, a piece at a time.
+        // One range at most (request_limits.h): 206 with it, 416 for anything else asked; the bytes
+        // are read a piece at a time, only those asked for.
+        const std::uint64_t size = static_cast<std::uint64_t>(st->size);
+        ByteRange range{0, size == 0 ? 0 : size - 1};
+        const RangeVerdict rv = parse_blob_range(req.get_header_value("Range"), size, range);
+        if (rv == RangeVerdict::kUnsatisfiable) {
+            res.set_header("Content-Range", "bytes */" + std::to_string(size));
+            send_error(res, 416, errc::kServerRangeUnsatisfiable,
+                       "ask for one range of bytes within the file's " + std::to_string(size));
+            return;
+        }
+        const std::uint64_t first = rv == RangeVerdict::kOne ? range.first : 0;
+        const std::uint64_t length = rv == RangeVerdict::kOne ? range.last - range.first + 1 : size;
+        if (rv == RangeVerdict::kOne) {
+            res.status = 206;
+            res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) +
+                                                "/" + std::to_string(size));
+        }
         const std::string team = who->team;
-        res.set_content_provider(static_cast<std::size_t>(st->size), "application/octet-stream",
-                                 [&impl, team, hash](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                     Result<std::string> b = impl.blobs->read(
-                                         team, hash, static_cast<std::int64_t>(offset),
-                                         static_cast<std::int64_t>(std::min<std::size_t>(length, 1U << 20U)));
-                                     return b.is_ok() && !b->empty() && sink.write(b->data(), b->size());
-                                 });
+        res.set_content_provider(
+            static_cast<std::size_t>(length), "application/octet-stream",
+            [&impl, team, hash, first](std::size_t offset, std::size_t want, httplib::DataSink& sink) {
+                Result<std::string> b =
+                    impl.blobs->read(team, hash, static_cast<std::int64_t>(first + offset),
+                                     static_cast<std::int64_t>(std::min<std::size_t>(want, 1U << 20U)));
+                return b.is_ok() && !b->empty() && sink.write(b->data(), b->size());
+            });
     });
     http.Put(R"(/v1/blobs/([0-9a-f]{64}))", [&impl, scope](const httplib::Request& req, httplib::Response& res) {
         const std::optional<DeviceAuth> who = scope(req, res);
@@ -328,13 +373,27 @@ void install_routes(Server::Impl& impl) {
     // answer only after sending, so those are drained rather than cut.)
     http.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
         t_request_start = std::chrono::steady_clock::now();  // for the latency histogram
+        // A Range is for the blob download alone, which reads the header itself (one range, never
+        // past the end). httplib would apply any Range to any answer, several at once: 700 copies of
+        // a blob in one answer. (httplib owns the request; the pre-routing hook only sees it const.)
+        const_cast<httplib::Request&>(req).ranges.clear();
+        // The head as a whole, and the body's framing and size, before a byte of the body is read.
+        // A push may be drained past its limit and answered 413, since the laptop halves its batch on
+        // that answer; everything else is refused unread, and the connection closed.
         const bool blob = req.method == "PUT" && req.path.rfind("/v1/blobs/", 0) == 0;
-        const std::string len = req.get_header_value("Content-Length");
+        const std::uint64_t payload_max = std::max<std::uint64_t>(
+            impl.options.max_body_bytes, static_cast<std::uint64_t>(impl.options.max_blob_bytes) + 4096);
+        const std::uint64_t route_max =
+            max_body_for(req.method, req.path, payload_max, static_cast<std::uint64_t>(impl.options.max_blob_bytes));
         std::uint64_t n = 0;
-        const auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-        const bool has_length = ec == std::errc() && end == len.data() + len.size();
-        impl.guard->begin_body(has_length ? n : 0);  // the head is in; the body has its own deadline
-        const bool large = has_length && n > impl.options.max_body_bytes;
+        const HeadVerdict verdict =
+            check_head(summarise_head(req.headers), impl.guard->head_cut(), route_max, impl.head_limits, n);
+        if (verdict != HeadVerdict::kOk) {
+            refuse_head(res, verdict, route_max);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        impl.guard->begin_body(n);  // the head is in; the body must keep up with its rate
+        const bool large = n > impl.options.max_body_bytes;
         if (blob && large) {
             if (Result<DeviceAuth> who = authenticate(impl, req); !who.is_ok()) {
                 send_status(res, who.status());
@@ -476,7 +535,10 @@ void install_routes(Server::Impl& impl) {
         if (!res.body.empty() || res.status == 304) {
             return;
         }
-        if (impl.guard->timed_out()) {
+        if (impl.guard->head_cut()) {
+            send_error(res, 431, errc::kServerHeadTooLarge, "the request's headers are larger than the server takes");
+            res.set_header("Connection", "close");
+        } else if (impl.guard->timed_out()) {
             send_error(res, 408, errc::kServerRequestTooSlow,
                        "the request did not arrive in time (a head within " +
                            std::to_string(impl.options.header_timeout_ms / 1000) + " s, a body at " +
@@ -486,6 +548,8 @@ void install_routes(Server::Impl& impl) {
             send_error(res, 413, errc::kSyncBodyTooLarge, "request body is larger than the server accepts");
         } else if (res.status == 404) {
             send_error(res, 404, errc::kSyncNotFound, "no such endpoint: " + req.method + " " + req.path);
+        } else if (res.status == 416) {
+            send_error(res, 416, errc::kServerRangeUnsatisfiable, "the Range header is not one range of bytes");
         } else {
             send_error(res, res.status, errc::kSyncServerError, "request failed");
         }
@@ -544,6 +608,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     }
     auto impl = std::make_unique<Impl>();
     impl->options = options;
+    impl->head_limits = {.max_head_bytes = options.max_head_bytes, .max_headers = options.max_headers};
     impl->storage = &storage;
     impl->clock = &clock;
     Result<LoadedForms> forms =
@@ -569,6 +634,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     const std::size_t threads = static_cast<std::size_t>(std::clamp(options.threads, 2, 1024));
     impl->guard = std::make_unique<ConnGuard>(
         ConnLimits{.head_timeout = std::chrono::milliseconds(std::max(100, options.header_timeout_ms)),
+                   .max_head_bytes = options.max_head_bytes,
                    .min_body_bytes_per_s = options.min_body_bytes_per_second,
                    .max_per_ip = options.max_connections_per_ip,
                    .limit_loopback = options.limit_loopback_connections});

@@ -83,11 +83,18 @@ TEST_CASE("Server: serves /v1/health on a random loopback port") {
         REQUIRE(next);
         CHECK(next->status == 200);
     }
-    SUBCASE("a body over the limit gets 413 with a code") {
-        auto big = cli.Post("/v1/health", std::string(9U * 1024U * 1024U, 'x'), "application/json");
+    SUBCASE("a push body over the limit gets 413 with a code (a laptop then halves its batch)") {
+        auto big = cli.Post("/v1/push", std::string(9U * 1024U * 1024U, 'x'), "application/json");
         REQUIRE(big);
         CHECK(big->status == 413);
         CHECK(decode_error(big->body).code() == "sync.request.too_large");
+    }
+    SUBCASE("a body where no body belongs is refused before it is read, and the connection closed") {
+        auto big = cli.Post("/v1/health", std::string(64U * 1024U, 'x'), "application/json");
+        CHECK((!big || big->status == 413));
+        auto next = cli.Get("/v1/health");
+        REQUIRE(next);
+        CHECK(next->status == 200);
     }
     SUBCASE("the access log never contains headers") {
         httplib::Headers h{{"Authorization", "Bearer secret-token-123"}};

@@ -43,6 +43,10 @@ struct ServerOptions {
     // max_connections_per_ip connections per address (0: no limit; loopback exempt unless
     // limit_loopback_connections, since a reverse proxy on the host is one address).
     int header_timeout_ms = 10000;
+    // A request's head (request line and headers) may be at most max_head_bytes and max_headers
+    // lines; past either it is answered 431 (server.request.head_too_large) and the connection closed.
+    std::uint64_t max_head_bytes = 32 * 1024;
+    std::size_t max_headers = 100;
     std::uint64_t min_body_bytes_per_second = 16 * 1024;
     int max_connections_per_ip = 32;
     bool limit_loopback_connections = false;
