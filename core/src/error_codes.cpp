@@ -99,6 +99,14 @@ constexpr std::array kCodes = {
     CodeInfo{kSyncRecordMismatch,
              "This change does not match the record on the server (a different form or team). It is kept and "
              "marked."},
+    CodeInfo{kSyncSchemasInvalid,
+             "The server sent forms this Outpost cannot read, so the forms this laptop had are kept. Your cases "
+             "still sync. Tell IT: a newer Outpost may be needed, or the server's forms need fixing."},
+    CodeInfo{kSyncAnswerTooLarge,
+             "The server's answer was far larger than any Outpost server sends, so it was not read. Your work is "
+             "kept on this laptop. Tell IT: the server or something between it and this laptop is not right."},
+    CodeInfo{kSyncPullValueTooLarge,
+             "A change from the server was larger than Outpost accepts, so that change was not taken. Tell IT."},
     CodeInfo{kSyncCursorInvalid, "The server did not recognise where this laptop left off. Outpost will start again."},
     CodeInfo{kSyncNotEnrolled, "This profile is not connected to a server yet. Enrol it with a provisioning file."},
     CodeInfo{kSyncPinMismatch,

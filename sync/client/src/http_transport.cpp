@@ -1,6 +1,8 @@
 #include <httplib.h>
 
+#include <charconv>
 #include <optional>
+#include <string>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/sync/transport.h"
@@ -23,30 +25,51 @@ public:
         for (const auto& [name, value] : req.headers) {
             headers.emplace(name, value);
         }
-        auto send = [&]() -> std::optional<httplib::Result> {
-            if (req.method == "GET") {
-                return m_client->Get(req.path, headers);
-            }
-            if (req.method == "POST") {
-                return m_client->Post(req.path, headers, req.body, req.content_type);
-            }
-            if (req.method == "PUT") {
-                return m_client->Put(req.path, headers, req.body, req.content_type);
-            }
-            if (req.method == "HEAD") {
-                return m_client->Head(req.path, headers);
-            }
-            return std::nullopt;
-        };
-        std::optional<httplib::Result> sent = send();
-        if (!sent) {
+        if (req.method != "GET" && req.method != "POST" && req.method != "PUT" && req.method != "HEAD") {
             return Status::error(errc::kInvalidArgument, "unsupported HTTP method " + req.method);
         }
-        httplib::Result& res = *sent;
+        // The answer is read no further than the request allows: a server (or anything on the way)
+        // declaring or sending more is cut off there.
+        const std::size_t max = req.max_response_bytes > 0 ? req.max_response_bytes : kMaxAnswerBytes;
+        bool too_large = false;
+        std::string body;
+        httplib::Request r;
+        r.method = req.method;
+        r.path = req.path;
+        r.headers = std::move(headers);
+        if (req.method == "POST" || req.method == "PUT") {
+            r.body = req.body;
+            r.set_header("Content-Type", req.content_type);
+        }
+        r.response_handler = [&](const httplib::Response& head) {
+            const std::string declared = head.get_header_value("Content-Length");
+            std::uint64_t n = 0;
+            const auto [end, ec] = std::from_chars(declared.data(), declared.data() + declared.size(), n);
+            if (!declared.empty() && (ec != std::errc() || n > max)) {
+                too_large = true;  // (a length that is no number is not one to read up to either)
+                return false;
+            }
+            return true;
+        };
+        r.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
+            if (body.size() + n > max) {
+                too_large = true;
+                return false;
+            }
+            body.append(data, n);
+            return true;
+        };
+        httplib::Result res = m_client->send(r);
+        if (too_large) {
+            return Status::error(errc::kSyncAnswerTooLarge, "the server's answer to " + req.method + " " +
+                                                                req.path.substr(0, req.path.find('?')) + " is over " +
+                                                                std::to_string(max) + " bytes");
+        }
         if (!res) {
             return Status::error(errc::kSyncNetworkUnreachable,
                                  "no response from server: " + httplib::to_string(res.error()));
         }
+        res->body = std::move(body);
         HttpResponse out{res->status, std::move(res->body), res->get_header_value("ETag"), {}};
         for (const char* name : {"Outpost-Received", "Outpost-Size", "Outpost-Max-Blob-Bytes", "Content-Range"}) {
             if (res->has_header(name)) {

@@ -228,23 +228,14 @@ Result<std::vector<records::Schema>> profile_schemas(Store& store) {
     if (!stored.is_ok()) {
         return stored.status();
     }
-    const std::string& text = *stored;
-    if (text.empty()) {
-        return records::load_schemas(records::bundled_forms_dir());
-    }
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("schemas") || !j["schemas"].is_array()) {
-        return records::load_schemas(records::bundled_forms_dir());
-    }
-    std::vector<records::Schema> out;
-    for (const auto& doc : j["schemas"]) {
-        Result<records::Schema> s = records::parse_schema(doc.dump(), "server form");
-        if (!s.is_ok()) {
-            return s.status();
+    // Forms this build cannot read (stored by an older client that did not check them, or damaged)
+    // never stop an unlock: the forms shipped with this build stand in until a sync brings good ones.
+    if (!stored->empty()) {
+        if (Result<std::vector<records::Schema>> forms = decode_schemas(*stored); forms.is_ok()) {
+            return forms;
         }
-        out.push_back(std::move(*s));
     }
-    return out;
+    return records::load_schemas(records::bundled_forms_dir());
 }
 
 }  // namespace outpost::sync

@@ -324,7 +324,10 @@ Result<SyncSummary> SyncEngine::sync_now() {
     }
     set_phase(SyncPhase::kSyncing);
     m_prefetch = m_options.prefetch_attachments || prefetch_attachments();
-    Status s = fetch_schemas(summary);
+    // Forms the laptop cannot read are not kept, and do not stop the cases syncing: that is said
+    // once the rest is done.
+    const Status forms = fetch_schemas(summary);
+    Status s = forms.code() == errc::kSyncSchemasInvalid ? Status::ok() : forms;
     if (s.is_ok()) {
         s = push_all(summary);
     }
@@ -349,6 +352,9 @@ Result<SyncSummary> SyncEngine::sync_now() {
         m_state.waiting = w.is_ok() ? *w : m_state.waiting;
         m_state.refused_total = refused_total;
     }
+    if (s.is_ok() && !forms.is_ok()) {
+        s = forms;  // the cases went; the forms did not
+    }
     if (!s.is_ok()) {
         set_phase(is_network(s) ? SyncPhase::kOffline : SyncPhase::kError, s);
         return s;
@@ -367,8 +373,11 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
         }
         etag = std::move(*e);
     }
-    Result<HttpResponse> res = m_transport.request(
-        {.method = "GET", .path = "/v1/schemas", .bearer_token = m_creds.token, .if_none_match = etag});
+    Result<HttpResponse> res = m_transport.request({.method = "GET",
+                                                    .path = "/v1/schemas",
+                                                    .bearer_token = m_creds.token,
+                                                    .if_none_match = etag,
+                                                    .max_response_bytes = kMaxSchemasBytes});
     ++summary.requests;
     if (!res.is_ok()) {
         return res.status();
@@ -385,6 +394,11 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
     }
     if (res->status != 200) {
         return http_error(*res);
+    }
+    // Checked before it is kept: an answer this build cannot read must never reach the store, where
+    // every unlock would read it.
+    if (Result<std::vector<records::Schema>> forms = decode_schemas(res->body); !forms.is_ok()) {
+        return forms.status();
     }
     std::lock_guard lock(m_store_mutex);
     OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
@@ -626,6 +640,36 @@ Status SyncEngine::commit_batch(const std::vector<records::Change>& batch, const
     return end_transaction(m_store, std::move(s));
 }
 
+namespace {
+
+constexpr int kMaxPullPages = 100'000;                      // one sync's pull pages (5,000 changes each at most)
+constexpr int kMaxThinPages = 50;                           // "more" pages in a row with under 1% of a page in them
+constexpr std::size_t kMaxPageBytes = 64U * 1024U * 1024U;  // a pull or snapshot page (the server makes 8 MiB)
+
+// A position in the server's log: 1 to 20 decimal digits.
+bool log_position(std::string_view c) {
+    return !c.empty() && c.size() <= 20 &&
+           std::all_of(c.begin(), c.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+// Whether position `a` is past `b` ("" is the start).
+bool position_after(std::string_view a, std::string_view b) {
+    auto trim = [](std::string_view s) {
+        while (s.size() > 1 && s.front() == '0') {
+            s.remove_prefix(1);
+        }
+        return s;
+    };
+    a = trim(a);
+    b = trim(b);
+    if (b.empty()) {
+        return true;
+    }
+    return a.size() != b.size() ? a.size() > b.size() : a > b;
+}
+
+}  // namespace
+
 Status SyncEngine::pull_all(SyncSummary& summary) {
     std::string cursor;  // as committed
     {
@@ -639,27 +683,51 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
     if (cursor.empty()) {
         OUTPOST_TRY(snapshot_all(summary, cursor));
     }
-    for (;;) {
+    bool restarted = false;  // after the server said it does not know the cursor
+    int thin = 0;            // pages in a row that said "more" with next to nothing in them
+    for (int pages = 0;; ++pages) {
+        if (pages >= kMaxPullPages) {
+            return Status::error(errc::kProtocolMalformed, "the server kept saying there was more to pull");
+        }
         const std::string path = "/v1/pull?limit=" + std::to_string(m_options.pull_limit) +
                                  (cursor.empty() ? std::string() : "&cursor=" + cursor);
-        Result<HttpResponse> res = m_transport.request({.method = "GET", .path = path, .bearer_token = m_creds.token});
+        Result<HttpResponse> res = m_transport.request(
+            {.method = "GET", .path = path, .bearer_token = m_creds.token, .max_response_bytes = kMaxPageBytes});
         ++summary.requests;
         if (!res.is_ok()) {
             return res.status();
         }
         if (res->status != 200) {
-            return http_error(*res);
+            Status s = http_error(*res);
+            if (s.code() == errc::kSyncCursorInvalid && !restarted) {
+                // As the code's words promise: start again from a snapshot (a restored server, say).
+                restarted = true;
+                {
+                    std::lock_guard lock(m_store_mutex);
+                    OUTPOST_TRY(put_state(m_store, "pull_cursor", ""));
+                }
+                cursor.clear();
+                OUTPOST_TRY(snapshot_all(summary, cursor));
+                continue;
+            }
+            return s;
         }
         Result<PullResponse> page = decode_pull_response(res->body);
         if (!page.is_ok()) {
             return page.status();
         }
-        if (page->cursor.empty() || page->cursor.size() > kMaxIdBytes) {
-            return Status::error(errc::kSyncServerError, "the server sent no usable cursor");
+        // A cursor is a position in the server's log: digits, moving forward while there is more.
+        if (!log_position(page->cursor)) {
+            return Status::error(errc::kProtocolMalformed, "the server sent a pull cursor that is not a position");
         }
-        if (page->more && page->changes.empty() && page->cursor == cursor) {
+        if (page->more && !position_after(page->cursor, cursor)) {
             // A server that says "more" without moving on would keep this laptop pulling forever.
             return Status::error(errc::kSyncServerError, "the server's pull cursor did not move");
+        }
+        thin = page->more && page->changes.size() * 100 < static_cast<std::size_t>(m_options.pull_limit) ? thin + 1 : 0;
+        if (thin > kMaxThinPages) {
+            return Status::error(errc::kProtocolMalformed,
+                                 "the server kept saying there was more, with almost nothing in each page");
         }
         std::vector<records::Change> changes;
         changes.reserve(page->changes.size());
@@ -752,7 +820,8 @@ SnapshotPage fetch_snapshot(Transport& transport, const records::RecordEngine& e
     if (!after.empty()) {
         path += "&after=" + after;  // record ids are [0-9a-f-]: nothing to escape
     }
-    Result<HttpResponse> res = transport.request({.method = "GET", .path = path, .bearer_token = token});
+    Result<HttpResponse> res =
+        transport.request({.method = "GET", .path = path, .bearer_token = token, .max_response_bytes = kMaxPageBytes});
     if (!res.is_ok()) {
         out.status = res.status();
         return out;
@@ -1194,7 +1263,10 @@ Status SyncEngine::download_blob(const BlobStore::Download& down, SyncSummary& s
     }
     while (offset < size) {
         const std::int64_t last = std::min(size, offset + static_cast<std::int64_t>(m_options.blob_get_bytes)) - 1;
-        HttpRequest get{.method = "GET", .path = path, .bearer_token = m_creds.token};
+        HttpRequest get{.method = "GET",
+                        .path = path,
+                        .bearer_token = m_creds.token,
+                        .max_response_bytes = m_options.blob_get_bytes + 64 * 1024};  // the piece, or an error
         get.headers = {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}};
         Result<HttpResponse> res = m_transport.request(get);
         ++summary.requests;

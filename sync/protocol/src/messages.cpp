@@ -37,6 +37,35 @@ Status require_string(const json& obj, const char* key, std::string& out) {
 
 }  // namespace
 
+Result<std::vector<records::Schema>> decode_schemas(std::string_view body) {
+    auto invalid = [](const std::string& why) { return Status::error(errc::kSyncSchemasInvalid, why); };
+    if (body.size() > kMaxSchemasBytes) {
+        return invalid("the forms are larger than " + std::to_string(kMaxSchemasBytes) + " bytes");
+    }
+    if (!json_depth_within(body)) {
+        return invalid("the forms are nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+    json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || j.size() != 1 || !j.contains("schemas") || !j["schemas"].is_array()) {
+        return invalid("the answer is not {\"schemas\":[...]}");
+    }
+    std::vector<records::Schema> out;
+    for (const json& doc : j["schemas"]) {
+        if (!doc.is_object()) {
+            return invalid("a form is not a JSON object");
+        }
+        Result<records::Schema> s = records::parse_schema(doc.dump(), "server form");
+        if (!s.is_ok()) {
+            return invalid(s.status().message());
+        }
+        out.push_back(std::move(*s));
+    }
+    if (out.empty()) {
+        return invalid("the server sent no forms");
+    }
+    return out;
+}
+
 bool json_depth_within(std::string_view json_text, int max_depth) {
     return ::outpost::json::depth_within(json_text, max_depth);
 }

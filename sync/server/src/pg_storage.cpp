@@ -895,7 +895,7 @@ public:
         for (int i = 0; i < r.rows(); ++i) {
             out.push_back(change_from(r, i));
         }
-        safe_to = static_cast<int>(out.size()) == limit ? out.back().seq : std::max(after, safe);
+        safe_to = static_cast<int>(out.size()) == limit ? out.back().seq : safe;  // below `after`: past the end
         return out;
     }
 

@@ -422,7 +422,7 @@ public:
         if (end.step() != SQLITE_ROW) {
             return sql_error(m_db, "reading the pull log");
         }
-        safe_to = std::max(after, end.col_i64(0));
+        safe_to = end.col_i64(0);  // below `after` only for a cursor past the log's end (SyncService refuses it)
         return out;
     }
 

@@ -618,6 +618,10 @@ Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view c
     if (!rows.is_ok()) {
         return rows.status();
     }
+    if (static_cast<int>(rows->size()) < limit && safe_to < after) {
+        // Beyond the log's end: never handed out by this server (or by its database before a restore).
+        return Status::error(errc::kSyncCursorInvalid, "the pull cursor is past the end of this server's log");
+    }
     PullResponse out;
     out.more = static_cast<int>(rows->size()) == limit;
     std::size_t bytes = 0;

@@ -124,12 +124,17 @@ TEST_CASE("Enrolment: expired, unknown and malformed enrolments are refused, and
     CHECK(error_code(unknown) == "sync.enroll.code_invalid");
     for (const std::string& body :
          {std::string("{"), std::string("[]"), std::string(R"({"code":5})"),
-          std::string(R"({"code":"x","device_name":"y","role":"admin"})"), std::string(20'000, '[')}) {
+          std::string(R"({"code":"x","device_name":"y","role":"admin"})"), std::string(10'000, '[')}) {
         auto bad = f.http->Post("/v1/enroll", body, "application/json");
         REQUIRE(bad);
         CHECK(bad->status == 400);
         CHECK(error_code(bad) == "sync.protocol.malformed");
     }
+    // More than an enrolment can be is refused before it is read.
+    auto huge = f.http->Post("/v1/enroll", std::string(20'000, '['), "application/json");
+    REQUIRE(huge);
+    CHECK(huge->status == 413);
+    CHECK(error_code(huge) == "sync.request.too_large");
     auto health = f.http->Get("/v1/health");
     REQUIRE(health);
     CHECK(health->status == 200);

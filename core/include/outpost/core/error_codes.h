@@ -85,6 +85,9 @@ inline constexpr std::string_view kSyncScopeForbidden = "sync.scope.forbidden";
 inline constexpr std::string_view kSyncDeviceMismatch = "sync.auth.device_mismatch";
 inline constexpr std::string_view kSyncRecordMismatch = "sync.record.mismatch";
 inline constexpr std::string_view kSyncCursorInvalid = "sync.pull.cursor_invalid";
+inline constexpr std::string_view kSyncSchemasInvalid = "sync.schemas.invalid";
+inline constexpr std::string_view kSyncAnswerTooLarge = "sync.answer.too_large";
+inline constexpr std::string_view kSyncPullValueTooLarge = "sync.pull.value_too_large";
 inline constexpr std::string_view kSyncNotEnrolled = "sync.profile.not_enrolled";
 inline constexpr std::string_view kSyncPinMismatch = "sync.tls.pin_mismatch";
 // server

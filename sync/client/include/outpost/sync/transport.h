@@ -26,7 +26,13 @@ struct HttpRequest {
     std::string bearer_token;                                  // empty: no Authorization header
     std::string if_none_match;                                 // empty: no If-None-Match header
     std::vector<std::pair<std::string, std::string>> headers;  // any others (Range, Content-Range, ...)
+    // The largest answer taken; a longer one is not read (sync.answer.too_large). 0: kMaxAnswerBytes.
+    std::size_t max_response_bytes = 0;
 };
+
+// What an answer may be at most unless a request says otherwise: enrolment, health, push answers
+// and errors are small.
+inline constexpr std::size_t kMaxAnswerBytes = 4U * 1024U * 1024U;
 
 struct HttpResponse {
     int status = 0;

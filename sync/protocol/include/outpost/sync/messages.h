@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "outpost/core/records/schema.h"
 #include "outpost/core/status.h"
 
 namespace outpost::sync {
@@ -36,6 +37,12 @@ struct HealthInfo {
 // Parses an error body into a Status carrying the server's code. A body that is not a valid error
 // envelope yields errc::kProtocolMalformed (or kSyncServerError for an empty body).
 [[nodiscard]] Status decode_error(std::string_view json);
+
+// The answer of GET /v1/schemas: {"schemas":[form, ...]}, every form one this build can read
+// (records::parse_schema), at most kMaxSchemasBytes and kMaxJsonDepth deep, nothing else in it.
+// sync.schemas.invalid naming what is wrong. Nothing is kept from an answer that fails.
+inline constexpr std::size_t kMaxSchemasBytes = 4U * 1024U * 1024U;
+[[nodiscard]] Result<std::vector<records::Schema>> decode_schemas(std::string_view body);
 
 // Rejects JSON nested deeper than kMaxJsonDepth without parsing it (guards the recursive parts of
 // the JSON library). Strings are skipped correctly, so brackets inside strings do not count.

@@ -140,7 +140,7 @@ public:
     // not written by `exclude_device`,
     // ascending. `safe_to` receives a cursor: no change at or below it can still appear for this
     // query (the last row returned when the page is full; else the log's end, so a device skips its
-    // own writes in one request).
+    // own writes in one request; below `after` when `after` is past the log's end).
     // Whether a record of `team` names the attachment `hash` (a blob's scope, issue #8).
     [[nodiscard]] virtual Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) = 0;
     [[nodiscard]] virtual Result<std::vector<WireChange>> changes_after(const std::string& team,
