@@ -77,7 +77,9 @@ constexpr std::array kCodes = {
              "sync; if this lasts, tell IT."},
     CodeInfo{kSyncNotFound, "The server does not offer this. It may need an update."},
     CodeInfo{kEnrolCodeInvalid, "That enrolment code is not right. Check it, or ask IT for a new provisioning file."},
-    CodeInfo{kEnrolCodeExpired, "That enrolment code has expired. Ask IT for a new provisioning file."},
+    CodeInfo{kEnrolCodeExpired,
+             "That enrolment code has expired, or IT has issued a newer one for this person. Use the newest "
+             "provisioning file, or ask IT for a new one."},
     CodeInfo{kEnrolCodeUsed, "That enrolment code was already used. Each code works once; ask IT for a new one."},
     CodeInfo{kAuthMissing, "This laptop is not signed in to the server. Enrol it with a provisioning file."},
     CodeInfo{kAuthInvalid, "The server does not recognise this laptop. Enrol it again with a new provisioning file."},

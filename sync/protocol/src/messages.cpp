@@ -1,6 +1,8 @@
 #include "outpost/sync/messages.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
@@ -14,16 +16,40 @@ Status malformed(std::string what) {
     return Status::error(errc::kProtocolMalformed, std::move(what));
 }
 
-// Parses without exceptions; a parse error or excessive depth gives a discarded value.
-Result<json> parse(std::string_view text) {
-    if (!json_depth_within(text)) {
-        return malformed("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    }
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+}  // namespace
+
+Result<nlohmann::json> parse_strict(std::string_view text, std::string_view what) {
+    OUTPOST_TRY(check_json_text(text, what));
+    // An object naming a key twice is refused: which one counts would be the parser's guess.
+    std::vector<std::set<std::string>> keys;
+    bool duplicate = false;
+    json j = json::parse(
+        text,
+        [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+            if (event == json::parse_event_t::object_start) {
+                keys.emplace_back();
+            } else if (event == json::parse_event_t::object_end && !keys.empty()) {
+                keys.pop_back();
+            } else if (event == json::parse_event_t::key && !keys.empty() &&
+                       !keys.back().insert(parsed.get<std::string>()).second) {
+                duplicate = true;
+            }
+            return true;
+        },
+        /*allow_exceptions=*/false);
     if (j.is_discarded()) {
-        return malformed("body is not valid JSON");
+        return malformed(std::string(what) + " is not valid JSON");
+    }
+    if (duplicate) {
+        return malformed(std::string(what) + " names a key twice");
     }
     return j;
+}
+
+namespace {
+
+Result<json> parse(std::string_view text) {
+    return parse_strict(text, "the body");
 }
 
 Status require_string(const json& obj, const char* key, std::string& out) {
@@ -42,11 +68,12 @@ Result<std::vector<records::Schema>> decode_schemas(std::string_view body) {
     if (body.size() > kMaxSchemasBytes) {
         return invalid("the forms are larger than " + std::to_string(kMaxSchemasBytes) + " bytes");
     }
-    if (!json_depth_within(body)) {
-        return invalid("the forms are nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    Result<json> parsed = parse_strict(body, "the forms");
+    if (!parsed.is_ok()) {
+        return invalid(parsed.status().message());
     }
-    json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object() || j.size() != 1 || !j.contains("schemas") || !j["schemas"].is_array()) {
+    const json& j = *parsed;
+    if (!j.is_object() || j.size() != 1 || !j.contains("schemas") || !j["schemas"].is_array()) {
         return invalid("the answer is not {\"schemas\":[...]}");
     }
     std::vector<records::Schema> out;
@@ -64,6 +91,32 @@ Result<std::vector<records::Schema>> decode_schemas(std::string_view body) {
         return invalid("the server sent no forms");
     }
     return out;
+}
+
+bool json_has_nul(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\0') {
+            return true;
+        }
+        if (text[i] == '\\') {
+            // An escape: "\u0000" is NUL; any other escape is skipped whole (so "\\u0000" is not).
+            if (text.substr(i, 6) == "\\u0000") {
+                return true;
+            }
+            ++i;
+        }
+    }
+    return false;
+}
+
+Status check_json_text(std::string_view text, std::string_view what) {
+    if (!json_depth_within(text)) {
+        return malformed(std::string(what) + " is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+    if (json_has_nul(text)) {
+        return malformed(std::string(what) + " holds the NUL character, which no text may");
+    }
+    return Status::ok();
 }
 
 bool json_depth_within(std::string_view json_text, int max_depth) {

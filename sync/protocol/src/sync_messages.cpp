@@ -21,13 +21,11 @@ Status malformed(const std::string& what) {
 }
 
 Result<json> parse_object(std::string_view body, const char* what) {
-    if (!json_depth_within(body)) {
-        return malformed(std::string(what) + " is nested too deeply");
+    Result<json> parsed = parse_strict(body, what);
+    if (!parsed.is_ok()) {
+        return parsed.status();
     }
-    json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) {
-        return malformed(std::string(what) + " is not valid JSON");
-    }
+    json j = std::move(*parsed);
     if (!j.is_object()) {
         return malformed(std::string(what) + " must be a JSON object");
     }
@@ -698,6 +696,11 @@ Result<EnrollRequest> decode_enroll_request(std::string_view body) {
     OUTPOST_TRY(f.text("code", m.code));
     OUTPOST_TRY(f.text("device_name", m.device_name));
     OUTPOST_TRY(f.done());
+    // A name is shown to IT in listings: no tabs, line breaks or terminal escapes in it.
+    if (std::any_of(m.device_name.begin(), m.device_name.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+        return malformed("the device name holds control characters (tabs, line breaks or escapes)");
+    }
     return m;
 }
 
@@ -718,9 +721,7 @@ Result<EnrollResponse> decode_enroll_response(std::string_view body) {
 }
 
 Result<PushRequest> decode_push_request(std::string_view body) {
-    if (!json_depth_within(body)) {
-        return malformed("the push is nested too deeply");
-    }
+    OUTPOST_TRY(check_json_text(body, "the push"));
     Reader r(body);
     PushRequest m;
     unsigned seen = 0;
@@ -772,9 +773,7 @@ Result<PushRequest> decode_push_request(std::string_view body) {
 }
 
 Result<PushResponse> decode_push_response(std::string_view body) {
-    if (!json_depth_within(body)) {
-        return malformed("the push response is nested too deeply");
-    }
+    OUTPOST_TRY(check_json_text(body, "the push response"));
     Reader r(body);
     PushResponse m;
     unsigned seen = 0;
@@ -841,10 +840,8 @@ Result<PushResponse> decode_push_response(std::string_view body) {
     return m;
 }
 
-Result<PullResponse> decode_pull_response(std::string_view body) {
-    if (!json_depth_within(body)) {
-        return malformed("the pull response is nested too deeply");
-    }
+static Result<PullResponse> decode_pull_response_as_read(std::string_view body) {
+    OUTPOST_TRY(check_json_text(body, "the pull response"));
     Reader r(body);
     PullResponse m;
     unsigned seen = 0;
@@ -1126,10 +1123,8 @@ std::string encode(const SnapshotResponse& m) {
     return w.finish(m.next, m.cursor, m.more);
 }
 
-Result<SnapshotResponse> decode_snapshot_response(std::string_view body) {
-    if (!json_depth_within(body)) {
-        return malformed("the snapshot is nested too deeply");
-    }
+static Result<SnapshotResponse> decode_snapshot_response_as_read(std::string_view body) {
+    OUTPOST_TRY(check_json_text(body, "the snapshot"));
     Reader r(body);
     SnapshotResponse m;
     unsigned seen = 0;
@@ -1164,6 +1159,24 @@ Result<SnapshotResponse> decode_snapshot_response(std::string_view body) {
         return malformed("a name in the snapshot is too long");
     }
     return m;
+}
+
+// A value over the limit in what the server sent is the server's doing, not this laptop's push.
+Result<PullResponse> decode_pull_response(std::string_view body) {
+    Result<PullResponse> out = decode_pull_response_as_read(body);
+    if (!out.is_ok() && out.status().code() == errc::kSyncValueTooLarge) {
+        return Status::error(errc::kSyncPullValueTooLarge, out.status().message());
+    }
+    return out;
+}
+
+// A value over the limit in what the server sent is the server's doing, not this laptop's push.
+Result<SnapshotResponse> decode_snapshot_response(std::string_view body) {
+    Result<SnapshotResponse> out = decode_snapshot_response_as_read(body);
+    if (!out.is_ok() && out.status().code() == errc::kSyncValueTooLarge) {
+        return Status::error(errc::kSyncPullValueTooLarge, out.status().message());
+    }
+    return out;
 }
 
 }  // namespace outpost::sync

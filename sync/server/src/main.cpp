@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "csv_reader.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/schema.h"
 #include "outpost/core/version.h"
@@ -240,6 +241,10 @@ int cmd_serve(const Args& args) {
     options.max_connections_per_ip = c.max_connections_per_ip;
     options.device_requests_per_second = c.device_requests_per_second;
     options.device_request_burst = c.device_request_burst;
+    options.auth_failures_per_second = c.auth_failures_per_second;
+    options.auth_failure_burst = c.auth_failure_burst;
+    options.max_head_bytes = static_cast<std::uint64_t>(c.max_head_kib) * 1024;
+    options.max_headers = static_cast<std::size_t>(c.max_headers);
     auto server = outpost::sync::Server::start(options, **storage);
     if (!server.is_ok()) {
         return fail(server.status());
@@ -265,6 +270,45 @@ std::string utc_text(std::int64_t ms) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
     return buf;
+}
+
+// Creates `path` readable by its owner only (0600) and writes `text` to it, durably. Never writes over
+// a file or through a symbolic link: server.output.exists when anything is already there.
+Status write_new_file(const std::filesystem::path& path, std::string_view text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST || errno == ELOOP) {
+            return Status::error(outpost::errc::kServerOutputExists,
+                                 path.string() + " already exists; Outpost never writes over a file");
+        }
+        return Status::error(outpost::errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    bool ok = true;
+    for (std::size_t done = 0; ok && done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        ok = n > 0;
+        done += ok ? static_cast<std::size_t>(n) : 0;
+    }
+    ok = ok && ::fsync(fd) == 0;
+    ::close(fd);
+    return ok ? Status::ok() : Status::error(outpost::errc::kIo, "cannot write " + path.string());
+}
+
+// Text from outside for a terminal or a tab-separated listing: control characters and backslashes as
+// \xNN, so nothing can fake a row or send escapes to the administrator's terminal.
+std::string printable(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F || c == '\\') {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", u);
+            out += buf;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
 }
 
 int cmd_export(const Args& args) {
@@ -312,10 +356,9 @@ int cmd_export(const Args& args) {
         std::cout << text;
         return std::cout ? 0 : 1;
     }
-    std::ofstream out(args.out, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) {
-        return fail(Status::error(outpost::errc::kIo, "cannot write " + args.out.string()));
+    // Records of people: a new file readable by its owner only, never through a link, never over a file.
+    if (Status s = write_new_file(args.out, text); !s.is_ok()) {
+        return fail(s);
     }
     return 0;
 }
@@ -345,99 +388,7 @@ Result<outpost::sync::Provisioning> provisioning_base(const Args& args) {
 
 // Writes a provisioning file readable by its owner only; never over an existing file.
 Status write_provisioning(const std::filesystem::path& path, const outpost::sync::Provisioning& prov) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return Status::error(outpost::errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
-    }
-    const std::string text = outpost::sync::encode(prov);
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    return ok ? Status::ok() : Status::error(outpost::errc::kIo, "cannot write " + path.string());
-}
-
-// `user,role` rows of the IT officer's CSV (a header row first; a spreadsheet's BOM and CRLF are fine).
-struct UserRow {
-    std::string user;
-    std::string role;
-};
-
-Result<std::vector<UserRow>> read_users_csv(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return Status::error(outpost::errc::kIo, "cannot read " + path.string());
-    }
-    auto bad = [&](int line, const std::string& why) {
-        return Status::error(outpost::errc::kAccountInvalid,
-                             path.string() + " line " + std::to_string(line) + ": " + why);
-    };
-    auto split = [](std::string line) {
-        if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
-        }
-        std::vector<std::string> cells;
-        std::string cell;
-        for (char ch : line + ",") {
-            if (ch == ',') {
-                while (!cell.empty() && (cell.back() == ' ' || cell.back() == '"')) {
-                    cell.pop_back();
-                }
-                const auto first = cell.find_first_not_of(" \"");
-                cells.push_back(first == std::string::npos ? "" : cell.substr(first));
-                cell.clear();
-            } else {
-                cell.push_back(ch);
-            }
-        }
-        return cells;
-    };
-    std::string line;
-    int number = 0;
-    int user_col = -1;
-    int role_col = -1;
-    std::vector<UserRow> rows;
-    std::set<std::string> seen;
-    while (std::getline(in, line)) {
-        ++number;
-        if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
-            line.erase(0, 3);
-        }
-        auto cells = split(line);
-        if (cells.size() == 1 && cells[0].empty()) {
-            continue;
-        }
-        if (user_col < 0) {
-            for (std::size_t i = 0; i < cells.size(); ++i) {
-                user_col = cells[i] == "user" ? static_cast<int>(i) : user_col;
-                role_col = cells[i] == "role" ? static_cast<int>(i) : role_col;
-            }
-            if (user_col < 0) {
-                return bad(number, "the first row must name the columns: user,role");
-            }
-            continue;
-        }
-        UserRow row;
-        row.user = static_cast<std::size_t>(user_col) < cells.size() ? cells[static_cast<std::size_t>(user_col)] : "";
-        row.role = role_col >= 0 && static_cast<std::size_t>(role_col) < cells.size()
-                       ? cells[static_cast<std::size_t>(role_col)]
-                       : "";
-        if (row.role.empty()) {
-            row.role = "worker";
-        }
-        if (row.user.empty()) {
-            return bad(number, "no user name");
-        }
-        if (row.role != "worker" && row.role != "lead") {
-            return bad(number, "role must be worker or lead, not '" + row.role + "'");
-        }
-        if (!seen.insert(row.user).second) {
-            return bad(number, "'" + row.user + "' is listed twice");
-        }
-        rows.push_back(std::move(row));
-    }
-    if (rows.empty()) {
-        return Status::error(outpost::errc::kAccountInvalid, path.string() + " lists no users");
-    }
-    return rows;
+    return write_new_file(path, outpost::sync::encode(prov));
 }
 
 std::string csv_cell(const std::string& v) {
@@ -460,7 +411,18 @@ int cmd_provision(const Args& args) {
         return fail(storage.status());
     }
     outpost::sync::ServerStorage& st = **storage;
-    auto rows = read_users_csv(args.users);
+    std::string csv_text;
+    {
+        std::ifstream in(args.users, std::ios::binary);
+        if (!in) {
+            return fail(Status::error(outpost::errc::kIo, "cannot read " + args.users.string()));
+        }
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        csv_text = ss.str();
+    }
+    // Every row is read and checked before anything is written (csv_reader.h).
+    auto rows = outpost::sync::read_users(csv_text, args.users.string());
     if (!rows.is_ok()) {
         return fail(rows.status());
     }
@@ -479,59 +441,77 @@ int cmd_provision(const Args& args) {
     }
     // Everything is checked before anything is written: a bad row changes nothing.
     std::vector<bool> is_new;
-    for (const UserRow& row : *rows) {
+    for (const outpost::sync::UserRow& row : *rows) {
         auto team = st.user_team(row.user);
         if (team.is_ok() && *team != args.team) {
             return fail(Status::error(outpost::errc::kAccountExists, "user '" + row.user + "' belongs to team '" +
                                                                          *team + "', not '" + args.team + "'"));
         }
         is_new.push_back(!team.is_ok());
-        if (std::filesystem::exists(args.out / (row.user + ".outpost"))) {
-            return fail(Status::error(
-                outpost::errc::kServerOutputExists,
-                (args.out / (row.user + ".outpost")).string() + " already exists; provision into a new folder"));
-        }
     }
+    // All or nothing: the files are written into a folder beside --out, which becomes --out only once
+    // every file and the summary are in it. --out must not exist yet (or be empty).
     std::error_code ec;
-    std::filesystem::create_directories(args.out, ec);
-    std::filesystem::permissions(args.out, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+    if (std::filesystem::exists(args.out, ec) && !std::filesystem::is_empty(args.out, ec)) {
+        return fail(Status::error(outpost::errc::kServerOutputExists,
+                                  args.out.string() + " already holds files; provision into a new folder"));
+    }
+    const std::filesystem::path staging =
+        args.out.parent_path() / ("." + args.out.filename().string() + ".partial-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(staging, ec);
+    std::filesystem::create_directories(staging, ec);
+    std::filesystem::permissions(staging, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
                                  ec);
     if (ec) {
-        return fail(Status::error(outpost::errc::kIo, "cannot create " + args.out.string() + ": " + ec.message()));
+        return fail(Status::error(outpost::errc::kIo, "cannot create " + staging.string() + ": " + ec.message()));
     }
+    auto abandon = [&](const Status& why) {
+        std::error_code ignored;
+        std::filesystem::remove_all(staging, ignored);
+        return fail(why);
+    };
     const std::int64_t now = now_ms();
     const std::int64_t ttl = static_cast<std::int64_t>(args.ttl_days) * 86'400'000;
     std::ostringstream summary;
     summary << "user,role,team,file,expires_utc,server_url,cert_sha256,account\r\n";
     for (std::size_t i = 0; i < rows->size(); ++i) {
-        const UserRow& row = (*rows)[i];
+        const outpost::sync::UserRow& row = (*rows)[i];
         if (is_new[i]) {
             if (Status s = st.add_user(row.user, args.team, row.role, now); !s.is_ok()) {
-                return fail(s);
+                return abandon(s);
             }
         }
-        auto code = st.create_enrolment_code(row.user, ttl, now);
+        auto code = st.create_enrolment_code(row.user, ttl, now);  // replaces an unused earlier one
         if (!code.is_ok()) {
-            return fail(code.status());
+            return abandon(code.status());
         }
         outpost::sync::Provisioning prov = *base;
         prov.user = row.user;
         prov.team = args.team;
         prov.code = *code;
         prov.expires_ms = now + ttl;
-        const std::filesystem::path file = args.out / (row.user + ".outpost");
+        const std::filesystem::path file = staging / (row.user + ".outpost");
         if (Status s = write_provisioning(file, prov); !s.is_ok()) {
-            return fail(s);
+            return abandon(s);
         }
         summary << csv_cell(row.user) << ',' << row.role << ',' << csv_cell(args.team) << ','
                 << csv_cell(file.filename().string()) << ',' << utc_text(prov.expires_ms) << ','
                 << csv_cell(prov.server_url) << ',' << prov.ca_sha256 << ','
                 << (is_new[i] ? "added" : "existing (role unchanged)") << "\r\n";
     }
-    std::ofstream sum(args.out / "summary.csv", std::ios::binary | std::ios::trunc);
-    sum << summary.str();
-    if (!sum) {
-        return fail(Status::error(outpost::errc::kIo, "cannot write " + (args.out / "summary.csv").string()));
+    {
+        std::ofstream sum(staging / "summary.csv", std::ios::binary | std::ios::trunc);
+        sum << summary.str();
+        sum.flush();
+        if (!sum) {
+            return abandon(Status::error(outpost::errc::kIo, "cannot write the summary in " + staging.string()));
+        }
+    }
+    std::filesystem::remove(args.out, ec);  // an empty folder, if it was there
+    std::filesystem::rename(staging, args.out, ec);
+    if (ec) {
+        return abandon(
+            Status::error(outpost::errc::kIo, "cannot move the files into " + args.out.string() + ": " + ec.message()));
     }
     std::cout << "Provisioned " << rows->size() << " user(s) of team " << args.team << " for " << base->server_url
               << "\n  files:   " << args.out.string() << "/<user>.outpost (one each, readable by you only)"
@@ -615,9 +595,11 @@ int cmd_admin(const Args& args) {
         }
         std::cout << "device\tuser\tteam\tname\tenrolled\tstate\n";
         for (const auto& d : *list) {
-            std::cout << d.id << '\t' << d.user << '\t' << d.team << '\t' << d.name << '\t' << utc_text(d.created_ms)
-                      << '\t' << (d.revoked_ms != 0 ? "revoked " + utc_text(d.revoked_ms) : std::string("active"))
-                      << "\n";
+            // A device names itself: what it sent is shown, never obeyed (no tab, line break or escape
+            // reaches the terminal; a device enrolled before names were checked may hold them).
+            std::cout << printable(d.id) << '\t' << printable(d.user) << '\t' << printable(d.team) << '\t'
+                      << printable(d.name) << '\t' << utc_text(d.created_ms) << '\t'
+                      << (d.revoked_ms != 0 ? "revoked " + utc_text(d.revoked_ms) : std::string("active")) << "\n";
         }
     } else if (args.command == "enroll" && p.empty() && !args.user.empty()) {
         auto base = provisioning_base(args);

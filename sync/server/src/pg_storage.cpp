@@ -687,7 +687,9 @@ public:
 
     Status add_team(const std::string& name, std::int64_t now) override {
         if (!valid_name(name)) {
-            return Status::error(errc::kAccountInvalid, "team names use a-z, 0-9, '_', '-' and '.', up to 64");
+            return Status::error(
+                errc::kAccountInvalid,
+                "team names use a-z, 0-9, '_', '-' and '.', up to 64, and start with a letter or digit");
         }
         auto c = m_pool.take();
         Res r = c->run("add_team", "INSERT INTO teams(name, created_ms) VALUES($1, $2)", {p(name), p(now)});
@@ -742,6 +744,14 @@ public:
     Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms, std::int64_t now) override {
         const std::string code = new_enrolment_code();
         auto c = m_pool.take();
+        // One live code per person (sqlite_storage.cpp says why).
+        Res old = c->run("replace_codes",
+                         "UPDATE enrol_codes SET expires_ms = LEAST(expires_ms, $1) WHERE user_name = $2 AND "
+                         "used_ms IS NULL",
+                         {p(now - 1), p(user)});
+        if (!old.ok()) {
+            return old.status;
+        }
         Res r = c->run("create_code",
                        "INSERT INTO enrol_codes(code_hash, user_name, created_ms, expires_ms) VALUES($1, $2, $3, $4)",
                        {bytes(secret_hash(normalise_code(code))), p(user), p(now), p(now + ttl_ms)});

@@ -46,25 +46,66 @@ struct Server::Impl {
     std::mutex rate_mutex;
     std::unordered_map<std::string, Bucket> buckets;
 
-    // Takes one request from `device`'s bucket; false when it is empty.
-    bool take_request(const std::string& device) {
-        if (options.device_requests_per_second <= 0) {
+    // Refused token checks per address (a bucket each), and when each address was last audited for one.
+    std::unordered_map<std::string, Bucket> refusals;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> audited;
+
+    // Takes one from the bucket `key` in `map`, refilled at `per_second` up to `burst`; false when empty.
+    bool take(std::unordered_map<std::string, Bucket>& map, const std::string& key, double per_second, int burst_n,
+              bool peek = false) {
+        if (per_second <= 0) {
             return true;
         }
         const auto now = std::chrono::steady_clock::now();
-        const double burst = std::max(1, options.device_request_burst);
+        const double burst = std::max(1, burst_n);
         std::lock_guard lock(rate_mutex);
-        auto [it, fresh] = buckets.try_emplace(device, Bucket{burst, now});
+        if (map.size() > 100'000) {
+            map.clear();  // a flood of addresses: start again rather than grow without end
+        }
+        auto [it, fresh] = map.try_emplace(key, Bucket{burst, now});
         Bucket& b = it->second;
         if (!fresh) {
-            b.tokens = std::min(burst, b.tokens + std::chrono::duration<double>(now - b.at).count() *
-                                                      options.device_requests_per_second);
+            b.tokens = std::min(burst, b.tokens + std::chrono::duration<double>(now - b.at).count() * per_second);
             b.at = now;
         }
         if (b.tokens < 1) {
             return false;
         }
-        b.tokens -= 1;
+        if (!peek) {
+            b.tokens -= 1;
+        }
+        return true;
+    }
+    // Takes one request from `device`'s bucket; false when it is empty.
+    bool take_request(const std::string& device) {
+        return take(buckets, device, options.device_requests_per_second, options.device_request_burst);
+    }
+    // An address's bad tokens: whether it may try again now (peek), and taking one when it failed.
+    // Loopback is exempt unless limited: a reverse proxy on the host is every laptop's address.
+    bool may_try_token(const std::string& ip) {
+        return exempt(ip) || take(refusals, ip, options.auth_failures_per_second, options.auth_failure_burst, true);
+    }
+    void token_refused(const std::string& ip) {
+        if (!exempt(ip)) {
+            (void)take(refusals, ip, options.auth_failures_per_second, options.auth_failure_burst);
+        }
+    }
+    bool exempt(const std::string& ip) const {
+        return !options.limit_loopback_connections &&
+               (ip.rfind("127.", 0) == 0 || ip == "::1" || ip == "::ffff:127.0.0.1");
+    }
+    // At most one audit row a minute per address and refusal code (the metrics count them all).
+    bool audit_refusal(const std::string& key) {
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(rate_mutex);
+        if (audited.size() > 100'000) {
+            audited.clear();
+        }
+        auto [it, fresh] = audited.try_emplace(key, now);
+        if (!fresh && now - it->second < std::chrono::minutes(1)) {
+            return false;
+        }
+        it->second = now;
         return true;
     }
     int port = 0;
@@ -161,6 +202,11 @@ bool parse_limit(const httplib::Request& req, httplib::Response& res, int& limit
 // The device behind the request's bearer token. Failures are audited (path and code, never the token).
 Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req) {
     const std::string header = req.get_header_value("Authorization");
+    // An address that keeps sending bad tokens is answered 429 without looking them up.
+    if (!impl.may_try_token(req.remote_addr)) {
+        impl.metrics.rate_limited();
+        return Status::error(errc::kServerRateLimited, "too many refused tokens from this address; try again later");
+    }
     Result<DeviceAuth> who = Status::error(errc::kAuthMissing, "this request needs a device token");
     if (header.rfind("Bearer ", 0) == 0 && header.size() > 7) {
         who = impl.storage->authenticate(header.substr(7));
@@ -172,9 +218,13 @@ Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req)
             return Status::error(errc::kServerRateLimited, "too many requests from this device; try again in a moment");
         }
     }
-    if (!who.is_ok()) {
-        (void)impl.storage->audit(impl.clock->now_ms(), "-", "request.refused",
-                                  req.method + " " + req.path + " " + who.status().code());
+    if (!who.is_ok() && who.status().code() != errc::kServerRateLimited) {
+        impl.token_refused(req.remote_addr);
+        if (impl.audit_refusal(req.remote_addr + " " + std::string(who.status().code()))) {
+            (void)impl.storage->audit(impl.clock->now_ms(), "-", "request.refused",
+                                      req.method + " " + req.path + " " + who.status().code() +
+                                          " (more from this address in the next minute are counted, not listed)");
+        }
     }
     return who;
 }
@@ -327,6 +377,13 @@ void install_blob_routes(Server::Impl& impl) {
             return;
         }
         const std::string hash = req.matches[1];
+        // Already whole: 200, and nothing written (PROTOCOL.md; it once answered 201 as if just made).
+        if (Result<BlobFiles::State> held = impl.blobs->state(who->team, hash); held.is_ok() && held->complete) {
+            res.status = 200;
+            res.set_header("Outpost-Size", std::to_string(held->size));
+            res.set_content("{\"complete\":true,\"size\":" + std::to_string(held->size) + "}", "application/json");
+            return;
+        }
         std::int64_t from = 0;
         std::int64_t to = 0;
         std::int64_t total = static_cast<std::int64_t>(req.body.size());

@@ -81,10 +81,18 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
             }
             c.max_blob_mib = value.get<int>();
         } else if (key == "header_timeout_seconds" || key == "max_connections_per_ip" ||
-                   key == "device_requests_per_second" || key == "device_request_burst") {
-            // Limits on slow and greedy clients (issue #11, docs/OPERATIONS.md).
-            const std::int64_t lo = key == "header_timeout_seconds" || key == "device_request_burst" ? 1 : 0;
-            const std::int64_t hi = key == "header_timeout_seconds" ? 300 : 1'000'000;
+                   key == "device_requests_per_second" || key == "device_request_burst" ||
+                   key == "auth_failures_per_second" || key == "auth_failure_burst" || key == "max_head_kib" ||
+                   key == "max_headers") {
+            // Limits on slow, greedy and hostile clients (docs/OPERATIONS.md, docs/SECURITY.md).
+            const std::int64_t lo = key == "header_timeout_seconds" || key == "device_request_burst" ||
+                                            key == "auth_failure_burst" || key == "max_head_kib" || key == "max_headers"
+                                        ? 1
+                                        : 0;
+            const std::int64_t hi = key == "header_timeout_seconds" ? 300
+                                    : key == "max_head_kib"         ? 1024
+                                    : key == "max_headers"          ? 1000
+                                                                    : 1'000'000;
             if (!value.is_number_integer() || value.get<std::int64_t>() < lo || value.get<std::int64_t>() > hi) {
                 return invalid("\"" + key + "\" must be a whole number from " + std::to_string(lo) + " to " +
                                std::to_string(hi));
@@ -96,14 +104,23 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
                 c.max_connections_per_ip = n;
             } else if (key == "device_requests_per_second") {
                 c.device_requests_per_second = n;
-            } else {
+            } else if (key == "device_request_burst") {
                 c.device_request_burst = n;
+            } else if (key == "auth_failures_per_second") {
+                c.auth_failures_per_second = n;
+            } else if (key == "auth_failure_burst") {
+                c.auth_failure_burst = n;
+            } else if (key == "max_head_kib") {
+                c.max_head_kib = n;
+            } else {
+                c.max_headers = n;
             }
         } else {
             return invalid("unknown key \"" + key +
                            "\" (known: data, listen, tls_cert, tls_key, public_url, max_blob_mib, db, db_pool, "
                            "header_timeout_seconds, max_connections_per_ip, device_requests_per_second, "
-                           "device_request_burst)");
+                           "device_request_burst, auth_failures_per_second, auth_failure_burst, max_head_kib, "
+                           "max_headers)");
         }
     }
     if (c.tls_cert.empty() != c.tls_key.empty()) {

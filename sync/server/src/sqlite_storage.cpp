@@ -234,7 +234,9 @@ public:
 
     Status add_team(const std::string& name, std::int64_t now_ms) override {
         if (!valid_name(name)) {
-            return Status::error(errc::kAccountInvalid, "team names use a-z, 0-9, '_', '-' and '.', up to 64");
+            return Status::error(
+                errc::kAccountInvalid,
+                "team names use a-z, 0-9, '_', '-' and '.', up to 64, and start with a letter or digit");
         }
         std::lock_guard lock(m_mutex);
         auto st = sql::StmtRef::owned(m_db, "INSERT INTO teams(name, created_ms) VALUES(?, ?)");
@@ -283,6 +285,15 @@ public:
         u.text(1, user);
         if (u.step() != SQLITE_ROW) {
             return Status::error(errc::kAccountMissing, "no user '" + user + "'");
+        }
+        // One live code per person: a new one replaces any not yet used (a rerun of provision, a
+        // file re-issued for a lost one), so an older file cannot enrol a second laptop.
+        auto old = sql::StmtRef::owned(m_db,
+                                       "UPDATE enrol_codes SET expires_ms = min(expires_ms, ?) WHERE user = ? AND "
+                                       "used_ms IS NULL");
+        old.i64(1, now_ms - 1).text(2, user);
+        if (old.step() != SQLITE_DONE) {
+            return sql_error(m_db, "replacing an enrolment code");
         }
         const std::string code = new_enrolment_code();
         auto st = sql::StmtRef::owned(

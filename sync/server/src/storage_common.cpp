@@ -67,9 +67,9 @@ std::string new_enrolment_code() {
 }
 
 bool valid_name(const std::string& s) {
-    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    });
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    return !s.empty() && s.size() <= 64 && alnum(s.front()) &&
+           std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '_' || c == '-' || c == '.'; });
 }
 
 std::optional<ChangeOutcome> outcome_from(std::string_view name) {

@@ -32,6 +32,8 @@ namespace outpost::sync::storage {
 // 80 random bits as 16 Crockford base32 characters, in four dash-separated groups of four.
 [[nodiscard]] std::string new_enrolment_code();
 // Team and user names: [a-z0-9_.-], 1..64.
+// The one rule for team and user names: a-z, 0-9, '_', '-' and '.', 1 to 64 of them, starting with a
+// letter or digit (so never ".", ".." or an option such as "-rf": they name folders and files).
 [[nodiscard]] bool valid_name(const std::string& s);
 [[nodiscard]] std::optional<ChangeOutcome> outcome_from(std::string_view name);
 [[nodiscard]] std::string hlc_text(std::int64_t packed);

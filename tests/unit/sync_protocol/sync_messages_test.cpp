@@ -221,8 +221,10 @@ TEST_CASE("Sync messages: a bad snapshot is refused with a code, never trusted")
     CHECK(refused(swap(R"("created_by":"ann")", R"("created_by":"ann","admin":true)")) == "sync.protocol.malformed");
     CHECK(refused(swap(R"("type":"home_visit",)", "")) == "sync.protocol.malformed");
     CHECK(refused(swap(R"(["dev-1","ann"])", R"(["dev-1"])")) == "sync.protocol.malformed");
+    // A pulled value over the limit is the server's fault, named as a pull's (it read "push").
     CHECK(refused(swap(R"("Damp in the kitchen")", "\"" + std::string(kMaxValueBytes, 'x') + "\"")) ==
-          "sync.push.value_too_large");
+          "sync.pull.value_too_large");
+    CHECK(refused(swap(R"("Damp in the kitchen")", R"("Damp\u0000 in the kitchen")")) == "sync.protocol.malformed");
     CHECK(refused(swap(R"("Damp in the kitchen")", "\"bad \xff utf8\"")) == "sync.protocol.malformed");
     CHECK(refused(good + " x") == "sync.protocol.malformed");
     CHECK(refused(R"({"team":"a","records":[],"next":"","more":false})") == "sync.protocol.malformed");

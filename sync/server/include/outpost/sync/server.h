@@ -54,6 +54,10 @@ struct ServerOptions {
     // device_request_burst (0 requests per second: no limit). Past it: 429, server.rate.limited.
     double device_requests_per_second = 100;
     int device_request_burst = 1000;
+    // Refused device tokens per address (loopback exempt as above): past them, 429 without a lookup.
+    // One audit row a minute per address records the refusals; /v1/metrics counts them all.
+    double auth_failures_per_second = 2;
+    int auth_failure_burst = 20;
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
     std::function<void(const std::string&)> log_sink;
 };

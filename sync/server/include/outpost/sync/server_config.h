@@ -38,6 +38,10 @@ struct ServerConfig {
     int max_connections_per_ip = 32;       // 0..1,000,000
     int device_requests_per_second = 100;  // 0..1,000,000
     int device_request_burst = 1000;       // 1..1,000,000
+    int auth_failures_per_second = 2;      // 0..1,000,000 (0: no limit); refused tokens per address
+    int auth_failure_burst = 20;           // 1..1,000,000
+    int max_head_kib = 32;                 // 1..1,024: a request's line and headers
+    int max_headers = 100;                 // 1..1,000
 };
 
 // "HOST:PORT" -> host, port. False when malformed.
