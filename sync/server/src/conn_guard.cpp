@@ -95,14 +95,14 @@ Clock::time_point body_deadline(const ConnGuard::Conn& c, const ConnLimits& l) {
 
 }  // namespace
 
-void ConnGuard::begin_body(std::uint64_t /*content_length*/) {
+void ConnGuard::begin_body(std::uint64_t content_length) {
     if (t_conn == nullptr || t_conn->guard != this) {
         return;
     }
     Conn& c = *t_conn;
-    // What the head read ahead of itself is the body's start.
     c.in_body = true;
     c.body_bytes = 0;
+    c.body_left = content_length;
     c.body_start = Clock::now();
     c.deadline = body_deadline(c, m_limits);
 }
@@ -114,6 +114,33 @@ void ConnGuard::end_request() {
         c.in_body = false;
         c.head_bytes = 0;
         c.body_bytes = 0;
+        c.body_left = 0;
+        c.head_tail.clear();
+    }
+}
+
+std::size_t ConnGuard::read_size(Conn& c, void* buf, std::size_t len) {
+    if (c.head_cut || len == 0) {
+        return len;
+    }
+    if (c.in_body) {
+        return c.body_left > 0 ? static_cast<std::size_t>(std::min<std::uint64_t>(len, c.body_left)) : len;
+    }
+    const ssize_t seen = ::recvfrom(c.fd, buf, len, MSG_PEEK | MSG_DONTWAIT, nullptr, nullptr);
+    if (seen <= 0) {
+        return len;
+    }
+    const std::string window = c.head_tail + std::string(static_cast<const char*>(buf), static_cast<std::size_t>(seen));
+    const std::size_t end = window.find("\r\n\r\n");
+    if (end == std::string::npos) {
+        return len;
+    }
+    return std::max<std::size_t>(1, end + 4 - c.head_tail.size());
+}
+
+void ConnGuard::close_after_answer() {
+    if (t_conn != nullptr && t_conn->guard == this) {
+        t_conn->closing = true;
     }
 }
 
@@ -122,7 +149,7 @@ bool ConnGuard::head_cut() const {
 }
 
 long long ConnGuard::count_read(Conn& c, char* buf, std::size_t cap, long long n, ReadMore read_more, void* ctx) {
-    if (c.head_cut) {
+    if (c.head_cut || c.closing) {
         return 0;  // the head was ended: nothing more is read from this connection
     }
     if (n <= 0) {
@@ -130,10 +157,15 @@ long long ConnGuard::count_read(Conn& c, char* buf, std::size_t cap, long long n
     }
     if (c.in_body) {
         c.body_bytes += static_cast<std::uint64_t>(n);
+        c.body_left -= std::min<std::uint64_t>(c.body_left, static_cast<std::uint64_t>(n));
         c.deadline = body_deadline(c, m_limits);
         return n;
     }
     c.head_bytes += static_cast<std::uint64_t>(n);
+    c.head_tail.append(buf, static_cast<std::size_t>(n));
+    if (c.head_tail.size() > 3) {
+        c.head_tail.erase(0, c.head_tail.size() - 3);
+    }
     // httplib reads 4 KiB at a time, so a small request's read may carry part of its body too.
     if (c.head_bytes <= m_limits.max_head_bytes + 4096 || cap < 4) {
         return n;
@@ -263,11 +295,23 @@ extern "C" int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
 // The process's recv(): on a thread serving a guarded plain-HTTP connection, the bytes read from
 // that connection are counted (ConnGuard::count_read). Everything else is recvfrom() unchanged.
 extern "C" ssize_t recv(int fd, void* buf, size_t len, int flags) {
-    const ssize_t n = ::recvfrom(fd, buf, len, flags, nullptr, nullptr);
     outpost::sync::ConnGuard::Conn* c = outpost::sync::t_conn;
-    if (c == nullptr || fd != c->fd || c->tls) {
-        return n;
+    if (c == nullptr || fd != c->fd || c->tls || (flags & MSG_PEEK) != 0) {
+        return ::recvfrom(fd, buf, len, flags, nullptr, nullptr);
     }
+    if (c->closing) {
+        // Drop what is already here (up to 1 MiB), so the close is a FIN the answer arrives before,
+        // not a reset that can discard it at the client.
+        for (std::size_t dropped = 0; dropped < (1U << 20U);) {
+            const ssize_t got = ::recvfrom(fd, buf, len, MSG_DONTWAIT, nullptr, nullptr);
+            if (got <= 0) {
+                break;
+            }
+            dropped += static_cast<std::size_t>(got);
+        }
+        return 0;
+    }
+    const ssize_t n = ::recvfrom(fd, buf, c->guard->read_size(*c, buf, len), flags, nullptr, nullptr);
     const auto more = [](int sock, void*, char* b, std::size_t cap) -> long long {
         return ::recvfrom(sock, b, cap, 0, nullptr, nullptr);
     };
@@ -290,7 +334,7 @@ extern "C" int SSL_read(SSL* ssl, void* buf, int num) {
         c->tls = true;  // the handshake's bytes are not the head's
         c->head_bytes = 0;
     }
-    if (c->head_cut) {
+    if (c->head_cut || c->closing) {
         return 0;
     }
     const int n = real(ssl, buf, num);

@@ -11,6 +11,8 @@
 //   - a body at `min_body_bytes_per_s` or faster as it goes: after `head_timeout` of grace, the body
 //     must keep up with the rate, bytes so far against time so far (a second behind at most), so a
 //     trickle is cut in seconds whatever length it declared;
+//   - on plain HTTP, reads that stop at the end of each request, so requests sent one after another
+//     without waiting (pipelined) are each answered in turn;
 //   - at most `max_per_ip` connections from one address at once (0: no limit), loopback peers
 //     exempt unless `limit_loopback` (a reverse proxy on the same host is one address).
 // A connection past its deadline sees its reads fail, and is answered 408 (server.request.too_slow)
@@ -63,6 +65,9 @@ public:
     // deadline starts now.
     void begin_body(std::uint64_t content_length);
     void end_request();
+    // The answer being made is the connection's last: whatever the client sent after this request
+    // (a smuggled or pipelined one) is read and dropped, never served, and the connection closes.
+    void close_after_answer();
 
     [[nodiscard]] ConnGuardStats stats() const;
     // Whether the connection this thread serves was cut at its deadline (for the error answer).
@@ -83,9 +88,17 @@ public:
         bool in_body = false;
         std::uint64_t head_bytes = 0;
         bool head_cut = false;  // the head was ended at max_head_bytes; reads now see the end
+        bool closing = false;   // answered for the last time: reads see the end (after a drain)
         std::uint64_t body_bytes = 0;
+        std::uint64_t body_left = 0;  // what the body's declared length leaves to read
+        std::string head_tail;        // the head's last bytes read (at most 3), to find its end
         std::chrono::steady_clock::time_point body_start;
     };
+    // How much a plain-HTTP read of up to `len` bytes may take: up to the end of the head (found by
+    // peeking into the socket), or of the declared body. httplib reads ahead 4 KiB into a buffer it
+    // drops after each request, so without this a second request sent before the first's answer
+    // (pipelining) was read and lost.
+    std::size_t read_size(Conn& c, void* buf, std::size_t len);
     // Counts `n` bytes just read on the connection (into `buf`, `cap` long) and returns what the
     // reader should see. Past max_head_bytes the head is ended there (the reader sees "\r\n\r\n"),
     // after what is left of it has been read and dropped (up to 1 MiB, within the head's deadline,

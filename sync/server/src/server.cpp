@@ -246,7 +246,7 @@ std::optional<DeviceAuth> authenticated_page(Server::Impl& impl, const httplib::
 
 // The transport takes bodies up to a whole blob; every other route keeps the smaller limit.
 // The answer to a head refused before its body is read; the connection closes after it.
-void refuse_head(httplib::Response& res, HeadVerdict verdict, std::uint64_t route_max) {
+void refuse_head(ConnGuard& guard, httplib::Response& res, HeadVerdict verdict, std::uint64_t route_max) {
     switch (verdict) {
         case HeadVerdict::kTooLarge:
             send_error(res, 431, errc::kServerHeadTooLarge, "the request's headers are larger than the server takes");
@@ -269,6 +269,7 @@ void refuse_head(httplib::Response& res, HeadVerdict verdict, std::uint64_t rout
             return;
     }
     res.set_header("Connection", "close");
+    guard.close_after_answer();  // httplib keeps a connection open whatever the answer says
 }
 
 bool body_too_large(Server::Impl& impl, const httplib::Request& req, httplib::Response& res) {
@@ -446,7 +447,7 @@ void install_routes(Server::Impl& impl) {
         const HeadVerdict verdict =
             check_head(summarise_head(req.headers), impl.guard->head_cut(), route_max, impl.head_limits, n);
         if (verdict != HeadVerdict::kOk) {
-            refuse_head(res, verdict, route_max);
+            refuse_head(*impl.guard, res, verdict, route_max);
             return httplib::Server::HandlerResponse::Handled;
         }
         impl.guard->begin_body(n);  // the head is in; the body must keep up with its rate

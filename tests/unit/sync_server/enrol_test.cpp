@@ -176,3 +176,97 @@ TEST_CASE("Server storage: accounts are validated, and an old database migrates 
     CHECK(id->schema_version ==
           (outpost::testing::test_pg_conninfo().empty() ? kServerSchemaVersion : kPgServerSchemaVersion));
 }
+
+TEST_CASE("Enrolment: regression F13 - a key named twice or bytes after the JSON were accepted; now 400") {
+    Fixture f;
+    const std::string code = f.code();
+    for (const std::string& body : {R"({"code":")" + code + R"(","device_name":"a","device_name":"b"})",
+                                    R"({"code":")" + code + R"(","device_name":"a"} {"x":1})",
+                                    R"({"code":")" + code + R"(","device_name":"a"}x)"}) {
+        CAPTURE(body);
+        auto bad = f.http->Post("/v1/enroll", body, "application/json");
+        REQUIRE(bad);
+        CHECK(bad->status == 400);
+        CHECK(error_code(bad) == "sync.protocol.malformed");
+    }
+    // None of them used the code.
+    auto ok = f.enrol(code);
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+}
+
+TEST_CASE("Enrolment: regression F7 - a device name with tabs, line breaks or escapes was kept; now 400") {
+    Fixture f;
+    const std::string code = f.code();
+    for (const std::string& name :
+         {std::string("laptop\tann\tnorth"), std::string("laptop\nforged row"), std::string("\x1b[2J\x1b[31mred"),
+          std::string("del\x7f"), std::string("nul\\u0000")}) {
+        CAPTURE(name);
+        nlohmann::json body = {{"code", code}, {"device_name", name}};
+        std::string text = body.dump();
+        if (name.rfind("nul", 0) == 0) {
+            text = R"({"code":")" + code + R"(","device_name":"nul\u0000"})";
+        }
+        auto bad = f.http->Post("/v1/enroll", text, "application/json");
+        REQUIRE(bad);
+        CHECK(bad->status == 400);
+        CHECK(error_code(bad) == "sync.protocol.malformed");
+    }
+    // Letters of any language are names, not control characters.
+    auto ok = f.http->Post("/v1/enroll", encode(EnrollRequest{code, "Gliniadur Siân – Llŷr"}), "application/json");
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+}
+
+TEST_CASE("Enrolment: regression F9 - a second provisioning left the first codes working; now only the newest") {
+    Fixture f;
+    const std::string first = f.code();
+    f.clock.advance(1000);
+    const std::string second = f.code();
+    auto old = f.enrol(first);
+    REQUIRE(old);
+    CHECK(old->status == 410);
+    CHECK(error_code(old) == "sync.enroll.code_expired");
+    auto fresh = f.enrol(second);
+    REQUIRE(fresh);
+    CHECK(fresh->status == 200);
+    // A used code is not touched by a later one: the device it enrolled keeps working.
+    auto e = decode_enroll_response(fresh->body);
+    REQUIRE(e.is_ok());
+    (void)f.code();
+    auto me = f.whoami(e->token);
+    REQUIRE(me);
+    CHECK(me->status == 200);
+}
+
+TEST_CASE("Authentication: regression - 3,000 bad tokens in 8 s wrote 3,000 audit rows; now 429 and one row") {
+    TempDir tmp;
+    auto storage = outpost::testing::make_test_storage(tmp / "data");
+    REQUIRE(storage->add_team("team-a", 0).is_ok());
+    REQUIRE(storage->add_user("ann", "team-a", "worker", 0).is_ok());
+    // Loopback is every address here: limit it as a server facing laptops directly would.
+    auto srv = Server::start({.limit_loopback_connections = true,
+                              .auth_failures_per_second = 2,
+                              .auth_failure_burst = 20,
+                              .log_sink = [](const std::string&) {}},
+                             *storage);
+    REQUIRE(srv.is_ok());
+    httplib::Client http("127.0.0.1", (*srv)->port());
+    int refused = 0;
+    int limited = 0;
+    for (int i = 0; i < 300; ++i) {
+        auto r = http.Get("/v1/whoami", {{"Authorization", "Bearer " + std::string(64, 'a' + i % 6)}});
+        REQUIRE(r);
+        refused += r->status == 401 ? 1 : 0;
+        limited += r->status == 429 ? 1 : 0;
+        if (r->status == 429) {
+            CHECK(error_code(r) == "server.rate.limited");
+        }
+    }
+    CHECK(refused >= 20);
+    CHECK(refused <= 30);  // the burst, and what two a second refilled while the loop ran
+    CHECK(limited == 300 - refused);
+    auto log = storage->audit_log(1000);
+    REQUIRE(log.is_ok());
+    CHECK(std::count_if(log->begin(), log->end(), [](const auto& e) { return e.event == "request.refused"; }) == 1);
+}

@@ -221,3 +221,48 @@ TEST_CASE("Hostile: regression F3 - 700 ranges of a blob answered 700 copies; ra
                                                   "Range: bytes=0-5,0-5,0-5\r\nConnection: close\r\n\r\n");
     CHECK(status_line(pull) == "HTTP/1.1 200 OK");
 }
+
+TEST_CASE("Hostile: regression F13 - a PUT on a blob the server already held whole answered 201; now 200") {
+    SyncServerHarness h;
+    h.add_team("north");
+    h.add_user("ann", "north", "worker");
+    Device ann(h.tmp / "ann.db", h.enrol("ann"), h.transport());
+    const std::string blob(5000, 'q');
+    const std::string hash = attach_and_sync(ann, blob);
+    const std::string answer =
+        round_trip(h.server->port(), "PUT /v1/blobs/" + hash + " HTTP/1.1\r\nHost: outpost\r\nAuthorization: Bearer " +
+                                         ann.creds.token + "\r\nContent-Length: " + std::to_string(blob.size()) +
+                                         "\r\nConnection: close\r\n\r\n" + blob);
+    CHECK(status_line(answer) == "HTTP/1.1 200 OK");
+    CHECK(header_value(answer, "Outpost-Size") == "5000");
+    CHECK(body_of(answer) == R"({"complete":true,"size":5000})");
+}
+
+TEST_CASE("Hostile: regression F13 - 10 pipelined requests got one answer; now each is answered in turn") {
+    GuardedServer s([](sync::ServerOptions&) {});
+    auto count_answers = [](const std::string& answer) {
+        std::size_t n = 0;
+        for (std::size_t at = answer.find("HTTP/1.1 "); at != std::string::npos;
+             at = answer.find("HTTP/1.1 ", at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    // Three in one write, a body among them: three answers, in order.
+    const std::string three = round_trip(s.server->port(),
+                                         "GET /v1/health HTTP/1.1\r\nHost: outpost\r\n\r\n"
+                                         "POST /v1/enroll HTTP/1.1\r\nHost: outpost\r\nContent-Length: 2\r\n\r\n{}"
+                                         "GET /v1/health HTTP/1.1\r\nHost: outpost\r\nConnection: close\r\n\r\n");
+    CHECK(count_answers(three) == 3);
+    const std::size_t second = three.find("HTTP/1.1 ", 1);
+    CHECK(three.compare(second, 24, "HTTP/1.1 400 Bad Request") == 0);  // {} is not an enrolment
+    CHECK(three.rfind("HTTP/1.1 200 OK") > second);
+    // Ten: as many as a connection may carry (five), then it closes; the client sends the rest again.
+    std::string ten;
+    for (int i = 0; i < 10; ++i) {
+        ten += "GET /v1/health HTTP/1.1\r\nHost: outpost\r\n\r\n";
+    }
+    const std::string answer = round_trip(s.server->port(), ten);
+    CHECK(count_answers(answer) == 5);
+    CHECK(answer.find("Connection: close") != std::string::npos);
+}

@@ -365,6 +365,47 @@ TEST_CASE("Push: bad input gets a clear 4xx with a code, and the server keeps se
     CHECK(*logged == 0);
 }
 
+TEST_CASE("Push: regression F10 - NUL cut a value short ('a\\u0000b' stored as 'a'); now refused with a code") {
+    Fixture f;
+    // The value travels as JSON text; each of these holds NUL escaped, as a hostile laptop would send it.
+    for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+             {"household", R"("a\u0000b")"}, {"visit_type", R"("planned\u0000xyz")"}, {"household", R"("\u0000")"}}) {
+        CAPTURE(value);
+        auto res = f.post("/v1/push", encode(batch(f.ann, {change(1, "r1", field, value, now_hlc())})), f.ann.token);
+        REQUIRE(res);
+        CHECK(res->status == 400);
+        CHECK(code_of(res) == errc::kProtocolMalformed);
+        CHECK(res->body.find("NUL") != std::string::npos);
+    }
+    // Nothing of them was kept, and "\\u0000" (a backslash, then text) is text, not NUL.
+    auto logged = f.storage->logged_changes(f.ann.device_id);
+    REQUIRE(logged.is_ok());
+    CHECK(*logged == 0);
+    const PushResponse ok = f.push_ok(f.ann, batch(f.ann, {change(1, "r1", "household", R"("a\\u0000b")", now_hlc())}));
+    REQUIRE(ok.results.size() == 1);
+    CHECK(ok.results[0].outcome == ChangeOutcome::kApplied);
+    const PullResponse all = f.pull_all(f.bob);
+    REQUIRE(all.changes.size() == 1);
+    CHECK(all.changes[0].value == R"("a\\u0000b")");
+}
+
+TEST_CASE("Pull: regression F13 - a cursor past the end of the log was echoed back; now 400") {
+    Fixture f;
+    f.push_ok(f.ann, batch(f.ann, {change(1, "r1", "household", "\"H\"", now_hlc())}));
+    const PullResponse all = f.pull_all(f.bob);
+    const std::int64_t end = std::stoll(all.cursor);
+    auto at_end = f.get("/v1/pull?cursor=" + all.cursor, f.bob.token);
+    REQUIRE(at_end);
+    CHECK(at_end->status == 200);
+    for (std::int64_t past : {end + 1, end + 1000, std::int64_t{999'999'999'999}}) {
+        auto r = f.get("/v1/pull?cursor=" + std::to_string(past), f.bob.token);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(code_of(r) == errc::kSyncCursorInvalid);
+        CHECK(r->body.find(std::to_string(past)) == std::string::npos);  // never echoed back
+    }
+}
+
 TEST_CASE("Pull: a page of large answers stops at its byte budget and the rest follows, nothing skipped") {
     Fixture f;
     // The service directly, with a 64 KiB page budget, over the fixture's storage.

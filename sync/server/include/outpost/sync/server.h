@@ -55,7 +55,7 @@ struct ServerOptions {
     double device_requests_per_second = 100;
     int device_request_burst = 1000;
     // Refused device tokens per address (loopback exempt as above): past them, 429 without a lookup.
-    // One audit row a minute per address records the refusals; /v1/metrics counts them all.
+    // One audit row a minute per address and code records the refusals; /v1/metrics counts them all.
     double auth_failures_per_second = 2;
     int auth_failure_burst = 20;
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
