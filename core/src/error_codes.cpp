@@ -21,7 +21,9 @@ constexpr std::array kCodes = {
     CodeInfo{kBlobChunkMismatch, "Part of an attachment was damaged on the way. That part is sent again."},
     CodeInfo{kBlobOutOfOrder, "Part of an attachment arrived out of order. The transfer starts again from there."},
     CodeInfo{kStorePassphraseWrong, "That passphrase is not right. Check Caps Lock and try again."},
-    CodeInfo{kStorePassphraseWeak, "Choose a longer passphrase: at least 10 characters, a short sentence works well."},
+    CodeInfo{
+        kStorePassphraseWeak,
+        "Choose a longer passphrase: at least 8 characters, or more if IT has set it; a short sentence works well."},
     CodeInfo{kStoreKeyfileMissing,
              "The key file that unlocks this profile is missing. Restore it from backup or ask IT for help."},
     CodeInfo{kStoreKeyfileCorrupt,
@@ -148,6 +150,18 @@ constexpr std::array kCodes = {
     CodeInfo{kServerBackupInvalid,
              "That backup cannot be restored: it is incomplete, damaged or from a newer version. Nothing was "
              "changed."},
+    CodeInfo{kServerDatabaseUnavailable,
+             "The server cannot reach its database right now. Your changes are kept on this laptop and sent "
+             "when it can; if this lasts, tell IT."},
+    CodeInfo{kEnrolMismatch,
+             "That provisioning file is for another person or team than this profile. Use the file IT made for "
+             "this profile's person, or create a new profile with it."},
+    CodeInfo{kDeviceAlreadyRevoked, "That device was already revoked; nothing changed."},
+    CodeInfo{kServerRestoreBusy,
+             "The database is in use by a running Outpost service. Stop every outpost-server serve process "
+             "that uses it, then restore again."},
+    CodeInfo{kServerRestoreFailed, "The restore did not finish; the database was left as it was before it."},
+    CodeInfo{kPlatformProcessFailed, "A program Outpost needs could not be started. Check that it is installed."},
 };
 
 }  // namespace

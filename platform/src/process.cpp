@@ -1,5 +1,7 @@
 #include "outpost/platform/process.h"
 
+#include <fcntl.h>
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -9,8 +11,13 @@
 #include "outpost/core/error_codes.h"
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <poll.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+extern char** environ;
 #endif
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -73,6 +80,69 @@ bool core_dumps_disabled() {
     return lim.rlim_cur == 0;
 #else
     return true;
+#endif
+}
+
+Result<ProgramResult> run_program(const std::vector<std::string>& argv) {
+    if (argv.empty()) {
+        return Status::error(errc::kInvalidArgument, "run_program needs a program name");
+    }
+#if defined(__unix__) || defined(__APPLE__)
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0) {
+        return Status::error(errc::kPlatformProcessFailed, std::string("pipe: ") + std::strerror(errno));
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const std::string& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    if (rc != 0) {
+        ::close(pipe_fds[0]);
+        return Status::error(errc::kPlatformProcessFailed, "cannot run " + argv[0] + ": " + std::strerror(rc));
+    }
+    ProgramResult out;
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+        if (n > 0) {
+            if (out.output.size() < (1U << 20U)) {
+                out.output.append(buf, static_cast<std::size_t>(n));
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        break;
+    }
+    ::close(pipe_fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return Status::error(errc::kPlatformProcessFailed, std::string("waitpid: ") + std::strerror(errno));
+        }
+    }
+    // posix_spawnp reports a missing program through the child's exit status 127.
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && out.output.empty()) {
+        return Status::error(errc::kPlatformProcessFailed, "cannot run " + argv[0] + ": not found on PATH");
+    }
+    out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return out;
+#else
+    return Status::error(errc::kPlatformProcessFailed, "running programs is not available on this system");
 #endif
 }
 

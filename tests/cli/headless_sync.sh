@@ -68,5 +68,22 @@ device=$(grep -o '"device_id": "[^"]*"' home/profiles/ann/profile.json | cut -d'
 "$server" device revoke "$device" --data data >/dev/null
 expect_fail sync.auth.revoked "$client" sync --headless --profile ann --data-dir home --passphrase-file pass
 grep -q "Sync did not finish" out.txt || fail "no summary after a refused sync"
+# IT makes a new file for the same person: the same profile is enrolled again and syncs.
+"$server" enroll --user ann --data data --url "https://127.0.0.1:$port" --ca-cert server.pem --out ann-new.outpost \
+  >enroll.txt
+if grep -q "$(grep -o '"code": "[^"]*"' ann-new.outpost | cut -d'"' -f4)" enroll.txt; then
+  fail "enroll printed the one-time code"
+fi
+"$client" sync --headless --profile ann --provision ann-new.outpost --data-dir home --passphrase-file pass \
+  >out.txt 2>&1 || { cat out.txt; fail "sync with a new provisioning file"; }
+grep -q "Enrolled again: user ann" out.txt || { cat out.txt; fail "the profile was not enrolled again"; }
+grep -q "Sync complete" out.txt || { cat out.txt; fail "no sync after enrolling again"; }
+[[ $(grep -o '"device_id": "[^"]*"' home/profiles/ann/profile.json | cut -d'"' -f4) != "$device" ]] ||
+  fail "the profile kept the revoked device"
+"$server" device revoke "$device" --data data >out.txt || fail "revoking a revoked device failed"
+grep -q "already revoked" out.txt || { cat out.txt; fail "revoking twice said: $(cat out.txt)"; }
+"$server" device list --data data >devices.txt
+grep -qE $'\t[0-9]+\\.[0-9]+\\.[0-9]+\tactive$' devices.txt || { cat devices.txt; fail "device list has no version"; }
+grep -qE $'\t20[0-9-]+ [0-9:]+ UTC\t[0-9]+\\.[0-9]+' devices.txt || { cat devices.txt; fail "device list has no last seen"; }
 if grep -q "correct horse" server.log; then fail "passphrase in the server log"; fi
 echo "headless sync ok"

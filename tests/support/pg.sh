@@ -2,6 +2,8 @@
 # A throwaway PostgreSQL 15 cluster on 127.0.0.1 for the tests (CTest fixture "pg"):
 #   pg.sh start STATE_DIR   initdb + start on a free port; writes STATE_DIR/conninfo and STATE_DIR/dir
 #   pg.sh stop STATE_DIR    stop it and delete its files
+#   pg.sh halt STATE_DIR    stop it, keeping its files (a database that went down)
+#   pg.sh resume STATE_DIR  start a halted cluster again, on the same port
 # The cluster lives under /tmp (the postgres user must reach it); fsync is off: tests only.
 set -euo pipefail
 cmd="$1"; state="$2"
@@ -22,17 +24,24 @@ case "$cmd" in
       if as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "-c listen_addresses=127.0.0.1 -p $port \
           -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null; then
         echo "$dir" >"$state/dir"
+        echo "$port" >"$state/port"
         echo "host=127.0.0.1 port=$port user=postgres dbname=postgres" >"$state/conninfo"
         echo "pg.sh: PostgreSQL on 127.0.0.1:$port ($dir)"
         exit 0
       fi
     done
     cat "$dir/server.log" >&2; exit 1 ;;
+  halt)
+    as_pg "$pgbin/pg_ctl" -D "$(cat "$state/dir")/data" -m fast -w stop >/dev/null ;;
+  resume)
+    dir=$(cat "$state/dir"); port=$(cat "$state/port")
+    as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "-c listen_addresses=127.0.0.1 -p $port \
+        -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null ;;
   stop)
     [[ -f "$state/dir" ]] || exit 0
     dir=$(cat "$state/dir")
     as_pg "$pgbin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
-    rm -rf "$dir" "$state/dir" "$state/conninfo"
+    rm -rf "$dir" "$state/dir" "$state/conninfo" "$state/port"
     echo "pg.sh: stopped" ;;
-  *) echo "usage: pg.sh start|stop STATE_DIR" >&2; exit 2 ;;
+  *) echo "usage: pg.sh start|stop|halt|resume STATE_DIR" >&2; exit 2 ;;
 esac

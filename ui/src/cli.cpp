@@ -176,6 +176,36 @@ Status open_profile(const CliArgs& args, const std::filesystem::path& root, Open
 
 }  // namespace
 
+namespace {
+
+// What the server lists this laptop as: --device-name, else the computer's name.
+std::string device_name(const CliArgs& args) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return args.device_name.empty() ? std::string(host) : args.device_name;
+}
+
+// An existing profile enrolled again (sync::reenrol_profile): its passphrase, not a new one.
+int run_reenrol(const CliArgs& args, const std::filesystem::path& root, const sync::Provisioning& prov) {
+    Result<std::string> pass = read_passphrase(args, "Passphrase of this profile: ");
+    if (!pass.is_ok()) {
+        return fail(pass.status());
+    }
+    std::cout << "Profile '" << args.profile << "' exists: enrolling it again with " << prov.server_url
+              << ", keeping its records and the changes waiting to be sent ...\n"
+              << std::flush;
+    Result<sync::ProfileInfo> info = sync::reenrol_profile(root, args.profile, *pass, prov, device_name(args));
+    sodium_memzero(pass->data(), pass->size());
+    if (!info.is_ok()) {
+        return fail(info.status());
+    }
+    std::cout << "Enrolled again: user " << info->user << " (" << info->role << "), team " << info->team << ", device "
+              << info->device_id << ". Changes waiting on this laptop go at the next sync.\n";
+    return 0;
+}
+
+}  // namespace
+
 int run_enroll(const CliArgs& args) {
     if (args.profile.empty() || args.provision.empty()) {
         std::cerr << "outpost: enroll needs --profile NAME and --provision FILE\n";
@@ -189,6 +219,10 @@ int run_enroll(const CliArgs& args) {
     if (!root.is_ok()) {
         return fail(root.status());
     }
+    std::error_code ec;
+    if (std::filesystem::exists(*root / args.profile / "profile.json", ec)) {
+        return run_reenrol(args, *root, *prov);
+    }
     Result<std::string> pass = read_passphrase(args, "New passphrase for this profile: ", /*confirm=*/true);
     if (!pass.is_ok()) {
         return fail(pass.status());
@@ -199,9 +233,7 @@ int run_enroll(const CliArgs& args) {
             errc::kStorePassphraseWeak,
             "the passphrase is shorter than " + std::to_string(args.policy.min_passphrase_length) + " characters"));
     }
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    const std::string device = args.device_name.empty() ? std::string(host) : args.device_name;
+    const std::string device = device_name(args);
     std::cout << "Enrolling profile '" << args.profile << "' with " << prov->server_url << " ...\n" << std::flush;
     Result<sync::ProfileInfo> info =
         sync::enrol_profile(*root, args.profile, *pass, *prov, device, {}, args.display_name);
@@ -214,35 +246,13 @@ int run_enroll(const CliArgs& args) {
     return 0;
 }
 
-int run_sync(const CliArgs& given) {
-    CliArgs args = given;
-    if (!args.headless || (args.profile.empty() && args.provision.empty())) {
-        std::cerr << "outpost: sync needs --headless and --profile NAME or --provision FILE (the window syncs on "
-                     "its own)\n";
-        return 2;
-    }
-    Result<std::filesystem::path> root = profiles_root(args);
-    if (!root.is_ok()) {
-        return fail(root.status());
-    }
-    if (!args.provision.empty()) {
-        // IT's one step: enrol from the provisioning file unless that profile is already here.
-        if (args.profile.empty()) {
-            Result<sync::Provisioning> prov = read_provisioning(args);
-            if (!prov.is_ok()) {
-                return fail(prov.status());
-            }
-            args.profile = prov->user;
-        }
-        std::error_code ec;
-        if (!std::filesystem::exists(*root / args.profile, ec)) {
-            if (int code = run_enroll(args); code != 0) {
-                return code;
-            }
-        }
-    }
+namespace {
+
+// One headless sync of an enrolled profile; `failed` receives the code when it did not finish.
+int sync_profile(const CliArgs& args, const std::filesystem::path& root, std::string& failed) {
     OpenProfile p;
-    if (Status st = open_profile(args, *root, p); !st.is_ok()) {
+    if (Status st = open_profile(args, root, p); !st.is_ok()) {
+        failed = st.code();
         return fail(st);
     }
     int code = 0;
@@ -265,6 +275,7 @@ int run_sync(const CliArgs& given) {
     };
     const auto t0 = std::chrono::steady_clock::now();
     if (Status st = p.start_engine(options); !st.is_ok()) {
+        failed = st.code();
         return fail(st);
     }
     std::cout << "Syncing profile '" << args.profile << "' (" << p.info.user << ", team " << p.info.team << ") with "
@@ -278,6 +289,7 @@ int run_sync(const CliArgs& given) {
                   << ", superseded " << sum->superseded << ", conflicts " << sum->conflicts << ", refused "
                   << sum->rejected << "), received " << sum->pulled << ". Waiting to send: " << st.waiting << ".\n";
     } else {
+        failed = sum.status().code();
         code = fail(sum.status());
         std::cout << "Sync did not finish; " << st.waiting << " change(s) wait on this laptop and will be sent "
                   << "next time.\n";
@@ -288,6 +300,55 @@ int run_sync(const CliArgs& given) {
         for (const auto& r : *refused) {
             std::cout << "  record " << r.record << ", " << r.field << ": " << r.message << " [" << r.code << "]\n";
         }
+    }
+    return code;
+}
+
+}  // namespace
+
+int run_sync(const CliArgs& given) {
+    CliArgs args = given;
+    if (!args.headless || (args.profile.empty() && args.provision.empty())) {
+        std::cerr << "outpost: sync needs --headless and --profile NAME or --provision FILE (the window syncs on "
+                     "its own)\n";
+        return 2;
+    }
+    Result<std::filesystem::path> root = profiles_root(args);
+    if (!root.is_ok()) {
+        return fail(root.status());
+    }
+    bool existed = false;
+    if (!args.provision.empty()) {
+        // IT's one step: enrol from the provisioning file unless that profile is already here.
+        if (args.profile.empty()) {
+            Result<sync::Provisioning> prov = read_provisioning(args);
+            if (!prov.is_ok()) {
+                return fail(prov.status());
+            }
+            args.profile = prov->user;
+        }
+        std::error_code ec;
+        existed = std::filesystem::exists(*root / args.profile, ec);
+        if (!existed) {
+            if (int code = run_enroll(args); code != 0) {
+                return code;
+            }
+        }
+    }
+    std::string failed;
+    int code = sync_profile(args, *root, failed);
+    // The server no longer knows this laptop (restored from a backup, or the device revoked): with a
+    // new provisioning file, the profile is enrolled again and its waiting changes sent.
+    if (code != 0 && existed && (failed == errc::kAuthInvalid || failed == errc::kAuthRevoked)) {
+        Result<sync::Provisioning> prov = read_provisioning(args);
+        if (!prov.is_ok()) {
+            return fail(prov.status());
+        }
+        if (int again = run_reenrol(args, *root, *prov); again != 0) {
+            return again;
+        }
+        failed.clear();
+        code = sync_profile(args, *root, failed);
     }
     return code;
 }

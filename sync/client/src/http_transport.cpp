@@ -5,6 +5,7 @@
 #include <string>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/version.h"
 #include "outpost/sync/transport.h"
 
 namespace outpost::sync {
@@ -16,6 +17,8 @@ public:
 
     Result<HttpResponse> request(const HttpRequest& req) override {
         httplib::Headers headers;
+        // The server lists each device's version for IT (outpost-server device list).
+        headers.emplace("User-Agent", "outpost/" + std::string(version()));
         if (!req.bearer_token.empty()) {
             headers.emplace("Authorization", "Bearer " + req.bearer_token);
         }

@@ -174,6 +174,95 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
     return info;
 }
 
+Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& name, std::string_view passphrase,
+                                    const Provisioning& prov, const std::string& device_name,
+                                    const StoreOptions& options) {
+    Result<fs::path> dir = profile_dir(root, name);
+    if (!dir.is_ok()) {
+        return dir.status();
+    }
+    Result<ProfileInfo> info = read_profile_info(*dir);
+    if (!info.is_ok()) {
+        return info.status();
+    }
+    if (prov.user != info->user || prov.team != info->team) {
+        return Status::error(errc::kEnrolMismatch, "this provisioning file is for " + prov.user + " in team " +
+                                                       prov.team + "; profile '" + name + "' is " + info->user +
+                                                       "'s, in team " + info->team);
+    }
+    // The passphrase first: only the profile's owner may point it at a server.
+    Result<std::unique_ptr<Store>> store = open_profile_store(*dir, passphrase, options);
+    if (!store.is_ok()) {
+        return store.status();
+    }
+    // The new certificate beside the old until the server has answered through it.
+    const fs::path cert_new = *dir / (std::string(kCertName) + ".new");
+    HttpTransportOptions topts{.base_url = prov.server_url};
+    if (!prov.ca_pem.empty()) {
+        if (Status s = write_file(cert_new, prov.ca_pem); !s.is_ok()) {
+            (*store)->lock();
+            return s;
+        }
+        topts.ca_cert_path = cert_new.string();
+    }
+    auto abandon = [&](Status s) -> Result<ProfileInfo> {
+        (*store)->lock();
+        std::error_code ignored;
+        fs::remove(cert_new, ignored);
+        return s;
+    };
+    Result<std::unique_ptr<Transport>> transport = make_http_transport(topts);
+    if (!transport.is_ok()) {
+        return abandon(transport.status());
+    }
+    Result<HttpResponse> res =
+        (*transport)
+            ->request({.method = "POST", .path = "/v1/enroll", .body = encode(EnrollRequest{prov.code, device_name})});
+    if (!res.is_ok()) {
+        return abandon(res.status());
+    }
+    if (res->status != 200) {
+        return abandon(decode_error(res->body));
+    }
+    Result<EnrollResponse> e = decode_enroll_response(res->body);
+    if (!e.is_ok()) {
+        return abandon(e.status());
+    }
+    // The new token replaces the old in the store; the records, the outbox and the pull position stay,
+    // so what waited to be sent goes at the next sync, under the new device.
+    if (Status s = save_credentials(**store, {e->device_id, e->token, e->user, e->team, e->role}); !s.is_ok()) {
+        return abandon(s);
+    }
+    (*store)->lock();
+    std::error_code ec;
+    if (prov.ca_pem.empty()) {
+        fs::remove(*dir / kCertName, ec);
+    } else {
+        fs::rename(cert_new, *dir / kCertName, ec);
+        if (ec) {
+            return Status::error(errc::kIo, "cannot replace " + (*dir / kCertName).string() + ": " + ec.message());
+        }
+    }
+    ProfileInfo out = *info;
+    out.server_url = prov.server_url;
+    out.role = e->role;
+    out.device_id = e->device_id;
+    out.ca_sha256 = prov.ca_sha256;
+    nlohmann::json j = {
+        {"name", out.name}, {"server_url", out.server_url}, {"user", out.user},          {"team", out.team},
+        {"role", out.role}, {"device_id", out.device_id},   {"ca_sha256", out.ca_sha256}};
+    if (!out.display_name.empty()) {
+        j["display_name"] = out.display_name;
+    }
+    const fs::path info_new = *dir / (std::string(kInfoName) + ".new");
+    OUTPOST_TRY(write_file(info_new, j.dump(2) + "\n"));
+    fs::rename(info_new, *dir / kInfoName, ec);
+    if (ec) {
+        return Status::error(errc::kIo, "cannot replace " + (*dir / kInfoName).string() + ": " + ec.message());
+    }
+    return out;
+}
+
 Result<ProfileInfo> read_profile_info(const fs::path& dir) {
     Result<std::string> text = read_file(dir / kInfoName);
     if (!text.is_ok()) {

@@ -114,7 +114,22 @@ std::string_view phase_name(SyncPhase p) {
 Status save_credentials(Store& store, const Credentials& c) {
     OUTPOST_TRY(store.exec(kTablesSql));
     OUTPOST_TRY(store.exec("BEGIN IMMEDIATE"));
-    Status s = put_state(store, "device_id", c.device_id);
+    // A new device for this store (enrolled again): the changes the old one had not sent yet are
+    // this device's to send now (the outbox is a device's own changes past pushed_upto).
+    Status s = Status::ok();
+    Result<std::string> old_device = read_state(store, "device_id");
+    Result<std::string> upto = read_state(store, "pushed_upto");
+    if (!old_device.is_ok() || !upto.is_ok()) {
+        s = !old_device.is_ok() ? old_device.status() : upto.status();
+    } else if (!old_device->empty() && *old_device != c.device_id) {
+        Query q(store, "UPDATE changes SET device = ? WHERE device = ? AND seq > ?");
+        q.text(1, c.device_id).text(2, *old_device).i64(3, to_i64(*upto));
+        const int rc = q.step();
+        s = rc == SQLITE_DONE ? Status::ok() : q.error(rc, "handing the waiting changes to the new device");
+    }
+    if (s.is_ok()) {
+        s = put_state(store, "device_id", c.device_id);
+    }
     for (const auto& [k, v] : {std::pair<const char*, const std::string*>{"token", &c.token},
                                {"user", &c.user},
                                {"team", &c.team},

@@ -21,9 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kDbName = "server.db";
-// How far restore moves the change sequence ahead: more changes than any server takes between a
-// backup and its restore, and far from int64's end after any number of restores.
-constexpr std::int64_t kRestoreSeqJump = std::int64_t{1} << 32;
+using storage::kRestoreSeqJump;
 
 // An open connection, closed on scope exit.
 struct Db {

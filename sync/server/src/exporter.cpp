@@ -267,7 +267,7 @@ std::vector<OpenDataRow> open_data(const std::vector<ExportRecord>& records,
         Month& m = months[{r.team, month_of(r.created_ms)}];
         if (wanted(forms, r.type, ExportWhat::kSuggestions)) {
             std::string status = choice(r, "status");
-            status = status.empty() ? "submitted" : status;
+            status = status.empty() ? "unset" : status;  // never guessed: a blank is not "submitted"
             ++m.suggestions[status];
             const bool decided = status == "accepted" || status == "declined" || status == "implemented";
             const auto note = r.field_ms.find("decision_note");
@@ -320,9 +320,12 @@ std::string open_data_json(const std::vector<OpenDataRow>& rows) {
     for (const OpenDataRow& r : rows) {
         nlohmann::ordered_json row = {{"team", r.team}, {"month", r.month}, {"measure", r.measure}};
         row["category"] = r.category;
-        // A suppressed value stays text ("<5"); others are numbers.
+        // A suppressed value stays text ("<5"); counts are whole numbers (5, never 5.0); a median
+        // keeps its one decimal.
         if (!r.value.empty() && r.value.front() == '<') {
             row["value"] = r.value;
+        } else if (r.value.find('.') == std::string::npos) {
+            row["value"] = std::strtoll(r.value.c_str(), nullptr, 10);
         } else {
             row["value"] = std::strtod(r.value.c_str(), nullptr);
         }

@@ -62,6 +62,9 @@ Usage:
   outpost-server restore --from BACKUP_DIR
       Put a backup back, also while the service runs. The current database is kept aside as
       server.db.before-restore-<time>.
+  outpost-server restore --db URL --from DUMP
+      Put a pg_dump --format=custom file back into PostgreSQL (all or nothing), with the change
+      sequence moved past every number handed out. Stop every serve process first.
   outpost-server export --team TEAM --what cases|suggestions [--format csv|json] [--out FILE]
       A team's cases or suggestions as they stand, for analysts (CSV by RFC 4180, UTF-8).
   outpost-server export --open-data [--format csv|json] [--out FILE]
@@ -151,6 +154,10 @@ Status resolve_config(Args& args) {
     }
     if (args.db) {
         args.effective.db = *args.db;
+    }
+    if (args.effective.data.empty() && !args.effective.db.empty()) {
+        // With PostgreSQL the folder holds only the attachments: the documented default will do.
+        args.effective.data = outpost::sync::kDefaultServerDataDir;
     }
     if (args.db_pool) {
         args.effective.db_pool = *args.db_pool;
@@ -542,25 +549,35 @@ int cmd_backup(const Args& args) {
 }
 
 int cmd_restore(const Args& args) {
-    if (!args.effective.db.empty()) {
-        return usage_error(
-            "restore is for the embedded SQLite database; for PostgreSQL use pg_restore "
-            "(docs/OPERATIONS.md)");
-    }
     if (args.from.empty()) {
-        return usage_error("restore needs --from BACKUP_DIR");
+        return usage_error(args.effective.db.empty() ? "restore needs --from BACKUP_DIR"
+                                                     : "restore needs --from DUMP (made by pg_dump --format=custom)");
+    }
+    if (!args.effective.db.empty()) {
+        auto r = outpost::sync::restore_pg_database(args.effective.db, args.from);
+        if (!r.is_ok()) {
+            return fail(r.status());
+        }
+        std::cout << "Restored " << args.from.string() << ". The log ended at change " << r->live_end
+                  << " before the restore and at " << r->restored_end << " in the dump; new changes start at "
+                  << r->next_seq << ", so every laptop receives them.\n"
+                  << "Start the service again. Laptops keep what they have; changes they sent after the dump was "
+                     "taken are not on the server.\n";
+        return 0;
     }
     if (args.effective.data.empty()) {
         return usage_error("restore needs --data DIR or --config FILE");
     }
+    std::error_code ec;
+    const bool had_database = std::filesystem::exists(args.effective.data / "server.db", ec);
     auto r = outpost::sync::restore_sqlite_data_dir(args.from, args.effective.data);
     if (!r.is_ok()) {
         return fail(r.status());
     }
     std::cout << "Restored " << args.from.string() << " into " << args.effective.data.string() << ": " << r->records
-              << " records, " << r->changes << " changes, " << r->blob_files
-              << " attachment files. The previous database is kept beside it as server.db.before-restore-*.\n"
-              << "Laptops keep what they have; changes they sent after the backup was taken are not on the "
+              << " records, " << r->changes << " changes, " << r->blob_files << " attachment files."
+              << (had_database ? " The previous database is kept beside it as server.db.before-restore-*." : "")
+              << "\nLaptops keep what they have; changes they sent after the backup was taken are not on the "
                  "server, and laptops enrolled since must be enrolled again.\n";
     return 0;
 }
@@ -586,19 +603,24 @@ int cmd_admin(const Args& args) {
     } else if (args.command == "device" && p.size() == 2 && p[0] == "revoke") {
         s = st.revoke_device(p[1], now_ms());
         if (s.is_ok()) {
-            std::cout << "Revoked device " << p[1] << ": it is refused from now on\n";
+            std::cout << "Revoked device " << printable(p[1]) << ": it is refused from now on\n";
+        } else if (s.code() == outpost::errc::kDeviceAlreadyRevoked) {
+            std::cout << "Device " << printable(p[1]) << " was already revoked; nothing changed\n";
+            s = Status::ok();
         }
     } else if (args.command == "device" && p.size() == 1 && p[0] == "list") {
         auto list = st.devices(args.user);
         if (!list.is_ok()) {
             return fail(list.status());
         }
-        std::cout << "device\tuser\tteam\tname\tenrolled\tstate\n";
+        std::cout << "device\tuser\tteam\tname\tenrolled\tlast_seen\tversion\tstate\n";
         for (const auto& d : *list) {
             // A device names itself: what it sent is shown, never obeyed (no tab, line break or escape
             // reaches the terminal; a device enrolled before names were checked may hold them).
             std::cout << printable(d.id) << '\t' << printable(d.user) << '\t' << printable(d.team) << '\t'
                       << printable(d.name) << '\t' << utc_text(d.created_ms) << '\t'
+                      << (d.last_seen_ms != 0 ? utc_text(d.last_seen_ms) : std::string("never")) << '\t'
+                      << (d.client_version.empty() ? std::string("-") : printable(d.client_version)) << '\t'
                       << (d.revoked_ms != 0 ? "revoked " + utc_text(d.revoked_ms) : std::string("active")) << "\n";
         }
     } else if (args.command == "enroll" && p.empty() && !args.user.empty()) {
@@ -628,8 +650,9 @@ int cmd_admin(const Args& args) {
         if (Status w = write_provisioning(out, prov); !w.is_ok()) {
             return fail(w);
         }
-        std::cout << "Enrolment code for " << args.user << ": " << *code << " (valid " << args.ttl_days
-                  << " days, single use)\nProvisioning file: " << out.string() << "\n";
+        // The code stays in the file (0600): terminals, logs and screen shares keep what is printed.
+        std::cout << "Provisioning file for " << args.user << ": " << out.string() << " (its one-time code is valid "
+                  << args.ttl_days << " days; an earlier unused file for " << args.user << " no longer works)\n";
     } else {
         return usage_error("unknown or incomplete " + args.command + " command");
     }

@@ -124,6 +124,11 @@ END $$;
 ALTER TABLE srv_changes DROP CONSTRAINT IF EXISTS srv_changes_pkey;
 ALTER TABLE srv_changes ALTER COLUMN team TYPE text COLLATE "C";
 )sql",
+    // 4: when each device was last seen, and the Outpost version it runs (device list).
+    R"sql(
+ALTER TABLE devices ADD COLUMN last_seen_ms bigint NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN client_version text NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));
 static_assert(kPgSchemaVersion == kPgServerSchemaVersion, "one migration per schema version");
@@ -286,6 +291,14 @@ public:
     void reset() {
         PQreset(m_c);
         m_prepared.clear();
+        if (healthy()) {
+            (void)hold_serve_lock();
+        }
+    }
+    // Every connection holds the serve lock shared for its life (a restore takes it exclusively and
+    // refuses while any is held; a connection made during a restore waits for it to end).
+    Res hold_serve_lock() {
+        return exec((std::string("SELECT pg_advisory_lock_shared(") + storage::kPgServeLockSql + ")").c_str());
     }
 
 private:
@@ -305,7 +318,13 @@ private:
         // 53100 disk_full, 58000 system_error and 58030 io_error keep the disk's codes, so the server
         // answers 503 as it does for a full or failing disk under SQLite.
         const bool io = r.state == "58000" || r.state == "58030";
-        const std::string_view code = r.state == "53100" ? errc::kDiskFull : io ? errc::kIo : errc::kStoreSql;
+        // The database gone (stopped, restarting, the network): 503, so laptops try again later.
+        const bool gone = PQstatus(m_c) != CONNECTION_OK || r.state.rfind("08", 0) == 0 || r.state == "57P01" ||
+                          r.state == "57P02" || r.state == "57P03";
+        const std::string_view code = r.state == "53100" ? errc::kDiskFull
+                                      : io               ? errc::kIo
+                                      : gone             ? errc::kServerDatabaseUnavailable
+                                                         : errc::kStoreSql;
         r.status = Status::error(code, "PostgreSQL, " + what + ": " + message);
         return r;
     }
@@ -314,7 +333,10 @@ private:
 };
 
 Result<std::unique_ptr<Conn>> connect(const std::string& conninfo) {
-    PGconn* c = PQconnectdb(conninfo.c_str());
+    // Named, so a restore can tell a running service from itself (kPgServeLock below).
+    const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+    const char* values[] = {conninfo.c_str(), "outpost-server", nullptr};
+    PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
         const std::string message = chomp(c ? PQerrorMessage(c) : "out of memory");
         PQfinish(c);
@@ -324,6 +346,10 @@ Result<std::unique_ptr<Conn>> connect(const std::string& conninfo) {
     Res quiet = conn->exec("SET client_min_messages = warning");
     if (!quiet.ok()) {
         return quiet.status;
+    }
+    Res held = conn->hold_serve_lock();
+    if (!held.ok()) {
+        return held.status;
     }
     return conn;
 }
@@ -809,15 +835,27 @@ public:
             return r.status;
         }
         if (r.affected() == "0") {
-            return Status::error(errc::kAccountMissing, "no active device '" + device_id + "'");
+            Res was = c->run("revoked_before", "SELECT revoked_ms FROM devices WHERE id = $1", {p(device_id)});
+            if (was.ok() && was.rows() > 0) {
+                return Status::error(errc::kDeviceAlreadyRevoked, "device '" + device_id + "' was already revoked");
+            }
+            return Status::error(errc::kAccountMissing, "no device '" + device_id + "'");
         }
         return audit_on(*c, now, "admin", "device.revoked", device_id);
+    }
+
+    Status device_seen(const std::string& device_id, std::int64_t now, const std::string& client_version) override {
+        auto c = m_pool.take();
+        Res r = c->run("device_seen", "UPDATE devices SET last_seen_ms = $1, client_version = $2 WHERE id = $3",
+                       {p(now), p(client_version), p(device_id)});
+        return r.ok() ? Status::ok() : r.status;
     }
 
     Result<std::vector<DeviceInfo>> devices(const std::string& user) override {
         auto c = m_pool.take();
         Res r = c->run("devices",
-                       "SELECT d.id, d.user_name, u.team, d.name, d.created_ms, COALESCE(d.revoked_ms, 0) "
+                       "SELECT d.id, d.user_name, u.team, d.name, d.created_ms, COALESCE(d.revoked_ms, 0), "
+                       "d.last_seen_ms, d.client_version "
                        "FROM devices d JOIN users u ON u.name = d.user_name "
                        "WHERE $1 = '' OR d.user_name = $1 ORDER BY d.created_ms, d.id",
                        {p(user)});
@@ -826,7 +864,8 @@ public:
         }
         std::vector<DeviceInfo> out;
         for (int i = 0; i < r.rows(); ++i) {
-            out.push_back({r.str(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3), r.i64(i, 4), r.i64(i, 5)});
+            out.push_back({r.str(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3), r.i64(i, 4), r.i64(i, 5), r.i64(i, 6),
+                           r.str(i, 7)});
         }
         return out;
     }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
@@ -108,6 +109,26 @@ struct Server::Impl {
         it->second = now;
         return true;
     }
+    // When each device was last written down as seen, and with which version: the storage hears of a
+    // device at most once a minute (or when its version changes), not on every request.
+    std::mutex seen_mutex;
+    std::unordered_map<std::string, std::pair<std::int64_t, std::string>> seen;
+    void note_seen(const std::string& device, const std::string& version) {
+        const std::int64_t now = clock->now_ms();
+        {
+            std::lock_guard lock(seen_mutex);
+            if (seen.size() > 100'000) {
+                seen.clear();
+            }
+            auto& [at, v] = seen[device];
+            if (at != 0 && now - at < 60'000 && v == version) {
+                return;
+            }
+            at = now;
+            v = version;
+        }
+        (void)storage->device_seen(device, now, version);  // best effort: a listing, never a refusal
+    }
     int port = 0;
     bool tls = false;
     Metrics metrics;
@@ -130,6 +151,11 @@ thread_local std::chrono::steady_clock::time_point t_request_start;
 void send_error(httplib::Response& res, int http_status, std::string_view code, std::string message) {
     res.status = http_status;
     res.set_content(encode_error(Status::error(code, std::move(message))), "application/json");
+}
+
+// The first line of a message (a PostgreSQL error's DETAIL and HINT lines follow it).
+std::string first_line(const std::string& message) {
+    return message.substr(0, message.find('\n'));
 }
 
 int http_status_for(const Status& s) {
@@ -167,8 +193,8 @@ int http_status_for(const Status& s) {
     if (c == errc::kBlobOutOfOrder) {
         return 409;
     }
-    if (c == errc::kIo || c == errc::kDiskFull) {
-        return 503;  // the disk: try again later
+    if (c == errc::kIo || c == errc::kDiskFull || c == errc::kServerDatabaseUnavailable) {
+        return 503;  // the disk or the database: try again later
     }
     if (c == errc::kServerRateLimited) {
         return 429;
@@ -180,8 +206,8 @@ void send_status(httplib::Response& res, const Status& s) {
     send_error(res, http_status_for(s), s.code(), s.message());
     if (s.code() == errc::kServerRateLimited) {
         res.set_header("Retry-After", "1");
-    } else if (s.code() == errc::kIo || s.code() == errc::kDiskFull) {
-        res.set_header("Retry-After", "30");  // an operator has to free space or mend the disk
+    } else if (s.code() == errc::kIo || s.code() == errc::kDiskFull || s.code() == errc::kServerDatabaseUnavailable) {
+        res.set_header("Retry-After", "30");  // an operator has to free space, mend the disk or start the database
     }
 }
 
@@ -199,6 +225,21 @@ bool parse_limit(const httplib::Request& req, httplib::Response& res, int& limit
     return true;
 }
 
+// The Outpost version in a User-Agent of the form "outpost/0.1.0" (the laptop's transport sends it);
+// empty for anything else. At most 32 characters of [0-9A-Za-z.+-], so a listing shows it as it is.
+std::string client_version(const std::string& agent) {
+    constexpr std::string_view kPrefix = "outpost/";
+    if (agent.rfind(kPrefix, 0) != 0) {
+        return "";
+    }
+    std::string v = agent.substr(
+        kPrefix.size(), agent.find(' ') == std::string::npos ? std::string::npos : agent.find(' ') - kPrefix.size());
+    const bool plain = !v.empty() && v.size() <= 32 && std::all_of(v.begin(), v.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '+' || c == '-';
+    });
+    return plain ? v : "";
+}
+
 // The device behind the request's bearer token. Failures are audited (path and code, never the token).
 Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req) {
     const std::string header = req.get_header_value("Authorization");
@@ -213,6 +254,7 @@ Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req)
     }
     if (who.is_ok()) {
         impl.metrics.device_seen(who->device_id, impl.clock->now_ms());
+        impl.note_seen(who->device_id, client_version(req.get_header_value("User-Agent")));
         if (!impl.take_request(who->device_id)) {
             impl.metrics.rate_limited();
             return Status::error(errc::kServerRateLimited, "too many requests from this device; try again in a moment");
@@ -587,6 +629,20 @@ void install_routes(Server::Impl& impl) {
         res.set_content(encode_health(h), "application/json");
     });
 
+    // Readiness, for a load balancer: 200 only when this process can reach its database (a query,
+    // not just a connection), 503 server.database.unavailable with the back end's message otherwise.
+    // /v1/health says only that the process answers.
+    http.Get("/v1/ready", [&impl](const httplib::Request&, httplib::Response& res) {
+        Result<ServerIdentity> id = impl.storage->identity();
+        if (!id.is_ok()) {
+            send_error(res, 503, errc::kServerDatabaseUnavailable,
+                       "this process cannot reach its database: " + first_line(id.status().message()));
+            res.set_header("Retry-After", "5");
+            return;
+        }
+        res.set_content(R"({"ready":true,"database":"ok"})", "application/json");
+    });
+
     // Anything unrouted gets a JSON error with a stable code (httplib calls this for 404s, and for
     // 413 when a body exceeds the payload limit).
     http.set_error_handler([&impl](const httplib::Request& req, httplib::Response& res) {
@@ -634,13 +690,17 @@ void install_routes(Server::Impl& impl) {
     });
     http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
         impl.guard->end_request();  // a kept-alive connection's next head has its own deadline
-        // Method, path and status only: never headers (tokens) or bodies (records).
-        impl.log({{"event", "request"},
-                  {"ts_ms", impl.clock->now_ms()},
-                  {"method", req.method},
-                  {"path", req.path},
-                  {"status", res.status},
-                  {"remote", req.remote_addr}});
+        // Method, path and status only: never headers (tokens) or bodies (records). A 5xx also gets
+        // its cause: the code and the first line of the back end's message (a database's detail
+        // lines can quote a row, so they are left out).
+        nlohmann::json line = {{"event", "request"}, {"ts_ms", impl.clock->now_ms()}, {"method", req.method},
+                               {"path", req.path},   {"status", res.status},          {"remote", req.remote_addr}};
+        if (res.status >= 500) {
+            const Status cause = decode_error(res.body);
+            line["code"] = cause.code();
+            line["cause"] = first_line(cause.message()).substr(0, 300);
+        }
+        impl.log(line);
     });
 }
 

@@ -75,6 +75,11 @@ CREATE INDEX srv_changes_team ON srv_changes(team, seq);
     R"sql(
 CREATE TABLE srv_blob_refs(team TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(team, hash)) WITHOUT ROWID;
 )sql",
+    // 6 -> 7: when each device was last seen, and the Outpost version it runs (device list).
+    R"sql(
+ALTER TABLE devices ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN client_version TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
 
@@ -341,23 +346,41 @@ public:
             return sql_error(m_db, "revoking a device");
         }
         if (sqlite3_changes(m_db) == 0) {
-            return Status::error(errc::kAccountMissing, "no active device '" + device_id + "'");
+            auto was = sql::StmtRef::owned(m_db, "SELECT revoked_ms FROM devices WHERE id = ?1");
+            was.text(1, device_id);
+            if (was.step() == SQLITE_ROW) {
+                return Status::error(errc::kDeviceAlreadyRevoked, "device '" + device_id + "' was already revoked");
+            }
+            return Status::error(errc::kAccountMissing, "no device '" + device_id + "'");
         }
         return audit_locked(now_ms, "admin", "device.revoked", device_id);
+    }
+
+    Status device_seen(const std::string& device_id, std::int64_t now_ms, const std::string& client_version) override {
+        std::lock_guard lock(m_mutex);
+        auto st = sql::StmtRef::owned(m_db, "UPDATE devices SET last_seen_ms = ?1, client_version = ?2 WHERE id = ?3");
+        st.i64(1, now_ms);
+        st.text(2, client_version);
+        st.text(3, device_id);
+        if (st.step() != SQLITE_DONE) {
+            return sql_error(m_db, "noting when a device was seen");
+        }
+        return Status::ok();
     }
 
     Result<std::vector<DeviceInfo>> devices(const std::string& user) override {
         std::lock_guard lock(m_mutex);
         auto st = sql::StmtRef::owned(m_db,
-                                      "SELECT d.id, d.user, u.team, d.name, d.created_ms, COALESCE(d.revoked_ms, 0) "
+                                      "SELECT d.id, d.user, u.team, d.name, d.created_ms, COALESCE(d.revoked_ms, 0), "
+                                      "d.last_seen_ms, d.client_version "
                                       "FROM devices d JOIN users u ON u.name = d.user "
                                       "WHERE ?1 = '' OR d.user = ?1 ORDER BY d.created_ms, d.id");
         st.text(1, user);
         std::vector<DeviceInfo> out;
         int rc = 0;
         while ((rc = st.step()) == SQLITE_ROW) {
-            out.push_back(
-                {st.col_text(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_i64(4), st.col_i64(5)});
+            out.push_back({st.col_text(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_i64(4), st.col_i64(5),
+                           st.col_i64(6), st.col_text(7)});
         }
         if (rc != SQLITE_DONE) {
             return sql_error(m_db, "listing devices");

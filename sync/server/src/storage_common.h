@@ -24,6 +24,12 @@ namespace outpost::sync::storage {
 // other failure is store.sql.failed. For the SQLite back end and backup/restore.
 [[nodiscard]] Status sql_error(sqlite3* db, const std::string& what);
 
+// The PostgreSQL advisory lock every open storage holds shared, and a restore takes exclusively: one
+// per schema, so a restore never runs under a live service, and services wait for a restore.
+inline constexpr const char* kPgServeLockSql = "hashtextextended('outpost-serve:' || current_schema(), 0)";
+// How far a restore moves the change sequence past both logs' ends (backup.cpp, pg_restore.cpp).
+inline constexpr std::int64_t kRestoreSeqJump = std::int64_t{1} << 32;
+
 [[nodiscard]] std::string random_hex(std::size_t bytes);
 // BLAKE2b-256 of a secret (token or code): all the server ever stores of it.
 [[nodiscard]] std::string secret_hash(std::string_view secret);
@@ -31,7 +37,6 @@ namespace outpost::sync::storage {
 [[nodiscard]] std::string normalise_code(std::string_view code);
 // 80 random bits as 16 Crockford base32 characters, in four dash-separated groups of four.
 [[nodiscard]] std::string new_enrolment_code();
-// Team and user names: [a-z0-9_.-], 1..64.
 // The one rule for team and user names: a-z, 0-9, '_', '-' and '.', 1 to 64 of them, starting with a
 // letter or digit (so never ".", ".." or an option such as "-rf": they name folders and files).
 [[nodiscard]] bool valid_name(const std::string& s);

@@ -106,7 +106,9 @@ TEST_CASE("Enrolment: a code enrols a device once, and its token authenticates")
         REQUIRE(denied);
         CHECK(denied->status == 403);
         CHECK(error_code(denied) == "sync.auth.revoked");
-        CHECK(f.storage->revoke_device(e->device_id, f.clock.now_ms()).code() == "server.account.not_found");
+        // Regression: revoking it again said the device did not exist.
+        CHECK(f.storage->revoke_device(e->device_id, f.clock.now_ms()).code() == "server.device.already_revoked");
+        CHECK(f.storage->revoke_device("dev-nothing", f.clock.now_ms()).code() == "server.account.not_found");
     }
 }
 

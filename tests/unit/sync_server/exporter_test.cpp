@@ -147,7 +147,7 @@ TEST_CASE("Export: open data suppresses every count below 5, and shows 5") {
     for (int i = 0; i < 4; ++i) {  // April: 4 decisions: the count and the median are suppressed
         add("a", "suggestion", kApril2, {{"status", std::string("declined")}}, {{"decision_note", kApril2 + 2 * kDay}});
     }
-    add("a", "suggestion", kApril2, {});  // no status yet: submitted
+    add("a", "suggestion", kApril2, {});  // no status at all: "unset", never counted as submitted
     for (int i = 0; i < 5; ++i) {
         add("b", "adoption", kApril2, {});
     }
@@ -159,7 +159,7 @@ TEST_CASE("Export: open data suppresses every count below 5, and shows 5") {
         {"a", "2026-03", "suggestions", "accepted", "5"},
         {"a", "2026-03", "median_days_to_decision", "", "3.0"},
         {"a", "2026-04", "suggestions", "declined", "<5"},
-        {"a", "2026-04", "suggestions", "submitted", "<5"},
+        {"a", "2026-04", "suggestions", "unset", "<5"},
         {"a", "2026-04", "median_days_to_decision", "", "<5"},
         {"b", "2026-04", "cases", "home_visit/concerns", "<5"},
         {"b", "2026-04", "practices_adopted", "", "5"},
@@ -172,7 +172,7 @@ TEST_CASE("Export: open data suppresses every count below 5, and shows 5") {
           "a,2026-03,suggestions,accepted,5\r\n"
           "a,2026-03,median_days_to_decision,,3.0\r\n"
           "a,2026-04,suggestions,declined,<5\r\n"
-          "a,2026-04,suggestions,submitted,<5\r\n"
+          "a,2026-04,suggestions,unset,<5\r\n"
           "a,2026-04,median_days_to_decision,,<5\r\n"
           "b,2026-04,cases,home_visit/concerns,<5\r\n"
           "b,2026-04,practices_adopted,,5\r\n");
@@ -180,7 +180,9 @@ TEST_CASE("Export: open data suppresses every count below 5, and shows 5") {
     REQUIRE(j.size() == expected.size());
     CHECK(j[0]["value"] == "<5");
     CHECK(j[1]["value"] == 5);
+    CHECK(j[1]["value"].is_number_integer());  // regression: counts read 5.0 beside "<5"
     CHECK(j[3]["value"] == 3.0);
+    CHECK(j[3]["value"].is_number_float());
 }
 
 TEST_CASE("Export: a team's records read from the server as they stand after sync") {

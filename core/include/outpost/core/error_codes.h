@@ -107,6 +107,12 @@ inline constexpr std::string_view kPolicyInvalid = "policy.file.invalid";
 inline constexpr std::string_view kPolicyServerLocked = "policy.server.locked";
 inline constexpr std::string_view kPolicyExportForbidden = "policy.export.forbidden";
 inline constexpr std::string_view kServerBackupInvalid = "server.backup.invalid";
+inline constexpr std::string_view kServerDatabaseUnavailable = "server.database.unavailable";
+inline constexpr std::string_view kEnrolMismatch = "sync.enroll.mismatch";
+inline constexpr std::string_view kDeviceAlreadyRevoked = "server.device.already_revoked";
+inline constexpr std::string_view kServerRestoreBusy = "server.restore.busy";
+inline constexpr std::string_view kServerRestoreFailed = "server.restore.failed";
+inline constexpr std::string_view kPlatformProcessFailed = "platform.process.failed";
 
 struct CodeInfo {
     std::string_view code;

@@ -2,6 +2,9 @@
 // Call once at start-up from the main thread.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "outpost/core/status.h"
 
 namespace outpost::platform {
@@ -18,6 +21,16 @@ void handle_termination_signals();
 
 // CPU time this process has used so far (every thread, user and system), in milliseconds.
 [[nodiscard]] double process_cpu_ms();
+
+// Runs a program found on PATH with `argv` (argv[0] is its name), without a shell, and waits for it.
+// Its standard output and standard error together are returned (up to 1 MiB; the rest is dropped),
+// with its exit status (128 + the signal when a signal ended it). Failure: platform.process.failed
+// when it could not be started at all (not installed, not executable).
+struct ProgramResult {
+    int exit_code = 0;
+    std::string output;
+};
+[[nodiscard]] Result<ProgramResult> run_program(const std::vector<std::string>& argv);
 
 // True when core dumps are currently disabled for this process (RLIMIT_CORE soft limit is 0).
 [[nodiscard]] bool core_dumps_disabled();

@@ -43,6 +43,15 @@ struct ProfileInfo {
                                                 const std::string& device_name, const StoreOptions& options = {},
                                                 const std::string& display_name = {});
 
+// Enrols an existing profile again with a new provisioning file (after a server restore, a revoked
+// token, a new server certificate): the passphrase must open its store, and the file must be for the
+// same person and team (sync.enroll.mismatch otherwise). The store keeps every record, the outbox and
+// the pull position; only the device token, the server URL and the pinned certificate change, so the
+// changes waiting to be sent go at the next sync. On failure the profile is as it was.
+[[nodiscard]] Result<ProfileInfo> reenrol_profile(const std::filesystem::path& root, const std::string& name,
+                                                  std::string_view passphrase, const Provisioning& provisioning,
+                                                  const std::string& device_name, const StoreOptions& options = {});
+
 [[nodiscard]] Result<ProfileInfo> read_profile_info(const std::filesystem::path& dir);
 // The name to show for a profile: as typed at creation, else its folder name.
 [[nodiscard]] inline const std::string& shown_name(const ProfileInfo& info) {

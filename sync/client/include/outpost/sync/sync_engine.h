@@ -107,6 +107,8 @@ struct SyncOptions {
 };
 
 // Stores `creds` in the store (tables created if needed). Plaintext never leaves the encrypted store.
+// When the store held another device's credentials (enrolled again), the changes that device had not
+// yet sent become the new device's to send, in the same transaction.
 [[nodiscard]] Status save_credentials(Store& store, const Credentials& creds);
 // sync.profile.not_enrolled when the store holds none.
 [[nodiscard]] Result<Credentials> load_credentials(Store& store);

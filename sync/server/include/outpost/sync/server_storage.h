@@ -49,7 +49,9 @@ struct DeviceInfo {
     std::string team;
     std::string name;
     std::int64_t created_ms = 0;
-    std::int64_t revoked_ms = 0;  // 0 while active
+    std::int64_t revoked_ms = 0;    // 0 while active
+    std::int64_t last_seen_ms = 0;  // its last request, to the minute (0: none since enrolment)
+    std::string client_version;     // the Outpost version it last said it runs ("" when unknown)
 };
 
 // A record as the server first saw it: its form and team never change afterwards.
@@ -113,7 +115,13 @@ public:
                                                   std::int64_t now_ms) = 0;
     // sync.auth.invalid for an unknown token, sync.auth.revoked for a revoked device.
     [[nodiscard]] virtual Result<DeviceAuth> authenticate(const std::string& token) = 0;
+    // server.device.already_revoked when it was revoked before (nothing changes); server.account.not_found
+    // when there is no such device.
     [[nodiscard]] virtual Status revoke_device(const std::string& device_id, std::int64_t now_ms) = 0;
+    // The device made a request now, from Outpost `client_version` (the server calls it at most once
+    // a minute per device).
+    [[nodiscard]] virtual Status device_seen(const std::string& device_id, std::int64_t now_ms,
+                                             const std::string& client_version) = 0;
     // Every device enrolled for `user` (every device when empty), oldest first.
     [[nodiscard]] virtual Result<std::vector<DeviceInfo>> devices(const std::string& user) = 0;
     // Appends to the audit log (enrolments, revocations, refused requests). Never holds secrets.
@@ -178,8 +186,8 @@ public:
 };
 
 // Current version of the server's storage schema; older databases migrate forward at open.
-inline constexpr int kServerSchemaVersion = 6;    // embedded SQLite
-inline constexpr int kPgServerSchemaVersion = 3;  // PostgreSQL (its version 1 holds SQLite's 6)
+inline constexpr int kServerSchemaVersion = 7;    // embedded SQLite
+inline constexpr int kPgServerSchemaVersion = 4;  // PostgreSQL (its version 1 holds SQLite's 6)
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).
