@@ -84,6 +84,8 @@ set(CPACK_COMPONENT_CLIENT_DESCRIPTION
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME "outpost-server")
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser")
+# pg_dump and pg_restore, for backups and `restore --db` on PostgreSQL (not needed on SQLite).
+set(CPACK_DEBIAN_SERVER_PACKAGE_RECOMMENDS "postgresql-client")
 set(CPACK_COMPONENT_SERVER_DESCRIPTION
   "Outpost central service\n Syncs Outpost laptops: enrolment, provisioning, the sync API, backups.\n Runs as the system user outpost under systemd, with data in /var/lib/outpost.")
 set(_control ${CMAKE_BINARY_DIR}/deb-control/server)

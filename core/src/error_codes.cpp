@@ -150,6 +150,9 @@ constexpr std::array kCodes = {
     CodeInfo{kServerBackupInvalid,
              "That backup cannot be restored: it is incomplete, damaged or from a newer version. Nothing was "
              "changed."},
+    CodeInfo{kServerListInvalid,
+             "The list of people could not be used. The message names the line and what is wrong there; fix it "
+             "in the spreadsheet and run provision again. Nothing was added or written."},
     CodeInfo{kServerDatabaseUnavailable,
              "The server cannot reach its database right now. Your changes are kept on this laptop and sent "
              "when it can; if this lasts, tell IT."},

@@ -44,6 +44,7 @@ echo "F9: provision is all or nothing, and names the line"
 } >people.csv
 expect_fail "line 302" srv provision --team north --users people.csv --out prov
 grep -qF "bad user!" out.txt || fail "the bad name is not shown"
+grep -qF "The list of people" out.txt || fail "the hint is not about the list"
 [[ ! -e prov ]] || fail "a refused provision left $(ls prov | wc -l) files"
 if ls -A . | grep -q '^\.prov\.partial'; then fail "a refused provision left its staging folder"; fi
 expect_fail server.account.not_found srv enroll --user worker1 --out w1.outpost

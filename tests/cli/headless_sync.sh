@@ -59,6 +59,11 @@ head -c 47 sugg.csv | grep -q "^id,form,team,created_by,created_at,updated_at," 
 [[ $(tr -d ' \n' <cases.json) == "[]" ]] || { cat cases.json; fail "json of no cases"; }
 "$server" export --data data --open-data >open.csv || fail "export open data"
 [[ $(head -1 open.csv | tr -d '\r') == "team,month,measure,category,value" ]] || { cat open.csv; fail "open data"; }
+"$server" export --data data --team north --what cases --out-dir per-form >/dev/null || fail "export --out-dir"
+[[ -f per-form/home_visit.csv && -f per-form/dictionary.csv ]] || { ls per-form; fail "per-form files"; }
+[[ $(head -c 3 per-form/home_visit.csv | od -An -tx1 | tr -d ' \n') == efbbbf ]] || fail "no byte-order mark"
+[[ $(stat -c %a per-form) == 700 && $(stat -c %a per-form/dictionary.csv) == 600 ]] || fail "export folder modes"
+expect_fail server.output.exists "$server" export --data data --team north --what cases --out-dir per-form
 expect_fail "format is csv or json" "$server" export --data data --team north --what cases --format xml
 expect_fail "needs --team TEAM and --what" "$server" export --data data --what cases
 

@@ -141,15 +141,7 @@ std::string format_time(std::int64_t ms) {
 }
 
 std::string humanise(std::string_view token) {
-    std::string out;
-    out.reserve(token.size());
-    for (char c : token) {
-        out.push_back(c == '_' ? ' ' : c);
-    }
-    if (!out.empty()) {
-        out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-    }
-    return out;
+    return records::choice_label(token);
 }
 
 std::string display_value(const records::FieldValue& v) {

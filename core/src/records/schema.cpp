@@ -1,6 +1,7 @@
 #include "outpost/core/records/schema.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -500,6 +501,18 @@ void check_writable(const FieldDef& f, std::string_view role, std::vector<FieldE
 }
 
 }  // namespace
+
+std::string choice_label(std::string_view code) {
+    std::string out;
+    out.reserve(code.size());
+    for (char c : code) {
+        out.push_back(c == '_' ? ' ' : c);
+    }
+    if (!out.empty()) {
+        out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+    }
+    return out;
+}
 
 std::string_view kind_name(FieldKind k) {
     for (const auto& [kind, name] : kKinds) {

@@ -10,7 +10,7 @@ namespace outpost::sync {
 namespace {
 
 Status bad(const std::string& name, int line, const std::string& why) {
-    return Status::error(errc::kAccountInvalid, name + " line " + std::to_string(line) + ": " + why);
+    return Status::error(errc::kServerListInvalid, name + " line " + std::to_string(line) + ": " + why);
 }
 
 std::string lower(std::string s) {
@@ -121,7 +121,8 @@ Result<std::vector<UserRow>> read_users(std::string_view text, const std::string
         return rows.status();
     }
     if (rows->empty()) {
-        return Status::error(errc::kAccountInvalid, name + " is empty: it needs a header row (user,role) and people");
+        return Status::error(errc::kServerListInvalid,
+                             name + " is empty: it needs a header row (user,role) and people");
     }
     const CsvRow& header = rows->front();
     int user_col = -1;
@@ -166,7 +167,7 @@ Result<std::vector<UserRow>> read_users(std::string_view text, const std::string
         out.push_back(std::move(u));
     }
     if (out.empty()) {
-        return Status::error(errc::kAccountInvalid, name + " lists no users");
+        return Status::error(errc::kServerListInvalid, name + " lists no users");
     }
     return out;
 }

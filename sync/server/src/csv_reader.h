@@ -3,7 +3,7 @@
 // Excel) or tab between cells, found from the header row, a UTF-8 byte-order mark, CRLF or LF, and rows
 // with nothing in them (a spreadsheet's trailing ",,,") skipped.
 //
-// Threads: pure functions. Failure: server.account.invalid naming the line and what is wrong.
+// Threads: pure functions. Failure: server.list.invalid naming the line and what is wrong.
 #pragma once
 
 #include <string>

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "outpost/core/records/attachments.h"
 #include "outpost/core/records/engine.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/core/records/review.h"
@@ -224,6 +225,106 @@ std::string export_csv(const std::vector<ExportRecord>& records, const std::vect
             out += "," + (it != r.values.end() ? csv_field(as_text(it->second)) : std::string());
         }
         out += "\r\n";
+    }
+    return out;
+}
+
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+constexpr const char* kMetaLabels[] = {"Record id", "Form", "Team", "Created by", "Created (UTC)", "Updated (UTC)"};
+constexpr const char* kMetaCodes[] = {"id", "form", "team", "created_by", "created_at", "updated_at"};
+
+// A value as the worker saw it in the form.
+std::string readable(const records::FieldDef& def, const records::FieldValue& v) {
+    if (def.kind == records::FieldKind::kChoice) {
+        return records::choice_label(as_text(v));
+    }
+    if (def.kind == records::FieldKind::kMultiChoice) {
+        std::string out;
+        if (const auto* items = std::get_if<std::vector<std::string>>(&v)) {
+            for (const std::string& i : *items) {
+                out += (out.empty() ? "" : "; ") + records::choice_label(i);
+            }
+        }
+        return out;
+    }
+    if (def.kind == records::FieldKind::kYesNo) {
+        if (const auto* b = std::get_if<bool>(&v)) {
+            return *b ? "Yes" : "No";
+        }
+    }
+    if (def.kind == records::FieldKind::kLocation) {
+        if (const auto* l = std::get_if<records::Location>(&v)) {
+            return number_text(l->latitude) + ", " + number_text(l->longitude);
+        }
+    }
+    if (def.kind == records::FieldKind::kAttachments) {
+        if (Result<std::vector<records::Attachment>> files = records::parse_attachments(as_text(v)); files.is_ok()) {
+            std::string out;
+            for (const records::Attachment& a : *files) {
+                out += (out.empty() ? "" : "; ") + a.name + " (" + std::to_string(a.size) + " bytes)";
+            }
+            return out;
+        }
+    }
+    return as_text(v);
+}
+
+}  // namespace
+
+std::vector<const records::Schema*> export_forms(const std::vector<records::Schema>& forms, ExportWhat what) {
+    std::vector<const records::Schema*> out;
+    for (const records::Schema& s : forms) {
+        if (wanted(forms, s.type, what)) {
+            out.push_back(&s);
+        }
+    }
+    return out;
+}
+
+std::string export_form_csv(const std::vector<ExportRecord>& records, const records::Schema& form) {
+    std::string out(kBom);
+    for (const char* label : kMetaLabels) {
+        out += std::string(out.size() == kBom.size() ? "" : ",") + label;
+    }
+    for (const records::FieldDef& f : form.fields) {
+        out += "," + csv_field(f.retired ? f.label + " (retired)" : f.label);
+    }
+    out += "\r\n";
+    for (const ExportRecord& r : records) {
+        if (r.type != form.type) {
+            continue;
+        }
+        out += csv_field(r.id) + "," + csv_field(form.title) + "," + csv_field(r.team) + "," + csv_field(r.created_by) +
+               "," + iso_utc(r.created_ms) + "," + iso_utc(r.updated_ms);
+        for (const records::FieldDef& f : form.fields) {
+            const auto it = r.values.find(f.name);
+            out += "," + (it != r.values.end() ? csv_field(readable(f, it->second)) : std::string());
+        }
+        out += "\r\n";
+    }
+    return out;
+}
+
+std::string export_dictionary_csv(const std::vector<records::Schema>& forms, ExportWhat what) {
+    std::string out(kBom);
+    out += "Form,Form title,Column,Code,Kind,Required,Choices,Help\r\n";
+    for (const records::Schema* form : export_forms(forms, what)) {
+        for (std::size_t i = 0; i < std::size(kMetaLabels); ++i) {
+            out += csv_field(form->type) + "," + csv_field(form->title) + "," + kMetaLabels[i] + "," + kMetaCodes[i] +
+                   ",record,yes,,\r\n";
+        }
+        for (const records::FieldDef& f : form->fields) {
+            std::string choices;
+            for (const std::string& c : f.choices) {
+                choices += (choices.empty() ? "" : "; ") + c + " = " + records::choice_label(c);
+            }
+            out += csv_field(form->type) + "," + csv_field(form->title) + "," +
+                   csv_field(f.retired ? f.label + " (retired)" : f.label) + "," + csv_field(f.name) + "," +
+                   std::string(records::kind_name(f.kind)) + "," + (f.required ? "yes" : "no") + "," +
+                   csv_field(choices) + "," + csv_field(f.help) + "\r\n";
+        }
     }
     return out;
 }

@@ -66,7 +66,11 @@ Usage:
       Put a pg_dump --format=custom file back into PostgreSQL (all or nothing), with the change
       sequence moved past every number handed out. Stop every serve process first.
   outpost-server export --team TEAM --what cases|suggestions [--format csv|json] [--out FILE]
-      A team's cases or suggestions as they stand, for analysts (CSV by RFC 4180, UTF-8).
+      A team's cases or suggestions as they stand, for analysts (CSV by RFC 4180, UTF-8), with
+      the questions' codes as columns and the answers as stored.
+  outpost-server export --team TEAM --what cases|suggestions --out-dir DIR
+      The same for people: DIR/<form>.csv per form (labels, choices as the worker saw them, a
+      byte-order mark for Excel) and DIR/dictionary.csv (what each column is, with its code).
   outpost-server export --open-data [--format csv|json] [--out FILE]
       Per team and month: cases by form and outcome, suggestions by status, median days to a
       decision, practices adopted. Counts below 5 (and medians of fewer than 5) read "<5".
@@ -91,6 +95,7 @@ struct Args {
     std::optional<std::string> url;  // default: the config's public_url, else http://HOST:PORT
     int ttl_days = 7;
     std::filesystem::path out;
+    std::filesystem::path out_dir;  // export: one file per form and a data dictionary
     std::filesystem::path from;
     std::filesystem::path users;
     std::optional<std::filesystem::path> data;
@@ -318,6 +323,47 @@ std::string printable(std::string_view text) {
     return out;
 }
 
+// export --out-dir DIR: for people. One CSV per form (labels, not codes) and dictionary.csv, in a new
+// folder readable by its owner alone; on any failure the folder is removed.
+int write_export_folder(const Args& args, const std::vector<outpost::sync::ExportRecord>& records,
+                        const std::vector<outpost::records::Schema>& forms) {
+    if (args.open_data || args.format != "csv") {
+        return usage_error("--out-dir writes CSV files for --what cases|suggestions; use --out for the rest");
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(args.out_dir, ec) || std::filesystem::is_symlink(args.out_dir, ec)) {
+        return fail(Status::error(outpost::errc::kServerOutputExists,
+                                  args.out_dir.string() + " already exists; export into a new folder"));
+    }
+    if (!std::filesystem::create_directories(args.out_dir, ec) || ec) {
+        return fail(Status::error(outpost::errc::kIo, "cannot create " + args.out_dir.string() + ": " + ec.message()));
+    }
+    std::filesystem::permissions(args.out_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    const auto what =
+        args.what == "cases" ? outpost::sync::ExportWhat::kCases : outpost::sync::ExportWhat::kSuggestions;
+    auto abandon = [&](const Status& why) {
+        std::error_code ignored;
+        std::filesystem::remove_all(args.out_dir, ignored);
+        return fail(why);
+    };
+    int files = 0;
+    for (const outpost::records::Schema* form : outpost::sync::export_forms(forms, what)) {
+        if (Status s =
+                write_new_file(args.out_dir / (form->type + ".csv"), outpost::sync::export_form_csv(records, *form));
+            !s.is_ok()) {
+            return abandon(s);
+        }
+        ++files;
+    }
+    if (Status s = write_new_file(args.out_dir / "dictionary.csv", outpost::sync::export_dictionary_csv(forms, what));
+        !s.is_ok()) {
+        return abandon(s);
+    }
+    std::cout << "Wrote " << files << " form file(s) and dictionary.csv to " << args.out_dir.string() << "\n";
+    return 0;
+}
+
 int cmd_export(const Args& args) {
     if (args.format != "csv" && args.format != "json") {
         return usage_error("--format is csv or json");
@@ -348,6 +394,9 @@ int cmd_export(const Args& args) {
             return fail(part.status());
         }
         records.insert(records.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
+    }
+    if (!args.out_dir.empty()) {
+        return write_export_folder(args, records, *forms);
     }
     std::string text;
     if (args.open_data) {
@@ -716,6 +765,8 @@ int main(int argc, char** argv) {
             args.url = v;
         } else if (a == "--out" && next(v)) {
             args.out = v;
+        } else if (a == "--out-dir" && next(v)) {
+            args.out_dir = v;
         } else if (a == "--from" && next(v)) {
             args.from = v;
         } else if (a == "--what" && next(v)) {

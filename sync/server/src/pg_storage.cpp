@@ -1147,8 +1147,12 @@ Status migrate(Conn& c, bool create) {
         version = static_cast<int>(v.i64(0, 0));
     }
     if (version > kPgSchemaVersion) {
-        return finish(c, Status::error(errc::kServerDataDirInvalid, "the database's schema " + std::to_string(version) +
-                                                                        " is newer than this build understands"));
+        return finish(c,
+                      Status::error(errc::kServerDataDirInvalid,
+                                    "the database's schema " + std::to_string(version) +
+                                        " is newer than this build understands (" + std::to_string(kPgSchemaVersion) +
+                                        "): a newer outpost-server has upgraded it; upgrade this one to match "
+                                        "(docs/OPERATIONS.md, Upgrades)"));
     }
     for (int v = version; v < kPgSchemaVersion; ++v) {
         Res step = c.exec(kPgMigrations[v]);

@@ -128,8 +128,11 @@ public:
             current = static_cast<int>(v.col_i64(0));
         }
         if (current > kServerSchemaVersion) {
-            return Status::error(errc::kServerDataDirInvalid, "server database schema " + std::to_string(current) +
-                                                                  " is newer than this build understands");
+            return Status::error(errc::kServerDataDirInvalid,
+                                 "server database schema " + std::to_string(current) +
+                                     " is newer than this build understands (" + std::to_string(kServerSchemaVersion) +
+                                     "): a newer outpost-server has upgraded it; install that version (downgrading "
+                                     "means restoring the backup taken before the upgrade)");
         }
         for (int from = current; from < kServerSchemaVersion; ++from) {
             const std::string to = std::to_string(from + 1);

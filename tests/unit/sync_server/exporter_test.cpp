@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_clock.h"
+#include "outpost/core/records/attachments.h"
 #include "sync_harness.h"
 
 using namespace outpost;
@@ -232,4 +233,68 @@ TEST_CASE("Export: a team's records read from the server as they stand after syn
     REQUIRE(rows.size() == 2);
     CHECK(rows[0] == OpenDataRow{"a", "2026-03", "suggestions", "accepted", "<5"});
     CHECK(rows[1] == OpenDataRow{"a", "2026-03", "median_days_to_decision", "", "<5"});
+}
+
+TEST_CASE(
+    "Export: regression - the CSV put every case form's columns in one file, with codes and raw JSON; "
+    "now one file per form for people, with labels, and a dictionary") {
+    const std::vector<records::Schema> fs = forms();
+    const records::Schema* visit = nullptr;
+    for (const records::Schema& s : fs) {
+        visit = s.type == "home_visit" ? &s : visit;
+    }
+    REQUIRE(visit != nullptr);
+    records::Attachment photo{std::string(64, 'a'), "kitchen.jpg", "image/jpeg", 2048};
+    std::vector<ExportRecord> rs = {
+        rec("v1", "home_visit", "a", kMarch15,
+            {{"household", std::string("Flat 3, \"Rose\" Court")},
+             {"visit_type", std::string("follow_up")},
+             {"people_seen", std::vector<std::string>{"parent_or_carer", "child"}},
+             {"concerns_identified", false},
+             {"photos", records::encode_attachments({photo})}}),
+        rec("i1", "inspection", "a", kMarch15, {{"outcome", std::string("compliant")}}),
+    };
+    const std::string text = export_form_csv(rs, *visit);
+    REQUIRE(text.rfind("\xEF\xBB\xBF", 0) == 0);  // Excel reads UTF-8 only after a byte-order mark
+    const auto rows = read_csv(text.substr(3));
+    REQUIRE(rows.size() == 2);  // the header and the one home visit: the inspection is in its own file
+    const std::vector<std::string>& head = rows[0];
+    REQUIRE(head.size() == 6 + visit->fields.size());  // only this form's questions
+    CHECK(head[0] == "Record id");
+    CHECK(head[6] == visit->fields[0].label);
+    auto cell = [&](const std::string& label) {
+        for (std::size_t i = 0; i < head.size(); ++i) {
+            if (head[i] == label) {
+                return rows[1][i];
+            }
+        }
+        FAIL("no column " << label);
+        return std::string();
+    };
+    CHECK(cell("Form") == visit->title);
+    CHECK(cell("Household or person visited") == "Flat 3, \"Rose\" Court");
+    CHECK(cell("Type of visit") == "Follow up");
+    CHECK(cell("People seen") == "Parent or carer; Child");
+    CHECK(cell("Concerns identified") == "No");
+    CHECK(cell("Photos and documents") == "kitchen.jpg (2048 bytes)");
+    CHECK(cell("Created (UTC)") == "2026-03-15T00:00:00Z");
+
+    const std::string dict = export_dictionary_csv(fs, ExportWhat::kCases);
+    REQUIRE(dict.rfind("\xEF\xBB\xBF", 0) == 0);
+    const auto d = read_csv(dict.substr(3));
+    CHECK(d[0] ==
+          std::vector<std::string>{"Form", "Form title", "Column", "Code", "Kind", "Required", "Choices", "Help"});
+    bool found = false;
+    for (const auto& row : d) {
+        if (row.size() == 8 && row[0] == "home_visit" && row[3] == "visit_type") {
+            found = true;
+            CHECK(row[2] == "Type of visit");
+            CHECK(row[4] == "choice");
+            CHECK(row[5] == "yes");
+            CHECK(row[6].find("follow_up = Follow up") != std::string::npos);
+        }
+        CHECK(row[0] != "suggestion");  // a cases export describes the case forms only
+    }
+    CHECK(found);
+    CHECK(export_forms(fs, ExportWhat::kSuggestions).size() == 1);
 }

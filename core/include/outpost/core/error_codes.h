@@ -107,6 +107,7 @@ inline constexpr std::string_view kPolicyInvalid = "policy.file.invalid";
 inline constexpr std::string_view kPolicyServerLocked = "policy.server.locked";
 inline constexpr std::string_view kPolicyExportForbidden = "policy.export.forbidden";
 inline constexpr std::string_view kServerBackupInvalid = "server.backup.invalid";
+inline constexpr std::string_view kServerListInvalid = "server.list.invalid";
 inline constexpr std::string_view kServerDatabaseUnavailable = "server.database.unavailable";
 inline constexpr std::string_view kEnrolMismatch = "sync.enroll.mismatch";
 inline constexpr std::string_view kDeviceAlreadyRevoked = "server.device.already_revoked";

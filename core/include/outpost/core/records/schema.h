@@ -34,6 +34,9 @@ enum class FieldKind {
 };
 
 [[nodiscard]] std::string_view kind_name(FieldKind k);
+// A choice as people read it: forms name choices by code, so the code is shown with spaces for '_'
+// and a capital first letter ("parent_or_carer" -> "Parent or carer"), in the window and in exports.
+[[nodiscard]] std::string choice_label(std::string_view code);
 [[nodiscard]] std::optional<FieldKind> kind_from_name(std::string_view name);
 
 struct VisibleIf {

@@ -50,6 +50,19 @@ enum class ExportWhat { kCases, kSuggestions };
 // or without records.
 [[nodiscard]] std::string export_csv(const std::vector<ExportRecord>& records,
                                      const std::vector<records::Schema>& forms, ExportWhat what);
+// For people (export --out-dir): one form's records, as the worker saw them. A UTF-8 byte-order mark
+// (so Excel reads the letters right), then a header of the questions' labels ("(retired)" after a
+// question the form no longer asks), then one row per record: choices by their labels, lists joined
+// with "; ", Yes/No, a place as "latitude, longitude", attachments as "name (N bytes)". Only `form`'s
+// records and columns; the codes are in export_dictionary_csv.
+[[nodiscard]] std::string export_form_csv(const std::vector<ExportRecord>& records, const records::Schema& form);
+// What each column of export_form_csv means: form, column label, code (as in the JSON export and
+// --out), kind, required, the choices as "code = Label", and the question's help text.
+[[nodiscard]] std::string export_dictionary_csv(const std::vector<records::Schema>& forms, ExportWhat what);
+// The forms an export of `what` covers, in form order.
+[[nodiscard]] std::vector<const records::Schema*> export_forms(const std::vector<records::Schema>& forms,
+                                                               ExportWhat what);
+
 // [{"id":..., "form":..., "team":..., "created_by":..., "created_at":..., "updated_at":..., "answers":{...}}]
 [[nodiscard]] std::string export_json(const std::vector<ExportRecord>& records,
                                       const std::vector<records::Schema>& forms, ExportWhat what);
