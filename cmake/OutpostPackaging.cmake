@@ -35,7 +35,7 @@ foreach(_size 16 32 48 64 128 256)
     DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/${_size}x${_size}/apps COMPONENT client)
 endforeach()
 install(FILES ${_man_out}/outpost.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT client)
-install(FILES ${PROJECT_SOURCE_DIR}/docs/examples/client.json
+install(FILES ${PROJECT_SOURCE_DIR}/docs/examples/client.json ${PROJECT_SOURCE_DIR}/docs/examples/check-build.txt
   DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/outpost/examples COMPONENT client)
 
 # --- server -------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -80,6 +81,19 @@ bool core_dumps_disabled() {
     return lim.rlim_cur == 0;
 #else
     return true;
+#endif
+}
+
+std::string computer_name() {
+#if defined(_WIN32)
+    const char* name = std::getenv("COMPUTERNAME");
+    return name != nullptr && *name != '\0' ? name : "laptop";
+#else
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+        return "laptop";
+    }
+    return host;
 #endif
 }
 

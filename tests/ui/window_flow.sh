@@ -181,6 +181,12 @@ quit
 FLOW
 XDG_CONFIG_HOME=$work/ann-config xvfb-run -a -s '-screen 0 1280x800x24' "$client" --data-dir "$work/laptop" \
   --script again.txt
+# The example in outpost(1), exactly as shipped (docs/examples/check-build.txt), on Ann's laptop.
+(cd "$work" && XDG_CONFIG_HOME=$work/ann-config xvfb-run -a -s '-screen 0 1280x800x24' "$client" \
+  --data-dir "$work/laptop" --script "$here/../../docs/examples/check-build.txt") ||
+  { echo "window_flow: the check-build example of outpost(1) failed"; exit 1; }
+[[ -s "$work/check-1-synced.png" && -s "$work/check-2-form.png" ]] ||
+  { echo "window_flow: the check-build example saved no screenshots"; exit 1; }
 kill $server_pid
 wait $server_pid 2>/dev/null || true
 trap - EXIT

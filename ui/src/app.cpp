@@ -3,7 +3,6 @@
 #include <imgui.h>
 #include <sodium.h>
 #if !defined(_WIN32)
-#include <unistd.h>
 #endif
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/platform/app_dirs.h"
 #include "outpost/platform/connectivity.h"
+#include "outpost/platform/process.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/ui/words.h"
@@ -52,17 +52,6 @@ std::string status_of(const records::Record& r) {
         }
     }
     return "";
-}
-
-std::string host_name() {
-#if defined(_WIN32)
-    const char* name = std::getenv("COMPUTERNAME");
-    return name != nullptr ? name : "laptop";
-#else
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    return host;
-#endif
 }
 
 std::int64_t steady_ms() {
@@ -171,7 +160,7 @@ App::App(AppOptions options, const Clock& clock)
     m_state.policy = m_options.policy;
     m_state.policy_error = m_options.policy_error;
     m_state.settings.auto_lock_minutes = m_state.policy.auto_lock_minutes(m_state.settings.auto_lock_minutes);
-    m_state.device_name = m_options.device_name.empty() ? host_name() : m_options.device_name;
+    m_state.device_name = m_options.device_name;  // empty: the computer's and the person's names, at enrolment
     m_last_input_ms = m_clock.now_ms();
     m_queue->set_waker(m_options.wake);
     refresh_profiles();
@@ -770,8 +759,13 @@ void App::enrol() {
     m_state.working_on = "Enrolling with " + prov->server_url + "...";
     auto pass = std::make_shared<SecureText>();
     pass->assign(m_state.passphrase.view());
+    const std::string device =
+        m_state.device_name.empty()
+            ? sync::device_name_for(platform::computer_name(),
+                                    m_state.profile_display.empty() ? m_state.profile : m_state.profile_display)
+            : m_state.device_name;
     m_slow->post([this, q = m_queue, root = m_root, name = m_state.profile, display = m_state.profile_display, pass,
-                  p = *prov, device = m_state.device_name, &clock = m_clock] {
+                  p = *prov, device, &clock = m_clock] {
         Result<sync::ProfileInfo> info = sync::enrol_profile(root, name, pass->view(), p, device, {}, display);
         Result<std::unique_ptr<Session>> session =
             info.is_ok() ? Session::open(root, name, pass->view(), clock, sync_waker(), m_options.store_cache_kib)

@@ -15,6 +15,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/engine.h"
 #include "outpost/platform/app_dirs.h"
+#include "outpost/platform/process.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
 #include "outpost/ui/drafts.h"
@@ -178,11 +179,12 @@ Status open_profile(const CliArgs& args, const std::filesystem::path& root, Open
 
 namespace {
 
-// What the server lists this laptop as: --device-name, else the computer's name.
+// What the server lists this laptop as: --device-name, else the computer's name and the person's.
 std::string device_name(const CliArgs& args) {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    return args.device_name.empty() ? std::string(host) : args.device_name;
+    return args.device_name.empty()
+               ? sync::device_name_for(platform::computer_name(),
+                                       args.display_name.empty() ? args.profile : args.display_name)
+               : args.device_name;
 }
 
 // An existing profile enrolled again (sync::reenrol_profile): its passphrase, not a new one.

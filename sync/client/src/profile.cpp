@@ -174,6 +174,26 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
     return info;
 }
 
+std::string device_name_for(std::string_view computer, std::string_view person) {
+    std::string out(computer.empty() ? std::string_view("laptop") : computer);
+    if (!person.empty()) {
+        out += " (" + std::string(person) + ")";
+    }
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+            c = ' ';
+        }
+    }
+    if (out.size() > 200) {
+        std::size_t cut = 200;
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0U) == 0x80U) {
+            --cut;  // never in the middle of a character
+        }
+        out.resize(cut);
+    }
+    return out;
+}
+
 Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& name, std::string_view passphrase,
                                     const Provisioning& prov, const std::string& device_name,
                                     const StoreOptions& options) {

@@ -114,3 +114,29 @@ TEST_CASE(
     }
     CHECK(seen == std::set<std::string>{"sent 0", "waiting 0", "waiting 1"});
 }
+
+TEST_CASE(
+    "Profile: regression - laptops made from one image all read 'vm' in device list; now the person "
+    "follows the computer's name") {
+    CHECK(sync::device_name_for("vm", "Siân Llŷr") == "vm (Siân Llŷr)");
+    CHECK(sync::device_name_for("vm", "") == "vm");
+    CHECK(sync::device_name_for("", "ann") == "laptop (ann)");
+    CHECK(sync::device_name_for("vm\tx", "a\nb") == "vm x (a b)");  // the server refuses control characters
+    const std::string long_name = sync::device_name_for("vm", std::string(150, 'a') + std::string(40, 'w') + "ŷŷŷŷ");
+    CHECK(long_name.size() <= 200);
+    CHECK(long_name.back() != '\xC5');  // never cut inside a character
+    // The server takes what the laptop sends.
+    SyncServerHarness srv;
+    srv.add_team("north");
+    srv.add_user("ann", "north", "worker");
+    TempDir root;
+    StoreOptions so;
+    so.kdf = KdfPolicy::kInteractiveFloor;
+    auto info = sync::enrol_profile(root.path(), "ann", kPass, file_for(srv, "ann", "north"),
+                                    sync::device_name_for("vm", "Siân Llŷr"), so);
+    REQUIRE_MESSAGE(info.is_ok(), info.status().to_string());
+    auto devices = srv.storage->devices("ann");
+    REQUIRE(devices.is_ok());
+    REQUIRE(devices->size() == 1);
+    CHECK(devices->front().name == "vm (Siân Llŷr)");
+}

@@ -22,6 +22,10 @@ void handle_termination_signals();
 // CPU time this process has used so far (every thread, user and system), in milliseconds.
 [[nodiscard]] double process_cpu_ms();
 
+// This computer's name as the system knows it (the host name; on Windows, COMPUTERNAME), or
+// "laptop" when it has none.
+[[nodiscard]] std::string computer_name();
+
 // Runs a program found on PATH with `argv` (argv[0] is its name), without a shell, and waits for it.
 // Its standard output and standard error together are returned (up to 1 MiB; the rest is dropped),
 // with its exit status (128 + the signal when a signal ended it). Failure: platform.process.failed

@@ -52,6 +52,11 @@ struct ProfileInfo {
                                                   std::string_view passphrase, const Provisioning& provisioning,
                                                   const std::string& device_name, const StoreOptions& options = {});
 
+// The name a laptop gives itself at enrolment, as IT sees it in `outpost-server device list`: the
+// computer's name and the person's ("vm (Ann Okafor)"), so that laptops of one image are told
+// apart. Control characters become spaces (the server refuses them); at most 200 bytes.
+[[nodiscard]] std::string device_name_for(std::string_view computer, std::string_view person);
+
 [[nodiscard]] Result<ProfileInfo> read_profile_info(const std::filesystem::path& dir);
 // The name to show for a profile: as typed at creation, else its folder name.
 [[nodiscard]] inline const std::string& shown_name(const ProfileInfo& info) {
