@@ -9,6 +9,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/sql_stmt.h"
 #include "outpost/core/store/schema_steps.h"
+#include "outpost/core/store/transaction.h"
 
 namespace outpost {
 namespace {
@@ -68,11 +69,10 @@ Result<std::unique_ptr<BlobStore>> BlobStore::open(Store& store) {
 
 Status BlobStore::store_chunks(std::string_view hash, std::int64_t size, std::istream& in, std::string_view expect) {
     sqlite3* db = m_store.handle();
-    OUTPOST_TRY(m_store.exec("SAVEPOINT blob_add"));
-    auto fail = [&](Status s) {
-        (void)m_store.exec("ROLLBACK TO blob_add; RELEASE blob_add");
-        return s;
-    };
+    Result<Savepoint> sp = Savepoint::begin(m_store, "blob_add");  // rolled back unless committed
+    if (!sp.is_ok()) {
+        return sp.status();
+    }
     sql::StmtRef chunk = sql::StmtRef::owned(db, "INSERT OR REPLACE INTO blob_chunks(hash, idx, data) VALUES(?, ?, ?)");
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
@@ -88,7 +88,7 @@ Status BlobStore::store_chunks(std::string_view hash, std::int64_t size, std::is
         crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), n);
         chunk.text(1, hash).i64(2, idx++).blob(3, std::string_view(buf.data(), n));
         if (int rc = chunk.step(); rc != SQLITE_DONE) {
-            return fail(m_store.sql_status(rc, "storing an attachment"));
+            return m_store.sql_status(rc, "storing an attachment");
         }
         chunk.reset();
         total += static_cast<std::int64_t>(n);
@@ -97,15 +97,15 @@ Status BlobStore::store_chunks(std::string_view hash, std::int64_t size, std::is
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
     if (in.bad() || total != size || hex(h, sizeof h) != expect) {
-        return fail(Status::error(errc::kIo, "the file changed while it was being attached; attach it again"));
+        return Status::error(errc::kIo, "the file changed while it was being attached; attach it again");
     }
     sql::StmtRef file =
         sql::StmtRef::owned(db, "INSERT OR REPLACE INTO blob_files(hash, size, stored, complete) VALUES(?, ?, ?, 1)");
     file.text(1, hash).i64(2, size).i64(3, size);
     if (int rc = file.step(); rc != SQLITE_DONE) {
-        return fail(m_store.sql_status(rc, "storing an attachment"));
+        return m_store.sql_status(rc, "storing an attachment");
     }
-    return m_store.exec("RELEASE blob_add");
+    return sp->commit();
 }
 
 Result<records::Attachment> BlobStore::add_file(const std::filesystem::path& file, std::int64_t max_bytes) {
@@ -372,11 +372,10 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
         return Status::error(errc::kBlobOutOfOrder, "bytes from " + std::to_string(offset) + " do not follow the " +
                                                         std::to_string(stored) + " here");
     }
-    OUTPOST_TRY(m_store.exec("SAVEPOINT blob_append"));
-    auto fail = [&](Status s) {
-        (void)m_store.exec("ROLLBACK TO blob_append; RELEASE blob_append");
-        return s;
-    };
+    Result<Savepoint> sp = Savepoint::begin(m_store, "blob_append");  // rolled back unless committed
+    if (!sp.is_ok()) {
+        return sp.status();
+    }
     // Chunks are whole 256 KiB pieces except the last: the first piece tops up a partial chunk.
     const auto chunk = static_cast<std::int64_t>(kChunkBytes);
     std::int64_t at = offset;
@@ -389,7 +388,7 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
         if (in_chunk > 0) {
             Result<std::string> head = read(hash, idx * chunk, in_chunk);
             if (!head.is_ok()) {
-                return fail(head.status());
+                return head.status();
             }
             data = std::move(*head);
         }
@@ -397,7 +396,7 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
         data.append(bytes.substr(used, take));
         put.text(1, hash).i64(2, idx).blob(3, data);
         if (int rc = put.step(); rc != SQLITE_DONE) {
-            return fail(m_store.sql_status(rc, "storing a download"));
+            return m_store.sql_status(rc, "storing a download");
         }
         put.reset();
         used += take;
@@ -409,9 +408,9 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
                             "ON CONFLICT(hash) DO UPDATE SET stored = ?3");
     file.text(1, hash).i64(2, size).i64(3, at);
     if (int rc = file.step(); rc != SQLITE_DONE) {
-        return fail(m_store.sql_status(rc, "storing a download"));
+        return m_store.sql_status(rc, "storing a download");
     }
-    return m_store.exec("RELEASE blob_append");
+    return sp->commit();
 }
 
 Status BlobStore::finish_download(std::string_view hash) {
@@ -434,7 +433,10 @@ Status BlobStore::finish_download(std::string_view hash) {
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
     sqlite3* db = m_store.handle();
-    OUTPOST_TRY(m_store.exec("SAVEPOINT blob_finish"));
+    Result<Savepoint> sp = Savepoint::begin(m_store, "blob_finish");  // rolled back unless committed
+    if (!sp.is_ok()) {
+        return sp.status();
+    }
     const bool ok = hex(h, sizeof h) == hash;
     sql::StmtRef a = sql::StmtRef::owned(
         db, ok ? "UPDATE blob_files SET complete = 1 WHERE hash = ?" : "DELETE FROM blob_files WHERE hash = ?");
@@ -443,10 +445,9 @@ Status BlobStore::finish_download(std::string_view hash) {
         db, ok ? "DELETE FROM blob_downloads WHERE hash = ?" : "DELETE FROM blob_chunks WHERE hash = ?");
     b.text(1, hash);
     if (a.step() != SQLITE_DONE || b.step() != SQLITE_DONE) {
-        (void)m_store.exec("ROLLBACK TO blob_finish; RELEASE blob_finish");
         return m_store.sql_status(sqlite3_errcode(db), "finishing a download");
     }
-    OUTPOST_TRY(m_store.exec("RELEASE blob_finish"));
+    OUTPOST_TRY(sp->commit());
     return ok ? Status::ok()
               : Status::error(errc::kBlobHashMismatch, "the attachment's bytes did not match its hash; thrown away");
 }

@@ -102,4 +102,12 @@ expect_fail server.output.exists srv export --team north --what cases --out dang
 umask 022
 srv export --team north --what cases --out fresh.csv
 [[ $(stat -c %a fresh.csv) == 600 ]] || fail "the export is $(stat -c %a fresh.csv), not 600"
+echo "restore into an empty folder says nothing of a database kept aside"
+srv backup --out bk >/dev/null
+mkdir fresh
+"$server" restore --from bk --data fresh >restore.txt 2>&1 || { cat restore.txt; fail "restore into an empty folder"; }
+grep -q "^Restored" restore.txt || fail "restore said: $(cat restore.txt)"
+if grep -q "kept beside" restore.txt; then fail "restore claimed a previous database was kept"; fi
+"$server" restore --from bk --data data >restore.txt 2>&1 || { cat restore.txt; fail "restore over a database"; }
+grep -q "kept beside" restore.txt || fail "restore over a database did not say where the old one is"
 echo "admin_hostile: all passed"

@@ -4,6 +4,7 @@
 
 #include "outpost/core/sql_stmt.h"
 #include "outpost/core/store/schema_steps.h"
+#include "outpost/core/store/transaction.h"
 
 namespace outpost::ui {
 namespace {
@@ -30,7 +31,10 @@ Status migrate_ui_tables(Store& store) {
 
 Status save_draft(Store& store, const Draft& d) {
     sqlite3* db = store.handle();
-    OUTPOST_TRY(store.exec("SAVEPOINT ui_draft"));
+    Result<Savepoint> sp = Savepoint::begin(store, "ui_draft");
+    if (!sp.is_ok()) {
+        return sp.status();
+    }
     auto run = [&]() -> Status {
         sql::StmtRef head = sql::StmtRef::owned(
             db,
@@ -56,9 +60,7 @@ Status save_draft(Store& store, const Draft& d) {
         }
         return Status::ok();
     };
-    Status s = run();
-    (void)store.exec(s.is_ok() ? "RELEASE ui_draft" : "ROLLBACK TO ui_draft; RELEASE ui_draft");
-    return s;
+    return sp->finish(run());
 }
 
 Result<std::vector<Draft>> read_drafts(Store& store) {

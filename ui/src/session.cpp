@@ -149,7 +149,10 @@ Result<std::set<std::string>> Session::read_notices() {
 
 Status Session::mark_notices_read(const std::vector<std::string>& keys) {
     std::lock_guard lock(m_mutex);
-    OUTPOST_TRY(m_store->exec("SAVEPOINT ui_notices"));
+    Result<Savepoint> sp = Savepoint::begin(*m_store, "ui_notices");
+    if (!sp.is_ok()) {
+        return sp.status();
+    }
     sql::StmtRef st = sql::StmtRef::owned(m_store->handle(), "INSERT OR IGNORE INTO ui_notices_read(key) VALUES(?)");
     Status s = Status::ok();
     for (const std::string& k : keys) {
@@ -160,8 +163,7 @@ Status Session::mark_notices_read(const std::vector<std::string>& keys) {
         }
         st.reset();
     }
-    (void)m_store->exec(s.is_ok() ? "RELEASE ui_notices" : "ROLLBACK TO ui_notices; RELEASE ui_notices");
-    return s;
+    return sp->finish(std::move(s));
 }
 
 Status Session::set_prefetch_attachments(bool on) {

@@ -16,6 +16,7 @@
 #include "outpost/core/records/review.h"
 #include "outpost/core/sql_stmt.h"
 #include "outpost/core/store/schema_steps.h"
+#include "outpost/core/store/transaction.h"
 
 namespace outpost::records {
 namespace {
@@ -468,11 +469,10 @@ Status RecordEngine::migrate_field_values() {
             return Status::ok();
         }
     }
-    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
-    auto fail = [&](Status s) {
-        (void)m_store.exec("ROLLBACK");
-        return s;
-    };
+    Result<Transaction> txn = Transaction::begin(m_store);  // rolls back on any return before commit
+    if (!txn.is_ok()) {
+        return txn.status();
+    }
     bool has_heads = false;
     {
         Stmt col = prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'heads'");
@@ -480,7 +480,7 @@ Status RecordEngine::migrate_field_values() {
     }
     if (!has_heads) {
         if (Status s = m_store.exec("ALTER TABLE records ADD COLUMN heads BLOB NOT NULL DEFAULT x''"); !s.is_ok()) {
-            return fail(s);
+            return s;
         }
     }
     std::map<std::int64_t, std::vector<Head>> by_record;
@@ -492,20 +492,18 @@ Status RecordEngine::migrate_field_values() {
             Hlc{static_cast<std::uint64_t>(rows.col_i64(5))}, rows.col_text(4), rows.col_text(6), /*logged=*/true});
     }
     if (rc != SQLITE_DONE) {
-        return fail(m_store.sql_status(rc, "moving fields to the new layout"));
+        return m_store.sql_status(rc, "moving fields to the new layout");
     }
     Stmt put = prepare("UPDATE records SET heads = ? WHERE rid = ?");
     for (const auto& [rid, heads] : by_record) {
         put.blob(1, encode_heads(heads)).i64(2, rid);
         if (rc = put.step(); rc != SQLITE_DONE) {
-            return fail(m_store.sql_status(rc, "moving fields to the new layout"));
+            return m_store.sql_status(rc, "moving fields to the new layout");
         }
         put.reset();
     }
-    if (Status s = m_store.exec("DROP TABLE field_values; COMMIT"); !s.is_ok()) {
-        return fail(s);
-    }
-    return Status::ok();
+    OUTPOST_TRY(m_store.exec("DROP TABLE field_values"));
+    return txn->commit();
 }
 
 std::string RecordEngine::search_fingerprint() const {
@@ -554,15 +552,14 @@ Status RecordEngine::migrate_search() {
     if (!old_layout && stored_fingerprint == fingerprint) {
         return Status::ok();
     }
-    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
-    auto fail = [&](Status s) {
-        (void)m_store.exec("ROLLBACK");
-        return s;
-    };
+    Result<Transaction> txn = Transaction::begin(m_store);  // rolls back on any return before commit
+    if (!txn.is_ok()) {
+        return txn.status();
+    }
     Status s = old_layout ? m_store.exec(std::string("DROP TABLE records_fts; ") + kSearchTableSql)
                           : m_store.exec("INSERT INTO records_fts(records_fts) VALUES('delete-all')");
     if (!s.is_ok()) {
-        return fail(s);
+        return s;
     }
     std::int64_t last = 0;
     {
@@ -585,7 +582,7 @@ Status RecordEngine::migrate_search() {
         }
         Result<std::vector<Head>> heads = decode_heads(rows.col_blob(4));
         if (!heads.is_ok()) {
-            return fail(heads.status());
+            return heads.status();
         }
         const std::int64_t fts = has_row ? rows.col_i64(3) : ++last;
         if (!has_row) {
@@ -593,12 +590,12 @@ Status RecordEngine::migrate_search() {
         }
         ins.i64(1, fts).text(2, fts_body(*sch, *heads));
         if (rc = ins.step(); rc != SQLITE_DONE) {
-            return fail(m_store.sql_status(rc, "rebuilding the search index"));
+            return m_store.sql_status(rc, "rebuilding the search index");
         }
         ins.reset();
     }
     if (rc != SQLITE_DONE) {
-        return fail(m_store.sql_status(rc, "rebuilding the search index"));
+        return m_store.sql_status(rc, "rebuilding the search index");
     }
     for (const auto& [rid, fts] : moved) {
         if (fts) {
@@ -606,19 +603,16 @@ Status RecordEngine::migrate_search() {
         }
         set.i64(2, rid);
         if (rc = set.step(); rc != SQLITE_DONE) {
-            return fail(m_store.sql_status(rc, "rebuilding the search index"));
+            return m_store.sql_status(rc, "rebuilding the search index");
         }
         set.reset();
     }
     Stmt meta = prepare("INSERT OR REPLACE INTO engine_meta(key, value) VALUES('search_fingerprint', ?)");
     meta.text(1, fingerprint);
     if (rc = meta.step(); rc != SQLITE_DONE) {
-        return fail(m_store.sql_status(rc, "rebuilding the search index"));
+        return m_store.sql_status(rc, "rebuilding the search index");
     }
-    if (Status c = m_store.exec("COMMIT"); !c.is_ok()) {
-        return fail(c);
-    }
-    return Status::ok();
+    return txn->commit();
 }
 
 const Schema* RecordEngine::schema(std::string_view type) const {
@@ -852,11 +846,10 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
         rec.created_ms = now;
     }
     // A savepoint: its own transaction when called alone, or part of the caller's BEGIN...COMMIT.
-    OUTPOST_TRY(m_store.exec("SAVEPOINT record_write"));
-    auto fail = [&](Status s) {
-        (void)m_store.exec("ROLLBACK TO record_write; RELEASE record_write");
-        return s;
-    };
+    Result<Savepoint> sp = Savepoint::begin(m_store, "record_write");  // rolled back unless committed
+    if (!sp.is_ok()) {
+        return sp.status();
+    }
     Stmt log = prepare(kLogChangeSql);
     remember_search(row, &schema);
     for (const auto& [field, value] : changes) {
@@ -865,14 +858,14 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
         Head h{field, encode_value(value), m_hlc.now(), base, who.device, who.user, /*logged=*/true};
         const Change entry{0, rec.id, rec.type, rec.team, field, h.value, h.hlc, who.device, base, who.user, now};
         if (Status s = log_displaced(log, rec, put_head(row.heads, std::move(h))); !s.is_ok()) {
-            return fail(s);
+            return s;
         }
         if (int rc = log_change(log, entry, entry.value, now); rc != SQLITE_DONE) {
-            return fail(m_store.sql_status(rc, "logging a change"));
+            return m_store.sql_status(rc, "logging a change");
         }
     }
     if (Status s = save_local_hlc(); !s.is_ok()) {
-        return fail(s);
+        return s;
     }
     if (const auto del = changes.find("_deleted"); del != changes.end()) {
         const bool* b = std::get_if<bool>(&del->second);
@@ -881,11 +874,9 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
     rec.updated_ms = now;
     rec.values = std::move(merged);
     if (Status s = save_row(row, &schema, !creating); !s.is_ok()) {
-        return fail(s);
+        return s;
     }
-    if (Status s = m_store.exec("RELEASE record_write"); !s.is_ok()) {
-        return fail(s);
-    }
+    OUTPOST_TRY(sp->commit());
     return std::move(row.rec);
 }
 
@@ -1098,7 +1089,10 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
     }
     RemoteStats stats;
     const std::int64_t now = m_clock.now_ms();
-    OUTPOST_TRY(m_store.exec("SAVEPOINT remote_apply"));
+    Result<Savepoint> sp = Savepoint::begin(m_store, "remote_apply");  // rolled back unless committed
+    if (!sp.is_ok()) {
+        return sp.status();
+    }
     m_batch_search = true;
     // However this returns (an allocation that throws included), no queued search row outlives the
     // call: insert_prepared's rows point into the caller's records.
@@ -1110,8 +1104,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
         }
     } pending_reset{*this};
     auto fail = [&](Status s) {
-        m_saved_seen_hlc = 0;  // the rollback may have undone it
-        (void)m_store.exec("ROLLBACK TO remote_apply; RELEASE remote_apply");
+        m_saved_seen_hlc = 0;  // the savepoint's rollback may undo it
         return s;
     };
     Stmt log = prepare(kLogChangeSql);
@@ -1201,7 +1194,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
     if (Status s = save_seen_hlc(); !s.is_ok()) {
         return fail(s);
     }
-    if (Status s = m_store.exec("RELEASE remote_apply"); !s.is_ok()) {
+    if (Status s = sp->commit(); !s.is_ok()) {
         return fail(s);
     }
     return stats;

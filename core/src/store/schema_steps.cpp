@@ -6,6 +6,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/store.h"
+#include "outpost/core/store/transaction.h"
 
 namespace outpost {
 
@@ -65,19 +66,16 @@ Status migrate_schema(Store& store, std::string_view component, const std::vecto
                                                            ", newer than this build's " + std::to_string(latest));
     }
     for (int v = *current + 1; v <= latest; ++v) {
-        OUTPOST_TRY(store.exec("BEGIN IMMEDIATE"));
+        Result<Transaction> txn = Transaction::begin(store);
+        if (!txn.is_ok()) {
+            return txn.status();
+        }
         Status s = steps[static_cast<std::size_t>(v - 1)].apply(store);
         if (s.is_ok()) {
             s = store.exec("INSERT OR REPLACE INTO outpost_store_meta(key, value) VALUES('" + key_of(component) +
                            "', '" + std::to_string(v) + "')");
         }
-        if (s.is_ok()) {
-            s = store.exec("COMMIT");
-        }
-        if (!s.is_ok()) {
-            (void)store.exec("ROLLBACK");
-            return s;
-        }
+        OUTPOST_TRY(txn->finish(std::move(s)));
     }
     return Status::ok();
 }

@@ -11,6 +11,7 @@
 #include "outpost/core/records/attachments.h"
 #include "outpost/core/sql_stmt.h"
 #include "outpost/core/store/schema_steps.h"
+#include "outpost/core/store/transaction.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_messages.h"
 
@@ -81,18 +82,6 @@ bool is_network(const Status& s) {
     return s.code() == errc::kSyncNetworkUnreachable;
 }
 
-// Ends the transaction that produced `s`: COMMIT when it is ok, ROLLBACK otherwise. A COMMIT that
-// fails is rolled back and becomes the result, so nothing is counted as saved that was not.
-Status end_transaction(Store& store, Status s) {
-    if (s.is_ok()) {
-        s = store.exec("COMMIT");
-    }
-    if (!s.is_ok()) {
-        (void)store.exec("ROLLBACK");
-    }
-    return s;
-}
-
 }  // namespace
 
 std::string_view phase_name(SyncPhase p) {
@@ -113,7 +102,10 @@ std::string_view phase_name(SyncPhase p) {
 
 Status save_credentials(Store& store, const Credentials& c) {
     OUTPOST_TRY(store.exec(kTablesSql));
-    OUTPOST_TRY(store.exec("BEGIN IMMEDIATE"));
+    Result<Transaction> txn = Transaction::begin(store);  // rolled back unless committed
+    if (!txn.is_ok()) {
+        return txn.status();
+    }
     // A new device for this store (enrolled again): the changes the old one had not sent yet are
     // this device's to send now (the outbox is a device's own changes past pushed_upto).
     Status s = Status::ok();
@@ -138,7 +130,7 @@ Status save_credentials(Store& store, const Credentials& c) {
             s = put_state(store, k, *v);
         }
     }
-    return end_transaction(store, std::move(s));
+    return txn->finish(std::move(s));
 }
 
 Result<Credentials> load_credentials(Store& store) {
@@ -416,12 +408,15 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
         return forms.status();
     }
     std::lock_guard lock(m_store_mutex);
-    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
+    if (!txn.is_ok()) {
+        return txn.status();
+    }
     Status s = put_state(m_store, "schemas_json", res->body);
     if (s.is_ok()) {
         s = put_state(m_store, "schemas_etag", res->etag);
     }
-    return end_transaction(m_store, std::move(s));
+    return txn->finish(std::move(s));
 }
 
 Status SyncEngine::push_all(SyncSummary& summary) {
@@ -560,14 +555,17 @@ Status SyncEngine::push_all(SyncSummary& summary) {
 
 // Marks one change refused and moves the outbox past it, in one transaction.
 Status SyncEngine::refuse_locally(const records::Change& c, std::string_view code, std::string message) {
-    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
+    if (!txn.is_ok()) {
+        return txn.status();
+    }
     Query q(m_store,
             "INSERT OR REPLACE INTO sync_refused(seq, record, field, code, message, at_ms) VALUES(?,?,?,?,?,?)");
     q.i64(1, c.seq).text(2, c.record).text(3, c.field).text(4, code).text(5, message).i64(6, m_clock.now_ms());
     int rc = q.step();
     Status s = rc == SQLITE_DONE ? put_state(m_store, "pushed_upto", std::to_string(c.seq))
                                  : q.error(rc, "recording a refused change");
-    return end_transaction(m_store, std::move(s));
+    return txn->finish(std::move(s));
 }
 
 std::string SyncEngine::encode_batch(const std::vector<records::Change>& batch) const {
@@ -619,7 +617,10 @@ Result<PushResponse> SyncEngine::post_batch(std::string body, const std::vector<
 
 Status SyncEngine::commit_batch(const std::vector<records::Change>& batch, const PushResponse& answer,
                                 SyncSummary& counts) {
-    OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+    Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
+    if (!txn.is_ok()) {
+        return txn.status();
+    }
     Status s = Status::ok();
     {
         Query q(m_store,
@@ -652,7 +653,7 @@ Status SyncEngine::commit_batch(const std::vector<records::Change>& batch, const
     if (s.is_ok()) {
         s = put_state(m_store, "pushed_upto", std::to_string(batch.back().seq));
     }
-    return end_transaction(m_store, std::move(s));
+    return txn->finish(std::move(s));
 }
 
 namespace {
@@ -766,7 +767,10 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
         }
         if (!changes.empty() || page->cursor != cursor) {  // a no-op sync writes nothing
             std::lock_guard lock(m_store_mutex);
-            OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+            Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
+            if (!txn.is_ok()) {
+                return txn.status();
+            }
             Status s = Status::ok();
             if (!changes.empty()) {
                 s = m_records.apply_remote(changes).status();
@@ -782,7 +786,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             if (s.is_ok()) {
                 s = put_state(m_store, "pull_cursor", page->cursor);
             }
-            OUTPOST_TRY(end_transaction(m_store, std::move(s)));
+            OUTPOST_TRY(txn->finish(std::move(s)));
             cursor = page->cursor;
         }
         summary.pulled += static_cast<std::int64_t>(changes.size());
@@ -925,7 +929,10 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
         }
         {
             std::lock_guard lock(m_store_mutex);
-            OUTPOST_TRY(m_store.exec("BEGIN IMMEDIATE"));
+            Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
+            if (!txn.is_ok()) {
+                return txn.status();
+            }
             Status s = Status::ok();
             if (m_prefetch) {
                 for (const records::PulledRecord& r : page.records) {
@@ -947,7 +954,7 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
             } else if (s.is_ok()) {
                 s = put_state(m_store, "pull_cursor", snapshot_cursor);
             }
-            OUTPOST_TRY(end_transaction(m_store, std::move(s)));
+            OUTPOST_TRY(txn->finish(std::move(s)));
             if (!wire.more) {
                 // Everything is committed: a failure to return to WAL now is no failed sync (the
                 // guard below tries again, and the next open always returns the store to WAL).

@@ -126,8 +126,8 @@ ALTER TABLE srv_changes ALTER COLUMN team TYPE text COLLATE "C";
 )sql",
     // 4: when each device was last seen, and the Outpost version it runs (device list).
     R"sql(
-ALTER TABLE devices ADD COLUMN last_seen_ms bigint NOT NULL DEFAULT 0;
-ALTER TABLE devices ADD COLUMN client_version text NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_seen_ms bigint NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS client_version text NOT NULL DEFAULT '';
 )sql",
 };
 constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));

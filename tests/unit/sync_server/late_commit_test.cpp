@@ -355,7 +355,8 @@ TEST_CASE(
         raw.exec(
             "DROP FUNCTION outpost_take_seqs(bigint); DROP FUNCTION outpost_safe_seq(); DROP SEQUENCE srv_seq; "
             "CREATE INDEX srv_changes_device ON srv_changes(device); ALTER TABLE srv_changes ADD PRIMARY KEY (seq); "
-            "ALTER TABLE srv_changes ALTER COLUMN team TYPE text COLLATE \"default\"");
+            "ALTER TABLE srv_changes ALTER COLUMN team TYPE text COLLATE \"default\"; "
+            "ALTER TABLE devices DROP COLUMN last_seen_ms, DROP COLUMN client_version");
         raw.exec("UPDATE srv_changes SET seq = seq + 38 WHERE seq = 3");
         raw.exec("UPDATE outpost_meta SET schema_version = 1");
     }
@@ -370,6 +371,8 @@ TEST_CASE(
     CHECK(raw.exec("SELECT to_regclass('srv_changes_device') IS NULL") == "t");
     CHECK(raw.exec("SELECT to_regclass('srv_changes_pkey') IS NULL") == "t");  // version 3
     CHECK(raw.exec("SELECT to_regclass('srv_changes_team') IS NULL") == "f");
+    CHECK(raw.exec("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND "
+                   "table_name = 'devices' AND column_name IN ('last_seen_ms', 'client_version')") == "2");  // 4
     CHECK(raw.exec("SELECT collation_name FROM information_schema.columns WHERE table_schema = current_schema() "
                    "AND table_name = 'srv_changes' AND column_name = 'team'") == "C");
 }

@@ -24,6 +24,7 @@
 #include "outpost/core/clock.h"
 #include "outpost/core/records/engine.h"
 #include "outpost/core/store.h"
+#include "outpost/core/store/transaction.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
 #include "outpost/sync/transport.h"
@@ -81,15 +82,11 @@ public:
     template <typename Fn>
     Status in_transaction(Fn&& fn) {
         std::lock_guard lock(m_mutex);
-        OUTPOST_TRY(m_store->exec("BEGIN IMMEDIATE"));
-        Status s = fn(*m_records);
-        if (s.is_ok()) {
-            s = m_store->exec("COMMIT");
+        Result<Transaction> txn = Transaction::begin(*m_store);
+        if (!txn.is_ok()) {
+            return txn.status();
         }
-        if (!s.is_ok()) {
-            (void)m_store->exec("ROLLBACK");
-        }
-        return s;
+        return txn->finish(fn(*m_records));
     }
 
     // Starts the background sync worker (syncs now, then every few minutes and after failures).
