@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "outpost/core/digest.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/sql_stmt.h"
 #include "outpost/core/store/schema_steps.h"
@@ -24,13 +25,6 @@ constexpr const char* kSchema =
     "WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS blob_downloads(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, attempts INTEGER "
     "NOT NULL, next_try_ms INTEGER NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;";
-
-std::string hex(const unsigned char* h, std::size_t n) {
-    std::string out(n * 2 + 1, '\0');
-    sodium_bin2hex(out.data(), out.size(), h, n);
-    out.pop_back();
-    return out;
-}
 
 std::string mib_words(std::int64_t bytes) {
     return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
@@ -56,13 +50,13 @@ Result<std::string> hash_stream(std::istream& in) {
     }
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
-    return hex(h, sizeof h);
+    return to_hex(h, sizeof h);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<BlobStore>> BlobStore::open(Store& store) {
-    // Schema versions (outpost_store_meta 'schema.blobs'): 1 is the tables above, as of issue #9.
+    // Schema versions (outpost_store_meta 'schema.blobs'): 1 is the tables above.
     OUTPOST_TRY(migrate_schema(store, "blobs", {{1, [](Store& s) { return s.exec(kSchema); }}}));
     return std::unique_ptr<BlobStore>(new BlobStore(store));
 }
@@ -96,7 +90,7 @@ Status BlobStore::store_chunks(std::string_view hash, std::int64_t size, std::is
     sodium_memzero(buf.data(), buf.size());
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
-    if (in.bad() || total != size || hex(h, sizeof h) != expect) {
+    if (in.bad() || total != size || to_hex(h, sizeof h) != expect) {
         return Status::error(errc::kIo, "the file changed while it was being attached; attach it again");
     }
     sql::StmtRef file =
@@ -142,7 +136,7 @@ Result<records::Attachment> BlobStore::add_bytes(std::string_view bytes, std::st
     }
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    records::Attachment a{hex(h, sizeof h), std::move(name), std::move(mime), size};
+    records::Attachment a{to_hex(h, sizeof h), std::move(name), std::move(mime), size};
     Result<std::optional<Info>> have = info(a.hash);
     if (!have.is_ok()) {
         return have.status();
@@ -213,7 +207,7 @@ Status BlobStore::export_to(std::string_view hash, const std::filesystem::path& 
     // A name of our own next to it (never one the person already has), renamed into place at the end.
     unsigned char nonce[6];
     randombytes_buf(nonce, sizeof nonce);
-    const std::filesystem::path tmp = path.string() + "." + hex(nonce, sizeof nonce) + ".outpost-part";
+    const std::filesystem::path tmp = path.string() + "." + to_hex(nonce, sizeof nonce) + ".outpost-part";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         for (std::int64_t at = 0; at < (*have)->size && out; at += static_cast<std::int64_t>(kChunkBytes)) {
@@ -437,7 +431,7 @@ Status BlobStore::finish_download(std::string_view hash) {
     if (!sp.is_ok()) {
         return sp.status();
     }
-    const bool ok = hex(h, sizeof h) == hash;
+    const bool ok = to_hex(h, sizeof h) == hash;
     sql::StmtRef a = sql::StmtRef::owned(
         db, ok ? "UPDATE blob_files SET complete = 1 WHERE hash = ?" : "DELETE FROM blob_files WHERE hash = ?");
     a.text(1, hash);

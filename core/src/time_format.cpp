@@ -47,4 +47,20 @@ std::string iso_date_utc(std::int64_t ms) {
     return iso_utc(ms).substr(0, 10);
 }
 
+std::string utc_minute_text(std::int64_t ms) {
+    std::string t = iso_utc(ms).substr(0, 16);  // 2026-12-06T09:53
+    t[10] = ' ';
+    return t + " UTC";
+}
+
+std::string utc_stamp(std::int64_t ms) {
+    std::string out;
+    for (const char c : iso_utc(ms)) {
+        if (c != '-' && c != ':') {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
 }  // namespace outpost

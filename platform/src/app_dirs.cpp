@@ -101,4 +101,22 @@ Status ensure_app_dirs(const AppDirs& dirs) {
     return Status::ok();
 }
 
+std::filesystem::path home_folder() {
+    const EnvLookup env = process_env();
+    const std::optional<std::string> home = env(current_os() == OsFamily::kWindows ? "USERPROFILE" : "HOME");
+    if (home && !home->empty()) {
+        return *home;
+    }
+    std::error_code ec;
+    const std::filesystem::path here = std::filesystem::current_path(ec);
+    return ec ? std::filesystem::path(".") : here;
+}
+
+std::filesystem::path downloads_folder() {
+    const std::filesystem::path home = home_folder();
+    std::error_code ec;
+    const std::filesystem::path d = home / "Downloads";
+    return std::filesystem::is_directory(d, ec) ? d : home;
+}
+
 }  // namespace outpost::platform

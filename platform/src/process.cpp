@@ -84,6 +84,17 @@ bool core_dumps_disabled() {
 #endif
 }
 
+std::tm local_time(std::int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm out{};
+#if defined(_WIN32)
+    localtime_s(&out, &t);
+#else
+    localtime_r(&t, &out);
+#endif
+    return out;
+}
+
 std::string computer_name() {
 #if defined(_WIN32)
     const char* name = std::getenv("COMPUTERNAME");

@@ -714,10 +714,8 @@ void App::create_profile() {
     // The file picker offers the enrolment files IT usually hands out: in Downloads, home and here.
     m_state.provision_files.clear();
     std::vector<std::filesystem::path> places = {std::filesystem::current_path()};
-    if (const char* home = std::getenv("HOME")) {
-        places.emplace_back(home);
-        places.emplace_back(std::filesystem::path(home) / "Downloads");
-    }
+    places.emplace_back(platform::home_folder());
+    places.emplace_back(platform::home_folder() / "Downloads");
     for (const auto& dir : places) {
         std::error_code ec;
         for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {

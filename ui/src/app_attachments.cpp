@@ -1,4 +1,4 @@
-// App: attachments on the open record or idea (issue #8). Attaching reads the file into the
+// App: attachments on the open record or idea. Attaching reads the file into the
 // encrypted store at once (refused before reading when it is over the server's limit) and adds it to
 // the field's answer; saving the form queues its files for upload in the same transaction. A file
 // that is not here is asked for and comes at the next sync; one that is here can be viewed and saved
@@ -36,11 +36,7 @@ std::vector<records::Attachment> form_files(FormModel& form) {
 }
 
 std::filesystem::path downloads_dir() {
-    const char* home = std::getenv("HOME");
-    const std::filesystem::path base = home != nullptr ? home : ".";
-    std::error_code ec;
-    const std::filesystem::path d = base / "Downloads";
-    return std::filesystem::is_directory(d, ec) ? d : base;
+    return platform::downloads_folder();
 }
 
 // `dir/name`, or `dir/stem (2).ext` and so on when that is taken.

@@ -10,15 +10,13 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
+#include "outpost/platform/process.h"
 
 namespace outpost::ui {
 namespace {
 
 std::tm local(std::int64_t ms) {
-    const std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm out{};
-    localtime_r(&t, &out);
-    return out;
+    return platform::local_time(ms);
 }
 
 // The formats used here, as literals (strftime's format must be one for the compiler to check it).

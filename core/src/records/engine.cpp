@@ -431,7 +431,7 @@ Result<std::unique_ptr<RecordEngine>> RecordEngine::open(Store& store, std::vect
     if (int rc = register_heads_functions(store.handle()); rc != SQLITE_OK) {
         return store.sql_status(rc, "registering the record functions");
     }
-    // Schema versions (outpost_store_meta 'schema.records'): 1 is the tables below, as of issue #9.
+    // Schema versions (outpost_store_meta 'schema.records'): 1 is the tables below.
     // Stores from before versions read as 0; step 1 is CREATE ... IF NOT EXISTS, so they keep their
     // tables, and the older moves (field_values, the search index) run below as before.
     OUTPOST_TRY(migrate_schema(store, "records", {{1, [](Store& s) { return s.exec(kSchemaSql); }}}));
@@ -805,10 +805,11 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
     if (!creating && row.rec.team != who.team) {
-        return Status::error(errc::kRecordReadOnly,
-                             "this record belongs to " +
-                                 (row.rec.team == "*" ? std::string("the practice library") : "team " + row.rec.team) +
-                                 " and is read-only here");
+        return Status::error(
+            errc::kRecordReadOnly,
+            "this record belongs to " +
+                (row.rec.team == kLibraryTeam ? std::string("the practice library") : "team " + row.rec.team) +
+                " and is read-only here");
     }
     Record& rec = row.rec;
     Values merged = rec.values;

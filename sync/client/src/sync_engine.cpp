@@ -7,6 +7,7 @@
 #include <charconv>
 #include <future>
 
+#include "outpost/core/digest.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/core/sql_stmt.h"
@@ -178,7 +179,7 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::open(Store& store, records::Reco
                                                      SyncOptions options, const Clock& clock) {
     {
         std::lock_guard lock(store_mutex);
-        // Schema versions (outpost_store_meta 'schema.sync'): 1 is kTablesSql, as of issue #9.
+        // Schema versions (outpost_store_meta 'schema.sync'): 1 is kTablesSql.
         OUTPOST_TRY(migrate_schema(store, "sync", {{1, [](Store& s) { return s.exec(kTablesSql); }}}));
     }
     std::unique_ptr<SyncEngine> e(
@@ -1038,14 +1039,6 @@ void SyncEngine::run() {
 
 namespace outpost::sync {
 namespace {
-
-std::string sha256_hex(std::string_view bytes) {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    char out[crypto_hash_sha256_BYTES * 2 + 1];
-    sodium_bin2hex(out, sizeof out, h, sizeof h);
-    return out;
-}
 
 std::int64_t header_i64(const HttpResponse& r, const char* name, std::int64_t fallback) {
     const auto it = r.headers.find(name);

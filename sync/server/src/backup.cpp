@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "outpost/core/clock.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/store.h"
+#include "outpost/core/time_format.h"
 #include "outpost/sync/server_storage.h"
 #include "storage_common.h"
 
@@ -144,12 +146,7 @@ Result<std::int64_t> copy_blobs(const fs::path& from, const fs::path& to, std::i
 }
 
 std::string utc_stamp() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
+    return outpost::utc_stamp(SystemClock::instance().now_ms());
 }
 
 }  // namespace

@@ -6,20 +6,13 @@
 
 #include <vector>
 
+#include "outpost/core/digest.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
 
 namespace outpost::sync {
 namespace fs = std::filesystem;
 namespace {
-
-std::string sha256_hex(std::string_view bytes) {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    char out[crypto_hash_sha256_BYTES * 2 + 1];
-    sodium_bin2hex(out, sizeof out, h, sizeof h);
-    return out;
-}
 
 Status io(const std::string& what) {
     return Status::error(errc::kIo, what);

@@ -1,4 +1,4 @@
-// ConnGuard: limits on how connections may hold the server's request threads (issue #11).
+// ConnGuard: limits on how connections may hold the server's request threads.
 //
 // cpp-httplib (Debian's 0.11, a shared library) gives each connection a thread from first byte to
 // close, and its only timeout is per read: a client that sends one byte every few seconds (a

@@ -20,8 +20,10 @@
 #include <vector>
 
 #include "csv_reader.h"
+#include "outpost/core/clock.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/schema.h"
+#include "outpost/core/time_format.h"
 #include "outpost/core/version.h"
 #include "outpost/sync/backup.h"
 #include "outpost/sync/exporter.h"
@@ -271,17 +273,11 @@ int cmd_serve(const Args& args) {
 }
 
 std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return outpost::SystemClock::instance().now_ms();
 }
 
 std::string utc_text(std::int64_t ms) {
-    const std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-    return buf;
+    return outpost::utc_minute_text(ms);
 }
 
 // Creates `path` readable by its owner only (0600) and writes `text` to it, durably. Never writes over
@@ -448,14 +444,7 @@ Status write_provisioning(const std::filesystem::path& path, const outpost::sync
 }
 
 std::string csv_cell(const std::string& v) {
-    if (v.find_first_of(",\"\r\n") == std::string::npos) {
-        return v;
-    }
-    std::string out = "\"";
-    for (char ch : v) {
-        out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    }
-    return out + "\"";
+    return outpost::sync::csv_field(v);
 }
 
 int cmd_provision(const Args& args) {

@@ -1,4 +1,4 @@
-// The PostgreSQL back end of ServerStorage (issue #10), through libpq.
+// The PostgreSQL back end of ServerStorage, through libpq.
 //
 // - A pool of connections (Pool), each preparing its statements on first use (Conn::run).
 // - Versioned migrations (kPgMigrations), applied under an advisory lock at open.
@@ -22,6 +22,7 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "outpost/core/clock.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/records/review.h"
@@ -134,8 +135,7 @@ constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));
 static_assert(kPgSchemaVersion == kPgServerSchemaVersion, "one migration per schema version");
 
 std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return SystemClock::instance().now_ms();
 }
 
 // A parameter: text unless `binary` (bytea), or SQL NULL.

@@ -71,7 +71,7 @@ ALTER TABLE srv_changes_v5 RENAME TO srv_changes;
 CREATE INDEX srv_changes_team ON srv_changes(team, seq);
 )sql",
     // 5 -> 6: which team's records name which attachment (by hash): a team may upload and read a blob
-    // only when one of its records names it (issue #8).
+    // only when one of its records names it.
     R"sql(
 CREATE TABLE srv_blob_refs(team TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(team, hash)) WITHOUT ROWID;
 )sql",

@@ -6,6 +6,7 @@
 
 #include "../theme.h"
 #include "outpost/core/records/attachments.h"
+#include "outpost/platform/app_dirs.h"
 #include "outpost/ui/words.h"
 #include "views.h"
 
@@ -94,8 +95,7 @@ void draw_attachments(ViewContext& ctx, FormModel& form, const records::FieldDef
         const std::string attach = "Attach a file##" + id;
         if (button(ctx.widgets, attach.c_str())) {
             if (at.browse_dir.empty()) {
-                const char* home = std::getenv("HOME");
-                at.browse_dir = home != nullptr ? home : "/";
+                at.browse_dir = platform::home_folder().string();
             }
             at.pick_for = f.name;
             ImGui::OpenPopup("Choose a file to attach");

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "outpost/platform/app_dirs.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -33,7 +34,7 @@ void draw_enrol(ViewContext& ctx) {
                 const std::filesystem::path typed(s.provision_path);
                 s.browse_dir = !s.provision_path.empty() && std::filesystem::is_directory(typed.parent_path())
                                    ? typed.parent_path().string()
-                                   : (std::getenv("HOME") != nullptr ? std::getenv("HOME") : "/");
+                                   : platform::home_folder().string();
             }
             ImGui::OpenPopup("Choose the enrolment file");
         }

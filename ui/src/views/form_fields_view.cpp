@@ -6,6 +6,8 @@
 #include <ctime>
 
 #include "../theme.h"
+#include "outpost/core/clock.h"
+#include "outpost/platform/process.h"
 #include "outpost/ui/words.h"
 #include "views.h"
 
@@ -13,9 +15,7 @@ namespace outpost::ui {
 namespace {
 
 std::string today() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&t, &tm);
+    const std::tm tm = platform::local_time(SystemClock::instance().now_ms());
     char buf[16];
     std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
     return buf;

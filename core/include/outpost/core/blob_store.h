@@ -1,4 +1,4 @@
-// BlobStore: a laptop's attachment bytes (issue #8), inside the encrypted store, so they are encrypted
+// BlobStore: a laptop's attachment bytes, inside the encrypted store, so they are encrypted
 // like everything else and no plaintext reaches the disk.
 //  - Content-addressed: a file is named by the SHA-256 of its bytes and kept once, however many
 //    records attach it.

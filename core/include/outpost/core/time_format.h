@@ -12,5 +12,9 @@ namespace outpost {
 [[nodiscard]] std::string iso_utc(std::int64_t ms);
 // "2026-12-06".
 [[nodiscard]] std::string iso_date_utc(std::int64_t ms);
+// "2026-12-06 09:53 UTC": to the minute, for listings people read.
+[[nodiscard]] std::string utc_minute_text(std::int64_t ms);
+// "20261206T095352Z": for file names (no ':' or '-').
+[[nodiscard]] std::string utc_stamp(std::int64_t ms);
 
 }  // namespace outpost

@@ -31,6 +31,11 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 [[nodiscard]] EnvLookup process_env();
 [[nodiscard]] OsFamily current_os();
 
+// The person's home folder (HOME; on Windows USERPROFILE), or the current folder when there is none.
+[[nodiscard]] std::filesystem::path home_folder();
+// Where the person keeps downloaded files: <home>/Downloads when it exists, else the home folder.
+[[nodiscard]] std::filesystem::path downloads_folder();
+
 // Creates every directory in `dirs` with owner-only permissions where the OS supports it.
 [[nodiscard]] Status ensure_app_dirs(const AppDirs& dirs);
 

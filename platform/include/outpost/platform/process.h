@@ -2,6 +2,8 @@
 // Call once at start-up from the main thread.
 #pragma once
 
+#include <cstdint>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,9 @@ void handle_termination_signals();
 
 // CPU time this process has used so far (every thread, user and system), in milliseconds.
 [[nodiscard]] double process_cpu_ms();
+
+// The calendar time of `ms` (since the Unix epoch) in the computer's time zone.
+[[nodiscard]] std::tm local_time(std::int64_t ms);
 
 // This computer's name as the system knows it (the host name; on Windows, COMPUTERNAME), or
 // "laptop" when it has none.

@@ -1,5 +1,5 @@
-// The site policy: settings IT fixes for every profile on a laptop, in /etc/outpost/client.json
-// (issue #9). Every key is optional:
+// The site policy: settings IT fixes for every profile on a laptop, in /etc/outpost/client.json.
+// Every key is optional:
 //
 //   {"server_url": "https://outpost.example.org:8443",  // enrolment only with this server
 //    "server_cert_sha256": "<64 hex>",                   // ... and only with this certificate pinned

@@ -1,4 +1,4 @@
-// Attachments (issue #8): the value of an `attachments` field is a list of files, each named by the
+// Attachments: the value of an `attachments` field is a list of files, each named by the
 // SHA-256 of its bytes. The bytes live apart from the record (blob_store.h on a laptop, the server's
 // blob store), so a record syncs at once and its files follow on their own queue.
 //

@@ -1,4 +1,4 @@
-// The suggestion review loop's rules and read models (issue #7), shared by the server and the client.
+// The suggestion review loop's rules and read models, shared by the server and the client.
 //
 //  - Ids: an endorsement's id is derived from (suggestion, user), an adoption's from (practice, team)
 //    and a practice's from its suggestion, so "once per worker" and "once per team" hold even when

@@ -1,4 +1,4 @@
-// Versioned, forward-only schema migrations for one component of a local store (issue #9).
+// Versioned, forward-only schema migrations for one component of a local store.
 //
 // Each component that keeps tables in a profile (records, blobs, sync, ui) names its schema
 // version in the store's `outpost_store_meta` table as `schema.<component>`. A store written

@@ -1,4 +1,4 @@
-// Backup and restore of an embedded-SQLite data directory (issue #9), and the lock that says a
+// Backup and restore of an embedded-SQLite data directory, and the lock that says a
 // server is serving one.
 //
 // backup: copies server.db with SQLite's online backup API, from one read transaction (a snapshot

@@ -1,4 +1,4 @@
-// BlobFiles: the central service's attachment bytes (issue #8), as files under a folder:
+// BlobFiles: the central service's attachment bytes, as files under a folder:
 //   <root>/<team>/<sha256>            a blob whose bytes matched its hash (visible)
 //   <root>/<team>/partial/<sha256>    an upload in progress (never visible)
 // Per team: a blob is kept once per team that uploaded it, so a team reads only what it uploaded

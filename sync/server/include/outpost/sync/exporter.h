@@ -1,4 +1,4 @@
-// Exports for analysts and for open data (`outpost-server export`, issue #7).
+// Exports for analysts and for open data (`outpost-server export`).
 //  - A team's cases or suggestions as they stand (each field's current value: the merge winner), as
 //    CSV (RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled; UTF-8; CRLF line
 //    ends) or JSON.

@@ -29,7 +29,7 @@ struct ServerOptions {
     std::size_t max_body_bytes = 8U * 1024U * 1024U;
     // The forms served by /v1/schemas and enforced on push. Empty: the forms this build ships with.
     std::filesystem::path forms_dir;
-    // Attachments (issue #8): where their bytes live, and the largest file taken (sent to laptops in
+    // Attachments: where their bytes live, and the largest file taken (sent to laptops in
     // the Outpost-Max-Blob-Bytes header of /v1/schemas). An empty folder: no attachments (404).
     std::filesystem::path blob_dir;
     std::int64_t max_blob_bytes = 25LL * 1024 * 1024;
@@ -38,7 +38,7 @@ struct ServerOptions {
     // laptops stall everyone else (server_load found 1 s stalls with 12 devices on 8 threads).
     int threads = 64;
     int keep_alive_seconds = 2;
-    // Slow and greedy clients (issue #11, conn_guard.h): a request's head must arrive within
+    // Slow and greedy clients (conn_guard.h): a request's head must arrive within
     // header_timeout_ms, its body at min_body_bytes_per_second or faster; at most
     // max_connections_per_ip connections per address (0: no limit; loopback exempt unless
     // limit_loopback_connections, since a reverse proxy on the host is one address).

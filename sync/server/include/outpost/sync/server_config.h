@@ -1,4 +1,4 @@
-// The server's configuration file, /etc/outpost/server.json by default (issue #9).
+// The server's configuration file, /etc/outpost/server.json by default.
 //
 //   {"data": "/var/lib/outpost", "listen": "127.0.0.1:8443", "tls_cert": "...", "tls_key": "...",
 //    "public_url": "https://outpost.example.org:8443", "max_blob_mib": 25,

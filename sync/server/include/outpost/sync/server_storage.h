@@ -149,7 +149,7 @@ public:
     // ascending. `safe_to` receives a cursor: no change at or below it can still appear for this
     // query (the last row returned when the page is full; else the log's end, so a device skips its
     // own writes in one request; below `after` when `after` is past the log's end).
-    // Whether a record of `team` names the attachment `hash` (a blob's scope, issue #8).
+    // Whether a record of `team` names the attachment `hash` (a blob's scope).
     [[nodiscard]] virtual Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) = 0;
     [[nodiscard]] virtual Result<std::vector<WireChange>> changes_after(const std::string& team,
                                                                         const std::string& exclude_device,
@@ -193,7 +193,7 @@ inline constexpr int kPgServerSchemaVersion = 4;  // PostgreSQL (its version 1 h
 // one is already there (init never overwrites data).
 [[nodiscard]] Status init_sqlite_data_dir(const std::filesystem::path& dir);
 
-// PostgreSQL (issue #10): `conninfo` is a libpq connection string or postgresql:// URL. init creates
+// PostgreSQL: `conninfo` is a libpq connection string or postgresql:// URL. init creates
 // the schema in a database that has none (errc::kStoreFileExists if it has one); open migrates an
 // initialised one forward (under an advisory lock, so several processes may start at once) and
 // keeps a pool of `pool_size` connections, each with its own prepared statements. Several
