@@ -53,6 +53,9 @@ xvfb_pid=$!
 for _ in $(seq 100); do [[ -s display.txt ]] && break; sleep 0.05; done
 [[ -s display.txt ]] || fail "Xvfb did not start"
 export DISPLAY=":$(head -1 display.txt)"
+# Xvfb names its display a moment before every client can connect under load: wait until one can.
+for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
+xdotool getdisplaygeometry >/dev/null 2>&1 || fail "no X client can reach $DISPLAY"
 client_pid=""
 cleanup() {
   [[ -n "$client_pid" ]] && kill "$client_pid" 2>/dev/null || true
