@@ -70,12 +70,17 @@ Result<PgRestoreSummary> restore_pg_database(const std::string& conninfo, const 
     (void)one_value(db.c, "SET client_min_messages = warning", "quiet");
     // 1. No service may be using the database: each holds the serve lock shared while it runs, and
     //    waits on it while this connection holds it, until the restore is done.
-    auto locked = one_value(db.c, std::string("SELECT pg_try_advisory_lock(") + storage::kPgServeLockSql + ")",
-                            "taking the serve lock");
-    if (!locked.is_ok()) {
-        return locked.status();
+    //    A process that has just stopped may hold it for a moment after it closes its connections (the
+    //    server ends a session asynchronously), so the restore waits up to 5 s before it refuses.
+    (void)one_value(db.c, "SET lock_timeout = '5s'", "setting the lock wait");
+    PgRes taken{PQexec(db.c, (std::string("SELECT pg_advisory_lock(") + storage::kPgServeLockSql + ")").c_str())};
+    const char* state = PQresultErrorField(taken.r, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(taken.r) != PGRES_TUPLES_OK && (state == nullptr || std::string(state) != "55P03")) {
+        return Status::error(errc::kServerRestoreFailed,
+                             "PostgreSQL, taking the serve lock: " + chomp(PQerrorMessage(db.c)));
     }
-    if (*locked != "t") {
+    (void)one_value(db.c, "SET lock_timeout = 0", "setting the lock wait");
+    if (PQresultStatus(taken.r) != PGRES_TUPLES_OK) {
         return Status::error(errc::kServerRestoreBusy,
                              "an outpost-server process is using this database; stop every `outpost-server serve` "
                              "(and admin command) that uses it, then run the restore again");
