@@ -80,7 +80,11 @@ bind_keys() {
   local all="$*" ch cp i
   local -A seen=()
   local -a free
-  mapfile -t free < <(xmodmap -pke | awk '$1 == "keycode" && $2 >= 150 && (NF == 3 || $4 ~ /^XF86/) { print $2 }')
+  # xmodmap now and then finds a fresh display not yet open to it (while xdotool already connects):
+  # it is asked again, for up to 3 s.
+  xmm() { local i; for i in $(seq 30); do xmodmap "$@" 2>/dev/null && return 0; sleep 0.1; done; xmodmap "$@"; }
+  xmm -pke >keymap.txt || fail "xmodmap cannot read the keymap of $DISPLAY"
+  mapfile -t free < <(awk '$1 == "keycode" && $2 >= 150 && (NF == 3 || $4 ~ /^XF86/) { print $2 }' keymap.txt)
   local n=0
   for ((i = 0; i < ${#all}; i++)); do
     ch=${all:i:1}
@@ -89,7 +93,7 @@ bind_keys() {
     [[ -n "${seen[$cp]:-}" ]] && continue
     seen[$cp]=1
     ((n < ${#free[@]})) || fail "no spare keycode left for U+$(printf '%04X' "$cp")"
-    xmodmap -e "keycode ${free[n]} = $(printf 'U%04X U%04X' "$cp" "$cp")"
+    xmm -e "keycode ${free[n]} = $(printf 'U%04X U%04X' "$cp" "$cp")" || fail "xmodmap cannot bind U+$(printf '%04X' "$cp")"
     n=$((n + 1))
   done
 }
@@ -106,6 +110,7 @@ typ() {
       [[ -n "$run" ]] && xdotool type --delay 20 -- "$run"
       run=""
       xdotool key --delay 40 "$(printf '0x%X' $((0x1000000 + cp)))"
+      sleep 0.1  # one at a time, as a person types them: under load a burst lost a letter now and then
     fi
   done
   [[ -n "$run" ]] && xdotool type --delay 20 -- "$run"
