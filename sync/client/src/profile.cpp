@@ -41,6 +41,19 @@ Result<std::string> read_file(const fs::path& p) {
     return s.str();
 }
 
+// POST /v1/enroll with the one-time code: the server's answer, or its refusal as a Status.
+Result<EnrollResponse> post_enrolment(Transport& transport, const std::string& code, const std::string& device_name) {
+    Result<HttpResponse> res =
+        transport.request({.method = "POST", .path = "/v1/enroll", .body = encode(EnrollRequest{code, device_name})});
+    if (!res.is_ok()) {
+        return res.status();
+    }
+    if (res->status != 200) {
+        return decode_error(res->body);
+    }
+    return decode_enroll_response(res->body);
+}
+
 }  // namespace
 
 Result<fs::path> profile_dir(const fs::path& root, const std::string& name) {
@@ -140,18 +153,7 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
     if (!store.is_ok()) {
         return cleanup(store.status());
     }
-    Result<HttpResponse> res =
-        (*transport)
-            ->request({.method = "POST", .path = "/v1/enroll", .body = encode(EnrollRequest{prov.code, device_name})});
-    if (!res.is_ok()) {
-        (*store)->lock();
-        return cleanup(res.status());
-    }
-    if (res->status != 200) {
-        (*store)->lock();
-        return cleanup(decode_error(res->body));
-    }
-    Result<EnrollResponse> e = decode_enroll_response(res->body);
+    Result<EnrollResponse> e = post_enrolment(**transport, prov.code, device_name);
     if (!e.is_ok()) {
         (*store)->lock();
         return cleanup(e.status());
@@ -235,16 +237,7 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
     if (!transport.is_ok()) {
         return abandon(transport.status());
     }
-    Result<HttpResponse> res =
-        (*transport)
-            ->request({.method = "POST", .path = "/v1/enroll", .body = encode(EnrollRequest{prov.code, device_name})});
-    if (!res.is_ok()) {
-        return abandon(res.status());
-    }
-    if (res->status != 200) {
-        return abandon(decode_error(res->body));
-    }
-    Result<EnrollResponse> e = decode_enroll_response(res->body);
+    Result<EnrollResponse> e = post_enrolment(**transport, prov.code, device_name);
     if (!e.is_ok()) {
         return abandon(e.status());
     }
