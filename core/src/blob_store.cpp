@@ -63,7 +63,7 @@ Result<std::unique_ptr<BlobStore>> BlobStore::open(Store& store) {
 
 Status BlobStore::store_chunks(std::string_view hash, std::int64_t size, std::istream& in, std::string_view expect) {
     sqlite3* db = m_store.handle();
-    Result<Savepoint> sp = Savepoint::begin(m_store, "blob_add");  // rolled back unless committed
+    Result<Transaction> sp = Transaction::savepoint(m_store, "blob_add");  // rolled back unless committed
     if (!sp.is_ok()) {
         return sp.status();
     }
@@ -366,7 +366,7 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
         return Status::error(errc::kBlobOutOfOrder, "bytes from " + std::to_string(offset) + " do not follow the " +
                                                         std::to_string(stored) + " here");
     }
-    Result<Savepoint> sp = Savepoint::begin(m_store, "blob_append");  // rolled back unless committed
+    Result<Transaction> sp = Transaction::savepoint(m_store, "blob_append");  // rolled back unless committed
     if (!sp.is_ok()) {
         return sp.status();
     }
@@ -427,7 +427,7 @@ Status BlobStore::finish_download(std::string_view hash) {
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
     sqlite3* db = m_store.handle();
-    Result<Savepoint> sp = Savepoint::begin(m_store, "blob_finish");  // rolled back unless committed
+    Result<Transaction> sp = Transaction::savepoint(m_store, "blob_finish");  // rolled back unless committed
     if (!sp.is_ok()) {
         return sp.status();
     }

@@ -164,6 +164,7 @@ constexpr std::array kCodes = {
              "The database is in use by a running Outpost service. Stop every outpost-server serve process "
              "that uses it, then restore again."},
     CodeInfo{kServerRestoreFailed, "The restore did not finish; the database was left as it was before it."},
+    CodeInfo{kPlatformFileExists, "A file is already there, and Outpost never writes over one. Choose a new name."},
     CodeInfo{kPlatformProcessFailed, "A program Outpost needs could not be started. Check that it is installed."},
 };
 

@@ -95,6 +95,38 @@ std::tm local_time(std::int64_t ms) {
     return out;
 }
 
+long process_id() {
+#if defined(__unix__) || defined(__APPLE__)
+    return static_cast<long>(::getpid());
+#else
+    return 0;
+#endif
+}
+
+Status write_new_file(const std::filesystem::path& path, std::string_view text) {
+#if defined(__unix__) || defined(__APPLE__)
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST || errno == ELOOP) {
+            return Status::error(errc::kPlatformFileExists,
+                                 path.string() + " already exists; Outpost never writes over a file");
+        }
+        return Status::error(errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+    }
+    bool ok = true;
+    for (std::size_t done = 0; ok && done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        ok = n > 0;
+        done += ok ? static_cast<std::size_t>(n) : 0;
+    }
+    ok = ok && ::fsync(fd) == 0;
+    ::close(fd);
+    return ok ? Status::ok() : Status::error(errc::kIo, "cannot write " + path.string());
+#else
+    return Status::error(errc::kIo, "creating files is not available on this system");
+#endif
+}
+
 std::string computer_name() {
 #if defined(_WIN32)
     const char* name = std::getenv("COMPUTERNAME");

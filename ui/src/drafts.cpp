@@ -31,7 +31,7 @@ Status migrate_ui_tables(Store& store) {
 
 Status save_draft(Store& store, const Draft& d) {
     sqlite3* db = store.handle();
-    Result<Savepoint> sp = Savepoint::begin(store, "ui_draft");
+    Result<Transaction> sp = Transaction::savepoint(store, "ui_draft");
     if (!sp.is_ok()) {
         return sp.status();
     }

@@ -149,7 +149,7 @@ Result<std::set<std::string>> Session::read_notices() {
 
 Status Session::mark_notices_read(const std::vector<std::string>& keys) {
     std::lock_guard lock(m_mutex);
-    Result<Savepoint> sp = Savepoint::begin(*m_store, "ui_notices");
+    Result<Transaction> sp = Transaction::savepoint(*m_store, "ui_notices");
     if (!sp.is_ok()) {
         return sp.status();
     }

@@ -847,7 +847,7 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
         rec.created_ms = now;
     }
     // A savepoint: its own transaction when called alone, or part of the caller's BEGIN...COMMIT.
-    Result<Savepoint> sp = Savepoint::begin(m_store, "record_write");  // rolled back unless committed
+    Result<Transaction> sp = Transaction::savepoint(m_store, "record_write");  // rolled back unless committed
     if (!sp.is_ok()) {
         return sp.status();
     }
@@ -1090,7 +1090,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
     }
     RemoteStats stats;
     const std::int64_t now = m_clock.now_ms();
-    Result<Savepoint> sp = Savepoint::begin(m_store, "remote_apply");  // rolled back unless committed
+    Result<Transaction> sp = Transaction::savepoint(m_store, "remote_apply");  // rolled back unless committed
     if (!sp.is_ok()) {
         return sp.status();
     }

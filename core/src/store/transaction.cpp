@@ -8,10 +8,19 @@ namespace outpost {
 
 Result<Transaction> Transaction::begin(Store& store) {
     OUTPOST_TRY(store.exec("BEGIN IMMEDIATE"));
-    return Transaction(store);
+    return Transaction(store, "COMMIT", "ROLLBACK");
 }
 
-Transaction::Transaction(Transaction&& other) noexcept : m_store(std::exchange(other.m_store, nullptr)) {
+Result<Transaction> Transaction::savepoint(Store& store, std::string_view name) {
+    const std::string n(name);
+    OUTPOST_TRY(store.exec("SAVEPOINT " + n));
+    return Transaction(store, "RELEASE " + n, "ROLLBACK TO " + n + "; RELEASE " + n);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept
+    : m_store(std::exchange(other.m_store, nullptr)),
+      m_commit_sql(std::move(other.m_commit_sql)),
+      m_rollback_sql(std::move(other.m_rollback_sql)) {
 }
 
 Transaction::~Transaction() {
@@ -22,7 +31,7 @@ Status Transaction::commit() {
     if (m_store == nullptr) {
         return Status::ok();
     }
-    Status s = m_store->exec("COMMIT");
+    Status s = m_store->exec(m_commit_sql);
     if (!s.is_ok()) {
         rollback();
         return s;
@@ -41,48 +50,7 @@ Status Transaction::finish(Status work) {
 
 void Transaction::rollback() {
     if (m_store != nullptr && !m_store->is_locked()) {
-        (void)m_store->exec("ROLLBACK");  // nothing more to do if it fails: the connection ends the transaction
-    }
-    m_store = nullptr;
-}
-
-Result<Savepoint> Savepoint::begin(Store& store, std::string_view name) {
-    OUTPOST_TRY(store.exec("SAVEPOINT " + std::string(name)));
-    return Savepoint(store, std::string(name));
-}
-
-Savepoint::Savepoint(Savepoint&& other) noexcept
-    : m_store(std::exchange(other.m_store, nullptr)), m_name(std::move(other.m_name)) {
-}
-
-Savepoint::~Savepoint() {
-    rollback();
-}
-
-Status Savepoint::commit() {
-    if (m_store == nullptr) {
-        return Status::ok();
-    }
-    Status s = m_store->exec("RELEASE " + m_name);
-    if (!s.is_ok()) {
-        rollback();
-        return s;
-    }
-    m_store = nullptr;
-    return Status::ok();
-}
-
-Status Savepoint::finish(Status work) {
-    if (!work.is_ok()) {
-        rollback();
-        return work;
-    }
-    return commit();
-}
-
-void Savepoint::rollback() {
-    if (m_store != nullptr && !m_store->is_locked()) {
-        (void)m_store->exec("ROLLBACK TO " + m_name + "; RELEASE " + m_name);
+        (void)m_store->exec(m_rollback_sql);  // nothing more to do if it fails: the connection ends it
     }
     m_store = nullptr;
 }

@@ -25,6 +25,7 @@
 #include "outpost/core/records/schema.h"
 #include "outpost/core/time_format.h"
 #include "outpost/core/version.h"
+#include "outpost/platform/process.h"
 #include "outpost/sync/backup.h"
 #include "outpost/sync/exporter.h"
 #include "outpost/sync/provisioning.h"
@@ -280,26 +281,12 @@ std::string utc_text(std::int64_t ms) {
     return outpost::utc_minute_text(ms);
 }
 
-// Creates `path` readable by its owner only (0600) and writes `text` to it, durably. Never writes over
-// a file or through a symbolic link: server.output.exists when anything is already there.
+// platform::write_new_file, with "already there" as the server's own code (server.output.exists).
 Status write_new_file(const std::filesystem::path& path, std::string_view text) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST || errno == ELOOP) {
-            return Status::error(outpost::errc::kServerOutputExists,
-                                 path.string() + " already exists; Outpost never writes over a file");
-        }
-        return Status::error(outpost::errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
-    }
-    bool ok = true;
-    for (std::size_t done = 0; ok && done < text.size();) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        ok = n > 0;
-        done += ok ? static_cast<std::size_t>(n) : 0;
-    }
-    ok = ok && ::fsync(fd) == 0;
-    ::close(fd);
-    return ok ? Status::ok() : Status::error(outpost::errc::kIo, "cannot write " + path.string());
+    Status s = outpost::platform::write_new_file(path, text);
+    return s.code() == outpost::errc::kPlatformFileExists
+               ? Status::error(outpost::errc::kServerOutputExists, s.message())
+               : s;
 }
 
 // Text from outside for a terminal or a tab-separated listing: control characters and backslashes as
@@ -501,8 +488,8 @@ int cmd_provision(const Args& args) {
         return fail(Status::error(outpost::errc::kServerOutputExists,
                                   args.out.string() + " already holds files; provision into a new folder"));
     }
-    const std::filesystem::path staging =
-        args.out.parent_path() / ("." + args.out.filename().string() + ".partial-" + std::to_string(::getpid()));
+    const std::filesystem::path staging = args.out.parent_path() / ("." + args.out.filename().string() + ".partial-" +
+                                                                    std::to_string(outpost::platform::process_id()));
     std::filesystem::remove_all(staging, ec);
     std::filesystem::create_directories(staging, ec);
     std::filesystem::permissions(staging, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,

@@ -113,6 +113,7 @@ inline constexpr std::string_view kEnrolMismatch = "sync.enroll.mismatch";
 inline constexpr std::string_view kDeviceAlreadyRevoked = "server.device.already_revoked";
 inline constexpr std::string_view kServerRestoreBusy = "server.restore.busy";
 inline constexpr std::string_view kServerRestoreFailed = "server.restore.failed";
+inline constexpr std::string_view kPlatformFileExists = "platform.file.exists";
 inline constexpr std::string_view kPlatformProcessFailed = "platform.process.failed";
 
 struct CodeInfo {

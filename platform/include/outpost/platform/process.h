@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <ctime>
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "outpost/core/status.h"
@@ -26,6 +28,14 @@ void handle_termination_signals();
 
 // The calendar time of `ms` (since the Unix epoch) in the computer's time zone.
 [[nodiscard]] std::tm local_time(std::int64_t ms);
+
+// This process's id (for names of files only this process writes).
+[[nodiscard]] long process_id();
+
+// Creates `path` readable by its owner alone (0600) and writes `text` to it, flushed to the disk.
+// Never writes over a file or through a symbolic link: platform.file.exists when anything is there;
+// core.io.failed for any other failure.
+[[nodiscard]] Status write_new_file(const std::filesystem::path& path, std::string_view text);
 
 // This computer's name as the system knows it (the host name; on Windows, COMPUTERNAME), or
 // "laptop" when it has none.

@@ -1,17 +1,17 @@
-// Transaction and Savepoint: the one way Outpost opens, commits and rolls back a unit of work on a
-// Store's connection. Each rolls back in its destructor unless it was committed, so an early return
-// can never leave a transaction open (as LiteCore's Transaction does).
+// Transaction: the one way Outpost opens, commits and rolls back a unit of work on a Store's
+// connection. It rolls back in its destructor unless it was committed, so an early return can never
+// leave one open (as LiteCore's Transaction does).
 //
 //   auto txn = Transaction::begin(store);          // BEGIN IMMEDIATE
 //   if (!txn.is_ok()) return txn.status();
 //   ... work ...
 //   return txn->finish(status_of_the_work);        // COMMIT when ok, else ROLLBACK; returns the first error
 //
-// A Savepoint nests inside whatever transaction is open (or opens one): SAVEPOINT name, then
-// RELEASE name on commit, or ROLLBACK TO name; RELEASE name when abandoned.
+// Transaction::savepoint(store, name) nests inside whatever transaction is open (or opens one):
+// SAVEPOINT name, then RELEASE name on commit, or ROLLBACK TO name; RELEASE name when abandoned.
 //
-// Ownership: each borrows the Store, which must outlive it. Threads: the thread that uses the Store.
-// Failure: begin/commit return the Store's Status; a failed COMMIT is rolled back before it returns.
+// Ownership: borrows the Store, which must outlive it. Threads: the thread that uses the Store.
+// Failure: begin/commit return the Store's Status; a failed COMMIT or RELEASE is rolled back first.
 #pragma once
 
 #include <string>
@@ -26,42 +26,26 @@ class Store;
 class Transaction {
 public:
     [[nodiscard]] static Result<Transaction> begin(Store& store);
+    // `name` is an SQL identifier chosen by the caller (letters and '_').
+    [[nodiscard]] static Result<Transaction> savepoint(Store& store, std::string_view name);
     Transaction(Transaction&& other) noexcept;
     Transaction& operator=(Transaction&&) = delete;
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
     ~Transaction();
 
-    // COMMIT. On failure the transaction is rolled back and the error returned.
+    // COMMIT (RELEASE). On failure it is rolled back and the error returned.
     [[nodiscard]] Status commit();
     // `work` ok: commit() and its result; else rollback and `work`.
     [[nodiscard]] Status finish(Status work);
     void rollback();
 
 private:
-    explicit Transaction(Store& store) : m_store(&store) {}
+    Transaction(Store& store, std::string commit_sql, std::string rollback_sql)
+        : m_store(&store), m_commit_sql(std::move(commit_sql)), m_rollback_sql(std::move(rollback_sql)) {}
     Store* m_store;  // nullptr once committed, rolled back or moved from
-};
-
-class Savepoint {
-public:
-    // `name` is an SQL identifier chosen by the caller (letters and '_').
-    [[nodiscard]] static Result<Savepoint> begin(Store& store, std::string_view name);
-    Savepoint(Savepoint&& other) noexcept;
-    Savepoint& operator=(Savepoint&&) = delete;
-    Savepoint(const Savepoint&) = delete;
-    Savepoint& operator=(const Savepoint&) = delete;
-    ~Savepoint();
-
-    // RELEASE. On failure the savepoint is rolled back and the error returned.
-    [[nodiscard]] Status commit();
-    [[nodiscard]] Status finish(Status work);
-    void rollback();
-
-private:
-    Savepoint(Store& store, std::string name) : m_store(&store), m_name(std::move(name)) {}
-    Store* m_store;
-    std::string m_name;
+    std::string m_commit_sql;
+    std::string m_rollback_sql;
 };
 
 }  // namespace outpost
