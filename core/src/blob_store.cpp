@@ -64,9 +64,7 @@ Result<std::unique_ptr<BlobStore>> BlobStore::open(Store& store) {
 Status BlobStore::store_chunks(std::string_view hash, std::int64_t size, std::istream& in, std::string_view expect) {
     sqlite3* db = m_store.handle();
     Result<Transaction> sp = Transaction::savepoint(m_store, "blob_add");  // rolled back unless committed
-    if (!sp.is_ok()) {
-        return sp.status();
-    }
+    OUTPOST_TRY(sp);
     sql::StmtRef chunk = sql::StmtRef::owned(db, "INSERT OR REPLACE INTO blob_chunks(hash, idx, data) VALUES(?, ?, ?)");
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
@@ -113,14 +111,10 @@ Result<records::Attachment> BlobStore::add_file(const std::filesystem::path& fil
     }
     std::ifstream first(file, std::ios::binary);
     Result<std::string> hash = hash_stream(first);
-    if (!hash.is_ok()) {
-        return hash.status();
-    }
+    OUTPOST_TRY(hash);
     records::Attachment a{*hash, file.filename().string(), records::mime_for_name(file.filename().string()), size};
     Result<std::optional<Info>> have = info(a.hash);
-    if (!have.is_ok()) {
-        return have.status();
-    }
+    OUTPOST_TRY(have);
     if (!*have || !(*have)->complete) {
         std::ifstream second(file, std::ios::binary);
         OUTPOST_TRY(store_chunks(a.hash, size, second, a.hash));
@@ -138,9 +132,7 @@ Result<records::Attachment> BlobStore::add_bytes(std::string_view bytes, std::st
     crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     records::Attachment a{to_hex(h, sizeof h), std::move(name), std::move(mime), size};
     Result<std::optional<Info>> have = info(a.hash);
-    if (!have.is_ok()) {
-        return have.status();
-    }
+    OUTPOST_TRY(have);
     if (!*have || !(*have)->complete) {
         std::istringstream in{std::string(bytes)};
         OUTPOST_TRY(store_chunks(a.hash, size, in, a.hash));
@@ -164,9 +156,7 @@ Result<std::optional<BlobStore::Info>> BlobStore::info(std::string_view hash) {
 
 Result<std::string> BlobStore::read(std::string_view hash, std::int64_t offset, std::int64_t len) {
     Result<std::optional<Info>> have = info(hash);
-    if (!have.is_ok()) {
-        return have.status();
-    }
+    OUTPOST_TRY(have);
     if (!*have) {
         return Status::error(errc::kBlobMissing, "attachment " + std::string(hash.substr(0, 12)) + " is not here");
     }
@@ -198,9 +188,7 @@ Result<std::string> BlobStore::read(std::string_view hash, std::int64_t offset, 
 
 Status BlobStore::export_to(std::string_view hash, const std::filesystem::path& path) {
     Result<std::optional<Info>> have = info(hash);
-    if (!have.is_ok()) {
-        return have.status();
-    }
+    OUTPOST_TRY(have);
     if (!*have || !(*have)->complete) {
         return Status::error(errc::kBlobMissing, "this attachment is not on this laptop yet");
     }
@@ -317,9 +305,7 @@ Status BlobStore::upload_failed(std::string_view hash, const Status& why, std::i
 
 Status BlobStore::want(const records::Attachment& a) {
     Result<std::optional<Info>> have = info(a.hash);
-    if (!have.is_ok()) {
-        return have.status();
-    }
+    OUTPOST_TRY(have);
     if (*have && (*have)->complete) {
         return Status::ok();
     }
@@ -358,18 +344,14 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
     }
     const std::int64_t size = d.col_i64(0);
     Result<std::optional<Info>> have = info(hash);
-    if (!have.is_ok()) {
-        return have.status();
-    }
+    OUTPOST_TRY(have);
     const std::int64_t stored = *have ? (*have)->stored : 0;
     if (offset != stored || offset + static_cast<std::int64_t>(bytes.size()) > size) {
         return Status::error(errc::kBlobOutOfOrder, "bytes from " + std::to_string(offset) + " do not follow the " +
                                                         std::to_string(stored) + " here");
     }
     Result<Transaction> sp = Transaction::savepoint(m_store, "blob_append");  // rolled back unless committed
-    if (!sp.is_ok()) {
-        return sp.status();
-    }
+    OUTPOST_TRY(sp);
     // Chunks are whole 256 KiB pieces except the last: the first piece tops up a partial chunk.
     const auto chunk = static_cast<std::int64_t>(kChunkBytes);
     std::int64_t at = offset;
@@ -381,9 +363,7 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
         std::string data;
         if (in_chunk > 0) {
             Result<std::string> head = read(hash, idx * chunk, in_chunk);
-            if (!head.is_ok()) {
-                return head.status();
-            }
+            OUTPOST_TRY(head);
             data = std::move(*head);
         }
         const std::size_t take = std::min(bytes.size() - used, static_cast<std::size_t>(chunk - in_chunk));
@@ -409,9 +389,7 @@ Status BlobStore::append(std::string_view hash, std::int64_t offset, std::string
 
 Status BlobStore::finish_download(std::string_view hash) {
     Result<std::optional<Info>> have = info(hash);
-    if (!have.is_ok()) {
-        return have.status();
-    }
+    OUTPOST_TRY(have);
     if (!*have || (*have)->stored != (*have)->size) {
         return Status::error(errc::kBlobMissing, "the attachment has not all arrived");
     }
@@ -419,18 +397,14 @@ Status BlobStore::finish_download(std::string_view hash) {
     crypto_hash_sha256_init(&st);
     for (std::int64_t at = 0; at < (*have)->size; at += static_cast<std::int64_t>(kChunkBytes)) {
         Result<std::string> part = read(hash, at, static_cast<std::int64_t>(kChunkBytes));
-        if (!part.is_ok()) {
-            return part.status();
-        }
+        OUTPOST_TRY(part);
         crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(part->data()), part->size());
     }
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
     sqlite3* db = m_store.handle();
     Result<Transaction> sp = Transaction::savepoint(m_store, "blob_finish");  // rolled back unless committed
-    if (!sp.is_ok()) {
-        return sp.status();
-    }
+    OUTPOST_TRY(sp);
     const bool ok = to_hex(h, sizeof h) == hash;
     sql::StmtRef a = sql::StmtRef::owned(
         db, ok ? "UPDATE blob_files SET complete = 1 WHERE hash = ?" : "DELETE FROM blob_files WHERE hash = ?");

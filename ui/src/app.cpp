@@ -1548,9 +1548,7 @@ void App::resolve_conflict(const ResolveConflictIntent& intent) {
     std::vector<records::FieldError> errors;
     const Status s = m_session->in_transaction([&](records::RecordEngine& e) -> Status {
         Result<records::Record> w = e.update(actor, c.record_id, {{c.field, value}}, &errors);
-        if (!w.is_ok()) {
-            return w.status();
-        }
+        OUTPOST_TRY(w);
         return e.update(actor, c.id, {{"status", std::string("resolved")}}, &errors).status();
     });
     if (!s.is_ok()) {

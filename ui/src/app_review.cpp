@@ -21,9 +21,7 @@ Result<std::vector<records::Record>> all_of(records::RecordEngine& e, const char
     q.limit = 500;
     for (;;) {
         Result<records::Page> page = e.list(q);
-        if (!page.is_ok()) {
-            return page.status();
-        }
+        OUTPOST_TRY(page);
         std::move(page->records.begin(), page->records.end(), std::back_inserter(out));
         if (!page->next) {
             return out;
@@ -70,9 +68,7 @@ void App::load_suggestions() {
                   std::pair{"comment", &read.comments}, std::pair{"practice", &read.practices},
                   std::pair{"adoption", &read.adoptions}}) {
                 Result<std::vector<records::Record>> got = all_of(e, type);
-                if (!got.is_ok()) {
-                    return got.status();
-                }
+                OUTPOST_TRY(got);
                 *into = std::move(*got);
                 if (into == &read.practices) {  // the library is team "*"; nothing else is a practice
                     std::erase_if(*into, [](const records::Record& p) { return p.team != records::kLibraryTeam; });

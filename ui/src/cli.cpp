@@ -76,9 +76,7 @@ Result<std::filesystem::path> profiles_root(const CliArgs& args) {
     }
     Result<platform::AppDirs> dirs =
         platform::resolve_app_dirs("outpost", platform::current_os(), platform::process_env());
-    if (!dirs.is_ok()) {
-        return dirs.status();
-    }
+    OUTPOST_TRY(dirs);
     OUTPOST_TRY(platform::ensure_app_dirs(*dirs));
     return dirs->data / "profiles";
 }
@@ -91,9 +89,7 @@ Result<sync::Provisioning> read_provisioning(const CliArgs& args) {
     std::stringstream text;
     text << in.rdbuf();
     Result<sync::Provisioning> prov = sync::decode_provisioning(text.str());
-    if (!prov.is_ok()) {
-        return prov.status();
-    }
+    OUTPOST_TRY(prov);
     OUTPOST_TRY(check_provisioning(args.policy, *prov));
     return prov;
 }
@@ -123,9 +119,7 @@ struct OpenProfile {
     Status start_engine(const sync::SyncOptions& options) {
         Result<std::unique_ptr<sync::SyncEngine>> e =
             sync::SyncEngine::open(*store, *records, store_mutex, *transport, creds, options);
-        if (!e.is_ok()) {
-            return e.status();
-        }
+        OUTPOST_TRY(e);
         engine = std::move(*e);
         return Status::ok();
     }
@@ -133,44 +127,28 @@ struct OpenProfile {
 
 Status open_profile(const CliArgs& args, const std::filesystem::path& root, OpenProfile& p) {
     Result<std::filesystem::path> dir = sync::profile_dir(root, args.profile);
-    if (!dir.is_ok()) {
-        return dir.status();
-    }
+    OUTPOST_TRY(dir);
     p.dir = *dir;
     Result<sync::ProfileInfo> info = sync::read_profile_info(p.dir);
-    if (!info.is_ok()) {
-        return info.status();
-    }
+    OUTPOST_TRY(info);
     p.info = std::move(*info);
     Result<std::string> pass = read_passphrase(args, "Passphrase: ");
-    if (!pass.is_ok()) {
-        return pass.status();
-    }
+    OUTPOST_TRY(pass);
     Result<std::unique_ptr<Store>> store = sync::open_profile_store(p.dir, *pass);
     sodium_memzero(pass->data(), pass->size());
-    if (!store.is_ok()) {
-        return store.status();
-    }
+    OUTPOST_TRY(store);
     p.store = std::move(*store);
     Result<std::vector<records::Schema>> schemas = sync::profile_schemas(*p.store);
-    if (!schemas.is_ok()) {
-        return schemas.status();
-    }
+    OUTPOST_TRY(schemas);
     Result<sync::Credentials> creds = sync::load_credentials(*p.store);
-    if (!creds.is_ok()) {
-        return creds.status();
-    }
+    OUTPOST_TRY(creds);
     p.creds = std::move(*creds);
     Result<std::unique_ptr<sync::Transport>> transport = sync::profile_transport(p.dir, p.info);
-    if (!transport.is_ok()) {
-        return transport.status();
-    }
+    OUTPOST_TRY(transport);
     p.transport = std::move(*transport);
     Result<std::unique_ptr<records::RecordEngine>> records =
         records::RecordEngine::open(*p.store, std::move(*schemas), SystemClock::instance());
-    if (!records.is_ok()) {
-        return records.status();
-    }
+    OUTPOST_TRY(records);
     p.records = std::move(*records);
     return Status::ok();
 }

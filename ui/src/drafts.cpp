@@ -32,9 +32,7 @@ Status migrate_ui_tables(Store& store) {
 Status save_draft(Store& store, const Draft& d) {
     sqlite3* db = store.handle();
     Result<Transaction> sp = Transaction::savepoint(store, "ui_draft");
-    if (!sp.is_ok()) {
-        return sp.status();
-    }
+    OUTPOST_TRY(sp);
     auto run = [&]() -> Status {
         sql::StmtRef head = sql::StmtRef::owned(
             db,

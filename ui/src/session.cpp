@@ -13,57 +13,39 @@ Result<std::unique_ptr<Session>> Session::open(const std::filesystem::path& root
                                                std::function<void(const sync::SyncState&)> on_sync, int cache_kib) {
     std::unique_ptr<Session> s(new Session());
     Result<std::filesystem::path> dir = sync::profile_dir(root, name);
-    if (!dir.is_ok()) {
-        return dir.status();
-    }
+    OUTPOST_TRY(dir);
     s->m_dir = *dir;
     Result<sync::ProfileInfo> info = sync::read_profile_info(s->m_dir);
-    if (!info.is_ok()) {
-        return info.status();
-    }
+    OUTPOST_TRY(info);
     s->m_info = std::move(*info);
     StoreOptions options;
     options.cache_kib = cache_kib;
     Result<std::unique_ptr<Store>> store = sync::open_profile_store(s->m_dir, passphrase, options);
-    if (!store.is_ok()) {
-        return store.status();
-    }
+    OUTPOST_TRY(store);
     s->m_store = std::move(*store);
     OUTPOST_TRY(migrate_ui_tables(*s->m_store));
     Result<std::vector<records::Schema>> schemas = sync::profile_schemas(*s->m_store);
-    if (!schemas.is_ok()) {
-        return schemas.status();
-    }
+    OUTPOST_TRY(schemas);
     s->m_schemas = *schemas;
     Result<std::unique_ptr<records::RecordEngine>> engine =
         records::RecordEngine::open(*s->m_store, std::move(*schemas), clock);
-    if (!engine.is_ok()) {
-        return engine.status();
-    }
+    OUTPOST_TRY(engine);
     s->m_records = std::move(*engine);
     Result<std::unique_ptr<BlobStore>> blobs = BlobStore::open(*s->m_store);
-    if (!blobs.is_ok()) {
-        return blobs.status();
-    }
+    OUTPOST_TRY(blobs);
     s->m_blobs = std::move(*blobs);
     Result<sync::Credentials> creds = sync::load_credentials(*s->m_store);
-    if (!creds.is_ok()) {
-        return creds.status();
-    }
+    OUTPOST_TRY(creds);
     s->m_creds = std::move(*creds);
     Result<std::unique_ptr<sync::Transport>> transport = sync::profile_transport(s->m_dir, s->m_info);
-    if (!transport.is_ok()) {
-        return transport.status();
-    }
+    OUTPOST_TRY(transport);
     s->m_transport = std::move(*transport);
     sync::SyncOptions so;
     so.on_state = std::move(on_sync);
     so.interval = std::chrono::minutes(2);
     Result<std::unique_ptr<sync::SyncEngine>> engine_sync =
         sync::SyncEngine::open(*s->m_store, *s->m_records, s->m_mutex, *s->m_transport, s->m_creds, so, clock);
-    if (!engine_sync.is_ok()) {
-        return engine_sync.status();
-    }
+    OUTPOST_TRY(engine_sync);
     s->m_sync = std::move(*engine_sync);
     return s;
 }
@@ -150,9 +132,7 @@ Result<std::set<std::string>> Session::read_notices() {
 Status Session::mark_notices_read(const std::vector<std::string>& keys) {
     std::lock_guard lock(m_mutex);
     Result<Transaction> sp = Transaction::savepoint(*m_store, "ui_notices");
-    if (!sp.is_ok()) {
-        return sp.status();
-    }
+    OUTPOST_TRY(sp);
     sql::StmtRef st = sql::StmtRef::owned(m_store->handle(), "INSERT OR IGNORE INTO ui_notices_read(key) VALUES(?)");
     Status s = Status::ok();
     for (const std::string& k : keys) {

@@ -287,9 +287,7 @@ Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
         return *simple;
     }
     Result<json::Value> j = json::parse(text);
-    if (!j.is_ok()) {
-        return j.status();
-    }
+    OUTPOST_TRY(j);
     const json::Value& v = *j;
     using T = json::Value::Type;
     switch (kind) {
@@ -470,9 +468,7 @@ Status RecordEngine::migrate_field_values() {
         }
     }
     Result<Transaction> txn = Transaction::begin(m_store);  // rolls back on any return before commit
-    if (!txn.is_ok()) {
-        return txn.status();
-    }
+    OUTPOST_TRY(txn);
     bool has_heads = false;
     {
         Stmt col = prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'heads'");
@@ -553,9 +549,7 @@ Status RecordEngine::migrate_search() {
         return Status::ok();
     }
     Result<Transaction> txn = Transaction::begin(m_store);  // rolls back on any return before commit
-    if (!txn.is_ok()) {
-        return txn.status();
-    }
+    OUTPOST_TRY(txn);
     Status s = old_layout ? m_store.exec(std::string("DROP TABLE records_fts; ") + kSearchTableSql)
                           : m_store.exec("INSERT INTO records_fts(records_fts) VALUES('delete-all')");
     if (!s.is_ok()) {
@@ -581,9 +575,7 @@ Status RecordEngine::migrate_search() {
             continue;
         }
         Result<std::vector<Head>> heads = decode_heads(rows.col_blob(4));
-        if (!heads.is_ok()) {
-            return heads.status();
-        }
+        OUTPOST_TRY(heads);
         const std::int64_t fts = has_row ? rows.col_i64(3) : ++last;
         if (!has_row) {
             moved.emplace_back(rows.col_i64(0), fts);
@@ -672,9 +664,7 @@ Result<std::optional<RecordEngine::Row>> RecordEngine::read_row(std::string_view
         row.fts_rowid = r.col_i64(7);
     }
     Result<std::vector<Head>> heads = decode_heads(r.col_blob(8));
-    if (!heads.is_ok()) {
-        return heads.status();
-    }
+    OUTPOST_TRY(heads);
     row.heads = std::move(*heads);
     if (with_values) {
         row.rec.values = values_of(schema(row.rec.type), row.heads);
@@ -684,9 +674,7 @@ Result<std::optional<RecordEngine::Row>> RecordEngine::read_row(std::string_view
 
 Result<Record> RecordEngine::load(std::string_view id) {
     Result<std::optional<Row>> row = read_row(id);
-    if (!row.is_ok()) {
-        return row.status();
-    }
+    OUTPOST_TRY(row);
     if (!row->has_value()) {
         return Status::error(errc::kRecordNotFound, "no record " + std::string(id));
     }
@@ -699,9 +687,7 @@ Result<Record> RecordEngine::get(std::string_view id) {
 
 Result<std::vector<Head>> RecordEngine::heads(std::string_view id) {
     Result<std::optional<Row>> row = read_row(id, /*with_values=*/false);
-    if (!row.is_ok()) {
-        return row.status();
-    }
+    OUTPOST_TRY(row);
     if (!row->has_value()) {
         return Status::error(errc::kRecordNotFound, "no record " + std::string(id));
     }
@@ -723,9 +709,7 @@ Result<Record> RecordEngine::create(const Actor& who, std::string_view type, con
 
 Result<RecordEngine::Row> RecordEngine::existing(std::string_view id, const Schema*& s) {
     Result<std::optional<Row>> row = read_row(id);
-    if (!row.is_ok()) {
-        return row.status();
-    }
+    OUTPOST_TRY(row);
     if (!row->has_value() || (*row)->rec.deleted) {
         return Status::error(errc::kRecordNotFound, "record " + std::string(id) + " was not found or was deleted");
     }
@@ -746,9 +730,7 @@ Result<Record> RecordEngine::put(const Actor& who, std::string_view id, std::str
         return Status::error(errc::kRecordNotFound, "a record id is 1 to 128 bytes");
     }
     Result<std::optional<Row>> row = read_row(id);
-    if (!row.is_ok()) {
-        return row.status();
-    }
+    OUTPOST_TRY(row);
     if (!row->has_value()) {
         Row fresh;
         fresh.rec.id = std::string(id);
@@ -783,18 +765,14 @@ Result<Record> RecordEngine::update(const Actor& who, std::string_view id, const
                                     std::vector<FieldError>* errors) {
     const Schema* s = nullptr;
     Result<Row> row = existing(id, s);
-    if (!row.is_ok()) {
-        return row.status();
-    }
+    OUTPOST_TRY(row);
     return write(who, *s, std::move(*row), changes, /*creating=*/false, errors);
 }
 
 Status RecordEngine::remove(const Actor& who, std::string_view id) {
     const Schema* s = nullptr;
     Result<Row> row = existing(id, s);
-    if (!row.is_ok()) {
-        return row.status();
-    }
+    OUTPOST_TRY(row);
     Values del{{"_deleted", true}};
     return write(who, *s, std::move(*row), del, /*creating=*/false, nullptr).status();
 }
@@ -848,9 +826,7 @@ Result<Record> RecordEngine::write(const Actor& who, const Schema& schema, Row r
     }
     // A savepoint: its own transaction when called alone, or part of the caller's BEGIN...COMMIT.
     Result<Transaction> sp = Transaction::savepoint(m_store, "record_write");  // rolled back unless committed
-    if (!sp.is_ok()) {
-        return sp.status();
-    }
+    OUTPOST_TRY(sp);
     Stmt log = prepare(kLogChangeSql);
     remember_search(row, &schema);
     for (const auto& [field, value] : changes) {
@@ -1091,9 +1067,7 @@ Result<RecordEngine::RemoteStats> RecordEngine::apply_groups(std::size_t n, Grou
     RemoteStats stats;
     const std::int64_t now = m_clock.now_ms();
     Result<Transaction> sp = Transaction::savepoint(m_store, "remote_apply");  // rolled back unless committed
-    if (!sp.is_ok()) {
-        return sp.status();
-    }
+    OUTPOST_TRY(sp);
     m_batch_search = true;
     // However this returns (an allocation that throws included), no queued search row outlives the
     // call: insert_prepared's rows point into the caller's records.
@@ -1317,9 +1291,7 @@ Result<Page> RecordEngine::page_of(std::vector<Cursor> rows, int limit) {
     }
     for (const Cursor& row : rows) {
         Result<Record> r = load(row.id);
-        if (!r.is_ok()) {
-            return r.status();
-        }
+        OUTPOST_TRY(r);
         page.records.push_back(std::move(*r));
     }
     return page;
@@ -1385,9 +1357,7 @@ Result<Page> RecordEngine::list(const ListQuery& q) {
         key = "r.created_ms";
     } else {
         Result<std::string> k = field_sort_key(q.sort_field);
-        if (!k.is_ok()) {
-            return k.status();
-        }
+        OUTPOST_TRY(k);
         key = std::move(*k);
     }
     // NULL sort values (a field with no value) come first ascending and last descending; `nn` keeps the
@@ -1546,13 +1516,9 @@ Result<std::vector<Change>> RecordEngine::read_changes(const char* where, std::s
 
 Result<std::vector<Change>> RecordEngine::history(std::string_view id) {
     Result<std::vector<Change>> logged = read_changes("record = ?1 AND seq > ?2", id, 0, 1'000'000);
-    if (!logged.is_ok()) {
-        return logged.status();
-    }
+    OUTPOST_TRY(logged);
     Result<std::optional<Row>> row = read_row(id, /*with_values=*/false);
-    if (!row.is_ok()) {
-        return row.status();
-    }
+    OUTPOST_TRY(row);
     if (!row->has_value()) {
         return logged;
     }

@@ -234,9 +234,7 @@ struct SchemaParser {
         std::set<std::string> names;
         for (std::size_t i = 0; i < fields->items.size(); ++i) {
             Result<FieldDef> f = field(fields->items[i], i);
-            if (!f.is_ok()) {
-                return f.status();
-            }
+            OUTPOST_TRY(f);
             if (!names.insert(f->name).second) {
                 return fail(f->name, "is defined twice");
             }
@@ -572,9 +570,7 @@ Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir) {
         std::ifstream in(f, std::ios::binary);
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         Result<Schema> s = parse_schema(text, f.filename().string());
-        if (!s.is_ok()) {
-            return s.status();
-        }
+        OUTPOST_TRY(s);
         if (!types.insert(s->type).second) {
             return Status::error(errc::kRecordSchemaInvalid,
                                  f.filename().string() + ": type '" + s->type + "' is defined by another file too");

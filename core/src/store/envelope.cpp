@@ -270,9 +270,7 @@ Result<CalibratedKek> derive_calibrated_kek(std::string_view passphrase, std::sp
     for (int attempt = 0;; ++attempt) {
         const auto start = clock::now();
         Result<SecureBuffer> kek = derive_passphrase_kek(passphrase, salt, kdf);
-        if (!kek.is_ok()) {
-            return kek.status();
-        }
+        OUTPOST_TRY(kek);
         const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
         const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(1, took.count()));
         const bool in_range = ms >= 500 && ms <= 1000;

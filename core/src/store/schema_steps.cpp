@@ -56,9 +56,7 @@ Status migrate_schema(Store& store, std::string_view component, const std::vecto
         }
     }
     auto current = schema_version(store, component);
-    if (!current.is_ok()) {
-        return current.status();
-    }
+    OUTPOST_TRY(current);
     const int latest = static_cast<int>(steps.size());
     if (*current > latest) {
         return Status::error(errc::kStoreSchemaTooNew, "this profile's " + std::string(component) +
@@ -67,9 +65,7 @@ Status migrate_schema(Store& store, std::string_view component, const std::vecto
     }
     for (int v = *current + 1; v <= latest; ++v) {
         Result<Transaction> txn = Transaction::begin(store);
-        if (!txn.is_ok()) {
-            return txn.status();
-        }
+        OUTPOST_TRY(txn);
         Status s = steps[static_cast<std::size_t>(v - 1)].apply(store);
         if (s.is_ok()) {
             s = store.exec("INSERT OR REPLACE INTO outpost_store_meta(key, value) VALUES('" + key_of(component) +

@@ -97,15 +97,11 @@ Result<DerivedKek> derive_for_new_slot(std::string_view passphrase, std::span<co
                                        KdfPolicy policy) {
     if (policy == KdfPolicy::kInteractiveFloor) {
         auto kek = store::derive_passphrase_kek(passphrase, salt, store::kdf_floor());
-        if (!kek.is_ok()) {
-            return kek.status();
-        }
+        OUTPOST_TRY(kek);
         return DerivedKek{std::move(*kek), store::kdf_floor()};
     }
     auto c = store::derive_calibrated_kek(passphrase, salt);
-    if (!c.is_ok()) {
-        return c.status();
-    }
+    OUTPOST_TRY(c);
     return DerivedKek{std::move(c->kek), c->kdf};
 }
 
@@ -348,9 +344,7 @@ Result<std::unique_ptr<Store>> Store::create(const fs::path& path, std::string_v
             return Status::error(errc::kInternal, "libsodium failed to initialise");
         }
         auto dek = SecureBuffer::create(store::kKeySize);
-        if (!dek.is_ok()) {
-            return dek.status();
-        }
+        OUTPOST_TRY(dek);
         randombytes_buf(dek->data(), dek->size());
         dek->make_read_only();
         Envelope& env = s->m_impl->envelope;
@@ -362,9 +356,7 @@ Result<std::unique_ptr<Store>> Store::create(const fs::path& path, std::string_v
         slot.salt = *random_salt();
         const auto start = std::chrono::steady_clock::now();
         auto kek = derive_for_new_slot(passphrase, slot.salt, options.kdf);
-        if (!kek.is_ok()) {
-            return kek.status();
-        }
+        OUTPOST_TRY(kek);
         s->m_unlock_time =
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         slot.kdf = kek->kdf;
@@ -419,9 +411,7 @@ Status check_file_header(const fs::path& path, const Envelope* env) {
         return Status::error(errc::kIo, "cannot read " + path.string() + ": " + ec.message());
     }
     auto head = read_prefix(path, 24);
-    if (!head.is_ok()) {
-        return head.status();
-    }
+    OUTPOST_TRY(head);
     if (head->size() < 16) {
         return size == 0 ? truncated(path, "the file is empty") : truncated(path, "the header is cut short");
     }
@@ -455,9 +445,7 @@ Status check_length_before_open(const fs::path& path, const CryptVfs* vfs) {
         return Status::ok();
     }
     auto head = read_prefix(path, kPageSize);
-    if (!head.is_ok()) {
-        return head.status();
-    }
+    OUTPOST_TRY(head);
     if (head->size() < kPageSize) {
         return truncated(path, "the first page is cut short");
     }
@@ -492,9 +480,7 @@ struct StoreOpener {
         s->m_unlock_time = unlock;
         if (s->m_impl->vfs == nullptr && options.encrypted) {
             auto vfs = CryptVfs::create(s->m_impl->dek, s->m_impl->envelope.db_tag);
-            if (!vfs.is_ok()) {
-                return vfs.status();
-            }
+            OUTPOST_TRY(vfs);
             s->m_impl->vfs = std::move(*vfs);
         }
         OUTPOST_TRY(check_length_before_open(path, s->m_impl->vfs.get()));
@@ -525,9 +511,7 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& path, std::string_vie
         return StoreOpener::open(path, options, std::move(impl), std::chrono::milliseconds(0));
     }
     auto env = store::read_envelope(key_path_for(path));
-    if (!env.is_ok()) {
-        return env.status();
-    }
+    OUTPOST_TRY(env);
     OUTPOST_TRY(check_file_header(path, &*env));
     const auto start = std::chrono::steady_clock::now();
     Status last = Status::error(errc::kStorePassphraseWrong, "that passphrase does not unlock this store");
@@ -537,9 +521,7 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& path, std::string_vie
             continue;
         }
         auto kek = store::derive_passphrase_kek(passphrase, slot.salt, slot.kdf);
-        if (!kek.is_ok()) {
-            return kek.status();
-        }
+        OUTPOST_TRY(kek);
         auto dek = store::unwrap_slot(*env, slot, *kek);
         if (dek.is_ok()) {
             dek->make_read_only();
@@ -563,22 +545,16 @@ Result<std::unique_ptr<Store>> Store::open_with_recovery_code(const fs::path& pa
         return Status::error(errc::kInvalidArgument, "a plain store has no recovery code");
     }
     auto env = store::read_envelope(key_path_for(path));
-    if (!env.is_ok()) {
-        return env.status();
-    }
+    OUTPOST_TRY(env);
     OUTPOST_TRY(check_file_header(path, &*env));
     const store::KeySlot& slot = env->slots[store::kRecoverySlot];
     if (slot.kind != store::SlotKind::kRecoveryCode) {
         return Status::error(errc::kStoreRecoveryWrong, "no recovery code was set up for this store");
     }
     auto secret = store::parse_recovery_code(code);
-    if (!secret.is_ok()) {
-        return secret.status();
-    }
+    OUTPOST_TRY(secret);
     auto kek = store::derive_recovery_kek(*secret, slot.salt);
-    if (!kek.is_ok()) {
-        return kek.status();
-    }
+    OUTPOST_TRY(kek);
     auto dek = store::unwrap_slot(*env, slot, *kek);
     if (!dek.is_ok()) {
         return Status::error(errc::kStoreRecoveryWrong, "that recovery code does not unlock this store");
@@ -604,15 +580,11 @@ Status Store::change_passphrase(std::string_view old_passphrase, std::string_vie
     }
     // Re-read the key file: it is the source of truth, and another process may have changed it.
     auto env = store::read_envelope(key_path_for(m_path));
-    if (!env.is_ok()) {
-        return env.status();
-    }
+    OUTPOST_TRY(env);
     const int live = store::live_passphrase_slot(*env);
     const store::KeySlot& current = env->slots[static_cast<std::size_t>(live)];
     auto old_kek = store::derive_passphrase_kek(old_passphrase, current.salt, current.kdf);
-    if (!old_kek.is_ok()) {
-        return old_kek.status();
-    }
+    OUTPOST_TRY(old_kek);
     if (!store::unwrap_slot(*env, current, *old_kek).is_ok()) {
         return Status::error(errc::kStorePassphraseWrong, "the current passphrase is not right");
     }
@@ -621,9 +593,7 @@ Status Store::change_passphrase(std::string_view old_passphrase, std::string_vie
     next.seq = current.seq + 1;
     next.salt = *random_salt();
     auto kek = derive_for_new_slot(new_passphrase, next.salt, m_options.kdf);
-    if (!kek.is_ok()) {
-        return kek.status();
-    }
+    OUTPOST_TRY(kek);
     next.kdf = kek->kdf;
     OUTPOST_TRY(store::wrap_slot(*env, next, kek->kek, m_impl->dek));
     // A/B: the new wrap goes to the other slot; the old slot is cleared in the same atomic write.
@@ -642,22 +612,16 @@ Result<std::string> Store::add_recovery_code() {
         return Status::error(errc::kInvalidArgument, "a plain store has no recovery code");
     }
     auto env = store::read_envelope(key_path_for(m_path));
-    if (!env.is_ok()) {
-        return env.status();
-    }
+    OUTPOST_TRY(env);
     auto secret = SecureBuffer::create(16);
-    if (!secret.is_ok()) {
-        return secret.status();
-    }
+    OUTPOST_TRY(secret);
     randombytes_buf(secret->data(), secret->size());
     store::KeySlot slot;
     slot.kind = store::SlotKind::kRecoveryCode;
     slot.seq = env->slots[store::kRecoverySlot].seq + 1;
     slot.salt = *random_salt();
     auto kek = store::derive_recovery_kek(*secret, slot.salt);
-    if (!kek.is_ok()) {
-        return kek.status();
-    }
+    OUTPOST_TRY(kek);
     OUTPOST_TRY(store::wrap_slot(*env, slot, *kek, m_impl->dek));
     env->slots[store::kRecoverySlot] = slot;
     OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));

@@ -45,9 +45,7 @@ Result<std::string> read_file(const fs::path& p) {
 Result<EnrollResponse> post_enrolment(Transport& transport, const std::string& code, const std::string& device_name) {
     Result<HttpResponse> res =
         transport.request({.method = "POST", .path = "/v1/enroll", .body = encode(EnrollRequest{code, device_name})});
-    if (!res.is_ok()) {
-        return res.status();
-    }
+    OUTPOST_TRY(res);
     if (res->status != 200) {
         return decode_error(res->body);
     }
@@ -118,9 +116,7 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
                                   const Provisioning& prov, const std::string& device_name, const StoreOptions& options,
                                   const std::string& display_name) {
     Result<fs::path> dir = profile_dir(root, name);
-    if (!dir.is_ok()) {
-        return dir.status();
-    }
+    OUTPOST_TRY(dir);
     std::error_code ec;
     if (fs::exists(*dir / kStoreName, ec)) {
         return Status::error(errc::kStoreFileExists, "profile '" + name + "' already exists");
@@ -200,13 +196,9 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
                                     const Provisioning& prov, const std::string& device_name,
                                     const StoreOptions& options) {
     Result<fs::path> dir = profile_dir(root, name);
-    if (!dir.is_ok()) {
-        return dir.status();
-    }
+    OUTPOST_TRY(dir);
     Result<ProfileInfo> info = read_profile_info(*dir);
-    if (!info.is_ok()) {
-        return info.status();
-    }
+    OUTPOST_TRY(info);
     if (prov.user != info->user || prov.team != info->team) {
         return Status::error(errc::kEnrolMismatch, "this provisioning file is for " + prov.user + " in team " +
                                                        prov.team + "; profile '" + name + "' is " + info->user +
@@ -214,9 +206,7 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
     }
     // The passphrase first: only the profile's owner may point it at a server.
     Result<std::unique_ptr<Store>> store = open_profile_store(*dir, passphrase, options);
-    if (!store.is_ok()) {
-        return store.status();
-    }
+    OUTPOST_TRY(store);
     // The new certificate beside the old until the server has answered through it.
     const fs::path cert_new = *dir / (std::string(kCertName) + ".new");
     HttpTransportOptions topts{.base_url = prov.server_url};
@@ -327,9 +317,7 @@ Result<std::unique_ptr<Transport>> profile_transport(const fs::path& dir, const 
 
 Result<std::vector<records::Schema>> profile_schemas(Store& store) {
     Result<std::string> stored = sync_state_value(store, "schemas_json");
-    if (!stored.is_ok()) {
-        return stored.status();
-    }
+    OUTPOST_TRY(stored);
     // Forms this build cannot read (stored by an older client that did not check them, or damaged)
     // never stop an unlock: the forms shipped with this build stand in until a sync brings good ones.
     if (!stored->empty()) {

@@ -4,9 +4,7 @@ namespace outpost::sync {
 
 Result<HealthInfo> ServerApi::health() {
     Result<HttpResponse> res = m_transport.request({.method = "GET", .path = "/v1/health"});
-    if (!res.is_ok()) {
-        return res.status();
-    }
+    OUTPOST_TRY(res);
     if (res->status != 200) {
         return decode_error(res->body);
     }

@@ -104,9 +104,7 @@ std::string_view phase_name(SyncPhase p) {
 Status save_credentials(Store& store, const Credentials& c) {
     OUTPOST_TRY(store.exec(kTablesSql));
     Result<Transaction> txn = Transaction::begin(store);  // rolled back unless committed
-    if (!txn.is_ok()) {
-        return txn.status();
-    }
+    OUTPOST_TRY(txn);
     // A new device for this store (enrolled again): the changes the old one had not sent yet are
     // this device's to send now (the outbox is a device's own changes past pushed_upto).
     Status s = Status::ok();
@@ -187,9 +185,7 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::open(Store& store, records::Reco
     {
         std::lock_guard lock(store_mutex);
         Result<std::unique_ptr<BlobStore>> blobs = BlobStore::open(store);
-        if (!blobs.is_ok()) {
-            return blobs.status();
-        }
+        OUTPOST_TRY(blobs);
         e->m_blobs = std::move(*blobs);
     }
     // The waiting count is left to the first sync or waiting(): counting reads the outbox, which is
@@ -220,9 +216,7 @@ Result<std::int64_t> SyncEngine::waiting() {
 
 Result<std::int64_t> SyncEngine::count_waiting() {
     Result<std::string> upto = get_state("pushed_upto");
-    if (!upto.is_ok()) {
-        return upto.status();
-    }
+    OUTPOST_TRY(upto);
     Query q(m_store, "SELECT count(*) FROM changes WHERE seq > ? AND device = ?");
     q.i64(1, to_i64(*upto)).text(2, m_creds.device_id);
     const int rc = q.step();
@@ -235,9 +229,7 @@ Result<std::int64_t> SyncEngine::count_waiting() {
 Result<SyncEngine::RecordSyncStatus> SyncEngine::record_status(const std::vector<std::string>& ids) {
     std::lock_guard lock(m_store_mutex);
     Result<std::string> upto = get_state("pushed_upto");
-    if (!upto.is_ok()) {
-        return upto.status();
-    }
+    OUTPOST_TRY(upto);
     RecordSyncStatus out;
     Query q(m_store, "SELECT 1 FROM changes WHERE record = ? AND seq > ? AND device = ? LIMIT 1");
     int rc = 0;
@@ -376,9 +368,7 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
     {
         std::lock_guard lock(m_store_mutex);
         Result<std::string> e = get_state("schemas_etag");
-        if (!e.is_ok()) {
-            return e.status();
-        }
+        OUTPOST_TRY(e);
         etag = std::move(*e);
     }
     Result<HttpResponse> res = m_transport.request({.method = "GET",
@@ -387,9 +377,7 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
                                                     .if_none_match = etag,
                                                     .max_response_bytes = kMaxSchemasBytes});
     ++summary.requests;
-    if (!res.is_ok()) {
-        return res.status();
-    }
+    OUTPOST_TRY(res);
     if (const auto max = res->headers.find("Outpost-Max-Blob-Bytes"); max != res->headers.end()) {
         std::lock_guard lock(m_store_mutex);
         Result<std::string> held = get_state("max_blob_bytes");
@@ -410,9 +398,7 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
     }
     std::lock_guard lock(m_store_mutex);
     Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
-    if (!txn.is_ok()) {
-        return txn.status();
-    }
+    OUTPOST_TRY(txn);
     Status s = put_state(m_store, "schemas_json", res->body);
     if (s.is_ok()) {
         s = put_state(m_store, "schemas_etag", res->etag);
@@ -425,9 +411,7 @@ Status SyncEngine::push_all(SyncSummary& summary) {
     {
         std::lock_guard lock(m_store_mutex);
         Result<std::string> stored = get_state("pushed_upto");
-        if (!stored.is_ok()) {
-            return stored.status();
-        }
+        OUTPOST_TRY(stored);
         upto = to_i64(*stored);
     }
     // A batch read from the outbox and encoded. When its first change is too large for the protocol
@@ -557,9 +541,7 @@ Status SyncEngine::push_all(SyncSummary& summary) {
 // Marks one change refused and moves the outbox past it, in one transaction.
 Status SyncEngine::refuse_locally(const records::Change& c, std::string_view code, std::string message) {
     Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
-    if (!txn.is_ok()) {
-        return txn.status();
-    }
+    OUTPOST_TRY(txn);
     Query q(m_store,
             "INSERT OR REPLACE INTO sync_refused(seq, record, field, code, message, at_ms) VALUES(?,?,?,?,?,?)");
     q.i64(1, c.seq).text(2, c.record).text(3, c.field).text(4, code).text(5, message).i64(6, m_clock.now_ms());
@@ -595,16 +577,12 @@ Result<PushResponse> SyncEngine::post_batch(std::string body, const std::vector<
     Result<HttpResponse> res = m_transport.request(
         {.method = "POST", .path = "/v1/push", .body = std::move(body), .bearer_token = m_creds.token});
     ++summary.requests;
-    if (!res.is_ok()) {
-        return res.status();
-    }
+    OUTPOST_TRY(res);
     if (res->status != 200) {
         return http_error(*res);
     }
     Result<PushResponse> answer = decode_push_response(res->body);
-    if (!answer.is_ok()) {
-        return answer.status();
-    }
+    OUTPOST_TRY(answer);
     if (answer->results.size() != batch.size()) {
         return Status::error(errc::kSyncServerError, "the server answered a different number of changes");
     }
@@ -619,9 +597,7 @@ Result<PushResponse> SyncEngine::post_batch(std::string body, const std::vector<
 Status SyncEngine::commit_batch(const std::vector<records::Change>& batch, const PushResponse& answer,
                                 SyncSummary& counts) {
     Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
-    if (!txn.is_ok()) {
-        return txn.status();
-    }
+    OUTPOST_TRY(txn);
     Status s = Status::ok();
     {
         Query q(m_store,
@@ -692,9 +668,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
     {
         std::lock_guard lock(m_store_mutex);
         Result<std::string> c = get_state("pull_cursor");
-        if (!c.is_ok()) {
-            return c.status();
-        }
+        OUTPOST_TRY(c);
         cursor = std::move(*c);
     }
     if (cursor.empty()) {
@@ -711,9 +685,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
         Result<HttpResponse> res = m_transport.request(
             {.method = "GET", .path = path, .bearer_token = m_creds.token, .max_response_bytes = kMaxPageBytes});
         ++summary.requests;
-        if (!res.is_ok()) {
-            return res.status();
-        }
+        OUTPOST_TRY(res);
         if (res->status != 200) {
             Status s = http_error(*res);
             if (s.code() == errc::kSyncCursorInvalid && !restarted) {
@@ -730,9 +702,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
             return s;
         }
         Result<PullResponse> page = decode_pull_response(res->body);
-        if (!page.is_ok()) {
-            return page.status();
-        }
+        OUTPOST_TRY(page);
         // A cursor is a position in the server's log: digits, moving forward while there is more.
         if (!log_position(page->cursor)) {
             return Status::error(errc::kProtocolMalformed, "the server sent a pull cursor that is not a position");
@@ -769,9 +739,7 @@ Status SyncEngine::pull_all(SyncSummary& summary) {
         if (!changes.empty() || page->cursor != cursor) {  // a no-op sync writes nothing
             std::lock_guard lock(m_store_mutex);
             Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
-            if (!txn.is_ok()) {
-                return txn.status();
-            }
+            OUTPOST_TRY(txn);
             Status s = Status::ok();
             if (!changes.empty()) {
                 s = m_records.apply_remote(changes).status();
@@ -931,9 +899,7 @@ Status SyncEngine::snapshot_all(SyncSummary& summary, std::string& cursor) {
         {
             std::lock_guard lock(m_store_mutex);
             Result<Transaction> txn = Transaction::begin(m_store);  // rolled back unless committed
-            if (!txn.is_ok()) {
-                return txn.status();
-            }
+            OUTPOST_TRY(txn);
             Status s = Status::ok();
             if (m_prefetch) {
                 for (const records::PulledRecord& r : page.records) {
@@ -1090,12 +1056,8 @@ Status SyncEngine::transfer_blobs(SyncSummary& summary) {
         std::lock_guard lock(m_store_mutex);
         Result<std::vector<BlobStore::Upload>> u = m_blobs->uploads();
         Result<std::vector<BlobStore::Download>> d = m_blobs->downloads();
-        if (!u.is_ok()) {
-            return u.status();
-        }
-        if (!d.is_ok()) {
-            return d.status();
-        }
+        OUTPOST_TRY(u);
+        OUTPOST_TRY(d);
         ups = std::move(*u);
         downs = std::move(*d);
     }
@@ -1157,9 +1119,7 @@ Status SyncEngine::upload_blob(const BlobStore::Upload& up, SyncSummary& summary
     // Where the server's copy stops.
     Result<HttpResponse> head = m_transport.request({.method = "HEAD", .path = path, .bearer_token = m_creds.token});
     ++summary.requests;
-    if (!head.is_ok()) {
-        return head.status();
-    }
+    OUTPOST_TRY(head);
     if (head->status == 200) {
         if (std::optional<Status> d = done_if_whole(*head)) {
             return *d;
@@ -1258,9 +1218,7 @@ Status SyncEngine::download_blob(const BlobStore::Download& down, SyncSummary& s
     // The size the server holds, not the one a record claims.
     Result<HttpResponse> head = m_transport.request({.method = "HEAD", .path = path, .bearer_token = m_creds.token});
     ++summary.requests;
-    if (!head.is_ok()) {
-        return head.status();
-    }
+    OUTPOST_TRY(head);
     if (head->status != 200) {
         return failed(head->status == 404
                           ? Status::error(errc::kBlobMissing, "the server does not have this file whole yet")

@@ -134,9 +134,7 @@ std::string encode_health(const HealthInfo& h) {
 
 Result<HealthInfo> decode_health(std::string_view text) {
     Result<json> parsed = parse(text);
-    if (!parsed.is_ok()) {
-        return parsed.status();
-    }
+    OUTPOST_TRY(parsed);
     const json& j = *parsed;
     if (!j.is_object()) {
         return malformed("health body must be an object");
@@ -173,9 +171,7 @@ Status decode_error(std::string_view text) {
         return Status::error(errc::kSyncServerError, "server answered with an empty error body");
     }
     Result<json> parsed = parse(text);
-    if (!parsed.is_ok()) {
-        return parsed.status();
-    }
+    OUTPOST_TRY(parsed);
     const json& j = *parsed;
     auto err = j.is_object() ? j.find("error") : j.end();
     if (err == j.end() || !err->is_object()) {

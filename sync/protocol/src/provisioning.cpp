@@ -135,9 +135,7 @@ Result<Provisioning> decode_provisioning(std::string_view text) {
             return malformed("an https server needs its certificate and fingerprint");
         }
         Result<std::string> actual = certificate_sha256(p.ca_pem);
-        if (!actual.is_ok()) {
-            return actual.status();
-        }
+        OUTPOST_TRY(actual);
         if (*actual != p.ca_sha256) {
             return Status::error(errc::kSyncPinMismatch, "the certificate in the file does not match its fingerprint");
         }

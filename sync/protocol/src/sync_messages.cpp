@@ -22,9 +22,7 @@ Status malformed(const std::string& what) {
 
 Result<json> parse_object(std::string_view body, const char* what) {
     Result<json> parsed = parse_strict(body, what);
-    if (!parsed.is_ok()) {
-        return parsed.status();
-    }
+    OUTPOST_TRY(parsed);
     json j = std::move(*parsed);
     if (!j.is_object()) {
         return malformed(std::string(what) + " must be a JSON object");
@@ -688,9 +686,7 @@ std::string encode(const PullResponse& m) {
 
 Result<EnrollRequest> decode_enroll_request(std::string_view body) {
     auto j = parse_object(body, "the enrolment request");
-    if (!j.is_ok()) {
-        return j.status();
-    }
+    OUTPOST_TRY(j);
     EnrollRequest m;
     Fields f(*j, "the enrolment request");
     OUTPOST_TRY(f.text("code", m.code));
@@ -706,9 +702,7 @@ Result<EnrollRequest> decode_enroll_request(std::string_view body) {
 
 Result<EnrollResponse> decode_enroll_response(std::string_view body) {
     auto j = parse_object(body, "the enrolment response");
-    if (!j.is_ok()) {
-        return j.status();
-    }
+    OUTPOST_TRY(j);
     EnrollResponse m;
     Fields f(*j, "the enrolment response");
     OUTPOST_TRY(f.text("device_id", m.device_id));

@@ -188,16 +188,12 @@ Result<BackupSummary> backup_sqlite_data_dir(const fs::path& data, const fs::pat
     OUTPOST_TRY(open_db(out / kDbName, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, dst, "the backup"));
     OUTPOST_TRY(copy_pages(src.h, dst.h, "backing up " + (data / kDbName).string()));
     auto summary = inspect(dst.h, "the backup copy");
-    if (!summary.is_ok()) {
-        return summary.status();
-    }
+    OUTPOST_TRY(summary);
     // One file, no WAL beside it: a backup is copied around as a folder.
     sqlite3_exec(dst.h, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
     summary->bytes = static_cast<std::int64_t>(fs::file_size(out / kDbName, ec));
     auto files = copy_blobs(data / "blobs", out / "blobs", summary->bytes);
-    if (!files.is_ok()) {
-        return files.status();
-    }
+    OUTPOST_TRY(files);
     summary->blob_files = *files;
     const nlohmann::json manifest = {{"format", "outpost-server-backup"},
                                      {"server_id", summary->server_id},
@@ -224,9 +220,7 @@ Result<BackupSummary> restore_sqlite_data_dir(const fs::path& backup, const fs::
         Db check;
         OUTPOST_TRY(open_db(backup / kDbName, SQLITE_OPEN_READONLY, check, "the backup"));
         auto s = inspect(check.h, "the backup " + backup.string());
-        if (!s.is_ok()) {
-            return s.status();
-        }
+        OUTPOST_TRY(s);
         if (s->schema_version > kServerSchemaVersion) {
             return Status::error(errc::kServerBackupInvalid,
                                  "the backup is at schema " + std::to_string(s->schema_version) +
@@ -266,9 +260,7 @@ Result<BackupSummary> restore_sqlite_data_dir(const fs::path& backup, const fs::
     }
     {
         auto migrated = open_sqlite_storage(staging);  // migrates forward, as serve would
-        if (!migrated.is_ok()) {
-            return migrated.status();
-        }
+        OUTPOST_TRY(migrated);
     }
     {
         Db dst;
@@ -297,9 +289,7 @@ Result<BackupSummary> restore_sqlite_data_dir(const fs::path& backup, const fs::
     }
     fs::remove_all(staging, ec);
     auto files = copy_blobs(backup / "blobs", data / "blobs", summary.bytes);
-    if (!files.is_ok()) {
-        return files.status();
-    }
+    OUTPOST_TRY(files);
     summary.blob_files = *files;
     return summary;
 }

@@ -131,9 +131,7 @@ Result<BlobFiles::State> BlobFiles::put(const std::string& team, const std::stri
         return State{false, 0, received};
     }
     Result<std::string> whole = file_sha256(part);
-    if (!whole.is_ok()) {
-        return whole.status();
-    }
+    OUTPOST_TRY(whole);
     if (*whole != hash) {
         fs::remove(part, ec);
         return Status::error(errc::kBlobHashMismatch, "the bytes received do not match the blob's SHA-256");
@@ -149,9 +147,7 @@ Result<BlobFiles::State> BlobFiles::put(const std::string& team, const std::stri
 Result<std::string> BlobFiles::read(const std::string& team, const std::string& hash, std::int64_t offset,
                                     std::int64_t len) {
     Result<State> st = state(team, hash);
-    if (!st.is_ok()) {
-        return st.status();
-    }
+    OUTPOST_TRY(st);
     if (!st->complete) {
         return Status::error(errc::kBlobMissing, "no such blob");
     }

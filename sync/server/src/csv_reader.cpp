@@ -117,9 +117,7 @@ Result<std::vector<CsvRow>> read_csv(std::string_view text, const std::string& n
 
 Result<std::vector<UserRow>> read_users(std::string_view text, const std::string& name) {
     Result<std::vector<CsvRow>> rows = read_csv(text, name);
-    if (!rows.is_ok()) {
-        return rows.status();
-    }
+    OUTPOST_TRY(rows);
     if (rows->empty()) {
         return Status::error(errc::kServerListInvalid,
                              name + " is empty: it needs a header row (user,role) and people");

@@ -137,9 +137,7 @@ Status resolve_config(Args& args) {
     }
     if (file) {
         auto c = outpost::sync::load_server_config(*file);
-        if (!c.is_ok()) {
-            return c.status();
-        }
+        OUTPOST_TRY(c);
         args.effective = *c;
     } else {
         args.effective.data.clear();  // no file and no --data: commands that need data say so

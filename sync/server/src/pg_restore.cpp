@@ -90,17 +90,13 @@ Result<PgRestoreSummary> restore_pg_database(const std::string& conninfo, const 
     auto has_log =
         one_value(db.c, "SELECT to_regclass('srv_changes') IS NOT NULL AND to_regclass('srv_seq') IS NOT NULL",
                   "reading the live log");
-    if (!has_log.is_ok()) {
-        return has_log.status();
-    }
+    OUTPOST_TRY(has_log);
     if (*has_log == "t") {
         auto end = one_value(db.c,
                              "SELECT greatest(COALESCE((SELECT max(seq) FROM srv_changes), 0), "
                              "(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM srv_seq))",
                              "reading the live log's end");
-        if (!end.is_ok()) {
-            return end.status();
-        }
+        OUTPOST_TRY(end);
         live_end = end->empty() ? 0 : std::stoll(*end);
     }
     // 3. pg_restore, all or nothing.

@@ -360,9 +360,7 @@ public:
     Status open(const std::string& conninfo, int size) {
         for (int i = 0; i < size; ++i) {
             auto c = connect(conninfo);
-            if (!c.is_ok()) {
-                return c.status();
-            }
+            OUTPOST_TRY(c);
             m_idle.push_back(std::move(*c));
         }
         return Status::ok();
@@ -1169,9 +1167,7 @@ Status migrate(Conn& c, bool create) {
 
 Status init_pg_database(const std::string& conninfo) {
     auto c = connect(conninfo);
-    if (!c.is_ok()) {
-        return c.status();
-    }
+    OUTPOST_TRY(c);
     return migrate(**c, /*create=*/true);
 }
 
@@ -1181,9 +1177,7 @@ Result<std::unique_ptr<ServerStorage>> open_pg_storage(const std::string& connin
     }
     {
         auto c = connect(conninfo);
-        if (!c.is_ok()) {
-            return c.status();
-        }
+        OUTPOST_TRY(c);
         OUTPOST_TRY(migrate(**c, /*create=*/false));
     }
     auto storage = std::make_unique<PgStorage>();

@@ -731,9 +731,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     impl->clock = &clock;
     Result<LoadedForms> forms =
         load_forms(options.forms_dir.empty() ? records::bundled_forms_dir() : options.forms_dir);
-    if (!forms.is_ok()) {
-        return forms.status();
-    }
+    OUTPOST_TRY(forms);
     impl->sync = std::make_unique<SyncService>(storage, std::move(forms->schemas), std::move(forms->json), clock);
     if (!options.blob_dir.empty()) {
         impl->blobs = std::make_unique<BlobFiles>(options.blob_dir, options.max_blob_bytes);

@@ -48,9 +48,7 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
         };
         if (key == "data" || key == "tls_cert" || key == "tls_key" || key == "public_url" || key == "listen") {
             auto s = need_string();
-            if (!s.is_ok()) {
-                return s.status();
-            }
+            OUTPOST_TRY(s);
             if (key == "data") {
                 c.data = *s;
             } else if (key == "tls_cert") {

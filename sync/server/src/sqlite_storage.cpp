@@ -485,9 +485,7 @@ public:
             }
             // TEXT columns' bytes, valid until the next step.
             auto sent = pager.add(st.col_blob(0), st.col_blob(1), st.col_blob(2), st.col_blob(3), more, on_row);
-            if (!sent.is_ok()) {
-                return sent.status();
-            }
+            OUTPOST_TRY(sent);
             if (!*sent) {
                 break;
             }
@@ -579,9 +577,7 @@ private:
         StoredRecord r{RecordMeta{st.col_text(0), st.col_text(1), st.col_text(2)}, {}};
         if (!st.col_null(3)) {
             Result<std::vector<records::FieldFrontier>> fields = records::decode_frontiers(st.col_blob(3));
-            if (!fields.is_ok()) {
-                return fields.status();
-            }
+            OUTPOST_TRY(fields);
             r.fields = std::move(*fields);
         }
         return std::optional<StoredRecord>(std::move(r));

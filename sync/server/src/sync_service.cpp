@@ -63,9 +63,7 @@ records::Values current_values(const records::Schema& schema, const StoredRecord
 
 Result<LoadedForms> load_forms(const std::filesystem::path& dir) {
     Result<std::vector<records::Schema>> schemas = records::load_schemas(dir);
-    if (!schemas.is_ok()) {
-        return schemas.status();
-    }
+    OUTPOST_TRY(schemas);
     std::vector<std::filesystem::path> files;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -98,9 +96,7 @@ SyncService::SyncService(ServerStorage& storage, std::vector<records::Schema> sc
 
 Status SyncService::start() {
     Result<std::uint64_t> last = m_storage.max_hlc();
-    if (!last.is_ok()) {
-        return last.status();
-    }
+    OUTPOST_TRY(last);
     std::lock_guard lock(m_clock_mutex);
     m_hlc.restore(records::Hlc{*last});
     return Status::ok();
@@ -145,9 +141,7 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
         response.results.clear();
         OUTPOST_TRY(txn.prefetch(ids));
         Result<std::vector<ChangeResult>> priors = txn.prior_results(who.device_id, request.from_seq, request.to_seq);
-        if (!priors.is_ok()) {
-            return priors.status();
-        }
+        OUTPOST_TRY(priors);
         std::size_t next_prior = 0;
         BatchCache cache;
         std::vector<ChangeResult> fresh;  // answered now, saved for a retry
@@ -160,9 +154,7 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
                 continue;
             }
             Result<ChangeResult> r = apply_one(txn, cache, who, c, now);
-            if (!r.is_ok()) {
-                return r.status();
-            }
+            OUTPOST_TRY(r);
             fresh.push_back(*r);
             response.results.push_back(std::move(*r));
         }
@@ -202,9 +194,7 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
         return rejected(c.seq, errc::kSyncScopeForbidden, "this device may only write records of its own team");
     }
     Result<CachedRecord*> cached_entry = cached(txn, cache, c.record);
-    if (!cached_entry.is_ok()) {
-        return cached_entry.status();
-    }
+    OUTPOST_TRY(cached_entry);
     CachedRecord& entry = **cached_entry;
     if (entry.record.has_value()) {
         const RecordMeta& meta = entry.record->meta;
@@ -335,9 +325,7 @@ Result<SyncService::CachedRecord*> SyncService::cached(SyncTxn& txn, BatchCache&
     auto it = cache.find(id);
     if (it == cache.end()) {
         Result<std::optional<StoredRecord>> found = txn.record(id);
-        if (!found.is_ok()) {
-            return found.status();
-        }
+        OUTPOST_TRY(found);
         it = cache.emplace(id, CachedRecord{std::move(*found)}).first;
     }
     return &it->second;  // node-based: stays valid as the cache grows
@@ -449,9 +437,7 @@ Status SyncService::publish_library(SyncTxn& txn, BatchCache& cache, std::int64_
                                  !is_deleted(rec) && (status == "accepted" || status == "implemented");
             const std::string pid = records::practice_id(id);
             Result<CachedRecord*> practice_found = cached(txn, cache, pid);
-            if (!practice_found.is_ok()) {
-                return practice_found.status();
-            }
+            OUTPOST_TRY(practice_found);
             CachedRecord* practice = *practice_found;
             if (practice->record.has_value() &&
                 (practice->record->meta.team != library || practice->record->meta.type != "practice")) {
@@ -484,9 +470,7 @@ Status SyncService::publish_library(SyncTxn& txn, BatchCache& cache, std::int64_
             continue;
         }
         Result<CachedRecord*> practice_found = cached(txn, cache, pid);
-        if (!practice_found.is_ok()) {
-            return practice_found.status();
-        }
+        OUTPOST_TRY(practice_found);
         CachedRecord* practice = *practice_found;
         if (!practice->record.has_value() || practice->record->meta.type != "practice" ||
             practice->record->meta.team != library) {
@@ -514,9 +498,7 @@ Status SyncService::server_write(SyncTxn& txn, BatchCache& cache, const std::str
                                  const std::string& team,
                                  const std::vector<std::pair<std::string, std::string>>& values, std::int64_t now_ms) {
     Result<CachedRecord*> e_found = cached(txn, cache, id);
-    if (!e_found.is_ok()) {
-        return e_found.status();
-    }
+    OUTPOST_TRY(e_found);
     CachedRecord* e = *e_found;
     if (!e->record.has_value()) {
         e->record = StoredRecord{RecordMeta{type, team, kServerDevice}, {}};
@@ -615,9 +597,7 @@ Result<PullResponse> SyncService::pull(const DeviceAuth& who, std::string_view c
     limit = std::clamp(limit <= 0 ? kDefaultPullLimit : limit, 1, kMaxPullLimit);
     std::int64_t safe_to = after;
     Result<std::vector<WireChange>> rows = m_storage.changes_after(who.team, who.device_id, after, limit, safe_to);
-    if (!rows.is_ok()) {
-        return rows.status();
-    }
+    OUTPOST_TRY(rows);
     if (static_cast<int>(rows->size()) < limit && safe_to < after) {
         // Beyond the log's end: never handed out by this server (or by its database before a restore).
         return Status::error(errc::kSyncCursorInvalid, "the pull cursor is past the end of this server's log");

@@ -42,9 +42,7 @@ void flip_bit(const std::filesystem::path& path, std::size_t offset) {
 // Opens the store and reads every page; returns the first failure.
 Status open_and_read_all(const std::filesystem::path& path) {
     auto s = Store::open(path, kPass, delete_mode());
-    if (!s.is_ok()) {
-        return s.status();
-    }
+    OUTPOST_TRY(s);
     Status v = (*s)->verify();
     if (!v.is_ok()) {
         return v;

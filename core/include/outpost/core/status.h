@@ -92,11 +92,23 @@ private:
 
 }  // namespace outpost
 
-// Returns early from a function returning Status or Result<U> when `expr` fails.
-#define OUTPOST_TRY(expr)                               \
-    do {                                                \
-        ::outpost::Status outpost_try_status_ = (expr); \
-        if (!outpost_try_status_.is_ok()) {             \
-            return outpost_try_status_;                 \
-        }                                               \
+namespace outpost {
+// The failure a Status or a Result carries, for OUTPOST_TRY.
+[[nodiscard]] inline const Status& status_of(const Status& s) { return s; }
+template <typename T>
+[[nodiscard]] const Status& status_of(const Result<T>& r) {
+    return r.status();
+}
+}  // namespace outpost
+
+// The one unwrap: returns early from a function returning Status or Result<U> when `expr`, a Status
+// or a Result<T>, failed. `expr` is evaluated once; a Result keeps its value for the caller to use:
+//     Result<Row> row = load(id);
+//     OUTPOST_TRY(row);
+#define OUTPOST_TRY(expr)                                                   \
+    do {                                                                    \
+        ::outpost::Status outpost_try_status_ = ::outpost::status_of(expr); \
+        if (!outpost_try_status_.is_ok()) {                                 \
+            return outpost_try_status_;                                     \
+        }                                                                   \
     } while (false)

@@ -83,9 +83,7 @@ public:
     Status in_transaction(Fn&& fn) {
         std::lock_guard lock(m_mutex);
         Result<Transaction> txn = Transaction::begin(*m_store);
-        if (!txn.is_ok()) {
-            return txn.status();
-        }
+        OUTPOST_TRY(txn);
         return txn->finish(fn(*m_records));
     }
 

@@ -3,7 +3,7 @@
 // leave one open (as LiteCore's Transaction does).
 //
 //   auto txn = Transaction::begin(store);          // BEGIN IMMEDIATE
-//   if (!txn.is_ok()) return txn.status();
+//   OUTPOST_TRY(txn);
 //   ... work ...
 //   return txn->finish(status_of_the_work);        // COMMIT when ok, else ROLLBACK; returns the first error
 //
