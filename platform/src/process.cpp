@@ -10,6 +10,7 @@
 #include <string>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/os.h"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <poll.h>
@@ -96,35 +97,20 @@ std::tm local_time(std::int64_t ms) {
 }
 
 long process_id() {
-#if defined(__unix__) || defined(__APPLE__)
-    return static_cast<long>(::getpid());
-#else
-    return 0;
-#endif
+    return os::process_id();
 }
 
 Status write_new_file(const std::filesystem::path& path, std::string_view text) {
-#if defined(__unix__) || defined(__APPLE__)
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST || errno == ELOOP) {
-            return Status::error(errc::kPlatformFileExists,
-                                 path.string() + " already exists; Outpost never writes over a file");
-        }
-        return Status::error(errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+    const std::error_code ec =
+        os::create_new_file(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    if (ec == std::errc::file_exists) {
+        return Status::error(errc::kPlatformFileExists,
+                             path.string() + " already exists; Outpost never writes over a file");
     }
-    bool ok = true;
-    for (std::size_t done = 0; ok && done < text.size();) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        ok = n > 0;
-        done += ok ? static_cast<std::size_t>(n) : 0;
+    if (ec) {
+        return Status::error(errc::kIo, "cannot create " + path.string() + ": " + ec.message());
     }
-    ok = ok && ::fsync(fd) == 0;
-    ::close(fd);
-    return ok ? Status::ok() : Status::error(errc::kIo, "cannot write " + path.string());
-#else
-    return Status::error(errc::kIo, "creating files is not available on this system");
-#endif
+    return Status::ok();
 }
 
 std::string computer_name() {

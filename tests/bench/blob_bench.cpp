@@ -47,7 +47,7 @@ struct Laptop {
     std::unique_ptr<Store> store;
     std::unique_ptr<records::RecordEngine> records;
     std::unique_ptr<BlobStore> blobs;
-    std::mutex mutex;
+    sync::StoreMutex mutex;
     std::unique_ptr<sync::Transport> transport;
     std::unique_ptr<sync::SyncEngine> engine;
     sync::Credentials creds;
@@ -73,7 +73,7 @@ struct Laptop {
         }
         blobs = std::move(*b);
         transport = std::move(*t);
-        auto e = sync::SyncEngine::open(*store, *records, mutex, *transport, creds, {});
+        auto e = sync::SyncEngine::open(*store, *records, *blobs, mutex, *transport, creds, {});
         if (!e.is_ok()) {
             die("engine", e.status());
         }

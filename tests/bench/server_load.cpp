@@ -32,6 +32,7 @@
 #include "outpost/core/records/engine.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/sync/messages.h"
+#include "outpost/sync/pg_storage.h"
 #include "outpost/sync/server_storage.h"
 #include "outpost/sync/sync_messages.h"
 #include "outpost/sync/transport.h"

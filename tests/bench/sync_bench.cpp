@@ -121,7 +121,8 @@ double floor_ms(const fs::path& dir, const std::vector<records::Values>& rows) {
 struct Client {
     std::unique_ptr<Store> store;
     std::unique_ptr<records::RecordEngine> records;
-    std::mutex mutex;
+    std::unique_ptr<BlobStore> blobs;
+    sync::StoreMutex mutex;
     std::unique_ptr<sync::Transport> transport;
     std::unique_ptr<sync::SyncEngine> engine;
     sync::Credentials creds;
@@ -142,7 +143,12 @@ struct Client {
         records = std::move(*r);
         auto t = sync::make_http_transport({.base_url = url});
         transport = std::move(*t);
-        auto e = sync::SyncEngine::open(*store, *records, mutex, *transport, creds, {});
+        auto b = BlobStore::open(*store);
+        if (!b.is_ok()) {
+            die("attachments", b.status());
+        }
+        blobs = std::move(*b);
+        auto e = sync::SyncEngine::open(*store, *records, *blobs, mutex, *transport, creds, {});
         if (!e.is_ok()) {
             die("engine", e.status());
         }

@@ -24,7 +24,9 @@
 //   three keys sent while the window rests; frame_ms: the mean time of the frames it drew then (events
 //   taken, drawn, shown). A key is shown in the next frame when key_to_frame_ms is about frame_ms
 //   (plus xdotool's start-up, a few ms).
-//   ui_bench [--cases N] [--dir DIR] [--frames F]
+// A third line measures the window while a first sync pulls N records (ui_bench_pull.cpp):
+//   {"bench":"ui_pull","records":N,"frame_p99_ms":...,"blocking_frame_p99_ms":...,...}
+//   ui_bench [--cases N] [--dir DIR] [--frames F] [--pull N (0: skip; default: --cases)]
 #include <imgui.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -49,6 +51,7 @@
 #include "outpost/sync/provisioning.h"
 #include "outpost/sync/server.h"
 #include "outpost/ui/app.h"
+#include "ui_bench_pull.h"
 
 namespace {
 
@@ -228,7 +231,7 @@ int measure(const fs::path& dir, int frames) {
     for (int i = 0; i < frames - scroll_frames; ++i) {
         if (i % 4 == 0 && static_cast<std::size_t>(i / 4) < typed.size()) {
             s.cases.search.push_back(typed[static_cast<std::size_t>(i / 4)]);
-            app.apply(ui::QueryChangedIntent{});
+            app.apply(ui::QueryChangedIntent{s.cases.search});
         }
         cpu.push_back(imgui.frame(app));
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -359,6 +362,8 @@ bool measure_idle(const fs::path& dir) {
 
 int main(int argc, char** argv) {
     int n = 100'000;
+    int pull = -1;  // records in the first sync measured (ui_pull); -1: as many as --cases
+    std::string measure_pull_dir;
     int frames = 800;
     fs::path dir = fs::temp_directory_path() / "outpost-ui-bench";
     std::string measure_dir;
@@ -371,10 +376,17 @@ int main(int argc, char** argv) {
             frames = std::atoi(argv[i + 1]);
         } else if (std::strcmp(argv[i], "--measure") == 0) {
             measure_dir = argv[i + 1];
+        } else if (std::strcmp(argv[i], "--pull") == 0) {
+            pull = std::atoi(argv[i + 1]);
+        } else if (std::strcmp(argv[i], "--measure-pull") == 0) {
+            measure_pull_dir = argv[i + 1];
         }
     }
     if (!measure_dir.empty()) {
         return measure(measure_dir, frames);
+    }
+    if (!measure_pull_dir.empty()) {
+        return outpost::bench::measure_pull(measure_pull_dir, n);
     }
     make_profile(dir, n);
     ::sync();
@@ -391,5 +403,6 @@ int main(int argc, char** argv) {
     waitpid(pid, &status, 0);
     const bool idle_ok = measure_idle(dir);
     fs::remove_all(dir);
-    return WIFEXITED(status) && idle_ok ? WEXITSTATUS(status) : 1;
+    const int pulled = pull == 0 ? 0 : outpost::bench::run_pull(dir.string() + "-pull", pull < 0 ? n : pull, argv[0]);
+    return WIFEXITED(status) && idle_ok && pulled == 0 ? WEXITSTATUS(status) : 1;
 }

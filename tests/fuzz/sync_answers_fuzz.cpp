@@ -84,9 +84,11 @@ struct Laptop {
     std::filesystem::path dir;
     std::unique_ptr<Store> store;
     std::unique_ptr<records::RecordEngine> records;
-    std::mutex mutex;
+    std::unique_ptr<BlobStore> blobs;
+    sync::StoreMutex mutex;
     sync::Credentials creds{"dev-fuzz", std::string(64, 'a'), "ann", "north", "worker"};
     ~Laptop() {
+        blobs.reset();
         records.reset();
         if (store) {
             store->lock();
@@ -118,6 +120,11 @@ Laptop& laptop() {
         std::abort();
     }
     l.records = std::move(*r);
+    auto b = BlobStore::open(*l.store);
+    if (!b.is_ok()) {
+        std::abort();
+    }
+    l.blobs = std::move(*b);
     return l;
 }
 
@@ -136,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* raw, std::size_t size)
                                  {"concerns_identified", false}});
     }
     Answers server(std::string_view(reinterpret_cast<const char*>(raw), size));
-    auto engine = sync::SyncEngine::open(*l.store, *l.records, l.mutex, server, l.creds, {});
+    auto engine = sync::SyncEngine::open(*l.store, *l.records, *l.blobs, l.mutex, server, l.creds, {});
     if (!engine.is_ok()) {
         std::abort();
     }

@@ -1,4 +1,4 @@
-// make_golden: writes the golden databases that tests/unit/sync_client/upgrade_test.cpp opens.
+// make_golden: writes the golden databases that tests/integration/sync_client/upgrade_test.cpp opens.
 //
 // Run it with the build of the format version being frozen, BEFORE a schema change, and commit what
 // it writes under tests/golden/v<N>/ (see tests/golden/README.md):

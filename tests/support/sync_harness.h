@@ -3,7 +3,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -26,6 +25,14 @@
 #include "outpost/sync/sync_messages.h"
 #include "outpost/sync/transport.h"
 #include "temp_dir.h"
+
+// Tests built to run against PostgreSQL too (the pg/ list in tests/CMakeLists.txt) define
+// OUTPOST_TEST_WITH_PG and link outpost::sync_server_pg; the others never link libpq.
+#if defined(OUTPOST_TEST_WITH_PG)
+#include <libpq-fe.h>
+
+#include "outpost/sync/pg_storage.h"
+#endif
 
 namespace outpost::testing {
 
@@ -60,6 +67,11 @@ inline std::unique_ptr<sync::ServerStorage> make_test_storage(const std::filesys
         REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
         return std::move(*s);
     }
+#if !defined(OUTPOST_TEST_WITH_PG)
+    (void)pg_conninfo;
+    FAIL("OUTPOST_TEST_PG is set, but this test is not built for PostgreSQL (the pg/ list in tests/CMakeLists.txt)");
+    return nullptr;
+#else
     std::random_device rd;
     const std::string schema = "t" + std::to_string(rd()) + std::to_string(rd());
     PGconn* c = PQconnectdb(pg.c_str());
@@ -78,6 +90,7 @@ inline std::unique_ptr<sync::ServerStorage> make_test_storage(const std::filesys
     auto s = sync::open_pg_storage(conninfo, 6);
     REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
     return std::move(*s);
+#endif
 }
 
 // Enrols a new device for `user` over HTTP through `t`, as a laptop would, with a code made in `storage`.
@@ -152,7 +165,8 @@ struct Device {
     std::filesystem::path path;
     std::unique_ptr<Store> store;
     std::unique_ptr<records::RecordEngine> records;
-    std::mutex mutex;
+    std::unique_ptr<BlobStore> blobs;  // handed to the engine, as a Session hands its own
+    sync::StoreMutex mutex;
     std::unique_ptr<sync::Transport> transport;
     std::unique_ptr<sync::SyncEngine> engine;
     sync::Credentials creds;
@@ -175,17 +189,21 @@ struct Device {
         auto r = records::RecordEngine::open(*store, std::move(forms), clock);
         REQUIRE(r.is_ok());
         records = std::move(*r);
+        auto b = BlobStore::open(*store);
+        REQUIRE(b.is_ok());
+        blobs = std::move(*b);
         REQUIRE(sync::save_credentials(*store, creds).is_ok());
         options.on_state = [this](const sync::SyncState& s) {
             std::lock_guard lock(states_mutex);
             states.push_back(s);
         };
-        auto e = sync::SyncEngine::open(*store, *records, mutex, *transport, creds, options, clock);
+        auto e = sync::SyncEngine::open(*store, *records, *blobs, mutex, *transport, creds, options, clock);
         REQUIRE(e.is_ok());
         engine = std::move(*e);
     }
     ~Device() {
         engine.reset();
+        blobs.reset();
         records.reset();
         if (store) {
             store->lock();

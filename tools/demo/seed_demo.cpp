@@ -53,7 +53,8 @@ struct Laptop {
     std::unique_ptr<Store> store;
     std::unique_ptr<records::RecordEngine> records;
     std::unique_ptr<sync::Transport> transport;
-    std::mutex mutex;
+    std::unique_ptr<BlobStore> blobs;
+    sync::StoreMutex mutex;
     std::unique_ptr<sync::SyncEngine> engine;
     records::Actor me;
 
@@ -81,7 +82,12 @@ struct Laptop {
             die("records of " + name, r.status());
         }
         records = std::move(*r);
-        auto e = sync::SyncEngine::open(*store, *records, mutex, *transport, *creds, {}, clock);
+        auto b = BlobStore::open(*store);
+        if (!b.is_ok()) {
+            die("attachments of " + name, b.status());
+        }
+        blobs = std::move(*b);
+        auto e = sync::SyncEngine::open(*store, *records, *blobs, mutex, *transport, *creds, {}, clock);
         if (!e.is_ok()) {
             die("sync of " + name, e.status());
         }

@@ -322,6 +322,15 @@ void ScriptRunner::after_frame(App& app, const std::function<Status(const std::s
         m_quit = true;
         next = true;
     }
+    // An action is done once what it asked for is applied: an intent may wait for the store while a
+    // sync holds it, and the next line must find its result, as a person waits to see it.
+    const bool action = c.verb == "click" || c.verb == "type" || c.verb == "text" || c.verb == "key";
+    if (next && action && app.waiting_intents() > 0) {
+        next = false;
+        if (timed_out(c, 30.0)) {
+            fail(c, "what it asked for still waits for the store");
+        }
+    }
     ++m_step;
     if (next && !m_failed) {
         m_commands.pop_front();

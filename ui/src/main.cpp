@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli.h"
+#include "outpost/client/cli.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
 #include "outpost/platform/process.h"
@@ -69,9 +69,9 @@ struct Args {
     int frames = -1;  // -1: run until closed
     std::string screenshot;
     std::string script;
-    std::string policy_file = outpost::ui::kDefaultPolicyPath;
+    std::string policy_file = outpost::client::kDefaultPolicyPath;
     std::string policy_error;  // the site policy could not be read (exit 3)
-    outpost::ui::CliArgs cli;
+    outpost::client::CliArgs cli;
 };
 
 int usage_error(const std::string& m) {
@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
     }
     // The site policy from IT. One that cannot be read stops every command (exit 3); the window
     // opens to say so, since a worker starting it from the menu would see no terminal.
-    auto policy = outpost::ui::load_site_policy(args.policy_file);
+    auto policy = outpost::client::load_site_policy(args.policy_file);
     if (policy.is_ok()) {
         args.cli.policy = *policy;
     } else {
@@ -332,13 +332,13 @@ int main(int argc, char** argv) {
         }
     }
     if (args.command == "enroll") {
-        return outpost::ui::run_enroll(args.cli);
+        return outpost::client::run_enroll(args.cli);
     }
     if (args.command == "sync") {
-        return outpost::ui::run_sync(args.cli);
+        return outpost::client::run_sync(args.cli);
     }
     if (args.command == "status") {
-        return outpost::ui::run_status(args.cli);
+        return outpost::client::run_status(args.cli);
     }
     if (!args.command.empty()) {
         return usage_error("unknown command '" + args.command + "'");

@@ -7,7 +7,7 @@
 namespace outpost::ui {
 namespace {
 
-Theme g_theme = Theme::kDark;
+client::Theme g_theme = client::Theme::kDark;
 Fonts g_fonts;
 
 ImVec4 rgb(int r, int g, int b, float a = 1.0F) {
@@ -21,8 +21,8 @@ std::filesystem::path bundled_fonts_dir() {
 }
 
 ImVec4 theme_colour(Colour c) {
-    const bool hc = g_theme == Theme::kHighContrast;
-    const bool light = g_theme == Theme::kLight;
+    const bool hc = g_theme == client::Theme::kHighContrast;
+    const bool light = g_theme == client::Theme::kLight;
     switch (c) {
         case Colour::kAccent:
             return hc ? rgb(255, 215, 0) : light ? rgb(0, 94, 165) : rgb(46, 125, 200);
@@ -57,10 +57,10 @@ ImVec4 status_colour(std::string_view s) {
     return theme_colour(Colour::kMuted);
 }
 
-void apply_theme(Theme theme, float scale) {
+void apply_theme(client::Theme theme, float scale) {
     g_theme = theme;
     ImGuiStyle style;
-    if (theme == Theme::kLight) {
+    if (theme == client::Theme::kLight) {
         ImGui::StyleColorsLight(&style);
     } else {
         ImGui::StyleColorsDark(&style);
@@ -77,10 +77,11 @@ void apply_theme(Theme theme, float scale) {
     style.CellPadding = ImVec2(8.0F, 5.0F);
     style.ScrollbarSize = 16.0F;
     style.WindowBorderSize = 0.0F;
-    style.FrameBorderSize = theme == Theme::kHighContrast ? 1.5F : (theme == Theme::kLight ? 1.0F : 0.0F);
+    style.FrameBorderSize =
+        theme == client::Theme::kHighContrast ? 1.5F : (theme == client::Theme::kLight ? 1.0F : 0.0F);
     ImVec4* c = style.Colors;
     const ImVec4 accent = theme_colour(Colour::kAccent);
-    if (theme == Theme::kDark) {
+    if (theme == client::Theme::kDark) {
         c[ImGuiCol_WindowBg] = rgb(22, 25, 30);
         c[ImGuiCol_ChildBg] = rgb(30, 34, 40);
         c[ImGuiCol_PopupBg] = rgb(34, 38, 45);
@@ -103,7 +104,7 @@ void apply_theme(Theme theme, float scale) {
         c[ImGuiCol_TabUnfocusedActive] = rgb(46, 125, 200);
         c[ImGuiCol_Text] = rgb(228, 232, 238);
         c[ImGuiCol_TextDisabled] = rgb(140, 148, 160);
-    } else if (theme == Theme::kLight) {
+    } else if (theme == client::Theme::kLight) {
         c[ImGuiCol_WindowBg] = rgb(250, 251, 252);
         c[ImGuiCol_ChildBg] = rgb(236, 239, 243);
         c[ImGuiCol_FrameBg] = rgb(255, 255, 255);

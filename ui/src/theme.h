@@ -6,14 +6,14 @@
 
 #include <filesystem>
 
-#include "outpost/ui/settings.h"
+#include "outpost/client/settings.h"
 
 namespace outpost::ui {
 
 enum class Colour { kAccent, kAccentHovered, kOnAccent, kProblem, kGood, kWarning, kMuted, kPanel };
 
 // Applies `theme` to ImGui's style (colours, rounding, spacing) scaled by `scale`.
-void apply_theme(Theme theme, float scale);
+void apply_theme(client::Theme theme, float scale);
 [[nodiscard]] ImVec4 theme_colour(Colour c);
 // A status's colour: good, warning, problem or muted, by what the word means.
 [[nodiscard]] ImVec4 status_colour(std::string_view status_token);

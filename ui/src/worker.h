@@ -2,7 +2,8 @@
 // enrolment (slow, rare), one for reads (case-list pages, probes) so typing a search never waits for
 // an unlock. Results go back to the UI thread through the RunQueue.
 //
-// Threads: post(), wait_idle() and busy() from the UI thread; tasks run on the worker.
+// Threads: post() and busy() from the UI thread; wait_idle() from any thread but the worker's own (the
+// slow worker waits for the reader before it closes a session); tasks run on the worker.
 #pragma once
 
 #include <condition_variable>

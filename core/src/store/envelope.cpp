@@ -1,14 +1,13 @@
 #include "outpost/core/store/envelope.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/os.h"
 
 namespace outpost::store {
 namespace {
@@ -90,20 +89,6 @@ std::vector<std::uint8_t> slot_aad(const Envelope& env, const KeySlot& slot) {
 bool kdf_in_bounds(const KdfParams& k) {
     const KdfParams f = kdf_floor();
     return k.opslimit >= f.opslimit && k.opslimit <= kMaxOps && k.memlimit >= f.memlimit && k.memlimit <= kMaxMem;
-}
-
-Status fsync_path(const std::filesystem::path& p, int flags) {
-    int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-    if (fd < 0) {
-        return Status::error(errc::kIo, "cannot open " + p.string() + ": " + std::strerror(errno));
-    }
-    int rc = ::fsync(fd);
-    int saved = errno;
-    ::close(fd);
-    if (rc != 0) {
-        return Status::error(errc::kIo, "fsync " + p.string() + ": " + std::strerror(saved));
-    }
-    return Status::ok();
 }
 
 constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -211,40 +196,10 @@ Result<Envelope> read_envelope(const std::filesystem::path& key_path) {
 
 Status write_envelope(const std::filesystem::path& key_path, const Envelope& env) {
     const std::vector<std::uint8_t> bytes = serialize_envelope(env);
-    std::filesystem::path tmp = key_path;
-    tmp += ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return Status::error(errc::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+    if (const std::error_code ec = os::replace_file(key_path, bytes)) {
+        return Status::error(errc::kIo, "cannot replace key file " + key_path.string() + ": " + ec.message());
     }
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            int saved = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return Status::error(errc::kIo, "cannot write key file: " + std::string(std::strerror(saved)));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
-        int saved = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return Status::error(errc::kIo, "cannot sync key file: " + std::string(std::strerror(saved)));
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), key_path.c_str()) != 0) {
-        int saved = errno;
-        ::unlink(tmp.c_str());
-        return Status::error(errc::kIo, "cannot replace key file: " + std::string(std::strerror(saved)));
-    }
-    std::filesystem::path dir = key_path.parent_path();
-    return fsync_path(dir.empty() ? std::filesystem::path(".") : dir, O_RDONLY | O_DIRECTORY);
+    return Status::ok();
 }
 
 Result<SecureBuffer> derive_passphrase_kek(std::string_view passphrase, std::span<const std::uint8_t, 16> salt,

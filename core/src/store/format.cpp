@@ -1,9 +1,10 @@
 #include "outpost/core/store/format.h"
 
 #include <sodium.h>
-#include <unistd.h>
 
 #include <cstring>
+
+#include "outpost/platform/os.h"
 
 namespace outpost::store {
 namespace {
@@ -50,10 +51,10 @@ void fill_nonce(std::uint8_t* out) {
     struct Pool {
         std::array<std::uint8_t, kNonceSize * 170> bytes{};
         std::size_t used = sizeof(bytes);
-        pid_t pid = 0;
+        long pid = 0;
     };
     thread_local Pool pool;
-    const pid_t pid = getpid();
+    const long pid = os::process_id();
     if (pool.used + kNonceSize > pool.bytes.size() || pool.pid != pid) {
         randombytes_buf(pool.bytes.data(), pool.bytes.size());
         pool.used = 0;

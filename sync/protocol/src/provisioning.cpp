@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "json_reader.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_messages.h"
@@ -91,12 +92,15 @@ Result<Provisioning> decode_provisioning(std::string_view text) {
     if (text.size() > kMaxFileBytes || !json_depth_within(text)) {
         return malformed("too large or too deeply nested");
     }
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    // Read as written by hand or by other tools: a key named twice counts once, its last value, and
+    // the file ends at a NUL byte (one padded with zeros after a crash still reads).
+    Result<std::vector<JsonMember>> j = read_object(text.substr(0, text.find('\0')), "the file");
+    if (!j.is_ok()) {
         return malformed("not a JSON object");
     }
-    auto version = j.find("outpost_provisioning");
-    if (version == j.end() || !version->is_number_integer() || version->get<int>() != 1) {
+    const JsonMember* version = find_member(*j, "outpost_provisioning");
+    std::int64_t number = 0;
+    if (version == nullptr || !json_integer(version->value, number) || static_cast<int>(number) != 1) {
         return malformed("'outpost_provisioning' must be 1");
     }
     Provisioning p;
@@ -106,17 +110,16 @@ Result<Provisioning> decode_provisioning(std::string_view text) {
                                    {"code", &p.code},
                                    {"user", &p.user},
                                    {"team", &p.team}}) {
-        auto it = j.find(key);
-        if (it == j.end()) {
+        const JsonMember* m = find_member(*j, key);
+        if (m == nullptr) {
             continue;
         }
-        if (!it->is_string()) {
+        if (!json_string(m->value, *out)) {
             return malformed(std::string("'") + key + "' must be text");
         }
-        *out = it->get<std::string>();
     }
-    if (auto it = j.find("expires_ms"); it != j.end() && it->is_number_integer()) {
-        p.expires_ms = it->get<std::int64_t>();
+    if (const JsonMember* m = find_member(*j, "expires_ms"); m != nullptr && json_integer(m->value, number)) {
+        p.expires_ms = number;
     }
     if (p.code.empty() || p.code.size() > kMaxIdBytes) {
         return malformed("no enrolment code");

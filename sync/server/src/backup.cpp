@@ -1,9 +1,6 @@
 #include "outpost/sync/backup.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
@@ -15,6 +12,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/store.h"
 #include "outpost/core/time_format.h"
+#include "outpost/platform/os.h"
 #include "outpost/sync/server_storage.h"
 #include "storage_common.h"
 
@@ -22,7 +20,7 @@ namespace outpost::sync {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kDbName = "server.db";
+constexpr const char* kDbName = storage::kSqliteDbName;
 using storage::kRestoreSeqJump;
 
 // An open connection, closed on scope exit.
@@ -153,22 +151,21 @@ std::string utc_stamp() {
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::acquire(const fs::path& data) {
     const fs::path path = data / "serve.lock";
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return Status::error(errc::kIo, "cannot open " + path.string());
-    }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ::close(fd);
+    std::unique_ptr<os::FileLock> lock;
+    const std::error_code ec = os::FileLock::try_acquire(path, lock);
+    if (ec == std::errc::resource_unavailable_try_again) {
         return Status::error(errc::kServerDataDirInUse, "an outpost-server is serving " + data.string());
     }
-    return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+    if (ec) {
+        return Status::error(errc::kIo, "cannot open " + path.string() + ": " + ec.message());
+    }
+    return std::unique_ptr<DataDirLock>(new DataDirLock(std::move(lock)));
 }
 
-DataDirLock::~DataDirLock() {
-    if (m_fd >= 0) {
-        ::close(m_fd);  // releases the flock
-    }
+DataDirLock::DataDirLock(std::unique_ptr<os::FileLock> lock) : m_lock(std::move(lock)) {
 }
+
+DataDirLock::~DataDirLock() = default;
 
 Result<BackupSummary> backup_sqlite_data_dir(const fs::path& data, const fs::path& out) {
     std::error_code ec;

@@ -1,14 +1,15 @@
 #include "outpost/sync/blob_files.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
+#include <fstream>
+#include <span>
 #include <vector>
 
 #include "outpost/core/digest.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
+#include "outpost/platform/os.h"
 
 namespace outpost::sync {
 namespace fs = std::filesystem;
@@ -25,19 +26,19 @@ bool safe_name(const std::string& s) {
 
 // SHA-256 of a file's bytes.
 Result<std::string> file_sha256(const fs::path& p) {
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
         return io("cannot read an upload");
     }
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    std::vector<unsigned char> buf(1 << 20);
-    ssize_t n = 0;
-    while ((n = ::read(fd, buf.data(), buf.size())) > 0) {
-        crypto_hash_sha256_update(&st, buf.data(), static_cast<std::size_t>(n));
+    std::vector<char> buf(1 << 20);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()),
+                                  static_cast<std::size_t>(in.gcount()));
     }
-    ::close(fd);
-    if (n < 0) {
+    if (!in.eof()) {
         return io("cannot read an upload");
     }
     unsigned char h[crypto_hash_sha256_BYTES];
@@ -48,13 +49,7 @@ Result<std::string> file_sha256(const fs::path& p) {
 }
 
 Status fsync_dir(const fs::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return io("cannot open the blob folder");
-    }
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    return rc == 0 ? Status::ok() : io("cannot sync the blob folder");
+    return os::sync_folder(dir) ? io("cannot sync the blob folder") : Status::ok();
 }
 
 }  // namespace
@@ -105,25 +100,8 @@ Result<BlobFiles::State> BlobFiles::put(const std::string& team, const std::stri
         return io("cannot make the blob folder");
     }
     const fs::path part = dir / hash;
-    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return io("cannot write an upload");
-    }
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n <= 0) {
-            ::close(fd);
-            // Cut back to what was there, so the next piece lines up.
-            (void)::truncate(part.c_str(), static_cast<off_t>(offset));
-            return io("cannot write an upload (is the disk full?)");
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    const bool synced = ::fsync(fd) == 0;
-    ::close(fd);
-    if (!synced) {
-        (void)::truncate(part.c_str(), static_cast<off_t>(offset));
+    // Cut back to what was there on failure, so the next piece lines up.
+    if (os::append_file(part, std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()))) {
         return io("cannot write an upload (is the disk full?)");
     }
     const std::int64_t received = offset + static_cast<std::int64_t>(bytes.size());
@@ -158,21 +136,12 @@ Result<std::string> BlobFiles::read(const std::string& team, const std::string& 
     }
     out.resize(static_cast<std::size_t>(end - offset));
     const fs::path p = m_root / team / hash;
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    std::ifstream in(p, std::ios::binary);
+    in.seekg(offset);
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!in || in.gcount() != static_cast<std::streamsize>(out.size())) {
         return io("cannot read a blob");
     }
-    std::size_t got = 0;
-    while (got < out.size()) {
-        const ssize_t n =
-            ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset) + static_cast<off_t>(got));
-        if (n <= 0) {
-            ::close(fd);
-            return io("cannot read a blob");
-        }
-        got += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
     return out;
 }
 

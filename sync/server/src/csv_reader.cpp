@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "account_rules.h"
 #include "outpost/core/error_codes.h"
-#include "storage_common.h"
 
 namespace outpost::sync {
 namespace {
@@ -144,19 +144,19 @@ Result<std::vector<UserRow>> read_users(std::string_view text, const std::string
         };
         UserRow u{row.line, cell(user_col), lower(cell(role_col))};
         if (u.role.empty()) {
-            u.role = "worker";
+            u.role = kRoleWorker;
         }
         if (u.user.empty()) {
             return bad(name, row.line,
                        "no user name in the '" + header.cells[static_cast<std::size_t>(user_col)] + "' column");
         }
-        if (!storage::valid_name(u.user)) {
+        if (!accounts::valid_name(u.user)) {
             return bad(name, row.line,
                        "'" + u.user.substr(0, 64) +
                            "' is not a user name the server takes: use a-z, 0-9, '_', '-' and '.', up to 64, "
                            "starting with a letter or digit");
         }
-        if (u.role != "worker" && u.role != "lead") {
+        if (u.role != kRoleWorker && u.role != kRoleLead) {
             return bad(name, row.line, "the role must be worker or lead, not '" + u.role.substr(0, 32) + "'");
         }
         if (!seen.insert(u.user).second) {

@@ -15,10 +15,6 @@ Status sql_error(sqlite3* db, const std::string& what) {
                          what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-namespace {
-constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-}
-
 std::string random_hex(std::size_t bytes) {
     std::vector<unsigned char> raw(bytes);
     randombytes_buf(raw.data(), raw.size());
@@ -26,50 +22,6 @@ std::string random_hex(std::size_t bytes) {
     sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
     hex.pop_back();
     return hex;
-}
-
-std::string secret_hash(std::string_view secret) {
-    std::string h(32, '\0');
-    crypto_generichash(reinterpret_cast<unsigned char*>(h.data()), h.size(),
-                       reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), nullptr, 0);
-    return h;
-}
-
-std::string normalise_code(std::string_view code) {
-    std::string out;
-    for (char raw : code) {
-        if (raw == '-' || raw == ' ') {
-            continue;
-        }
-        char c = static_cast<char>(raw >= 'a' && raw <= 'z' ? raw - 'a' + 'A' : raw);
-        c = (c == 'I' || c == 'L') ? '1' : (c == 'O' ? '0' : c);
-        out.push_back(c);
-    }
-    return out;
-}
-
-std::string new_enrolment_code() {
-    unsigned char raw[10];
-    randombytes_buf(raw, sizeof raw);
-    std::string code;
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (unsigned char b : raw) {
-        buffer = (buffer << 8) | b;
-        bits += 8;
-        while (bits >= 5) {
-            code.push_back(kCrockford[(buffer >> (bits - 5)) & 31U]);
-            bits -= 5;
-        }
-    }
-    sodium_memzero(raw, sizeof raw);
-    return code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8, 4) + "-" + code.substr(12, 4);
-}
-
-bool valid_name(const std::string& s) {
-    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    return !s.empty() && s.size() <= 64 && alnum(s.front()) &&
-           std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '_' || c == '-' || c == '.'; });
 }
 
 std::optional<ChangeOutcome> outcome_from(std::string_view name) {

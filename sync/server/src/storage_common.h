@@ -1,6 +1,11 @@
-// Helpers shared by the server's storage back ends (sqlite_storage.cpp, pg_storage.cpp): secrets,
-// codes, names, HLC text, and the snapshot's record filter. Internal to outpost_sync_server.
-// Threads: pure functions (random_hex and new_enrolment_code read libsodium's CSPRNG, thread-safe).
+// What the server's storage back ends share (sqlite_*.cpp, pg/src/): SQLite's errors, the
+// PostgreSQL lock a restore takes, random ids, outcome names and HLC text, the snapshot's record
+// filter (SnapshotPager) and group commit's waiting room (GroupWriter). The account rules are in
+// account_rules.h. Internal to outpost_sync_server and outpost_sync_server_pg.
+//
+// Threads: the free functions keep no state and may be called from any thread (random_hex reads
+// libsodium's CSPRNG, which is thread-safe). A SnapshotPager is a value for one page on one thread.
+// A GroupWriter is shared by the request threads: it holds a mutex, and each class says how.
 #pragma once
 
 #include <condition_variable>
@@ -24,22 +29,17 @@ namespace outpost::sync::storage {
 // other failure is store.sql.failed. For the SQLite back end and backup/restore.
 [[nodiscard]] Status sql_error(sqlite3* db, const std::string& what);
 
+// The embedded SQLite database's file name in a data directory (sqlite_storage, backup, restore).
+inline constexpr const char* kSqliteDbName = "server.db";
+
 // The PostgreSQL advisory lock every open storage holds shared, and a restore takes exclusively: one
 // per schema, so a restore never runs under a live service, and services wait for a restore.
 inline constexpr const char* kPgServeLockSql = "hashtextextended('outpost-serve:' || current_schema(), 0)";
 // How far a restore moves the change sequence past both logs' ends (backup.cpp, pg_restore.cpp).
 inline constexpr std::int64_t kRestoreSeqJump = std::int64_t{1} << 32;
 
+// `bytes` random bytes as lowercase hex (server ids, device ids, tokens).
 [[nodiscard]] std::string random_hex(std::size_t bytes);
-// BLAKE2b-256 of a secret (token or code): all the server ever stores of it.
-[[nodiscard]] std::string secret_hash(std::string_view secret);
-// Codes are read off paper or a screen: case and dashes do not matter, and I/L/O read as 1/1/0.
-[[nodiscard]] std::string normalise_code(std::string_view code);
-// 80 random bits as 16 Crockford base32 characters, in four dash-separated groups of four.
-[[nodiscard]] std::string new_enrolment_code();
-// The one rule for team and user names: a-z, 0-9, '_', '-' and '.', 1 to 64 of them, starting with a
-// letter or digit (so never ".", ".." or an option such as "-rf": they name folders and files).
-[[nodiscard]] bool valid_name(const std::string& s);
 [[nodiscard]] std::optional<ChangeOutcome> outcome_from(std::string_view name);
 [[nodiscard]] std::string hlc_text(std::int64_t packed);
 [[nodiscard]] std::int64_t hlc_value(const std::string& text);

@@ -373,7 +373,7 @@ std::set<std::string> team_set(std::string_view text) {
 std::optional<ChangeResult> SyncService::review_rules(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who,
                                                       const records::Schema& schema, const CachedRecord& entry,
                                                       const WireChange& c, const std::string& canonical) {
-    if (c.type == "practice" || ((c.type == "suggestion" || c.type == "adoption") && who.role != "lead")) {
+    if (c.type == "practice" || ((c.type == "suggestion" || c.type == "adoption") && who.role != kRoleLead)) {
         const records::Values now =
             entry.record.has_value() ? current_values(schema, *entry.record) : records::Values{};
         if (std::optional<records::FieldError> e = records::review_write_rule(c.type, now, who.role, c.field)) {

@@ -25,6 +25,18 @@ Status chain(int v) {
     return Status::ok();
 }
 
+// A Result unwrapped in one line, and an OUTPOST_TRY inside a lambda inside another (which must
+// compile under -Wshadow -Werror).
+Result<int> doubled(int v) {
+    Result<int> parsed = parse_positive(v);
+    OUTPOST_TRY(parsed);
+    OUTPOST_TRY([&]() -> Status {
+        OUTPOST_TRY(parse_positive(*parsed - 1));
+        return Status::ok();
+    }());
+    return *parsed * 2;
+}
+
 }  // namespace
 
 TEST_CASE("Status: ok by default, error carries code and message") {
@@ -63,6 +75,14 @@ TEST_CASE("Result: holds a value or a failed status") {
 TEST_CASE("Status: OUTPOST_TRY returns the first failure") {
     CHECK(chain(3).is_ok());
     CHECK(chain(0).code() == "core.argument.invalid");
+}
+
+TEST_CASE("Status: OUTPOST_TRY unwraps a Result, and nests") {
+    Result<int> four = doubled(2);
+    REQUIRE(four.is_ok());
+    CHECK(*four == 4);
+    CHECK(doubled(0).status().code() == "core.argument.invalid");  // the outer unwrap
+    CHECK(doubled(1).status().code() == "core.argument.invalid");  // the nested one
 }
 
 TEST_CASE("Error codes: every code is well formed, unique, and explained in plain words") {

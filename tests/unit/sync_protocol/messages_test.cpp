@@ -50,3 +50,20 @@ TEST_CASE("Messages: error envelope round-trips with its stable code") {
     CHECK(decode_error("<html>").code() == "sync.protocol.malformed");
     CHECK(decode_error(R"({"error":{"code":"Bad Code","message":"x"}})").code() == "sync.protocol.malformed");
 }
+
+TEST_CASE("Messages: a body is checked whole: a key twice, trailing bytes and NUL are refused; a BOM is not") {
+    const std::string health = encode_health(HealthInfo{"outpost-server", "0.1.0", "abc", {"v1"}, 1});
+    CHECK(decode_health("\xef\xbb\xbf" + health).is_ok());
+    CHECK(decode_health(health + " ").is_ok());
+    std::string twice = health;
+    twice.insert(1, R"("version":"9",)");
+    CHECK(decode_health(twice).status().message() == "the body names a key twice");
+    CHECK(decode_health(health + "{}").status().message() == "the body is not valid JSON");
+    CHECK(decode_error(R"({"error":{"code":"a.b.c","message":"m\u0000"}})").message().find("NUL") != std::string::npos);
+    // A whole number above INT64_MAX is read as its two's complement.
+    std::string wide = health;
+    wide.replace(wide.find("\"server_time_ms\":1"), 18, "\"server_time_ms\":18446744073709551615");
+    auto h = decode_health(wide);
+    REQUIRE(h.is_ok());
+    CHECK(h->server_time_ms == -1);
+}

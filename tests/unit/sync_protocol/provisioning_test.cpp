@@ -75,3 +75,23 @@ TEST_CASE("Provisioning: regression - http:// was accepted for any host, sending
         CHECK(decode_provisioning(encode(Provisioning{url, "", "", "CODE", "ann", "north", 0})).is_ok());
     }
 }
+
+TEST_CASE("Provisioning: a file is read as other tools write it: a byte-order mark, a key twice, NUL padding") {
+    const std::string file = encode(Provisioning{"http://127.0.0.1:8443", "", "", "CODE", "ann", "north", 7});
+    auto bom = decode_provisioning("\xef\xbb\xbf" + file);
+    REQUIRE(bom.is_ok());
+    CHECK(bom->code == "CODE");
+    auto padded = decode_provisioning(file + std::string(16, '\0'));  // zeros after a crash
+    REQUIRE(padded.is_ok());
+    CHECK(padded->expires_ms == 7);
+    std::string twice = file;
+    twice.insert(twice.rfind('}'), R"(, "code": "LAST")");
+    auto last = decode_provisioning(twice);
+    REQUIRE(last.is_ok());
+    CHECK(last->code == "LAST");  // a key named twice counts once, its last value
+    for (const std::string& bad : {file.substr(0, file.size() / 2) + std::string(1, '\0') + "}",
+                                   std::string(R"({"outpost_provisioning": 1, "x": 1e400, "code": "X"})")}) {
+        CAPTURE(bad);
+        CHECK(decode_provisioning(bad).status().code() == errc::kProtocolMalformed);
+    }
+}

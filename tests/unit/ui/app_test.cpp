@@ -24,6 +24,7 @@
 
 using namespace outpost;
 using namespace outpost::ui;
+using namespace outpost::client;
 using outpost::testing::all_of;
 using outpost::testing::Device;
 using outpost::testing::enrol_ann;

@@ -1,15 +1,19 @@
 // Drafts through a real App (encrypted profile store, a real server on loopback): a saved form leaves
 // nothing behind, however the autosave, the save, the lock and a restart fall; a draft names its form
 // and case; a saved case's draft reopens that case.
+#include "outpost/client/drafts.h"
+
 #include <doctest/doctest.h>
 
 #include "app_fixture.h"
 #include "fake_clock.h"
+#include "outpost/client/words.h"
+#include "outpost/core/store.h"
 #include "outpost/ui/app.h"
-#include "outpost/ui/words.h"
 
 using namespace outpost;
 using namespace outpost::ui;
+using namespace outpost::client;
 using namespace outpost::testing;
 
 namespace {
@@ -21,6 +25,10 @@ void save_visit(Headless& ui, App& app, FakeClock& clock, const std::string& hou
                     "click \"Concerns identified: No\"\nframes 2\n");
     clock.advance(3500);  // the autosave keeps the typed answers as a draft
     ui.frame(app);
+    // ...in that frame, or (a sync holding the store then: the UI thread does not wait for it) a
+    // moment later.
+    REQUIRE(ui.until(
+        app, [&] { return app.state().record->draft_saved_ms != 0; }, 10));
     REQUIRE(app.session()->drafts()->size() == 1);
     ui.run(app, "key ctrl+s\nframes 3\n");
     REQUIRE(app.state().record.has_value());
@@ -124,4 +132,34 @@ TEST_CASE("Drafts: a draft holding nothing the record does not is dropped at unl
         CHECK_MESSAGE(d.key != "draft-same", "a draft with nothing unsaved was kept");
         CHECK_MESSAGE(d.key != "draft-empty-new", "an empty new form's draft was kept");
     }
+}
+
+TEST_CASE("Drafts: kept whole in the store, newest first, replaced by key and discarded") {
+    TempDir tmp;
+    StoreOptions o;
+    o.kdf = KdfPolicy::kInteractiveFloor;
+    auto store = Store::create(tmp / "profile.db", kPass, o);
+    REQUIRE(store.is_ok());
+    Drafts drafts(**store);
+    auto none = drafts.all();  // a store the window never opened has none
+    REQUIRE(none.is_ok());
+    CHECK(none->empty());
+    REQUIRE(migrate_ui_tables(**store).is_ok());
+    REQUIRE(drafts.save({"k1", "home_visit", "", {{"household", "Flat 3"}, {"notes", ""}}, 1000}).is_ok());
+    REQUIRE(drafts.save({"k2", "home_visit", "rec-1", {{"household", "Flat 9"}}, 2000}).is_ok());
+    REQUIRE(drafts.save({"k1", "home_visit", "", {{"household", "Flat 4"}}, 3000}).is_ok());  // replaces k1 whole
+    auto all = drafts.all();
+    REQUIRE(all.is_ok());
+    REQUIRE(all->size() == 2);
+    CHECK((*all)[0].key == "k1");
+    CHECK((*all)[0].saved_ms == 3000);
+    CHECK((*all)[0].texts == std::map<std::string, std::string>{{"household", "Flat 4"}});
+    CHECK((*all)[1].key == "k2");
+    CHECK((*all)[1].record_id == "rec-1");
+    REQUIRE(drafts.discard("k1").is_ok());
+    all = drafts.all();
+    REQUIRE(all.is_ok());
+    REQUIRE(all->size() == 1);
+    CHECK(all->front().key == "k2");
+    (*store)->lock();
 }

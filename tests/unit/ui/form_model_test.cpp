@@ -1,12 +1,12 @@
 // FormModel: what a schema-driven form writes, without ImGui.
-#include "outpost/ui/form_model.h"
+#include "outpost/client/form_model.h"
 
 #include <doctest/doctest.h>
 
 #include "outpost/core/records/schema.h"
 
 using namespace outpost;
-using namespace outpost::ui;
+using namespace outpost::client;
 
 namespace {
 

@@ -12,6 +12,7 @@
 
 using namespace outpost;
 using namespace outpost::ui;
+using namespace outpost::client;
 using namespace outpost::testing;
 
 namespace {

@@ -1,6 +1,6 @@
-// The site policy file (ui/site_policy.h): every setting is read, and every malformed file is a
+// The site policy file (client/site_policy.h): every setting is read, and every malformed file is a
 // clear error naming the key, never a silent default.
-#include "outpost/ui/site_policy.h"
+#include "outpost/client/site_policy.h"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@
 #include "temp_dir.h"
 
 using namespace outpost;
-using namespace outpost::ui;
+using namespace outpost::client;
 
 TEST_CASE("Site policy: every setting is read") {
     const std::string pin(64, 'a');

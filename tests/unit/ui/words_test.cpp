@@ -1,16 +1,16 @@
 // Words: what the client says, in plain language.
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 
 #include <doctest/doctest.h>
 
 #include <fstream>
 
+#include "outpost/client/settings.h"
 #include "outpost/core/error_codes.h"
-#include "outpost/ui/settings.h"
 #include "temp_dir.h"
 
 using namespace outpost;
-using namespace outpost::ui;
+using namespace outpost::client;
 
 TEST_CASE("Words: passphrase strength grows with length and variety, and common ones are weak") {
     CHECK(passphrase_strength("short").score == 0);

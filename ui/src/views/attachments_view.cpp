@@ -5,9 +5,9 @@
 #include <imgui.h>
 
 #include "../theme.h"
+#include "outpost/client/words.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/platform/app_dirs.h"
-#include "outpost/ui/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -43,7 +43,7 @@ void status_line(const FileStatus& st) {
 
 }  // namespace
 
-void draw_attachments(ViewContext& ctx, FormModel& form, const records::FieldDef& f, const std::string& id,
+void draw_attachments(ViewContext& ctx, client::FormModel& form, const records::FieldDef& f, const std::string& id,
                       bool editable) {
     Attachments& at = ctx.state.attachments;
     std::string& text = form.text(f.name);
@@ -64,7 +64,7 @@ void draw_attachments(ViewContext& ctx, FormModel& form, const records::FieldDef
             ImGui::BeginGroup();
             ImGui::Text("%s", a.name.c_str());
             ImGui::SameLine();
-            ImGui::TextDisabled("%s", size_words(a.size).c_str());
+            ImGui::TextDisabled("%s", client::size_words(a.size).c_str());
             const auto st = at.files.find(a.hash);
             if (st != at.files.end()) {
                 status_line(st->second);

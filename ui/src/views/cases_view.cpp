@@ -5,11 +5,16 @@
 #include <algorithm>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
 namespace {
+
+// The table's query as it stands now (search, form filter, sort).
+QueryChangedIntent query_of(const CaseList& c) {
+    return {c.search, c.type, c.sort, c.descending};
+}
 
 void draw_toolbar(ViewContext& ctx) {
     AppState& s = ctx.state;
@@ -27,7 +32,7 @@ void draw_toolbar(ViewContext& ctx) {
     const bool one_line = avail - combo_w - new_w - spacing * 2.0F >= 16.0F * ImGui::GetFontSize();
     const float search_w = one_line ? avail - combo_w - new_w - spacing * 2.0F : avail;
     if (input_text(ctx.widgets, "Search##cases", &c.search, "Search names, notes and answers (Ctrl+F)", 0, search_w)) {
-        ctx.intents.emplace_back(QueryChangedIntent{});
+        ctx.intents.emplace_back(query_of(c));
     }
     if (one_line) {
         ImGui::SameLine();
@@ -43,13 +48,13 @@ void draw_toolbar(ViewContext& ctx) {
         focus_when_opened(c.type.empty());
         if (ImGui::Selectable("All forms", c.type.empty())) {
             c.type.clear();
-            ctx.intents.emplace_back(QueryChangedIntent{});
+            ctx.intents.emplace_back(query_of(c));
         }
         for (const auto& [type, title] : s.forms) {
             focus_when_opened(type == c.type);
             if (ImGui::Selectable(title.c_str(), type == c.type)) {
                 c.type = type;
-                ctx.intents.emplace_back(QueryChangedIntent{});
+                ctx.intents.emplace_back(query_of(c));
             }
         }
         ImGui::EndCombo();
@@ -82,7 +87,8 @@ void draw_toolbar(ViewContext& ctx) {
 void draw_drafts(ViewContext& ctx) {
     for (const FoundDraft& d : ctx.state.drafts_found) {
         ImGui::PushID(d.draft.key.c_str());
-        const std::string words = draft_words(d.form, d.title, d.draft.record_id.empty(), d.draft.saved_ms, ctx.now_ms);
+        const std::string words =
+            client::draft_words(d.form, d.title, d.draft.record_id.empty(), d.draft.saved_ms, ctx.now_ms);
         const float buttons = ImGui::CalcTextSize("Continue it Discard it").x +
                               ImGui::GetStyle().FramePadding.x * 4.0F + ImGui::GetStyle().ItemSpacing.x * 2.0F;
         // On one line with its buttons when it fits; else wrapped, with the buttons under it.
@@ -174,7 +180,7 @@ void draw_table(ViewContext& ctx) {
             if (by != c.sort || desc != c.descending) {
                 c.sort = by;
                 c.descending = desc;
-                ctx.intents.emplace_back(QueryChangedIntent{});
+                ctx.intents.emplace_back(query_of(c));
             }
         }
         specs->SpecsDirty = false;
@@ -211,9 +217,9 @@ void draw_table(ViewContext& ctx) {
                                                                       : ImGui::GetStyleColorVec4(ImGuiCol_Text);
             ImGui::TextColored(status, "%s", r.status.c_str());
             ImGui::TableSetColumnIndex(3);
-            ImGui::TextUnformatted(relative_time(r.updated_ms, ctx.now_ms).c_str());
+            ImGui::TextUnformatted(client::relative_time(r.updated_ms, ctx.now_ms).c_str());
             ImGui::TableSetColumnIndex(4);
-            ImGui::Text("%s, %s", r.created_by.c_str(), relative_time(r.created_ms, ctx.now_ms).c_str());
+            ImGui::Text("%s, %s", r.created_by.c_str(), client::relative_time(r.created_ms, ctx.now_ms).c_str());
         }
     }
     // Near the end of what is loaded: ask for the next page before the worker scrolls into it.

@@ -3,7 +3,7 @@
 #include <imgui.h>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -29,7 +29,7 @@ void draw_conflicts(ViewContext& ctx) {
             auto side = [&](const char* which, const std::string& value, const std::string& author, std::int64_t ms,
                             Keep keep, const char* button_label) {
                 ImGui::TableNextColumn();
-                ImGui::TextDisabled("%s - %s, %s", which, author.c_str(), format_time(ms).c_str());
+                ImGui::TextDisabled("%s - %s, %s", which, author.c_str(), client::format_time(ms).c_str());
                 ImGui::TextWrapped("%s", value.empty() ? "(no answer)" : value.c_str());
                 if (button(ctx.widgets, button_label)) {
                     ctx.intents.emplace_back(ResolveConflictIntent{c.id, keep});
@@ -45,7 +45,7 @@ void draw_conflicts(ViewContext& ctx) {
                    ImGui::GetContentRegionAvail().x * 0.7F);
         ImGui::SameLine();
         if (button(ctx.widgets, "Use my answer")) {
-            ctx.intents.emplace_back(ResolveConflictIntent{c.id, Keep::kNew});
+            ctx.intents.emplace_back(ResolveConflictIntent{c.id, Keep::kNew, c.new_value});
         }
         ImGui::Spacing();
         ImGui::Separator();

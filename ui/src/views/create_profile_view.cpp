@@ -4,7 +4,7 @@
 #include <string>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -30,7 +30,7 @@ void draw_create_profile(ViewContext& ctx) {
         }
         edited |= input_secret(ctx.widgets, "Passphrase##new", s.passphrase.data(), s.passphrase.capacity());
         bool submit = ImGui::IsItemDeactivated() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter));
-        const Strength st = passphrase_strength(s.passphrase.view(), s.policy.min_passphrase_length);
+        const client::Strength st = client::passphrase_strength(s.passphrase.view(), s.policy.min_passphrase_length);
         if (!s.passphrase.view().empty()) {
             const float fraction = static_cast<float>(st.score) / 4.0F;
             const ImVec4 colour = st.score >= 3   ? theme_colour(Colour::kGood)
@@ -59,7 +59,7 @@ void draw_create_profile(ViewContext& ctx) {
         problem_text(s.problem);
         ImGui::Spacing();
         if (primary_button(ctx.widgets, "Continue") || submit) {
-            ctx.intents.emplace_back(CreateProfileIntent{});
+            ctx.intents.emplace_back(CreateProfileIntent{s.new_profile_name});
         }
         if (!s.profiles.empty()) {
             ImGui::SameLine();

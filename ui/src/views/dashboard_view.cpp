@@ -7,7 +7,7 @@
 #include <cstdio>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -46,7 +46,7 @@ void draw_dashboard(ViewContext& ctx) {
         top = std::max(top, n);
     }
     for (const auto& [status, n] : d.by_status) {
-        bar(humanise(status), n, top, status_colour(status));
+        bar(client::humanise(status), n, top, status_colour(status));
     }
     section("Time to a decision");
     if (d.median_days_to_decision) {
@@ -77,7 +77,7 @@ void draw_dashboard(ViewContext& ctx) {
         }
         ImGui::SameLine(ImGui::GetContentRegionAvail().x * 0.7F);
         ImGui::TextColored(days >= 30 ? theme_colour(Colour::kProblem) : theme_colour(Colour::kMuted), "%d day%s, %s",
-                           days, days == 1 ? "" : "s", humanise(row.status).c_str());
+                           days, days == 1 ? "" : "s", client::humanise(row.status).c_str());
         ImGui::PopID();
     }
     section("Our practices in other teams");

@@ -63,7 +63,7 @@ void draw_enrol(ViewContext& ctx) {
             ImGui::TextUnformatted(s.working_on.c_str());
         } else {
             if (primary_button(ctx.widgets, "Enrol") || submit) {
-                ctx.intents.emplace_back(EnrolIntent{});
+                ctx.intents.emplace_back(EnrolIntent{s.provision_path, s.provision_text});
             }
             ImGui::SameLine();
             if (button(ctx.widgets, "Back")) {

@@ -1,11 +1,11 @@
 // A small file picker in a modal popup: folders to go into, files (those `accept` takes) to choose.
 // (A native dialog would need a toolkit beyond GLFW.) Used for the enrolment file and attachments.
+// The folder is listed on the FolderLister's worker, never here: this draws the last listing.
 #include <imgui.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <vector>
 
+#include "../folder_lister.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -16,39 +16,38 @@ bool draw_file_picker(ViewContext& ctx, const char* title, std::string& dir_text
     if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_NoSavedSettings)) {
         return false;
     }
+    if (ctx.folders != nullptr) {
+        ctx.folders->request(dir_text, /*again=*/ImGui::IsWindowAppearing());
+    }
     bool picked = false;
     const std::filesystem::path dir(dir_text);
+    const FolderListing& listing = ctx.state.folder;
+    const bool listed = listing.dir == dir_text;
     ImGui::TextDisabled("%s", dir.string().c_str());
     ImGui::BeginChild("##files", ImVec2(0, -ImGui::GetFrameHeightWithSpacing() * 1.3F), true);
     if (dir.has_parent_path() && dir.parent_path() != dir && selectable(ctx.widgets, ".. (up)", false)) {
         dir_text = dir.parent_path().string();
     }
-    std::vector<std::filesystem::directory_entry> entries;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if (!name.empty() && name.front() != '.' &&
-            (e.is_directory(ec) || (e.is_regular_file(ec) && accept(e.path())))) {
-            entries.push_back(e);
+    bool any = false;
+    for (const FolderEntry& e : listing.entries) {
+        if (!listed || (!e.folder && !accept(std::filesystem::path(e.path)))) {
+            continue;
         }
-    }
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-        return a.is_directory() != b.is_directory() ? a.is_directory() : a.path() < b.path();
-    });
-    for (const auto& e : entries) {
-        const bool folder = e.is_directory(ec);
-        const std::string label = e.path().filename().string() + (folder ? "/" : "");
+        any = true;
+        const std::string label = e.name + (e.folder ? "/" : "");
         if (selectable(ctx.widgets, label.c_str(), false)) {
-            if (folder) {
-                dir_text = e.path().string();
+            if (e.folder) {
+                dir_text = e.path;
             } else {
-                chosen = e.path().string();
+                chosen = e.path;
                 picked = true;
                 ImGui::CloseCurrentPopup();
             }
         }
     }
-    if (entries.empty()) {
+    if (!listed) {
+        ImGui::TextDisabled("Reading the folder...");
+    } else if (!any) {
         ImGui::TextDisabled("Nothing to choose here.");
     }
     ImGui::EndChild();

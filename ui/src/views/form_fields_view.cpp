@@ -6,9 +6,9 @@
 #include <ctime>
 
 #include "../theme.h"
+#include "outpost/client/words.h"
 #include "outpost/core/clock.h"
 #include "outpost/platform/process.h"
-#include "outpost/ui/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -21,7 +21,7 @@ std::string today() {
     return buf;
 }
 
-void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, const std::string& id) {
+void draw_field(ViewContext& ctx, client::FormModel& form, const records::FieldDef& f, const std::string& id) {
     using records::FieldKind;
     std::string& text = form.text(f.name);
     const std::string label = f.label + "##" + id;
@@ -35,7 +35,7 @@ void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, c
             break;
         }
         case FieldKind::kChoice: {
-            const std::string current = text.empty() ? std::string("Choose...") : humanise(text);
+            const std::string current = text.empty() ? std::string("Choose...") : client::humanise(text);
             ImGui::SetNextItemWidth(-1.0F);
             if (ImGui::BeginCombo(("##" + label).c_str(), current.c_str())) {
                 if (!f.required) {
@@ -46,7 +46,7 @@ void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, c
                 }
                 const bool known = std::find(f.choices.begin(), f.choices.end(), text) != f.choices.end();
                 for (const std::string& choice : f.choices) {
-                    const std::string item = humanise(choice) + "##" + choice;
+                    const std::string item = client::humanise(choice) + "##" + choice;
                     focus_when_opened(text == choice || (!known && f.required && &choice == &f.choices.front()));
                     if (selectable(ctx.widgets, item.c_str(), text == choice)) {
                         text = choice;
@@ -64,7 +64,7 @@ void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, c
             for (std::size_t i = 0; i < f.choices.size(); ++i) {
                 const std::string& choice = f.choices[i];
                 bool on = form.has_choice(f.name, choice);
-                const std::string item = humanise(choice) + "##" + id + choice;
+                const std::string item = client::humanise(choice) + "##" + id + choice;
                 const float width = ImGui::GetFrameHeight() + style.ItemInnerSpacing.x +
                                     ImGui::CalcTextSize(item.c_str(), nullptr, true).x;
                 if (i > 0 && ImGui::GetItemRectMax().x + style.ItemSpacing.x + width <= right) {
@@ -130,13 +130,13 @@ void draw_field(ViewContext& ctx, FormModel& form, const records::FieldDef& f, c
 }  // namespace
 
 void draw_form_fields(ViewContext& ctx, RecordScreen& screen, const char* id_suffix, bool compact) {
-    FormModel& form = screen.form;
+    client::FormModel& form = screen.form;
     const records::Schema* schema = form.schema();
     if (schema == nullptr) {
         return;
     }
     for (const records::FieldDef& f : schema->fields) {
-        const bool editable = FormModel::editable(f, ctx.state.role);
+        const bool editable = client::FormModel::editable(f, ctx.state.role);
         const std::string answer = form.text(f.name);
         if (!form.visible(f) ||
             (compact && (!editable || (!f.required && f.kind == records::FieldKind::kRecordLink)))) {
@@ -168,7 +168,8 @@ void draw_form_fields(ViewContext& ctx, RecordScreen& screen, const char* id_suf
             draw_attachments(ctx, form, f, f.name + id_suffix, false);
         } else {
             ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kMuted));
-            ImGui::TextWrapped("%s", f.kind == records::FieldKind::kChoice ? humanise(answer).c_str() : answer.c_str());
+            ImGui::TextWrapped(
+                "%s", f.kind == records::FieldKind::kChoice ? client::humanise(answer).c_str() : answer.c_str());
             ImGui::PopStyleColor();
         }
         if (const std::string* e = form.error(f.name)) {
@@ -176,12 +177,13 @@ void draw_form_fields(ViewContext& ctx, RecordScreen& screen, const char* id_suf
         }
         if (editable && f.max_length) {
             // Near the limit, how much is left; at it, why typing stops.
-            const std::int64_t used = character_count(form.text(f.name));
+            const std::int64_t used = client::character_count(form.text(f.name));
             if (form.was_cut(f.name)) {
-                problem_text("Cut at " + count_words(*f.max_length) +
+                problem_text("Cut at " + client::count_words(*f.max_length) +
                              " characters, the most this answer takes. The rest was not kept.");
             } else if (used * 5 >= *f.max_length * 4) {
-                hint_text((count_words(used) + " of " + count_words(*f.max_length) + " characters").c_str());
+                hint_text(
+                    (client::count_words(used) + " of " + client::count_words(*f.max_length) + " characters").c_str());
             }
         }
         ImGui::PopID();

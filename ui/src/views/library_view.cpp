@@ -3,7 +3,7 @@
 #include <imgui.h>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -29,9 +29,9 @@ void draw_library(ViewContext& ctx) {
         ImGui::PushFont(current_fonts().bold);
         ImGui::TextWrapped("%s", p.title.c_str());
         ImGui::PopFont();
-        badge(humanise(p.status).c_str(), status_colour(p.status));
+        badge(client::humanise(p.status).c_str(), status_colour(p.status));
         ImGui::SameLine();
-        ImGui::TextDisabled("from team %s  ·  %s", p.source_team.c_str(), humanise(p.category).c_str());
+        ImGui::TextDisabled("from team %s  ·  %s", p.source_team.c_str(), client::humanise(p.category).c_str());
         if (p.adoptions > 0) {
             ImGui::Text("Adopted by %d team%s: %s", p.adoptions, p.adoptions == 1 ? "" : "s", p.adopted_by.c_str());
         } else {

@@ -2,8 +2,10 @@
 // question, another idea folded into mine). Listed until read; each opens its suggestion.
 #include <imgui.h>
 
+#include <utility>
+
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -23,11 +25,15 @@ void draw_notices(ViewContext& ctx) {
     ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - ImGui::CalcTextSize("Mark all read").x -
                     ImGui::GetStyle().FramePadding.x * 2.0F);
     if (button(ctx.widgets, "Mark all read")) {
-        ctx.intents.emplace_back(MarkNoticesReadIntent{});
+        MarkNoticesReadIntent read;
+        for (const records::Notice& n : r.notices) {
+            read.keys.push_back(n.key);
+        }
+        ctx.intents.emplace_back(std::move(read));
     }
     for (const records::Notice& n : r.notices) {
         ImGui::PushID(n.key.c_str());
-        badge(humanise(n.status).c_str(), status_colour(n.status == "duplicate" ? "accepted" : n.status));
+        badge(client::humanise(n.status).c_str(), status_colour(n.status == "duplicate" ? "accepted" : n.status));
         ImGui::SameLine();
         if (selectable(ctx.widgets, (n.title + "##notice").c_str(), false)) {
             ctx.intents.emplace_back(SelectSuggestionIntent{n.suggestion});

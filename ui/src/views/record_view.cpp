@@ -3,7 +3,7 @@
 #include <imgui.h>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -36,7 +36,7 @@ void draw_record(ViewContext& ctx) {
         ImGui::TextColored(theme_colour(Colour::kGood), "Saved");
     }
     problem_text(r.problem);
-    problem_text(answers_problem_words(r.form.error_count()));
+    problem_text(client::answers_problem_words(r.form.error_count()));
     ImGui::Separator();
     const float history_w = r.show_history ? ImGui::GetContentRegionAvail().x * 0.38F : 0.0F;
     ImGui::BeginChild("##form", ImVec2(ImGui::GetContentRegionAvail().x - history_w, 0), false,
@@ -58,7 +58,7 @@ void draw_record(ViewContext& ctx) {
             ImGui::TextDisabled("No changes yet.");
         }
         for (const HistoryLine& h : r.history) {
-            ImGui::TextDisabled("%s - %s", relative_time(h.at_ms, ctx.now_ms).c_str(), h.who.c_str());
+            ImGui::TextDisabled("%s - %s", client::relative_time(h.at_ms, ctx.now_ms).c_str(), h.who.c_str());
             ImGui::TextWrapped("%s: %s", h.question.c_str(), h.value.empty() ? "(cleared)" : h.value.c_str());
             ImGui::Spacing();
         }

@@ -5,7 +5,7 @@
 #include <imgui.h>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -50,14 +50,14 @@ void filters(ViewContext& ctx) {
     const float w = 8.5F * ImGui::GetFontSize();
     std::vector<std::pair<std::string, std::string>> statuses = {{"open", "Undecided"}, {"", "Any status"}};
     for (const std::string& st : records::suggestion_statuses()) {
-        statuses.emplace_back(st, humanise(st));
+        statuses.emplace_back(st, client::humanise(st));
     }
     bool changed = filter_combo(ctx, "Status##filter", &r.filter.status, statuses, w);
     ImGui::SameLine();
     std::vector<std::pair<std::string, std::string>> categories = {{"", "Any category"}};
     for (const char* c :
          {"process", "paperwork", "technology", "training", "partnership", "service_user_experience", "other"}) {
-        categories.emplace_back(c, humanise(c));
+        categories.emplace_back(c, client::humanise(c));
     }
     changed |= filter_combo(ctx, "Category##filter", &r.filter.category, categories, w);
     ImGui::SameLine();
@@ -80,7 +80,7 @@ void filters(ViewContext& ctx) {
                                                                 {records::QueueSort::kStatus, "By status"}},
         w);
     if (changed) {
-        ctx.intents.emplace_back(QueueChangedIntent{});
+        ctx.intents.emplace_back(QueueChangedIntent{r.filter});
     }
 }
 
@@ -117,7 +117,8 @@ void keyboard(ViewContext& ctx) {
         if (r.selected != id) {
             ctx.intents.emplace_back(SelectSuggestionIntent{id});
         }
-        ctx.intents.emplace_back(DecideIntent{id, status});
+        // The note typed for the suggestion shown (choosing another clears it).
+        ctx.intents.emplace_back(DecideIntent{id, status, r.selected == id ? r.note : std::string()});
     }
 }
 
@@ -164,11 +165,11 @@ void draw_review(ViewContext& ctx) {
                 r.scroll_to_cursor = false;
             }
             ImGui::TableNextColumn();
-            ImGui::TextColored(status_colour(row.status), "%s", humanise(row.status).c_str());
+            ImGui::TextColored(status_colour(row.status), "%s", client::humanise(row.status).c_str());
             ImGui::TableNextColumn();
             ImGui::Text("%d", row.endorsements);
             ImGui::TableNextColumn();
-            ImGui::TextDisabled("%s", relative_time(row.created_ms, ctx.now_ms).c_str());
+            ImGui::TextDisabled("%s", client::relative_time(row.created_ms, ctx.now_ms).c_str());
             ImGui::PopID();
         }
         ImGui::EndTable();

@@ -2,7 +2,7 @@
 #include <imgui.h>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -21,7 +21,7 @@ void draw_settings(ViewContext& ctx) {
     ImGui::TextDisabled("New passphrase");
     input_secret(ctx.widgets, "New passphrase##settings", s.passphrase.data(), s.passphrase.capacity(), col);
     if (!s.passphrase.view().empty()) {
-        const Strength st = passphrase_strength(s.passphrase.view(), s.policy.min_passphrase_length);
+        const client::Strength st = client::passphrase_strength(s.passphrase.view(), s.policy.min_passphrase_length);
         ImGui::TextDisabled("%s. %s", st.label.c_str(), st.hint.c_str());
     }
     ImGui::TextDisabled("The new passphrase again");
@@ -77,8 +77,9 @@ void draw_settings(ViewContext& ctx) {
     ImGui::Spacing();
     ImGui::TextUnformatted("Colours");
     ImGui::Separator();
-    for (const auto& [label, theme] : {std::pair{"Dark", Theme::kDark}, std::pair{"Light", Theme::kLight},
-                                       std::pair{"High contrast", Theme::kHighContrast}}) {
+    for (const auto& [label, theme] :
+         {std::pair{"Dark", client::Theme::kDark}, std::pair{"Light", client::Theme::kLight},
+          std::pair{"High contrast", client::Theme::kHighContrast}}) {
         if (ImGui::RadioButton(label, s.settings.theme == theme)) {
             ctx.intents.emplace_back(SetThemeIntent{theme});
         }

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {

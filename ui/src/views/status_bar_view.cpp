@@ -6,7 +6,7 @@
 #include <string>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -73,7 +73,7 @@ void draw_status_bar(ViewContext& ctx) {
                     ImGui::BeginTooltip();
                     ImGui::TextUnformatted("The server refused these changes. They are kept on this laptop:");
                     for (const sync::RefusedChange& r : b.refused) {
-                        ImGui::BulletText("%s: %s", humanise(r.field).c_str(), r.message.c_str());
+                        ImGui::BulletText("%s: %s", client::humanise(r.field).c_str(), r.message.c_str());
                     }
                     ImGui::EndTooltip();
                 }
@@ -99,7 +99,7 @@ void draw_status_bar(ViewContext& ctx) {
                     ImGui::ProgressBar(fraction >= 0 ? fraction : 0.0F, ImVec2(bar_w, 0), what.c_str());
                 }
             } else {
-                part("Last sync: " + relative_time(st.last_success_ms, ctx.now_ms), nullptr, true);
+                part("Last sync: " + client::relative_time(st.last_success_ms, ctx.now_ms), nullptr, true);
             }
             if ((st.phase == sync::SyncPhase::kError || st.phase == sync::SyncPhase::kOffline) && !st.reason.empty()) {
                 if (part(st.reason, &problem, true) && ImGui::IsItemHovered()) {

@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -37,19 +37,19 @@ void lead_actions(ViewContext& ctx, const records::SuggestionSummary& s) {
             hint_text((std::string("Write the note, then press ") + verb(r.pending) + " again.").c_str());
         }
         if (primary_button(ctx.widgets, "Accept (a)")) {
-            ctx.intents.emplace_back(DecideIntent{s.id, "accepted"});
+            ctx.intents.emplace_back(DecideIntent{s.id, "accepted", r.note});
         }
         ImGui::SameLine();
         if (button(ctx.widgets, "Decline (d)")) {
-            ctx.intents.emplace_back(DecideIntent{s.id, "declined"});
+            ctx.intents.emplace_back(DecideIntent{s.id, "declined", r.note});
         }
         ImGui::SameLine();
         if (s.status != "needs_info" && button(ctx.widgets, "Ask for info (i)")) {
-            ctx.intents.emplace_back(DecideIntent{s.id, "needs_info"});
+            ctx.intents.emplace_back(DecideIntent{s.id, "needs_info", r.note});
         }
         if (s.status != "under_review") {
             if (button(ctx.widgets, "Start review (r)")) {
-                ctx.intents.emplace_back(DecideIntent{s.id, "under_review"});
+                ctx.intents.emplace_back(DecideIntent{s.id, "under_review", r.note});
             }
             ImGui::SameLine();
         }
@@ -71,11 +71,11 @@ void lead_actions(ViewContext& ctx, const records::SuggestionSummary& s) {
         ctx.widgets.record_last("Duplicate of");
         ImGui::SameLine();
         if (button(ctx.widgets, "Mark as duplicate")) {
-            ctx.intents.emplace_back(MarkDuplicateIntent{s.id});
+            ctx.intents.emplace_back(MarkDuplicateIntent{s.id, r.duplicate_of, r.note});
         }
     } else {
         if (s.status == "accepted" && button(ctx.widgets, "Mark implemented")) {
-            ctx.intents.emplace_back(DecideIntent{s.id, "implemented"});
+            ctx.intents.emplace_back(DecideIntent{s.id, "implemented", r.note});
         }
         if (s.status == "accepted" || s.status == "implemented") {
             if (s.status == "accepted") {
@@ -112,9 +112,9 @@ void draw_suggestion_detail(ViewContext& ctx, bool as_lead) {
     ImGui::PushFont(current_fonts().heading);
     ImGui::TextWrapped("%s", s->title.c_str());
     ImGui::PopFont();
-    badge(humanise(s->status).c_str(), status_colour(s->status));
+    badge(client::humanise(s->status).c_str(), status_colour(s->status));
     ImGui::SameLine();
-    ImGui::TextDisabled("by %s, %s", s->created_by.c_str(), relative_time(s->created_ms, ctx.now_ms).c_str());
+    ImGui::TextDisabled("by %s, %s", s->created_by.c_str(), client::relative_time(s->created_ms, ctx.now_ms).c_str());
     if (!s->duplicate_of.empty()) {
         const records::SuggestionSummary* orig = find(r, s->duplicate_of);
         ImGui::TextDisabled("Duplicate of \u201c%s\u201d", orig != nullptr ? orig->title.c_str() : "another idea");
@@ -161,7 +161,7 @@ void draw_suggestion_detail(ViewContext& ctx, bool as_lead) {
         if (comments) {
             input_multiline(ctx.widgets, "Add a comment##comment", &r.comment, 2, 8);
             if (button(ctx.widgets, "Send comment")) {
-                ctx.intents.emplace_back(CommentIntent{s->id});
+                ctx.intents.emplace_back(CommentIntent{s->id, r.comment});
             }
             ImGui::Spacing();
             if (n == 0) {
@@ -171,7 +171,7 @@ void draw_suggestion_detail(ViewContext& ctx, bool as_lead) {
                 // Newest first, under the box.
                 for (auto it = detail->second.comments.rbegin(); it != detail->second.comments.rend(); ++it) {
                     ImGui::TextDisabled("%s, %s", it->author.c_str(),
-                                        relative_time(it->created_ms, ctx.now_ms).c_str());
+                                        client::relative_time(it->created_ms, ctx.now_ms).c_str());
                     ImGui::Indent();
                     ImGui::TextWrapped("%s", it->body.c_str());
                     ImGui::Unindent();

@@ -4,7 +4,7 @@
 #include <imgui.h>
 
 #include "../theme.h"
-#include "outpost/ui/words.h"
+#include "outpost/client/words.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -48,10 +48,10 @@ void draw_suggestions(ViewContext& ctx) {
         if (selectable(ctx.widgets, (row.title + "##suggestion").c_str(), row.id == r.selected)) {
             ctx.intents.emplace_back(SelectSuggestionIntent{row.id});
         }
-        badge(humanise(row.status).c_str(), status_colour(row.status));
+        badge(client::humanise(row.status).c_str(), status_colour(row.status));
         ImGui::SameLine();
         ImGui::TextDisabled("by %s, %s  ·  %d endorsement%s  ·  %d comment%s", row.created_by.c_str(),
-                            relative_time(row.created_ms, ctx.now_ms).c_str(), row.endorsements,
+                            client::relative_time(row.created_ms, ctx.now_ms).c_str(), row.endorsements,
                             row.endorsements == 1 ? "" : "s", row.comments, row.comments == 1 ? "" : "s");
         if (!row.decision_note.empty()) {
             ImGui::Indent();

@@ -14,11 +14,14 @@
 
 namespace outpost::ui {
 
+class FolderLister;
+
 struct ViewContext {
     Intents& intents;
     WidgetRegistry& widgets;
     AppState& state;
     std::int64_t now_ms = 0;
+    FolderLister* folders = nullptr;  // lists the file picker's folder off the UI thread
 };
 
 // Locked: choosing a profile, creating one, enrolling it, unlocking it.
@@ -51,12 +54,13 @@ void draw_form_fields(ViewContext& ctx, RecordScreen& screen, const char* id_suf
 
 // An attachments question: its files (thumbnail, name, size, where it stands: waiting to upload,
 // uploading, sent, not on this laptop), and Attach / Open / Save to disk / Remove.
-void draw_attachments(ViewContext& ctx, FormModel& form, const records::FieldDef& field, const std::string& id,
+void draw_attachments(ViewContext& ctx, client::FormModel& form, const records::FieldDef& field, const std::string& id,
                       bool editable);
 // The large view of a picture (or why there is none), over the screen.
 void draw_attachment_viewer(ViewContext& ctx);
 // A modal file picker named `title` (open it with ImGui::OpenPopup(title)): true, with `chosen`
 // set, when a file was picked this frame. `dir` is the folder shown, changed as the person moves.
+// The folder is listed by ctx.folders, not here: until its listing arrives the picker says so.
 bool draw_file_picker(ViewContext& ctx, const char* title, std::string& dir,
                       const std::function<bool(const std::filesystem::path&)>& accept, std::string& chosen);
 

@@ -94,7 +94,9 @@ private:
 
 namespace outpost {
 // The failure a Status or a Result carries, for OUTPOST_TRY.
-[[nodiscard]] inline const Status& status_of(const Status& s) { return s; }
+[[nodiscard]] inline const Status& status_of(const Status& s) {
+    return s;
+}
 template <typename T>
 [[nodiscard]] const Status& status_of(const Result<T>& r) {
     return r.status();
@@ -105,10 +107,14 @@ template <typename T>
 // or a Result<T>, failed. `expr` is evaluated once; a Result keeps its value for the caller to use:
 //     Result<Row> row = load(id);
 //     OUTPOST_TRY(row);
-#define OUTPOST_TRY(expr)                                                   \
-    do {                                                                    \
-        ::outpost::Status outpost_try_status_ = ::outpost::status_of(expr); \
-        if (!outpost_try_status_.is_ok()) {                                 \
-            return outpost_try_status_;                                     \
-        }                                                                   \
+#define OUTPOST_TRY(expr) OUTPOST_TRY_NAMED_(expr, OUTPOST_TRY_CAT_(outpost_try_status_, __COUNTER__))
+// A fresh name per use, so that an OUTPOST_TRY inside a lambda inside another shadows nothing.
+#define OUTPOST_TRY_CAT_(a, b) OUTPOST_TRY_CAT2_(a, b)
+#define OUTPOST_TRY_CAT2_(a, b) a##b
+#define OUTPOST_TRY_NAMED_(expr, name)                       \
+    do {                                                     \
+        ::outpost::Status name = ::outpost::status_of(expr); \
+        if (!name.is_ok()) {                                 \
+            return name;                                     \
+        }                                                    \
     } while (false)

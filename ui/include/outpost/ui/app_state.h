@@ -1,8 +1,7 @@
 // AppState: the snapshot every view renders. Owned by App; touched by the UI thread only (workers
-// post closures to the RunQueue, drained once per frame).
+// post closures to the RunQueue, drained once per frame). Plain data: no ImGui type and no Session
+// (the views convert to ImGui's types as they draw).
 #pragma once
-
-#include <imgui.h>
 
 #include <cstdint>
 #include <deque>
@@ -11,15 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "outpost/client/drafts.h"
+#include "outpost/client/form_model.h"
+#include "outpost/client/settings.h"
+#include "outpost/client/site_policy.h"
 #include "outpost/core/records/engine.h"
 #include "outpost/core/records/review.h"
 #include "outpost/core/secure_buffer.h"
 #include "outpost/sync/sync_engine.h"
-#include "outpost/ui/form_model.h"
 #include "outpost/ui/intents.h"
-#include "outpost/ui/session.h"
-#include "outpost/ui/settings.h"
-#include "outpost/ui/site_policy.h"
 
 namespace outpost::ui {
 
@@ -84,7 +83,7 @@ struct HistoryLine {
 };
 
 struct RecordScreen {
-    FormModel form;
+    client::FormModel form;
     std::string draft_key;
     std::string heading;
     std::vector<HistoryLine> history;
@@ -100,7 +99,7 @@ struct RecordScreen {
 // A form left unsaved (by a crash, or a restart while locked), offered on the case list: which form
 // and which case it is, so the worker knows what "Continue it" opens.
 struct FoundDraft {
-    Draft draft;
+    client::Draft draft;
     std::string form;   // the form's title ("Home visit")
     std::string title;  // the case's title as the draft has it ("The Okafor family"), or ""
 };
@@ -185,11 +184,23 @@ struct FileStatus {
     std::string problem;  // the last failure, in words
 };
 
-// An image decoded for the screen: a texture the host made (0 when headless), and its size.
+// An image decoded for the screen: a texture the host made (AppOptions::make_texture; null when
+// headless), and its size.
 struct Picture {
-    ImTextureID texture = nullptr;
+    void* texture = nullptr;
     int width = 0;
     int height = 0;
+};
+
+// A folder as the file picker shows it, listed off the UI thread (ui/src/folder_lister.h).
+struct FolderEntry {
+    std::string name;  // as shown
+    std::string path;
+    bool folder = false;
+};
+struct FolderListing {
+    std::string dir;                   // the folder listed ("" none yet)
+    std::vector<FolderEntry> entries;  // its folders, then its files, without hidden ones
 };
 
 struct Attachments {
@@ -218,9 +229,9 @@ struct SyncBar {
 struct AppState {
     Screen screen = Screen::kProfiles;
     std::uint64_t frame = 0;
-    UiSettings settings;
-    SitePolicy policy;         // fixed by IT for this laptop (site_policy.h)
-    std::string policy_error;  // a site policy that could not be read: the app shows only this
+    client::UiSettings settings;
+    client::SitePolicy policy;  // fixed by IT for this laptop (site_policy.h)
+    std::string policy_error;   // a site policy that could not be read: the app shows only this
 
     // Profiles, creation, enrolment and unlock.
     std::vector<ProfileEntry> profiles;
@@ -263,6 +274,9 @@ struct AppState {
     SecureText old_passphrase;
     std::string settings_message;
     bool confirm_remove = false;
+
+    // The folder the open file picker (enrolment or attachments) shows, as last listed.
+    FolderListing folder;
 
     // A line at the top for a few seconds ("Saved", "Resolved").
     std::string toast;

@@ -20,6 +20,8 @@
 //                                time, and when each frame after an input event ended (wall-clock
 //                                ms), for benchmarks
 //   quit
+// click, type, text and key end once the intents they made are applied (one may wait for the store
+// a frame or more while a sync holds it).
 //
 // Threads: UI thread. Failure: a command that cannot complete in time ends the script with a
 // message naming the line (failed() / message()).

@@ -1,13 +1,19 @@
 // Intents: what a view asks for. Views never call subsystems or change what they do not edit; they
-// append intents, which App applies after the frame on the UI thread. (A view does edit the text
-// buffers of the screen it draws, as ImGui's inputs do: form answers, the search box, passphrases.)
+// append intents, which App applies after the frame on the UI thread, each routed to the controller
+// of its area (ui/src/controllers/). (A view does edit the text buffers of the screen it draws, as
+// ImGui's inputs do: form answers, the search box, passphrases.) An intent carries what the view had
+// when it was made (the text typed, the ids shown), since it may be applied a frame or more later
+// while a sync holds the store. Passphrases are the exception: they stay in AppState's SecureText
+// (sodium_malloc'd, wiped), never copied into an intent.
 #pragma once
 
 #include <string>
 #include <variant>
 #include <vector>
 
-#include "outpost/ui/settings.h"
+#include "outpost/client/settings.h"
+#include "outpost/core/records/engine.h"
+#include "outpost/core/records/review.h"
 
 namespace outpost::ui {
 
@@ -32,14 +38,24 @@ struct GoToIntent {
 struct ChooseProfileIntent {  // then unlock it
     std::string name;
 };
-struct CreateProfileIntent {};  // checks the name and passphrases, then asks for enrolment
-struct ClearProblemIntent {};   // what a message on a locked screen was about has been typed again
-struct EnrolIntent {};          // from the enrolment screen's file or pasted text
-struct UnlockIntent {};
+struct CreateProfileIntent {  // checks the name and passphrases (AppState's), then asks for enrolment
+    std::string name;         // as typed
+};
+struct ClearProblemIntent {};  // what a message on a locked screen was about has been typed again
+struct EnrolIntent {           // from the enrolment file, or its text pasted (which wins when not blank)
+    std::string path;
+    std::string text;
+};
+struct UnlockIntent {};  // the chosen profile, with the passphrase typed (AppState's)
 struct LockIntent {};
 struct SyncNowIntent {};
-struct QueryChangedIntent {};  // search text, form filter or sort changed
-struct MoreRowsIntent {};      // the case table scrolled near the end of what is loaded
+struct QueryChangedIntent {  // search text, form filter or sort changed: the case table's query now
+    std::string search;
+    std::string type;  // "": every form
+    records::SortBy sort = records::SortBy::kUpdated;
+    bool descending = true;
+};
+struct MoreRowsIntent {};  // the case table scrolled near the end of what is loaded
 struct OpenRecordIntent {
     std::string id;
 };
@@ -62,9 +78,9 @@ enum class Keep { kKept, kOther, kNew };
 struct ResolveConflictIntent {
     std::string conflict_id;
     Keep keep = Keep::kKept;
+    std::string new_value;  // Keep::kNew: the answer typed instead
 };
-// The review loop. The decision note, the comment and the duplicate's original come from
-// AppState::review (the fields the views edit).
+// The review loop.
 struct SelectSuggestionIntent {  // show it in the detail pane ("" closes the pane)
     std::string id;
 };
@@ -74,13 +90,17 @@ struct EndorseIntent {  // +1, or take it back
 };
 struct CommentIntent {
     std::string suggestion;
+    std::string body;
 };
 struct DecideIntent {  // a lead moves a suggestion on: under_review, needs_info, accepted, declined, implemented
     std::string suggestion;
     std::string status;
+    std::string note;  // the decision note (accepting and declining need one; needs_info sends it as the question)
 };
 struct MarkDuplicateIntent {
     std::string suggestion;
+    std::string original;  // the suggestion it duplicates
+    std::string note;      // "": "Duplicate of <the original's title>"
 };
 struct ShareIntent {  // to the practice library, or back out of it
     std::string suggestion;
@@ -89,8 +109,12 @@ struct ShareIntent {  // to the practice library, or back out of it
 struct AdoptIntent {  // "adopted here"
     std::string practice;
 };
-struct MarkNoticesReadIntent {};  // every notice shown
-struct QueueChangedIntent {};     // the queue's filter or sort changed
+struct MarkNoticesReadIntent {      // every notice shown
+    std::vector<std::string> keys;  // records::Notice::key
+};
+struct QueueChangedIntent {  // the queue's filter or sort changed
+    records::QueueFilter filter;
+};
 // Attachments on the open record (or idea). The field's answer is edited like any answer and saved
 // with the form; the bytes go into the encrypted store at once.
 struct AttachFileIntent {
@@ -111,7 +135,7 @@ struct SaveAttachmentIntent {  // export it to the Downloads folder
 struct SetPrefetchIntent {  // this profile: download every attachment at once, or when opened
     bool on = false;
 };
-struct ChangePassphraseIntent {};
+struct ChangePassphraseIntent {};  // the old and new passphrases typed (AppState's)
 struct SetAutoLockIntent {
     int minutes = 10;
 };
@@ -119,7 +143,7 @@ struct SetFontScaleIntent {
     float scale = 1.0F;
 };
 struct SetThemeIntent {
-    Theme theme = Theme::kDark;
+    client::Theme theme = client::Theme::kDark;
 };
 struct RemoveProfileIntent {};
 struct QuitIntent {};

@@ -11,22 +11,19 @@
 // record.lookup.not_found, record.type.unknown, store.* from the store.
 #pragma once
 
-#include <map>
+#include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "outpost/core/clock.h"
 #include "outpost/core/records/heads.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/core/records/schema.h"
-#include "outpost/core/sql_stmt.h"
 #include "outpost/core/status.h"
 #include "outpost/core/store.h"
-
-struct sqlite3_stmt;
 
 namespace outpost::records {
 
@@ -178,95 +175,15 @@ public:
     void prepare_snapshot(std::vector<PulledRecord>& records) const;
 
     [[nodiscard]] const Schema* schema(std::string_view type) const;
-    [[nodiscard]] HybridClock& clock() { return m_hlc; }
+    // The clock that stamps this engine's writes; it lives as long as the engine.
+    [[nodiscard]] HybridClock& clock();
 
 private:
-    class Stmt;
-    // One record's row: the record, its heads and its search row.
-    struct Row {
-        std::int64_t rid = 0;
-        Record rec;
-        std::vector<Head> heads;
-        std::optional<std::int64_t> fts_rowid;
-        std::string old_search;  // the search row's text before this write (remember_search)
-        bool search_remembered = false;
-        std::string heads_blob;                  // precomputed encode_heads(heads), if not empty
-        std::optional<std::string> search_body;  // precomputed search text
-    };
+    // The store, the forms, the clock, the prepared statements and the search queue
+    // (core/src/records/engine_impl.h).
+    struct Impl;
     RecordEngine(Store& store, std::vector<Schema> schemas, const Clock& clock);
-    Stmt prepare(std::string_view sql);
-    Status migrate_field_values();
-    Status migrate_search();
-    [[nodiscard]] std::string search_fingerprint() const;
-    Result<Record> write(const Actor& who, const Schema& schema, Row row, const Values& changes, bool creating,
-                         std::vector<FieldError>* errors);
-    // The record's row; its values are decoded only when asked (a pull reads heads alone).
-    Result<std::optional<Row>> read_row(std::string_view id, bool with_values = true);
-    Result<Row> existing(std::string_view id, const Schema*& schema);
-    Status save_row(Row& row, const Schema* schema, bool exists);
-    // A new record's row, as views of its caller's bytes.
-    struct NewRow {
-        std::string_view id;
-        std::string_view type;
-        std::string_view team;
-        std::string_view created_by;
-        std::int64_t created_ms = 0;
-        std::int64_t updated_ms = 0;
-        bool deleted = false;
-        std::optional<std::int64_t> fts_rowid;
-        std::string_view heads;  // encode_heads
-    };
-    // Inserts the row; sets `rid`.
-    Status insert_row(const NewRow& r, std::int64_t& rid);
-    // A new record whose row prepare_one() made (one version per field), written from `rec` without
-    // copying it: `rec` must outlive the next flush_search().
-    Status insert_prepared(const PulledRecord& rec, Hlc newest);
-    Status log_displaced(sql::StmtRef& log, const Record& rec, const std::optional<Head>& old);
-    Result<std::string> field_sort_key(const std::string& field);
-    // The merge rule for one pulled version: true when it became the field's head (row updated).
-    Result<bool> merge_version(Row& row, Head incoming, const Schema* sch, sql::StmtRef& log, std::int64_t now,
-                               RemoteStats& stats);
-    // Applies n records given by group(g) (a PulledRecord&, which the apply may consume); `present`,
-    // when given, holds every one of their ids this laptop already has (the others are not looked
-    // up), and the records group() returns must then stay valid until the call returns.
-    template <typename Group>
-    Result<RemoteStats> apply_groups(std::size_t n, Group&& group,
-                                     std::set<std::string, std::less<>>* present = nullptr);
-    // Keeps the search row's current text in row.old_search, once, before the heads first change:
-    // FTS5 needs it to take the contentless row out.
-    void remember_search(Row& row, const Schema* schema);
-    // prepare_snapshot's work for one record (const: reads only the forms).
-    void prepare_one(PulledRecord& rec) const;
-    Status save_seen_hlc();
-    // Keeps the highest stamp this laptop has issued in engine_meta ('local_hlc'), so open() restores
-    // the clock without reading the change log.
-    Status save_local_hlc();
-    // A search row to replace: delete old_rowid (if any), insert body at new_rowid (if any).
-    struct PendingSearch {
-        std::optional<std::int64_t> old_rowid;
-        std::string old_body;  // FTS5 needs the old text to take a contentless row out
-        std::optional<std::int64_t> new_rowid;
-        std::string body;
-        const std::string* body_ref = nullptr;  // instead of `body`: text owned by the caller
-    };
-    Status flush_search();
-    Result<Record> load(std::string_view id);
-    Result<std::vector<Change>> read_changes(const char* where, std::string_view record, std::int64_t after, int limit);
-    Result<Page> search_recent(const ListQuery& q, const std::string& match, int limit);
-    Result<Page> page_of(std::vector<Cursor> rows, int limit);
-    static void bind_filters(Stmt& st, const ListQuery& q);
-
-    Store& m_store;
-    std::vector<Schema> m_schemas;
-    const Clock& m_clock;
-    HybridClock m_hlc;
-    std::map<std::string, sqlite3_stmt*, std::less<>> m_statements;  // prepared once, finalized on destruction
-    std::int64_t m_last_fts_rowid = 0;                               // highest search rowid handed out
-    std::uint64_t m_seen_hlc = 0;  // highest pulled HLC, saved in engine_meta with each pull
-    std::uint64_t m_saved_seen_hlc = 0;
-    bool m_batch_search = false;  // save_row queues search rows (apply_groups) instead of writing them
-    std::vector<PendingSearch> m_pending_search;
-    std::set<std::string> m_sort_indexes;  // fields whose sort index exists ("": the created-date index)
+    std::unique_ptr<Impl> m_impl;
 };
 
 }  // namespace outpost::records

@@ -11,12 +11,14 @@
 //  - State (offline, syncing with progress, up to date, error with a human reason) goes to a callback.
 //  - start() runs syncs on the engine's own thread: when asked, periodically, and after a failure with
 //    exponential backoff and jitter.
+// The engine keeps the lifecycle and the state; each sync is made of pieces in sync/client/src/ (as
+// LiteCore's replicator is): Pusher, Puller, SnapshotPuller, BlobTransfer, over the ClientState table.
 //
-// Ownership: borrows the Store, the RecordEngine, the store mutex, the Transport and the Clock; all
-// must outlive the engine (stop() or destroy it first).
-// Threads: the store and records engine are only touched with `store_mutex` held, and never across a
-// network wait, so a UI thread can keep using them under the same mutex. The state callback runs on
-// the syncing thread. sync_now() must not run concurrently with the worker (use request_sync()).
+// Ownership: borrows the Store, the RecordEngine, the BlobStore, the store mutex, the Transport and the
+
+// Threads: the store, records engine and BlobStore are only touched with `store_mutex` held, and never
+// across a network wait, so a UI thread can keep using them under the same mutex. The state callback
+// runs on the syncing thread. sync_now() must not run concurrently with the worker (use request_sync()).
 // Failure: Result/Status with stable codes (sync.network.unreachable when offline; the server's codes).
 #pragma once
 
@@ -40,6 +42,8 @@
 #include "outpost/sync/transport.h"
 
 namespace outpost::sync {
+
+struct SyncContext;  // what the pieces of a sync share (sync/client/src/sync_context.h)
 
 // What enrolment gave this device; kept inside the encrypted store.
 struct Credentials {
@@ -119,15 +123,22 @@ struct SyncOptions {
 // records. Writer indexes must be valid, as decode_snapshot_response guarantees.
 [[nodiscard]] std::vector<records::PulledRecord> to_pulled_records(SnapshotResponse& page);
 
+// The mutex that guards a profile's one store connection, its records engine and BlobStore, shared
+// by the sync thread and the client's threads. Recursive, so that a UI thread that took it without
+// waiting (try_lock) can call code that takes it again.
+using StoreMutex = std::recursive_mutex;
+
 class SyncEngine {
 public:
     ~SyncEngine();
     SyncEngine(const SyncEngine&) = delete;
     SyncEngine& operator=(const SyncEngine&) = delete;
 
+    // Works on `blobs`, the caller's BlobStore over `store` (a Session's own).
     [[nodiscard]] static Result<std::unique_ptr<SyncEngine>> open(Store& store, records::RecordEngine& records,
-                                                                  std::mutex& store_mutex, Transport& transport,
-                                                                  Credentials creds, SyncOptions options,
+                                                                  BlobStore& blobs, StoreMutex& store_mutex,
+                                                                  Transport& transport, Credentials creds,
+                                                                  SyncOptions options,
                                                                   const Clock& clock = SystemClock::instance());
 
     // One full sync on the calling thread: push everything, then pull until done.
@@ -160,50 +171,13 @@ public:
     [[nodiscard]] SyncState state() const;
 
 private:
-    SyncEngine(Store& store, records::RecordEngine& records, std::mutex& store_mutex, Transport& transport,
-               Credentials creds, SyncOptions options, const Clock& clock);
+    explicit SyncEngine(std::unique_ptr<SyncContext> ctx);
     Status fetch_schemas(SyncSummary& summary);
-    Status push_all(SyncSummary& summary);
-    Status pull_all(SyncSummary& summary);
-    // A first sync: the team's records by snapshot pages, then `cursor` is where the pull goes on.
-    Status snapshot_all(SyncSummary& summary, std::string& cursor);
-    // Attachments, after the records (blob_transfer in sync_engine.cpp): every due upload, then every
-    // wanted download. A file's failure is kept on it (with its retry time) and never stops the
-    // others; only a lost network ends the pass (sync.network.unreachable).
-    Status transfer_blobs(SyncSummary& summary);
-    Status upload_blob(const BlobStore::Upload& up, SyncSummary& summary);
-    Status download_blob(const BlobStore::Download& down, SyncSummary& summary);
-    // With the store mutex held: the files a record's attachments answer names are wanted here.
-    Status want_attachments(std::string_view type, std::string_view field, std::string_view canonical);
-    std::int64_t blob_retry_at(int attempts) const;
-    // The push request for a batch (any thread).
-    [[nodiscard]] std::string encode_batch(const std::vector<records::Change>& batch) const;
-    // Sends a batch's encoded request and checks the answers match it (one per change, in order);
-    // writes nothing.
-    Result<PushResponse> post_batch(std::string body, const std::vector<records::Change>& batch, SyncSummary& summary);
-    // Records a batch's answers and moves the outbox position past it, in one transaction. Any
-    // thread, with m_store_mutex held; counts what was applied, superseded, clashed or refused.
-    Status commit_batch(const std::vector<records::Change>& batch, const PushResponse& answer, SyncSummary& counts);
-    Status refuse_locally(const records::Change& c, std::string_view code, std::string message);
-    Result<std::string> get_state(const std::string& key);
-    // waiting(), with m_store_mutex already held.
-    Result<std::int64_t> count_waiting();
     void set_phase(SyncPhase phase, const Status& why = Status::ok());
-    void publish();
     void run();
 
-    Store& m_store;
-    records::RecordEngine& m_records;
-    std::unique_ptr<BlobStore> m_blobs;
-    bool m_prefetch = false;  // this sync: SyncOptions or the profile's choice
-    std::mutex& m_store_mutex;
-    Transport& m_transport;
-    Credentials m_creds;
-    SyncOptions m_options;
-    const Clock& m_clock;
-
-    mutable std::mutex m_state_mutex;  // guards m_state
-    SyncState m_state;
+    std::unique_ptr<SyncContext> m_ctx;  // the borrowed parts, credentials, options and state
+    bool m_prefetch = false;             // this sync: SyncOptions or the profile's choice
 
     std::mutex m_worker_mutex;  // guards m_requested, m_stopping
     std::condition_variable m_wake;

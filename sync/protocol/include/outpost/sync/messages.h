@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,18 +44,8 @@ struct HealthInfo {
 inline constexpr std::size_t kMaxSchemasBytes = 4U * 1024U * 1024U;
 [[nodiscard]] Result<std::vector<records::Schema>> decode_schemas(std::string_view body);
 
-// Parses one JSON document strictly: check_json_text, then valid JSON and no key twice in an object.
-[[nodiscard]] Result<nlohmann::json> parse_strict(std::string_view json, std::string_view what);
-
-// Whether JSON text holds the NUL character, raw or escaped (\u0000): no Outpost message may, since
-// NUL cuts text short in C strings and SQLite ("a\u0000b" was once stored as "a").
-[[nodiscard]] bool json_has_nul(std::string_view json);
-// The checks every JSON message gets before it is parsed: at most kMaxJsonDepth deep, no NUL.
-// sync.protocol.malformed naming `what` otherwise.
-[[nodiscard]] Status check_json_text(std::string_view json, std::string_view what);
-
-// Rejects JSON nested deeper than kMaxJsonDepth without parsing it (guards the recursive parts of
-// the JSON library). Strings are skipped correctly, so brackets inside strings do not count.
+// Rejects JSON nested deeper than kMaxJsonDepth without parsing it (guards the recursive readers: the
+// protocol's and SQLite's). Strings are skipped correctly, so brackets inside strings do not count.
 [[nodiscard]] bool json_depth_within(std::string_view json, int max_depth = kMaxJsonDepth);
 
 }  // namespace outpost::sync

@@ -28,6 +28,10 @@
 
 #include "outpost/core/status.h"
 
+namespace outpost::os {
+class FileLock;
+}
+
 namespace outpost::sync {
 
 struct BackupSummary {
@@ -44,20 +48,12 @@ struct BackupSummary {
 [[nodiscard]] Result<BackupSummary> restore_sqlite_data_dir(const std::filesystem::path& backup,
                                                             const std::filesystem::path& data);
 
-// restore_pg_database: puts a `pg_dump --format=custom` file back into the PostgreSQL database that
-// `conninfo` names, with `pg_restore --clean --if-exists --single-transaction` (so a failed restore
-// leaves the database as it was), then moves the change sequence 2^32 past both the live log's end
-// (read before the restore) and the restored one's, with a marker row at the new end, as the SQLite
-// restore does: no seq a laptop may already hold is given out again. The service must be stopped:
-// every open storage holds a lock that the restore takes (server.restore.busy otherwise); a service
-// started meanwhile waits for the restore to end. Needs pg_restore on PATH (postgresql-client).
+// What a restore into PostgreSQL did (restore_pg_database in outpost/sync/pg_storage.h).
 struct PgRestoreSummary {
     std::int64_t live_end = 0;      // the last seq handed out before the restore
     std::int64_t restored_end = 0;  // the last seq in the dump
     std::int64_t next_seq = 0;      // the first seq the restored server gives out
 };
-[[nodiscard]] Result<PgRestoreSummary> restore_pg_database(const std::string& conninfo,
-                                                           const std::filesystem::path& dump);
 
 // An exclusive advisory lock (flock) on <data>/serve.lock, held by `outpost-server serve` for as
 // long as it runs, so that two servers never share one SQLite data directory; released when the
@@ -71,8 +67,8 @@ public:
     DataDirLock& operator=(const DataDirLock&) = delete;
 
 private:
-    explicit DataDirLock(int fd) : m_fd(fd) {}
-    int m_fd = -1;
+    explicit DataDirLock(std::unique_ptr<os::FileLock> lock);
+    std::unique_ptr<os::FileLock> m_lock;
 };
 
 }  // namespace outpost::sync

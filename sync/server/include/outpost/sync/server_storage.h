@@ -1,5 +1,6 @@
 // ServerStorage: the one interface behind which the central service keeps its data. The first back
-// end is embedded SQLite in the data directory; a PostgreSQL back end implements the same interface.
+// end is embedded SQLite in the data directory (here, in outpost_sync_server); a PostgreSQL back end
+// implements the same interface in its own library (outpost/sync/pg_storage.h, outpost_sync_server_pg).
 //
 // Threads: implementations are safe to call from the server's request threads concurrently.
 // Failure: every call returns a Status with a stable code; nothing throws.
@@ -26,12 +27,18 @@ struct ServerIdentity {
     std::int64_t created_ms = 0;
 };
 
+// The roles an account may hold (users.role, DeviceAuth::role, the provisioning list's role
+// column): the one spelling of each.
+inline constexpr std::string_view kRoleWorker = "worker";
+inline constexpr std::string_view kRoleLead = "lead";
+inline constexpr std::string_view kRoleAdmin = "admin";
+
 // A device, as authenticated from its bearer token.
 struct DeviceAuth {
     std::string device_id;
     std::string user;
     std::string team;
-    std::string role;  // worker | lead | admin
+    std::string role;  // kRoleWorker, kRoleLead or kRoleAdmin
 };
 
 struct Enrolment {
@@ -185,23 +192,13 @@ public:
     [[nodiscard]] virtual Result<std::int64_t> logged_changes(const std::string& device) = 0;
 };
 
-// Current version of the server's storage schema; older databases migrate forward at open.
-inline constexpr int kServerSchemaVersion = 7;    // embedded SQLite
-inline constexpr int kPgServerSchemaVersion = 4;  // PostgreSQL (its version 1 holds SQLite's 6)
+// Current version of the embedded SQLite storage's schema; older databases migrate forward at open.
+// (The PostgreSQL back end, in its own library, is outpost/sync/pg_storage.h.)
+inline constexpr int kServerSchemaVersion = 7;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).
 [[nodiscard]] Status init_sqlite_data_dir(const std::filesystem::path& dir);
-
-// PostgreSQL: `conninfo` is a libpq connection string or postgresql:// URL. init creates
-// the schema in a database that has none (errc::kStoreFileExists if it has one); open migrates an
-// initialised one forward (under an advisory lock, so several processes may start at once) and
-// keeps a pool of `pool_size` connections, each with its own prepared statements. Several
-// processes may open one database: pushes are serialised across them by a transaction-level
-// advisory lock, inside which change seqs are taken, so the log only ever grows at its end in
-// commit order and a pull never skips a late commit (docs/PROTOCOL.md, "Late commits").
-[[nodiscard]] Status init_pg_database(const std::string& conninfo);
-[[nodiscard]] Result<std::unique_ptr<ServerStorage>> open_pg_storage(const std::string& conninfo, int pool_size = 8);
 
 // Opens the SQLite storage in an initialised data directory (errc::kServerDataDirInvalid if not).
 [[nodiscard]] Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const std::filesystem::path& dir);

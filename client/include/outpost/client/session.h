@@ -1,0 +1,134 @@
+// Session: one unlocked profile: its encrypted store, records engine, transport and sync engine, and
+// the mutex they share (DESIGN §5). Made on a worker (Argon2 takes about half a second) and handed to
+// the UI thread; destroying it stops the sync engine, closes the store and wipes the key.
+//
+// Drafts: the text of an unsaved form is kept inside the encrypted store (drafts.h), so a crash or an
+// auto-lock loses nothing and no plaintext reaches the disk.
+//
+// Ownership: owns everything it opens. Threads: every method takes the store mutex (recursive) for
+// as long as one statement or transaction runs, never across frames or network waits; the sync
+// engine runs on its own thread under the same mutex. A UI thread that must not wait takes it with
+// try_hold() first. The sync state callback runs on the sync thread.
+// Failure: Result/Status with the codes of the layers below (store.passphrase.wrong, ...).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "outpost/client/drafts.h"
+#include "outpost/core/blob_store.h"
+#include "outpost/core/clock.h"
+#include "outpost/core/records/engine.h"
+#include "outpost/core/store.h"
+#include "outpost/core/store/transaction.h"
+#include "outpost/sync/profile.h"
+#include "outpost/sync/sync_engine.h"
+#include "outpost/sync/transport.h"
+
+namespace outpost::client {
+
+class Session {
+public:
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Unlocks profile `name` under `root` (Argon2: call it on a worker). `on_sync` receives the sync
+    // engine's state on the sync thread. `cache_kib` sizes the store's page cache.
+    [[nodiscard]] static Result<std::unique_ptr<Session>> open(const std::filesystem::path& root,
+                                                               const std::string& name, std::string_view passphrase,
+                                                               const Clock& clock,
+                                                               std::function<void(const sync::SyncState&)> on_sync,
+                                                               int cache_kib = 32 * 1024);
+
+    [[nodiscard]] const sync::ProfileInfo& info() const { return m_info; }
+    [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
+    [[nodiscard]] records::Actor actor() const;
+    [[nodiscard]] const std::vector<records::Schema>& schemas() const { return m_schemas; }
+    [[nodiscard]] const records::Schema* schema(std::string_view type) const;
+
+    // The store mutex for the calling thread, if it is free now; never waits. A UI thread holds it
+    // across the store work of one intent, so that the calls inside (which take it again: it is
+    // recursive) cannot block the frame behind a sync writing a page. When the returned lock does
+    // not own the mutex, the caller tries again later (the next frame).
+    [[nodiscard]] std::unique_lock<sync::StoreMutex> try_hold() {
+        return std::unique_lock<sync::StoreMutex>(m_mutex, std::try_to_lock);
+    }
+
+    // The records engine and the store, with the mutex held for the duration of `fn`.
+    template <typename Fn>
+    auto with_records(Fn&& fn) {
+        std::lock_guard lock(m_mutex);
+        return fn(*m_records);
+    }
+    template <typename Fn>
+    auto with_store(Fn&& fn) {
+        std::lock_guard lock(m_mutex);
+        return fn(*m_store);
+    }
+
+    // The attachment bytes (blob_store.h), with the mutex held for the duration of `fn`.
+    template <typename Fn>
+    auto with_blobs(Fn&& fn) {
+        std::lock_guard lock(m_mutex);
+        return fn(*m_blobs);
+    }
+    // For a function already inside in_transaction (which holds the mutex).
+    [[nodiscard]] BlobStore& blobs_locked() { return *m_blobs; }
+    // This profile's choice to download every attachment at once (else when opened).
+    [[nodiscard]] Status set_prefetch_attachments(bool on);
+    [[nodiscard]] bool prefetch_attachments();
+    // The largest file the server takes (learnt at each sync).
+    [[nodiscard]] std::int64_t max_attachment_bytes();
+
+    // Runs `fn` (records engine -> Status) in one transaction: all its writes or none.
+    template <typename Fn>
+    Status in_transaction(Fn&& fn) {
+        std::lock_guard lock(m_mutex);
+        Result<Transaction> txn = Transaction::begin(*m_store);
+        OUTPOST_TRY(txn);
+        return txn->finish(fn(*m_records));
+    }
+
+    // Starts the background sync worker (syncs now, then every few minutes and after failures).
+    void start_sync();
+    void request_sync();
+    [[nodiscard]] sync::SyncState sync_state() const;
+    [[nodiscard]] Result<std::vector<sync::RefusedChange>> refused();
+    [[nodiscard]] Result<std::int64_t> waiting();
+    [[nodiscard]] Result<sync::SyncEngine::RecordSyncStatus> record_status(const std::vector<std::string>& ids);
+
+    [[nodiscard]] Status save_draft(const Draft& d);
+    [[nodiscard]] Result<std::vector<Draft>> drafts();  // newest first
+    [[nodiscard]] Status discard_draft(const std::string& key);
+
+    // The "decisions arrived" notices already read (records::Notice::key), kept in the store.
+    [[nodiscard]] Result<std::set<std::string>> read_notices();
+    [[nodiscard]] Status mark_notices_read(const std::vector<std::string>& keys);
+
+    // Rewraps the data key (Argon2 twice: call it on a worker). store.passphrase.wrong when `old` is.
+    [[nodiscard]] Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase);
+
+private:
+    Session() = default;
+
+    std::filesystem::path m_dir;
+    sync::ProfileInfo m_info;
+    sync::Credentials m_creds;
+    std::vector<records::Schema> m_schemas;
+    sync::StoreMutex m_mutex;  // the store, the records engine and the sync engine's use of them
+    std::mutex m_key_mutex;    // the store's key file and data key (change_passphrase, lock)
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<records::RecordEngine> m_records;
+    std::unique_ptr<BlobStore> m_blobs;
+    std::unique_ptr<sync::Transport> m_transport;
+    std::unique_ptr<sync::SyncEngine> m_sync;
+};
+
+}  // namespace outpost::client

@@ -1,0 +1,49 @@
+// The site policy: settings IT fixes for every profile on a laptop, in /etc/outpost/client.json.
+// Every key is optional:
+//
+//   {"server_url": "https://outpost.example.org:8443",  // enrolment only with this server
+//    "server_cert_sha256": "<64 hex>",                   // ... and only with this certificate pinned
+//    "max_auto_lock_minutes": 10,                        // Settings cannot choose longer (1..120)
+//    "export_allowed": false,                            // no saving attachments out of the store
+//    "min_passphrase_length": 12}                        // raises the built-in 8 (8..256)
+//
+// A file that is not valid JSON, has an unknown key, a wrong type or a value out of range is an
+// error naming the file and the key (policy.file.invalid): the client refuses to run rather than
+// fall back to defaults. A missing file is the default policy (nothing fixed).
+//
+// Threads: pure functions and a value type. Failure: Status, never an exception.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "outpost/client/words.h"
+#include "outpost/core/status.h"
+#include "outpost/sync/provisioning.h"
+
+namespace outpost::client {
+
+inline constexpr const char* kDefaultPolicyPath = "/etc/outpost/client.json";
+
+struct SitePolicy {
+    std::string source;              // the file it was read from; empty when there is none
+    std::string server_url;          // empty: any server a provisioning file names
+    std::string server_cert_sha256;  // lowercase hex; empty: any pinned certificate
+    int max_auto_lock_minutes = 0;   // 0: no limit beyond the built-in 120
+    bool export_allowed = true;
+    std::size_t min_passphrase_length = kMinPassphrase;
+
+    // The auto-lock minutes to use when the worker chose `chosen`.
+    [[nodiscard]] int auto_lock_minutes(int chosen) const;
+};
+
+[[nodiscard]] Result<SitePolicy> parse_site_policy(std::string_view json_text, std::string_view source);
+// The default policy when `path` does not exist.
+[[nodiscard]] Result<SitePolicy> load_site_policy(const std::filesystem::path& path);
+
+// policy.server.locked when the file names another server or another certificate than the policy.
+[[nodiscard]] Status check_provisioning(const SitePolicy& policy, const sync::Provisioning& prov);
+
+}  // namespace outpost::client
