@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/records/roles.h"
 
 namespace outpost::records {
 namespace {
@@ -70,7 +71,7 @@ std::optional<FieldError> review_write_rule(std::string_view type, const Values&
     if (type == "practice") {
         return refuse("only the server writes the practice library");
     }
-    if (role == "lead") {
+    if (role == kRoleLead) {
         return std::nullopt;
     }
     if (type == "adoption" && field == "_deleted") {

@@ -10,6 +10,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/records/attachments.h"
+#include "outpost/core/records/roles.h"
 
 namespace outpost::records {
 namespace {
@@ -28,7 +29,8 @@ constexpr std::pair<FieldKind, std::string_view> kKinds[] = {
     {FieldKind::kRecordLink, "record_link"},
     {FieldKind::kAttachments, "attachments"},
 };
-const std::set<std::string, std::less<>> kRoles = {"worker", "lead", "admin"};
+const std::set<std::string, std::less<>> kRoles = {std::string(kRoleWorker), std::string(kRoleLead),
+                                                   std::string(kRoleAdmin)};
 
 bool is_identifier(std::string_view s) {
     if (s.empty() || s.size() > 64 || !(s[0] >= 'a' && s[0] <= 'z')) {

@@ -4,6 +4,7 @@
 
 #include "../theme.h"
 #include "outpost/client/words.h"
+#include "outpost/core/records/roles.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -48,7 +49,7 @@ void draw_library(ViewContext& ctx) {
             ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kGood));
             ImGui::TextUnformatted("Adopted here");
             ImGui::PopStyleColor();
-        } else if (s.role == "lead" && p.source_team != s.team) {
+        } else if (s.role == records::kRoleLead && p.source_team != s.team) {
             if (button(ctx.widgets, ("Mark adopted here##" + p.id).c_str())) {
                 ctx.intents.emplace_back(AdoptIntent{p.id});
             }

@@ -5,6 +5,7 @@
 
 #include "../theme.h"
 #include "outpost/client/words.h"
+#include "outpost/core/records/roles.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -82,7 +83,7 @@ void draw_shell(ViewContext& ctx) {
             .append("##nav")
             .c_str(),
         Screen::kSuggestions, s.screen == Screen::kSuggestions);
-    if (s.role == "lead") {
+    if (s.role == records::kRoleLead) {
         std::size_t open = 0;
         for (const auto& sug : s.review.all) {
             open += records::is_decided(sug.status) ? 0 : 1;
@@ -93,7 +94,7 @@ void draw_shell(ViewContext& ctx) {
             Screen::kReview, s.screen == Screen::kReview);
     }
     nav("Library", Screen::kLibrary, s.screen == Screen::kLibrary);
-    if (s.role == "lead") {
+    if (s.role == records::kRoleLead) {
         nav("Dashboard", Screen::kDashboard, s.screen == Screen::kDashboard);
     }
     const std::string conflicts =

@@ -16,6 +16,7 @@
 
 #include "outpost/core/records/heads.h"
 #include "outpost/core/records/merge.h"
+#include "outpost/core/records/roles.h"
 #include "outpost/core/status.h"
 #include "outpost/sync/sync_messages.h"
 
@@ -29,9 +30,9 @@ struct ServerIdentity {
 
 // The roles an account may hold (users.role, DeviceAuth::role, the provisioning list's role
 // column): the one spelling of each.
-inline constexpr std::string_view kRoleWorker = "worker";
-inline constexpr std::string_view kRoleLead = "lead";
-inline constexpr std::string_view kRoleAdmin = "admin";
+using records::kRoleAdmin;
+using records::kRoleLead;
+using records::kRoleWorker;
 
 // A device, as authenticated from its bearer token.
 struct DeviceAuth {
