@@ -7,24 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "schema_helpers.h"
+
 using namespace outpost;
 using namespace outpost::records;
 
 namespace {
 
-FieldDef def(std::string name, FieldKind kind) {
-    FieldDef f;
-    f.name = std::move(name);
-    f.kind = kind;
-    return f;
-}
+using testing::field_def;
 
 Schema form() {
     Schema s;
     s.type = "visit";
-    s.fields = {def("a_text", FieldKind::kText), def("b_long", FieldKind::kLongText),
-                def("c_choice", FieldKind::kChoice), def("d_list", FieldKind::kMultiChoice),
-                def("e_number", FieldKind::kInteger)};
+    s.fields = {field_def("a_text", FieldKind::kText), field_def("b_long", FieldKind::kLongText),
+                field_def("c_choice", FieldKind::kChoice), field_def("d_list", FieldKind::kMultiChoice),
+                field_def("e_number", FieldKind::kInteger)};
     return s;
 }
 
@@ -55,11 +52,11 @@ TEST_CASE("Search: the fingerprint follows the searchable fields of the forms, a
     CHECK(search_fingerprint({}) != fp);
 
     std::vector<Schema> more = base;
-    more[0].fields.push_back(def("f_date", FieldKind::kDate));  // not searchable
+    more[0].fields.push_back(field_def("f_date", FieldKind::kDate));  // not searchable
     more[0].title = "A new title";
     CHECK(search_fingerprint(more) == fp);
 
-    more[0].fields.push_back(def("g_note", FieldKind::kText));
+    more[0].fields.push_back(field_def("g_note", FieldKind::kText));
     CHECK(search_fingerprint(more) != fp);
 
     std::vector<Schema> renamed = base;

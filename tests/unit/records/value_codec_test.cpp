@@ -8,25 +8,22 @@
 #include <vector>
 
 #include "outpost/core/records/engine.h"
+#include "schema_helpers.h"
 
 using namespace outpost;
 using namespace outpost::records;
 
 namespace {
 
-FieldDef def(std::string name, FieldKind kind) {
-    FieldDef f;
-    f.name = std::move(name);
-    f.kind = kind;
-    return f;
-}
+using testing::field_def;
 
 Schema form() {
     Schema s;
     s.type = "visit";
-    s.fields = {def("n", FieldKind::kInteger), def("d", FieldKind::kDecimal),     def("t", FieldKind::kText),
-                def("y", FieldKind::kYesNo),   def("m", FieldKind::kMultiChoice), def("p", FieldKind::kLocation),
-                def("c", FieldKind::kChoice)};
+    s.fields = {field_def("n", FieldKind::kInteger),     field_def("d", FieldKind::kDecimal),
+                field_def("t", FieldKind::kText),        field_def("y", FieldKind::kYesNo),
+                field_def("m", FieldKind::kMultiChoice), field_def("p", FieldKind::kLocation),
+                field_def("c", FieldKind::kChoice)};
     return s;
 }
 
