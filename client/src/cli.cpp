@@ -17,6 +17,7 @@
 #include "outpost/platform/app_dirs.h"
 #include "outpost/platform/process.h"
 #include "outpost/platform/terminal.h"
+#include "outpost/platform/utf8.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
 
@@ -33,7 +34,7 @@ int fail(const Status& s) {
 Result<std::string> read_passphrase(const CliArgs& args, const char* prompt, bool confirm = false) {
     if (!args.passphrase_file.empty()) {
         std::string p;
-        std::ifstream in(args.passphrase_file);
+        std::ifstream in(path_from_utf8(args.passphrase_file));
         if (!in || !std::getline(in, p)) {
             return Status::error(errc::kIo, "cannot read the passphrase file " + args.passphrase_file);
         }
@@ -64,17 +65,16 @@ Result<std::string> read_passphrase(const CliArgs& args, const char* prompt, boo
 
 Result<std::filesystem::path> profiles_root(const CliArgs& args) {
     if (!args.data_dir.empty()) {
-        return std::filesystem::path(args.data_dir) / "profiles";
+        return path_from_utf8(args.data_dir) / "profiles";
     }
-    Result<platform::AppDirs> dirs =
-        platform::resolve_app_dirs("outpost", platform::current_os(), platform::process_env());
+    Result<platform::AppDirs> dirs = platform::user_app_dirs("outpost");
     OUTPOST_TRY(dirs);
     OUTPOST_TRY(platform::ensure_app_dirs(*dirs));
     return dirs->data / "profiles";
 }
 
 Result<sync::Provisioning> read_provisioning(const CliArgs& args) {
-    std::ifstream in(args.provision, std::ios::binary);
+    std::ifstream in(path_from_utf8(args.provision), std::ios::binary);
     if (!in) {
         return Status::error(errc::kIo, "cannot read " + args.provision);
     }
@@ -199,7 +199,7 @@ int run_enroll(const CliArgs& args) {
         return fail(root.status());
     }
     std::error_code ec;
-    if (std::filesystem::exists(*root / args.profile / "profile.json", ec)) {
+    if (std::filesystem::exists(*root / path_from_utf8(args.profile) / "profile.json", ec)) {
         return run_reenrol(args, *root, *prov);
     }
     Result<std::string> pass = read_passphrase(args, "New passphrase for this profile: ", /*confirm=*/true);
@@ -221,7 +221,7 @@ int run_enroll(const CliArgs& args) {
         return fail(info.status());
     }
     std::cout << "Enrolled: user " << info->user << " (" << info->role << "), team " << info->team << ", device "
-              << info->device_id << "\nProfile: " << (*root / args.profile).string() << "\n";
+              << info->device_id << "\nProfile: " << path_to_utf8((*root / path_from_utf8(args.profile))) << "\n";
     return 0;
 }
 
@@ -307,7 +307,7 @@ int run_sync(const CliArgs& given) {
             args.profile = prov->user;
         }
         std::error_code ec;
-        existed = std::filesystem::exists(*root / args.profile, ec);
+        existed = std::filesystem::exists(*root / path_from_utf8(args.profile), ec);
         if (!existed) {
             if (int code = run_enroll(args); code != 0) {
                 return code;

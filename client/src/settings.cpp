@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::client {
 
@@ -57,18 +58,18 @@ UiSettings UiSettings::load(const std::filesystem::path& file) {
 Status UiSettings::save(const std::filesystem::path& file) const {
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
-    const std::filesystem::path tmp = file.string() + ".tmp";
+    const std::filesystem::path tmp = path_to_utf8(file) + ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
         out << "theme=" << theme_name(theme) << "\nfont_scale=" << font_scale
             << "\nauto_lock_minutes=" << auto_lock_minutes << "\nlast_profile=" << last_profile << "\n";
         if (!out) {
-            return Status::error(errc::kIo, "cannot write " + tmp.string());
+            return Status::error(errc::kIo, "cannot write " + path_to_utf8(tmp));
         }
     }
     std::filesystem::rename(tmp, file, ec);
     if (ec) {
-        return Status::error(errc::kIo, "cannot write " + file.string() + ": " + ec.message());
+        return Status::error(errc::kIo, "cannot write " + path_to_utf8(file) + ": " + ec.message());
     }
     return Status::ok();
 }

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/app_dirs.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::client {
 
@@ -86,6 +88,10 @@ Result<SitePolicy> parse_site_policy(std::string_view json_text, std::string_vie
     return p;
 }
 
+std::filesystem::path default_policy_path() {
+    return platform::machine_config_folder("outpost") / "client.json";
+}
+
 Result<SitePolicy> load_site_policy(const std::filesystem::path& path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) {
@@ -93,14 +99,14 @@ Result<SitePolicy> load_site_policy(const std::filesystem::path& path) {
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return Status::error(errc::kPolicyInvalid, "the site policy " + path.string() + " cannot be read");
+        return Status::error(errc::kPolicyInvalid, "the site policy " + path_to_utf8(path) + " cannot be read");
     }
     std::stringstream text;
     text << in.rdbuf();
     if (text.str().size() > 64 * 1024) {
-        return Status::error(errc::kPolicyInvalid, "the site policy " + path.string() + " is larger than 64 KiB");
+        return Status::error(errc::kPolicyInvalid, "the site policy " + path_to_utf8(path) + " is larger than 64 KiB");
     }
-    return parse_site_policy(text.str(), path.string());
+    return parse_site_policy(text.str(), path_to_utf8(path));
 }
 
 Status check_provisioning(const SitePolicy& policy, const sync::Provisioning& prov) {

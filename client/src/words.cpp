@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 
 #include "outpost/core/error_codes.h"
@@ -23,20 +24,25 @@ std::tm local(std::int64_t ms) {
 enum class TimeFormat { kHourMinute, kDate, kDateTime };
 
 std::string strftime_str(TimeFormat f, const std::tm& tm) {
+    // Written by hand, not with strftime: Windows' C library has no %e, and %b follows the locale.
+    static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     std::array<char, 64> buf{};
-    std::size_t n = 0;
+    const char* month = kMonths.at(static_cast<std::size_t>(tm.tm_mon) % 12);
+    int n = 0;
     switch (f) {
         case TimeFormat::kHourMinute:
-            n = std::strftime(buf.data(), buf.size(), "%H:%M", &tm);
+            n = std::snprintf(buf.data(), buf.size(), "%02d:%02d", tm.tm_hour, tm.tm_min);
             break;
         case TimeFormat::kDate:
-            n = std::strftime(buf.data(), buf.size(), "%e %b %Y", &tm);
+            n = std::snprintf(buf.data(), buf.size(), "%2d %s %d", tm.tm_mday, month, tm.tm_year + 1900);
             break;
         case TimeFormat::kDateTime:
-            n = std::strftime(buf.data(), buf.size(), "%e %b %Y, %H:%M", &tm);
+            n = std::snprintf(buf.data(), buf.size(), "%2d %s %d, %02d:%02d", tm.tm_mday, month, tm.tm_year + 1900,
+                              tm.tm_hour, tm.tm_min);
             break;
     }
-    return std::string(buf.data(), n);
+    return std::string(buf.data(), static_cast<std::size_t>(std::max(n, 0)));
 }
 
 // Passphrases people pick when asked for one in a hurry, compared without copying the passphrase.

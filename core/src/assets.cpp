@@ -1,6 +1,7 @@
 #include "outpost/core/assets.h"
 
 #include "outpost/platform/os.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost {
 
@@ -8,7 +9,7 @@ std::filesystem::path asset_dir(std::string_view name, const std::filesystem::pa
     namespace fs = std::filesystem;
     std::error_code ec;
     if (const std::optional<std::string> env = os::environment("OUTPOST_ASSETS_DIR")) {
-        const fs::path p = fs::path(*env) / name;
+        const fs::path p = path_from_utf8(*env) / name;
         if (fs::is_directory(p, ec)) {
             return p;
         }

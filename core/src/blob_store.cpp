@@ -11,6 +11,7 @@
 #include "outpost/core/sql_stmt.h"
 #include "outpost/core/store/schema_steps.h"
 #include "outpost/core/store/transaction.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost {
 namespace {
@@ -104,7 +105,7 @@ Result<records::Attachment> BlobStore::add_file(const std::filesystem::path& fil
     std::error_code ec;
     const auto size = static_cast<std::int64_t>(std::filesystem::file_size(file, ec));
     if (ec || !std::filesystem::is_regular_file(file, ec)) {
-        return Status::error(errc::kIo, "cannot read " + file.filename().string());
+        return Status::error(errc::kIo, "cannot read " + path_to_utf8(file.filename()));
     }
     if (size > max_bytes) {
         return too_large(size, max_bytes);
@@ -112,7 +113,8 @@ Result<records::Attachment> BlobStore::add_file(const std::filesystem::path& fil
     std::ifstream first(file, std::ios::binary);
     Result<std::string> hash = hash_stream(first);
     OUTPOST_TRY(hash);
-    records::Attachment a{*hash, file.filename().string(), records::mime_for_name(file.filename().string()), size};
+    records::Attachment a{*hash, path_to_utf8(file.filename()), records::mime_for_name(path_to_utf8(file.filename())),
+                          size};
     Result<std::optional<Info>> have = info(a.hash);
     OUTPOST_TRY(have);
     if (!*have || !(*have)->complete) {
@@ -195,7 +197,7 @@ Status BlobStore::export_to(std::string_view hash, const std::filesystem::path& 
     // A name of our own next to it (never one the person already has), renamed into place at the end.
     unsigned char nonce[6];
     randombytes_buf(nonce, sizeof nonce);
-    const std::filesystem::path tmp = path.string() + "." + to_hex(nonce, sizeof nonce) + ".outpost-part";
+    const std::filesystem::path tmp = path_to_utf8(path) + "." + to_hex(nonce, sizeof nonce) + ".outpost-part";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         for (std::int64_t at = 0; at < (*have)->size && out; at += static_cast<std::int64_t>(kChunkBytes)) {
@@ -210,14 +212,14 @@ Status BlobStore::export_to(std::string_view hash, const std::filesystem::path& 
         if (!out.flush()) {
             std::error_code ec;
             std::filesystem::remove(tmp, ec);
-            return Status::error(errc::kIo, "cannot write " + path.filename().string());
+            return Status::error(errc::kIo, "cannot write " + path_to_utf8(path.filename()));
         }
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec) {
         std::filesystem::remove(tmp, ec);
-        return Status::error(errc::kIo, "cannot write " + path.filename().string());
+        return Status::error(errc::kIo, "cannot write " + path_to_utf8(path.filename()));
     }
     return Status::ok();
 }

@@ -4,6 +4,8 @@
 #include <system_error>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/os.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::platform {
 namespace fs = std::filesystem;
@@ -27,15 +29,10 @@ std::optional<fs::path> absolute_env(const EnvLookup& env, const char* name) {
 
 Result<AppDirs> resolve_app_dirs(const std::string& app, OsFamily os, const EnvLookup& env) {
     switch (os) {
-        case OsFamily::kWindows: {
-            std::optional<fs::path> roaming = absolute_env(env, "APPDATA");
-            std::optional<fs::path> local = absolute_env(env, "LOCALAPPDATA");
-            if (!roaming) {
-                return Status::error(errc::kPlatformNoHome, "APPDATA is not set");
-            }
-            fs::path local_base = local ? *local : *roaming;
-            return AppDirs{local_base / app / "data", *roaming / app / "config", local_base / app / "state"};
-        }
+        case OsFamily::kWindows:
+            // Windows names its folders through the known-folder API (user_app_dirs), never the
+            // environment, which a user can point anywhere.
+            return Status::error(errc::kPlatformNoHome, "Windows folders come from the known-folder API");
         case OsFamily::kMacOs: {
             std::optional<fs::path> home = absolute_env(env, "HOME");
             if (!home) {
@@ -91,32 +88,13 @@ Status ensure_app_dirs(const AppDirs& dirs) {
         std::error_code ec;
         fs::create_directories(p, ec);
         if (ec) {
-            return Status::error(errc::kIo, "cannot create " + p.string() + ": " + ec.message());
+            return Status::error(errc::kIo, "cannot create " + path_to_utf8(p) + ": " + ec.message());
         }
-        fs::permissions(p, fs::perms::owner_all, fs::perm_options::replace, ec);
-        if (ec && current_os() != OsFamily::kWindows) {
-            return Status::error(errc::kIo, "cannot restrict permissions of " + p.string() + ": " + ec.message());
+        if (const std::error_code rc = os::restrict_to_owner(p)) {
+            return Status::error(errc::kIo, "cannot restrict permissions of " + path_to_utf8(p) + ": " + rc.message());
         }
     }
     return Status::ok();
-}
-
-std::filesystem::path home_folder() {
-    const EnvLookup env = process_env();
-    const std::optional<std::string> home = env(current_os() == OsFamily::kWindows ? "USERPROFILE" : "HOME");
-    if (home && !home->empty()) {
-        return *home;
-    }
-    std::error_code ec;
-    const std::filesystem::path here = std::filesystem::current_path(ec);
-    return ec ? std::filesystem::path(".") : here;
-}
-
-std::filesystem::path downloads_folder() {
-    const std::filesystem::path home = home_folder();
-    std::error_code ec;
-    const std::filesystem::path d = home / "Downloads";
-    return std::filesystem::is_directory(d, ec) ? d : home;
 }
 
 }  // namespace outpost::platform

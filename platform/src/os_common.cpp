@@ -1,16 +1,21 @@
-// The parts of outpost/platform/os.h that standard C++ serves on every OS.
-#include <cstdlib>
+// The parts of outpost/platform/os.h shared by every OS.
+#include <atomic>
 
 #include "outpost/platform/os.h"
 
 namespace outpost::os {
+namespace {
+std::atomic<ReplaceStepHook> g_replace_step_hook{nullptr};
+}  // namespace
 
-std::optional<std::string> environment(const char* name) {
-    const char* value = std::getenv(name);
-    if (value == nullptr || *value == '\0') {
-        return std::nullopt;
+void set_replace_step_hook(ReplaceStepHook hook) {
+    g_replace_step_hook.store(hook);
+}
+
+void run_replace_step_hook(ReplaceStep step) {
+    if (const ReplaceStepHook hook = g_replace_step_hook.load()) {
+        hook(step);
     }
-    return std::string(value);
 }
 
 }  // namespace outpost::os

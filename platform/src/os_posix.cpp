@@ -5,8 +5,68 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "outpost/platform/os.h"
+#include "outpost/platform/utf8.h"
+
+namespace outpost {
+
+std::filesystem::path path_from_utf8(std::string_view text) {
+    return std::filesystem::path(std::string(text));
+}
+
+std::string path_to_utf8(const std::filesystem::path& p) {
+    return p.native();
+}
+
+namespace os {
+
+std::wstring widen(std::string_view utf8) {
+    std::wstring out;
+    for (std::size_t i = 0; i < utf8.size();) {
+        const auto b = static_cast<unsigned char>(utf8[i]);
+        const std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+        if (len == 0 || i + len > utf8.size()) {
+            out += L'\uFFFD';
+            ++i;
+            continue;
+        }
+        char32_t c = len == 1 ? b : b & (0x7F >> len);
+        for (std::size_t k = 1; k < len; ++k) {
+            c = (c << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+        }
+        out += static_cast<wchar_t>(c);
+        i += len;
+    }
+    return out;
+}
+
+std::string narrow(std::wstring_view wide) {
+    std::string out;
+    for (const wchar_t w : wide) {
+        const auto c = static_cast<char32_t>(w);
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else if (c < 0x800) {
+            out += static_cast<char>(0xC0 | (c >> 6));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            out += static_cast<char>(0xE0 | (c >> 12));
+            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (c >> 18));
+            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        }
+    }
+    return out;
+}
+
+}  // namespace os
+}  // namespace outpost
 
 namespace outpost::os {
 namespace {
@@ -50,17 +110,26 @@ std::error_code replace_file(const std::filesystem::path& target, std::span<cons
     if (fd < 0) {
         return last_error();
     }
+    run_replace_step_hook(ReplaceStep::kTempCreated);
     std::error_code ec = write_all_and_flush(fd, bytes);
     ::close(fd);
-    if (!ec && ::rename(tmp.c_str(), target.c_str()) != 0) {
-        ec = last_error();
+    if (!ec) {
+        run_replace_step_hook(ReplaceStep::kTempWritten);
+        if (::rename(tmp.c_str(), target.c_str()) != 0) {
+            ec = last_error();
+        }
     }
     if (ec) {
         ::unlink(tmp.c_str());
         return ec;
     }
+    run_replace_step_hook(ReplaceStep::kRenamed);
     const std::filesystem::path folder = target.parent_path();
-    return sync_folder(folder.empty() ? std::filesystem::path(".") : folder);
+    ec = sync_folder(folder.empty() ? std::filesystem::path(".") : folder);
+    if (!ec) {
+        run_replace_step_hook(ReplaceStep::kFolderFlushed);
+    }
+    return ec;
 }
 
 std::error_code create_new_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
@@ -130,6 +199,24 @@ std::optional<std::filesystem::path> executable_path() {
 
 long process_id() {
     return static_cast<long>(::getpid());
+}
+
+std::error_code restrict_to_owner(const std::filesystem::path& path) {
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(path, ec);
+    std::filesystem::permissions(path,
+                                 folder ? std::filesystem::perms::owner_all
+                                        : std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
+    return ec;
+}
+
+std::optional<std::string> environment(const char* name) {
+    const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read-only use
+    if (value == nullptr || *value == '\0') {
+        return std::nullopt;
+    }
+    return std::string(value);
 }
 
 }  // namespace outpost::os

@@ -10,6 +10,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/platform/input_queue.h"
+#include "outpost/platform/utf8.h"
 #include "outpost/platform/window.h"
 
 namespace outpost::platform {
@@ -226,8 +227,8 @@ Status Window::save_screenshot(const std::filesystem::path& png) const {
     glReadBuffer(GL_BACK);
     glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
     stbi_flip_vertically_on_write(1);
-    if (stbi_write_png(png.string().c_str(), w, h, 4, pixels.data(), w * 4) == 0) {
-        return Status::error(errc::kIo, "cannot write screenshot " + png.string());
+    if (stbi_write_png(path_to_utf8(png).c_str(), w, h, 4, pixels.data(), w * 4) == 0) {
+        return Status::error(errc::kIo, "cannot write screenshot " + path_to_utf8(png));
     }
     return Status::ok();
 }

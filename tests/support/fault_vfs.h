@@ -14,7 +14,8 @@
 //   kDiskFull    a write or truncate that would make a file longer answers SQLITE_FULL; writes inside
 //                a file's present length still succeed, as on a disk with no free blocks left.
 //   kTear        one write puts only its first `tear_bytes` bytes on disk, then the process ends at
-//                once with _exit(kTornExit): a crash in the middle of a write. For forked children.
+//                once with os::exit_now(kTornExit): a crash in the middle of a write. For child
+//                processes (child_process.h).
 // `suffix`, when set, limits the fault to files whose name ends with it ("-wal", "-journal", ".db").
 //
 // Threads: arm/disarm/counters may be called from any thread; SQLite may call the VFS from any.
@@ -22,7 +23,6 @@
 #pragma once
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,6 +30,9 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+
+#include "outpost/platform/child_process.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::testing {
 
@@ -79,10 +82,12 @@ public:
 
     void arm(Fault fault, const std::filesystem::path& under, int after = 0, std::string suffix = "",
              int tear_bytes = 0) {
-        // SQLite names files by their resolved full path: so must the folder (a symlinked TMPDIR).
-        std::string dir = std::filesystem::weakly_canonical(under).string();
-        if (dir.empty() || dir.back() != '/') {
-            dir.push_back('/');  // the folder itself, not every name that begins like it
+        // SQLite names files by their resolved full path, in UTF-8 and with the OS's separators: so
+        // must the folder (a symlinked TMPDIR).
+        std::string dir = path_to_utf8(std::filesystem::weakly_canonical(under).make_preferred());
+        constexpr char kSeparator = static_cast<char>(std::filesystem::path::preferred_separator);
+        if (dir.empty() || dir.back() != kSeparator) {
+            dir.push_back(kSeparator);  // the folder itself, not every name that begins like it
         }
         std::lock_guard lock(m_mu);
         m_fault = fault;
@@ -181,7 +186,7 @@ private:
             }
             case Fault::kTear:
                 (void)rf(file)->pMethods->xWrite(rf(file), buf, v.tear_bytes(amt), off);
-                _exit(kTornExit);
+                os::exit_now(kTornExit);
             default:
                 break;
         }

@@ -39,8 +39,7 @@ App::App(AppOptions options, const Clock& clock)
       m_ctx(std::make_unique<AppContext>(m_options, m_clock, m_state, m_queue, *m_slow, *m_reader, *m_probe)),
       m_controllers(std::make_unique<Controllers>(*m_ctx)),
       m_router(std::make_unique<IntentRouter>(*m_ctx)) {
-    Result<platform::AppDirs> dirs =
-        platform::resolve_app_dirs("outpost", platform::current_os(), platform::process_env());
+    Result<platform::AppDirs> dirs = platform::user_app_dirs("outpost");
     if (!m_options.data_dir.empty()) {
         m_ctx->root = m_options.data_dir / "profiles";
     } else if (dirs.is_ok()) {

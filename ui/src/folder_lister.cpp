@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "outpost/platform/utf8.h"
+
 namespace outpost::ui {
 
 FolderListing list_folder(const std::filesystem::path& dir) {
@@ -18,7 +20,7 @@ FolderListing list_folder(const std::filesystem::path& dir) {
     // is read ends the listing there).
     for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         const std::filesystem::directory_entry& e = *it;
-        const std::string name = e.path().filename().string();
+        const std::string name = path_to_utf8(e.path().filename());
         if (name.empty() || name.front() == '.') {
             continue;
         }
@@ -32,10 +34,10 @@ FolderListing list_folder(const std::filesystem::path& dir) {
     std::sort(found.begin(), found.end(),
               [](const Found& a, const Found& b) { return a.folder != b.folder ? a.folder : a.path < b.path; });
     FolderListing out;
-    out.dir = dir.string();
+    out.dir = path_to_utf8(dir);
     out.entries.reserve(found.size());
     for (const Found& f : found) {
-        out.entries.push_back({f.path.filename().string(), f.path.string(), f.folder});
+        out.entries.push_back({path_to_utf8(f.path.filename()), path_to_utf8(f.path), f.folder});
     }
     return out;
 }
@@ -50,7 +52,7 @@ void FolderLister::request(const std::string& dir, bool again) {
         if (ticket != m_latest.load()) {
             return;  // another folder was asked for meanwhile
         }
-        FolderListing listing = m_list(dir);
+        FolderListing listing = m_list(path_from_utf8(dir));
         listing.dir = dir;  // as the picker names it
         m_deliver(std::move(listing));
     });

@@ -13,9 +13,12 @@
 #include <vector>
 
 #include "outpost/client/cli.h"
+#include "outpost/client/site_policy.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
+#include "outpost/platform/child_process.h"
 #include "outpost/platform/process.h"
+#include "outpost/platform/utf8.h"
 #include "outpost/platform/window.h"
 #include "outpost/sync/server_api.h"
 #include "outpost/ui/app.h"
@@ -49,8 +52,9 @@ Usage:
       its form, a tab, its title.
   outpost --version | --help
 
-Site policy: /etc/outpost/client.json, set by IT, fixes the server (URL and certificate pin),
-the longest auto-lock, whether files may be saved out of Outpost, and the shortest passphrase.
+Site policy: /etc/outpost/client.json (on Windows %ProgramData%\Outpost\client.json), set by IT,
+fixes the server (URL and certificate pin), the longest auto-lock, whether files may be saved out
+of Outpost, and the shortest passphrase.
 A policy file that cannot be read stops Outpost with exit status 3 (see outpost(1)).
   --policy FILE            read the site policy from FILE instead (to try one out)
 
@@ -69,7 +73,7 @@ struct Args {
     int frames = -1;  // -1: run until closed
     std::string screenshot;
     std::string script;
-    std::string policy_file = outpost::client::kDefaultPolicyPath;
+    std::filesystem::path policy_file = outpost::client::default_policy_path();
     std::string policy_error;  // the site policy could not be read (exit 3)
     outpost::client::CliArgs cli;
 };
@@ -107,7 +111,7 @@ int run_health(const Args& args) {
 int run_window(const Args& args) {
     std::optional<outpost::ui::ScriptRunner> script;
     if (!args.script.empty()) {
-        std::ifstream in(args.script);
+        std::ifstream in(outpost::path_from_utf8(args.script));
         if (!in) {
             std::cerr << "outpost: cannot read the script " << args.script << "\n";
             return 1;
@@ -144,7 +148,7 @@ int run_window(const Args& args) {
     int code = 0;
     {
         outpost::ui::AppOptions options;
-        options.data_dir = args.cli.data_dir;
+        options.data_dir = outpost::path_from_utf8(args.cli.data_dir);
         options.provision_file = args.cli.provision;
         options.device_name = args.cli.device_name;
         options.display_scale = (*window)->content_scale();
@@ -155,7 +159,9 @@ int run_window(const Args& args) {
         options.policy_error = args.policy_error;
         outpost::ui::App app(options);
         std::uint64_t look = 0;
-        auto screenshot = [&](const std::string& path) { return (*window)->save_screenshot(path); };
+        auto screenshot = [&](const std::string& path) {
+            return (*window)->save_screenshot(outpost::path_from_utf8(path));
+        };
         // The window rests between inputs: it waits for an event (a key, the mouse, a resize, a
         // worker's result, sync progress) or the app's next timer, and draws a few frames after each
         // event so ImGui settles (hover, popups). --frames and scripts draw continuously, except
@@ -220,7 +226,7 @@ int run_window(const Args& args) {
             }
             if (last) {
                 if (!args.screenshot.empty()) {
-                    outpost::Status s = (*window)->save_screenshot(args.screenshot);
+                    outpost::Status s = (*window)->save_screenshot(outpost::path_from_utf8(args.screenshot));
                     if (!s.is_ok()) {
                         std::cerr << "outpost: " << s.to_string() << "\n";
                         code = 1;
@@ -252,7 +258,8 @@ int main(int argc, char** argv) {
     if (outpost::Status s = outpost::platform::disable_core_dumps(); !s.is_ok()) {
         std::cerr << "outpost: warning: " << s.to_string() << "\n";
     }
-    std::vector<std::string> a(argv + 1, argv + argc);
+    std::vector<std::string> a = outpost::os::arguments(argc, argv);
+    a.erase(a.begin());
     Args args;
     std::size_t i = 0;
     if (!a.empty() && a[0].rfind("--", 0) != 0) {
@@ -293,7 +300,7 @@ int main(int argc, char** argv) {
         } else if (a[i] == "--name" && next(v)) {
             args.cli.display_name = v;
         } else if (a[i] == "--policy" && next(v)) {
-            args.policy_file = v;
+            args.policy_file = outpost::path_from_utf8(v);
         } else if (a[i] == "--headless") {
             args.cli.headless = true;
         } else if (a[i] == "--list") {

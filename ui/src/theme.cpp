@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "outpost/core/assets.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::ui {
 namespace {
@@ -168,8 +169,8 @@ Fonts load_fonts(const std::filesystem::path& dir, float pixels) {
     ImGuiIO& io = ImGui::GetIO();
     io.Fonts->Clear();
     Fonts f;
-    const std::string regular = (dir / "DejaVuSans.ttf").string();
-    const std::string bold = (dir / "DejaVuSans-Bold.ttf").string();
+    const std::string regular = path_to_utf8((dir / "DejaVuSans.ttf"));
+    const std::string bold = path_to_utf8((dir / "DejaVuSans-Bold.ttf"));
     std::error_code ec;
     if (std::filesystem::exists(regular, ec) && std::filesystem::exists(bold, ec)) {
         // Latin (with Latin-1, Extended-A and -B: names and places across the UK and Europe, Welsh

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <map>
 #include <tuple>
@@ -17,17 +18,22 @@ constexpr std::int64_t kDayMs = 86'400'000;
 
 // "YYYY-MM-DDTHH:MM[:SS]Z" (a validated datetime answer) as ms since the epoch; 0 when unreadable.
 std::int64_t datetime_ms(const std::string& s) {
-    std::tm tm{};
-    if (s.size() < 17 || std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                                     &tm.tm_hour, &tm.tm_min) != 5) {
+    int year = 0;
+    int month = 0;
+    int day = 0;
+    int hour = 0;
+    int minute = 0;
+    if (s.size() < 17 || std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d", &year, &month, &day, &hour, &minute) != 5) {
         return 0;
     }
-    if (s.size() >= 19 && s[16] == ':') {
-        tm.tm_sec = std::atoi(s.c_str() + 17);
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+    const int second = s.size() >= 19 && s[16] == ':' ? std::atoi(s.c_str() + 17) : 0;
+    // Civil date to days since the epoch, in UTC, with no time zone or C library involved.
+    const std::chrono::sys_days days =
+        std::chrono::year_month_day(std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                                    std::chrono::day(static_cast<unsigned>(day)));
+    const std::int64_t secs = static_cast<std::int64_t>(days.time_since_epoch().count()) * 86'400 +
+                              static_cast<std::int64_t>(hour) * 3600 + static_cast<std::int64_t>(minute) * 60 + second;
+    return secs * 1000;
 }
 
 int status_rank(std::string_view status) {

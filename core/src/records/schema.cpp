@@ -11,6 +11,7 @@
 #include "outpost/core/json.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/core/records/roles.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::records {
 namespace {
@@ -563,7 +564,7 @@ Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir) {
         }
     }
     if (ec) {
-        return Status::error(errc::kIo, "cannot read the forms folder " + dir.string() + ": " + ec.message());
+        return Status::error(errc::kIo, "cannot read the forms folder " + path_to_utf8(dir) + ": " + ec.message());
     }
     std::sort(files.begin(), files.end());
     std::vector<Schema> out;
@@ -571,11 +572,11 @@ Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir) {
     for (const auto& f : files) {
         std::ifstream in(f, std::ios::binary);
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        Result<Schema> s = parse_schema(text, f.filename().string());
+        Result<Schema> s = parse_schema(text, path_to_utf8(f.filename()));
         OUTPOST_TRY(s);
         if (!types.insert(s->type).second) {
-            return Status::error(errc::kRecordSchemaInvalid,
-                                 f.filename().string() + ": type '" + s->type + "' is defined by another file too");
+            return Status::error(errc::kRecordSchemaInvalid, path_to_utf8(f.filename()) + ": type '" + s->type +
+                                                                 "' is defined by another file too");
         }
         out.push_back(std::move(*s));
     }

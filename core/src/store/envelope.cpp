@@ -8,6 +8,7 @@
 
 #include "outpost/core/error_codes.h"
 #include "outpost/platform/os.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::store {
 namespace {
@@ -184,12 +185,12 @@ Result<Envelope> parse_envelope(std::span<const std::uint8_t> bytes) {
 Result<Envelope> read_envelope(const std::filesystem::path& key_path) {
     std::error_code ec;
     if (!std::filesystem::exists(key_path, ec)) {
-        return Status::error(errc::kStoreKeyfileMissing, "key file " + key_path.string() + " is missing");
+        return Status::error(errc::kStoreKeyfileMissing, "key file " + path_to_utf8(key_path) + " is missing");
     }
     std::ifstream in(key_path, std::ios::binary);
     std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in.eof() && in.fail()) {
-        return Status::error(errc::kIo, "cannot read key file " + key_path.string());
+        return Status::error(errc::kIo, "cannot read key file " + path_to_utf8(key_path));
     }
     return parse_envelope(bytes);
 }
@@ -197,7 +198,7 @@ Result<Envelope> read_envelope(const std::filesystem::path& key_path) {
 Status write_envelope(const std::filesystem::path& key_path, const Envelope& env) {
     const std::vector<std::uint8_t> bytes = serialize_envelope(env);
     if (const std::error_code ec = os::replace_file(key_path, bytes)) {
-        return Status::error(errc::kIo, "cannot replace key file " + key_path.string() + ": " + ec.message());
+        return Status::error(errc::kIo, "cannot replace key file " + path_to_utf8(key_path) + ": " + ec.message());
     }
     return Status::ok();
 }

@@ -11,6 +11,7 @@
 #include "outpost/core/secure_buffer.h"
 #include "outpost/core/store/crypt_vfs.h"
 #include "outpost/core/store/envelope.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost {
 namespace fs = std::filesystem;
@@ -30,8 +31,11 @@ constexpr std::array<std::uint8_t, 16> kSqliteMagic = {'S', 'Q', 'L', 'i', 't', 
                                                        'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
 
 std::string uri_for(const fs::path& path, const std::string& vfs) {
-    std::string uri = "file:";
-    for (char c : fs::absolute(path).string()) {
+    // SQLite's URIs name a Windows file as file:///C:/folder/name, in UTF-8.
+    const std::u8string generic = fs::absolute(path).generic_u8string();
+    const std::string name(generic.begin(), generic.end());
+    std::string uri = name.starts_with('/') ? "file:" : "file:///";
+    for (char c : name) {
         if (c == '?' || c == '#' || c == '%') {
             char buf[4];
             std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
@@ -70,7 +74,7 @@ std::vector<std::string> pragma_list(const StoreOptions& o) {
 Result<std::vector<std::uint8_t>> read_prefix(const fs::path& path, std::size_t n) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return Status::error(errc::kIo, "cannot read " + path.string());
+        return Status::error(errc::kIo, "cannot read " + path_to_utf8(path));
     }
     std::vector<std::uint8_t> buf(n);
     in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(n));
@@ -79,7 +83,7 @@ Result<std::vector<std::uint8_t>> read_prefix(const fs::path& path, std::size_t 
 }
 
 Status truncated(const fs::path& path, const std::string& why) {
-    return Status::error(errc::kStoreFileTruncated, path.filename().string() + " is truncated: " + why);
+    return Status::error(errc::kStoreFileTruncated, path_to_utf8(path.filename()) + " is truncated: " + why);
 }
 
 Result<std::array<std::uint8_t, 16>> random_salt() {
@@ -148,7 +152,7 @@ Status open_connection(const fs::path& path, const CryptVfs* vfs, bool create, c
     if (rc != SQLITE_OK) {
         const bool notadb = rc == SQLITE_NOTADB;
         Status s = notadb ? Status::error(errc::kStorePageTampered, "database page 1 failed authentication")
-                          : sql_fail(db, "opening " + path.filename().string());
+                          : sql_fail(db, "opening " + path_to_utf8(path.filename()));
         sqlite3_close(db);
         return s;
     }
@@ -175,7 +179,7 @@ Status open_connection(const fs::path& path, const CryptVfs* vfs, bool create, c
             : (rc == SQLITE_IOERR_DATA && vfs != nullptr)
                 ? Status::error(errc::kStorePageTampered,
                                 "database page " + std::to_string(vfs->last_bad_page()) + " failed authentication")
-                : sql_fail(db, "configuring " + path.filename().string());
+                : sql_fail(db, "configuring " + path_to_utf8(path.filename()));
         sqlite3_close(db);
         return s;
     }
@@ -220,7 +224,7 @@ Status Store::check_length() const {
     std::error_code ec;
     const auto size = fs::file_size(m_path, ec);
     if (ec) {
-        return Status::error(errc::kIo, "cannot read " + m_path.string() + ": " + ec.message());
+        return Status::error(errc::kIo, "cannot read " + path_to_utf8(m_path) + ": " + ec.message());
     }
     if (size % kPageSize != 0) {
         return truncated(m_path, "its size is not a whole number of pages");
@@ -239,7 +243,7 @@ Status Store::check_length() const {
     }
     // In WAL mode the newest pages may live only in the -wal file until a checkpoint, so a short
     // database file is only a truncation when the WAL is too small to hold the missing pages.
-    const auto wal = fs::file_size(fs::path(m_path.string() + "-wal"), ec);
+    const auto wal = fs::file_size(path_from_utf8(path_to_utf8(m_path) + "-wal"), ec);
     const auto missing = pages * static_cast<sqlite3_int64>(kPageSize) - static_cast<sqlite3_int64>(size);
     if (missing > 0 && (ec || static_cast<sqlite3_int64>(wal) < missing)) {
         return truncated(m_path,
@@ -281,7 +285,7 @@ void remove_dead_journal(sqlite3* db, const fs::path& path) {
     sqlite3_finalize(st);
     std::error_code ec;
     if (wal) {
-        fs::remove(fs::path(path.string() + "-journal"), ec);  // absent: nothing to do
+        fs::remove(path_from_utf8(path_to_utf8(path) + "-journal"), ec);  // absent: nothing to do
     }
 }
 
@@ -322,7 +326,7 @@ Result<std::unique_ptr<Store>> Store::create(const fs::path& path, std::string_v
     std::error_code ec;
     const fs::path key_path = key_path_for(path);
     if (fs::exists(path, ec) || (options.encrypted && fs::exists(key_path, ec))) {
-        return Status::error(errc::kStoreFileExists, "a store already exists at " + path.string());
+        return Status::error(errc::kStoreFileExists, "a store already exists at " + path_to_utf8(path));
     }
     if (options.encrypted && passphrase.size() < options.min_passphrase_length) {
         return Status::error(
@@ -399,7 +403,8 @@ bool nonempty(const fs::path& p) {
 
 // A WAL or rollback journal is waiting: SQLite replays or rolls it back when the store opens.
 bool recovery_pending(const fs::path& path) {
-    return nonempty(fs::path(path.string() + "-wal")) || nonempty(fs::path(path.string() + "-journal"));
+    return nonempty(path_from_utf8(path_to_utf8(path) + "-wal")) ||
+           nonempty(path_from_utf8(path_to_utf8(path) + "-journal"));
 }
 
 // Checks the first bytes of the database file before any key work: which kind of file it is, whether
@@ -408,7 +413,7 @@ Status check_file_header(const fs::path& path, const Envelope* env) {
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec) {
-        return Status::error(errc::kIo, "cannot read " + path.string() + ": " + ec.message());
+        return Status::error(errc::kIo, "cannot read " + path_to_utf8(path) + ": " + ec.message());
     }
     auto head = read_prefix(path, 24);
     OUTPOST_TRY(head);
@@ -420,14 +425,15 @@ Status check_file_header(const fs::path& path, const Envelope* env) {
     if (env != nullptr) {
         if (!outpost_magic) {
             return Status::error(errc::kStoreFileNotOutpost,
-                                 path.filename().string() + " is not an encrypted Outpost database");
+                                 path_to_utf8(path.filename()) + " is not an encrypted Outpost database");
         }
         if (std::memcmp(head->data(), env->db_tag.data(), env->db_tag.size()) != 0) {
             return Status::error(errc::kStoreKeyfileMismatch,
-                                 "the key file belongs to a different database than " + path.filename().string());
+                                 "the key file belongs to a different database than " + path_to_utf8(path.filename()));
         }
     } else if (!sqlite_magic) {
-        return Status::error(errc::kStoreFileNotOutpost, path.filename().string() + " is not a plain Outpost database");
+        return Status::error(errc::kStoreFileNotOutpost,
+                             path_to_utf8(path.filename()) + " is not a plain Outpost database");
     }
     // A crash can tear a page that a checkpoint or commit was appending, leaving part of a page at
     // the end, while the WAL or journal still holds it whole (found by records/disk_faults). Recovery
@@ -503,7 +509,7 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& path, std::string_vie
                                            const StoreOptions& options) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
-        return Status::error(errc::kStoreFileMissing, "no store at " + path.string());
+        return Status::error(errc::kStoreFileMissing, "no store at " + path_to_utf8(path));
     }
     auto impl = std::make_unique<Impl>();
     if (!options.encrypted) {
@@ -539,7 +545,7 @@ Result<std::unique_ptr<Store>> Store::open_with_recovery_code(const fs::path& pa
                                                               const StoreOptions& options) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
-        return Status::error(errc::kStoreFileMissing, "no store at " + path.string());
+        return Status::error(errc::kStoreFileMissing, "no store at " + path_to_utf8(path));
     }
     if (!options.encrypted) {
         return Status::error(errc::kInvalidArgument, "a plain store has no recovery code");

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/os.h"
+#include "outpost/platform/utf8.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_engine.h"
 #include "outpost/sync/sync_messages.h"
@@ -24,17 +26,16 @@ Status write_file(const fs::path& p, const std::string& text) {
     out << text;
     out.close();
     if (!out) {
-        return Status::error(errc::kIo, "cannot write " + p.string());
+        return Status::error(errc::kIo, "cannot write " + path_to_utf8(p));
     }
-    std::error_code ec;
-    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
+    (void)os::restrict_to_owner(p);  // best effort: the profile folder is already the user's alone
     return Status::ok();
 }
 
 Result<std::string> read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     if (!in) {
-        return Status::error(errc::kSyncNotEnrolled, "cannot read " + p.string());
+        return Status::error(errc::kSyncNotEnrolled, "cannot read " + path_to_utf8(p));
     }
     std::stringstream s;
     s << in.rdbuf();
@@ -65,7 +66,7 @@ Result<fs::path> profile_dir(const fs::path& root, const std::string& name) {
     if (!ok) {
         return Status::error(errc::kInvalidArgument, "profile names use a-z, 0-9, '_', '-' and '.', up to 64");
     }
-    return root / name;
+    return root / path_from_utf8(name);
 }
 
 std::string profile_folder_name(std::string_view typed) {
@@ -123,9 +124,13 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
     }
     fs::create_directories(*dir, ec);
     if (ec) {
-        return Status::error(errc::kIo, "cannot create " + dir->string() + ": " + ec.message());
+        return Status::error(errc::kIo, "cannot create " + path_to_utf8(*dir) + ": " + ec.message());
     }
-    fs::permissions(*dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (const std::error_code denied = os::restrict_to_owner(*dir)) {
+        fs::remove_all(*dir, ec);
+        return Status::error(errc::kIo,
+                             "cannot make " + path_to_utf8(*dir) + " this user's alone: " + denied.message());
+    }
     auto cleanup = [&](Status s) -> Result<ProfileInfo> {
         std::error_code ignored;
         fs::remove_all(*dir, ignored);
@@ -138,7 +143,7 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
     }
     HttpTransportOptions topts{.base_url = prov.server_url};
     if (!prov.ca_pem.empty()) {
-        topts.ca_cert_path = (*dir / kCertName).string();
+        topts.ca_cert_path = path_to_utf8((*dir / kCertName));
     }
     Result<std::unique_ptr<Transport>> transport = make_http_transport(topts);
     if (!transport.is_ok()) {
@@ -215,7 +220,7 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
             (*store)->lock();
             return s;
         }
-        topts.ca_cert_path = cert_new.string();
+        topts.ca_cert_path = path_to_utf8(cert_new);
     }
     auto abandon = [&](Status s) -> Result<ProfileInfo> {
         (*store)->lock();
@@ -243,7 +248,7 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
     } else {
         fs::rename(cert_new, *dir / kCertName, ec);
         if (ec) {
-            return Status::error(errc::kIo, "cannot replace " + (*dir / kCertName).string() + ": " + ec.message());
+            return Status::error(errc::kIo, "cannot replace " + path_to_utf8((*dir / kCertName)) + ": " + ec.message());
         }
     }
     ProfileInfo out = *info;
@@ -261,7 +266,7 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
     OUTPOST_TRY(write_file(info_new, j.dump(2) + "\n"));
     fs::rename(info_new, *dir / kInfoName, ec);
     if (ec) {
-        return Status::error(errc::kIo, "cannot replace " + (*dir / kInfoName).string() + ": " + ec.message());
+        return Status::error(errc::kIo, "cannot replace " + path_to_utf8((*dir / kInfoName)) + ": " + ec.message());
     }
     return out;
 }
@@ -269,11 +274,11 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
 Result<ProfileInfo> read_profile_info(const fs::path& dir) {
     Result<std::string> text = read_file(dir / kInfoName);
     if (!text.is_ok()) {
-        return Status::error(errc::kSyncNotEnrolled, "no enrolled profile in " + dir.string());
+        return Status::error(errc::kSyncNotEnrolled, "no enrolled profile in " + path_to_utf8(dir));
     }
     nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        return Status::error(errc::kJsonInvalid, dir.string() + "/profile.json is not valid JSON");
+        return Status::error(errc::kJsonInvalid, path_to_utf8(dir) + "/profile.json is not valid JSON");
     }
     ProfileInfo info;
     for (const auto& [key, out] : {std::pair<const char*, std::string*>{"name", &info.name},
@@ -289,7 +294,7 @@ Result<ProfileInfo> read_profile_info(const fs::path& dir) {
         }
     }
     if (info.server_url.empty() || info.device_id.empty()) {
-        return Status::error(errc::kSyncNotEnrolled, "the profile in " + dir.string() + " is not enrolled");
+        return Status::error(errc::kSyncNotEnrolled, "the profile in " + path_to_utf8(dir) + " is not enrolled");
     }
     return info;
 }
@@ -310,7 +315,7 @@ Result<std::unique_ptr<Transport>> profile_transport(const fs::path& dir, const 
         if (!fp.is_ok() || *fp != info.ca_sha256) {
             return Status::error(errc::kSyncPinMismatch, "the pinned server certificate was changed");
         }
-        o.ca_cert_path = (dir / kCertName).string();
+        o.ca_cert_path = path_to_utf8((dir / kCertName));
     }
     return make_http_transport(o);
 }

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "child_process.h"
+#include "fork_child.h"
 #include "sync_harness.h"
 
 using namespace outpost;

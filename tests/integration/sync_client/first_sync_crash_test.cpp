@@ -13,7 +13,7 @@
 #include <random>
 #include <thread>
 
-#include "child_process.h"
+#include "fork_child.h"
 #include "store_helpers.h"
 #include "sync_harness.h"
 

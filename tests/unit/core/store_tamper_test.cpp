@@ -1,12 +1,13 @@
 // Store: every kind of damage or tampering gives its own stable error, never garbage or a crash.
 #include <doctest/doctest.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "child_process.h"
 #include "outpost/core/store.h"
+#include "outpost/platform/utf8.h"
 #include "store_helpers.h"
 #include "temp_dir.h"
 
@@ -51,8 +52,26 @@ Status open_and_read_all(const std::filesystem::path& path) {
                             "scanning");
 }
 
+}  // namespace
+
+// The child of crash_leaving_wal: opens the WAL store at args[0], runs the SQL args[1] with automatic
+// checkpoints off, reports ready, and waits to be killed.
+OUTPOST_CHILD_ROLE(wal_writer) {
+    auto s = Store::open(path_from_utf8(args.at(0)), kPass, options_for(all_store_modes()[0]));
+    if (!s.is_ok() || !(*s)->exec("PRAGMA wal_autocheckpoint=0").is_ok() || !(*s)->exec(args.at(1)).is_ok()) {
+        os::exit_now(3);
+    }
+    report_ready();
+    for (;;) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+}
+
+namespace {
+
 // A WAL store at `path` with table t of 100 rows, checkpointed and closed; then a child opens it, runs
-// `sql` with automatic checkpoints off, and is killed (SIGKILL): its commits are left in the WAL alone.
+// `sql` with automatic checkpoints off, and is killed (SIGKILL; TerminateProcess): its commits are left
+// in the WAL alone.
 void crash_leaving_wal(const std::filesystem::path& path, const std::string& sql) {
     const StoreOptions wal = options_for(all_store_modes()[0]);
     {
@@ -61,20 +80,10 @@ void crash_leaving_wal(const std::filesystem::path& path, const std::string& sql
         REQUIRE((*s)->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, doc TEXT NOT NULL)").is_ok());
         insert_rows(**s, 0, 100);
     }
-    const pid_t pid = fork_until_ready([&](int ready) {
-        auto s = Store::open(path, kPass, wal);
-        if (!s.is_ok() || !(*s)->exec("PRAGMA wal_autocheckpoint=0").is_ok() || !(*s)->exec(sql).is_ok()) {
-            _exit(3);
-        }
-        const char done = 1;
-        if (write(ready, &done, 1) != 1) {
-            _exit(5);
-        }
-        pause();
-        _exit(0);
-    });
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+    Child child = Child::start("wal_writer", {path_to_utf8(path), sql});
+    child.wait_ready();
+    child.kill();
+    (void)child.wait();
     REQUIRE(std::filesystem::file_size(path.string() + "-wal") > 0);
 }
 
@@ -220,7 +229,7 @@ TEST_CASE("Store: files that are not Outpost databases are named as such") {
     // A plain SQLite database next to a valid key file.
     const auto plain = tmp / "plain.db";
     sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(plain.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_open(path_to_utf8(plain).c_str(), &db) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db, "CREATE TABLE x(a)", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
     std::filesystem::copy_file(Store::key_path_for(path), Store::key_path_for(plain));

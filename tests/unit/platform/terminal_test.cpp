@@ -3,28 +3,72 @@
 #include "outpost/platform/terminal.h"
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <string>
 
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
+
 namespace {
+
+// The C runtime's file descriptors, the same calls on both OSes. On Windows, _dup2 onto descriptor 0
+// also makes the new pipe the process's standard-input handle, which the terminal code asks about.
+#if defined(_WIN32)
+int open_pipe(int fds[2]) {
+    return ::_pipe(fds, 65536, _O_BINARY);
+}
+long write_fd(int fd, const std::string& text) {
+    return ::_write(fd, text.data(), static_cast<unsigned>(text.size()));
+}
+int dup_fd(int fd) {
+    return ::_dup(fd);
+}
+int dup2_fd(int from, int to) {
+    return ::_dup2(from, to) == 0 ? to : -1;
+}
+int close_fd(int fd) {
+    return ::_close(fd);
+}
+constexpr int kStdin = 0;
+#else
+int open_pipe(int fds[2]) {
+    return ::pipe(fds);
+}
+long write_fd(int fd, const std::string& text) {
+    return static_cast<long>(::write(fd, text.data(), text.size()));
+}
+int dup_fd(int fd) {
+    return ::dup(fd);
+}
+int dup2_fd(int from, int to) {
+    return ::dup2(from, to);
+}
+int close_fd(int fd) {
+    return ::close(fd);
+}
+constexpr int kStdin = STDIN_FILENO;
+#endif
 
 // Standard input reads from a pipe holding `text` while this lives; put back afterwards.
 class PipedStdin {
 public:
     explicit PipedStdin(const std::string& text) {
         int fds[2] = {-1, -1};
-        REQUIRE(pipe(fds) == 0);
-        REQUIRE(write(fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-        close(fds[1]);
-        m_saved = dup(STDIN_FILENO);
+        REQUIRE(open_pipe(fds) == 0);
+        REQUIRE(write_fd(fds[1], text) == static_cast<long>(text.size()));
+        close_fd(fds[1]);
+        m_saved = dup_fd(kStdin);
         REQUIRE(m_saved >= 0);
-        REQUIRE(dup2(fds[0], STDIN_FILENO) == STDIN_FILENO);
-        close(fds[0]);
+        REQUIRE(dup2_fd(fds[0], kStdin) == kStdin);
+        close_fd(fds[0]);
     }
     ~PipedStdin() {
-        dup2(m_saved, STDIN_FILENO);
-        close(m_saved);
+        dup2_fd(m_saved, kStdin);
+        close_fd(m_saved);
     }
     PipedStdin(const PipedStdin&) = delete;
     PipedStdin& operator=(const PipedStdin&) = delete;

@@ -6,8 +6,6 @@
 // page's authentication clean.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <set>
 
@@ -16,6 +14,7 @@
 #include "fault_vfs.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/engine.h"
+#include "outpost/platform/utf8.h"
 #include "store_helpers.h"
 #include "temp_dir.h"
 
@@ -184,6 +183,22 @@ TEST_CASE(
     CHECK(reopen_clean(tmp.path(), JournalMode::kWal) == saved);
 }
 
+// The child of the torn-write case: with FaultVfs armed to tear the k-th write in the profile's
+// folder, opens the profile, saves one record, reports whether the save succeeded (1 or 0), and
+// closes the profile. args: the profile's folder, "WAL" or "DELETE", and k. It ends with 0, or with
+// FaultVfs::kTornExit at the tear.
+OUTPOST_CHILD_ROLE(torn_saver) {
+    FaultVfs& vfs = FaultVfs::install();
+    const std::filesystem::path dir = outpost::path_from_utf8(args.at(0));
+    const JournalMode journal = args.at(1) == "WAL" ? JournalMode::kWal : JournalMode::kDelete;
+    vfs.arm(Fault::kTear, dir, std::stoi(args.at(2)));
+    Profile p(dir, journal, false);
+    const char saved_byte = p.engine->create(kWorker, "home_visit", visit("the new one")).is_ok() ? 1 : 0;
+    outpost::testing::report_value(saved_byte);
+    p.close();
+    outpost::os::exit_now(0);
+}
+
 // A child process opens the profile, saves one record, and closes it; the `k`th write to a file in
 // the profile's folder is torn (half of it reaches the disk) and the child dies there. Every k from
 // the first write to past the last is tried, on a fresh copy of the profile each time, so tears land
@@ -191,7 +206,6 @@ TEST_CASE(
 // records saved before are all there and whole, the new one is there if the child said it was
 // saved (and may be there if the tear came after its commit), and the store is clean.
 TEST_CASE("Disk faults: a write torn by a crash at every point of a save loses nothing committed") {
-    FaultVfs& vfs = FaultVfs::install();
     for (const JournalMode journal : {JournalMode::kWal, JournalMode::kDelete}) {
         const std::string mode = journal == JournalMode::kWal ? "WAL" : "DELETE";
         CAPTURE(mode);
@@ -213,23 +227,13 @@ TEST_CASE("Disk faults: a write torn by a crash at every point of a save loses n
             CAPTURE(k);
             const auto dir = tmp / ("tear-" + std::to_string(k));
             std::filesystem::copy(pristine, dir);
-            const auto child = outpost::testing::fork_child([&](int fd) {
-                vfs.arm(Fault::kTear, dir, k);
-                Profile p(dir, journal, false);
-                const char saved_byte = p.engine->create(kWorker, "home_visit", visit("the new one")).is_ok() ? 1 : 0;
-                if (write(fd, &saved_byte, 1) != 1) {
-                    _exit(3);
-                }
-                p.close();
-                _exit(0);
-            });
+            outpost::testing::Child child =
+                outpost::testing::Child::start("torn_saver", {outpost::path_to_utf8(dir), mode, std::to_string(k)});
             char reported = -1;
-            const bool said = read(child.reports, &reported, 1) == 1 && reported == 1;
-            close(child.reports);
-            int status = 0;
-            REQUIRE(waitpid(child.pid, &status, 0) == child.pid);
-            REQUIRE(WIFEXITED(status));
-            const int code = WEXITSTATUS(status);
+            const bool said = child.read_value(reported) && reported == 1;
+            const outpost::os::ChildProcess::Exit exit = child.wait();
+            REQUIRE_FALSE(exit.killed);
+            const int code = exit.code;
             REQUIRE((code == 0 || code == FaultVfs::kTornExit));
             const std::set<std::string> after = reopen_clean(dir, journal);
             std::set<std::string> expected = saved;

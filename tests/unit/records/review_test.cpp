@@ -6,6 +6,8 @@
 
 #include <regex>
 
+#include "outpost/core/time_format.h"
+
 using namespace outpost::records;
 
 namespace {
@@ -141,12 +143,7 @@ TEST_CASE("Review: the dashboard counts by status, takes the median days to a de
     const int days_to_decide[] = {1, 3, 8, 2};
     for (int i = 0; i < 4; ++i) {
         Record r = suggestion("d" + std::to_string(i), "ann", 30, i == 3 ? "declined" : "accepted");
-        const std::time_t t = static_cast<std::time_t>((r.created_ms + days_to_decide[i] * kDay) / 1000);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        r.values["reviewed_at"] = std::string(buf);
+        r.values["reviewed_at"] = outpost::iso_utc((r.created_ms + days_to_decide[i] * kDay) / 1000 * 1000);
         rs.push_back(r);
     }
     for (int i = 0; i < 7; ++i) {

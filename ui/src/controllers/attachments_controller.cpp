@@ -10,6 +10,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/platform/app_dirs.h"
+#include "outpost/platform/utf8.h"
 #include "pictures.h"
 #include "worker.h"
 
@@ -39,10 +40,10 @@ std::filesystem::path downloads_dir() {
 // `dir/name`, or `dir/stem (2).ext` and so on when that is taken.
 std::filesystem::path free_name(const std::filesystem::path& dir, const std::string& name) {
     std::error_code ec;
-    std::filesystem::path p = dir / name;
-    const std::filesystem::path n(name);
+    std::filesystem::path p = dir / path_from_utf8(name);
+    const std::filesystem::path n = path_from_utf8(name);
     for (int i = 2; std::filesystem::exists(p, ec) && i < 1000; ++i) {
-        p = dir / (n.stem().string() + " (" + std::to_string(i) + ")" + n.extension().string());
+        p = dir / path_from_utf8(path_to_utf8(n.stem()) + " (" + std::to_string(i) + ")" + path_to_utf8(n.extension()));
     }
     return p;
 }
@@ -112,7 +113,7 @@ void AttachmentsController::attach(const AttachFileIntent& intent) {
     }
     const std::int64_t limit = m_ctx.session->max_attachment_bytes();
     Result<records::Attachment> a =
-        m_ctx.session->with_blobs([&](BlobStore& blobs) { return blobs.add_file(intent.path, limit); });
+        m_ctx.session->with_blobs([&](BlobStore& blobs) { return blobs.add_file(path_from_utf8(intent.path), limit); });
     if (!a.is_ok()) {
         at.problem = client::problem_words(a.status()) + " (" + a.status().message() + ")";
         return;
@@ -182,7 +183,7 @@ void AttachmentsController::save(const SaveAttachmentIntent& intent) {
         return;
     }
     at.problem.clear();
-    m_ctx.toast("Saved to " + to.string());
+    m_ctx.toast("Saved to " + path_to_utf8(to));
 }
 
 // Queues the files of `values` (a saved form's answers) for upload; inside the save's transaction.

@@ -12,6 +12,7 @@
 #include "outpost/client/words.h"
 #include "outpost/platform/app_dirs.h"
 #include "outpost/platform/process.h"
+#include "outpost/platform/utf8.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/ui/widgets.h"
@@ -46,7 +47,7 @@ void ProfilesController::refresh() {
         Result<sync::ProfileInfo> info = sync::read_profile_info(e.path());
         if (info.is_ok()) {
             // The folder is the profile's name, whatever profile.json says (it may have been copied).
-            info->name = e.path().filename().string();
+            info->name = path_to_utf8(e.path().filename());
             profiles.push_back(
                 {info->name, sync::shown_name(*info), info->user, info->team, info->role, info->server_url});
         }
@@ -126,7 +127,7 @@ void ProfilesController::find_provision_files() {
     for (const auto& dir : places) {
         std::error_code ec;
         for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-            const std::string path = std::filesystem::weakly_canonical(e.path(), ec).string();
+            const std::string path = path_to_utf8(std::filesystem::weakly_canonical(e.path(), ec));
             if (e.path().extension() == ".outpost" && std::find(found.begin(), found.end(), path) == found.end()) {
                 found.push_back(path);  // once, though home and here may be one folder
             }
@@ -139,7 +140,7 @@ void ProfilesController::enrol(const std::string& path, const std::string& paste
     s.problem.clear();
     std::string text = pasted;
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
-        std::ifstream in(path, std::ios::binary);
+        std::ifstream in(path_from_utf8(path), std::ios::binary);
         if (path.empty() || !in) {
             s.problem = path.empty() ? "Choose the enrolment file from IT, or paste its text."
                                      : "Cannot open " + path + ". Check the file is there.";

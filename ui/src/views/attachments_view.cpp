@@ -8,6 +8,7 @@
 #include "outpost/client/words.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/platform/app_dirs.h"
+#include "outpost/platform/utf8.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -95,7 +96,7 @@ void draw_attachments(ViewContext& ctx, client::FormModel& form, const records::
         const std::string attach = "Attach a file##" + id;
         if (button(ctx.widgets, attach.c_str())) {
             if (at.browse_dir.empty()) {
-                at.browse_dir = platform::home_folder().string();
+                at.browse_dir = path_to_utf8(platform::home_folder());
             }
             at.pick_for = f.name;
             ImGui::OpenPopup("Choose a file to attach");

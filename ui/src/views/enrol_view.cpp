@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "outpost/platform/app_dirs.h"
+#include "outpost/platform/utf8.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -31,10 +32,10 @@ void draw_enrol(ViewContext& ctx) {
         ImGui::SameLine();
         if (button(ctx.widgets, "Browse...")) {
             if (s.browse_dir.empty()) {
-                const std::filesystem::path typed(s.provision_path);
+                const std::filesystem::path typed = path_from_utf8(s.provision_path);
                 s.browse_dir = !s.provision_path.empty() && std::filesystem::is_directory(typed.parent_path())
-                                   ? typed.parent_path().string()
-                                   : platform::home_folder().string();
+                                   ? path_to_utf8(typed.parent_path())
+                                   : path_to_utf8(platform::home_folder());
             }
             ImGui::OpenPopup("Choose the enrolment file");
         }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "../folder_lister.h"
+#include "outpost/platform/utf8.h"
 #include "views.h"
 
 namespace outpost::ui {
@@ -20,17 +21,17 @@ bool draw_file_picker(ViewContext& ctx, const char* title, std::string& dir_text
         ctx.folders->request(dir_text, /*again=*/ImGui::IsWindowAppearing());
     }
     bool picked = false;
-    const std::filesystem::path dir(dir_text);
+    const std::filesystem::path dir = path_from_utf8(dir_text);
     const FolderListing& listing = ctx.state.folder;
     const bool listed = listing.dir == dir_text;
-    ImGui::TextDisabled("%s", dir.string().c_str());
+    ImGui::TextDisabled("%s", path_to_utf8(dir).c_str());
     ImGui::BeginChild("##files", ImVec2(0, -ImGui::GetFrameHeightWithSpacing() * 1.3F), true);
     if (dir.has_parent_path() && dir.parent_path() != dir && selectable(ctx.widgets, ".. (up)", false)) {
-        dir_text = dir.parent_path().string();
+        dir_text = path_to_utf8(dir.parent_path());
     }
     bool any = false;
     for (const FolderEntry& e : listing.entries) {
-        if (!listed || (!e.folder && !accept(std::filesystem::path(e.path)))) {
+        if (!listed || (!e.folder && !accept(path_from_utf8(e.path)))) {
             continue;
         }
         any = true;

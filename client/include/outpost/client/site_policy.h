@@ -1,4 +1,5 @@
-// The site policy: settings IT fixes for every profile on a laptop, in /etc/outpost/client.json.
+// The site policy: settings IT fixes for every profile on a laptop, in client.json in the machine's
+// configuration folder (/etc/outpost on Linux, %ProgramData%\Outpost on Windows).
 // Every key is optional:
 //
 //   {"server_url": "https://outpost.example.org:8443",  // enrolment only with this server
@@ -25,7 +26,8 @@
 
 namespace outpost::client {
 
-inline constexpr const char* kDefaultPolicyPath = "/etc/outpost/client.json";
+// Where the site policy is read from when no --policy names another file.
+[[nodiscard]] std::filesystem::path default_policy_path();
 
 struct SitePolicy {
     std::string source;              // the file it was read from; empty when there is none

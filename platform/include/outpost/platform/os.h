@@ -26,6 +26,14 @@ namespace outpost::os {
 // contents, never a mix. The temporary file is removed on failure.
 [[nodiscard]] std::error_code replace_file(const std::filesystem::path& target, std::span<const std::uint8_t> bytes);
 
+// The steps of replace_file, for tests that kill a process between any two of them (a fault-
+// injection seam): a hook set here runs after each step, on the calling thread. Null (the
+// default) runs nothing.
+enum class ReplaceStep { kTempCreated, kTempWritten, kRenamed, kFolderFlushed };
+using ReplaceStepHook = void (*)(ReplaceStep);
+void set_replace_step_hook(ReplaceStepHook hook);
+void run_replace_step_hook(ReplaceStep step);
+
 // Creates `path` readable by its owner alone (on Windows, as the folder's access list allows) and
 // writes `bytes`, flushed to the disk. Never writes
 // over a file or through a symbolic link: std::errc::file_exists when anything is already there.
@@ -38,6 +46,11 @@ namespace outpost::os {
 // Flushes a folder's entries (names created, renamed or removed in it) to the disk. A no-op where
 // the OS has no such call.
 [[nodiscard]] std::error_code sync_folder(const std::filesystem::path& folder);
+
+// Makes `path` (a file or a folder) readable and writable by the current user alone: mode 0600 or
+// 0700 on POSIX; on Windows a protected access list naming only the user, which the files later
+// created in a folder inherit.
+[[nodiscard]] std::error_code restrict_to_owner(const std::filesystem::path& path);
 
 // Flushes an existing file's data to the disk.
 [[nodiscard]] std::error_code sync_file(const std::filesystem::path& path);
