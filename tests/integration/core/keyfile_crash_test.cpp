@@ -28,6 +28,11 @@ constexpr const char* kNew = "new passphrase, the one she chose";
 
 os::ReplaceStep g_stop_at = os::ReplaceStep::kTempCreated;
 
+// Encrypted, WAL, with libsodium's INTERACTIVE key derivation (the tests' floor).
+StoreOptions options() {
+    return options_for(all_store_modes().at(0));
+}
+
 // In the child: at the chosen step, tell the parent and wait to be killed.
 void stop_here(os::ReplaceStep step) {
     if (step == g_stop_at) {
@@ -43,7 +48,7 @@ void stop_here(os::ReplaceStep step) {
 OUTPOST_CHILD_ROLE(rekey) {
     // args: database path, step
     g_stop_at = static_cast<os::ReplaceStep>(std::stoi(args.at(1)));
-    auto s = Store::open(path_from_utf8(args.at(0)), kOld);
+    auto s = Store::open(path_from_utf8(args.at(0)), kOld, options());
     if (!s.is_ok()) {
         os::exit_now(3);
     }
@@ -69,7 +74,7 @@ TEST_CASE("Store: a kill at any step of a passphrase change leaves the old or th
             TempDir tmp;
             const auto path = tmp / "case.db";
             {
-                auto s = Store::create(path, kOld);
+                auto s = Store::create(path, kOld, options());
                 REQUIRE(s.is_ok());
                 REQUIRE((*s)->exec("CREATE TABLE t(x); INSERT INTO t VALUES('kept');").is_ok());
             }
@@ -80,8 +85,8 @@ TEST_CASE("Store: a kill at any step of a passphrase change leaves the old or th
             REQUIRE(exit.killed);
             ++kills;
 
-            auto with_old = Store::open(path, kOld);
-            auto with_new = Store::open(path, kNew);
+            auto with_old = Store::open(path, kOld, options());
+            auto with_new = Store::open(path, kNew, options());
             CHECK(with_old.is_ok() != with_new.is_ok());  // exactly one works
             CHECK(with_new.is_ok() == new_in_force);
             auto& opened = with_new.is_ok() ? with_new : with_old;
