@@ -7,9 +7,10 @@ function(outpost_target_defaults target)
       -Wcast-align -Wformat=2 -Wimplicit-fallthrough -Wmissing-declarations
       # Designated initialisers with member defaults are the house style; GCC 12 warns on them.
       -Wno-missing-field-initializers)
-    if(WIN32 AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
       # GCC 12's -Wrestrict and -Wstringop-overread misfire inside libstdc++'s std::string and
-      # std::equal at -O2 (GCC bugs 105329, 105651); the Linux build (-O0) never sees them.
+      # std::equal at -O2 (GCC bugs 105329, 105651): the Release trees (package, windows) stopped on
+      # them; the Debug trees (-O0) never see them.
       target_compile_options(${target} PRIVATE -Wno-restrict -Wno-stringop-overread)
     endif()
     if(OUTPOST_WARNINGS_AS_ERRORS)

@@ -14,7 +14,9 @@
 namespace outpost::platform {
 
 // Disables core dumps (Linux/macOS: RLIMIT_CORE = 0 and, on Linux, PR_SET_DUMPABLE = 0), so a crash
-// never writes decrypted memory to disk. On Windows this is a no-op returning ok.
+// never writes decrypted memory to disk. On Windows: a crash ends the process before Windows Error
+// Reporting runs (an unhandled-exception filter), with no fault dialog, and the program is excluded
+// from WER for the user where Windows allows it.
 [[nodiscard]] Status disable_core_dumps();
 
 // From now on, SIGTERM, SIGINT and SIGHUP (a logout, a shutdown, Ctrl+C) only set a flag that
@@ -37,7 +39,7 @@ void handle_termination_signals();
 // core.io.failed for any other failure.
 [[nodiscard]] Status write_new_file(const std::filesystem::path& path, std::string_view text);
 
-// This computer's name as the system knows it (the host name; on Windows, COMPUTERNAME), or
+// This computer's name as the system knows it (the host name; on Windows, GetComputerNameW), or
 // "laptop" when it has none.
 [[nodiscard]] std::string computer_name();
 
@@ -51,7 +53,8 @@ struct ProgramResult {
 };
 [[nodiscard]] Result<ProgramResult> run_program(const std::vector<std::string>& argv);
 
-// True when core dumps are currently disabled for this process (RLIMIT_CORE soft limit is 0).
+// True when core dumps are currently disabled for this process (RLIMIT_CORE soft limit is 0; on
+// Windows, once disable_core_dumps has run).
 [[nodiscard]] bool core_dumps_disabled();
 
 }  // namespace outpost::platform
