@@ -32,8 +32,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout server.key -out server.pem >/dev/null 2>&1
 "$server" init --data srv >/dev/null
 "$server" team add north --data srv >/dev/null
-"$server" user add sian --team north --role worker --name "Siân Llŷr" --data srv >/dev/null 2>&1 ||
-  "$server" user add sian --team north --role worker --data srv >/dev/null
+"$server" user add sian --team north --role worker --data srv >/dev/null
 "$server" user add ben --team north --role worker --data srv >/dev/null
 start_server "$server" server.log --data srv --tls-cert server.pem --tls-key server.key || fail "serve"
 trap 'kill $server_pid 2>/dev/null || true; wineserver -k 2>/dev/null || true' EXIT

@@ -1,0 +1,60 @@
+# The tests that build and pass on every OS the client runs on: every unit test of core, records,
+# platform, the protocol, the sync client and the client model that starts no server, and the crash
+# loops (which start the test program again as a child: support/child_process.h). Included by the
+# Linux suite (tests/CMakeLists.txt) and the Windows suite under Wine (tests/windows/CMakeLists.txt).
+
+# One shared doctest main (an OBJECT library), one executable and one CTest test per test file.
+add_library(outpost_doctest_main OBJECT ${PROJECT_SOURCE_DIR}/tests/doctest_main.cpp)
+target_link_libraries(outpost_doctest_main PUBLIC doctest::doctest outpost::platform_os)
+target_include_directories(outpost_doctest_main PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
+
+include(OutpostTests)  # outpost_add_test_file
+
+outpost_add_test_file(unit/core/status_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/time_format_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/json_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/secure_buffer_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/envelope_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/store_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/transaction_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/store_tamper_test.cpp LIBS outpost::core)
+outpost_add_test_file(integration/core/store_crash_test.cpp LIBS outpost::core)
+outpost_add_test_file(integration/core/keyfile_crash_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/core/schema_steps_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/hlc_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/merge_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/schema_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/engine_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/heads_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/review_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/disk_faults_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/value_codec_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/search_test.cpp LIBS outpost::core)
+outpost_add_test_file(unit/records/ids_test.cpp LIBS outpost::core)
+# The engine's internal headers (core/src/records) for the tests of its pieces.
+foreach(t test_records_value_codec test_records_search)
+  target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/core/src/records)
+endforeach()
+foreach(t test_records_schema test_records_engine test_records_disk_faults)
+  target_compile_definitions(${t} PRIVATE OUTPOST_FORMS_DIR="${PROJECT_SOURCE_DIR}/assets/forms")
+endforeach()
+outpost_add_test_file(unit/platform/app_dirs_test.cpp LIBS outpost::platform)
+outpost_add_test_file(unit/platform/process_test.cpp LIBS outpost::platform)
+outpost_add_test_file(unit/platform/os_test.cpp LIBS outpost::platform_os)
+outpost_add_test_file(unit/platform/input_queue_test.cpp LIBS outpost::platform)
+outpost_add_test_file(unit/platform/terminal_test.cpp LIBS outpost::platform)
+outpost_add_test_file(unit/sync_protocol/messages_test.cpp LIBS outpost::sync_protocol)
+outpost_add_test_file(unit/sync_protocol/sync_messages_test.cpp LIBS outpost::sync_protocol)
+outpost_add_test_file(unit/sync_protocol/provisioning_test.cpp LIBS outpost::sync_protocol)
+outpost_add_test_file(unit/sync_protocol/json_reader_test.cpp LIBS outpost::sync_protocol)
+target_include_directories(test_sync_protocol_json_reader PRIVATE ${PROJECT_SOURCE_DIR}/sync/protocol/src)
+outpost_add_test_file(unit/sync_client/client_state_test.cpp LIBS outpost::sync_client)
+outpost_add_test_file(unit/sync_client/pusher_test.cpp LIBS outpost::sync_client)
+outpost_add_test_file(unit/sync_client/blob_transfer_test.cpp LIBS outpost::sync_client)
+# The sync client's internal headers (sync/client/src) for the tests of its pieces.
+foreach(t test_sync_client_client_state test_sync_client_pusher test_sync_client_blob_transfer)
+  target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/sync/client/src)
+endforeach()
+outpost_add_test_file(unit/ui/form_model_test.cpp LIBS outpost::client)
+outpost_add_test_file(unit/ui/words_test.cpp LIBS outpost::client)
+outpost_add_test_file(unit/ui/site_policy_test.cpp LIBS outpost::client)
