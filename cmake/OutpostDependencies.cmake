@@ -9,9 +9,12 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)       # PkgConfi
 pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)               # PkgConfig::IMGUI (+ stb)
 find_package(OpenSSL 3 REQUIRED)                                      # OpenSSL::SSL (the server's TLS reads, conn_guard)
 find_package(PostgreSQL REQUIRED)                                    # PostgreSQL::PostgreSQL (libpq)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip>=1.7)        # PkgConfig::LIBZIP (the server's XLSForm import)
+pkg_check_modules(EXPAT REQUIRED IMPORTED_TARGET expat>=2.4)          # PkgConfig::EXPAT (the XML inside an .xlsx)
 find_package(glfw3 3.3 REQUIRED)                                      # glfw
 set(OpenGL_GL_PREFERENCE GLVND)
 find_package(OpenGL REQUIRED)                                         # OpenGL::GL
 if(OUTPOST_BUILD_TESTS)
   find_package(doctest REQUIRED)                                      # doctest::doctest
+  pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter) # PkgConfig::XLSXWRITER (test workbooks)
 endif()

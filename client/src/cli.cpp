@@ -18,6 +18,7 @@
 #include "outpost/platform/process.h"
 #include "outpost/platform/terminal.h"
 #include "outpost/platform/utf8.h"
+#include "outpost/sync/form_rollout.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
 
@@ -98,6 +99,7 @@ struct OpenProfile {
     std::unique_ptr<BlobStore> blobs;
     sync::StoreMutex store_mutex;
     std::unique_ptr<sync::SyncEngine> engine;
+    std::vector<sync::FormNotice> form_notices;  // forms this build cannot use in their newest version
 
     OpenProfile() = default;
     OpenProfile(const OpenProfile&) = delete;
@@ -137,8 +139,9 @@ Status open_profile(const CliArgs& args, const std::filesystem::path& root, Open
     sodium_memzero(pass->data(), pass->size());
     OUTPOST_TRY(store);
     p.store = std::move(*store);
-    Result<std::vector<records::Schema>> schemas = sync::profile_schemas(*p.store);
-    OUTPOST_TRY(schemas);
+    Result<sync::LaptopForms> forms = sync::profile_forms(*p.store);
+    OUTPOST_TRY(forms);
+    p.form_notices = forms->notices;
     Result<sync::Credentials> creds = sync::load_credentials(*p.store);
     OUTPOST_TRY(creds);
     p.creds = std::move(*creds);
@@ -146,7 +149,7 @@ Status open_profile(const CliArgs& args, const std::filesystem::path& root, Open
     OUTPOST_TRY(transport);
     p.transport = std::move(*transport);
     Result<std::unique_ptr<records::RecordEngine>> records =
-        records::RecordEngine::open(*p.store, std::move(*schemas), SystemClock::instance());
+        records::RecordEngine::open(*p.store, forms->schemas(), SystemClock::instance());
     OUTPOST_TRY(records);
     p.records = std::move(*records);
     return Status::ok();
@@ -273,6 +276,11 @@ int sync_profile(const CliArgs& args, const std::filesystem::path& root, std::st
         std::cout << "Sync did not finish; " << st.waiting << " change(s) wait on this laptop and will be sent "
                   << "next time.\n";
     }
+    // A form this laptop cannot read is said in plain words, as the window says it.
+    const std::shared_ptr<const sync::LaptopForms> forms = p.engine->forms();
+    for (const sync::FormNotice& n : forms ? forms->notices : p.form_notices) {
+        std::cout << sync::form_notice_words(n) << "\n";
+    }
     Result<std::vector<sync::RefusedChange>> refused = p.engine->refused();
     if (refused.is_ok() && !refused->empty()) {
         std::cout << refused->size() << " change(s) were refused by the server and are kept here:\n";
@@ -392,6 +400,9 @@ int run_status(const CliArgs& args) {
     std::cout << "Ideas: " << ideas << "\n";
     std::cout << "Unsaved forms: " << drafts->size() << "\n";
     std::cout << "Waiting to send: " << (waiting.is_ok() ? std::to_string(*waiting) : std::string("unknown")) << "\n";
+    for (const sync::FormNotice& n : p.form_notices) {
+        std::cout << sync::form_notice_words(n) << "\n";
+    }
     if (args.list) {
         for (const auto& [form, title] : listed) {
             std::cout << form << "\t" << title << "\n";

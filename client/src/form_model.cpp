@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/records/logic.h"
 
 namespace outpost::client {
 namespace {
@@ -61,6 +62,13 @@ records::FieldError parse_error(const FieldDef& f, std::string words) {
 FormModel FormModel::blank(const records::Schema& schema) {
     FormModel m;
     m.m_schema = &schema;
+    for (const FieldDef& f : schema.fields) {
+        if (!f.default_json.empty() && f.repeat.empty()) {
+            if (Result<FieldValue> v = records::decode_value(f.kind, f.default_json); v.is_ok()) {
+                m.m_text[f.name] = to_text(f.kind, *v);
+            }
+        }
+    }
     return m;
 }
 
@@ -68,14 +76,115 @@ FormModel FormModel::of(const records::Schema& schema, const records::Record& r)
     FormModel m;
     m.m_schema = &schema;
     m.m_record_id = r.id;
+    for (const auto& [key, value] : r.values) {
+        const FieldDef* f = schema.field(key);
+        if (f != nullptr && holds_value(f->kind) && f->name != "_removed") {
+            m.m_text[key] = to_text(f->kind, value);
+        }
+    }
     for (const FieldDef& f : schema.fields) {
-        const auto it = r.values.find(f.name);
-        if (it != r.values.end()) {
-            m.m_text[f.name] = to_text(f.kind, it->second);
+        if (f.kind == FieldKind::kRepeat) {
+            m.m_items[f.name] = records::repeat_items(r.values, f.name);
         }
     }
     m.m_original = m.m_text;
     return m;
+}
+
+const records::Values& FormModel::live() const {
+    if (m_live_valid && m_live_texts == m_text) {
+        return m_live;
+    }
+    m_live.clear();
+    if (m_schema != nullptr) {
+        for (const auto& [key, typed] : m_text) {
+            const FieldDef* f = m_schema->field(key);
+            if (f == nullptr || !holds_value(f->kind) || trim(typed).empty()) {
+                continue;
+            }
+            std::optional<records::FieldError> problem;
+            records::FieldValue v = parse(*f, typed, problem);
+            if (!problem && !std::holds_alternative<std::monostate>(v)) {
+                m_live[key] = std::move(v);
+            }
+        }
+        for (const std::string& removed : m_removed) {
+            m_live[removed + "._removed"] = true;
+        }
+        for (auto& [key, v] : records::settle(*m_schema, m_live, m_today)) {
+            const FieldDef* f = m_schema->field(key);
+            if (f != nullptr && f->kind == FieldKind::kCalculate) {
+                if (std::holds_alternative<std::monostate>(v)) {
+                    m_live.erase(key);
+                } else {
+                    m_live[key] = std::move(v);
+                }
+            }
+        }
+    }
+    m_live_texts = m_text;
+    m_live_valid = true;
+    return m_live;
+}
+
+bool FormModel::required(const FieldDef& f, std::string_view item) const {
+    return m_schema != nullptr && records::is_required(*m_schema, f, live(), m_today, item);
+}
+
+std::vector<std::string> FormModel::offered(const FieldDef& f, std::string_view item) const {
+    return m_schema == nullptr ? f.choices : records::offered_choices(*m_schema, f, live(), m_today, item);
+}
+
+std::string FormModel::calculated(const FieldDef& f, std::string_view item) const {
+    const records::Values& v = live();
+    const auto it = v.find(f.repeat.empty() ? f.name : records::item_key(f.repeat, item, f.name));
+    return it == v.end() ? std::string() : to_text(f.kind, it->second);
+}
+
+std::vector<std::string> FormModel::items(const std::string& repeat) const {
+    const auto it = m_items.find(repeat);
+    return it == m_items.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::string FormModel::add_item(const std::string& repeat, std::int64_t now_ms, std::uint32_t salt) {
+    std::vector<std::string>& list = m_items[repeat];
+    std::string id = records::new_item_id(now_ms, salt);
+    while (std::find(list.begin(), list.end(), id) != list.end()) {
+        id = records::new_item_id(now_ms, ++salt);
+    }
+    list.push_back(id);
+    // An item exists once it has a key: its first field, empty, marks it.
+    if (const FieldDef* r = m_schema != nullptr ? m_schema->def(repeat) : nullptr; r != nullptr) {
+        for (const std::string& child : r->fields) {
+            const FieldDef* c = m_schema->def(child);
+            if (c != nullptr && holds_value(c->kind)) {
+                m_text[records::item_key(repeat, id, child)];
+                if (!c->default_json.empty()) {
+                    if (Result<FieldValue> v = records::decode_value(c->kind, c->default_json); v.is_ok()) {
+                        m_text[records::item_key(repeat, id, child)] = to_text(c->kind, *v);
+                    }
+                }
+            }
+        }
+    }
+    return id;
+}
+
+void FormModel::remove_item(const std::string& repeat, const std::string& item) {
+    std::vector<std::string>& list = m_items[repeat];
+    list.erase(std::remove(list.begin(), list.end(), item), list.end());
+    const std::string prefix = repeat + "." + item + ".";
+    bool held = false;
+    for (const auto& [key, t] : m_original) {
+        held = held || key.compare(0, prefix.size(), prefix) == 0;
+    }
+    for (auto it = m_text.begin(); it != m_text.end();) {
+        it = it->first.compare(0, prefix.size(), prefix) == 0 ? m_text.erase(it) : std::next(it);
+    }
+    if (held) {
+        m_removed.push_back(repeat + "." + item);
+        m_live_valid = false;
+    }
 }
 
 std::string FormModel::text(const std::string& field) const {
@@ -110,17 +219,8 @@ void FormModel::set_choice(const std::string& field, std::string_view choice, bo
     m_text[field] = out;
 }
 
-bool FormModel::visible(const FieldDef& f) const {
-    if (!f.visible_if) {
-        return true;
-    }
-    const std::vector<std::string> answers = lines(text(f.visible_if->field));
-    for (const std::string& a : answers) {
-        if (std::find(f.visible_if->values.begin(), f.visible_if->values.end(), a) != f.visible_if->values.end()) {
-            return true;
-        }
-    }
-    return false;
+bool FormModel::visible(const FieldDef& f, std::string_view item) const {
+    return m_schema == nullptr || records::is_relevant(*m_schema, f, live(), m_today, item);
 }
 
 bool FormModel::editable(const FieldDef& f, std::string_view role) {
@@ -131,19 +231,44 @@ bool FormModel::editable(const FieldDef& f, std::string_view role) {
            std::find(f.editable_by.begin(), f.editable_by.end(), std::string(role)) != f.editable_by.end();
 }
 
+std::vector<std::string> FormModel::keys() const {
+    std::vector<std::string> out;
+    for (const auto& [k, t] : m_text) {
+        out.push_back(k);
+    }
+    for (const auto& [k, t] : m_original) {
+        if (m_text.find(k) == m_text.end()) {
+            out.push_back(k);
+        }
+    }
+    return out;
+}
+
 std::vector<std::string> FormModel::changed_fields() const {
     std::vector<std::string> out;
     if (m_schema == nullptr) {
         return out;
     }
-    for (const FieldDef& f : m_schema->fields) {
-        const auto now = m_text.find(f.name);
-        const auto was = m_original.find(f.name);
+    for (const std::string& key : keys()) {
+        const FieldDef* f = m_schema->field(key);
+        if (f == nullptr || f->kind == FieldKind::kCalculate) {
+            continue;
+        }
+        const std::optional<records::ItemKey> ik = records::split_item_key(key);
+        if (ik && std::find(m_removed.begin(), m_removed.end(),
+                            std::string(ik->repeat) + "." + std::string(ik->item)) != m_removed.end()) {
+            continue;
+        }
+        const auto now = m_text.find(key);
+        const auto was = m_original.find(key);
         const std::string a = now != m_text.end() ? trim(now->second) : std::string();
         const std::string b = was != m_original.end() ? trim(was->second) : std::string();
         if (a != b) {
-            out.push_back(f.name);
+            out.push_back(key);
         }
+    }
+    for (const std::string& removed : m_removed) {
+        out.push_back(removed + "._removed");
     }
     return out;
 }
@@ -155,7 +280,16 @@ records::Values FormModel::values_to_write(std::string_view role, std::vector<re
     }
     for (const std::string& name : changed_fields()) {
         const FieldDef* f = m_schema->field(name);
-        if (f == nullptr || !visible(*f) || !editable(*f, role)) {
+        if (f == nullptr) {
+            continue;
+        }
+        if (f->name == "_removed") {
+            out[name] = true;
+            continue;
+        }
+        const std::optional<records::ItemKey> ik = records::split_item_key(name);
+        const std::string_view item = ik ? ik->item : std::string_view();
+        if (!visible(*f, item) || !editable(*f, role)) {
             continue;
         }
         const std::string t = f->kind == FieldKind::kLongText ? text(name) : trim(text(name));
@@ -168,6 +302,7 @@ records::Values FormModel::values_to_write(std::string_view role, std::vector<re
         std::optional<records::FieldError> problem;
         records::FieldValue v = parse(*f, t, problem);
         if (problem) {
+            problem->field = name;
             errors.push_back(std::move(*problem));
         } else {
             out[name] = std::move(v);
@@ -186,8 +321,14 @@ records::FieldValue FormModel::parse(const FieldDef& f, const std::string& typed
         case FieldKind::kDateTime:
         case FieldKind::kChoice:
         case FieldKind::kRecordLink:
+        case FieldKind::kTime:
+        case FieldKind::kCalculate:
         case FieldKind::kAttachments:  // the list's JSON, written by the attach buttons
             return t;
+        case FieldKind::kNote:
+        case FieldKind::kGroup:
+        case FieldKind::kRepeat:
+            return std::monostate{};
         case FieldKind::kInteger: {
             std::int64_t v = 0;
             const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -255,8 +396,17 @@ bool FormModel::was_cut(const std::string& field) const {
 
 void FormModel::restore(const std::map<std::string, std::string>& texts) {
     for (const auto& [field, t] : texts) {
-        if (m_schema != nullptr && m_schema->field(field) != nullptr) {
-            m_text[field] = t;
+        const FieldDef* f = m_schema != nullptr ? m_schema->field(field) : nullptr;
+        if (f == nullptr || f->name == "_removed") {
+            continue;
+        }
+        m_text[field] = t;
+        if (const std::optional<records::ItemKey> ik = records::split_item_key(field)) {
+            std::vector<std::string>& list = m_items[std::string(ik->repeat)];
+            if (std::find(list.begin(), list.end(), ik->item) == list.end()) {
+                list.emplace_back(ik->item);
+                std::sort(list.begin(), list.end());
+            }
         }
     }
 }

@@ -24,11 +24,19 @@ Result<std::unique_ptr<Session>> Session::open(const std::filesystem::path& root
     OUTPOST_TRY(store);
     s->m_store = std::move(*store);
     OUTPOST_TRY(migrate_ui_tables(*s->m_store));
-    Result<std::vector<records::Schema>> schemas = sync::profile_schemas(*s->m_store);
-    OUTPOST_TRY(schemas);
-    s->m_schemas = *schemas;
+    // The forms as the last sync left them; one this build cannot read never stops the unlock
+    // (sync/form_rollout.h): its notice says so.
+    Result<sync::LaptopForms> forms = sync::profile_forms(*s->m_store);
+    OUTPOST_TRY(forms);
+    auto first = std::make_unique<Forms>();
+    first->schemas = forms->schemas();
+    first->notices = forms->notices;
+    for (const std::string& type : forms->retired()) {
+        first->retired.insert(type);
+    }
+    s->use_forms(std::move(first));
     Result<std::unique_ptr<records::RecordEngine>> engine =
-        records::RecordEngine::open(*s->m_store, std::move(*schemas), clock);
+        records::RecordEngine::open(*s->m_store, forms->schemas(), clock);
     OUTPOST_TRY(engine);
     s->m_records = std::move(*engine);
     Result<std::unique_ptr<BlobStore>> blobs = BlobStore::open(*s->m_store);
@@ -67,8 +75,34 @@ records::Actor Session::actor() const {
     return {m_creds.user, m_creds.device_id, m_creds.role, m_creds.team};
 }
 
+void Session::use_forms(std::unique_ptr<const Forms> forms) {
+    m_forms.store(forms.get(), std::memory_order_release);
+    m_form_sets.push_back(std::move(forms));
+}
+
+bool Session::refresh_forms() {
+    std::shared_ptr<const sync::LaptopForms> synced = m_sync->forms();
+    if (!synced || synced == current_forms().from) {
+        return false;
+    }
+    auto next = std::make_unique<Forms>();
+    next->schemas = synced->schemas();
+    next->notices = synced->notices;
+    for (const std::string& type : synced->retired()) {
+        next->retired.insert(type);
+    }
+    next->from = std::move(synced);
+    use_forms(std::move(next));
+    return true;
+}
+
+bool Session::form_retired(std::string_view type) const {
+    const auto& retired = current_forms().retired;
+    return retired.find(type) != retired.end();
+}
+
 const records::Schema* Session::schema(std::string_view type) const {
-    for (const records::Schema& s : m_schemas) {
+    for (const records::Schema& s : schemas()) {
         if (s.type == type) {
             return &s;
         }

@@ -20,6 +20,22 @@ constexpr std::array kCodes = {
     CodeInfo{kBlobHashMismatch, "An attachment arrived damaged and was thrown away. It will be fetched again."},
     CodeInfo{kBlobChunkMismatch, "Part of an attachment was damaged on the way. That part is sent again."},
     CodeInfo{kBlobOutOfOrder, "Part of an attachment arrived out of order. The transfer starts again from there."},
+    CodeInfo{kXlsformBadZip,
+             "That file is not a readable Excel workbook (.xlsx): it is damaged, cut short or another kind of "
+             "file. Save the form again from the spreadsheet program as .xlsx and import that."},
+    CodeInfo{kXlsformBadXml,
+             "Part of that workbook is damaged, so it cannot be read. Open it in the spreadsheet program, save it "
+             "again as .xlsx and import that."},
+    CodeInfo{kXlsformMissingSheet,
+             "The workbook has no sheet named \"survey\". An XLSForm keeps its questions on a sheet with that "
+             "name; rename the sheet and import again."},
+    CodeInfo{kXlsformTooLarge,
+             "That workbook is larger than a form can be (too many rows, or a cell with too much text). The "
+             "message says which; make it smaller and import again."},
+    CodeInfo{kXlsformUnsupported,
+             "The form uses something Outpost cannot do yet, or has a mistake. The message names every cell "
+             "(sheet, column and row) and what is wrong there; fix them all and import again. Nothing was "
+             "imported."},
     CodeInfo{kStorePassphraseWrong, "That passphrase is not right. Check Caps Lock and try again."},
     CodeInfo{
         kStorePassphraseWeak,
@@ -69,6 +85,11 @@ constexpr std::array kCodes = {
     CodeInfo{kFieldTransition,
              "That step is not allowed from where this stands now (for example, a suggestion is "
              "reviewed before it is accepted). Sync to see its latest state, then try again."},
+    CodeInfo{kFormExpressionInvalid,
+             "A form's rule (shown when, required when, a check or a calculation) is not written correctly. Ask IT to "
+             "check the form."},
+    CodeInfo{kFieldConstraint, "This answer does not pass the form's check."},
+    CodeInfo{kFieldNotRelevant, "This question is not asked for this record, so it must be left empty."},
     CodeInfo{kPlatformNoHome, "Outpost cannot find your home folder to keep its data in."},
     CodeInfo{kProtocolMalformed, "The server and this laptop did not understand each other. Try again later."},
     CodeInfo{kSyncNetworkUnreachable,
@@ -164,6 +185,10 @@ constexpr std::array kCodes = {
              "The database is in use by a running Outpost service. Stop every outpost-server serve process "
              "that uses it, then restore again."},
     CodeInfo{kServerRestoreFailed, "The restore did not finish; the database was left as it was before it."},
+    CodeInfo{kFormPublishIncompatible,
+             "This form would make records already collected unreadable: it drops a question, or changes the kind "
+             "of answer a question takes. Keep every question, and mark the ones no longer asked \"retired\": true."},
+    CodeInfo{kFormNotFound, "The server has no form of that name. 'outpost-server forms list' shows the forms it has."},
     CodeInfo{kPlatformFileExists, "A file is already there, and Outpost never writes over one. Choose a new name."},
     CodeInfo{kPlatformProcessFailed, "A program Outpost needs could not be started. Check that it is installed."},
 };

@@ -1,6 +1,7 @@
 // records_bench: the records engine on an encrypted store holding N records of mixed types.
 // Prints one JSON line: save latency of one record, a two-word search, and the first and the 1,000th
-// page of 50 rows sorted by date (most recently updated first). See docs/PERFORMANCE.md.
+// page of 50 rows sorted by date (most recently updated first), and the save latency of a form with
+// 20 expressions and a repeat of 10 items (form logic, records/logic.h). See docs/PERFORMANCE.md.
 //   records_bench [--records N] [--dir DIR] [--forms DIR]
 #include <algorithm>
 #include <chrono>
@@ -106,6 +107,53 @@ Values make(std::mt19937& rng, int i, std::string& type) {
     }
 }
 
+// A form with 20 expressions (relevant, required when, constraints, calculations, over the record and
+// over a repeat) and a repeat of up to 10 household members.
+constexpr const char* kLogicForm = R"json({
+  "type": "logic_bench", "version": 1, "title": "Logic bench",
+  "fields": [
+    {"name": "visit_date", "kind": "date", "label": "Date", "required": true, "constraint": ". <= today()"},
+    {"name": "any_concerns", "kind": "yes_no", "label": "Concerns"},
+    {"name": "concerns", "kind": "long_text", "label": "What concerns", "relevant": "${any_concerns} = 'yes'",
+     "required": "${any_concerns} = 'yes'", "constraint": "string-length(.) >= 5"},
+    {"name": "risk", "kind": "choice", "label": "Risk", "choices": ["low", "medium", "high"]},
+    {"name": "plan", "kind": "long_text", "label": "Plan", "required": "selected(${risk}, 'high')"},
+    {"name": "phone", "kind": "text", "label": "Phone", "constraint": "regex(., '^[0-9 ]{6,15}$')"},
+    {"name": "members", "kind": "repeat", "label": "Members", "max_items": 10, "fields": [
+      {"name": "member_name", "kind": "text", "label": "Name", "required": true},
+      {"name": "age", "kind": "integer", "label": "Age", "constraint": ". >= 0 and . <= 120"},
+      {"name": "relationship", "kind": "choice", "label": "Relationship", "choices": ["parent", "child", "other"],
+       "relevant": "${age} != ''"},
+      {"name": "school", "kind": "text", "label": "School", "relevant": "${age} < 18"},
+      {"name": "band", "kind": "calculate", "calculate": "if(${age} < 18, 'child', if(${age} >= 65, 'older', 'adult'))"}
+    ]},
+    {"name": "people", "kind": "calculate", "label": "People", "calculate": "count(${members})"},
+    {"name": "total_age", "kind": "calculate", "label": "Total age", "calculate": "sum(${age})"},
+    {"name": "oldest", "kind": "calculate", "label": "Oldest", "calculate": "max(${age})"},
+    {"name": "score", "kind": "calculate", "label": "Score",
+     "calculate": "if(selected(${risk}, 'high'), 10, if(selected(${risk}, 'medium'), 5, 1)) + ${people}"},
+    {"name": "summary", "kind": "long_text", "label": "Summary", "relevant": "${people} > 0",
+     "constraint": "string-length(.) <= 2000"}
+  ]
+})json";
+
+Values make_logic(std::mt19937& rng, int i) {
+    Values v{{"visit_date", std::string("2026-11-") + std::to_string(10 + rng() % 18)},
+             {"any_concerns", true},
+             {"concerns", sentence(rng, 20)},
+             {"risk", std::string(i % 2 ? "high" : "medium")},
+             {"plan", sentence(rng, 10)},
+             {"phone", std::string("01234 567890")},
+             {"summary", sentence(rng, 15)}};
+    for (int m = 0; m < 10; ++m) {
+        const std::string item = "m" + std::to_string(100000 + i % 1000) + std::to_string(m);
+        v["members." + item + ".member_name"] = "Member " + std::to_string(m);
+        v["members." + item + ".age"] = std::int64_t{static_cast<std::int64_t>(rng() % 90)};
+        v["members." + item + ".school"] = std::string("Ysgol");
+    }
+    return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,11 +175,13 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     auto schemas = load_schemas(forms);
+    auto logic_form = parse_schema(kLogicForm, "logic_bench.json");
     auto store = Store::create(dir / "profile.db", "benchmark passphrase, long enough", {});
-    if (!schemas.is_ok() || !store.is_ok()) {
+    if (!schemas.is_ok() || !logic_form.is_ok() || !store.is_ok()) {
         std::cerr << "records_bench: setup failed\n";
         return 1;
     }
+    schemas->push_back(*logic_form);
     auto engine = RecordEngine::open(**store, *schemas, SystemClock::instance());
     if (!engine.is_ok()) {
         std::cerr << "records_bench: " << engine.status().to_string() << "\n";
@@ -174,6 +224,43 @@ int main(int argc, char** argv) {
         saves.push_back(ms_since(t));
         if (!ok) {
             std::cerr << "records_bench: save failed\n";
+            return 1;
+        }
+    }
+    // The same with form logic: a new 10-member record, or one member's age changed (every rule and
+    // calculation runs again), one per transaction.
+    std::vector<double> logic_saves;
+    std::vector<std::string> logic_ids;
+    for (int i = 0; i < 300; ++i) {
+        const Values fresh = make_logic(rng, i);
+        const auto t = Steady::now();
+        bool ok = false;
+        if (i % 2 == 0 || logic_ids.empty()) {
+            std::vector<FieldError> problems;
+            auto r = e.create(who, "logic_bench", fresh, &problems);
+            ok = r.is_ok();
+            if (ok) {
+                logic_ids.push_back(r->id);
+            } else {
+                for (const FieldError& p : problems) {
+                    std::cerr << p.field << ": " << p.message << "\n";
+                }
+            }
+        } else {
+            const std::string& id = logic_ids[rng() % logic_ids.size()];
+            auto rec = e.get(id);
+            std::string key;
+            for (const auto& [k, v] : rec.is_ok() ? rec->values : Values{}) {
+                if (k.size() > 4 && k.compare(k.size() - 4, 4, ".age") == 0) {
+                    key = k;
+                }
+            }
+            ok =
+                !key.empty() && e.update(who, id, {{key, std::int64_t{static_cast<std::int64_t>(rng() % 90)}}}).is_ok();
+        }
+        logic_saves.push_back(ms_since(t));
+        if (!ok) {
+            std::cerr << "records_bench: logic save failed\n";
             return 1;
         }
     }
@@ -225,9 +312,10 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"bench\":\"records\",\"records\":%d,\"save_p50_ms\":%.2f,\"save_p99_ms\":%.2f,\"search_p50_ms\":%.2f,"
         "\"search_p99_ms\":%.2f,\"page1_ms\":%.2f,\"page1000_ms\":%.2f,\"far_page\":%d,\"load_ms\":%.0f,"
-        "\"search_hits\":%zu}\n",
+        "\"search_hits\":%zu,\"logic_save_p50_ms\":%.2f,\"logic_save_p99_ms\":%.2f,\"logic_vs_plain_p99\":%.2f}\n",
         records, percentile(saves, 0.5), percentile(saves, 0.99), percentile(searches, 0.5), percentile(searches, 0.99),
-        percentile(page1, 0.5), percentile(page1000, 0.5), far_page, load_ms, hits);
+        percentile(page1, 0.5), percentile(page1000, 0.5), far_page, load_ms, hits, percentile(logic_saves, 0.5),
+        percentile(logic_saves, 0.99), percentile(logic_saves, 0.99) / percentile(saves, 0.99));
     engine->reset();
     store->reset();
     std::filesystem::remove_all(dir);

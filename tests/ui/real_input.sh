@@ -177,7 +177,7 @@ long_note=$(printf 'Nodyn hir %.0s' $(seq 1000))  # 10,000 characters
 
 step "case 1: a home visit, Welsh, every control from the keyboard"
 press ctrl+n
-press Return  # "Which form?" opens on its first form: Home visit
+press Down Return  # "Which form?" opens on its first form, Carer's assessment; then Home visit
 wait_title "New Home visit"
 typ "2026-12-05"           # Date of visit has the keyboard
 press Tab Tab              # past "Today"
@@ -197,7 +197,7 @@ shot 04-case-1-saved
 
 step "case 2: a premises inspection, Polish, an invalid date then Escape straight after the save"
 press ctrl+n
-press Down Return
+press Down Down Down Return  # past Home visit and Housing disrepair inspection
 wait_title "New Premises inspection"
 typ "2026-13-45"
 press Tab Tab
@@ -227,7 +227,7 @@ shot 06-case-2-saved-then-escape
 
 step "case 3: other scripts in the name, a 10,000-character note pasted"
 press ctrl+n
-press Return
+press Down Return
 wait_title "New Home visit"
 typ "2026-12-03"
 press Tab Tab

@@ -18,7 +18,7 @@ namespace outpost::records {
 int log_change(sql::StmtRef& log, const Change& c, std::string_view value, std::int64_t at_ms) {
     log.text(1, c.record).text(2, c.type).text(3, c.team).text(4, c.field).text(5, value);
     log.i64(6, static_cast<std::int64_t>(c.hlc.packed)).text(7, c.device);
-    log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, at_ms);
+    log.i64(8, static_cast<std::int64_t>(c.base.packed)).text(9, c.author).i64(10, at_ms).i64(11, c.form_version);
     const int rc = log.step();
     log.reset();
     return rc;
@@ -52,7 +52,8 @@ Result<std::vector<Change>> RecordEngine::Impl::read_changes(const char* where, 
         return Status::error(errc::kStoreLocked, "the store is locked");
     }
     const std::string sql = std::string(
-                                "SELECT seq, record, type, team, field, value, hlc, device, base, author, at_ms "
+                                "SELECT seq, record, type, team, field, value, hlc, device, base, author, at_ms, "
+                                "form_version "
                                 "FROM changes WHERE ") +
                             where + " ORDER BY seq LIMIT ?3";
     Stmt st = prepare(sql);
@@ -62,7 +63,8 @@ Result<std::vector<Change>> RecordEngine::Impl::read_changes(const char* where, 
     while ((rc = st.step()) == SQLITE_ROW) {
         out.push_back({st.col_i64(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_text(5),
                        Hlc{static_cast<std::uint64_t>(st.col_i64(6))}, st.col_text(7),
-                       Hlc{static_cast<std::uint64_t>(st.col_i64(8))}, st.col_text(9), st.col_i64(10)});
+                       Hlc{static_cast<std::uint64_t>(st.col_i64(8))}, st.col_text(9), st.col_i64(10),
+                       static_cast<int>(st.col_i64(11))});
     }
     if (rc != SQLITE_DONE) {
         return m_store.sql_status(rc, "reading the change log");

@@ -271,6 +271,21 @@ void RecordEngine::prepare_snapshot(std::vector<PulledRecord>& records) const {
     m_impl->prepare_snapshot(records);
 }
 
+Status RecordEngine::Impl::replace_schemas(std::vector<Schema> schemas) {
+    // The search rows are taken out by the text the forms make of a record, so the index follows the
+    // forms before any write: migrate_search rebuilds it when the searchable fields moved.
+    m_schemas.swap(schemas);
+    if (Status s = migrate_search(); !s.is_ok()) {
+        m_schemas.swap(schemas);
+        return s;
+    }
+    return Status::ok();
+}
+
+Status RecordEngine::replace_schemas(std::vector<Schema> schemas) {
+    return m_impl->replace_schemas(std::move(schemas));
+}
+
 const Schema* RecordEngine::schema(std::string_view type) const {
     return m_impl->schema(type);
 }

@@ -28,10 +28,11 @@
 
 namespace outpost::records {
 
-// Appends one row to the change log: record, type, team, field, value, hlc, device, base, author, at_ms.
+// Appends one row to the change log: record, type, team, field, value, hlc, device, base, author, at_ms,
+// form_version.
 inline constexpr const char* kLogChangeSql =
-    "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms) "
-    "VALUES(?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO changes(record, type, team, field, value, hlc, device, base, author, at_ms, form_version) "
+    "VALUES(?,?,?,?,?,?,?,?,?,?,?)";
 
 // Appends one change to the log through `log` (kLogChangeSql), with `value` as its value (the change's
 // own, or its canonical spelling); returns SQLite's code.
@@ -94,6 +95,8 @@ struct RecordEngine::Impl {
     Status save_row(Row& row, const Schema* schema, bool exists);
     // Inserts the row; sets `rid`.
     Status insert_row(const NewRow& r, std::int64_t& rid);
+    // New forms, and the search index rebuilt when their searchable fields moved (migrate_search).
+    Status replace_schemas(std::vector<Schema> schemas);
 
     // ---- migrations.cpp ----
     // Creates the engine's tables (schema step 1) on `store`, before an engine exists.
@@ -135,7 +138,7 @@ struct RecordEngine::Impl {
     // ---- remote_apply.cpp ----
     Result<RemoteStats> apply_remote(const std::vector<Change>& changes);
     Result<RemoteStats> apply_snapshot(std::vector<PulledRecord>& records);
-    // Threads: any (reads only the forms, which never change after open).
+    // Threads: any (reads only the forms, which change only in replace_schemas).
     void prepare_snapshot(std::vector<PulledRecord>& records) const;
     // prepare_snapshot's work for one record (const: reads only the forms).
     void prepare_one(PulledRecord& rec) const;

@@ -3,6 +3,7 @@
 // saved with its search row, in one savepoint.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "engine_impl.h"
 #include "outpost/core/error_codes.h"
+#include "outpost/core/records/logic.h"
 #include "outpost/core/records/review.h"
 #include "outpost/core/store/transaction.h"
 
@@ -114,7 +116,18 @@ Result<Record> RecordEngine::Impl::write(const Actor& who, const Schema& schema,
     Record& rec = row.rec;
     Values merged = rec.values;
     std::vector<std::string> changed;
-    for (const auto& [k, v] : changes) {
+    Values writes = changes;
+    if (creating) {
+        // A new record starts from the form's defaults, under what the writer gave.
+        for (const FieldDef& f : schema.fields) {
+            if (!f.default_json.empty() && f.repeat.empty() && writes.find(f.name) == writes.end()) {
+                if (Result<FieldValue> v = decode_value(f.kind, f.default_json); v.is_ok()) {
+                    writes[f.name] = std::move(*v);
+                }
+            }
+        }
+    }
+    for (const auto& [k, v] : writes) {
         changed.push_back(k);
         if (k == "_deleted") {
             continue;
@@ -125,7 +138,23 @@ Result<Record> RecordEngine::Impl::write(const Actor& who, const Schema& schema,
             merged[k] = v;
         }
     }
-    std::vector<FieldError> problems = validate(schema, merged, changed, who.role, rec.values);
+    const std::string today = today_of(m_clock.now_ms());
+    const bool deleting = writes.size() == 1 && writes.count("_deleted") == 1;
+    if (!deleting) {
+        // Calculations follow the answers, and a question no longer asked keeps no answer.
+        for (auto& [k, v] : settle(schema, merged, today)) {
+            if (std::holds_alternative<std::monostate>(v)) {
+                merged.erase(k);
+            } else {
+                merged[k] = v;
+            }
+            if (std::find(changed.begin(), changed.end(), k) == changed.end()) {
+                changed.push_back(k);
+            }
+            writes[k] = std::move(v);
+        }
+    }
+    std::vector<FieldError> problems = validate(schema, merged, changed, who.role, rec.values, today);
     for (const std::string& field : changed) {
         if (std::optional<FieldError> e = review_write_rule(schema.type, rec.values, who.role, field)) {
             problems.push_back(std::move(*e));
@@ -151,18 +180,20 @@ Result<Record> RecordEngine::Impl::write(const Actor& who, const Schema& schema,
     OUTPOST_TRY(sp);
     Stmt log = prepare(kLogChangeSql);
     remember_search(row, &schema);
-    for (const auto& [field, value] : changes) {
+    for (const auto& [field, value] : writes) {
         const Head* cur = find_head(row.heads, field);
         const Hlc base = cur != nullptr ? cur->hlc : Hlc{};
         Head h{field, encode_value(value), m_hlc.now(), base, who.device, who.user, /*logged=*/true};
-        const Change entry{0, rec.id, rec.type, rec.team, field, h.value, h.hlc, who.device, base, who.user, now};
+        // Each change remembers the version of the form it was written under.
+        const Change entry{0,     rec.id,     rec.type, rec.team, field, h.value,
+                           h.hlc, who.device, base,     who.user, now,   schema.version};
         OUTPOST_TRY(log_displaced(log, rec, put_head(row.heads, std::move(h))));
         if (int rc = log_change(log, entry, entry.value, now); rc != SQLITE_DONE) {
             return m_store.sql_status(rc, "logging a change");
         }
     }
     OUTPOST_TRY(save_local_hlc());
-    if (const auto del = changes.find("_deleted"); del != changes.end()) {
+    if (const auto del = writes.find("_deleted"); del != writes.end()) {
         const bool* b = std::get_if<bool>(&del->second);
         rec.deleted = b == nullptr || *b;
     }

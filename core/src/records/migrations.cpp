@@ -54,7 +54,25 @@ Status RecordEngine::Impl::create_tables(Store& store) {
     // Schema versions (outpost_store_meta 'schema.records'): 1 is the tables above.
     // Stores from before versions read as 0; step 1 is CREATE ... IF NOT EXISTS, so they keep their
     // tables, and the older moves (field_values, the search index) run after it as before.
-    return migrate_schema(store, "records", {{1, [](Store& s) { return s.exec(kSchemaSql); }}});
+    // 2 adds the form version each change was written under.
+    return migrate_schema(store, "records",
+                          {{1, [](Store& s) { return s.exec(kSchemaSql); }},
+                           {2, [](Store& s) -> Status {
+                                // A store whose version was lost may have the column already.
+                                sqlite3_stmt* st = nullptr;
+                                bool has = false;
+                                if (sqlite3_prepare_v2(s.handle(),
+                                                       "SELECT 1 FROM pragma_table_info('changes') "
+                                                       "WHERE name = 'form_version'",
+                                                       -1, &st, nullptr) == SQLITE_OK) {
+                                    has = sqlite3_step(st) == SQLITE_ROW;
+                                }
+                                sqlite3_finalize(st);
+                                return has ? Status::ok()
+                                           : s.exec(
+                                                 "ALTER TABLE changes ADD COLUMN form_version INTEGER NOT "
+                                                 "NULL DEFAULT 0");
+                            }}});
 }
 
 Status RecordEngine::Impl::migrate_field_values() {

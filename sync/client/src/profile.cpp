@@ -9,6 +9,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/platform/os.h"
 #include "outpost/platform/utf8.h"
+#include "outpost/sync/form_rollout.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/sync_engine.h"
 #include "outpost/sync/sync_messages.h"
@@ -321,16 +322,11 @@ Result<std::unique_ptr<Transport>> profile_transport(const fs::path& dir, const 
 }
 
 Result<std::vector<records::Schema>> profile_schemas(Store& store) {
-    Result<std::string> stored = sync_state_value(store, "schemas_json");
-    OUTPOST_TRY(stored);
-    // Forms this build cannot read (stored by an older client that did not check them, or damaged)
-    // never stop an unlock: the forms shipped with this build stand in until a sync brings good ones.
-    if (!stored->empty()) {
-        if (Result<std::vector<records::Schema>> forms = decode_schemas(*stored); forms.is_ok()) {
-            return forms;
-        }
-    }
-    return records::load_schemas(records::bundled_forms_dir());
+    // Forms this build cannot read never stop an unlock (form_rollout.h): the last readable version
+    // of each, or the one shipped with this build, stands in.
+    Result<LaptopForms> forms = profile_forms(store);
+    OUTPOST_TRY(forms);
+    return forms->schemas();
 }
 
 }  // namespace outpost::sync

@@ -17,6 +17,7 @@
 // what was committed before it stays committed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -80,6 +81,9 @@ private:
     SyncSummary& m_summary;
     std::int64_t m_upto = 0;  // the outbox position: every change up to it is answered
     int m_batch_size;         // push_batch, or less while a refused batch is halved
+    // Each change names the form version it was written under, unless the server is older than that
+    // member (it refuses the batch as malformed, naming it): then this sync sends without.
+    std::atomic<bool> m_send_versions{true};
     std::unique_ptr<Committing> m_committing;
 };
 

@@ -138,8 +138,8 @@ Result<SyncSummary> SyncEngine::sync_now() {
     }
     set_phase(SyncPhase::kSyncing);
     m_prefetch = ctx.options.prefetch_attachments || prefetch_attachments();
-    // Forms the laptop cannot read are not kept, and do not stop the cases syncing: that is said
-    // once the rest is done.
+    // An answer of forms the laptop cannot read at all is not kept, and does not stop the cases
+    // syncing: that is said once the rest is done. (One form it cannot read is no failure: a notice.)
     const Status forms = fetch_schemas(summary);
     Status s = forms.code() == errc::kSyncSchemasInvalid ? Status::ok() : forms;
     if (s.is_ok()) {
@@ -176,6 +176,11 @@ Result<SyncSummary> SyncEngine::sync_now() {
     return summary;
 }
 
+std::shared_ptr<const LaptopForms> SyncEngine::forms() const {
+    std::lock_guard lock(m_forms_mutex);
+    return m_forms;
+}
+
 Status SyncEngine::fetch_schemas(SyncSummary& summary) {
     SyncContext& ctx = *m_ctx;
     std::string etag;
@@ -183,7 +188,11 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
         std::lock_guard lock(ctx.store_mutex);
         Result<std::string> e = ctx.client.get("schemas_etag");
         OUTPOST_TRY(e);
-        etag = std::move(*e);
+        Result<std::string> notices = ctx.client.get("form_notices");
+        OUTPOST_TRY(notices);
+        // While a form waits for a newer Outpost, the forms are asked for whole: this laptop may have
+        // been updated since, and the server's unchanged answer would say nothing new.
+        etag = notices->empty() ? std::move(*e) : std::string();
     }
     Result<HttpResponse> res = ctx.transport.request({.method = "GET",
                                                       .path = "/v1/schemas",
@@ -205,19 +214,57 @@ Status SyncEngine::fetch_schemas(SyncSummary& summary) {
     if (res->status != 200) {
         return http_error(*res);
     }
-    // Checked before it is kept: an answer this build cannot read must never reach the store, where
-    // every unlock would read it.
-    if (Result<std::vector<records::Schema>> forms = decode_schemas(res->body); !forms.is_ok()) {
-        return forms.status();
-    }
+    // Checked as a message before anything is kept; then each form on its own: one this build cannot
+    // read keeps the version the laptop had, and never costs it the others (form_rollout.h).
+    Result<std::vector<std::string>> docs = decode_schema_documents(res->body);
+    OUTPOST_TRY(docs);
     std::lock_guard lock(ctx.store_mutex);
+    Result<LaptopForms> held = profile_forms(ctx.store);
+    OUTPOST_TRY(held);
+    Result<LaptopForms> rolled = roll_out_forms(*docs, held->forms);
+    OUTPOST_TRY(rolled);
+    if (rolled->forms.empty()) {
+        return Status::error(errc::kSyncSchemasInvalid, "the server sent no form this build can read");
+    }
+    const std::string forms_json = rolled->schemas_json();
+    const std::string notices_json = rolled->notices_json();
+    const bool forms_moved = forms_json != held->schemas_json();
+    const bool notices_moved = rolled->notices != held->notices;
+    if (forms_moved) {
+        // Into the running records engine first (it rebuilds its search index in its own transaction
+        // when the searchable fields moved), under the store mutex and between a sync's pieces, so no
+        // snapshot page is being prepared meanwhile. Kept below, or put back.
+        OUTPOST_TRY(ctx.records.replace_schemas(rolled->schemas()));
+    }
     Result<Transaction> txn = Transaction::begin(ctx.store);  // rolled back unless committed
-    OUTPOST_TRY(txn);
-    Status s = ctx.client.put("schemas_json", res->body);
+    Status s = txn.status();
     if (s.is_ok()) {
+        s = ctx.client.put("schemas_json", forms_json);
+    }
+    if (s.is_ok()) {
+        s = ctx.client.put("form_notices", notices_json);
+    }
+    if (s.is_ok()) {  // the ETag only with the set it stands for
         s = ctx.client.put("schemas_etag", res->etag);
     }
-    return txn->finish(std::move(s));
+    if (txn.is_ok()) {
+        s = txn->finish(std::move(s));
+    }
+    if (!s.is_ok()) {
+        if (forms_moved) {
+            (void)ctx.records.replace_schemas(held->schemas());  // as the store still has them
+        }
+        return s;
+    }
+    if (!forms_moved && !notices_moved) {
+        return Status::ok();
+    }
+    {
+        std::lock_guard forms_lock(m_forms_mutex);
+        m_forms = std::make_shared<const LaptopForms>(std::move(*rolled));
+    }
+    ctx.board.update([](SyncState& st) { ++st.forms_changed; });
+    return Status::ok();
 }
 
 void SyncEngine::start() {

@@ -26,7 +26,7 @@ Status require_string(const std::vector<JsonMember>& obj, const char* key, std::
 
 }  // namespace
 
-Result<std::vector<records::Schema>> decode_schemas(std::string_view body) {
+Result<std::vector<std::string>> decode_schema_documents(std::string_view body) {
     auto invalid = [](const std::string& why) { return Status::error(errc::kSyncSchemasInvalid, why); };
     if (body.size() > kMaxSchemasBytes) {
         return invalid("the forms are larger than " + std::to_string(kMaxSchemasBytes) + " bytes");
@@ -39,7 +39,7 @@ Result<std::vector<records::Schema>> decode_schemas(std::string_view body) {
         json_kind(j->front().value) != JsonKind::kArray) {
         return invalid("the answer is not {\"schemas\":[...]}");
     }
-    std::vector<records::Schema> out;
+    std::vector<std::string> out;
     JsonReader r(j->front().value);
     const std::string where = "the forms";
     Status read = r.array(where, [&](std::size_t) -> Status {
@@ -48,16 +48,26 @@ Result<std::vector<records::Schema>> decode_schemas(std::string_view body) {
         if (json_kind(doc) != JsonKind::kObject) {
             return invalid("a form is not a JSON object");
         }
-        Result<records::Schema> s = records::parse_schema(doc, "server form");
-        if (!s.is_ok()) {
-            return invalid(s.status().message());
-        }
-        out.push_back(std::move(*s));
+        out.emplace_back(doc);
         return Status::ok();
     });
     OUTPOST_TRY(read);
     if (out.empty()) {
         return invalid("the server sent no forms");
+    }
+    return out;
+}
+
+Result<std::vector<records::Schema>> decode_schemas(std::string_view body) {
+    Result<std::vector<std::string>> docs = decode_schema_documents(body);
+    OUTPOST_TRY(docs);
+    std::vector<records::Schema> out;
+    for (const std::string& doc : *docs) {
+        Result<records::Schema> s = records::parse_schema(doc, "server form");
+        if (!s.is_ok()) {
+            return Status::error(errc::kSyncSchemasInvalid, s.status().message());
+        }
+        out.push_back(std::move(*s));
     }
     return out;
 }

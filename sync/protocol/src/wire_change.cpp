@@ -95,6 +95,16 @@ Status read_change(JsonReader& r, std::size_t index, bool pulled, WireChange& c)
             OUTPOST_TRY(once(512, key));
             return bounded(c.author, key, kMaxIdBytes);
         }
+        if (!pulled && key == "form_version") {
+            OUTPOST_TRY(once(1024, key));
+            std::int64_t v = 0;
+            OUTPOST_TRY(in(r.integer(v, kMember), key));
+            if (v < 1 || v > 1'000'000) {
+                return malformed("'form_version' in " + where() + " must be from 1 to 1000000");
+            }
+            c.form_version = static_cast<int>(v);
+            return Status::ok();
+        }
         return malformed("unknown field '" + key + "' in " + where());
     });
     if (!members.is_ok()) {
@@ -103,7 +113,7 @@ Status read_change(JsonReader& r, std::size_t index, bool pulled, WireChange& c)
                    : members;
     }
     const unsigned need = pulled ? 1023U : 255U;
-    if (seen != need) {
+    if ((seen & 1023U) != need) {
         static const char* names[] = {"seq",   "record", "type", "team",   "field",
                                       "value", "hlc",    "base", "device", "author"};
         for (unsigned b = 0; b < 10; ++b) {
@@ -135,6 +145,10 @@ void write_change(std::string& out, const WireChange& c, bool pulled) {
     json::append_quoted(out, c.hlc);
     out += ",\"base\":";
     json::append_quoted(out, c.base);
+    if (!pulled && c.form_version > 0) {
+        out += ",\"form_version\":";
+        out += std::to_string(c.form_version);
+    }
     if (pulled) {
         out += ",\"device\":";
         json::append_quoted(out, c.device);

@@ -21,6 +21,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/version.h"
 #include "outpost/sync/blob_files.h"
+#include "outpost/sync/form_library.h"
 #include "outpost/sync/messages.h"
 #include "outpost/sync/metrics.h"
 #include "outpost/sync/sync_messages.h"
@@ -609,13 +610,14 @@ void install_routes(Server::Impl& impl) {
             send_status(res, who.status());
             return;
         }
-        res.set_header("ETag", impl.sync->schemas_etag());
+        const std::shared_ptr<const FormSet> forms = impl.sync->forms();
+        res.set_header("ETag", forms->etag);
         res.set_header("Outpost-Max-Blob-Bytes", std::to_string(impl.options.max_blob_bytes));
-        if (req.get_header_value("If-None-Match") == impl.sync->schemas_etag()) {
+        if (req.get_header_value("If-None-Match") == forms->etag) {
             res.status = 304;
             return;
         }
-        res.set_content("{\"schemas\":" + impl.sync->schemas_json() + "}", "application/json");
+        res.set_content("{\"schemas\":" + forms->json + "}", "application/json");
     });
 
     install_blob_routes(impl);
@@ -729,10 +731,9 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     impl->head_limits = {.max_head_bytes = options.max_head_bytes, .max_headers = options.max_headers};
     impl->storage = &storage;
     impl->clock = &clock;
-    Result<LoadedForms> forms =
-        load_forms(options.forms_dir.empty() ? records::bundled_forms_dir() : options.forms_dir);
-    OUTPOST_TRY(forms);
-    impl->sync = std::make_unique<SyncService>(storage, std::move(forms->schemas), std::move(forms->json), clock);
+    OUTPOST_TRY(seed_forms_from(storage, options.forms_dir.empty() ? records::bundled_forms_dir() : options.forms_dir,
+                                clock.now_ms()));
+    impl->sync = std::make_unique<SyncService>(storage, clock);
     if (!options.blob_dir.empty()) {
         impl->blobs = std::make_unique<BlobFiles>(options.blob_dir, options.max_blob_bytes);
     }

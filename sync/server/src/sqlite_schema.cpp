@@ -74,6 +74,12 @@ CREATE TABLE srv_blob_refs(team TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(t
 ALTER TABLE devices ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN client_version TEXT NOT NULL DEFAULT '';
 )sql",
+    // 7 -> 8: the published forms, every version kept (form_library.h); a server seeds it with the
+    // packaged forms when it is empty.
+    R"sql(
+CREATE TABLE srv_forms(type TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+                       published_ms INTEGER NOT NULL, PRIMARY KEY(type, version)) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
 

@@ -1,6 +1,6 @@
 // SqliteStorage: the embedded SQLite ServerStorage, one database file (server.db) in the data
 // directory. Its schema and migrations are in sqlite_schema.cpp, its accounts in
-// sqlite_accounts.cpp, its pushes and pulls in sqlite_storage.cpp.
+// sqlite_accounts.cpp, its pushes and pulls in sqlite_storage.cpp, its forms in sqlite_forms.cpp.
 //
 // One connection for writes and reads, behind m_mutex: every seq at or below the log's end is
 // committed, and no write lands between two reads of one call. A second, read-only connection
@@ -75,6 +75,12 @@ public:
     Result<bool> blob_ref_exists(const std::string& team, const std::string& hash) override;
     Result<std::uint64_t> max_hlc() override;
     Result<std::int64_t> logged_changes(const std::string& device) override;
+
+    // ---- forms (sqlite_forms.cpp) ----
+    Result<std::vector<FormVersion>> form_versions() override;
+    Result<int> publish_form(const std::string& type, std::int64_t now_ms, const FormBodyMaker& make_body) override;
+    Result<bool> seed_forms(const std::vector<FormVersion>& forms) override;
+    Result<std::int64_t> forms_generation() override;
 
 private:
     // SyncTxn: called only inside with_sync_txn, with m_mutex held.

@@ -1,18 +1,20 @@
 #include "outpost/sync/sync_service.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <sstream>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/core/records/engine.h"
+#include "outpost/core/records/logic.h"
 #include "outpost/core/records/review.h"
+#include "push_logic.h"
 
 namespace outpost::sync {
 namespace {
@@ -21,14 +23,6 @@ namespace {
 // strict reader refuses the whole answer (and the device's queue would stall on it).
 ChangeResult rejected(std::int64_t seq, std::string_view code, const std::string& message) {
     return ChangeResult{seq, ChangeOutcome::kRejected, std::string(code), json::valid_utf8(message)};
-}
-
-std::string etag_of(std::string_view body) {
-    unsigned char h[16];
-    crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(body.data()), body.size(), nullptr, 0);
-    char hex[sizeof h * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    return std::string("\"") + hex + "\"";
 }
 
 // Record ids: what the snapshot's paging and URLs can carry as they are (a leading '*' marks the
@@ -40,6 +34,16 @@ bool valid_record_id(std::string_view id) {
     return std::all_of(id.begin(), id.end(), [](char ch) {
         return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == ':';
     });
+}
+
+// The winner's canonical text of `field`, or nothing.
+std::optional<std::string> winner_text(const StoredRecord& r, std::string_view field) {
+    for (const records::FieldFrontier& f : r.fields) {
+        if (f.field == field && !f.state.frontier.empty()) {
+            return records::winner(f.state).value;
+        }
+    }
+    return std::nullopt;
 }
 
 // The current value (the merge winner) of `field` in `rec`, decoded for the field's kind; nothing when
@@ -86,15 +90,30 @@ Result<LoadedForms> load_forms(const std::filesystem::path& dir) {
 SyncService::SyncService(ServerStorage& storage, std::vector<records::Schema> schemas, std::string schemas_json,
                          const Clock& clock, std::size_t pull_page_bytes)
     : m_storage(storage),
-      m_schemas(std::move(schemas)),
-      m_schemas_json(std::move(schemas_json)),
-      m_schemas_etag(etag_of(m_schemas_json)),
+      m_from_storage(false),
+      m_forms(std::make_shared<const FormSet>(fixed_form_set(std::move(schemas), std::move(schemas_json)))),
+      m_clock(clock),
+      m_pull_page_bytes(pull_page_bytes),
+      m_hlc(clock) {
+}
+
+SyncService::SyncService(ServerStorage& storage, const Clock& clock, std::size_t pull_page_bytes)
+    : m_storage(storage),
+      m_from_storage(true),
+      m_forms(std::make_shared<const FormSet>()),
       m_clock(clock),
       m_pull_page_bytes(pull_page_bytes),
       m_hlc(clock) {
 }
 
 Status SyncService::start() {
+    if (m_from_storage) {
+        Result<FormSet> forms = load_form_set(m_storage);
+        OUTPOST_TRY(forms);
+        std::lock_guard lock(m_forms_mutex);
+        m_forms = std::make_shared<const FormSet>(std::move(*forms));
+        m_forms_checked = std::chrono::steady_clock::now();
+    }
     Result<std::uint64_t> last = m_storage.max_hlc();
     OUTPOST_TRY(last);
     std::lock_guard lock(m_clock_mutex);
@@ -102,13 +121,64 @@ Status SyncService::start() {
     return Status::ok();
 }
 
-const records::Schema* SyncService::schema(std::string_view type) const {
-    for (const records::Schema& s : m_schemas) {
-        if (s.type == type) {
-            return &s;
+void SyncService::set_forms_check_interval(std::chrono::milliseconds interval) {
+    std::lock_guard lock(m_forms_mutex);
+    m_forms_check_interval = interval;
+}
+
+std::shared_ptr<const FormSet> SyncService::forms() {
+    if (m_from_storage) {
+        refresh_forms();
+    }
+    std::lock_guard lock(m_forms_mutex);
+    return m_forms;
+}
+
+void SyncService::refresh_forms() {
+    std::int64_t held = 0;
+    {
+        std::lock_guard lock(m_forms_mutex);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - m_forms_checked < m_forms_check_interval) {
+            return;
+        }
+        m_forms_checked = now;
+        held = m_forms->generation;
+    }
+    // One reader asks; the others go on with the forms held meanwhile.
+    std::unique_lock reload(m_reload_mutex, std::try_to_lock);
+    if (!reload.owns_lock()) {
+        return;
+    }
+    Result<std::int64_t> generation = m_storage.forms_generation();
+    if (!generation.is_ok() || *generation == held) {
+        return;  // a database that is down keeps the forms held; the next check asks again
+    }
+    Result<FormSet> forms = load_form_set(m_storage);
+    if (!forms.is_ok()) {
+        return;
+    }
+    std::lock_guard lock(m_forms_mutex);
+    m_forms = std::make_shared<const FormSet>(std::move(*forms));
+}
+
+const records::Schema* SyncService::schema_for(const BatchForms& batch, const std::string& type, const std::string& id,
+                                               const std::optional<StoredRecord>& held) {
+    // The version of the form this record is written with: named in this push, else stored, else
+    // the latest.
+    if (auto named = batch.versions.find(id); named != batch.versions.end()) {
+        return batch.forms->schema(type, named->second);
+    }
+    if (held.has_value()) {
+        if (std::optional<std::string> stored = winner_text(*held, records::kFormVersionField)) {
+            Result<records::FieldValue> v = records::decode_value(records::FieldKind::kInteger, *stored);
+            const auto* n = v.is_ok() ? std::get_if<std::int64_t>(&*v) : nullptr;
+            if (n != nullptr && *n >= 1 && *n <= std::numeric_limits<int>::max()) {
+                return batch.forms->schema(type, static_cast<int>(*n));
+            }
         }
     }
-    return nullptr;
+    return batch.forms->schema(type);
 }
 
 Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest& request) {
@@ -137,13 +207,67 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
     }
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    const std::shared_ptr<const FormSet> forms = this->forms();  // held for the whole push
+    BatchForms batch{forms.get(), {}, {}};
+    for (const WireChange& c : request.changes) {
+        if (c.form_version > 0) {
+            batch.versions[c.record] = c.form_version;
+        }
+        if (c.field == records::kFormVersionField) {
+            std::int64_t v = 0;
+            const auto [end, ec] = std::from_chars(c.value.data(), c.value.data() + c.value.size(), v);
+            if (ec == std::errc() && end == c.value.data() + c.value.size() && v >= 1 &&
+                v <= std::numeric_limits<int>::max()) {
+                batch.versions[c.record] = static_cast<int>(v);
+            }
+        } else if ((c.type == "endorsement" && c.field == "suggestion") ||
+                   (c.type == "adoption" && c.field == "practice")) {
+            batch.names_target[c.record] = true;
+        }
+    }
     Status s = m_storage.with_sync_txn(who.team, [&](SyncTxn& txn) -> Status {
         response.results.clear();
         OUTPOST_TRY(txn.prefetch(ids));
         Result<std::vector<ChangeResult>> priors = txn.prior_results(who.device_id, request.from_seq, request.to_seq);
         OUTPOST_TRY(priors);
-        std::size_t next_prior = 0;
         BatchCache cache;
+        std::unordered_map<std::string, records::FieldError> refused;  // record -> why its changes are refused
+        {
+            // Whole-record rules, per record, over the changes not answered before.
+            std::map<std::string, std::vector<const WireChange*>> groups;
+            std::size_t at = 0;
+            for (const WireChange& c : request.changes) {
+                while (at < priors->size() && (*priors)[at].seq < c.seq) {
+                    ++at;
+                }
+                // Only changes that name the form version they were written under: the rules of that
+                // version are the ones the writer saw. A client from before form versions is checked
+                // field by field, as it always was.
+                if ((at >= priors->size() || (*priors)[at].seq != c.seq) && valid_record_id(c.record) &&
+                    c.team == who.team && c.form_version > 0) {
+                    groups[c.record].push_back(&c);
+                }
+            }
+            const std::string today = records::today_of(now);
+            for (const auto& [id, changes] : groups) {
+                Result<CachedRecord*> entry = cached(txn, cache, id);
+                OUTPOST_TRY(entry);
+                const std::optional<StoredRecord>& held = (*entry)->record;
+                const std::string& type = changes.front()->type;
+                if (held.has_value() && (held->meta.type != type || held->meta.team != who.team)) {
+                    continue;  // refused change by change
+                }
+                const records::Schema* sch = schema_for(batch, type, id, held);
+                if (sch == nullptr) {
+                    continue;
+                }
+                if (std::optional<records::FieldError> e =
+                        whole_record_refusal(*sch, held.has_value() ? &*held : nullptr, changes, today)) {
+                    refused.emplace(id, std::move(*e));
+                }
+            }
+        }
+        std::size_t next_prior = 0;
         std::vector<ChangeResult> fresh;  // answered now, saved for a retry
         for (const WireChange& c : request.changes) {
             while (next_prior < priors->size() && (*priors)[next_prior].seq < c.seq) {
@@ -153,7 +277,12 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
                 response.results.push_back((*priors)[next_prior]);
                 continue;
             }
-            Result<ChangeResult> r = apply_one(txn, cache, who, c, now);
+            if (auto no = refused.find(c.record); no != refused.end()) {
+                fresh.push_back(rejected(c.seq, no->second.code, no->second.message));
+                response.results.push_back(fresh.back());
+                continue;
+            }
+            Result<ChangeResult> r = apply_one(txn, cache, batch, who, c, now);
             OUTPOST_TRY(r);
             fresh.push_back(*r);
             response.results.push_back(std::move(*r));
@@ -172,8 +301,8 @@ Result<PushResponse> SyncService::push(const DeviceAuth& who, const PushRequest&
     return response;
 }
 
-Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who, const WireChange& c,
-                                            std::int64_t now_ms) {
+Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, const BatchForms& batch,
+                                            const DeviceAuth& who, const WireChange& c, std::int64_t now_ms) {
     if (c.record.empty() || c.field.empty() || c.type.empty()) {
         return rejected(c.seq, errc::kProtocolMalformed, "a change needs a record, a type and a field");
     }
@@ -186,7 +315,7 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
     if (!hlc.is_ok() || !base.is_ok() || hlc->is_zero() || *base >= *hlc) {
         return rejected(c.seq, errc::kRecordClockInvalid, "the change's timestamps are not valid");
     }
-    const records::Schema* sch = schema(c.type);
+    const records::Schema* sch = batch.forms->schema(c.type);
     if (sch == nullptr) {
         return rejected(c.seq, errc::kRecordTypeUnknown, "the server has no form called '" + c.type + "'");
     }
@@ -205,12 +334,20 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
             return rejected(c.seq, errc::kSyncRecordMismatch, "this record is a '" + meta.type + "' on the server");
         }
     }
+    sch = schema_for(batch, c.type, c.record, entry.record);
     std::string canonical;
     if (c.field == "_deleted") {
         if (c.value != "true" && c.value != "false") {
             return rejected(c.seq, errc::kFieldWrongKind, "_deleted takes true or false");
         }
         canonical = c.value;
+    } else if (c.field == records::kFormVersionField) {
+        Result<records::FieldValue> v = records::decode_value(records::FieldKind::kInteger, c.value);
+        const auto* n = v.is_ok() ? std::get_if<std::int64_t>(&*v) : nullptr;
+        if (n == nullptr || *n < 1 || *n > std::numeric_limits<int>::max()) {
+            return rejected(c.seq, errc::kFieldWrongKind, "_form_version takes a whole number from 1");
+        }
+        canonical = records::encode_value(*n);
     } else {
         const records::FieldDef* def = sch->field(c.field);
         if (def == nullptr) {
@@ -247,7 +384,7 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
         }
         canonical = records::encode_value(*value);
     }
-    if (std::optional<ChangeResult> refused = review_rules(txn, cache, who, *sch, entry, c, canonical)) {
+    if (std::optional<ChangeResult> refused = review_rules(txn, cache, batch, who, *sch, entry, c, canonical)) {
         return *refused;
     }
     {
@@ -282,7 +419,7 @@ Result<ChangeResult> SyncService::apply_one(SyncTxn& txn, BatchCache& cache, con
         field->state = std::move(applied.state);
         entry.dirty = true;
     }
-    if (c.field != "_deleted") {
+    if (c.field != "_deleted" && c.field != records::kFormVersionField) {
         // An attachments answer: the team may now upload (and later read) the files it names.
         if (const records::FieldDef* def = sch->field(c.field);
             def != nullptr && def->kind == records::FieldKind::kAttachments) {
@@ -333,16 +470,6 @@ Result<SyncService::CachedRecord*> SyncService::cached(SyncTxn& txn, BatchCache&
 
 namespace {
 
-// The winner's canonical text of `field`, or nothing.
-std::optional<std::string> winner_text(const StoredRecord& r, std::string_view field) {
-    for (const records::FieldFrontier& f : r.fields) {
-        if (f.field == field && !f.state.frontier.empty()) {
-            return records::winner(f.state).value;
-        }
-    }
-    return std::nullopt;
-}
-
 bool is_deleted(const StoredRecord& r) {
     return winner_text(r, "_deleted").value_or("false") == "true";
 }
@@ -370,9 +497,10 @@ std::set<std::string> team_set(std::string_view text) {
 
 }  // namespace
 
-std::optional<ChangeResult> SyncService::review_rules(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who,
-                                                      const records::Schema& schema, const CachedRecord& entry,
-                                                      const WireChange& c, const std::string& canonical) {
+std::optional<ChangeResult> SyncService::review_rules(SyncTxn& txn, BatchCache& cache, const BatchForms& batch,
+                                                      const DeviceAuth& who, const records::Schema& schema,
+                                                      const CachedRecord& entry, const WireChange& c,
+                                                      const std::string& canonical) {
     if (c.type == "practice" || ((c.type == "suggestion" || c.type == "adoption") && who.role != kRoleLead)) {
         const records::Values now =
             entry.record.has_value() ? current_values(schema, *entry.record) : records::Values{};
@@ -387,7 +515,10 @@ std::optional<ChangeResult> SyncService::review_rules(SyncTxn& txn, BatchCache& 
     const bool derived = c.type == "endorsement" || c.type == "adoption";
     const bool endorsing = c.type == "endorsement" && c.field == "suggestion";
     const bool adopting = c.type == "adoption" && c.field == "practice";
-    if (derived && !entry.record.has_value() && !endorsing && !adopting) {
+    // A new record's "_form_version" may come first (a device sends a record's fields in name order)
+    // when the same push names the target, whose id is checked then.
+    const bool versioning_new = c.field == records::kFormVersionField && batch.names_target.count(c.record) > 0;
+    if (derived && !entry.record.has_value() && !endorsing && !adopting && !versioning_new) {
         // Its id is checked against its target, so its first change must be the target.
         return rejected(
             c.seq, errc::kSyncScopeForbidden,

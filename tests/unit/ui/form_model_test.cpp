@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "outpost/core/records/logic.h"
 #include "outpost/core/records/schema.h"
 
 using namespace outpost;
@@ -117,4 +118,83 @@ TEST_CASE("FormModel: a draft's texts restore into a fresh form") {
     CHECK_FALSE(b.has_choice("seen", "child"));
     b.restore({{"no_such_question", "x"}});
     CHECK(b.texts().count("no_such_question") == 0);
+}
+
+namespace {
+
+records::Schema household_form() {
+    auto s = records::parse_schema(R"json({"type":"hh","version":2,"title":"Household","fields":[
+      {"name":"region","kind":"choice","label":"Region","choices":["north","south"]},
+      {"name":"office","kind":"choice","label":"Office","choice_filter":"region = ${region}",
+       "choices":[{"name":"rhyl","label":"Rhyl","filter":{"region":"north"}},
+                  {"name":"newport","label":"Newport","filter":{"region":"south"}}]},
+      {"name":"visits","kind":"integer","label":"Visits","default":1},
+      {"name":"members","kind":"repeat","label":"Members","fields":[
+        {"name":"member_name","kind":"text","label":"Name","required":true},
+        {"name":"age","kind":"integer","label":"Age"},
+        {"name":"school","kind":"text","label":"School","relevant":"${age} < 18"}]},
+      {"name":"people","kind":"calculate","label":"People","calculate":"count(${members})"}
+    ]})json",
+                                   "hh.json");
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    return *s;
+}
+
+}  // namespace
+
+TEST_CASE("FormModel: repeat items are added, shown by their own logic, counted, and written by item") {
+    const records::Schema schema = household_form();
+    FormModel f = FormModel::blank(schema);
+    CHECK(f.text("visits") == "1");  // a default fills a new form
+    const std::string a = f.add_item("members", 1'796'515'200'000, 7);
+    const std::string b = f.add_item("members", 1'796'515'200'000, 7);  // same moment: still a new id
+    CHECK(a != b);
+    CHECK(f.items("members") == std::vector<std::string>{a, b});
+    f.text(records::item_key("members", a, "member_name")) = "Ann";
+    f.text(records::item_key("members", a, "age")) = "9";
+    f.text(records::item_key("members", b, "member_name")) = "Bea";
+    f.text(records::item_key("members", b, "age")) = "40";
+    const records::FieldDef& school = *schema.def("school");
+    CHECK(f.visible(school, a));
+    CHECK_FALSE(f.visible(school, b));
+    CHECK(f.calculated(*schema.def("people")) == "2");
+    f.text(records::item_key("members", b, "school")) = "typed before the age";
+    std::vector<records::FieldError> errors;
+    const records::Values v = f.values_to_write("worker", errors);
+    CHECK(errors.empty());
+    CHECK(v.at(records::item_key("members", a, "age")) == records::FieldValue{std::int64_t{9}});
+    CHECK(v.count(records::item_key("members", b, "school")) == 0);  // not asked of an adult
+    CHECK(v.count("people") == 0);                                   // the engine works it out
+    CHECK(v.at("visits") == records::FieldValue{std::int64_t{1}});
+}
+
+TEST_CASE("FormModel: removing an item a record held writes _removed; a new one just goes") {
+    const records::Schema schema = household_form();
+    records::Record r;
+    r.id = "0190f2a4-7b1c-7d3e-8f00-000000000001";
+    r.type = "hh";
+    r.values = {{"members.aaaa0001.member_name", std::string("Ann")},
+                {"members.aaaa0002.member_name", std::string("Bea")}};
+    FormModel f = FormModel::of(schema, r);
+    CHECK(f.items("members") == std::vector<std::string>{"aaaa0001", "aaaa0002"});
+    const std::string c = f.add_item("members", 1'796'515'200'000, 1);
+    f.remove_item("members", c);
+    CHECK_FALSE(f.dirty());
+    f.remove_item("members", "aaaa0001");
+    CHECK(f.items("members") == std::vector<std::string>{"aaaa0002"});
+    CHECK(f.calculated(*schema.def("people")) == "1");
+    std::vector<records::FieldError> errors;
+    const records::Values v = f.values_to_write("worker", errors);
+    CHECK(v.size() == 1);
+    CHECK(v.at("members.aaaa0001._removed") == records::FieldValue{true});
+}
+
+TEST_CASE("FormModel: a choice filter offers the choices that match the answers so far") {
+    const records::Schema schema = household_form();
+    FormModel f = FormModel::blank(schema);
+    const records::FieldDef& office = *schema.def("office");
+    CHECK(f.offered(office).empty());
+    f.text("region") = "south";
+    CHECK(f.offered(office) == std::vector<std::string>{"newport"});
+    CHECK(office.choice_text("newport") == "Newport");
 }

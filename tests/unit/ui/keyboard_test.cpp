@@ -20,7 +20,8 @@ namespace {
 const char* kNewVisitByKeys =
     "key ctrl+n\n"
     "frames 2\n"
-    "key enter\n"  // the form menu opens on its first form
+    "key down\n"  // the form menu opens on its first form (Carer's assessment); down: Home visit
+    "key enter\n"
     "wait-for Save\n"
     "frames 2\n";
 

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -53,7 +54,7 @@ void RecordsController::open(const std::string& id) {
         session->with_records([&](records::RecordEngine& e) { return e.history(id); });
     if (hist.is_ok()) {
         for (auto it = hist->rbegin(); it != hist->rend(); ++it) {
-            if (it->field == "_deleted") {
+            if (it->field == "_deleted" || it->field == records::kFormVersionField) {
                 continue;
             }
             const records::FieldDef* f = sch->field(it->field);
@@ -62,11 +63,46 @@ void RecordsController::open(const std::string& id) {
                                  client::display_encoded(f, it->value)});
         }
     }
+    load_link_options(s);
     m_ctx.state.record = std::move(s);
     m_ctx.state.screen = Screen::kRecord;
     m_ctx.attachments->drop_pictures();
     m_ctx.attachments->refresh();
     m_ctx.attachments->load_thumbnails();
+}
+
+void RecordsController::load_link_options(RecordScreen& screen) {
+    const records::Schema* sch = screen.form.schema();
+    if (sch == nullptr || !m_ctx.session) {
+        return;
+    }
+    std::vector<std::string> types;
+    bool any_type = false;
+    for (const records::FieldDef& f : sch->fields) {
+        if (f.kind == records::FieldKind::kRecordLink) {
+            any_type = any_type || f.link_type.empty();
+            types.push_back(f.link_type);
+        }
+    }
+    if (types.empty()) {
+        return;
+    }
+    records::ListQuery q;
+    q.limit = 500;  // the most recently updated; the picker searches these by name
+    if (!any_type && std::all_of(types.begin(), types.end(), [&](const std::string& t) { return t == types[0]; })) {
+        q.type = types[0];
+    }
+    Result<records::Page> page = m_ctx.session->with_records([&](records::RecordEngine& e) { return e.list(q); });
+    if (!page.is_ok()) {
+        return;
+    }
+    for (const records::Record& r : page->records) {
+        const records::Schema* rs = m_ctx.session->schema(r.type);
+        if (rs == nullptr || rs->purpose != records::FormPurpose::kCase || r.id == screen.form.record_id()) {
+            continue;
+        }
+        screen.link_options.push_back({r.id, rs->title + ": " + client::record_title(rs, r)});
+    }
 }
 
 void RecordsController::create(const std::string& type) {
@@ -84,6 +120,7 @@ void RecordsController::create(const std::string& type) {
     s.draft_key = new_draft_key();
     s.heading = "New " + sch->title;
     s.focus_first = true;
+    load_link_options(s);
     m_ctx.state.record = std::move(s);
     m_ctx.state.screen = Screen::kRecord;
     m_ctx.state.cases.pick_form = false;

@@ -33,6 +33,8 @@ public:
     [[nodiscard]] static std::string new_draft_key();
 
 private:
+    // The cases a record link on this form may point to (none without a record link question).
+    void load_link_options(RecordScreen& screen);
     void save_form(RecordScreen& screen, bool is_idea);
 
     AppContext& m_ctx;

@@ -8,6 +8,7 @@
 #include "conflicts_controller.h"
 #include "drafts_controller.h"
 #include "outpost/client/words.h"
+#include "outpost/sync/form_rollout.h"
 #include "outpost/ui/widgets.h"
 #include "profiles_controller.h"
 #include "records_controller.h"
@@ -76,12 +77,7 @@ void SessionController::opened(std::unique_ptr<client::Session> session) {
     s.profile_display = sync::shown_name(info);
     m_ctx.save_settings();
     m_ctx.profiles->refresh();
-    s.forms.clear();
-    for (const records::Schema& sch : session_now.schemas()) {
-        if (CasesController::is_case_form(&sch)) {
-            s.forms.emplace_back(sch.type, sch.title);
-        }
-    }
+    take_forms();
     s.sync = SyncBar{};
     m_ctx.sync_bar->forget_probe();  // the next probe's answer is news to this session
     // The status bar polls the sync engine's state (thread-safe), so no callback from the sync
@@ -124,6 +120,24 @@ void SessionController::opened(std::unique_ptr<client::Session> session) {
     m_ctx.review->load();     // the navigation shows the notices and the open queue
     m_ctx.conflicts->load();  // ...and how many conflicts are open
     m_ctx.sync_bar->refresh();
+}
+
+void SessionController::take_forms() {
+    AppState& s = m_ctx.state;
+    s.forms.clear();
+    s.form_notices.clear();
+    if (!m_ctx.session) {
+        return;
+    }
+    const client::Session& session = *m_ctx.session;
+    for (const records::Schema& sch : session.schemas()) {
+        if (CasesController::is_case_form(&sch) && !session.form_retired(sch.type)) {
+            s.forms.emplace_back(sch.type, sch.title);
+        }
+    }
+    for (const sync::FormNotice& n : session.form_notices()) {
+        s.form_notices.push_back(sync::form_notice_words(n));
+    }
 }
 
 void SessionController::lock(const std::string& why) {
@@ -181,6 +195,8 @@ void SessionController::lock(const std::string& why) {
     s.attachments = Attachments{};
     s.conflicts.clear();
     s.drafts_found.clear();
+    s.forms.clear();
+    s.form_notices.clear();
     s.sync = SyncBar{};
     s.old_passphrase.clear();
     s.passphrase.clear();

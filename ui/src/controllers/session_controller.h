@@ -36,6 +36,9 @@ public:
     void check_idle();
     // When the auto-lock falls due (app clock), while unlocked.
     [[nodiscard]] std::int64_t auto_lock_at() const;
+    // The session's forms into AppState: the "New case" choices (case forms, not retired) and the
+    // notices of forms that need a newer Outpost. At unlock, and when a sync brought new forms.
+    void take_forms();
 
 private:
     AppContext& m_ctx;

@@ -10,6 +10,7 @@
 #include "conflicts_controller.h"
 #include "outpost/platform/connectivity.h"
 #include "review_controller.h"
+#include "session_controller.h"
 #include "worker.h"
 
 namespace outpost::ui {
@@ -83,7 +84,8 @@ void SyncBarController::refresh() {
                 std::to_string(static_cast<int>(state.phase)) + "/" + std::to_string(state.last_success_ms) + "/" +
                 state.code + "/" + std::to_string(state.pushed) + "/" + std::to_string(state.pulled) + "/" +
                 std::to_string(state.files_waiting) + "/" + std::to_string(waiting.is_ok() ? *waiting : -1) + "/" +
-                std::to_string(refused.is_ok() ? static_cast<std::int64_t>(refused->size()) : -1);
+                std::to_string(refused.is_ok() ? static_cast<std::int64_t>(refused->size()) : -1) + "/" +
+                std::to_string(state.forms_changed);
             std::lock_guard lock(last->mutex);
             if (last->seen == seen && last->generation == gen) {
                 return;
@@ -99,6 +101,11 @@ void SyncBarController::refresh() {
             }
             if (refused.is_ok()) {
                 s.sync.refused = std::move(*refused);
+            }
+            // New forms arrived (the records engine uses them already): the next case is made with
+            // them, and a form that needs a newer Outpost is said. A form open on screen keeps its own.
+            if (m_ctx.session && m_ctx.session->refresh_forms()) {
+                m_ctx.sessions->take_forms();
             }
             // A sync finished since the last look: what it brought in makes the lists stale. The case
             // table is read again only while it shows its first page: a worker scrolled deep into it

@@ -124,6 +124,16 @@ void draw_shell(ViewContext& ctx) {
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(22.0F, 16.0F));
     ImGui::BeginChild("##content", ImVec2(0, 0), false,
                       ImGuiWindowFlags_AlwaysUseWindowPadding | ImGuiWindowFlags_NavFlattened);
+    // A form this laptop cannot use in its newest version is said above every screen, until an
+    // updated Outpost reads it.
+    if (!s.form_notices.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, theme_colour(Colour::kWarning));
+        for (const std::string& line : s.form_notices) {
+            ImGui::TextWrapped("%s", line.c_str());
+        }
+        ImGui::PopStyleColor();
+        ImGui::Spacing();
+    }
 
     switch (s.screen) {
         case Screen::kRecord:

@@ -1,6 +1,10 @@
 // FormModel: the state of one schema-driven form while a worker fills it in (DESIGN §5), without
-// ImGui: the text typed into each question, which questions show (visible_if), which the role may
-// change (editable_by), the problems to show under each, and what a save writes.
+// ImGui: the text typed into each question, which questions show (form logic, records/logic.h, on
+// the answers as typed), what the calculations give, the items of each repeat, which questions the
+// role may change (editable_by), the problems to show under each, and what a save writes.
+//
+// Answers are keyed like the record's values: a field's name, or "<repeat>.<item>.<field>" for a
+// repeat's field (records::item_key).
 //
 // Every answer is held as the text a widget edits: text kinds as typed, numbers as typed, a choice
 // as its token, several choices one token per line, yes/no as "yes", "no" or "", a place as
@@ -10,6 +14,7 @@
 // FieldErrors in plain words; the records engine checks the rest when the form is saved.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,8 +46,21 @@ public:
     [[nodiscard]] bool has_choice(const std::string& field, std::string_view choice) const;
     void set_choice(const std::string& field, std::string_view choice, bool on);
 
-    // Whether the question shows, from the answers as typed.
-    [[nodiscard]] bool visible(const records::FieldDef& f) const;
+    // Whether the question shows, from the answers as typed (in repeat item `item` for a repeat's field).
+    [[nodiscard]] bool visible(const records::FieldDef& f, std::string_view item = {}) const;
+    // Whether it must be answered now (required, or required when its rule holds, and shown).
+    [[nodiscard]] bool required(const records::FieldDef& f, std::string_view item = {}) const;
+    // The choices a choice filter offers now.
+    [[nodiscard]] std::vector<std::string> offered(const records::FieldDef& f, std::string_view item = {}) const;
+    // What a calculation gives now, as text ('' when nothing).
+    [[nodiscard]] std::string calculated(const records::FieldDef& f, std::string_view item = {}) const;
+    // The date today() means in this form's logic, 'YYYY-MM-DD'.
+    void set_today(std::string today) { m_today = std::move(today); }
+
+    // A repeat's items, in order; adding one gives it a new id (records::new_item_id).
+    [[nodiscard]] std::vector<std::string> items(const std::string& repeat) const;
+    std::string add_item(const std::string& repeat, std::int64_t now_ms, std::uint32_t salt);
+    void remove_item(const std::string& repeat, const std::string& item);
     // Whether `role` may answer it (editable_by, and never a retired question).
     [[nodiscard]] static bool editable(const records::FieldDef& f, std::string_view role);
 
@@ -79,7 +97,18 @@ public:
     [[nodiscard]] static std::string to_text(records::FieldKind kind, const records::FieldValue& v);
 
 private:
+    // The answers as typed, parsed (leniently) into values, with calculations settled. Cached until
+    // the typed texts change.
+    [[nodiscard]] const records::Values& live() const;
+    [[nodiscard]] std::vector<std::string> keys() const;
+
     const records::Schema* m_schema = nullptr;
+    std::string m_today;
+    std::map<std::string, std::vector<std::string>> m_items;  // repeat -> item ids, in order
+    std::vector<std::string> m_removed;                       // "<repeat>.<item>" of items the record held
+    mutable std::map<std::string, std::string> m_live_texts;
+    mutable records::Values m_live;
+    mutable bool m_live_valid = false;
     std::string m_record_id;
     std::map<std::string, std::string> m_text;
     std::map<std::string, std::string> m_original;  // what the record held, as text

@@ -12,6 +12,7 @@
 // Failure: Result/Status with the codes of the layers below (store.passphrase.wrong, ...).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -27,6 +28,7 @@
 #include "outpost/core/records/engine.h"
 #include "outpost/core/store.h"
 #include "outpost/core/store/transaction.h"
+#include "outpost/sync/form_rollout.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/sync_engine.h"
 #include "outpost/sync/transport.h"
@@ -50,8 +52,18 @@ public:
     [[nodiscard]] const sync::ProfileInfo& info() const { return m_info; }
     [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
     [[nodiscard]] records::Actor actor() const;
-    [[nodiscard]] const std::vector<records::Schema>& schemas() const { return m_schemas; }
+    // The forms as of the last refresh_forms() (the unlock's, before one): any thread. A Schema
+    // given out stays valid until the session closes, whatever arrives after it.
+    [[nodiscard]] const std::vector<records::Schema>& schemas() const { return current_forms().schemas; }
     [[nodiscard]] const records::Schema* schema(std::string_view type) const;
+    // The forms this laptop cannot use in their newest version (sync/form_rollout.h), and whether a
+    // form is retired (it takes no new cases), as schemas() is: any thread.
+    [[nodiscard]] const std::vector<sync::FormNotice>& form_notices() const { return current_forms().notices; }
+    [[nodiscard]] bool form_retired(std::string_view type) const;
+    // Takes the forms a sync brought (the records engine uses them already: sync_engine.h), so the
+    // next case is made with the new version; true when they changed. Touches no store. One thread
+    // (the UI's); readers on other threads see the old forms or the new, whole.
+    [[nodiscard]] bool refresh_forms();
 
     // The store mutex for the calling thread, if it is free now; never waits. A UI thread holds it
     // across the store work of one intent, so that the calls inside (which take it again: it is
@@ -116,12 +128,24 @@ public:
     [[nodiscard]] Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase);
 
 private:
+    // One set of forms, never changed once made.
+    struct Forms {
+        std::vector<records::Schema> schemas;
+        std::vector<sync::FormNotice> notices;
+        std::set<std::string, std::less<>> retired;
+        std::shared_ptr<const sync::LaptopForms> from;  // the sync engine's set it was made of (null: the unlock's)
+    };
     Session() = default;
+    [[nodiscard]] const Forms& current_forms() const { return *m_forms.load(std::memory_order_acquire); }
+    void use_forms(std::unique_ptr<const Forms> forms);
 
     std::filesystem::path m_dir;
     sync::ProfileInfo m_info;
     sync::Credentials m_creds;
-    std::vector<records::Schema> m_schemas;
+    // Every set of forms this session has used (a form on screen may hold a Schema of an older one),
+    // the last being the current one, which m_forms points at for readers on any thread.
+    std::vector<std::unique_ptr<const Forms>> m_form_sets;
+    std::atomic<const Forms*> m_forms{nullptr};
     sync::StoreMutex m_mutex;  // the store, the records engine and the sync engine's use of them
     std::mutex m_key_mutex;    // the store's key file and data key (change_passphrase, lock)
     std::unique_ptr<Store> m_store;

@@ -54,12 +54,22 @@ inline constexpr std::string_view kFieldBadDate = "record.field.bad_date";
 inline constexpr std::string_view kFieldBadLocation = "record.field.bad_location";
 inline constexpr std::string_view kFieldBadLink = "record.field.bad_link";
 inline constexpr std::string_view kFieldTransition = "record.field.transition";
+// form logic (records/expr.h, records/logic.h)
+inline constexpr std::string_view kFormExpressionInvalid = "form.expression.invalid";
+inline constexpr std::string_view kFieldConstraint = "record.field.constraint";
+inline constexpr std::string_view kFieldNotRelevant = "record.field.not_relevant";
 // attachments (blob_store.h, the server's blob store)
 inline constexpr std::string_view kBlobTooLarge = "blob.file.too_large";
 inline constexpr std::string_view kBlobMissing = "blob.lookup.missing";
 inline constexpr std::string_view kBlobHashMismatch = "blob.verify.hash_mismatch";
 inline constexpr std::string_view kBlobChunkMismatch = "blob.verify.chunk_mismatch";
 inline constexpr std::string_view kBlobOutOfOrder = "blob.upload.out_of_order";
+// form import: XLSForm workbooks (sync/server, outpost/sync/xlsform.h)
+inline constexpr std::string_view kXlsformBadZip = "form.xlsform.bad_zip";
+inline constexpr std::string_view kXlsformBadXml = "form.xlsform.bad_xml";
+inline constexpr std::string_view kXlsformMissingSheet = "form.xlsform.missing_sheet";
+inline constexpr std::string_view kXlsformTooLarge = "form.xlsform.too_large";
+inline constexpr std::string_view kXlsformUnsupported = "form.xlsform.unsupported";
 // platform
 inline constexpr std::string_view kPlatformNoHome = "platform.dirs.no_home";
 // sync / protocol
@@ -113,6 +123,9 @@ inline constexpr std::string_view kEnrolMismatch = "sync.enroll.mismatch";
 inline constexpr std::string_view kDeviceAlreadyRevoked = "server.device.already_revoked";
 inline constexpr std::string_view kServerRestoreBusy = "server.restore.busy";
 inline constexpr std::string_view kServerRestoreFailed = "server.restore.failed";
+// forms library: publishing forms on the server (outpost/sync/form_library.h)
+inline constexpr std::string_view kFormPublishIncompatible = "form.publish.incompatible";
+inline constexpr std::string_view kFormNotFound = "form.lookup.not_found";
 inline constexpr std::string_view kPlatformFileExists = "platform.file.exists";
 inline constexpr std::string_view kPlatformProcessFailed = "platform.process.failed";
 

@@ -102,6 +102,12 @@ ALTER TABLE srv_changes ALTER COLUMN team TYPE text COLLATE "C";
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_seen_ms bigint NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS client_version text NOT NULL DEFAULT '';
 )sql",
+    // 5: the published forms, every version kept (form_library.h); a server seeds it with the packaged
+    // forms when it is empty.
+    R"sql(
+CREATE TABLE IF NOT EXISTS srv_forms(type text COLLATE "C" NOT NULL, version int NOT NULL, body text NOT NULL,
+                                     published_ms bigint NOT NULL, PRIMARY KEY(type, version));
+)sql",
 };
 constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));
 static_assert(kPgSchemaVersion == kPgServerSchemaVersion, "one migration per schema version");

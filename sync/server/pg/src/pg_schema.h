@@ -16,6 +16,7 @@ namespace outpost::sync::pg {
 // (1 << 62) | schema tag << 40 | seq an in-flight push: both are written in migration 2's functions.
 inline constexpr std::int64_t kMigrateLock = 0x7f05;
 inline constexpr std::int64_t kTeamLockClass = 0x7f08;  // pg_advisory_xact_lock(class, hashtext(team))
+inline constexpr std::int64_t kFormsLock = 0x7f09;      // publishing forms (pg_forms.cpp)
 
 // Brings the schema to kPgServerSchemaVersion in one transaction. `create` makes the schema's
 // identity row in a database that has none (server.database.exists when it has one); otherwise the

@@ -1,6 +1,7 @@
 // PgStorage: the PostgreSQL ServerStorage (outpost/sync/pg_storage.h says what it promises). Its
-// accounts are in pg_accounts.cpp, its pushes and pulls in pg_storage.cpp, a push's transaction in
-// pg_push_txn.cpp, the schema in pg_schema.cpp and the connections in pg_connection.cpp.
+// accounts are in pg_accounts.cpp, its forms in pg_forms.cpp, its pushes and pulls in pg_storage.cpp,
+// a push's transaction in pg_push_txn.cpp, the schema in pg_schema.cpp and the connections in
+// pg_connection.cpp.
 //
 // - Pushes (with_sync_txn) run in READ COMMITTED under a per-team advisory lock: one push per team
 //   at a time across every process, so a team's records are read and written by one transaction at
@@ -67,6 +68,12 @@ public:
                          const std::function<void(const SnapshotRow&)>& on_row) override;
     Result<std::uint64_t> max_hlc() override;
     Result<std::int64_t> logged_changes(const std::string& device) override;
+
+    // ---- forms (pg_forms.cpp): publishes are serialised by the advisory lock kFormsLock ----
+    Result<std::vector<FormVersion>> form_versions() override;
+    Result<int> publish_form(const std::string& type, std::int64_t now, const FormBodyMaker& make_body) override;
+    Result<bool> seed_forms(const std::vector<FormVersion>& forms) override;
+    Result<std::int64_t> forms_generation() override;
 
 private:
     static Status audit_on(Conn& c, std::int64_t now, std::string_view actor, std::string_view event,

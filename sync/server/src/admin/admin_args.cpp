@@ -49,6 +49,18 @@ Usage:
   outpost-server export --open-data [--format csv|json] [--out FILE]
       Per team and month: cases by form and outcome, suggestions by status, median days to a
       decision, practices adopted. Counts below 5 (and medians of fewer than 5) read "<5".
+  outpost-server forms list
+      The forms the server serves: the latest version of each, how many versions, retired or not.
+  outpost-server forms check FILE.json
+      Checks a form: that it parses, and that it keeps every field of the published version with
+      the same kind (mark a field "retired": true instead of removing it).
+  outpost-server forms publish FILE.json
+      Checks it, then stores it as the next version of its form; laptops get it at their next sync.
+  outpost-server forms retire NAME
+      Publishes a version marked retired: laptops offer it no more for new records; its records
+      stay readable.
+  outpost-server forms import FILE.xlsx [--out FILE.json]
+      Converts an XLSForm workbook and publishes it (with --out: writes the form for review instead).
   outpost-server --version
   outpost-server help
 

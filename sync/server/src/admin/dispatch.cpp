@@ -32,6 +32,9 @@ CommandResult run_command(AdminArgs& args, AdminEnv& env) {
     if (args.command == "export") {
         return run_export(args, env);
     }
+    if (args.command == "forms") {
+        return run_forms(args, env);
+    }
     return CommandResult::usage_error("unknown command '" + args.command + "'");
 }
 

@@ -5,6 +5,7 @@
 #include "outpost/core/records/schema.h"
 #include "outpost/sync/admin_commands.h"
 #include "outpost/sync/exporter.h"
+#include "outpost/sync/form_library.h"
 
 namespace outpost::sync {
 namespace {
@@ -64,8 +65,15 @@ CommandResult run_export(const AdminArgs& args, AdminEnv& env) {
     }
     auto storage = open_storage(args, env.storage);
     OUTPOST_TRY(storage);
-    auto forms = records::load_schemas(records::bundled_forms_dir());
-    OUTPOST_TRY(forms);
+    // The forms as the server serves them: the latest version of each (every earlier version's fields
+    // are still in it).
+    OUTPOST_TRY(seed_forms_from(**storage, records::bundled_forms_dir(), env.clock.now_ms()));
+    Result<FormSet> library = load_form_set(**storage);
+    OUTPOST_TRY(library);
+    std::vector<records::Schema> forms;
+    for (const auto& [type, versions] : library->versions) {
+        forms.push_back(versions.rbegin()->second);
+    }
     std::vector<std::string> teams = {args.team};
     if (args.open_data) {
         auto all = (*storage)->teams();
@@ -74,20 +82,20 @@ CommandResult run_export(const AdminArgs& args, AdminEnv& env) {
     }
     std::vector<ExportRecord> records;
     for (const std::string& team : teams) {
-        auto part = read_team_records(**storage, *forms, team);
+        auto part = read_team_records(**storage, forms, team);
         OUTPOST_TRY(part);
         records.insert(records.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
     }
     if (!args.out_dir.empty()) {
-        return write_export_folder(args, env, records, *forms);
+        return write_export_folder(args, env, records, forms);
     }
     std::string text;
     if (args.open_data) {
-        const auto rows = open_data(records, *forms);
+        const auto rows = open_data(records, forms);
         text = args.format == "csv" ? open_data_csv(rows) : open_data_json(rows);
     } else {
-        text = args.format == "csv" ? export_csv(records, *forms, what_of(args))
-                                    : export_json(records, *forms, what_of(args));
+        text = args.format == "csv" ? export_csv(records, forms, what_of(args))
+                                    : export_json(records, forms, what_of(args));
     }
     if (args.out.empty()) {
         env.out << text;

@@ -82,8 +82,16 @@ struct HistoryLine {
     std::string value;
 };
 
+// A case a record link may point to, as its picker lists it.
+struct LinkOption {
+    std::string id;
+    std::string title;  // "Home visit: The Okafor family"
+};
+
 struct RecordScreen {
     client::FormModel form;
+    std::vector<LinkOption> link_options;            // the cases this form's record links may point to
+    std::map<std::string, std::string> link_search;  // a link question -> what is typed in its picker
     std::string draft_key;
     std::string heading;
     std::vector<HistoryLine> history;
@@ -260,6 +268,9 @@ struct AppState {
     std::string device_id;
     bool prefetch_attachments = false;                       // this profile's choice (Settings)
     std::vector<std::pair<std::string, std::string>> forms;  // (type, title) a worker can create
+    // Forms this laptop cannot use in their newest version, in plain words ("Home visit version 4
+    // needs a newer Outpost. ..."), shown above every screen while any is left.
+    std::vector<std::string> form_notices;
     CaseList cases;
     std::optional<RecordScreen> record;
     std::optional<RecordScreen> idea;  // the quick-idea form (Ctrl+Shift+N)

@@ -59,6 +59,7 @@ struct Change {
     Hlc base;
     std::string author;
     std::int64_t at_ms = 0;
+    int form_version = 0;  // the version of the record's form it was written under; 0: not known
 };
 
 enum class SortBy { kUpdated, kCreated, kField };
@@ -171,8 +172,16 @@ public:
     [[nodiscard]] Result<RemoteStats> apply_snapshot(std::vector<PulledRecord>& records);
     // Does the store-free part of apply_snapshot ahead of it: canonical values, and for a record with
     // one version per field in name order, its heads blob and search text. Threads: safe to call on
-    // any thread, concurrently with anything (it reads only the forms, which never change after open).
+    // any thread, concurrently with anything but replace_schemas (it reads only the forms).
     void prepare_snapshot(std::vector<PulledRecord>& records) const;
+
+    // Puts `schemas` in place of the forms the engine was opened with (a new version synced), for
+    // every call after it; records written under an older version stay readable and writable. The
+    // search index is rebuilt, in its own transaction (so not inside a caller's), when the searchable fields moved
+    // (engine_meta.search_fingerprint), as open() does; on failure the forms are as they were.
+    // Threads: the owner's, never while prepare_snapshot runs on another thread; a Schema* from
+    // schema() is invalid after it.
+    [[nodiscard]] Status replace_schemas(std::vector<Schema> schemas);
 
     [[nodiscard]] const Schema* schema(std::string_view type) const;
     // The clock that stamps this engine's writes; it lives as long as the engine.

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "outpost/core/records/expr.h"
 #include "outpost/core/status.h"
 
 namespace outpost::records {
@@ -31,7 +33,15 @@ enum class FieldKind {
     kLocation,
     kRecordLink,
     kAttachments,  // files (records/attachments.h): the value is a string of canonical JSON
+    kTime,         // "HH:MM"
+    kNote,         // read-only text on the form; takes no value
+    kGroup,        // a titled section; its fields are ordinary fields of the record
+    kRepeat,       // items, each with its own id: values are "<repeat>.<item>.<field>"
+    kCalculate,    // text computed from `calculate`, stored like an answer
 };
+
+// Whether a field of this kind holds a value (not a note, group or repeat).
+[[nodiscard]] bool holds_value(FieldKind k);
 
 [[nodiscard]] std::string_view kind_name(FieldKind k);
 // A choice as people read it: forms name choices by code, so the code is shown with spaces for '_'
@@ -43,6 +53,17 @@ struct VisibleIf {
     std::string field;                // another field of the same schema
     std::vector<std::string> values;  // shown when that field's value (or any of its choices) is in here
 };
+
+// A choice given as an object: its code, the words shown for it, and extra columns a choice_filter
+// reads (XLSForm's choices sheet).
+struct ChoiceDef {
+    std::string name;
+    std::string label;                                       // empty: choice_label(name)
+    std::map<std::string, std::string> labels;               // language code -> label
+    std::map<std::string, std::string, std::less<>> filter;  // column -> value
+};
+
+using ExpressionPtr = std::shared_ptr<const Expression>;
 
 struct FieldDef {
     std::string name;
@@ -66,6 +87,27 @@ struct FieldDef {
     std::string initial;
     // Questions that must be answered when this field takes a value (a decision note to accept).
     std::map<std::string, std::vector<std::string>> requires_answers;
+
+    // Form logic (records/expr.h); null when absent.
+    ExpressionPtr relevant;     // shown when
+    ExpressionPtr required_if;  // required when (`required` is then false)
+    std::string required_message;
+    ExpressionPtr constraint;  // '.' is the answer
+    std::string constraint_message;
+    ExpressionPtr calculate;      // kind calculate
+    ExpressionPtr choice_filter;  // which choices are offered; bare names are ChoiceDef::filter columns
+    std::string default_json;     // canonical JSON (encode_value) of a new record's answer; empty: none
+    bool read_only = false;
+    std::vector<ChoiceDef> choice_defs;  // same order as `choices` when choices were given as objects
+    // language code -> {"label"|"help"|"required_message"|"constraint_message" -> text}
+    std::map<std::string, std::map<std::string, std::string>> translations;
+    std::vector<std::string> fields;  // group and repeat: the names of the fields inside, in order
+    std::string parent;               // the group or repeat this field is inside; empty at the top
+    std::string repeat;               // the repeat this field is inside (directly or in a group)
+    std::int64_t max_items = 50;      // repeat
+
+    // The words shown for choice `code`.
+    [[nodiscard]] std::string choice_text(std::string_view code) const;
 };
 
 // What a form is for: a case a worker records (offered under "New case"), the improvement
@@ -78,9 +120,29 @@ struct Schema {
     std::string title;
     int version = 1;
     FormPurpose purpose = FormPurpose::kCase;
+    bool retired = false;  // no new records; those written stay readable
+    std::string description;
+    std::string default_language;
+    std::map<std::string, std::string> title_translations;  // language code -> title
+    // Every field in document order, flattened: a group's and a repeat's fields follow it.
     std::vector<FieldDef> fields;
+    // A field by the name its value is stored under: a top-level field (or one in a group) by name, a
+    // repeat's field as "<repeat>.<item>.<field>" ("<repeat>.<item>._removed" removes an item).
     [[nodiscard]] const FieldDef* field(std::string_view name) const;
+    // Any field (including one inside a repeat) by its own name.
+    [[nodiscard]] const FieldDef* def(std::string_view name) const;
 };
+
+// "<repeat>.<item>.<field>" split; nothing for any other name. An item id is 1 to 16 of [a-z0-9].
+struct ItemKey {
+    std::string_view repeat;
+    std::string_view item;
+    std::string_view field;
+};
+[[nodiscard]] std::optional<ItemKey> split_item_key(std::string_view name);
+[[nodiscard]] std::string item_key(std::string_view repeat, std::string_view item, std::string_view field);
+// The reserved field a record's form version is kept in (an integer), written by the laptop.
+inline constexpr std::string_view kFormVersionField = "_form_version";
 
 // Parses one schema document. `source` names it in errors ("home_visit.json").
 // Failure: record.schema.invalid, message "<source>: field '<name>': <problem>".
@@ -125,6 +187,15 @@ struct FieldError {
 [[nodiscard]] std::vector<FieldError> validate(const Schema& schema, const Values& values,
                                                const std::vector<std::string>& changed, std::string_view role,
                                                const Values& before);
+// The same, with form logic (records/logic.h) evaluated on `today` ('YYYY-MM-DD'; empty makes today()
+// ''): required when, answers to questions not asked, constraints, repeat sizes. The validate
+// functions above use an empty today.
+[[nodiscard]] std::vector<FieldError> validate(const Schema& schema, const Values& values,
+                                               const std::vector<std::string>& changed, std::string_view role,
+                                               std::string_view today);
+[[nodiscard]] std::vector<FieldError> validate(const Schema& schema, const Values& values,
+                                               const std::vector<std::string>& changed, std::string_view role,
+                                               const Values& before, std::string_view today);
 
 // Checks one write to one field on its own (a synced change): the role may write it, it is not
 // retired, and a present value fits its kind and limits. Whether the record as a whole has its

@@ -72,7 +72,9 @@ struct ProfileInfo {
 // A transport to the profile's server that trusts only the pinned certificate.
 [[nodiscard]] Result<std::unique_ptr<Transport>> profile_transport(const std::filesystem::path& dir,
                                                                    const ProfileInfo& info);
-// The forms the server last sent (kept in the store), or the bundled forms before the first sync.
+// The forms this laptop uses: the readable set kept at the last sync (form_rollout.h: per type the
+// newest version this build reads), or the bundled forms before the first sync. Never fails for a
+// form this build cannot read; profile_forms() also gives the notices about such forms.
 [[nodiscard]] Result<std::vector<records::Schema>> profile_schemas(Store& store);
 
 }  // namespace outpost::sync

@@ -1,7 +1,9 @@
 // SyncEngine: the device side of sync (DESIGN §4). It refreshes the forms (GET /v1/schemas with the
-// ETag it holds; kept in the store for profile_schemas() at the next unlock), pushes the outbox (the records engine's
-// own changes) in batches, then pulls until the server says there is no more, then moves attachments
-// (blob_store.h): uploads, resumed where the server's copy stops, then the downloads wanted.
+// ETag it holds; each form read on its own and rolled out as form_rollout.h says, kept in the store
+// for profile_forms() at the next unlock, and swapped into the records engine at once, so a new
+// version is used without a new unlock), pushes the outbox (the records engine's own changes) in batches, then pulls
+// until the server says there is no more, then moves attachments (blob_store.h): uploads, resumed where the server's
+// copy stops, then the downloads wanted.
 //  - Each push answer is committed together with the outbox position, and each pulled batch together
 //    with its cursor, in one store transaction: a crash anywhere resumes without loss or duplication
 //    (the server answers a re-sent change from its stored answers).
@@ -38,6 +40,7 @@
 #include "outpost/core/records/engine.h"
 #include "outpost/core/status.h"
 #include "outpost/core/store.h"
+#include "outpost/sync/form_rollout.h"
 #include "outpost/sync/sync_messages.h"
 #include "outpost/sync/transport.h"
 
@@ -65,9 +68,10 @@ struct SyncState {
     std::int64_t waiting = 0;        // changes not yet sent (after this sync: 0 unless it failed)
     std::int64_t refused_total = 0;  // changes the server refused, kept on this device
     std::int64_t last_success_ms = 0;
-    std::int64_t files_waiting = 0;  // attachments not yet uploaded (waiting or failed, not refused)
-    std::string code;                // kOffline / kError: the stable code
-    std::string reason;              // kOffline / kError: plain words for the worker
+    std::int64_t files_waiting = 0;   // attachments not yet uploaded (waiting or failed, not refused)
+    std::uint64_t forms_changed = 0;  // times a sync changed the forms or their notices (forms())
+    std::string code;                 // kOffline / kError: the stable code
+    std::string reason;               // kOffline / kError: plain words for the worker
 };
 
 struct SyncSummary {
@@ -169,6 +173,10 @@ public:
     // Takes the store mutex.
     [[nodiscard]] std::int64_t max_attachment_bytes();
     [[nodiscard]] SyncState state() const;
+    // The forms and notices as the last sync that changed them left them (the records engine uses
+    // the same forms since); null while no sync of this engine has changed them. Each change is a new
+    // set (state().forms_changed counts them); a set once given is never changed. Any thread.
+    [[nodiscard]] std::shared_ptr<const LaptopForms> forms() const;
 
 private:
     explicit SyncEngine(std::unique_ptr<SyncContext> ctx);
@@ -178,6 +186,8 @@ private:
 
     std::unique_ptr<SyncContext> m_ctx;  // the borrowed parts, credentials, options and state
     bool m_prefetch = false;             // this sync: SyncOptions or the profile's choice
+    mutable std::mutex m_forms_mutex;    // guards m_forms
+    std::shared_ptr<const LaptopForms> m_forms;
 
     std::mutex m_worker_mutex;  // guards m_requested, m_stopping
     std::condition_variable m_wake;

@@ -43,6 +43,11 @@ struct HealthInfo {
 // sync.schemas.invalid naming what is wrong. Nothing is kept from an answer that fails.
 inline constexpr std::size_t kMaxSchemasBytes = 4U * 1024U * 1024U;
 [[nodiscard]] Result<std::vector<records::Schema>> decode_schemas(std::string_view body);
+// The form documents of such an answer, each as its JSON text, checked as a message (size, depth,
+// UTF-8, no key twice, each an object, at least one) but not as forms: the laptop reads each on its
+// own (records::parse_schema), so that one form it cannot read (from a newer Outpost) does not cost
+// it the others. sync.schemas.invalid when the answer itself is wrong.
+[[nodiscard]] Result<std::vector<std::string>> decode_schema_documents(std::string_view body);
 
 // Rejects JSON nested deeper than kMaxJsonDepth without parsing it (guards the recursive readers: the
 // protocol's and SQLite's). Strings are skipped correctly, so brackets inside strings do not count.

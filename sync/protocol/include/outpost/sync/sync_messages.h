@@ -43,13 +43,14 @@ struct WireChange {
     std::string type;
     std::string team;
     std::string field;
-    std::string value;   // the value as JSON text (a JSON value, not a string holding JSON). The codec
-                         // keeps the value, not its spelling (object keys may be reordered): receivers
-                         // canonicalise it with the field's kind (records::decode_value/encode_value).
-    std::string hlc;     // 16 hex digits
-    std::string base;    // 16 hex digits; all zeros when the writer saw no value
-    std::string device;  // pull only: the writing device
-    std::string author;  // pull only: the writing user
+    std::string value;     // the value as JSON text (a JSON value, not a string holding JSON). The codec
+                           // keeps the value, not its spelling (object keys may be reordered): receivers
+                           // canonicalise it with the field's kind (records::decode_value/encode_value).
+    std::string hlc;       // 16 hex digits
+    std::string base;      // 16 hex digits; all zeros when the writer saw no value
+    std::string device;    // pull only: the writing device
+    std::string author;    // pull only: the writing user
+    int form_version = 0;  // push, optional: the version of the record's form it was written under
     friend bool operator==(const WireChange&, const WireChange&) = default;
 };
 

@@ -118,6 +118,8 @@ struct AdminEnv {
 [[nodiscard]] CommandResult run_backup(const AdminArgs& args, AdminEnv& env);
 [[nodiscard]] CommandResult run_restore(const AdminArgs& args, AdminEnv& env);
 [[nodiscard]] CommandResult run_export(const AdminArgs& args, AdminEnv& env);
+// forms check FILE | publish FILE | list | retire NAME | import FILE.xlsx [--out FILE]
+[[nodiscard]] CommandResult run_forms(const AdminArgs& args, AdminEnv& env);
 
 // Writes a failure (its code, message and the code's explanation) or a usage error (and the usage
 // text) to `err`, as outpost-server prints them; returns the exit code.

@@ -27,7 +27,8 @@ struct ServerOptions {
     std::string tls_cert_path;  // both set: HTTPS; both empty: HTTP (loopback only)
     std::string tls_key_path;
     std::size_t max_body_bytes = 8U * 1024U * 1024U;
-    // The forms served by /v1/schemas and enforced on push. Empty: the forms this build ships with.
+    // The forms an empty forms library is seeded with (form_library.h). Empty: the forms this build
+    // ships with. /v1/schemas serves, and pushes are checked against, the library's forms.
     std::filesystem::path forms_dir;
     // Attachments: where their bytes live, and the largest file taken (sent to laptops in
     // the Outpost-Max-Blob-Bytes header of /v1/schemas). An empty folder: no attachments (404).

@@ -75,6 +75,20 @@ struct StoredRecord {
     std::vector<records::FieldFrontier> fields;  // by field name; each frontier non-empty
 };
 
+// One published version of a form (the forms library, outpost/sync/form_library.h): its JSON
+// document as stored, whose "version" is `version`.
+struct FormVersion {
+    std::string type;
+    int version = 0;
+    std::string body;
+    std::int64_t published_ms = 0;
+};
+
+// Makes the document of the next version of a form, inside ServerStorage::publish_form's transaction:
+// given the version it will have and the latest stored one (nullptr for a new type), its JSON text,
+// or a failure that publishes nothing. It must not call the storage.
+using FormBodyMaker = std::function<Result<std::string>(int version, const FormVersion* latest)>;
+
 // One storage transaction for a push (see ServerStorage::with_sync_txn). Its calls run inside the
 // transaction, on one thread at a time (the caller's, or for SQLite the thread writing the caller's
 // group); none of them commits.
@@ -187,6 +201,21 @@ public:
                                                const std::string& after, int limit, std::size_t max_bytes,
                                                std::int64_t& log_end, bool& more,
                                                const std::function<void(const SnapshotRow&)>& on_row) = 0;
+    // ---- forms (the published forms; outpost/sync/form_library.h) ----
+    // Every published version of every form, by type, then version.
+    [[nodiscard]] virtual Result<std::vector<FormVersion>> form_versions() = 0;
+    // Publishes the next version of `type`: 1 more than its latest (1 for a new type), with the
+    // document `make_body` returns. Publishes are serialised, across processes too: two of one
+    // type get two versions. Returns the version stored.
+    [[nodiscard]] virtual Result<int> publish_form(const std::string& type, std::int64_t now_ms,
+                                                   const FormBodyMaker& make_body) = 0;
+    // Stores `forms` as given (each a version of a type not yet seen), in one transaction, only when
+    // no form was ever published; returns whether it did. Several processes may call it at once.
+    [[nodiscard]] virtual Result<bool> seed_forms(const std::vector<FormVersion>& forms) = 0;
+    // A number that changes whenever a version is published (the count of stored versions): a server
+    // reads it to notice publishes made by another process.
+    [[nodiscard]] virtual Result<std::int64_t> forms_generation() = 0;
+
     // Highest HLC in the log (restores the server's clock at start); zero when empty.
     [[nodiscard]] virtual Result<std::uint64_t> max_hlc() = 0;
     // How many changes from `device` are in the log (tests and metrics).
@@ -195,7 +224,7 @@ public:
 
 // Current version of the embedded SQLite storage's schema; older databases migrate forward at open.
 // (The PostgreSQL back end, in its own library, is outpost/sync/pg_storage.h.)
-inline constexpr int kServerSchemaVersion = 7;
+inline constexpr int kServerSchemaVersion = 8;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).

@@ -17,11 +17,20 @@
 // Pull: the changes of the device's team and of the library after a cursor, without the device's own
 // writes. The snapshot pages through the team's records, then the library's.
 //
+// Forms: a change is checked against the version of its form named by its record's "_form_version"
+// (a reserved field, an integer from 1: the value in the same push, else the one stored) when the
+// service holds that version, else against the latest. The service serves either a fixed set of forms
+// or its storage's forms library (form_library.h), read again when the library's generation changes
+// (checked at most once per forms_check_interval, on a schemas request or a push), so a publish by
+// another process or an administration command reaches every server on the database.
+//
 // Ownership: borrows the storage and the clock, which must outlive the service.
 // Threads: safe to call from the server's request threads concurrently.
 // Failure: Result with stable codes; nothing throws.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,6 +40,7 @@
 #include "outpost/core/clock.h"
 #include "outpost/core/records/hlc.h"
 #include "outpost/core/records/schema.h"
+#include "outpost/sync/form_library.h"
 #include "outpost/sync/server_storage.h"
 #include "outpost/sync/sync_messages.h"
 
@@ -46,12 +56,20 @@ inline constexpr const char* kServerDevice = "server";
 
 class SyncService {
 public:
-    // `schemas_json` is what GET /v1/schemas serves (a JSON array of the form documents).
+    // Fixed forms: `schemas_json` is what GET /v1/schemas serves (a JSON array of the form documents).
     SyncService(ServerStorage& storage, std::vector<records::Schema> schemas, std::string schemas_json,
                 const Clock& clock, std::size_t pull_page_bytes = kDefaultPullPageBytes);
+    // The storage's forms library (seed it first: seed_forms_from), read by start().
+    SyncService(ServerStorage& storage, const Clock& clock, std::size_t pull_page_bytes = kDefaultPullPageBytes);
 
-    // Restores the service's clock from the log. Call once before serving.
+    // Restores the service's clock from the log, and reads the forms library. Call once before serving.
     [[nodiscard]] Status start();
+
+    // The forms as they stand (the library read again first if its generation changed and the last
+    // check is older than the interval). The set stays valid while the pointer is held.
+    [[nodiscard]] std::shared_ptr<const FormSet> forms();
+    // How often forms() may ask the storage whether the library changed (default 1 s; 0: every call).
+    void set_forms_check_interval(std::chrono::milliseconds interval);
 
     // sync.auth.device_mismatch when the batch names another device; sync.protocol.malformed when the
     // seqs are not ascending within [from_seq, to_seq]. Otherwise one answer per change.
@@ -64,9 +82,6 @@ public:
     // Returns the page as its JSON body (streamed from the storage, never built as a message first).
     [[nodiscard]] Result<std::string> snapshot(const DeviceAuth& who, const std::string& after, int limit);
 
-    [[nodiscard]] const std::string& schemas_json() const { return m_schemas_json; }
-    [[nodiscard]] const std::string& schemas_etag() const { return m_schemas_etag; }
-
 private:
     // The records one push has read or written: each is read once and written once, at the end.
     struct CachedRecord {
@@ -75,14 +90,25 @@ private:
         bool dirty = false;                  // changed by this push
     };
     using BatchCache = std::unordered_map<std::string, CachedRecord>;
-    Result<ChangeResult> apply_one(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who, const WireChange& change,
-                                   std::int64_t now_ms);
+    // What one push says about its records' forms: the "_form_version" each record is written with,
+    // and which new derived records (endorsements, adoptions) name their target in it.
+    struct BatchForms {
+        const FormSet* forms = nullptr;
+        std::unordered_map<std::string, int> versions;
+        std::unordered_map<std::string, bool> names_target;
+    };
+    // The form version a record's changes are checked against (see schema_for in sync_service.cpp).
+    static const records::Schema* schema_for(const BatchForms& batch, const std::string& type, const std::string& id,
+                                             const std::optional<StoredRecord>& held);
+    Result<ChangeResult> apply_one(SyncTxn& txn, BatchCache& cache, const BatchForms& batch, const DeviceAuth& who,
+                                   const WireChange& change, std::int64_t now_ms);
     // Reads a record into the batch cache (once per push); the entry stays valid as the cache grows.
     Result<CachedRecord*> cached(SyncTxn& txn, BatchCache& cache, const std::string& id);
     // The review loop's rules for one change (see above); a refusal, or nothing.
-    std::optional<ChangeResult> review_rules(SyncTxn& txn, BatchCache& cache, const DeviceAuth& who,
-                                             const records::Schema& schema, const CachedRecord& entry,
-                                             const WireChange& change, const std::string& canonical);
+    std::optional<ChangeResult> review_rules(SyncTxn& txn, BatchCache& cache, const BatchForms& batch,
+                                             const DeviceAuth& who, const records::Schema& schema,
+                                             const CachedRecord& entry, const WireChange& change,
+                                             const std::string& canonical);
     // Publishes what the batch's suggestions and adoptions changed into the library (see above).
     Status publish_library(SyncTxn& txn, BatchCache& cache, std::int64_t now_ms);
     // Writes `values` (canonical texts; a field absent is left alone) into record `id` as the server,
@@ -92,12 +118,16 @@ private:
                         std::int64_t now_ms);
     Status record_conflict(SyncTxn& txn, const std::string& team, const WireChange& change,
                            const records::FieldVersion& kept, const records::FieldVersion& other, std::int64_t now_ms);
-    [[nodiscard]] const records::Schema* schema(std::string_view type) const;
+    // Reads the library again when its generation moved (a failure keeps the forms held).
+    void refresh_forms();
 
     ServerStorage& m_storage;
-    std::vector<records::Schema> m_schemas;
-    std::string m_schemas_json;
-    std::string m_schemas_etag;
+    const bool m_from_storage;
+    std::mutex m_forms_mutex;  // guards the three below
+    std::shared_ptr<const FormSet> m_forms;
+    std::chrono::steady_clock::time_point m_forms_checked;
+    std::chrono::milliseconds m_forms_check_interval{1000};
+    std::mutex m_reload_mutex;  // one reload at a time
     const Clock& m_clock;
     std::size_t m_pull_page_bytes;
     std::mutex m_clock_mutex;  // guards m_hlc
