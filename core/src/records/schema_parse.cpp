@@ -67,8 +67,11 @@ Result<FieldValue> default_value(FieldKind kind, const json::Value& v) {
             }
             break;
         case FieldKind::kDecimal:
-            if (v.is_number()) {
-                return v.type == T::kInteger ? FieldValue{v.integer} : FieldValue{v.real};
+            if (v.type == T::kInteger) {
+                return FieldValue{v.integer};
+            }
+            if (v.type == T::kReal) {
+                return FieldValue{v.real};
             }
             break;
         case FieldKind::kYesNo:

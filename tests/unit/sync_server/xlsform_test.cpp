@@ -342,6 +342,25 @@ TEST_CASE("XLSForm: groups nest their fields, repeats hold theirs, both spelling
         {"name": "age", "kind": "text", "label": "Not the repeat's age: another scope"}]})J"));
 }
 
+TEST_CASE("XLSForm: a group's field-list appearance is taken (Outpost shows a form's questions on one screen)") {
+    testing::TempDir tmp;
+    auto json = convert(tmp, {{"survey",
+                               {{"type", "name", "label", "appearance"},
+                                {"begin group", "about", "About the visit", "field-list"},
+                                {"date", "visit_date", "Date", ""},
+                                {"end group", "", "", ""}}},
+                              kSettings});
+    REQUIRE_MESSAGE(json.is_ok(), json.status().to_string());
+    CHECK(*json == pretty(R"J({"type": "visit", "version": 1, "title": "Visit", "fields": [
+        {"name": "about", "kind": "group", "label": "About the visit", "fields": [
+            {"name": "visit_date", "kind": "date", "label": "Date"}]}]})J"));
+    // On a question it is still refused, naming the cell.
+    json = convert(
+        tmp, {{"survey", {{"type", "name", "label", "appearance"}, {"date", "d", "Date", "field-list"}}}, kSettings});
+    REQUIRE_FALSE(json.is_ok());
+    CHECK(json.status().message().find("survey!D2: appearance \"field-list\" is not supported") != std::string::npos);
+}
+
 TEST_CASE("XLSForm: cells as spreadsheets store them: numbers, booleans, rich text, inline strings, gaps") {
     testing::TempDir tmp;
     const std::vector<SheetSpec> sheets = {

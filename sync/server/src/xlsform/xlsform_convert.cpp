@@ -674,6 +674,11 @@ private:
                 for (const char* col : {"required", "required_message", "constraint", "constraint_message",
                                         "calculation", "default", "read_only", "choice_filter", "appearance"}) {
                     if (const Cell* c = row.get(col)) {
+                        // "field-list" shows a group's questions on one screen, as Outpost shows every
+                        // question of a form: nothing to carry over.
+                        if (std::string_view(col) == "appearance" && lower(c->value) == "field-list") {
+                            continue;
+                        }
                         problem(survey, row.row, c->col,
                                 std::string(col) + " " + in_quotes(c->value) + " on a " +
                                     (repeat ? "repeat" : "group") + " is not supported");
