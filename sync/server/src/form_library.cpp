@@ -117,9 +117,15 @@ Result<FormSet> load_form_set(ServerStorage& storage) {
     set.generation = *generation;
     std::map<std::string, const FormVersion*, std::less<>> latest;
     for (const FormVersion& row : *rows) {
+        // A version this build cannot read (published by a newer Outpost, before a rollback) is still
+        // served, so laptops that can read it use it and the others keep theirs with a notice; changes
+        // are checked against the versions this build reads. It never stops the server.
         Result<records::Schema> schema = records::parse_schema(row.body, version_source(row.type, row.version));
-        OUTPOST_TRY(schema);
-        set.versions[row.type].insert_or_assign(row.version, std::move(*schema));
+        if (schema.is_ok()) {
+            set.versions[row.type].insert_or_assign(row.version, std::move(*schema));
+        } else {
+            set.unreadable.push_back(schema.status().message());
+        }
         const FormVersion*& l = latest[row.type];
         if (l == nullptr || l->version < row.version) {
             l = &row;

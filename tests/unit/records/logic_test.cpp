@@ -231,6 +231,13 @@ TEST_CASE("Engine: a write fills calculations, drops answers no longer asked and
     for (const records::Change& c : *log) {
         CHECK(c.form_version == 3);  // each change remembers the form version it was written under
     }
+    // A repeat item's answers are searched like any other.
+    records::ListQuery q;
+    q.search = "glan";
+    auto found = (*engine)->list(q);
+    REQUIRE(found.is_ok());
+    REQUIRE(found->records.size() == 1);
+    CHECK(found->records[0].id == made->id);
     // The child grows up: school is no longer asked, so its answer goes.
     auto older = (*engine)->update(who, made->id, {{"members.aaaa0001.age", std::int64_t{19}}}, &errors);
     REQUIRE_MESSAGE(older.is_ok(), older.status().message());

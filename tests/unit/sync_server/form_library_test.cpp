@@ -411,3 +411,25 @@ TEST_CASE("Forms: a change is checked against the form version its record names 
     CHECK(again->results[0].outcome == ChangeOutcome::kRejected);
     CHECK(again->results[0].code == errc::kFieldUnknown);
 }
+
+TEST_CASE(
+    "Forms: regression - a stored version this build cannot read stopped the server; now it is served, "
+    "and changes are checked against the versions it reads") {
+    Library l;
+    // What a newer Outpost would have published before a rollback: a field kind this build lacks.
+    const std::string newer = home_visit_edited([](nlohmann::ordered_json& j) {
+        j["version"] = 3;
+        j["fields"].push_back({{"name", "signature"}, {"kind", "signature"}, {"label", "Signature"}});
+    });
+    auto seeded = l.storage->seed_forms(
+        {FormVersion{"home_visit", 2, packaged("home_visit"), kT0}, FormVersion{"home_visit", 3, newer, kT0}});
+    REQUIRE(seeded.is_ok());
+    auto set = load_form_set(*l.storage);
+    REQUIRE_MESSAGE(set.is_ok(), set.status().to_string());
+    REQUIRE(set->unreadable.size() == 1);
+    CHECK(set->unreadable[0].find("home_visit version 3") != std::string::npos);
+    CHECK(set->json.find("\"signature\"") != std::string::npos);  // served as stored
+    REQUIRE(set->schema("home_visit") != nullptr);
+    CHECK(set->schema("home_visit")->version == 2);     // the latest it reads
+    CHECK(set->schema("home_visit", 3)->version == 2);  // and for changes naming the one it cannot
+}

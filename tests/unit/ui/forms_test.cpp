@@ -73,3 +73,38 @@ TEST_CASE("Forms: a sync brings new forms into the open window; a retired form l
     REQUIRE(app.state().record->form.schema() != nullptr);
     CHECK(app.state().record->form.schema()->version == *published);
 }
+
+TEST_CASE("Forms: a record link is picked by searching the cases by name, and the form shows the case's title") {
+    Team team;
+    Headless ui;
+    App app(team.options(), SystemClock::instance());
+    ui.look(app);
+    enrol_ann(ui, app, team);
+    for (const char* household : {"The Okafor family", "The Nguyen household"}) {
+        ui.run(app, std::string(kNewVisit) + "type \"Household or person visited\" " + household +
+                        "\n"
+                        "click \"Date of visit: Today\"\n"
+                        "click \"Type of visit\"\nclick Planned\n"
+                        "click \"Concerns identified: No\"\n"
+                        "click Save\nframes 3\nclick Close\nframes 2\n");
+    }
+    std::string okafor;
+    for (const records::Record& r : all_of(app, "home_visit")) {
+        const auto* h = std::get_if<std::string>(&r.values.at("household"));
+        if (h != nullptr && *h == "The Okafor family") {
+            okafor = r.id;
+        }
+    }
+    REQUIRE_FALSE(okafor.empty());
+    ui.run(app,
+           "click \"New case\"\nclick \"Safeguarding concern\"\nwait-for Save\n"
+           "click \"Linked case\"\nframes 2\n"
+           "type \"Search cases\" okafor\nframes 2\n");
+    REQUIRE(app.state().record.has_value());
+    const RecordScreen& screen = *app.state().record;
+    CHECK(screen.link_options.size() == 2);  // both home visits, the linked form's type
+    CHECK(screen.link_search.at("linked_case") == "okafor");
+    ui.run(app, "click \"Home visit: The Okafor family\"\nframes 3\n");
+    CHECK(app.state().record->form.text("linked_case") == okafor);
+    CHECK(app.state().record->link_search.at("linked_case").empty());  // the search is cleared once picked
+}

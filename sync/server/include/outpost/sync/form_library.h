@@ -33,6 +33,9 @@ struct FormSet {
     std::string json;              // the latest version of each form, as stored, in a JSON array in type order
     std::string etag;              // a strong ETag over `json`
     std::int64_t generation = -1;  // the storage's forms_generation() it was read at (-1: not from storage)
+    // Stored versions this build cannot read ("<type> version <n>: <problem>"): served as stored, never
+    // used to check a change.
+    std::vector<std::string> unreadable;
 
     // `type` at `version`; its latest version when `version` is 0 or one this set does not hold;
     // nullptr for a type it does not know.
@@ -43,8 +46,8 @@ struct FormSet {
 // packaged forms without a library.
 [[nodiscard]] FormSet fixed_form_set(std::vector<records::Schema> schemas, std::string json);
 
-// Reads the library (generation first, so a publish made meanwhile is noticed by the next check).
-// record.schema.invalid when a stored version no longer parses.
+// Reads the library (generation first, so a publish made meanwhile is noticed by the next check). A
+// stored version that does not parse is listed in `unreadable`, not an error.
 [[nodiscard]] Result<FormSet> load_form_set(ServerStorage& storage);
 
 // Seeds an empty library with every *.json in `dir` (records::bundled_forms_dir() for a server), each
