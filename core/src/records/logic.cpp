@@ -1,9 +1,9 @@
 #include "outpost/core/records/logic.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/core/time_format.h"
 #include "schema_internal.h"
 
 namespace outpost::records {
@@ -95,19 +95,7 @@ ExprValue expr_value(const FieldDef& f, const FieldValue& v) {
 }
 
 std::string today_of(std::int64_t ms) {
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    std::int64_t z = (ms >= 0 ? ms : ms - 86'399'999) / 86'400'000 + 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y + (m <= 2 ? 1 : 0)), m, d);
-    return buf;
+    return iso_utc(ms).substr(0, 10);
 }
 
 RecordScope::RecordScope(const Schema& schema, const Values& values, std::string_view today, std::string_view repeat,

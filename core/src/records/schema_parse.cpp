@@ -13,6 +13,7 @@
 #include "outpost/core/records/schema.h"
 #include "outpost/platform/utf8.h"
 #include "schema_internal.h"
+#include "value_codec.h"
 
 namespace outpost::records {
 namespace {
@@ -57,54 +58,20 @@ bool is_choice_kind(FieldKind k) {
     return k == FieldKind::kChoice || k == FieldKind::kMultiChoice;
 }
 
-// A form's default answer, from its JSON spelling, for a field of `kind`.
-Result<FieldValue> default_value(FieldKind kind, const json::Value& v) {
-    using T = json::Value::Type;
+// A form's default answer, from its JSON spelling, for a field of `kind` (locations, files and the
+// kinds without a typed answer take none).
+std::optional<FieldValue> default_value(FieldKind kind, const json::Value& v) {
     switch (kind) {
-        case FieldKind::kInteger:
-            if (v.type == T::kInteger) {
-                return FieldValue{v.integer};
-            }
-            break;
-        case FieldKind::kDecimal:
-            if (v.type == T::kInteger) {
-                return FieldValue{v.integer};
-            }
-            if (v.type == T::kReal) {
-                return FieldValue{v.real};
-            }
-            break;
-        case FieldKind::kYesNo:
-            if (v.type == T::kBool) {
-                return FieldValue{v.boolean};
-            }
-            break;
-        case FieldKind::kMultiChoice:
-            if (v.type == T::kArray) {
-                std::vector<std::string> items;
-                for (const json::Value& i : v.items) {
-                    if (i.type != T::kText) {
-                        return Status::error(errc::kFieldWrongKind, "");
-                    }
-                    items.push_back(i.text);
-                }
-                return FieldValue{items};
-            }
-            break;
         case FieldKind::kLocation:
         case FieldKind::kAttachments:
         case FieldKind::kNote:
         case FieldKind::kGroup:
         case FieldKind::kRepeat:
         case FieldKind::kCalculate:
-            break;
+            return std::nullopt;
         default:
-            if (v.type == T::kText) {
-                return FieldValue{v.text};
-            }
-            break;
+            return value_from_json(kind, v);
     }
-    return Status::error(errc::kFieldWrongKind, "");
 }
 
 struct SchemaParser {
@@ -394,12 +361,12 @@ struct SchemaParser {
             }
         }
         if (default_json != nullptr) {
-            Result<FieldValue> v = default_value(d.kind, *default_json);
+            std::optional<FieldValue> v = default_value(d.kind, *default_json);
             std::vector<FieldError> problems;
-            if (v.is_ok()) {
+            if (v) {
                 check_value(d, *v, problems);
             }
-            if (!v.is_ok() || !problems.empty()) {
+            if (!v || !problems.empty()) {
                 return fail(d.name, "'default' is not an answer this field takes");
             }
             d.default_json = encode_value(*v);
@@ -634,32 +601,49 @@ std::filesystem::path bundled_forms_dir() {
     return asset_dir("forms", OUTPOST_BUNDLED_FORMS_DIR);
 }
 
-Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir) {
+Result<std::vector<FormFile>> read_form_files(const std::filesystem::path& dir) {
     std::error_code ec;
-    std::vector<std::filesystem::path> files;
+    std::vector<std::filesystem::path> paths;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
         if (e.is_regular_file() && e.path().extension() == ".json") {
-            files.push_back(e.path());
+            paths.push_back(e.path());
         }
     }
     if (ec) {
         return Status::error(errc::kIo, "cannot read the forms folder " + path_to_utf8(dir) + ": " + ec.message());
     }
-    std::sort(files.begin(), files.end());
+    std::sort(paths.begin(), paths.end());
+    std::vector<FormFile> out;
+    for (const auto& p : paths) {
+        std::ifstream in(p, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!in.is_open() || in.bad()) {
+            return Status::error(errc::kIo, "cannot read " + path_to_utf8(p));
+        }
+        out.push_back(FormFile{path_to_utf8(p.filename()), std::move(text)});
+    }
+    return out;
+}
+
+Result<std::vector<Schema>> parse_form_files(const std::vector<FormFile>& files) {
     std::vector<Schema> out;
     std::set<std::string> types;
-    for (const auto& f : files) {
-        std::ifstream in(f, std::ios::binary);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        Result<Schema> s = parse_schema(text, path_to_utf8(f.filename()));
+    for (const FormFile& f : files) {
+        Result<Schema> s = parse_schema(f.text, f.name);
         OUTPOST_TRY(s);
         if (!types.insert(s->type).second) {
-            return Status::error(errc::kRecordSchemaInvalid, path_to_utf8(f.filename()) + ": type '" + s->type +
-                                                                 "' is defined by another file too");
+            return Status::error(errc::kRecordSchemaInvalid,
+                                 f.name + ": type '" + s->type + "' is defined by another file too");
         }
         out.push_back(std::move(*s));
     }
     return out;
+}
+
+Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir) {
+    Result<std::vector<FormFile>> files = read_form_files(dir);
+    OUTPOST_TRY(files);
+    return parse_form_files(*files);
 }
 
 }  // namespace outpost::records

@@ -120,16 +120,7 @@ std::string encode_value(const FieldValue& v) {
     return out;
 }
 
-Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
-    if (text == "null") {
-        return FieldValue{};
-    }
-    if (std::optional<FieldValue> simple = decode_simple(kind, text)) {
-        return *simple;
-    }
-    Result<json::Value> j = json::parse(text);
-    OUTPOST_TRY(j);
-    const json::Value& v = *j;
+std::optional<FieldValue> value_from_json(FieldKind kind, const json::Value& v) {
     using T = json::Value::Type;
     switch (kind) {
         case FieldKind::kInteger:
@@ -157,7 +148,7 @@ Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
             std::vector<std::string> items;
             for (const auto& item : v.items) {
                 if (item.type != T::kText) {
-                    return Status::error(errc::kFieldWrongKind, "a list must hold text");
+                    return std::nullopt;  // a list holds text
                 }
                 items.push_back(item.text);
             }
@@ -178,6 +169,21 @@ Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
                 return FieldValue{v.text};
             }
             break;
+    }
+    return std::nullopt;
+}
+
+Result<FieldValue> decode_value(FieldKind kind, std::string_view text) {
+    if (text == "null") {
+        return FieldValue{};
+    }
+    if (std::optional<FieldValue> simple = decode_simple(kind, text)) {
+        return *simple;
+    }
+    Result<json::Value> j = json::parse(text);
+    OUTPOST_TRY(j);
+    if (std::optional<FieldValue> v = value_from_json(kind, *j)) {
+        return std::move(*v);
     }
     return Status::error(errc::kFieldWrongKind, "value " + std::string(json::utf8_prefix(text, 40)) +
                                                     " does not fit a " + std::string(kind_name(kind)) + " field");

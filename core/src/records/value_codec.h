@@ -5,14 +5,20 @@
 // as each says.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "outpost/core/json.h"
 #include "outpost/core/records/heads.h"
 #include "outpost/core/records/schema.h"
 
 namespace outpost::records {
+
+// A parsed JSON value as a value of `kind` (decode_value's reading, after the JSON is parsed); nothing
+// when it does not fit the kind.
+[[nodiscard]] std::optional<FieldValue> value_from_json(FieldKind kind, const json::Value& v);
 
 // True for a JSON string spelled the way encode_value writes one with nothing to escape.
 [[nodiscard]] bool plain_quoted(std::string_view text);

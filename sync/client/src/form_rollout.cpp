@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -159,23 +158,11 @@ Result<std::vector<HeldForm>> bundled_forms() {
 namespace {
 
 Result<std::vector<HeldForm>> read_bundled_forms() {
-    const std::filesystem::path dir = records::bundled_forms_dir();
-    std::error_code ec;
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-        if (e.is_regular_file() && e.path().extension() == ".json") {
-            files.push_back(e.path());
-        }
-    }
-    if (ec) {
-        return Status::error(errc::kIo, "cannot read the forms folder " + path_to_utf8(dir) + ": " + ec.message());
-    }
-    std::sort(files.begin(), files.end());
+    Result<std::vector<records::FormFile>> files = records::read_form_files(records::bundled_forms_dir());
+    OUTPOST_TRY(files);
     std::vector<HeldForm> out;
-    for (const auto& f : files) {
-        std::ifstream in(f, std::ios::binary);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        Result<HeldForm> h = held_form(std::move(text), path_to_utf8(f.filename()));
+    for (records::FormFile& f : *files) {
+        Result<HeldForm> h = held_form(std::move(f.text), f.name);
         OUTPOST_TRY(h);
         out.push_back(std::move(*h));
     }

@@ -3,10 +3,8 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/platform/utf8.h"
@@ -147,34 +145,13 @@ Status seed_forms_from(ServerStorage& storage, const std::filesystem::path& dir,
     if (*generation > 0) {
         return Status::ok();
     }
-    std::vector<std::filesystem::path> files;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        if (entry.path().extension() == ".json") {
-            files.push_back(entry.path());
-        }
-    }
-    if (ec) {
-        return Status::error(errc::kIo, "cannot read the forms folder " + path_to_utf8(dir) + ": " + ec.message());
-    }
-    std::sort(files.begin(), files.end());
+    Result<std::vector<records::FormFile>> files = records::read_form_files(dir);
+    OUTPOST_TRY(files);
+    Result<std::vector<records::Schema>> schemas = records::parse_form_files(*files);
+    OUTPOST_TRY(schemas);
     std::vector<FormVersion> seed;
-    std::set<std::string> types;
-    for (const std::filesystem::path& file : files) {
-        std::ifstream in(file, std::ios::binary);
-        std::stringstream buf;
-        buf << in.rdbuf();
-        if (!in) {
-            return Status::error(errc::kIo, "cannot read " + path_to_utf8(file));
-        }
-        std::string text = buf.str();
-        Result<records::Schema> schema = records::parse_schema(text, path_to_utf8(file.filename()));
-        OUTPOST_TRY(schema);
-        if (!types.insert(schema->type).second) {
-            return Status::error(errc::kRecordSchemaInvalid,
-                                 path_to_utf8(file.filename()) + ": a second form of type '" + schema->type + "'");
-        }
-        seed.push_back(FormVersion{schema->type, schema->version, std::move(text), now_ms});
+    for (std::size_t i = 0; i < files->size(); ++i) {
+        seed.push_back(FormVersion{(*schemas)[i].type, (*schemas)[i].version, std::move((*files)[i].text), now_ms});
     }
     Result<bool> seeded = storage.seed_forms(seed);
     OUTPOST_TRY(seeded);

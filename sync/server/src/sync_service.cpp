@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fstream>
 #include <limits>
 #include <map>
-#include <sstream>
 
 #include "outpost/core/error_codes.h"
 #include "outpost/core/json.h"
@@ -66,22 +64,13 @@ records::Values current_values(const records::Schema& schema, const StoredRecord
 }  // namespace
 
 Result<LoadedForms> load_forms(const std::filesystem::path& dir) {
-    Result<std::vector<records::Schema>> schemas = records::load_schemas(dir);
+    Result<std::vector<records::FormFile>> files = records::read_form_files(dir);
+    OUTPOST_TRY(files);
+    Result<std::vector<records::Schema>> schemas = records::parse_form_files(*files);
     OUTPOST_TRY(schemas);
-    std::vector<std::filesystem::path> files;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        if (entry.path().extension() == ".json") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
     std::string json = "[";
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        std::ifstream in(files[i], std::ios::binary);
-        std::stringstream buf;
-        buf << in.rdbuf();
-        json += (i > 0 ? ",\n" : "\n") + buf.str();
+    for (std::size_t i = 0; i < files->size(); ++i) {
+        json += (i > 0 ? ",\n" : "\n") + (*files)[i].text;
     }
     json += "]";
     return LoadedForms{std::move(*schemas), std::move(json)};

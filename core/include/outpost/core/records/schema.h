@@ -151,8 +151,18 @@ inline constexpr std::string_view kFormVersionField = "_form_version";
 // The forms directory this build ships with (assets/forms; packaging points it at the installed copy).
 [[nodiscard]] std::filesystem::path bundled_forms_dir();
 
-// Loads every *.json in `dir`, sorted by name. Fails on the first invalid file, naming it, or on two
-// files defining the same type.
+// A form document as a file holds it.
+struct FormFile {
+    std::string name;  // the file's name ("home_visit.json"), for errors
+    std::string text;
+};
+// Every *.json in `dir`, sorted by name, with its text. core.io.failed when the folder or a file
+// cannot be read.
+[[nodiscard]] Result<std::vector<FormFile>> read_form_files(const std::filesystem::path& dir);
+// Parses each file, in order. Fails on the first invalid one, naming it, or on two defining the same
+// type.
+[[nodiscard]] Result<std::vector<Schema>> parse_form_files(const std::vector<FormFile>& files);
+// read_form_files, then parse_form_files.
 [[nodiscard]] Result<std::vector<Schema>> load_schemas(const std::filesystem::path& dir);
 
 // ---- values and validation ----
