@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "outpost/client/drafts.h"
+#include "outpost/client/recovery.h"
 #include "outpost/client/words.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/engine.h"
@@ -95,6 +96,7 @@ struct OpenProfile {
     std::unique_ptr<Store> store;
     sync::Credentials creds;
     std::unique_ptr<sync::Transport> transport;
+    Status blocked = Status::ok();  // why sync may not run (sync::ProfileLink)
     std::unique_ptr<records::RecordEngine> records;
     std::unique_ptr<BlobStore> blobs;
     sync::StoreMutex store_mutex;
@@ -104,7 +106,8 @@ struct OpenProfile {
     OpenProfile() = default;
     OpenProfile(const OpenProfile&) = delete;
     OpenProfile& operator=(const OpenProfile&) = delete;
-    ~OpenProfile() {
+    ~OpenProfile() { close(); }
+    void close() {
         engine.reset();
         blobs.reset();
         records.reset();
@@ -130,6 +133,7 @@ Status open_profile(const CliArgs& args, const std::filesystem::path& root, Open
     Result<std::filesystem::path> dir = sync::profile_dir(root, args.profile);
     OUTPOST_TRY(dir);
     p.dir = *dir;
+    OUTPOST_TRY(sync::check_not_wiped(p.dir));
     Result<sync::ProfileInfo> info = sync::read_profile_info(p.dir);
     OUTPOST_TRY(info);
     p.info = std::move(*info);
@@ -145,9 +149,10 @@ Status open_profile(const CliArgs& args, const std::filesystem::path& root, Open
     Result<sync::Credentials> creds = sync::load_credentials(*p.store);
     OUTPOST_TRY(creds);
     p.creds = std::move(*creds);
-    Result<std::unique_ptr<sync::Transport>> transport = sync::profile_transport(p.dir, p.info);
-    OUTPOST_TRY(transport);
-    p.transport = std::move(*transport);
+    Result<sync::ProfileLink> link = sync::open_profile_link(p.dir, p.info, *p.store);
+    OUTPOST_TRY(link);
+    p.transport = std::move(link->transport);
+    p.blocked = link->blocked;
     Result<std::unique_ptr<records::RecordEngine>> records =
         records::RecordEngine::open(*p.store, forms->schemas(), SystemClock::instance());
     OUTPOST_TRY(records);
@@ -219,9 +224,32 @@ int run_enroll(const CliArgs& args) {
     std::cout << "Enrolling profile '" << args.profile << "' with " << prov->server_url << " ...\n" << std::flush;
     Result<sync::ProfileInfo> info =
         sync::enrol_profile(*root, args.profile, *pass, *prov, device, {}, args.display_name);
+    // A recovery code, when the file carries the service desk's escrow key or the policy asks for one:
+    // made now (sealed for the desk), shown in the window at the first unlock (recovery.h).
+    Status recovery = Status::ok();
+    if (info.is_ok() && (!prov->escrow_key.empty() || args.policy.require_recovery_code)) {
+        const std::filesystem::path dir = *root / path_from_utf8(args.profile);
+        Result<std::unique_ptr<Store>> store = sync::open_profile_store(dir, *pass);
+        Result<std::string> code =
+            store.is_ok() ? make_recovery_code(**store, dir, prov->escrow_key) : Result<std::string>(store.status());
+        recovery = code.status();
+        if (code.is_ok()) {
+            sodium_memzero(code->data(), code->size());
+        }
+    }
     sodium_memzero(pass->data(), pass->size());
     if (!info.is_ok()) {
         return fail(info.status());
+    }
+    if (!recovery.is_ok()) {
+        return fail(
+            Status::error(recovery.code(),
+                          "the profile is enrolled, but its recovery code could not be made: " + recovery.message()));
+    }
+    if (!prov->escrow_key.empty()) {
+        std::cout << "Recovery code: sealed for the service desk in "
+                  << path_to_utf8(*root / path_from_utf8(args.profile) / kSealedRecoveryFile)
+                  << "; the window shows it to write down at the first unlock.\n";
     }
     std::cout << "Enrolled: user " << info->user << " (" << info->role << "), team " << info->team << ", device "
               << info->device_id << "\nProfile: " << path_to_utf8((*root / path_from_utf8(args.profile))) << "\n";
@@ -255,6 +283,8 @@ int sync_profile(const CliArgs& args, const std::filesystem::path& root, std::st
                   << s.pulled << "\n"
                   << std::flush;
     };
+    options.blocked = p.blocked;
+    options.on_wiped = [&p] { (void)sync::wipe_profile(p.dir, SystemClock::instance().now_ms()); };
     const auto t0 = std::chrono::steady_clock::now();
     if (Status st = p.start_engine(options); !st.is_ok()) {
         failed = st.code();
@@ -270,6 +300,12 @@ int sync_profile(const CliArgs& args, const std::filesystem::path& root, std::st
         std::cout << "Sync complete in " << ms << " ms: sent " << sum->pushed << " (applied " << sum->applied
                   << ", superseded " << sum->superseded << ", conflicts " << sum->conflicts << ", refused "
                   << sum->rejected << "), received " << sum->pulled << ". Waiting to send: " << st.waiting << ".\n";
+    } else if (sum.status().code() == errc::kAuthWiped) {
+        // The keys went on the sync thread; the files the store held open go now.
+        failed = sum.status().code();
+        p.close();
+        (void)sync::wipe_profile(p.dir, SystemClock::instance().now_ms());
+        return fail(sum.status());
     } else {
         failed = sum.status().code();
         code = fail(sum.status());

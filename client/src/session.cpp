@@ -7,20 +7,58 @@
 #include "outpost/core/store/schema_steps.h"
 
 namespace outpost::client {
+namespace {
+
+constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
+}  // namespace
 
 Result<std::unique_ptr<Session>> Session::open(const std::filesystem::path& root, const std::string& name,
                                                std::string_view passphrase, const Clock& clock,
-                                               std::function<void(const sync::SyncState&)> on_sync, int cache_kib) {
+                                               std::function<void(const sync::SyncState&)> on_sync, int cache_kib,
+                                               int max_days_offline) {
+    return open_with(
+        root, name,
+        [passphrase](const std::filesystem::path& dir, const StoreOptions& options) {
+            return sync::open_profile_store(dir, passphrase, options);
+        },
+        clock, std::move(on_sync), cache_kib, max_days_offline);
+}
+
+Result<std::unique_ptr<Session>> Session::recover(const std::filesystem::path& root, const std::string& name,
+                                                  std::string_view code, std::string_view new_passphrase,
+                                                  const Clock& clock,
+                                                  std::function<void(const sync::SyncState&)> on_sync, int cache_kib,
+                                                  int max_days_offline) {
+    Result<std::unique_ptr<Session>> s = open_with(
+        root, name,
+        [code](const std::filesystem::path& dir, const StoreOptions& options) {
+            return Store::open_with_recovery_code(dir / "outpost.db", code, options);  // sync/profile.h's store
+        },
+        clock, std::move(on_sync), cache_kib, max_days_offline);
+    OUTPOST_TRY(s);
+    // Last, so that a profile that could not open keeps its old passphrase. The key file alone
+    // changes: the sync engine may already be using the store.
+    std::lock_guard lock((*s)->m_key_mutex);
+    OUTPOST_TRY((*s)->m_store->set_passphrase_after_recovery(new_passphrase));
+    return s;
+}
+
+Result<std::unique_ptr<Session>> Session::open_with(const std::filesystem::path& root, const std::string& name,
+                                                    const StoreOpen& open_store, const Clock& clock,
+                                                    std::function<void(const sync::SyncState&)> on_sync, int cache_kib,
+                                                    int max_days_offline) {
     std::unique_ptr<Session> s(new Session());
     Result<std::filesystem::path> dir = sync::profile_dir(root, name);
     OUTPOST_TRY(dir);
     s->m_dir = *dir;
+    OUTPOST_TRY(sync::check_not_wiped(s->m_dir));
     Result<sync::ProfileInfo> info = sync::read_profile_info(s->m_dir);
     OUTPOST_TRY(info);
     s->m_info = std::move(*info);
     StoreOptions options;
     options.cache_kib = cache_kib;
-    Result<std::unique_ptr<Store>> store = sync::open_profile_store(s->m_dir, passphrase, options);
+    Result<std::unique_ptr<Store>> store = open_store(s->m_dir, options);
     OUTPOST_TRY(store);
     s->m_store = std::move(*store);
     OUTPOST_TRY(migrate_ui_tables(*s->m_store));
@@ -45,16 +83,30 @@ Result<std::unique_ptr<Session>> Session::open(const std::filesystem::path& root
     Result<sync::Credentials> creds = sync::load_credentials(*s->m_store);
     OUTPOST_TRY(creds);
     s->m_creds = std::move(*creds);
-    Result<std::unique_ptr<sync::Transport>> transport = sync::profile_transport(s->m_dir, s->m_info);
-    OUTPOST_TRY(transport);
-    s->m_transport = std::move(*transport);
     sync::SyncOptions so;
+    Result<sync::ProfileLink> link = sync::open_profile_link(s->m_dir, s->m_info, *s->m_store);
+    OUTPOST_TRY(link);
+    s->m_transport = std::move(link->transport);
+    so.blocked = link->blocked;
     so.on_state = std::move(on_sync);
     so.interval = std::chrono::minutes(2);
+    // IT asked for this profile's data to go: the keys are destroyed on the sync thread at once; the
+    // owner closes the session and calls wipe_profile again for the files it held open.
+    so.on_wiped = [dir = s->m_dir, &clock] { (void)sync::wipe_profile(dir, clock.now_ms()); };
     Result<std::unique_ptr<sync::SyncEngine>> engine_sync = sync::SyncEngine::open(
         *s->m_store, *s->m_records, *s->m_blobs, s->m_mutex, *s->m_transport, s->m_creds, so, clock);
     OUTPOST_TRY(engine_sync);
     s->m_sync = std::move(*engine_sync);
+    // The site policy's max_days_offline: a profile that has not synced for longer opens only once it
+    // has reached the server.
+    const std::int64_t last = s->m_sync->state().last_success_ms;
+    if (max_days_offline > 0 && last > 0 && clock.now_ms() - last > max_days_offline * kDayMs) {
+        if (Result<sync::SyncSummary> synced = s->m_sync->sync_now(); !synced.is_ok()) {
+            return Status::error(errc::kProfileOfflineTooLong,
+                                 "no sync for more than " + std::to_string(max_days_offline) +
+                                     " days, and the server could not be reached now: " + synced.status().message());
+        }
+    }
     return s;
 }
 
@@ -72,7 +124,10 @@ Session::~Session() {
 }
 
 records::Actor Session::actor() const {
-    return {m_creds.user, m_creds.device_id, m_creds.role, m_creds.team};
+    // The role and team as the server last said them (IT may have changed either since the unlock).
+    const sync::SyncState st = m_sync->state();
+    return {m_creds.user, m_creds.device_id, st.role.empty() ? m_creds.role : st.role,
+            st.team.empty() ? m_creds.team : st.team};
 }
 
 void Session::use_forms(std::unique_ptr<const Forms> forms) {
@@ -110,6 +165,10 @@ const records::Schema* Session::schema(std::string_view type) const {
     return nullptr;
 }
 
+Result<sync::SyncSummary> Session::sync_now() {
+    return m_sync->sync_now();
+}
+
 void Session::start_sync() {
     m_sync->start();
 }
@@ -124,6 +183,18 @@ sync::SyncState Session::sync_state() const {
 
 Result<std::vector<sync::RefusedChange>> Session::refused() {
     return m_sync->refused();
+}
+
+Result<std::vector<sync::RefusedItem>> Session::needs_attention() {
+    return m_sync->needs_attention();
+}
+
+Status Session::discard_refused(const std::string& record, const std::string& field) {
+    return m_sync->discard_refused(record, field);
+}
+
+Status Session::resend_refused(const std::string& record) {
+    return m_sync->resend_refused(actor(), record);
 }
 
 Result<std::int64_t> Session::waiting() {
@@ -197,6 +268,34 @@ Status Session::change_passphrase(std::string_view old_passphrase, std::string_v
     // Argon2 work, and m_key_mutex keeps the store from being locked meanwhile.
     std::lock_guard lock(m_key_mutex);
     return m_store->change_passphrase(old_passphrase, new_passphrase);
+}
+
+Result<RecoveryState> Session::recovery_state() {
+    std::lock_guard lock(m_mutex);
+    return client::recovery_state(*m_store);
+}
+
+Result<std::string> Session::make_recovery_code(std::string_view escrow_key) {
+    std::lock_guard key_lock(m_key_mutex);
+    std::lock_guard lock(m_mutex);
+    return client::make_recovery_code(*m_store, m_dir, escrow_key);
+}
+
+Result<std::string> Session::recovery_code_to_offer(bool required) {
+    std::lock_guard key_lock(m_key_mutex);
+    std::lock_guard lock(m_mutex);
+    return client::recovery_code_to_offer(*m_store, m_dir, required);
+}
+
+Status Session::confirm_recovery_code() {
+    std::lock_guard lock(m_mutex);
+    return client::confirm_recovery_code(*m_store);
+}
+
+Status Session::skip_recovery_code(bool required) {
+    std::lock_guard key_lock(m_key_mutex);
+    std::lock_guard lock(m_mutex);
+    return client::skip_recovery_code(*m_store, required);
 }
 
 }  // namespace outpost::client

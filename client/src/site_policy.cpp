@@ -73,6 +73,16 @@ Result<SitePolicy> parse_site_policy(std::string_view json_text, std::string_vie
                 return invalid("has \"export_allowed\" that is not true or false");
             }
             p.export_allowed = v.get<bool>();
+        } else if (key == "max_days_offline") {
+            if (!whole(v, 1, 3650)) {
+                return invalid("has \"max_days_offline\" that is not a whole number from 1 to 3650");
+            }
+            p.max_days_offline = v.get<int>();
+        } else if (key == "require_recovery_code") {
+            if (!v.is_boolean()) {
+                return invalid("has \"require_recovery_code\" that is not true or false");
+            }
+            p.require_recovery_code = v.get<bool>();
         } else if (key == "min_passphrase_length") {
             if (!whole(v, static_cast<std::int64_t>(kMinPassphrase), 256)) {
                 return invalid("has \"min_passphrase_length\" that is not a whole number from " +
@@ -82,7 +92,7 @@ Result<SitePolicy> parse_site_policy(std::string_view json_text, std::string_vie
         } else {
             return invalid("has an unknown setting \"" + key +
                            "\" (known: server_url, server_cert_sha256, max_auto_lock_minutes, export_allowed, "
-                           "min_passphrase_length)");
+                           "min_passphrase_length, max_days_offline, require_recovery_code)");
         }
     }
     return p;
@@ -110,6 +120,9 @@ Result<SitePolicy> load_site_policy(const std::filesystem::path& path) {
 }
 
 Status check_provisioning(const SitePolicy& policy, const sync::Provisioning& prov) {
+    if (prov.signature.empty()) {
+        return Status::error(errc::kProvisioningUnsigned, "the provisioning file is not signed by its server");
+    }
     if (!policy.server_url.empty() && normal_url(policy.server_url) != normal_url(prov.server_url)) {
         return Status::error(errc::kPolicyServerLocked, "this laptop may only enrol with " + policy.server_url +
                                                             ", and the file names " + prov.server_url);

@@ -39,6 +39,13 @@ struct ScriptedTransport final : sync::Transport {
     }
 };
 
+// The server's answer to GET /v1/whoami for a device (the first request of every sync).
+inline sync::HttpResponse whoami_answer(std::string_view device, std::string_view team, std::string_view role) {
+    return {.status = 200,
+            .body = "{\"device_id\":\"" + std::string(device) + "\",\"user\":\"ann\",\"team\":\"" + std::string(team) +
+                    "\",\"role\":\"" + std::string(role) + "\"}"};
+}
+
 // An error answer as the server writes it.
 inline sync::HttpResponse error_answer(int http_status, std::string_view code, std::string message) {
     return {.status = http_status, .body = sync::encode_error(Status::error(code, std::move(message)))};

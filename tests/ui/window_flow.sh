@@ -37,6 +37,8 @@ type "Enrolment file" $work/ann.outpost
 frames 2
 screenshot $shots/02-enrol.png
 click Enrol
+wait-for Skip 30
+click Skip
 wait-for "New case" 30
 wait-synced 30
 frames 3
@@ -123,6 +125,8 @@ click Continue
 wait-for Enrol
 type "Enrolment file" $work/lee.outpost
 click Enrol
+wait-for Skip 30
+click Skip
 wait-for "New case" 30
 wait-synced 30
 wait-for "Review queue (1)" 30

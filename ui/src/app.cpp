@@ -68,9 +68,7 @@ App::App(AppOptions options, const Clock& clock)
         m_state.screen = Screen::kProfiles;
         for (const ProfileEntry& p : m_state.profiles) {
             if (p.name == m_state.settings.last_profile || m_state.profiles.size() == 1) {
-                m_state.profile = p.name;
-                m_state.profile_display = p.display;
-                m_state.screen = Screen::kUnlock;
+                m_controllers->profiles.choose(p.name);  // its unlock screen (saying if IT wiped it)
             }
         }
     }
@@ -217,10 +215,16 @@ std::string App::window_title() const {
             case Screen::kUnlock:
                 where = "Unlock";
                 break;
+            case Screen::kRecover:
+                where = "Forgot passphrase";
+                break;
             default:
                 where = "Profiles";
                 break;
         }
+    } else if (m_state.screen == Screen::kRecoveryCode) {
+        where = m_state.recovery.group == 0 ? "Recovery code"
+                                            : "Type group " + std::to_string(m_state.recovery.group) + " of the code";
     } else if (m_state.idea) {
         where = "New idea";
     } else {
@@ -248,6 +252,9 @@ std::string App::window_title() const {
                 break;
             case Screen::kSettings:
                 where = "Settings";
+                break;
+            case Screen::kNeedsAttention:
+                where = "Needs attention";
                 break;
             default:
                 where = "Cases";
@@ -325,10 +332,17 @@ void App::draw_views(Intents& intents) {
             case Screen::kUnlock:
                 draw_unlock(ctx);
                 break;
+            case Screen::kRecover:
+                draw_recover(ctx);
+                break;
             default:
                 draw_profiles(ctx);
                 break;
         }
+        return;
+    }
+    if (m_state.screen == Screen::kRecoveryCode) {
+        draw_recovery_code(ctx);  // before anything else of the profile: the code is written down first
         return;
     }
     draw_shell(ctx);
@@ -345,6 +359,12 @@ void App::handle_shortcuts(Intents& intents) {
     }
     // GLFW's key codes for letters are their upper-case ASCII codes (the backend fills KeysDown[]).
     auto pressed = [](char c) { return ImGui::IsKeyPressed(static_cast<int>(c), false); };
+    if (m_state.screen == Screen::kRecoveryCode) {  // only Lock, until the code is dealt with
+        if (pressed('L')) {
+            intents.emplace_back(LockIntent{});
+        }
+        return;
+    }
     if (io.KeyShift && pressed('N')) {
         intents.emplace_back(OpenIdeaIntent{});
     } else if (pressed('N')) {

@@ -271,6 +271,10 @@ void RecordEngine::prepare_snapshot(std::vector<PulledRecord>& records) const {
     m_impl->prepare_snapshot(records);
 }
 
+Status RecordEngine::take_back(std::string_view id, const std::vector<std::int64_t>& seqs) {
+    return m_impl->take_back(id, seqs);
+}
+
 Status RecordEngine::Impl::replace_schemas(std::vector<Schema> schemas) {
     // The search rows are taken out by the text the forms make of a record, so the index follows the
     // forms before any write: migrate_search rebuilds it when the searchable fields moved.

@@ -131,9 +131,16 @@ struct RecordEngine::Impl {
                          std::vector<FieldError>* errors);
     // The live record `id` and its form; record.lookup.not_found when absent or deleted.
     Result<Row> existing(std::string_view id, const Schema*& schema);
+    Status take_back(std::string_view id, const std::vector<std::int64_t>& seqs);
     // Keeps the highest stamp this laptop has issued in engine_meta ('local_hlc'), so open() restores
     // the clock without reading the change log.
     Status save_local_hlc();
+
+    // ---- forget.cpp ----
+    // Takes `row` off this laptop: its search row, its row and its change log (in the caller's
+    // savepoint).
+    Status drop_record(Row& row, const Schema* schema);
+    Result<std::int64_t> forget_team(std::string_view team, const std::set<std::string>& keep);
 
     // ---- remote_apply.cpp ----
     Result<RemoteStats> apply_remote(const std::vector<Change>& changes);

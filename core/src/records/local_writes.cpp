@@ -1,11 +1,12 @@
 // Local writes: create, update, remove and put. Each write is validated first (every problem at once,
 // nothing stored on failure), stamped with the hybrid logical clock, appended to the change log and
-// saved with its search row, in one savepoint.
+// saved with its search row, in one savepoint. And taking back writes the server refused (take_back).
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "outpost/core/records/logic.h"
 #include "outpost/core/records/review.h"
 #include "outpost/core/store/transaction.h"
+#include "value_codec.h"
 
 namespace outpost::records {
 
@@ -202,6 +204,74 @@ Result<Record> RecordEngine::Impl::write(const Actor& who, const Schema& schema,
     OUTPOST_TRY(save_row(row, &schema, !creating));
     OUTPOST_TRY(sp->commit());
     return std::move(row.rec);
+}
+
+Status RecordEngine::Impl::take_back(std::string_view id, const std::vector<std::int64_t>& seqs) {
+    Result<std::optional<Row>> read = read_row(id);
+    OUTPOST_TRY(read);
+    if (!read->has_value()) {
+        return Status::error(errc::kRecordNotFound, "record " + std::string(id) + " is not on this laptop");
+    }
+    Row& row = **read;
+    Result<std::vector<Change>> log = read_changes("record = ?1 AND seq > ?2", id, 0, 1'000'000);
+    OUTPOST_TRY(log);
+    const std::set<std::int64_t> dropping(seqs.begin(), seqs.end());
+    std::set<std::string> touched;
+    std::set<Stamp> dropped;  // the versions taken back
+    for (const Change& c : *log) {
+        if (dropping.count(c.seq) != 0) {
+            touched.insert(c.field);
+            dropped.insert(Stamp{c.hlc, c.device});
+        }
+    }
+    if (touched.empty()) {
+        return Status::ok();
+    }
+    const Schema* sch = schema(row.rec.type);
+    Result<Transaction> sp = Transaction::savepoint(m_store, "take_back");  // rolled back unless committed
+    OUTPOST_TRY(sp);
+    remember_search(row, sch);
+    for (const std::string& field : touched) {
+        const Head* cur = find_head(row.heads, field);
+        if (cur == nullptr || dropped.count(Stamp{cur->hlc, cur->device}) == 0) {
+            continue;  // a newer version holds the field already (one still to send, or pulled)
+        }
+        // The newest version left is what the server holds, as far as this laptop knows (the merge
+        // rule's winner: the largest stamp).
+        const Change* best = nullptr;
+        for (const Change& c : *log) {
+            if (c.field == field && dropping.count(c.seq) == 0 &&
+                (best == nullptr || Stamp{best->hlc, best->device} < Stamp{c.hlc, c.device})) {
+                best = &c;
+            }
+        }
+        if (best == nullptr) {
+            row.heads.erase(row.heads.begin() + (cur - row.heads.data()));
+        } else {
+            put_head(row.heads, Head{field, best->value, best->hlc, best->base, best->device, best->author, true});
+        }
+    }
+    Stmt del = prepare("DELETE FROM changes WHERE seq = ? AND record = ?");
+    for (const std::int64_t seq : dropping) {
+        del.i64(1, seq).text(2, id);
+        const int rc = del.step();
+        del.reset();
+        if (rc != SQLITE_DONE) {
+            return m_store.sql_status(rc, "taking back a change");
+        }
+    }
+    const bool gone =
+        std::none_of(row.heads.begin(), row.heads.end(), [](const Head& h) { return h.field != kFormVersionField; });
+    if (gone) {
+        // Nothing of it left that the server took: it leaves this laptop, search row and all.
+        OUTPOST_TRY(drop_record(row, sch));
+        return sp->commit();
+    }
+    const Head* del_head = find_head(row.heads, "_deleted");
+    row.rec.deleted = del_head != nullptr && del_head->value == "true";
+    row.rec.values = values_of(sch, row.heads);
+    OUTPOST_TRY(save_row(row, sch, /*exists=*/true));
+    return sp->commit();
 }
 
 Status RecordEngine::Impl::save_local_hlc() {

@@ -22,7 +22,8 @@ using store::kPageSize;
 struct Store::Impl {
     std::unique_ptr<CryptVfs> vfs;  // null for a plain store
     Envelope envelope;
-    SecureBuffer dek;  // read-only; needed to rewrap on passphrase change
+    SecureBuffer dek;               // read-only; needed to rewrap on passphrase change
+    bool by_recovery_code = false;  // opened with the recovery code: set_passphrase_after_recovery may run
 };
 
 namespace {
@@ -569,6 +570,7 @@ Result<std::unique_ptr<Store>> Store::open_with_recovery_code(const fs::path& pa
     auto impl = std::make_unique<Impl>();
     impl->dek = std::move(*dek);
     impl->envelope = *env;
+    impl->by_recovery_code = true;
     return StoreOpener::open(path, options, std::move(impl), std::chrono::milliseconds(0));
 }
 
@@ -605,6 +607,62 @@ Status Store::change_passphrase(std::string_view old_passphrase, std::string_vie
     // A/B: the new wrap goes to the other slot; the old slot is cleared in the same atomic write.
     env->slots[static_cast<std::size_t>(1 - live)] = next;
     env->slots[static_cast<std::size_t>(live)] = store::KeySlot{};
+    OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));
+    m_impl->envelope = *env;
+    return Status::ok();
+}
+
+Status Store::set_passphrase_after_recovery(std::string_view new_passphrase) {
+    if (is_locked()) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    if (!m_impl->by_recovery_code) {
+        return Status::error(errc::kInvalidArgument,
+                             "a new passphrase without the old one needs a store opened with its recovery code");
+    }
+    if (new_passphrase.size() < m_options.min_passphrase_length) {
+        return Status::error(
+            errc::kStorePassphraseWeak,
+            "passphrase shorter than " + std::to_string(m_options.min_passphrase_length) + " characters");
+    }
+    auto env = store::read_envelope(key_path_for(m_path));
+    OUTPOST_TRY(env);
+    const int live = store::live_passphrase_slot(*env);
+    const std::size_t target = live < 0 ? 0 : static_cast<std::size_t>(1 - live);
+    store::KeySlot next;
+    next.kind = store::SlotKind::kPassphrase;
+    next.seq = (live < 0 ? 0 : env->slots[static_cast<std::size_t>(live)].seq) + 1;
+    next.salt = *random_salt();
+    auto kek = derive_for_new_slot(new_passphrase, next.salt, m_options.kdf);
+    OUTPOST_TRY(kek);
+    next.kdf = kek->kdf;
+    OUTPOST_TRY(store::wrap_slot(*env, next, kek->kek, m_impl->dek));
+    // As change_passphrase: the other slot, and the forgotten one cleared, in one atomic write.
+    env->slots[target] = next;
+    env->slots[1 - target] = store::KeySlot{};
+    OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));
+    m_impl->envelope = *env;
+    return Status::ok();
+}
+
+bool Store::has_recovery_code() const {
+    return m_impl && m_impl->envelope.slots[store::kRecoverySlot].kind == store::SlotKind::kRecoveryCode;
+}
+
+Status Store::remove_recovery_code() {
+    if (is_locked()) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    if (!m_options.encrypted) {
+        return Status::ok();
+    }
+    auto env = store::read_envelope(key_path_for(m_path));
+    OUTPOST_TRY(env);
+    if (env->slots[store::kRecoverySlot].kind == store::SlotKind::kEmpty) {
+        m_impl->envelope = *env;
+        return Status::ok();
+    }
+    env->slots[store::kRecoverySlot] = store::KeySlot{};
     OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));
     m_impl->envelope = *env;
     return Status::ok();

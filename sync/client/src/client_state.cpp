@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS sync_refused(seq INTEGER PRIMARY KEY, record TEXT NOT
 constexpr const char* kInsertRefusedSql =
     "INSERT OR REPLACE INTO sync_refused(seq, record, field, code, message, at_ms) VALUES(?,?,?,?,?,?)";
 
+constexpr const char* kSettleRefusedSql = "DELETE FROM sync_refused WHERE record = ? AND field = ? AND seq < ?";
+
 // A statement prepared for one use on the store's connection, finalized when it goes out of scope.
 class Query : public sql::StmtRef {
 public:
@@ -170,12 +172,79 @@ Result<std::set<std::string>> ClientState::refused_records() {
     return out;
 }
 
+Result<std::set<std::string>> ClientState::unsettled_records(std::string_view device) {
+    Result<std::int64_t> upto = get_i64("pushed_upto");
+    OUTPOST_TRY(upto);
+    Query q(m_store, "SELECT record FROM changes WHERE seq > ? AND device = ? UNION SELECT record FROM sync_refused");
+    q.i64(1, *upto).text(2, device);
+    std::set<std::string> out;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.insert(q.col_text(0));
+    }
+    if (rc != SQLITE_DONE) {
+        return q.error(rc, "reading the records with unsettled changes");
+    }
+    return out;
+}
+
+Result<std::vector<RefusedChange>> ClientState::refused_of(std::string_view record, std::string_view field) {
+    Query q(m_store,
+            "SELECT seq, record, field, code, message FROM sync_refused WHERE record = ?1 AND (?2 = '' OR field = ?2) "
+            "ORDER BY seq");
+    q.text(1, record).text(2, field);
+    std::vector<RefusedChange> out;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.push_back({q.col_i64(0), q.col_text(1), q.col_text(2), q.col_text(3), q.col_text(4)});
+    }
+    if (rc != SQLITE_DONE) {
+        return q.error(rc, "reading refused changes");
+    }
+    return out;
+}
+
+Status ClientState::forget_refused(const std::vector<std::int64_t>& seqs) {
+    Query q(m_store, "DELETE FROM sync_refused WHERE seq = ?");
+    for (const std::int64_t seq : seqs) {
+        q.i64(1, seq);
+        const int rc = q.step();
+        if (rc != SQLITE_DONE) {
+            return q.error(rc, "forgetting a refused change");
+        }
+        q.reset();
+    }
+    return Status::ok();
+}
+
 RefusedLog::RefusedLog(Store& store)
-    : m_store(store), m_insert(sql::StmtRef::owned(store.handle(), kInsertRefusedSql)) {
+    : m_store(store),
+      m_insert(sql::StmtRef::owned(store.handle(), kInsertRefusedSql)),
+      m_settle(sql::StmtRef::owned(store.handle(), kSettleRefusedSql)) {
+}
+
+Status RefusedLog::taken(std::int64_t seq, std::string_view record, std::string_view field) {
+    if (m_none_refused < 0) {  // asked once: most pushes have nothing refused to settle
+        Query q(m_store, "SELECT EXISTS(SELECT 1 FROM sync_refused)");
+        const int rc = q.step();
+        if (rc != SQLITE_ROW) {
+            return q.error(rc, "reading refused changes");
+        }
+        m_none_refused = q.col_i64(0) == 0 ? 1 : 0;
+    }
+    if (m_none_refused == 1) {
+        return Status::ok();
+    }
+    m_settle.text(1, record).text(2, field).i64(3, seq);
+    const int rc = m_settle.step();
+    Status s = rc == SQLITE_DONE ? Status::ok() : m_store.sql_status(rc, "settling a refused change");
+    m_settle.reset();
+    return s;
 }
 
 Status RefusedLog::add(std::int64_t seq, std::string_view record, std::string_view field, std::string_view code,
                        std::string_view message, std::int64_t at_ms) {
+    m_none_refused = 0;
     m_insert.i64(1, seq).text(2, record).text(3, field).text(4, code).text(5, message).i64(6, at_ms);
     const int rc = m_insert.step();
     Status s = rc == SQLITE_DONE ? Status::ok() : m_store.sql_status(rc, "recording a refused change");

@@ -5,7 +5,8 @@
 //    first sync's place in the snapshot (snapshot_after, snapshot_cursor), the forms (schemas_json,
 //    schemas_etag), max_blob_bytes, prefetch_attachments and last_success_ms.
 //  - sync_refused: the changes refused (by the server, or here when too large to send), each kept
-//    with its code and reason.
+//    with its code and reason until the worker takes it back or a later change of its field is taken
+//    (RefusedLog::taken).
 //
 // Ownership: borrows the Store, which must outlive it. Threads: the store's; callers hold the store
 // mutex. Writes join whatever transaction the caller has open (core Transaction). Failure: store.*
@@ -54,22 +55,35 @@ public:
     [[nodiscard]] Result<std::vector<RefusedChange>> refused();  // by seq
     [[nodiscard]] Result<std::int64_t> refused_count();
     [[nodiscard]] Result<std::set<std::string>> refused_records();
+    // Of record `record`: its refused changes (field "" : of every field), by seq.
+    [[nodiscard]] Result<std::vector<RefusedChange>> refused_of(std::string_view record, std::string_view field);
+    // Drops these refused changes from the list (taken back, or sent again).
+    [[nodiscard]] Status forget_refused(const std::vector<std::int64_t>& seqs);
+    // The records with a change of `device` still to send, or with a refused change: the laptop's
+    // unsettled work, kept when it lets go of a team's records.
+    [[nodiscard]] Result<std::set<std::string>> unsettled_records(std::string_view device);
 
 private:
     Store& m_store;
 };
 
-// Adds changes to sync_refused (replacing one with the same seq), one statement prepared for many.
-// Ownership: borrows the Store, which must outlive it. Threads and transaction: the caller's.
+// Adds changes to sync_refused (replacing one with the same seq), and settles them: a later change
+// of the same field that the server took (applied, superseded or in conflict) ends the refusals of that
+// field before it. Statements prepared once for many. Ownership: borrows the Store, which must outlive
+// it. Threads and transaction: the caller's.
 class RefusedLog {
 public:
     explicit RefusedLog(Store& store);
     [[nodiscard]] Status add(std::int64_t seq, std::string_view record, std::string_view field, std::string_view code,
                              std::string_view message, std::int64_t at_ms);
+    // The change `seq` of `record`'s `field` was taken: its field's earlier refusals are over.
+    [[nodiscard]] Status taken(std::int64_t seq, std::string_view record, std::string_view field);
 
 private:
     Store& m_store;
     sql::StmtRef m_insert;
+    sql::StmtRef m_settle;
+    int m_none_refused = -1;  // -1: not asked yet; 1: nothing was refused when first asked
 };
 
 }  // namespace outpost::sync

@@ -54,6 +54,28 @@ Result<EnrollResponse> post_enrolment(Transport& transport, const std::string& c
     return decode_enroll_response(res->body);
 }
 
+// A signed provisioning file must be signed by the key of the server it names, as that server gives
+// it over the connection the file pins (GET /v1/server-key): checked before the code is sent.
+Status check_signature(Transport& transport, const Provisioning& prov) {
+    if (prov.signature.empty()) {
+        return Status::ok();  // typed in, not from a file (callers refuse unsigned files)
+    }
+    Result<HttpResponse> res =
+        transport.request({.method = "GET", .path = "/v1/server-key", .max_response_bytes = 64U * 1024U});
+    OUTPOST_TRY(res);
+    if (res->status != 200) {
+        Status why = decode_error(res->body);
+        return Status::error(errc::kProvisioningSignature,
+                             "the server did not give its signing key: " + std::string(why.message()));
+    }
+    const nlohmann::json j = nlohmann::json::parse(res->body, nullptr, false);
+    const auto key = j.is_object() ? j.find("signing_key") : j.end();
+    if (key == j.end() || !key->is_string()) {
+        return Status::error(errc::kProvisioningSignature, "the server's signing key answer is not valid");
+    }
+    return verify_provisioning_signature(prov, key->get<std::string>());
+}
+
 }  // namespace
 
 Result<fs::path> profile_dir(const fs::path& root, const std::string& name) {
@@ -150,6 +172,9 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
     if (!transport.is_ok()) {
         return cleanup(transport.status());
     }
+    if (Status signed_by = check_signature(**transport, prov); !signed_by.is_ok()) {
+        return cleanup(signed_by);
+    }
     // The store first (the slow Argon2 step), so a typo in the passphrase never burns the code.
     Result<std::unique_ptr<Store>> store = Store::create(*dir / kStoreName, passphrase, options);
     if (!store.is_ok()) {
@@ -160,9 +185,13 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
         (*store)->lock();
         return cleanup(e.status());
     }
-    if (Status s = save_credentials(**store, {e->device_id, e->token, e->user, e->team, e->role}); !s.is_ok()) {
+    Status saved = save_credentials(**store, {e->device_id, e->token, e->user, e->team, e->role});
+    if (saved.is_ok()) {
+        saved = bind_profile(**store, prov.server_url, prov.ca_sha256);
+    }
+    if (!saved.is_ok()) {
         (*store)->lock();
-        return cleanup(s);
+        return cleanup(saved);
     }
     (*store)->lock();
     ProfileInfo info{name, display_name, prov.server_url, e->user, e->team, e->role, e->device_id, prov.ca_sha256};
@@ -233,14 +262,21 @@ Result<ProfileInfo> reenrol_profile(const fs::path& root, const std::string& nam
     if (!transport.is_ok()) {
         return abandon(transport.status());
     }
+    if (Status signed_by = check_signature(**transport, prov); !signed_by.is_ok()) {
+        return abandon(signed_by);
+    }
     Result<EnrollResponse> e = post_enrolment(**transport, prov.code, device_name);
     if (!e.is_ok()) {
         return abandon(e.status());
     }
     // The new token replaces the old in the store; the records, the outbox and the pull position stay,
     // so what waited to be sent goes at the next sync, under the new device.
-    if (Status s = save_credentials(**store, {e->device_id, e->token, e->user, e->team, e->role}); !s.is_ok()) {
-        return abandon(s);
+    Status saved = save_credentials(**store, {e->device_id, e->token, e->user, e->team, e->role});
+    if (saved.is_ok()) {
+        saved = bind_profile(**store, prov.server_url, prov.ca_sha256);
+    }
+    if (!saved.is_ok()) {
+        return abandon(saved);
     }
     (*store)->lock();
     std::error_code ec;

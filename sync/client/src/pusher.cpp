@@ -213,12 +213,15 @@ Status Pusher::commit_batch(const std::vector<records::Change>& batch, const Pus
             switch (r.outcome) {
                 case ChangeOutcome::kApplied:
                     ++counts.applied;
+                    s = refused.taken(r.seq, batch[i].record, batch[i].field);
                     break;
                 case ChangeOutcome::kSuperseded:
                     ++counts.superseded;
+                    s = refused.taken(r.seq, batch[i].record, batch[i].field);
                     break;
                 case ChangeOutcome::kConflict:
                     ++counts.conflicts;
+                    s = refused.taken(r.seq, batch[i].record, batch[i].field);
                     break;
                 case ChangeOutcome::kRejected:
                     ++counts.rejected;

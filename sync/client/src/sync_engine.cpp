@@ -8,6 +8,7 @@
 
 #include "blob_transfer.h"
 #include "client_state.h"
+#include "device_check.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/records/attachments.h"
 #include "outpost/core/store/transaction.h"
@@ -136,12 +137,21 @@ Result<SyncSummary> SyncEngine::sync_now() {
             st.to_push = w.is_ok() ? *w : 0;
         });
     }
+    if (!ctx.options.blocked.is_ok()) {
+        set_phase(SyncPhase::kError, ctx.options.blocked);
+        return ctx.options.blocked;
+    }
     set_phase(SyncPhase::kSyncing);
     m_prefetch = ctx.options.prefetch_attachments || prefetch_attachments();
+    // Who this laptop is now (role, team, token) before anything moves: a refusal ends the sync here.
+    Status s = DeviceCheck(ctx, summary).run();
     // An answer of forms the laptop cannot read at all is not kept, and does not stop the cases
     // syncing: that is said once the rest is done. (One form it cannot read is no failure: a notice.)
-    const Status forms = fetch_schemas(summary);
-    Status s = forms.code() == errc::kSyncSchemasInvalid ? Status::ok() : forms;
+    Status forms = Status::ok();
+    if (s.is_ok()) {
+        forms = fetch_schemas(summary);
+        s = forms.code() == errc::kSyncSchemasInvalid ? Status::ok() : forms;
+    }
     if (s.is_ok()) {
         s = Pusher(ctx, summary).run();
     }

@@ -21,9 +21,8 @@ Status malformed(const std::string& what) {
     return Status::error(errc::kProtocolMalformed, "not a usable provisioning file: " + what);
 }
 
-}  // namespace
-
-std::string encode(const Provisioning& p) {
+// The file's object without "signature" (what is signed).
+json unsigned_object(const Provisioning& p) {
     json j = {{"outpost_provisioning", 1},
               {"server_url", p.server_url},
               {"ca_sha256", p.ca_sha256},
@@ -32,7 +31,74 @@ std::string encode(const Provisioning& p) {
               {"user", p.user},
               {"team", p.team},
               {"expires_ms", p.expires_ms}};
+    if (!p.escrow_key.empty()) {
+        j["escrow_key"] = p.escrow_key;
+    }
+    return j;
+}
+
+bool lower_hex(std::string_view s, std::size_t digits) {
+    return s.size() == digits && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// `digits` hex digits as bytes; false when they are not.
+bool from_hex(std::string_view hex, std::size_t digits, std::vector<unsigned char>& out) {
+    if (!lower_hex(hex, digits)) {
+        return false;
+    }
+    out.resize(digits / 2);
+    std::size_t n = 0;
+    return sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &n, nullptr) == 0 && n == out.size();
+}
+
+}  // namespace
+
+std::string encode(const Provisioning& p) {
+    json j = unsigned_object(p);
+    if (!p.signature.empty()) {
+        j["signature"] = p.signature;
+    }
     return j.dump(2) + "\n";
+}
+
+std::string provisioning_signed_bytes(const Provisioning& p) {
+    return "outpost-provisioning-v1\n" + unsigned_object(p).dump();
+}
+
+Status sign_provisioning(Provisioning& p, std::span<const std::uint8_t> secret_key) {
+    if (sodium_init() < 0 || secret_key.size() != crypto_sign_SECRETKEYBYTES) {
+        return Status::error(errc::kInvalidArgument, "the signing key is not an Ed25519 secret key");
+    }
+    p.signature.clear();
+    const std::string bytes = provisioning_signed_bytes(p);
+    unsigned char sig[crypto_sign_BYTES];
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                         secret_key.data());
+    char hex[sizeof sig * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, sig, sizeof sig);
+    p.signature = hex;
+    return Status::ok();
+}
+
+Status verify_provisioning_signature(const Provisioning& p, std::string_view signing_key_hex) {
+    if (p.signature.empty()) {
+        return Status::error(errc::kProvisioningUnsigned,
+                             "this provisioning file is not signed by the server; ask IT for a new one");
+    }
+    std::vector<unsigned char> key;
+    std::vector<unsigned char> sig;
+    if (sodium_init() < 0 || !from_hex(signing_key_hex, crypto_sign_PUBLICKEYBYTES * 2, key) ||
+        !from_hex(p.signature, crypto_sign_BYTES * 2, sig)) {
+        return Status::error(errc::kProvisioningSignature, "the provisioning file's signature cannot be checked");
+    }
+    const std::string bytes = provisioning_signed_bytes(p);
+    if (crypto_sign_verify_detached(sig.data(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                                    key.data()) != 0) {
+        return Status::error(errc::kProvisioningSignature,
+                             "the provisioning file was changed after the server signed it, or another server "
+                             "signed it; ask IT for a new one");
+    }
+    return Status::ok();
 }
 
 Result<std::string> certificate_sha256(std::string_view pem) {
@@ -109,7 +175,9 @@ Result<Provisioning> decode_provisioning(std::string_view text) {
                                    {"ca_pem", &p.ca_pem},
                                    {"code", &p.code},
                                    {"user", &p.user},
-                                   {"team", &p.team}}) {
+                                   {"team", &p.team},
+                                   {"escrow_key", &p.escrow_key},
+                                   {"signature", &p.signature}}) {
         const JsonMember* m = find_member(*j, key);
         if (m == nullptr) {
             continue;
@@ -123,6 +191,12 @@ Result<Provisioning> decode_provisioning(std::string_view text) {
     }
     if (p.code.empty() || p.code.size() > kMaxIdBytes) {
         return malformed("no enrolment code");
+    }
+    if (!p.escrow_key.empty() && !lower_hex(p.escrow_key, 64)) {
+        return malformed("'escrow_key' must be 64 lowercase hex digits");
+    }
+    if (!p.signature.empty() && !lower_hex(p.signature, 128)) {
+        return malformed("'signature' must be 128 lowercase hex digits");
     }
     const bool https = p.server_url.rfind("https://", 0) == 0;
     if (!https && p.server_url.rfind("http://", 0) != 0) {

@@ -126,6 +126,43 @@ Status revoked(const std::string& device_id) {
     return Status::error(errc::kAuthRevoked, "device " + device_id + " was revoked");
 }
 
+Status user_disabled(const std::string& user) {
+    return Status::error(errc::kAccountDisabled, "user '" + user + "' is disabled (outpost-server user enable " + user +
+                                                     " to let them enrol or sync again)");
+}
+
+Status check_token(const TokenState& t, std::int64_t now_ms) {
+    if (t.revoked && t.wipe) {
+        return Status::error(errc::kAuthWiped, "device " + t.device_id + " was revoked and must be wiped");
+    }
+    if (t.revoked) {
+        return revoked(t.device_id);
+    }
+    if (t.user_disabled) {
+        return Status::error(errc::kAuthDisabled, "the user of device " + t.device_id + " is disabled");
+    }
+    if (t.expires_ms <= now_ms) {
+        return Status::error(errc::kAuthExpired, "the token of device " + t.device_id + " has expired; enrol again");
+    }
+    return Status::ok();
+}
+
+std::string change_detail(std::string_view user, std::string_view from, std::string_view to) {
+    return std::string(user) + ": " + std::string(from) + " -> " + std::string(to);
+}
+
+RawKeyPair new_signing_key() {
+    RawKeyPair k;
+    if (sodium_init() < 0) {
+        return k;  // empty: the caller refuses it
+    }
+    k.public_key.resize(crypto_sign_PUBLICKEYBYTES);
+    k.secret_key.resize(crypto_sign_SECRETKEYBYTES);
+    crypto_sign_keypair(reinterpret_cast<unsigned char*>(k.public_key.data()),
+                        reinterpret_cast<unsigned char*>(k.secret_key.data()));
+    return k;
+}
+
 NewDevice new_device(std::string user, std::string team, std::string role, std::string_view device_name) {
     NewDevice d;
     d.enrolment.device_id = "dev-" + storage::random_hex(8);

@@ -20,6 +20,12 @@ namespace outpost::sync::accounts {
 inline constexpr std::string_view kEventEnrolled = "device.enrolled";
 inline constexpr std::string_view kEventEnrolRefused = "enroll.refused";
 inline constexpr std::string_view kEventRevoked = "device.revoked";
+inline constexpr std::string_view kEventWiped = "device.wiped";  // revoked with wipe, or a revocation upgraded
+inline constexpr std::string_view kEventRenewed = "token.renewed";
+inline constexpr std::string_view kEventUserDisabled = "user.disabled";
+inline constexpr std::string_view kEventUserEnabled = "user.enabled";
+inline constexpr std::string_view kEventUserRole = "user.role";    // detail "NAME: OLD -> NEW"
+inline constexpr std::string_view kEventUserMoved = "user.moved";  // detail "NAME: OLD -> NEW"
 inline constexpr std::string_view kAdminActor = "admin";
 // The actor of a refused enrolment whose code names nobody.
 inline constexpr std::string_view kUnknownActor = "-";
@@ -56,6 +62,29 @@ inline constexpr std::string_view kUnknownActor = "-";
 [[nodiscard]] Status no_such_code();                                 // sync.enroll.code_invalid
 [[nodiscard]] Status unknown_token();                                // sync.auth.invalid
 [[nodiscard]] Status revoked(const std::string& device_id);          // sync.auth.revoked
+[[nodiscard]] Status user_disabled(const std::string& user);         // server.account.disabled (enrolment)
+
+// What authenticate() finds behind a token, and the refusal for it: sync.auth.wiped, revoked,
+// disabled, expired, in that order (the first that applies); ok when the token may be used.
+struct TokenState {
+    std::string device_id;
+    bool revoked = false;
+    bool wipe = false;
+    bool user_disabled = false;
+    std::int64_t expires_ms = 0;
+};
+[[nodiscard]] Status check_token(const TokenState& t, std::int64_t now_ms);
+
+// "NAME: OLD -> NEW", the audit detail of a change to a user.
+[[nodiscard]] std::string change_detail(std::string_view user, std::string_view from, std::string_view to);
+
+// A fresh Ed25519 key pair (crypto_sign_keypair): 32 public and 64 secret raw bytes; both empty when
+// libsodium cannot start.
+struct RawKeyPair {
+    std::string public_key;
+    std::string secret_key;  // the caller wipes it (sodium_memzero) once stored
+};
+[[nodiscard]] RawKeyPair new_signing_key();
 
 // A new device for the account an enrolment code names: a fresh id and token (Enrolment::token is
 // returned once; the back end stores secret_hash(token)), and the name it gave, cut to 128 bytes of

@@ -68,6 +68,9 @@ std::uint64_t max_body_for(std::string_view method, std::string_view path, std::
     if (method == "POST" && path == "/v1/enroll") {
         return 16 * 1024;
     }
+    if (method == "POST" && path == "/v1/token/renew") {
+        return 1024;  // "{}"
+    }
     if (method == "POST" && path == "/v1/push") {
         return max_push_bytes;
     }

@@ -56,7 +56,7 @@ template <typename Headers>
                                      const HeadLimits& limits, std::uint64_t& content_length);
 
 // The largest body each route takes: an enrolment is a code and a name, a push is a batch, a blob
-// PUT is a file or a chunk of one; nothing else has a body.
+// PUT is a file or a chunk of one, a token renewal is "{}"; nothing else has a body.
 [[nodiscard]] std::uint64_t max_body_for(std::string_view method, std::string_view path, std::uint64_t max_push_bytes,
                                          std::uint64_t max_blob_bytes);
 

@@ -1,6 +1,7 @@
 #include "outpost/sync/server.h"
 
 #include <httplib.h>
+#include <sodium.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -50,6 +51,42 @@ struct Server::Impl {
 
     // Refused token checks per address (a bucket each), and when each address was last audited for one.
     std::unordered_map<std::string, Bucket> refusals;
+    // Refused enrolments per address, on the server's clock (so tests can move it): a bucket each,
+    // holding enroll_failures_per_minute and refilled at that rate. Guarded by rate_mutex.
+    struct ClockBucket {
+        double tokens = 0;
+        std::int64_t at_ms = 0;
+    };
+    std::unordered_map<std::string, ClockBucket> enrol_refusals;
+    // The server's signing key, as GET /v1/server-key serves it (lowercase hex).
+    std::string signing_key_hex;
+
+    // Whether `ip` may try an enrolment now (peek), or taking one when it was refused.
+    bool enrol_bucket(const std::string& ip, bool take_one) {
+        const int per_minute = options.enroll_failures_per_minute;
+        if (per_minute <= 0 || exempt(ip)) {
+            return true;
+        }
+        const std::int64_t now = clock->now_ms();
+        std::lock_guard lock(rate_mutex);
+        if (enrol_refusals.size() > 100'000) {
+            enrol_refusals.clear();
+        }
+        auto [it, fresh] = enrol_refusals.try_emplace(ip, ClockBucket{static_cast<double>(per_minute), now});
+        ClockBucket& b = it->second;
+        if (!fresh && now > b.at_ms) {
+            b.tokens =
+                std::min<double>(per_minute, b.tokens + static_cast<double>(now - b.at_ms) * per_minute / 60'000.0);
+            b.at_ms = now;
+        }
+        if (b.tokens < 1) {
+            return false;
+        }
+        if (take_one) {
+            b.tokens -= 1;
+        }
+        return true;
+    }
     std::unordered_map<std::string, std::chrono::steady_clock::time_point> audited;
 
     // Takes one from the bucket `key` in `map`, refilled at `per_second` up to `burst`; false when empty.
@@ -146,6 +183,13 @@ struct Server::Impl {
 
 namespace {
 
+std::string hex_of(std::string_view raw) {
+    std::string out(raw.size() * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+    out.pop_back();
+    return out;
+}
+
 // When the request being handled on this thread began (httplib runs one request per thread at a time).
 thread_local std::chrono::steady_clock::time_point t_request_start;
 
@@ -167,7 +211,11 @@ int http_status_for(const Status& s) {
     if (c == errc::kAuthMissing || c == errc::kAuthInvalid || c == errc::kEnrolCodeInvalid) {
         return 401;
     }
-    if (c == errc::kAuthRevoked || c == errc::kSyncDeviceMismatch) {
+    if (c == errc::kAuthExpired) {
+        return 401;  // the token is no longer good: enrol again
+    }
+    if (c == errc::kAuthRevoked || c == errc::kAuthWiped || c == errc::kAuthDisabled || c == errc::kAccountDisabled ||
+        c == errc::kSyncDeviceMismatch) {
         return 403;
     }
     if (c == errc::kSyncCursorInvalid) {
@@ -251,7 +299,7 @@ Result<DeviceAuth> authenticate(Server::Impl& impl, const httplib::Request& req)
     }
     Result<DeviceAuth> who = Status::error(errc::kAuthMissing, "this request needs a device token");
     if (header.rfind("Bearer ", 0) == 0 && header.size() > 7) {
-        who = impl.storage->authenticate(header.substr(7));
+        who = impl.storage->authenticate(header.substr(7), impl.clock->now_ms());
     }
     if (who.is_ok()) {
         impl.metrics.device_seen(who->device_id, impl.clock->now_ms());
@@ -511,13 +559,28 @@ void install_routes(Server::Impl& impl) {
         if (body_too_large(impl, req, res)) {
             return;
         }
+        // An address whose codes keep being refused waits a minute, without a look-up: codes are
+        // 80 random bits, and this keeps guessing at them slow from any one address.
+        if (!impl.enrol_bucket(req.remote_addr, /*take_one=*/false)) {
+            impl.metrics.rate_limited();
+            send_error(res, 429, errc::kServerRateLimited,
+                       "too many refused enrolments from this address; try again in a minute");
+            res.set_header("Retry-After", "60");
+            return;
+        }
         Result<EnrollRequest> in = decode_enroll_request(req.body);
         if (!in.is_ok()) {
+            (void)impl.enrol_bucket(req.remote_addr, /*take_one=*/true);
             send_status(res, in.status());
             return;
         }
-        Result<Enrolment> e = impl.storage->enrol(in->code, in->device_name, impl.clock->now_ms());
+        Result<Enrolment> e =
+            impl.storage->enrol(in->code, in->device_name, impl.clock->now_ms(), impl.options.token_days * kDayMs);
         if (!e.is_ok()) {
+            if (e.status().code() != errc::kIo && e.status().code() != errc::kDiskFull &&
+                e.status().code() != errc::kServerDatabaseUnavailable) {
+                (void)impl.enrol_bucket(req.remote_addr, /*take_one=*/true);
+            }
             send_status(res, e.status());
             return;
         }
@@ -531,8 +594,44 @@ void install_routes(Server::Impl& impl) {
             send_status(res, who.status());
             return;
         }
-        nlohmann::json j = {
-            {"device_id", who->device_id}, {"user", who->user}, {"team", who->team}, {"role", who->role}};
+        // "renew": once less than a third of a token's life remains, the laptop asks for a new one.
+        const std::int64_t life = impl.options.token_days * kDayMs;
+        const bool renew = who->token_expires_ms - impl.clock->now_ms() < life / 3;
+        nlohmann::json j = {{"device_id", who->device_id},
+                            {"user", who->user},
+                            {"team", who->team},
+                            {"role", who->role},
+                            {"token_expires_ms", who->token_expires_ms},
+                            {"renew", renew}};
+        res.set_content(j.dump(), "application/json");
+    });
+
+    // A new token for the device (body "{}"); the one presented stays valid until its own expiry, so
+    // an answer lost on the way never locks the laptop out.
+    http.Post("/v1/token/renew", [&impl](const httplib::Request& req, httplib::Response& res) {
+        if (body_too_large(impl, req, res)) {
+            return;
+        }
+        Result<DeviceAuth> who = authenticate(impl, req);
+        if (!who.is_ok()) {
+            send_status(res, who.status());
+            return;
+        }
+        Result<IssuedToken> t =
+            impl.storage->renew_token(who->device_id, impl.clock->now_ms(), impl.options.token_days * kDayMs);
+        if (!t.is_ok()) {
+            send_status(res, t.status());
+            return;
+        }
+        impl.log({{"event", "token_renewed"}, {"device", who->device_id}});
+        const nlohmann::json j = {{"token", t->token}, {"token_expires_ms", t->expires_ms}};
+        res.set_content(j.dump(), "application/json");
+    });
+
+    // The server's Ed25519 public key, which signs provisioning files (no device needed: it is public,
+    // and a laptop checks it against the file it was given over the pinned connection).
+    http.Get("/v1/server-key", [&impl](const httplib::Request&, httplib::Response& res) {
+        const nlohmann::json j = {{"signing_key", impl.signing_key_hex}};
         res.set_content(j.dump(), "application/json");
     });
 
@@ -731,6 +830,11 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Serv
     impl->head_limits = {.max_head_bytes = options.max_head_bytes, .max_headers = options.max_headers};
     impl->storage = &storage;
     impl->clock = &clock;
+    {
+        Result<SigningKey> key = storage.signing_key();
+        OUTPOST_TRY(key);
+        impl->signing_key_hex = hex_of(key->public_key);  // the secret stays in the database
+    }
     OUTPOST_TRY(seed_forms_from(storage, options.forms_dir.empty() ? records::bundled_forms_dir() : options.forms_dir,
                                 clock.now_ms()));
     impl->sync = std::make_unique<SyncService>(storage, clock);

@@ -81,15 +81,17 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
         } else if (key == "header_timeout_seconds" || key == "max_connections_per_ip" ||
                    key == "device_requests_per_second" || key == "device_request_burst" ||
                    key == "auth_failures_per_second" || key == "auth_failure_burst" || key == "max_head_kib" ||
-                   key == "max_headers") {
+                   key == "max_headers" || key == "token_days" || key == "enroll_failures_per_minute") {
             // Limits on slow, greedy and hostile clients (docs/OPERATIONS.md, docs/SECURITY.md).
             const std::int64_t lo = key == "header_timeout_seconds" || key == "device_request_burst" ||
-                                            key == "auth_failure_burst" || key == "max_head_kib" || key == "max_headers"
+                                            key == "auth_failure_burst" || key == "max_head_kib" ||
+                                            key == "max_headers" || key == "token_days"
                                         ? 1
                                         : 0;
             const std::int64_t hi = key == "header_timeout_seconds" ? 300
                                     : key == "max_head_kib"         ? 1024
                                     : key == "max_headers"          ? 1000
+                                    : key == "token_days"           ? 3650
                                                                     : 1'000'000;
             if (!value.is_number_integer() || value.get<std::int64_t>() < lo || value.get<std::int64_t>() > hi) {
                 return invalid("\"" + key + "\" must be a whole number from " + std::to_string(lo) + " to " +
@@ -110,6 +112,10 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
                 c.auth_failure_burst = n;
             } else if (key == "max_head_kib") {
                 c.max_head_kib = n;
+            } else if (key == "token_days") {
+                c.token_days = n;
+            } else if (key == "enroll_failures_per_minute") {
+                c.enroll_failures_per_minute = n;
             } else {
                 c.max_headers = n;
             }
@@ -118,7 +124,7 @@ Result<ServerConfig> parse_server_config(std::string_view json_text, std::string
                            "\" (known: data, listen, tls_cert, tls_key, public_url, max_blob_mib, db, db_pool, "
                            "header_timeout_seconds, max_connections_per_ip, device_requests_per_second, "
                            "device_request_burst, auth_failures_per_second, auth_failure_burst, max_head_kib, "
-                           "max_headers)");
+                           "max_headers, token_days, enroll_failures_per_minute)");
         }
     }
     if (c.tls_cert.empty() != c.tls_key.empty()) {

@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "account_rules.h"
 #include "outpost/core/clock.h"
 #include "outpost/core/error_codes.h"
 #include "sqlite_storage_impl.h"
@@ -80,6 +81,18 @@ ALTER TABLE devices ADD COLUMN client_version TEXT NOT NULL DEFAULT '';
 CREATE TABLE srv_forms(type TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
                        published_ms INTEGER NOT NULL, PRIMARY KEY(type, version)) WITHOUT ROWID;
 )sql",
+    // 8 -> 9: device tokens that expire (several per device while a renewal is in flight; devices'
+    // token_hash stays the enrolment token's), users that can be disabled, devices revoked with
+    // wipe, and the server's Ed25519 signing key pair. migrate_to_9 gives every existing device's
+    // token an expiry and makes the key pair.
+    R"sql(
+CREATE TABLE device_tokens(token_hash BLOB PRIMARY KEY, device TEXT NOT NULL REFERENCES devices(id),
+                           created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX device_tokens_device ON device_tokens(device);
+ALTER TABLE users ADD COLUMN disabled_ms INTEGER;
+ALTER TABLE devices ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE server_keys(purpose TEXT PRIMARY KEY, public BLOB NOT NULL, secret BLOB NOT NULL) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kServerSchemaVersion - 1, "one migration per schema version");
 
@@ -115,6 +128,9 @@ Status SqliteStorage::migrate() {
                                                                                            : sql_error(m_db, what);
         if (s.is_ok() && from + 1 == 5) {
             s = migrate_to_5();
+        }
+        if (s.is_ok() && from + 1 == 9) {
+            s = migrate_to_9();
         }
         OUTPOST_TRY(txn->finish(s));
     }
@@ -180,6 +196,29 @@ Status SqliteStorage::migrate_to_5() {
         return sql_error(m_db, "dropping schema 4's tables");
     }
     return Status::ok();
+}
+
+// Schema 9's data, inside its migration's transaction: each device's token (devices.token_hash)
+// becomes a token that expires kDefaultTokenDays from now (no laptop is locked out by the upgrade),
+// and the signing key pair is made.
+Status SqliteStorage::migrate_to_9() {
+    const std::int64_t now = SystemClock::instance().now_ms();
+    auto tokens = sql::StmtRef::owned(m_db,
+                                      "INSERT INTO device_tokens(token_hash, device, created_ms, expires_ms) "
+                                      "SELECT token_hash, id, ?1, ?2 FROM devices");
+    tokens.i64(1, now).i64(2, now + kDefaultTokenDays * kDayMs);
+    if (tokens.step() != SQLITE_DONE) {
+        return sql_error(m_db, "giving device tokens an expiry");
+    }
+    accounts::RawKeyPair key = accounts::new_signing_key();
+    if (key.public_key.empty()) {
+        return Status::error(errc::kInternal, "libsodium failed to initialise");
+    }
+    auto put = sql::StmtRef::owned(m_db, "INSERT INTO server_keys(purpose, public, secret) VALUES('signing', ?, ?)");
+    put.blob(1, key.public_key).blob(2, key.secret_key);
+    const int rc = put.step();
+    sodium_memzero(key.secret_key.data(), key.secret_key.size());
+    return rc == SQLITE_DONE ? Status::ok() : sql_error(m_db, "storing the server's signing key");
 }
 
 }  // namespace sqlite

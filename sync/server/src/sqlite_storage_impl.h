@@ -56,9 +56,18 @@ public:
     Result<std::string> user_team(const std::string& user) override;
     Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
                                               std::int64_t now_ms) override;
-    Result<Enrolment> enrol(const std::string& code, const std::string& device_name, std::int64_t now_ms) override;
-    Result<DeviceAuth> authenticate(const std::string& token) override;
-    Status revoke_device(const std::string& device_id, std::int64_t now_ms) override;
+    using ServerStorage::enrol;
+    using ServerStorage::revoke_device;
+    Result<Enrolment> enrol(const std::string& code, const std::string& device_name, std::int64_t now_ms,
+                            std::int64_t token_ttl_ms) override;
+    Result<DeviceAuth> authenticate(const std::string& token, std::int64_t now_ms) override;
+    Result<IssuedToken> renew_token(const std::string& device_id, std::int64_t now_ms, std::int64_t ttl_ms) override;
+    Status revoke_device(const std::string& device_id, std::int64_t now_ms, RevokeMode mode) override;
+    Result<std::vector<UserInfo>> users() override;
+    Result<bool> set_user_disabled(const std::string& user, bool disabled, std::int64_t now_ms) override;
+    Result<std::string> set_user_role(const std::string& user, const std::string& role, std::int64_t now_ms) override;
+    Result<std::string> move_user(const std::string& user, const std::string& team, std::int64_t now_ms) override;
+    Result<SigningKey> signing_key() override;
     Status device_seen(const std::string& device_id, std::int64_t now_ms, const std::string& client_version) override;
     Result<std::vector<DeviceInfo>> devices(const std::string& user) override;
     Status audit(std::int64_t now_ms, const std::string& actor, const std::string& event,
@@ -92,15 +101,21 @@ private:
     Status add_blob_ref(const std::string& team, const std::string& hash) override;
     Status append_change(const WireChange& c, std::int64_t now_ms) override;
 
-    // Schema 5's data move, inside its migration's transaction (sqlite_schema.cpp).
+    // Schema 5's data move and schema 9's tokens and key, inside their migrations' transactions
+    // (sqlite_schema.cpp).
     Status migrate_to_5();
+    Status migrate_to_9();
     // The statement for `sql` from the cache, prepared on first use (m_mutex held).
     Cached cached(const char* sql);
     // With m_mutex held.
     Status audit_locked(std::int64_t now_ms, std::string_view actor, std::string_view event, std::string_view detail);
     // Redeems `code` inside the caller's transaction; `refused_user` receives the code's user once known.
     Result<Enrolment> enrol_locked(const std::string& code, const std::string& device_name, std::int64_t now_ms,
-                                   std::string& refused_user);
+                                   std::int64_t token_ttl_ms, std::string& refused_user);
+    // A user's row (role, team) for a change, or server.account.not_found; with m_mutex held.
+    Result<std::pair<std::string, std::string>> user_row_locked(const std::string& user);
+    // Runs `body` and its audit row in one transaction; with m_mutex held.
+    Status in_txn_locked(const std::string& what, const std::function<Status()>& body);
     // Writes `batch` in one transaction; sets each one's result.
     void write_group(const std::vector<storage::GroupWriter::Pending*>& batch);
 

@@ -303,6 +303,9 @@ class StuckCursorTransport final : public Transport {
 public:
     explicit StuckCursorTransport(bool stuck_snapshot = false) : m_stuck_snapshot(stuck_snapshot) {}
     Result<HttpResponse> request(const HttpRequest& req) override {
+        if (req.path == "/v1/whoami") {
+            return HttpResponse{200, R"({"device_id":"dev-1","user":"ann","team":"a","role":"worker"})", ""};
+        }
         ++calls;
         if (req.path == "/v1/schemas") {
             return HttpResponse{304, "", ""};

@@ -414,3 +414,47 @@ TEST_CASE("Store: bulk mode is refused while a transaction is open, and a rollba
     CHECK(outpost::testing::query_text((*del)->handle(), "PRAGMA journal_mode") == "delete");
     (*del)->lock();
 }
+
+TEST_CASE("Store: a forgotten passphrase is replaced through the recovery code, and only through it") {
+    TempDir tmp;
+    const auto path = tmp / "case.db";
+    const StoreOptions o = options_for(all_store_modes()[0]);
+    std::string code;
+    {
+        auto s = create_with_table(path, o);
+        insert_rows(*s, 0, 20);
+        CHECK_FALSE(s->has_recovery_code());
+        // Opened with the passphrase, the store does not take a new one without the old.
+        CHECK(s->set_passphrase_after_recovery("a brand new passphrase").code() == "core.argument.invalid");
+        auto c = s->add_recovery_code();
+        REQUIRE(c.is_ok());
+        CHECK(s->has_recovery_code());
+        code = *c;
+    }
+    {
+        auto s = Store::open_with_recovery_code(path, code, o);
+        REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+        CHECK((*s)->set_passphrase_after_recovery("short").code() == "store.passphrase.too_short");
+    }
+    CHECK(Store::open(path, kPass, o).is_ok());  // a refused one changed nothing
+    {
+        auto s = Store::open_with_recovery_code(path, code, o);
+        REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+        REQUIRE((*s)->set_passphrase_after_recovery("a brand new passphrase").is_ok());
+        CHECK(query_int((*s)->handle(), "SELECT count(*) FROM t") == 20);
+    }
+    CHECK(Store::open(path, kPass, o).status().code() == "store.passphrase.wrong");
+    CHECK(Store::open_with_recovery_code(path, code, o).is_ok());  // the code still works until replaced
+    {
+        auto s = Store::open(path, "a brand new passphrase", o);
+        REQUIRE(s.is_ok());
+        CHECK(query_int((*s)->handle(), "SELECT count(*) FROM t") == 20);
+        CHECK((*s)->has_recovery_code());
+        // Removing the slot: the code stops working, the passphrase does not.
+        REQUIRE((*s)->remove_recovery_code().is_ok());
+        CHECK_FALSE((*s)->has_recovery_code());
+        CHECK((*s)->remove_recovery_code().is_ok());
+    }
+    CHECK(Store::open_with_recovery_code(path, code, o).status().code() == "store.recovery_code.wrong");
+    CHECK(Store::open(path, "a brand new passphrase", o).is_ok());
+}

@@ -2,6 +2,7 @@
 #include "outpost/sync/provisioning.h"
 
 #include <doctest/doctest.h>
+#include <sodium.h>
 
 #include "outpost/core/error_codes.h"
 
@@ -94,4 +95,102 @@ TEST_CASE("Provisioning: a file is read as other tools write it: a byte-order ma
         CAPTURE(bad);
         CHECK(decode_provisioning(bad).status().code() == errc::kProtocolMalformed);
     }
+}
+
+namespace {
+
+// A provisioning file signed as the server signs it (libsodium Ed25519 over provisioning_signed_bytes).
+struct Signer {
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES] = {};
+    unsigned char sk[crypto_sign_SECRETKEYBYTES] = {};
+    Signer() {
+        REQUIRE(sodium_init() >= 0);
+        crypto_sign_keypair(pk, sk);
+    }
+    [[nodiscard]] std::string public_hex() const {
+        char hex[sizeof pk * 2 + 1];
+        sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
+        return hex;
+    }
+    void sign(Provisioning& p) const {
+        const std::string bytes = provisioning_signed_bytes(p);
+        unsigned char sig[crypto_sign_BYTES];
+        crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), sk);
+        char hex[sizeof sig * 2 + 1];
+        sodium_bin2hex(hex, sizeof hex, sig, sizeof sig);
+        p.signature = hex;
+    }
+};
+
+const std::string kEscrow(64, 'e');
+
+}  // namespace
+
+TEST_CASE("Provisioning: a signed file verifies with the server's key; one changed byte of any member fails") {
+    Signer server;
+    Provisioning p{"http://127.0.0.1:8443", "", "", "ABCD-EFGH-JKMN-PQRS", "ann", "north", 1'800'000'000'000};
+    p.escrow_key = kEscrow;
+    server.sign(p);
+    CHECK(p.signature.size() == 128);
+    // What is signed: the tag, then the object without its signature, keys sorted, no whitespace.
+    CHECK(provisioning_signed_bytes(p) ==
+          "outpost-provisioning-v1\n{\"ca_pem\":\"\",\"ca_sha256\":\"\",\"code\":\"ABCD-EFGH-JKMN-PQRS\","
+          "\"escrow_key\":\"" +
+              kEscrow +
+              "\",\"expires_ms\":1800000000000,\"outpost_provisioning\":1,\"server_url\":\"http://127.0.0.1:8443\","
+              "\"team\":\"north\",\"user\":\"ann\"}");
+    auto file = decode_provisioning(encode(p));
+    REQUIRE(file.is_ok());
+    CHECK(*file == p);
+    CHECK(verify_provisioning_signature(*file, server.public_hex()).is_ok());
+
+    auto flip = [](std::string& s) { s.back() = s.back() == '1' ? '2' : '1'; };
+    for (std::string Provisioning::*member : {&Provisioning::server_url, &Provisioning::team, &Provisioning::code,
+                                              &Provisioning::escrow_key, &Provisioning::user}) {
+        Provisioning changed = *file;
+        flip(changed.*member);
+        CAPTURE(changed.*member);
+        auto read = decode_provisioning(encode(changed));
+        REQUIRE(read.is_ok());
+        CHECK(verify_provisioning_signature(*read, server.public_hex()).code() == errc::kProvisioningSignature);
+    }
+    Provisioning later = *file;
+    later.expires_ms += 1;
+    CHECK(verify_provisioning_signature(later, server.public_hex()).code() == errc::kProvisioningSignature);
+    Provisioning no_escrow = *file;
+    no_escrow.escrow_key.clear();  // an escrow key taken out is a change too
+    CHECK(verify_provisioning_signature(no_escrow, server.public_hex()).code() == errc::kProvisioningSignature);
+
+    Signer other;
+    CHECK(verify_provisioning_signature(*file, other.public_hex()).code() == errc::kProvisioningSignature);
+    CHECK(verify_provisioning_signature(*file, "not a key").code() == errc::kProvisioningSignature);
+    Provisioning bare = *file;
+    bare.signature.clear();
+    CHECK(verify_provisioning_signature(bare, server.public_hex()).code() == errc::kProvisioningUnsigned);
+    // An unsigned file (as earlier servers wrote them) still reads; only the check says it is unsigned.
+    auto old = decode_provisioning(encode(bare));
+    REQUIRE(old.is_ok());
+    CHECK(encode(bare).find("signature") == std::string::npos);
+    CHECK(verify_provisioning_signature(*old, server.public_hex()).code() == errc::kProvisioningUnsigned);
+}
+
+TEST_CASE("Provisioning: escrow_key and signature must be lowercase hex of their lengths") {
+    Provisioning p{"http://127.0.0.1:8443", "", "", "CODE", "ann", "north", 0};
+    for (const auto& [escrow, signature] : {std::pair<std::string, std::string>{std::string(63, 'a'), ""},
+                                            {std::string(64, 'A'), ""},
+                                            {std::string(64, 'g'), ""},
+                                            {"", std::string(127, '0')},
+                                            {"", std::string(128, 'x')},
+                                            {"", std::string(130, '0')}}) {
+        Provisioning bad = p;
+        bad.escrow_key = escrow;
+        bad.signature = signature;
+        auto r = decode_provisioning(encode(bad));
+        REQUIRE_FALSE(r.is_ok());
+        CHECK(r.status().code() == errc::kProtocolMalformed);
+    }
+    auto text = decode_provisioning(R"({"outpost_provisioning": 1, "server_url": "http://127.0.0.1", "code": "X",
+                                        "escrow_key": 5})");
+    REQUIRE_FALSE(text.is_ok());
+    CHECK(text.status().code() == errc::kProtocolMalformed);
 }

@@ -3,14 +3,18 @@
 #include "outpost/sync/admin_commands.h"
 
 #include <doctest/doctest.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <sstream>
 
 #include "fake_clock.h"
 #include "outpost/core/error_codes.h"
+#include "outpost/core/store/envelope.h"
+#include "outpost/core/store/escrow.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/sync/server_storage.h"
 #include "temp_dir.h"
@@ -299,4 +303,115 @@ TEST_CASE("AdminCommands: the config file is read, and options on the command li
     a.write(config, R"({"data": 5})");
     REQUIRE(parse_admin_args({"team", "add", "x", "--config", config.string()}, args).is_ok());
     CHECK(resolve_config(args).code() == errc::kServerConfigInvalid);
+}
+
+TEST_CASE(
+    "AdminCommands: provision and enroll sign every file with the server's key, and --escrow adds the desk's key") {
+    Admin a;
+    a.with_ann();
+    const fs::path keys = a.tmp / "desk";
+    a.ok({"escrow", "keygen", "--out", keys.string()});
+    CHECK(mode_of(keys / "desk.key") == 0600U);
+    const std::string desk_pub = read(keys / "desk.pub");
+    REQUIRE(desk_pub.size() == 65);  // 64 hex digits and a line break
+    check_fails(a.run({"escrow", "keygen", "--out", keys.string()}), errc::kServerOutputExists);
+    CHECK(read(keys / "desk.pub") == desk_pub);
+
+    std::string signing_key;
+    {
+        auto held = a.storage()->signing_key();
+        REQUIRE(held.is_ok());
+        REQUIRE(held->public_key.size() == 32);
+        char hex[65];
+        sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(held->public_key.data()), 32);
+        signing_key = hex;
+    }
+    const fs::path list = a.tmp / "users.csv";
+    a.write(list, "user,role\nlee,lead\n");
+    const fs::path out = a.tmp / "prov";
+    a.ok({"provision", "--team", "north", "--users", list.string(), "--out", out.string(), "--escrow",
+          (keys / "desk.pub").string()});
+    const fs::path single = a.tmp / "ann.outpost";
+    a.ok({"enroll", "--user", "ann", "--url", "http://127.0.0.1:8443", "--out", single.string()});
+    for (const fs::path& file : {out / "lee.outpost", single}) {
+        CAPTURE(file);
+        auto prov = decode_provisioning(read(file));
+        REQUIRE(prov.is_ok());
+        CHECK(verify_provisioning_signature(*prov, signing_key).is_ok());
+        CHECK(read(file).find(signing_key) == std::string::npos);  // the file carries a signature, not the key
+    }
+    auto lee = decode_provisioning(read(out / "lee.outpost"));
+    REQUIRE(lee.is_ok());
+    CHECK(lee->escrow_key + "\n" == desk_pub);
+    Provisioning other_desk = *lee;
+    other_desk.escrow_key[0] = other_desk.escrow_key[0] == 'a' ? 'b' : 'a';
+    CHECK(verify_provisioning_signature(other_desk, signing_key).code() == errc::kProvisioningSignature);
+    CHECK(decode_provisioning(read(single))->escrow_key.empty());
+
+    // A public key file that is not one is refused before anything is written.
+    a.write(a.tmp / "bad.pub", "not a key\n");
+    check_fails(a.run({"provision", "--team", "north", "--users", list.string(), "--out", (a.tmp / "p2").string(),
+                       "--escrow", (a.tmp / "bad.pub").string()}),
+                errc::kEscrowKeyInvalid);
+    CHECK_FALSE(fs::exists(a.tmp / "p2"));
+    check_fails(a.run({"enroll", "--user", "ann", "--escrow", (keys / "desk.key").string()}), errc::kEscrowKeyInvalid);
+}
+
+TEST_CASE("AdminCommands: escrow open prints the recovery code a laptop sealed to the desk's key, and only with it") {
+    Admin a;
+    const fs::path keys = a.tmp / "desk";
+    a.ok({"escrow", "keygen", "--out", keys.string()});
+    const std::string pub = read(keys / "desk.pub").substr(0, 64);
+    std::array<std::uint8_t, 16> secret{};
+    for (std::size_t i = 0; i < secret.size(); ++i) {
+        secret[i] = static_cast<std::uint8_t>(i * 17 + 3);
+    }
+    const std::string code = outpost::store::format_recovery_code(secret);  // as a laptop makes one
+    auto sealed = outpost::store::seal_recovery_code(code, pub);
+    REQUIRE(sealed.is_ok());
+    a.write(a.tmp / "recovery.sealed", *sealed);
+    a.ok({"escrow", "open", "--key", (keys / "desk.key").string(), (a.tmp / "recovery.sealed").string()});
+    CHECK(a.out.str() == code + "\n");
+
+    const fs::path other = a.tmp / "other";
+    a.ok({"escrow", "keygen", "--out", other.string()});
+    check_fails(a.run({"escrow", "open", "--key", (other / "desk.key").string(), (a.tmp / "recovery.sealed").string()}),
+                errc::kEscrowOpenFailed);
+    CHECK(a.out.str().empty());
+    check_fails(a.run({"escrow", "open", "--key", (keys / "desk.pub").string(), (a.tmp / "recovery.sealed").string()}),
+                errc::kEscrowKeyInvalid);
+    CHECK(a.run({"escrow", "open", (a.tmp / "recovery.sealed").string()}).is_usage_error());
+    CHECK(a.run({"escrow", "keygen"}).is_usage_error());
+    CHECK(a.run({"escrow"}).is_usage_error());
+}
+
+TEST_CASE("AdminCommands: user list, disable, enable, role and move say what they did and write the audit log") {
+    Admin a;
+    a.with_ann();
+    a.ok({"team", "add", "south"});
+    a.ok({"user", "add", "bob", "--team", "south", "--role", "lead"});
+    a.ok({"user", "list"});
+    CHECK(a.out.str() ==
+          "user\tteam\trole\tstate\tdevices\nann\tnorth\tworker\tactive\t0\nbob\tsouth\tlead\tactive\t0\n");
+    a.ok({"user", "disable", "bob"});
+    a.ok({"user", "enable", "bob"});
+    a.ok({"user", "enable", "bob"});
+    CHECK(a.out.str() == "bob was already enabled; nothing changed\n");
+    a.ok({"user", "role", "ann", "lead"});
+    a.ok({"user", "move", "ann", "--team", "south"});
+    a.ok({"user", "list"});
+    CHECK(a.out.str() ==
+          "user\tteam\trole\tstate\tdevices\nann\tsouth\tlead\tactive\t0\nbob\tsouth\tlead\tactive\t0\n");
+    auto log = a.storage()->audit_log(10);
+    REQUIRE(log.is_ok());
+    std::vector<std::string> events;
+    for (auto it = log->rbegin(); it != log->rend(); ++it) {
+        CHECK(it->actor == "admin");
+        events.push_back(it->event + " " + it->detail);
+    }
+    CHECK(events == std::vector<std::string>{"user.disabled bob", "user.enabled bob", "user.role ann: worker -> lead",
+                                             "user.moved ann: north -> south"});
+    CHECK(a.run({"user", "role", "ann"}).is_usage_error());
+    CHECK(a.run({"user", "frobnicate", "ann"}).is_usage_error());
+    check_fails(a.run({"user", "enable", "nobody"}), errc::kAccountMissing);
 }

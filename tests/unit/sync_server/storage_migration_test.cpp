@@ -2,8 +2,10 @@
 // nothing lost: here a schema-4 database (one row per field version, one row per push answer),
 // written by hand with schema 4's frozen DDL, is opened by this build.
 #include <doctest/doctest.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -68,7 +70,8 @@ INSERT INTO srv_push_results VALUES
 struct Migrated {
     TempDir tmp;
     std::unique_ptr<ServerStorage> storage;
-    Migrated() {
+    // `extra` runs on the schema-4 database before this build opens it.
+    explicit Migrated(const std::function<void(sqlite3*)>& extra = {}) {
         REQUIRE(init_sqlite_data_dir(tmp / "server").is_ok());
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open((tmp / "server" / "server.db").c_str(), &db) == SQLITE_OK);
@@ -76,6 +79,9 @@ struct Migrated {
         const int rc = sqlite3_exec(db, kSchema4, nullptr, nullptr, &err);
         CHECK_MESSAGE(rc == SQLITE_OK, std::string(err != nullptr ? err : ""));
         sqlite3_free(err);
+        if (extra) {
+            extra(db);
+        }
         sqlite3_close(db);
         auto opened = open_sqlite_storage(tmp / "server");
         REQUIRE(opened.is_ok());
@@ -179,4 +185,36 @@ TEST_CASE("Server storage: after migrating, a retried batch gets its old answers
     REQUIRE(again.is_ok());
     CHECK(again->results == answered->results);
     CHECK(*m.storage->logged_changes("dev-a") == 2);
+}
+
+TEST_CASE("Server storage: migrating gives every enrolled device's token 90 days from now, and makes the signing key") {
+    // dev-c's token as the server stored it then: its BLAKE2b-256 hash in devices.token_hash.
+    const std::string token = "c0ffee";
+    unsigned char hash[32];
+    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr,
+                       0);
+    const std::int64_t before = SystemClock::instance().now_ms();
+    Migrated m([&](sqlite3* db) {
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO devices VALUES('dev-c', 'ann', 'laptop c', ?, 1, NULL)", -1, &st,
+                                   nullptr) == SQLITE_OK);
+        sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
+        CHECK(sqlite3_step(st) == SQLITE_DONE);
+        sqlite3_finalize(st);
+    });
+    const std::int64_t after = SystemClock::instance().now_ms();
+    auto who = m.storage->authenticate(token, after);
+    REQUIRE_MESSAGE(who.is_ok(), who.status().to_string());
+    CHECK(who->device_id == "dev-c");
+    CHECK(who->team == "north");
+    CHECK(who->token_expires_ms >= before + kDefaultTokenDays * kDayMs);
+    CHECK(who->token_expires_ms <= after + kDefaultTokenDays * kDayMs);
+    CHECK(m.storage->authenticate(token, who->token_expires_ms).status().code() == "sync.auth.expired");
+    CHECK(m.storage->authenticate("not-a-token", after).status().code() == "sync.auth.invalid");
+    auto key = m.storage->signing_key();
+    REQUIRE(key.is_ok());
+    CHECK(key->public_key.size() == crypto_sign_PUBLICKEYBYTES);
+    REQUIRE(key->secret.size() == crypto_sign_SECRETKEYBYTES);
+    // The pair belongs together: Ed25519's secret key ends with its public key.
+    CHECK(std::string(reinterpret_cast<const char*>(key->secret.data()) + 32, 32) == key->public_key);
 }

@@ -338,7 +338,7 @@ TEST_CASE("App: the file picker finds the enrolment file by browsing folders") {
                "click ann.outpost\n"
                "frames 2\n");
     CHECK(app.state().provision_path == (team.tmp / "Downloads" / "from IT" / "ann.outpost").string());
-    ui.run(app, "click Enrol\nwait-for \"New case\" 30\n");
+    ui.run(app, "click Enrol\nwait-for Skip 30\nclick Skip\nwait-for \"New case\" 30\n");
     CHECK(app.state().unlocked);
 }
 
@@ -602,7 +602,7 @@ TEST_CASE("App: the site policy raises the passphrase minimum, caps auto-lock an
     const std::string long_pass = std::string(kPass) + " and more";
     ui.run(app, "type Passphrase " + long_pass + "\ntype \"Passphrase again\" " + long_pass +
                     "\nclick Continue\nwait-for Enrol\ntype \"Enrolment file\" " + team.provisioning("ann").string() +
-                    "\nclick Enrol\nwait-for \"New case\" 30\n");
+                    "\nclick Enrol\nwait-for Skip 30\nclick Skip\nwait-for \"New case\" 30\n");
     REQUIRE(app.state().unlocked);
 
     // Settings cannot choose longer than the policy's 5 minutes, and the lock comes after 5.

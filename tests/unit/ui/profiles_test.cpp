@@ -49,7 +49,7 @@ TEST_CASE("Profiles: regression - 'Someone else' after the first enrolment said 
            "type \"Passphrase again\" another horse battery staple\nclick Continue\nwait-for Enrol\n");
     CHECK(app.state().provision_path.empty());
     ui.run(app, "type \"Enrolment file\" " + team.provisioning("lee").string() +
-                    "\nclick Enrol\nwait-for \"New case\" 30\n");
+                    "\nclick Enrol\nwait-for Skip 30\nclick Skip\nwait-for \"New case\" 30\n");
     REQUIRE(app.state().unlocked);
     CHECK(app.state().profile == "lee-jones");
     CHECK(app.state().profile_display == "Lee Jones");
@@ -86,7 +86,7 @@ TEST_CASE("Profiles: the same name twice is refused; a name in another script ge
     CHECK(app.state().problem.find("already a profile called Ann") != std::string::npos);
     app.mutable_state().new_profile_name = "محمد";
     ui.run(app, "click Continue\nwait-for Enrol\ntype \"Enrolment file\" " + team.provisioning("lee").string() +
-                    "\nclick Enrol\nwait-for \"New case\" 30\n");
+                    "\nclick Enrol\nwait-for Skip 30\nclick Skip\nwait-for \"New case\" 30\n");
     CHECK(app.state().profile == "profile");
     CHECK(app.state().profile_display == "محمد");
 }

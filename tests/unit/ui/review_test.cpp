@@ -51,6 +51,10 @@ struct Council {
         p.user = user;
         p.team = team;
         p.expires_ms = SystemClock::instance().now_ms() + 86'400'000;
+        auto key = server.storage->signing_key();
+        REQUIRE(key.is_ok());
+        REQUIRE(
+            sync::sign_provisioning(p, std::span<const std::uint8_t>(key->secret.data(), key->secret.size())).is_ok());
         const auto file = tmp / (user + ".outpost");
         std::ofstream(file) << sync::encode(p);
         return file;
@@ -68,7 +72,7 @@ struct Council {
 void enrol(Headless& ui, App& app, Council& c, const std::string& user, const std::string& team) {
     ui.run(app, "type \"Your name\" " + user + "\ntype Passphrase " + kPass + "\ntype \"Passphrase again\" " + kPass +
                     "\nclick Continue\nwait-for Enrol\ntype \"Enrolment file\" " + c.provisioning(user, team).string() +
-                    "\nclick Enrol\nwait-for \"New case\" 30\n");
+                    "\nclick Enrol\nwait-for Skip 30\nclick Skip\nwait-for \"New case\" 30\n");
     REQUIRE(app.state().unlocked);
 }
 

@@ -99,6 +99,8 @@ TEST_CASE("Site policy: enrolment is refused for another server or another certi
     sync::Provisioning prov;
     prov.server_url = "https://outpost.example.org:8443";
     prov.ca_sha256 = std::string(64, 'b');
+    CHECK(check_provisioning(*p, prov).code() == errc::kProvisioningUnsigned);  // never from outpost-server
+    prov.signature = std::string(128, 'a');       // checked at enrolment, against the server's key
     CHECK(check_provisioning(*p, prov).is_ok());  // case and a trailing slash do not matter
     prov.server_url = "https://evil.example.org:8443";
     CHECK(check_provisioning(*p, prov).code() == errc::kPolicyServerLocked);

@@ -8,8 +8,10 @@
 #include "conflicts_controller.h"
 #include "drafts_controller.h"
 #include "navigation_controller.h"
+#include "needs_attention_controller.h"
 #include "profiles_controller.h"
 #include "records_controller.h"
+#include "recovery_controller.h"
 #include "review_controller.h"
 #include "session_controller.h"
 #include "settings_controller.h"
@@ -24,9 +26,11 @@ struct Controllers {
           sessions(ctx),
           cases(ctx),
           records(ctx),
+          recovery(ctx),
           drafts(ctx),
           review(ctx),
           conflicts(ctx),
+          attention(ctx),
           attachments(ctx),
           settings(ctx),
           sync_bar(ctx) {
@@ -35,9 +39,11 @@ struct Controllers {
         ctx.sessions = &sessions;
         ctx.cases = &cases;
         ctx.records = &records;
+        ctx.recovery = &recovery;
         ctx.drafts = &drafts;
         ctx.review = &review;
         ctx.conflicts = &conflicts;
+        ctx.attention = &attention;
         ctx.attachments = &attachments;
         ctx.settings = &settings;
         ctx.sync_bar = &sync_bar;
@@ -50,9 +56,11 @@ struct Controllers {
     SessionController sessions;
     CasesController cases;
     RecordsController records;
+    RecoveryController recovery;
     DraftsController drafts;
     ReviewController review;
     ConflictsController conflicts;
+    NeedsAttentionController attention;
     AttachmentsController attachments;
     SettingsController settings;
     SyncBarController sync_bar;

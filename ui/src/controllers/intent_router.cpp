@@ -8,8 +8,10 @@
 #include "conflicts_controller.h"
 #include "drafts_controller.h"
 #include "navigation_controller.h"
+#include "needs_attention_controller.h"
 #include "profiles_controller.h"
 #include "records_controller.h"
+#include "recovery_controller.h"
 #include "review_controller.h"
 #include "session_controller.h"
 #include "settings_controller.h"
@@ -31,7 +33,7 @@ inline constexpr bool kTouchesStore =
            DiscardDraftIntent, SaveIdeaIntent, CloseIdeaIntent, PutIdeaAsideIntent, ResolveConflictIntent,
            EndorseIntent, CommentIntent, DecideIntent, MarkDuplicateIntent, ShareIntent, AdoptIntent,
            MarkNoticesReadIntent, AttachFileIntent, RemoveAttachmentIntent, OpenAttachmentIntent, SaveAttachmentIntent,
-           SetPrefetchIntent>;
+           SetPrefetchIntent, DiscardRefusedIntent>;
 
 // Each intent to the controller that owns it.
 struct Route {
@@ -47,6 +49,10 @@ struct Route {
     void operator()(const RemoveProfileIntent&) const { c.profiles->remove(); }
     void operator()(const UnlockIntent&) const { c.sessions->unlock(); }
     void operator()(const LockIntent&) const { c.sessions->lock("Locked. Your unsaved answers are kept, encrypted."); }
+    void operator()(const RecoveryWrittenIntent&) const { c.recovery->written(); }
+    void operator()(const ConfirmRecoveryIntent& i) const { c.recovery->confirm(i.typed); }
+    void operator()(const SkipRecoveryIntent&) const { c.recovery->skip(); }
+    void operator()(const RecoverIntent&) const { c.recovery->recover(); }
     // Cases, records, ideas and drafts.
     void operator()(const QueryChangedIntent& i) const { c.cases->query_changed(i); }
     void operator()(const MoreRowsIntent&) const { c.cases->query(true); }
@@ -61,6 +67,8 @@ struct Route {
     void operator()(const ContinueDraftIntent& i) const { c.drafts->continue_draft(i.key); }
     void operator()(const DiscardDraftIntent& i) const { c.drafts->discard(i.key); }
     void operator()(const ResolveConflictIntent& i) const { c.conflicts->resolve(i); }
+    void operator()(const ConfirmDiscardIntent& i) const { c.attention->confirm(i.key); }
+    void operator()(const DiscardRefusedIntent& i) const { c.attention->discard(i.record, i.field); }
     // The review loop.
     void operator()(const SelectSuggestionIntent& i) const { c.review->select(i.id); }
     void operator()(const QueueChangedIntent& i) const { c.review->queue_changed(i.filter); }

@@ -3,6 +3,7 @@
 #include "app_context.h"
 #include "cases_controller.h"
 #include "conflicts_controller.h"
+#include "needs_attention_controller.h"
 #include "profiles_controller.h"
 #include "review_controller.h"
 
@@ -32,6 +33,8 @@ void NavigationController::go_to(Screen screen) {
         m_ctx.review->load();
     } else if (screen == Screen::kConflicts) {
         m_ctx.conflicts->load();
+    } else if (screen == Screen::kNeedsAttention) {
+        m_ctx.attention->load();
     } else if (screen == Screen::kCases && m_ctx.session) {
         m_ctx.cases->query(false);
     }

@@ -10,12 +10,14 @@
 #include "app_context.h"
 #include "outpost/client/site_policy.h"
 #include "outpost/client/words.h"
+#include "outpost/core/error_codes.h"
 #include "outpost/platform/app_dirs.h"
 #include "outpost/platform/process.h"
 #include "outpost/platform/utf8.h"
 #include "outpost/sync/profile.h"
 #include "outpost/sync/provisioning.h"
 #include "outpost/ui/widgets.h"
+#include "recovery_controller.h"
 #include "session_controller.h"
 #include "sync_bar_controller.h"
 #include "worker.h"
@@ -67,6 +69,12 @@ void ProfilesController::choose(const std::string& name) {
     }
     s.problem.clear();
     s.locked_note.clear();
+    // A profile IT had wiped says so before anyone types a passphrase into it.
+    if (Result<std::filesystem::path> dir = sync::profile_dir(m_ctx.root, name); dir.is_ok()) {
+        if (Status wiped = sync::check_not_wiped(*dir); !wiped.is_ok()) {
+            s.locked_note = std::string(errc::explain(wiped.code())) + " (" + std::string(wiped.message()) + ")";
+        }
+    }
     s.screen = Screen::kUnlock;
 }
 
@@ -169,14 +177,19 @@ void ProfilesController::enrol(const std::string& path, const std::string& paste
                                    : s.device_name;
     m_ctx.slow.post([q = m_ctx.queue, root = m_ctx.root, name = s.profile, display = s.profile_display, pass, p = *prov,
                      device, &clock = m_ctx.clock, on_sync = m_ctx.sync_bar->waker(),
-                     cache = m_ctx.options.store_cache_kib, sessions = m_ctx.sessions] {
+                     cache = m_ctx.options.store_cache_kib, sessions = m_ctx.sessions, recovery = m_ctx.recovery,
+                     required = s.policy.require_recovery_code] {
         Result<sync::ProfileInfo> info = sync::enrol_profile(root, name, pass->view(), p, device, {}, display);
         Result<std::unique_ptr<client::Session>> session =
             info.is_ok() ? client::Session::open(root, name, pass->view(), clock, on_sync, cache)
                          : Result<std::unique_ptr<client::Session>>(info.status());
         pass->clear();
+        // The new profile's recovery code (sealed for the service desk when the file names its key).
+        std::shared_ptr<CodeToShow> code =
+            session.is_ok() ? RecoveryController::prepare(**session, /*make_new=*/true, required, p.escrow_key)
+                            : nullptr;
         auto shared = std::make_shared<Result<std::unique_ptr<client::Session>>>(std::move(session));
-        q->post([sessions, shared](AppState& st) {
+        q->post([sessions, recovery, shared, code](AppState& st) {
             st.working = false;
             if (!shared->is_ok()) {
                 st.problem = client::problem_words(shared->status());
@@ -188,6 +201,7 @@ void ProfilesController::enrol(const std::string& path, const std::string& paste
             st.provision_path.clear();
             st.new_profile_name.clear();
             sessions->opened(std::move(**shared));
+            recovery->offer(code, /*after_recovery=*/false);
         });
     });
 }

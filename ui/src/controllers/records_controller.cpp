@@ -208,6 +208,11 @@ void RecordsController::save_form(RecordScreen& screen, bool is_idea) {
         Status s = session->in_transaction([&](records::RecordEngine& e) {
             written = form.is_new() ? e.create(actor, form.schema()->type, values, &errors)
                                     : e.update(actor, form.record_id(), values, &errors);
+            if (written->is_ok() && !form.is_new()) {
+                // Answers of this record the server refused go again with the fix (if it still holds
+                // them; one the record cannot take yet stays refused, and the save is not undone).
+                (void)session->resend_refused(form.record_id());
+            }
             return written->is_ok() ? m_ctx.attachments->queue_uploads(*form.schema(), values) : written->status();
         });
         if (!written || (!s.is_ok() && written->is_ok())) {

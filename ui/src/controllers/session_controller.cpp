@@ -8,10 +8,12 @@
 #include "conflicts_controller.h"
 #include "drafts_controller.h"
 #include "outpost/client/words.h"
+#include "outpost/core/error_codes.h"
 #include "outpost/sync/form_rollout.h"
 #include "outpost/ui/widgets.h"
 #include "profiles_controller.h"
 #include "records_controller.h"
+#include "recovery_controller.h"
 #include "review_controller.h"
 #include "sync_bar_controller.h"
 #include "worker.h"
@@ -32,12 +34,17 @@ void SessionController::unlock() {
     pass->assign(s.passphrase.view());
     s.passphrase.clear();
     m_ctx.slow.post([q = m_ctx.queue, root = m_ctx.root, name = s.profile, pass, &clock = m_ctx.clock,
-                     on_sync = m_ctx.sync_bar->waker(), cache = m_ctx.options.store_cache_kib, this] {
+                     on_sync = m_ctx.sync_bar->waker(), cache = m_ctx.options.store_cache_kib,
+                     offline_days = s.policy.max_days_offline, required = s.policy.require_recovery_code, this] {
         Result<std::unique_ptr<client::Session>> session =
-            client::Session::open(root, name, pass->view(), clock, on_sync, cache);
+            client::Session::open(root, name, pass->view(), clock, on_sync, cache, offline_days);
         pass->clear();
+        // A recovery code still to be written down (the app closed before it was), or one the policy
+        // requires and the profile lacks.
+        std::shared_ptr<CodeToShow> code =
+            session.is_ok() ? RecoveryController::prepare(**session, /*make_new=*/false, required) : nullptr;
         auto shared = std::make_shared<Result<std::unique_ptr<client::Session>>>(std::move(session));
-        q->post([this, shared](AppState& st) {
+        q->post([this, shared, code](AppState& st) {
             st.working = false;
             if (!shared->is_ok()) {
                 st.problem = client::problem_words(shared->status());
@@ -45,6 +52,7 @@ void SessionController::unlock() {
                 return;
             }
             opened(std::move(**shared));
+            m_ctx.recovery->offer(code, /*after_recovery=*/false);
         });
     });
 }
@@ -140,6 +148,20 @@ void SessionController::take_forms() {
     }
 }
 
+void SessionController::wiped() {
+    if (!m_ctx.session) {
+        return;
+    }
+    // Nothing is kept: no draft is saved, and the next unlock has nowhere to come back to. The keys
+    // are gone already (the sync thread destroyed them); the files the store held open go once the
+    // session has closed.
+    m_resume_screen = Screen::kCases;
+    m_resume_draft.clear();
+    m_resume_idea_draft.clear();
+    close({}, std::string(errc::explain(errc::kProfileWiped)), /*wipe=*/true);
+    m_ctx.profiles->refresh();
+}
+
 void SessionController::lock(const std::string& why) {
     if (!m_ctx.session) {
         return;
@@ -147,7 +169,8 @@ void SessionController::lock(const std::string& why) {
     AppState& s = m_ctx.state;
     // Unsaved answers go into the encrypted store first; then nothing decrypted stays in memory.
     std::vector<client::Draft> keep = m_ctx.drafts->unsaved();
-    m_resume_screen = s.screen;
+    // The recovery code's screen is not come back to: the next unlock shows the code again.
+    m_resume_screen = s.screen == Screen::kRecoveryCode ? s.recovery.then : s.screen;
     m_resume_draft.clear();
     m_resume_idea_draft.clear();
     if (s.idea && s.idea->form.dirty()) {
@@ -167,6 +190,11 @@ void SessionController::lock(const std::string& why) {
             m_resume_draft = s.record->draft_key;
         }
     }
+    close(std::move(keep), why, /*wipe=*/false);
+}
+
+void SessionController::close(std::vector<client::Draft> keep, const std::string& why, bool wipe) {
+    AppState& s = m_ctx.state;
     ++m_ctx.generation;  // results of work begun before now are dropped when drained
     ++s.cases.query;
     // The drafts are saved and the session closed on the slow worker: the save may wait there for a
@@ -174,12 +202,16 @@ void SessionController::lock(const std::string& why) {
     // network; so the screen locks at once. The reader's work on the session ends before it closes.
     // Unlocking again queues behind it.
     std::shared_ptr<client::Session> closing(std::move(m_ctx.session));
-    m_ctx.slow.post([closing, keep = std::move(keep), reader = &m_ctx.reader]() mutable {
+    m_ctx.slow.post([closing, keep = std::move(keep), reader = &m_ctx.reader, wipe, &clock = m_ctx.clock]() mutable {
         for (const client::Draft& d : keep) {
             (void)closing->save_draft(d);
         }
         reader->wait_idle();
+        const std::filesystem::path dir = closing->dir();
         closing.reset();  // closes the store and wipes the key
+        if (wipe) {
+            (void)sync::wipe_profile(dir, clock.now_ms());
+        }
     });
     wipe_text_input_state();
     s.unlocked = false;
@@ -194,6 +226,7 @@ void SessionController::lock(const std::string& why) {
     m_ctx.attachments->drop_pictures();
     s.attachments = Attachments{};
     s.conflicts.clear();
+    s.attention = NeedsAttention{};
     s.drafts_found.clear();
     s.forms.clear();
     s.form_notices.clear();
@@ -201,6 +234,7 @@ void SessionController::lock(const std::string& why) {
     s.old_passphrase.clear();
     s.passphrase.clear();
     s.passphrase_again.clear();
+    m_ctx.recovery->clear();
     s.toast.clear();
     s.locked_note = why;
     s.problem.clear();

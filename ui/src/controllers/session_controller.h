@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "outpost/client/session.h"
 #include "outpost/ui/intents.h"
@@ -30,6 +31,10 @@ public:
     void opened(std::unique_ptr<client::Session> session);
     // `why` is shown on the unlock screen.
     void lock(const std::string& why);
+    // The server said IT wants this profile's data removed (sync.auth.wiped): closes the session
+    // without keeping drafts and removes the profile's files (sync::wipe_profile); the unlock screen
+    // says why.
+    void wiped();
     // The next unlock starts on the case list, with no draft to reopen (the profile is going).
     void forget_resume();
     // Locks after the auto-lock minutes without input.
@@ -41,6 +46,10 @@ public:
     void take_forms();
 
 private:
+    // Closes the session (on the slow worker, after saving `keep`; with `wipe`, then removes the
+    // profile's files) and shows the unlock screen with `why`.
+    void close(std::vector<client::Draft> keep, const std::string& why, bool wipe);
+
     AppContext& m_ctx;
     // Where to come back to after a lock: the screen, and the form's draft if one was open.
     Screen m_resume_screen = Screen::kCases;

@@ -8,6 +8,8 @@
 #include "attachments_controller.h"
 #include "cases_controller.h"
 #include "conflicts_controller.h"
+#include "needs_attention_controller.h"
+#include "outpost/core/error_codes.h"
 #include "outpost/platform/connectivity.h"
 #include "review_controller.h"
 #include "session_controller.h"
@@ -85,7 +87,7 @@ void SyncBarController::refresh() {
                 state.code + "/" + std::to_string(state.pushed) + "/" + std::to_string(state.pulled) + "/" +
                 std::to_string(state.files_waiting) + "/" + std::to_string(waiting.is_ok() ? *waiting : -1) + "/" +
                 std::to_string(refused.is_ok() ? static_cast<std::int64_t>(refused->size()) : -1) + "/" +
-                std::to_string(state.forms_changed);
+                std::to_string(state.forms_changed) + "/" + state.role + "/" + state.team;
             std::lock_guard lock(last->mutex);
             if (last->seen == seen && last->generation == gen) {
                 return;
@@ -94,13 +96,36 @@ void SyncBarController::refresh() {
             last->generation = gen;
         }
         q->post(m_ctx.for_session(gen, [this, state, waiting, refused](AppState& s) mutable {
+            if (state.code == errc::kAuthWiped) {
+                m_ctx.sessions->wiped();  // IT asked for this profile's data to go
+                return;
+            }
+            // IT changed this person's role or team: the screens follow (a new lead gets the review
+            // queue, a former lead loses it).
+            if (!state.role.empty()) {
+                s.role = state.role;
+            }
+            if (!state.team.empty()) {
+                s.team = state.team;
+            }
             const std::int64_t last_success = s.sync.state.last_success_ms;
             s.sync.take_sync_state(state);
             if (waiting.is_ok()) {
                 s.sync.state.waiting = *waiting;
             }
             if (refused.is_ok()) {
+                const auto seqs_of = [](const std::vector<sync::RefusedChange>& list) {
+                    std::vector<std::int64_t> out;
+                    for (const sync::RefusedChange& r : list) {
+                        out.push_back(r.seq);
+                    }
+                    return out;
+                };
+                const bool moved = seqs_of(*refused) != seqs_of(s.sync.refused) || !s.attention.loaded;
                 s.sync.refused = std::move(*refused);
+                if (moved) {
+                    m_ctx.attention->load();  // the "Needs attention" list and the status bar's count
+                }
             }
             // New forms arrived (the records engine uses them already): the next case is made with
             // them, and a form that needs a newer Outpost is said. A form open on screen keeps its own.

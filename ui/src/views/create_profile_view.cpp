@@ -14,8 +14,8 @@ void draw_create_profile(ViewContext& ctx) {
     if (begin_card("##create", 620.0F)) {
         heading("Create your profile");
         hint_text(
-            "Your cases are kept encrypted on this laptop. Only your passphrase opens them: "
-            "it cannot be recovered, so choose one you will remember.");
+            "Your cases are kept encrypted on this laptop, and your passphrase opens them: choose one you "
+            "will remember. Next you get a recovery code to write down, in case you ever forget it.");
         ImGui::Spacing();
         ImGui::TextUnformatted("Your name");
         if (ImGui::IsWindowAppearing()) {

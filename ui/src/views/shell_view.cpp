@@ -100,6 +100,10 @@ void draw_shell(ViewContext& ctx) {
     const std::string conflicts =
         s.conflicts.empty() ? std::string("Conflicts") : "Conflicts (" + std::to_string(s.conflicts.size()) + ")";
     nav((conflicts + "##nav").c_str(), Screen::kConflicts, s.screen == Screen::kConflicts);
+    if (!s.attention.rows.empty() || s.screen == Screen::kNeedsAttention) {
+        nav(("Needs attention (" + std::to_string(s.attention.rows.size()) + ")##nav").c_str(), Screen::kNeedsAttention,
+            s.screen == Screen::kNeedsAttention);
+    }
     nav("Settings", Screen::kSettings, s.screen == Screen::kSettings);
     ImGui::PopStyleVar();
     ImGui::Spacing();
@@ -156,6 +160,9 @@ void draw_shell(ViewContext& ctx) {
             break;
         case Screen::kSettings:
             draw_settings(ctx);
+            break;
+        case Screen::kNeedsAttention:
+            draw_needs_attention(ctx);
             break;
         default:
             draw_cases(ctx);

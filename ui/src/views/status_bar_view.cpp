@@ -1,5 +1,6 @@
 // The sync status bar, always visible: online or offline, changes waiting to send, the last good sync,
-// Sync now, progress while syncing, and on a problem its reason and what the server refused.
+// Sync now, progress while syncing, on a problem its reason, and how many refused changes need
+// attention (pressing it opens the "Needs attention" screen).
 #include <imgui.h>
 
 #include <algorithm>
@@ -66,16 +67,30 @@ void draw_status_bar(ViewContext& ctx) {
             part(connection_label(b), &colour, false);
             const ImVec4 warning = theme_colour(Colour::kWarning);
             const ImVec4 problem = theme_colour(Colour::kProblem);
-            if (!b.refused.empty()) {
-                const std::string refused =
-                    std::to_string(b.refused.size()) + " change" + (b.refused.size() == 1 ? "" : "s") + " refused";
-                if (part(refused, &warning, true) && ImGui::IsItemHovered()) {
-                    ImGui::BeginTooltip();
-                    ImGui::TextUnformatted("The server refused these changes. They are kept on this laptop:");
-                    for (const sync::RefusedChange& r : b.refused) {
-                        ImGui::BulletText("%s: %s", client::humanise(r.field).c_str(), r.message.c_str());
+            const std::size_t attention = s.attention.rows.size();
+            if (attention > 0) {
+                // A button that reads as a warning: the refused changes, one press from the screen
+                // that lists them (also in the navigation, for the keyboard).
+                const std::string label = std::to_string(attention) +
+                                          (attention == 1 ? " needs attention" : " need attention") + "##status_bar";
+                const float w =
+                    ImGui::CalcTextSize(label.c_str(), nullptr, true).x + ImGui::GetStyle().FramePadding.x * 2;
+                const float x = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + ImGui::GetStyle().ItemSpacing.x;
+                if (x + w <= limit) {
+                    ImGui::SameLine();
+                    ImGui::TextDisabled("|");
+                    ImGui::SameLine();
+                    ImGui::PushStyleColor(ImGuiCol_Text, warning);
+                    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0, 0, 0, 0));
+                    if (button(ctx.widgets, label.c_str())) {
+                        ctx.intents.emplace_back(GoToIntent{Screen::kNeedsAttention});
                     }
-                    ImGui::EndTooltip();
+                    ImGui::PopStyleColor(2);
+                    if (ImGui::IsItemHovered()) {
+                        ImGui::SetTooltip(
+                            "The server refused changes made on this laptop. Open the list to fix or "
+                            "discard them.");
+                    }
                 }
             }
             part(std::to_string(st.waiting) + " change" + (st.waiting == 1 ? "" : "s") + " waiting to send", nullptr,

@@ -1,4 +1,5 @@
-// Unlock: the chosen profile's passphrase. Also where an auto-lock lands, saying why.
+// Unlock: the chosen profile's passphrase. Also where an auto-lock lands, saying why, and the way to
+// "Forgot passphrase?" (recovery_code_view.cpp).
 #include <imgui.h>
 
 #include "views.h"
@@ -33,6 +34,10 @@ void draw_unlock(ViewContext& ctx) {
             ImGui::SameLine();
             if (button(ctx.widgets, "Someone else")) {
                 ctx.intents.emplace_back(GoToIntent{Screen::kProfiles});
+            }
+            ImGui::SameLine();
+            if (button(ctx.widgets, "Forgot passphrase?")) {
+                ctx.intents.emplace_back(GoToIntent{Screen::kRecover});
             }
         }
     }

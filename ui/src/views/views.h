@@ -29,6 +29,10 @@ void draw_profiles(ViewContext& ctx);
 void draw_create_profile(ViewContext& ctx);
 void draw_enrol(ViewContext& ctx);
 void draw_unlock(ViewContext& ctx);
+// The recovery code: shown and typed back (unlocked, Screen::kRecoveryCode); "Forgot passphrase?"
+// (locked, Screen::kRecover).
+void draw_recovery_code(ViewContext& ctx);
+void draw_recover(ViewContext& ctx);
 void draw_policy_error(ViewContext& ctx);
 
 // Unlocked: the navigation and the screen it shows.
@@ -44,6 +48,8 @@ void draw_dashboard(ViewContext& ctx);
 void draw_suggestion_detail(ViewContext& ctx, bool as_lead);
 void draw_notices(ViewContext& ctx);
 void draw_conflicts(ViewContext& ctx);
+// The changes the server refused: why, where, the two answers; open the record, or discard the change.
+void draw_needs_attention(ViewContext& ctx);
 void draw_settings(ViewContext& ctx);
 // The quick idea form (Ctrl+Shift+N), over whatever is on screen.
 void draw_idea(ViewContext& ctx);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "outpost/client/drafts.h"
+#include "outpost/client/recovery.h"
 #include "outpost/core/blob_store.h"
 #include "outpost/core/clock.h"
 #include "outpost/core/records/engine.h"
@@ -42,12 +43,26 @@ public:
     Session& operator=(const Session&) = delete;
 
     // Unlocks profile `name` under `root` (Argon2: call it on a worker). `on_sync` receives the sync
-    // engine's state on the sync thread. `cache_kib` sizes the store's page cache.
+    // engine's state on the sync thread. `cache_kib` sizes the store's page cache. With
+    // `max_days_offline` > 0 (the site policy's), a profile whose last sync is older syncs before it
+    // opens, and stays locked when it cannot (sync.profile.offline_too_long). A wiped profile gives
+    // sync.profile.wiped. A profile whose profile.json or server.pem disagree with the copies in its
+    // store opens with its sync stopped (sync.profile.tampered, sync_engine.h SyncOptions::blocked).
     [[nodiscard]] static Result<std::unique_ptr<Session>> open(const std::filesystem::path& root,
                                                                const std::string& name, std::string_view passphrase,
                                                                const Clock& clock,
                                                                std::function<void(const sync::SyncState&)> on_sync,
-                                                               int cache_kib = 32 * 1024);
+                                                               int cache_kib = 32 * 1024, int max_days_offline = 0);
+    // A forgotten passphrase: opens profile `name` with its recovery code (recovery.h) as open() does
+    // with a passphrase, then sets `new_passphrase` in place of the forgotten one (Argon2: call it on
+    // a worker). Everything in the store is as it was, the changes waiting to be sent included. A wrong
+    // code gives store.recovery_code.wrong, and any failure before the new passphrase is set changes
+    // nothing. The code keeps working until a new one is made (make_recovery_code).
+    [[nodiscard]] static Result<std::unique_ptr<Session>> recover(const std::filesystem::path& root,
+                                                                  const std::string& name, std::string_view code,
+                                                                  std::string_view new_passphrase, const Clock& clock,
+                                                                  std::function<void(const sync::SyncState&)> on_sync,
+                                                                  int cache_kib = 32 * 1024, int max_days_offline = 0);
 
     [[nodiscard]] const sync::ProfileInfo& info() const { return m_info; }
     [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
@@ -109,10 +124,17 @@ public:
     }
 
     // Starts the background sync worker (syncs now, then every few minutes and after failures).
+    // One sync on the calling thread (a headless run, a test); not while start_sync()'s worker runs.
+    [[nodiscard]] Result<sync::SyncSummary> sync_now();
     void start_sync();
     void request_sync();
     [[nodiscard]] sync::SyncState sync_state() const;
     [[nodiscard]] Result<std::vector<sync::RefusedChange>> refused();
+    // The refused changes to act on ("Needs attention"), taking one back, and sending a fixed record
+    // again: SyncEngine::needs_attention, discard_refused and resend_refused (as this profile's actor).
+    [[nodiscard]] Result<std::vector<sync::RefusedItem>> needs_attention();
+    [[nodiscard]] Status discard_refused(const std::string& record, const std::string& field);
+    [[nodiscard]] Status resend_refused(const std::string& record);
     [[nodiscard]] Result<std::int64_t> waiting();
     [[nodiscard]] Result<sync::SyncEngine::RecordSyncStatus> record_status(const std::vector<std::string>& ids);
 
@@ -127,6 +149,14 @@ public:
     // Rewraps the data key (Argon2 twice: call it on a worker). store.passphrase.wrong when `old` is.
     [[nodiscard]] Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase);
 
+    // The recovery code (recovery.h), with the store mutex held: its state; a new one (sealed to the
+    // service desk's key with escrow); the one to show after an unlock ("" none); typed back; skipped.
+    [[nodiscard]] Result<RecoveryState> recovery_state();
+    [[nodiscard]] Result<std::string> make_recovery_code(std::string_view escrow_key = {});
+    [[nodiscard]] Result<std::string> recovery_code_to_offer(bool required);
+    [[nodiscard]] Status confirm_recovery_code();
+    [[nodiscard]] Status skip_recovery_code(bool required);
+
 private:
     // One set of forms, never changed once made.
     struct Forms {
@@ -136,6 +166,14 @@ private:
         std::shared_ptr<const sync::LaptopForms> from;  // the sync engine's set it was made of (null: the unlock's)
     };
     Session() = default;
+    // open() and recover(): everything after the store, which `open_store` opens in the profile's folder.
+    using StoreOpen =
+        std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir, const StoreOptions& options)>;
+    [[nodiscard]] static Result<std::unique_ptr<Session>> open_with(const std::filesystem::path& root,
+                                                                    const std::string& name,
+                                                                    const StoreOpen& open_store, const Clock& clock,
+                                                                    std::function<void(const sync::SyncState&)> on_sync,
+                                                                    int cache_kib, int max_days_offline);
     [[nodiscard]] const Forms& current_forms() const { return *m_forms.load(std::memory_order_acquire); }
     void use_forms(std::unique_ptr<const Forms> forms);
 

@@ -6,7 +6,8 @@
 //    "server_cert_sha256": "<64 hex>",                   // ... and only with this certificate pinned
 //    "max_auto_lock_minutes": 10,                        // Settings cannot choose longer (1..120)
 //    "export_allowed": false,                            // no saving attachments out of the store
-//    "min_passphrase_length": 12}                        // raises the built-in 8 (8..256)
+//    "min_passphrase_length": 12,                        // raises the built-in 8 (8..256)
+//    "require_recovery_code": true}                      // a recovery code for every profile, no skip
 //
 // A file that is not valid JSON, has an unknown key, a wrong type or a value out of range is an
 // error naming the file and the key (policy.file.invalid): the client refuses to run rather than
@@ -36,6 +37,8 @@ struct SitePolicy {
     int max_auto_lock_minutes = 0;   // 0: no limit beyond the built-in 120
     bool export_allowed = true;
     std::size_t min_passphrase_length = kMinPassphrase;
+    int max_days_offline = 0;            // 0: off; else a profile not synced for longer syncs before it opens
+    bool require_recovery_code = false;  // every profile keeps a recovery code: no "Skip" (recovery.h)
 
     // The auto-lock minutes to use when the worker chose `chosen`.
     [[nodiscard]] int auto_lock_minutes(int chosen) const;
@@ -45,7 +48,10 @@ struct SitePolicy {
 // The default policy when `path` does not exist.
 [[nodiscard]] Result<SitePolicy> load_site_policy(const std::filesystem::path& path);
 
-// policy.server.locked when the file names another server or another certificate than the policy.
+// Whether a provisioning file read from disk may be used: sync.provisioning.unsigned when it carries
+// no server signature (every file `outpost-server provision` writes is signed; the signature itself
+// is checked at enrolment against the key the server gives over the pinned connection, profile.h);
+// policy.server.locked when it names another server or another certificate than the policy.
 [[nodiscard]] Status check_provisioning(const SitePolicy& policy, const sync::Provisioning& prov);
 
 }  // namespace outpost::client

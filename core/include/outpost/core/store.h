@@ -72,6 +72,15 @@ public:
 
     // Adds (or replaces) the recovery-code keyslot and returns the code to print. Shown once.
     [[nodiscard]] Result<std::string> add_recovery_code();
+    // Clears the recovery-code keyslot (the code stops working); ok when there is none.
+    [[nodiscard]] Status remove_recovery_code();
+    // True when the key file (as last read or written by this store) has a recovery-code slot.
+    [[nodiscard]] bool has_recovery_code() const;
+    // For a store opened with open_with_recovery_code only (core.argument.invalid otherwise): wraps the
+    // data key under `new_passphrase` (Argon2) and clears the forgotten passphrase's slot, in one
+    // atomic write of the key file. The recovery-code slot is kept; the database is not touched.
+    // store.passphrase.too_short below the store's minimum length.
+    [[nodiscard]] Status set_passphrase_after_recovery(std::string_view new_passphrase);
 
     // Reads and authenticates every page of the database file (after a checkpoint), and checks its
     // length: ok, store.page.tampered naming the first bad page, or store.file.truncated.

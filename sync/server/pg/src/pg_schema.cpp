@@ -1,8 +1,11 @@
 #include "pg_schema.h"
 
+#include <sodium.h>
+
 #include <iterator>
 #include <string>
 
+#include "account_rules.h"
 #include "outpost/core/clock.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/sync/pg_storage.h"
@@ -108,6 +111,22 @@ ALTER TABLE devices ADD COLUMN IF NOT EXISTS client_version text NOT NULL DEFAUL
 CREATE TABLE IF NOT EXISTS srv_forms(type text COLLATE "C" NOT NULL, version int NOT NULL, body text NOT NULL,
                                      published_ms bigint NOT NULL, PRIMARY KEY(type, version));
 )sql",
+    // 6: device tokens that expire (several per device while a renewal is in flight; devices'
+    // token_hash stays the enrolment token's), each existing device's token valid for 90 days
+    // (kDefaultTokenDays) from now; users that can be disabled; devices revoked with wipe; the
+    // server's signing key pair (made by migrate(), since SQL cannot).
+    R"sql(
+CREATE TABLE IF NOT EXISTS device_tokens(token_hash bytea PRIMARY KEY, device text NOT NULL REFERENCES devices(id),
+                                         created_ms bigint NOT NULL, expires_ms bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS device_tokens_device ON device_tokens(device);
+ALTER TABLE users ADD COLUMN IF NOT EXISTS disabled_ms bigint;
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS wipe boolean NOT NULL DEFAULT false;
+CREATE TABLE IF NOT EXISTS server_keys(purpose text PRIMARY KEY, public bytea NOT NULL, secret bytea NOT NULL);
+INSERT INTO device_tokens(token_hash, device, created_ms, expires_ms)
+  SELECT token_hash, id, (extract(epoch FROM now()) * 1000)::bigint,
+         (extract(epoch FROM now()) * 1000)::bigint + 90::bigint * 86400000 FROM devices
+  ON CONFLICT DO NOTHING;
+)sql",
 };
 constexpr int kPgSchemaVersion = static_cast<int>(std::size(kPgMigrations));
 static_assert(kPgSchemaVersion == kPgServerSchemaVersion, "one migration per schema version");
@@ -163,6 +182,21 @@ Status migrate(Conn& c, bool create) {
         Res step = c.exec(kPgMigrations[v]);
         if (!step.ok()) {
             return txn->finish(step.status);
+        }
+    }
+    if (version < 6) {
+        // The signing key pair, once (a migration run again keeps the key it made).
+        accounts::RawKeyPair key = accounts::new_signing_key();
+        if (key.public_key.empty()) {
+            return txn->finish(Status::error(errc::kInternal, "libsodium failed to initialise"));
+        }
+        Res made = c.run("signing_key",
+                         "INSERT INTO server_keys(purpose, public, secret) VALUES('signing', $1, $2) "
+                         "ON CONFLICT DO NOTHING",
+                         {bytes(key.public_key), bytes(key.secret_key)});
+        sodium_memzero(key.secret_key.data(), key.secret_key.size());
+        if (!made.ok()) {
+            return txn->finish(made.status);
         }
     }
     Res set = c.run("set_version", "UPDATE outpost_meta SET schema_version = $1",

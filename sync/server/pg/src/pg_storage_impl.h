@@ -44,9 +44,18 @@ public:
     Result<std::string> user_team(const std::string& user) override;
     Result<std::vector<std::string>> teams() override;
     Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms, std::int64_t now) override;
-    Result<Enrolment> enrol(const std::string& code, const std::string& device_name, std::int64_t now) override;
-    Result<DeviceAuth> authenticate(const std::string& token) override;
-    Status revoke_device(const std::string& device_id, std::int64_t now) override;
+    using ServerStorage::enrol;
+    using ServerStorage::revoke_device;
+    Result<Enrolment> enrol(const std::string& code, const std::string& device_name, std::int64_t now,
+                            std::int64_t token_ttl_ms) override;
+    Result<DeviceAuth> authenticate(const std::string& token, std::int64_t now) override;
+    Result<IssuedToken> renew_token(const std::string& device_id, std::int64_t now, std::int64_t ttl_ms) override;
+    Status revoke_device(const std::string& device_id, std::int64_t now, RevokeMode mode) override;
+    Result<std::vector<UserInfo>> users() override;
+    Result<bool> set_user_disabled(const std::string& user, bool disabled, std::int64_t now) override;
+    Result<std::string> set_user_role(const std::string& user, const std::string& role, std::int64_t now) override;
+    Result<std::string> move_user(const std::string& user, const std::string& team, std::int64_t now) override;
+    Result<SigningKey> signing_key() override;
     Status device_seen(const std::string& device_id, std::int64_t now, const std::string& client_version) override;
     Result<std::vector<DeviceInfo>> devices(const std::string& user) override;
     Status audit(std::int64_t now, const std::string& actor, const std::string& event,
@@ -80,7 +89,9 @@ private:
                            std::string_view detail);
     // Redeems `code` inside the caller's transaction; `refused_user` receives the code's user once known.
     static Result<Enrolment> enrol_in(Conn& c, const std::string& code, const std::string& device_name,
-                                      std::int64_t now, std::string& refused_user);
+                                      std::int64_t now, std::int64_t token_ttl_ms, std::string& refused_user);
+    // Runs `body` in one transaction on a leased connection (committed when it returns ok).
+    Status in_txn(const std::function<Status(Conn&)>& body);
 
     static constexpr std::size_t kMaxGroup = 32;
     void write_group(const std::string& team, const std::vector<storage::GroupWriter::Pending*>& group);

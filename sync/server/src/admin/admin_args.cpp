@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "outpost/core/error_codes.h"
+#include "outpost/platform/utf8.h"
 #include "outpost/sync/admin_commands.h"
 
 namespace outpost::sync {
@@ -18,19 +19,39 @@ Usage:
       PostgreSQL database (URL: postgresql://user@host/db, or libpq's key=value form).
   outpost-server serve [--data DIR] [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--max-blob-mib N]
       Serve the sync API. Default listen address 127.0.0.1:8443. Plain HTTP is allowed on
-      loopback only; any other address needs --tls-cert and --tls-key.
+      loopback only; any other address needs --tls-cert and --tls-key. Device tokens last
+      "token_days" (config, default 90) and laptops renew them as they sync.
   outpost-server team add NAME
   outpost-server user add NAME --team TEAM --role worker|lead|admin
+  outpost-server user list
+      Every user: team, role, active or disabled, and how many devices they have (not revoked).
+  outpost-server user disable NAME | user enable NAME
+      A leaver: their devices are refused at once (sync.auth.disabled) and their enrolment codes no
+      longer work. enable lets them back in with the devices they had.
+  outpost-server user role NAME worker|lead|admin
+  outpost-server user move NAME --team TEAM
+      Takes effect at once on the server; the laptops follow at their next sync (a new team's
+      records replace the old team's). Every change above is written to the audit log.
   outpost-server provision --team TEAM --users FILE.csv --out DIR [--ttl-days N] [--url URL] [--ca-cert PEM]
+                           [--escrow DESK.pub]
       One provisioning file per user in FILE.csv (header "user,role"; role worker or lead,
       default worker): DIR/<user>.outpost (mode 0600) with the server URL, the pinned certificate
-      fingerprint, a one-time code and its expiry (default 7 days). Adds users missing from TEAM.
-      DIR/summary.csv lists them for IT, without the codes. Delete the files once enrolled.
-  outpost-server enroll --user NAME [--url URL] [--ca-cert PEM] [--ttl-days N] [--out FILE]
+      fingerprint, a one-time code and its expiry (default 7 days), signed with the server's key.
+      Adds users missing from TEAM. DIR/summary.csv lists them for IT, without the codes. Delete
+      the files once enrolled. With --escrow, each laptop seals its recovery code to the service
+      desk's key (escrow keygen), so the desk can recover a laptop it has in hand.
+  outpost-server enroll --user NAME [--url URL] [--ca-cert PEM] [--ttl-days N] [--out FILE] [--escrow DESK.pub]
       The same for one user (default file NAME.outpost).
   outpost-server device list [--user NAME]
-  outpost-server device revoke DEVICE_ID
-      A lost or stolen laptop: its token is refused from now on.
+  outpost-server device revoke DEVICE_ID [--wipe]
+      A lost or stolen laptop: its token is refused from now on. With --wipe, at its next contact
+      the laptop also destroys that profile's keys and data (a revoked device can be given --wipe
+      later).
+  outpost-server escrow keygen --out DIR
+      The service desk's escrow key pair: DIR/desk.key (secret, mode 0600; keep it offline) and
+      DIR/desk.pub (give it to provision --escrow).
+  outpost-server escrow open --key DESK.key FILE
+      Prints the recovery code sealed in a laptop's recovery.sealed FILE.
   outpost-server backup --out BACKUP_DIR
       A consistent copy (SQLite online backup API) of the database and the attachment files,
       taken while the service runs.
@@ -164,6 +185,12 @@ CommandResult parse_admin_args(const std::vector<std::string>& argv_s, AdminArgs
             args.db_pool = n;
         } else if (a == "--open-data") {
             args.open_data = true;
+        } else if (a == "--wipe") {
+            args.wipe = true;
+        } else if (a == "--escrow" && next(v)) {
+            args.escrow = path_from_utf8(v);
+        } else if (a == "--key" && next(v)) {
+            args.key = path_from_utf8(v);
         } else if (a == "--ttl-days" && next(v)) {
             if (!whole_number(v, 1, 999, n)) {
                 return CommandResult::usage_error("--ttl-days wants a number of days from 1 to 999");

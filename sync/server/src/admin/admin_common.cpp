@@ -1,5 +1,7 @@
 #include "admin_common.h"
 
+#include <sodium.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -7,6 +9,7 @@
 #include "outpost/core/error_codes.h"
 #include "outpost/core/time_format.h"
 #include "outpost/platform/process.h"
+#include "outpost/platform/utf8.h"
 
 namespace outpost::sync::admin {
 
@@ -59,8 +62,31 @@ Result<Provisioning> provisioning_base(const AdminArgs& args) {
     return prov;
 }
 
-Status write_provisioning(const std::filesystem::path& path, const Provisioning& prov) {
+Status write_provisioning(const std::filesystem::path& path, Provisioning prov, const SigningKey& key) {
+    if (key.secret.size() != crypto_sign_SECRETKEYBYTES) {
+        return Status::error(errc::kServerDataDirInvalid, "the server's signing key is damaged");
+    }
+    OUTPOST_TRY(sign_provisioning(prov, std::span<const std::uint8_t>(key.secret.data(), key.secret.size())));
     return write_new_file(path, encode(prov));
+}
+
+Result<std::string> read_escrow_public_key(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string hex = text.str().substr(0, 4096);
+    const std::size_t first = hex.find_first_not_of(" \t\r\n");
+    const std::size_t last = hex.find_last_not_of(" \t\r\n");
+    hex = first == std::string::npos ? std::string() : hex.substr(first, last - first + 1);
+    for (char& c : hex) {
+        c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    }
+    if (!in || hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        return Status::error(errc::kEscrowKeyInvalid, "cannot read an escrow public key (64 hex digits) from " +
+                                                          path_to_utf8(path) +
+                                                          " (make one with: outpost-server escrow keygen --out DIR)");
+    }
+    return hex;
 }
 
 }  // namespace outpost::sync::admin

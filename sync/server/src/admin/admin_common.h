@@ -13,6 +13,7 @@
 #include "outpost/core/status.h"
 #include "outpost/sync/admin_commands.h"
 #include "outpost/sync/provisioning.h"
+#include "outpost/sync/server_storage.h"
 
 namespace outpost::sync::admin {
 
@@ -31,8 +32,12 @@ namespace outpost::sync::admin {
 // server.config.invalid when the certificate cannot be read, or an https:// URL has none.
 [[nodiscard]] Result<Provisioning> provisioning_base(const AdminArgs& args);
 
-// A provisioning file: new, readable by its owner only.
-[[nodiscard]] Status write_provisioning(const std::filesystem::path& path, const Provisioning& prov);
+// A provisioning file, signed with the server's key (provisioning.h): new, readable by its owner only.
+[[nodiscard]] Status write_provisioning(const std::filesystem::path& path, Provisioning prov, const SigningKey& key);
+
+// The escrow public key in `path` (desk.pub: 64 hex digits, whitespace around them ignored), as
+// lowercase hex; store.escrow.key_invalid when the file holds anything else.
+[[nodiscard]] Result<std::string> read_escrow_public_key(const std::filesystem::path& path);
 
 // server.config.invalid: a --db command in a program built without the PostgreSQL back end.
 [[nodiscard]] Status no_pg_backend();

@@ -35,6 +35,9 @@ CommandResult run_command(AdminArgs& args, AdminEnv& env) {
     if (args.command == "forms") {
         return run_forms(args, env);
     }
+    if (args.command == "escrow") {
+        return run_escrow(args, env);
+    }
     return CommandResult::usage_error("unknown command '" + args.command + "'");
 }
 
@@ -54,6 +57,8 @@ ServerOptions serve_options(const ServerConfig& c) {
     options.auth_failure_burst = c.auth_failure_burst;
     options.max_head_bytes = static_cast<std::uint64_t>(c.max_head_kib) * 1024;
     options.max_headers = static_cast<std::size_t>(c.max_headers);
+    options.token_days = c.token_days;
+    options.enroll_failures_per_minute = c.enroll_failures_per_minute;
     return options;
 }
 

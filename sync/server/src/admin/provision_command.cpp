@@ -56,6 +56,13 @@ CommandResult run_provision(const AdminArgs& args, AdminEnv& env) {
     OUTPOST_TRY(rows);
     auto base = admin::provisioning_base(args);
     OUTPOST_TRY(base);
+    if (!args.escrow.empty()) {
+        auto escrow = admin::read_escrow_public_key(args.escrow);
+        OUTPOST_TRY(escrow);
+        base->escrow_key = *escrow;
+    }
+    auto key = st.signing_key();
+    OUTPOST_TRY(key);
     auto teams = st.teams();
     OUTPOST_TRY(teams);
     if (std::find(teams->begin(), teams->end(), args.team) == teams->end()) {
@@ -106,7 +113,7 @@ CommandResult run_provision(const AdminArgs& args, AdminEnv& env) {
         prov.code = *code;
         prov.expires_ms = now + ttl;
         const fs::path file = staging / (row.user + ".outpost");
-        if (Status s = admin::write_provisioning(file, prov); !s.is_ok()) {
+        if (Status s = admin::write_provisioning(file, prov, *key); !s.is_ok()) {
             return abandon(s);
         }
         summary << csv_field(row.user) << ',' << row.role << ',' << csv_field(args.team) << ','

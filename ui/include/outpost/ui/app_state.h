@@ -179,6 +179,28 @@ struct ConflictRow {
     std::string new_value;  // what the worker types instead
 };
 
+// One change the server refused, as the "Needs attention" screen shows it (sync::RefusedItem, in words).
+struct RefusedRow {
+    std::string record;
+    std::string field;         // "" : the whole record (new, and refused whole)
+    std::string form;          // the form's title
+    std::string record_title;  // as the case list shows it
+    std::string question;      // the field's label
+    std::string reason;        // the code's plain words
+    std::string server_said;   // the server's own words, when they add to them ("" none)
+    std::string value;         // what this laptop holds, as a worker reads it
+    std::string server_value;  // what the server holds, as far as this laptop knows ("" : no answer)
+    bool on_laptop = true;     // the record is here to open
+    [[nodiscard]] std::string key() const { return record + "/" + field; }
+};
+
+struct NeedsAttention {
+    std::vector<RefusedRow> rows;
+    bool loaded = false;
+    std::string confirm;  // the row (key()) whose "Discard my change" waits for a yes
+    bool focus = false;   // the keyboard goes to the yes (when asking), else to the first row's first button
+};
+
 // What this laptop knows of one attachment (by hash), for the record screen.
 struct FileStatus {
     bool here = false;        // its bytes (all of them, verified)
@@ -234,6 +256,19 @@ struct SyncBar {
     void take_probe(bool up);
 };
 
+// A new recovery code on screen (Screen::kRecoveryCode): shown once, then one group of it typed back.
+struct RecoveryOffer {
+    SecureText code;               // "7KQ3-...-X9" while it is on screen; wiped when done
+    int group = 0;                 // the group asked for (1-based; 0: the code is being shown)
+    std::string typed;             // what is typed for it
+    bool focus = false;            // the group's field takes the keyboard next frame
+    bool required = false;         // the site policy or the service desk's escrow: no "Skip"
+    bool escrowed = false;         // sealed for the service desk too
+    bool after_recovery = false;   // made because the old one was used
+    Screen then = Screen::kCases;  // where to go once it is done
+    std::string problem;
+};
+
 struct AppState {
     Screen screen = Screen::kProfiles;
     std::uint64_t frame = 0;
@@ -253,11 +288,14 @@ struct AppState {
     std::vector<std::string> provision_files;  // .outpost files found in the usual folders
     std::string browse_dir;                    // the file picker's folder
     std::string device_name;
-    bool working = false;           // a worker is unlocking, creating or enrolling
-    std::string working_on;         // what it is doing, in words
-    std::string problem;            // the last failure on these screens, in words
-    std::string locked_note;        // why the unlock screen shows ("Locked after 10 minutes without use")
-    bool focus_passphrase = false;  // the passphrase field takes the keyboard next frame
+    bool working = false;              // a worker is unlocking, creating or enrolling
+    std::string working_on;            // what it is doing, in words
+    std::string problem;               // the last failure on these screens, in words
+    std::string locked_note;           // why the unlock screen shows ("Locked after 10 minutes without use")
+    bool focus_passphrase = false;     // the passphrase field takes the keyboard next frame
+    SecureText recovery_code;          // typed on the "Forgot passphrase?" screen
+    bool focus_recovery_code = false;  // ...whose code field takes the keyboard next frame
+    RecoveryOffer recovery;            // the code being shown (Screen::kRecoveryCode)
 
     // Unlocked.
     bool unlocked = false;
@@ -278,6 +316,7 @@ struct AppState {
     bool suggestions_mine = true;
     ReviewState review;
     std::vector<ConflictRow> conflicts;
+    NeedsAttention attention;
     std::vector<FoundDraft> drafts_found;  // unsaved forms found at unlock (after a crash)
     SyncBar sync;
 

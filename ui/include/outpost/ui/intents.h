@@ -29,7 +29,10 @@ enum class Screen {
     kLibrary,
     kDashboard,
     kConflicts,
-    kSettings
+    kSettings,
+    kNeedsAttention,  // the changes the server refused (needs_attention_view.cpp)
+    kRecoveryCode,    // unlocked: the new recovery code shown, then a group of it typed back
+    kRecover          // locked: "Forgot passphrase?": the recovery code and a new passphrase
 };
 
 struct GoToIntent {
@@ -47,6 +50,13 @@ struct EnrolIntent {           // from the enrolment file, or its text pasted (w
     std::string text;
 };
 struct UnlockIntent {};  // the chosen profile, with the passphrase typed (AppState's)
+// Recovery codes (recovery_controller.h).
+struct RecoveryWrittenIntent {};  // "I have written it down": ask for a group of it back
+struct ConfirmRecoveryIntent {    // the group typed back
+    std::string typed;
+};
+struct SkipRecoveryIntent {};  // no recovery code for this profile (when the policy allows)
+struct RecoverIntent {};       // the recovery code and the new passphrase typed twice (AppState's)
 struct LockIntent {};
 struct SyncNowIntent {};
 struct QueryChangedIntent {  // search text, form filter or sort changed: the case table's query now
@@ -79,6 +89,15 @@ struct ResolveConflictIntent {
     std::string conflict_id;
     Keep keep = Keep::kKept;
     std::string new_value;  // Keep::kNew: the answer typed instead
+};
+// A change the server refused: ask before it is discarded, then take it back (the laptop holds the
+// server's version again). An empty field is the whole record.
+struct ConfirmDiscardIntent {
+    std::string key;  // RefusedRow::key(); "" asks nothing any more
+};
+struct DiscardRefusedIntent {
+    std::string record;
+    std::string field;
 };
 // The review loop.
 struct SelectSuggestionIntent {  // show it in the detail pane ("" closes the pane)
@@ -148,15 +167,15 @@ struct SetThemeIntent {
 struct RemoveProfileIntent {};
 struct QuitIntent {};
 
-using Intent =
-    std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, ClearProblemIntent, EnrolIntent, UnlockIntent,
-                 LockIntent, SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent,
-                 SaveRecordIntent, CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent,
-                 SaveIdeaIntent, CloseIdeaIntent, PutIdeaAsideIntent, ResolveConflictIntent, SelectSuggestionIntent,
-                 EndorseIntent, CommentIntent, DecideIntent, MarkDuplicateIntent, ShareIntent, AdoptIntent,
-                 MarkNoticesReadIntent, QueueChangedIntent, AttachFileIntent, RemoveAttachmentIntent,
-                 OpenAttachmentIntent, SaveAttachmentIntent, SetPrefetchIntent, ChangePassphraseIntent,
-                 SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent>;
+using Intent = std::variant<
+    GoToIntent, ChooseProfileIntent, CreateProfileIntent, ClearProblemIntent, EnrolIntent, UnlockIntent, LockIntent,
+    SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent, SaveRecordIntent,
+    CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent, SaveIdeaIntent, CloseIdeaIntent,
+    PutIdeaAsideIntent, ResolveConflictIntent, SelectSuggestionIntent, EndorseIntent, CommentIntent, DecideIntent,
+    MarkDuplicateIntent, ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent, AttachFileIntent,
+    RemoveAttachmentIntent, OpenAttachmentIntent, SaveAttachmentIntent, SetPrefetchIntent, ChangePassphraseIntent,
+    SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent, ConfirmDiscardIntent,
+    DiscardRefusedIntent, RecoveryWrittenIntent, ConfirmRecoveryIntent, SkipRecoveryIntent, RecoverIntent>;
 using Intents = std::vector<Intent>;
 
 }  // namespace outpost::ui

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -174,6 +175,19 @@ public:
     // one version per field in name order, its heads blob and search text. Threads: safe to call on
     // any thread, concurrently with anything but replace_schemas (it reads only the forms).
     void prepare_snapshot(std::vector<PulledRecord>& records) const;
+
+    // Lets go of every record of `team` except those in `keep`: their rows, change log and search rows,
+    // in one savepoint. For a laptop whose person moved team (the sync client keeps the records with
+    // changes still to send or refused). Returns how many records went.
+    [[nodiscard]] Result<std::int64_t> forget_team(std::string_view team, const std::set<std::string>& keep);
+
+    // Takes back changes this laptop wrote to record `id` that the server refused (`seqs`, rows of the
+    // change log; seqs of other records are ignored): they leave the log, and each field they touched
+    // holds again the newest version left of it (one pulled, or one of this laptop's the server took),
+    // or no answer when none is left. A record with no version of any field left (new here and refused
+    // whole) is taken off the laptop, its search row with it. One savepoint. record.lookup.not_found
+    // when the record is not here.
+    [[nodiscard]] Status take_back(std::string_view id, const std::vector<std::int64_t>& seqs);
 
     // Puts `schemas` in place of the forms the engine was opened with (a new version synced), for
     // every call after it; records written under an older version stay readable and writable. The

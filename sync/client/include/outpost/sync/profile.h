@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,43 @@ struct ProfileInfo {
 [[nodiscard]] Result<std::unique_ptr<Store>> open_profile_store(const std::filesystem::path& dir,
                                                                 std::string_view passphrase,
                                                                 const StoreOptions& options = {});
+// The server a profile was enrolled with is kept inside its encrypted store as well as in
+// profile.json and server.pem, which sit outside it where anyone who can write the disk could point
+// them elsewhere. bind_profile keeps the copies (at enrolment, in the caller's transaction);
+// check_profile_binding compares them with `info` after unlock (profile_transport checks server.pem
+// against info's pin): sync.profile.tampered on a mismatch. A store from before the copies takes
+// the files' values as they are now, and is covered from then on.
+[[nodiscard]] Status bind_profile(Store& store, const std::string& server_url, const std::string& ca_sha256);
+[[nodiscard]] Status check_profile_binding(Store& store, const ProfileInfo& info);
+
+// A profile removed because IT asked for it (`outpost-server device revoke ID --wipe`): what the
+// unlock screen says about it.
+struct WipeNotice {
+    std::int64_t at_ms = 0;
+};
+// Destroys a profile: first wiped.json (the notice), then the key file (both keyslots) overwritten
+// with random bytes, flushed and deleted, so the store can never be opened again even if the rest
+// stays; then every other file of the folder (store, journal, WAL, certificate, recovery.sealed)
+// but profile.json, which holds no secret and no record and keeps the profile listed. Files still open elsewhere may
+// stay on Windows: call it again once the store is closed. Idempotent. Failure: io.* when the key file cannot be
+// overwritten.
+[[nodiscard]] Status wipe_profile(const std::filesystem::path& dir, std::int64_t now_ms);
+// The notice of a wiped profile; none for any other folder.
+[[nodiscard]] std::optional<WipeNotice> read_wipe_notice(const std::filesystem::path& dir);
+// sync.profile.wiped (with the date) for a wiped profile; ok for any other.
+[[nodiscard]] Status check_not_wiped(const std::filesystem::path& dir);
+
+// What an unlocked profile's sync may use: the transport to its server (profile_transport), or,
+// when profile.json or server.pem disagree with the copies in the store or with the pin
+// (check_profile_binding), a transport that refuses every request and the reason as `blocked`
+// (sync.profile.tampered), for SyncOptions::blocked: the profile still opens for offline work.
+struct ProfileLink {
+    std::unique_ptr<Transport> transport;
+    Status blocked = Status::ok();
+};
+[[nodiscard]] Result<ProfileLink> open_profile_link(const std::filesystem::path& dir, const ProfileInfo& info,
+                                                    Store& store);
+
 // A transport to the profile's server that trusts only the pinned certificate.
 [[nodiscard]] Result<std::unique_ptr<Transport>> profile_transport(const std::filesystem::path& dir,
                                                                    const ProfileInfo& info);

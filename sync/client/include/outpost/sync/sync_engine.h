@@ -68,10 +68,13 @@ struct SyncState {
     std::int64_t waiting = 0;        // changes not yet sent (after this sync: 0 unless it failed)
     std::int64_t refused_total = 0;  // changes the server refused, kept on this device
     std::int64_t last_success_ms = 0;
-    std::int64_t files_waiting = 0;   // attachments not yet uploaded (waiting or failed, not refused)
-    std::uint64_t forms_changed = 0;  // times a sync changed the forms or their notices (forms())
-    std::string code;                 // kOffline / kError: the stable code
-    std::string reason;               // kOffline / kError: plain words for the worker
+    std::int64_t files_waiting = 0;     // attachments not yet uploaded (waiting or failed, not refused)
+    std::uint64_t forms_changed = 0;    // times a sync changed the forms or their notices (forms())
+    std::string code;                   // kOffline / kError: the stable code
+    std::string reason;                 // kOffline / kError: plain words for the worker
+    std::string team;                   // as the server last said (empty before a sync asked)
+    std::string role;                   // as the server last said (empty before a sync asked)
+    std::int64_t token_expires_ms = 0;  // when the device token expires (0: not said)
 };
 
 struct SyncSummary {
@@ -96,6 +99,18 @@ struct RefusedChange {
     std::string message;
 };
 
+// What the "Needs attention" list shows: the refused changes of one field of a record (the latest
+// refusal speaks for them), or of a whole record the server took none of (a new record refused whole,
+// or one this laptop holds no longer: field empty).
+struct RefusedItem {
+    std::string record;
+    std::string type;   // the record's form; empty when the record is not on this laptop
+    std::string field;  // empty: the whole record
+    std::string code;
+    std::string message;
+    int changes = 0;  // the refused changes it stands for
+};
+
 struct SyncOptions {
     int push_batch = 2000;  // changes per push (the protocol allows up to 2,000)
     int pull_limit = 5000;  // changes per pull page (the server allows up to 5,000)
@@ -112,6 +127,12 @@ struct SyncOptions {
     bool prefetch_attachments = false;
     std::chrono::milliseconds blob_backoff_min{30 * 1000};
     std::chrono::milliseconds blob_backoff_max{60 * 60 * 1000};
+    // The server said IT wants this profile's data removed (sync.auth.wiped): called on the syncing
+    // thread before the sync ends with that code; the owner destroys the keys (profile.h wipe_profile).
+    std::function<void()> on_wiped;
+    // When not ok, every sync ends at once with this status and sends nothing (a profile whose server
+    // settings were changed outside Outpost: sync.profile.tampered).
+    Status blocked = Status::ok();
 };
 
 // Stores `creds` in the store (tables created if needed). Plaintext never leaves the encrypted store.
@@ -154,6 +175,20 @@ public:
     void stop();
 
     [[nodiscard]] Result<std::vector<RefusedChange>> refused();
+    // The refused changes as the worker acts on them, by record and field (RefusedItem), in the order
+    // they were written. Takes the store mutex.
+    [[nodiscard]] Result<std::vector<RefusedItem>> needs_attention();
+    // Takes back the refused changes of `record`'s `field` (empty: of every field): the laptop holds the
+    // server's version again (RecordEngine::take_back; a record the server took none of leaves the
+    // laptop), and they leave the refused list, in one transaction. Nothing is sent for it: the server
+    // has its version already, so laptop and server agree. Takes the store mutex.
+    [[nodiscard]] Status discard_refused(const std::string& record, const std::string& field);
+    // Writes again, as new changes by `who`, the answers this laptop holds for `record`'s fields whose
+    // changes were refused (those `who` may change), to go at the next sync: after the worker fixed
+    // what the server refused, the record goes as a whole. Their refusals end when the server takes
+    // them. Fails as RecordEngine::update does (the record still needs fixing) and then writes nothing.
+    // Takes the store mutex.
+    [[nodiscard]] Status resend_refused(const records::Actor& who, const std::string& record);
     // Changes written here and not yet answered by the server. Takes the store mutex.
     [[nodiscard]] Result<std::int64_t> waiting();
     // Of `ids`, the records with changes not yet sent from this device, and those with a change the

@@ -52,7 +52,10 @@ struct AdminArgs {
     std::optional<int> max_blob_mib;
     std::optional<std::string> db;
     std::optional<int> db_pool;
-    ServerConfig effective;  // the config file (or defaults) with the options above applied (resolve_config)
+    std::filesystem::path escrow;  // provision/enroll --escrow: the desk's public key file (desk.pub)
+    std::filesystem::path key;     // escrow open --key: the desk's key file (desk.key)
+    bool wipe = false;             // device revoke --wipe
+    ServerConfig effective;        // the config file (or defaults) with the options above applied (resolve_config)
 };
 
 // How a command ended: ok (exit 0), a usage error (exit 2: the command line is wrong, and the usage
@@ -110,9 +113,11 @@ struct AdminEnv {
 // The commands one by one (run_command's dispatch). `args` must have been through resolve_config,
 // but for init.
 [[nodiscard]] CommandResult run_init(const AdminArgs& args, AdminEnv& env);
-[[nodiscard]] CommandResult run_team(const AdminArgs& args, AdminEnv& env);    // team add NAME
-[[nodiscard]] CommandResult run_user(const AdminArgs& args, AdminEnv& env);    // user add NAME
-[[nodiscard]] CommandResult run_device(const AdminArgs& args, AdminEnv& env);  // device list | revoke ID
+[[nodiscard]] CommandResult run_team(const AdminArgs& args, AdminEnv& env);  // team add NAME
+// user add NAME | list | disable NAME | enable NAME | role NAME ROLE | move NAME --team TEAM
+[[nodiscard]] CommandResult run_user(const AdminArgs& args, AdminEnv& env);
+// device list | revoke ID [--wipe]
+[[nodiscard]] CommandResult run_device(const AdminArgs& args, AdminEnv& env);
 [[nodiscard]] CommandResult run_enroll(const AdminArgs& args, AdminEnv& env);
 [[nodiscard]] CommandResult run_provision(const AdminArgs& args, AdminEnv& env);
 [[nodiscard]] CommandResult run_backup(const AdminArgs& args, AdminEnv& env);
@@ -120,6 +125,8 @@ struct AdminEnv {
 [[nodiscard]] CommandResult run_export(const AdminArgs& args, AdminEnv& env);
 // forms check FILE | publish FILE | list | retire NAME | import FILE.xlsx [--out FILE]
 [[nodiscard]] CommandResult run_forms(const AdminArgs& args, AdminEnv& env);
+// escrow keygen --out DIR | open --key desk.key FILE
+[[nodiscard]] CommandResult run_escrow(const AdminArgs& args, AdminEnv& env);
 
 // Writes a failure (its code, message and the code's explanation) or a usage error (and the usage
 // text) to `err`, as outpost-server prints them; returns the exit code.

@@ -59,6 +59,12 @@ struct ServerOptions {
     // One audit row a minute per address and code records the refusals; /v1/metrics counts them all.
     double auth_failures_per_second = 2;
     int auth_failure_burst = 20;
+    // How long a device token lives (at enrolment and at each renewal); /v1/whoami says "renew"
+    // once less than a third of that remains.
+    int token_days = kDefaultTokenDays;
+    // Refused enrolments per address (loopback exempt as above) within a minute: past them, 429
+    // server.rate.limited before the code is looked up (0: no limit). A code guessed at is refused.
+    int enroll_failures_per_minute = 10;
     // Receives one JSON line per event (request served, start, stop). Default: stderr.
     std::function<void(const std::string&)> log_sink;
 };

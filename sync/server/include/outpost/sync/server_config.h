@@ -3,7 +3,8 @@
 //   {"data": "/var/lib/outpost", "listen": "127.0.0.1:8443", "tls_cert": "...", "tls_key": "...",
 //    "public_url": "https://outpost.example.org:8443", "max_blob_mib": 25,
 //    "db": "postgresql://outpost@db.example.org/outpost", "db_pool": 8, "header_timeout_seconds": 10,
-//    "max_connections_per_ip": 32, "device_requests_per_second": 100, "device_request_burst": 1000}
+//    "max_connections_per_ip": 32, "device_requests_per_second": 100, "device_request_burst": 1000,
+//    "token_days": 90, "enroll_failures_per_minute": 10}
 //
 // Every key is optional. An unknown key, a wrong type or a value out of range is an error naming
 // the file and the key (server.config.invalid): a typo must never fall back to a default silently.
@@ -42,6 +43,8 @@ struct ServerConfig {
     int auth_failure_burst = 20;           // 1..1,000,000
     int max_head_kib = 32;                 // 1..1,024: a request's line and headers
     int max_headers = 100;                 // 1..1,000
+    int token_days = 90;                   // 1..3,650: how long a device token lives (renewed at sync)
+    int enroll_failures_per_minute = 10;   // 0..1,000,000 (0: no limit); refused enrolments per address
 };
 
 // "HOST:PORT" -> host, port. False when malformed.

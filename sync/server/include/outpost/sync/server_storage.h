@@ -17,6 +17,7 @@
 #include "outpost/core/records/heads.h"
 #include "outpost/core/records/merge.h"
 #include "outpost/core/records/roles.h"
+#include "outpost/core/secure_buffer.h"
 #include "outpost/core/status.h"
 #include "outpost/sync/sync_messages.h"
 
@@ -34,12 +35,17 @@ using records::kRoleAdmin;
 using records::kRoleLead;
 using records::kRoleWorker;
 
-// A device, as authenticated from its bearer token.
+// How long a device token lives unless the server's config says otherwise (token_days).
+inline constexpr int kDefaultTokenDays = 90;
+inline constexpr std::int64_t kDayMs = 86'400'000;
+
+// A device, as authenticated from its bearer token. Team and role are the user's as they stand now.
 struct DeviceAuth {
     std::string device_id;
     std::string user;
     std::string team;
-    std::string role;  // kRoleWorker, kRoleLead or kRoleAdmin
+    std::string role;                   // kRoleWorker, kRoleLead or kRoleAdmin
+    std::int64_t token_expires_ms = 0;  // when the token presented stops working
 };
 
 struct Enrolment {
@@ -48,6 +54,33 @@ struct Enrolment {
     std::string user;
     std::string team;
     std::string role;
+    std::int64_t token_expires_ms = 0;
+};
+
+// A device token, as issued by a renewal: the token itself is returned once (only its hash is kept).
+struct IssuedToken {
+    std::string token;
+    std::int64_t expires_ms = 0;
+};
+
+// How a device is revoked: locked out of sync (it keeps its data), or also told to wipe its profile
+// at its next contact (sync.auth.wiped).
+enum class RevokeMode { kLockOut, kWipe };
+
+// A person, for `outpost-server user list`.
+struct UserInfo {
+    std::string name;
+    std::string team;
+    std::string role;
+    std::int64_t disabled_ms = 0;  // 0 while enabled
+    int devices = 0;               // devices enrolled and not revoked
+};
+
+// The server's Ed25519 signing key pair (libsodium crypto_sign), made once at init or migration
+// and kept in the database. It signs provisioning files; laptops check them against public_key.
+struct SigningKey {
+    std::string public_key;  // 32 raw bytes
+    SecureBuffer secret;     // 64 raw bytes (crypto_sign's secret key); never logged or printed
 };
 
 // An enrolled laptop, for `outpost-server device list`.
@@ -60,6 +93,7 @@ struct DeviceInfo {
     std::int64_t revoked_ms = 0;    // 0 while active
     std::int64_t last_seen_ms = 0;  // its last request, to the minute (0: none since enrolment)
     std::string client_version;     // the Outpost version it last said it runs ("" when unknown)
+    bool wipe = false;              // revoked with --wipe: told to destroy its profile at next contact
 };
 
 // A record as the server first saw it: its form and team never change afterwards.
@@ -132,14 +166,49 @@ public:
     // A one-time enrolment code for `user`, valid until now + ttl. Only its hash is stored.
     [[nodiscard]] virtual Result<std::string> create_enrolment_code(const std::string& user, std::int64_t ttl_ms,
                                                                     std::int64_t now_ms) = 0;
-    // Redeems a code: sync.enroll.code_invalid / code_expired / code_used, or a new device and token.
+    // Redeems a code: sync.enroll.code_invalid / code_expired / code_used, server.account.disabled for
+    // a disabled user's code (left unused), or a new device and a token valid until now + token_ttl_ms.
     [[nodiscard]] virtual Result<Enrolment> enrol(const std::string& code, const std::string& device_name,
-                                                  std::int64_t now_ms) = 0;
-    // sync.auth.invalid for an unknown token, sync.auth.revoked for a revoked device.
-    [[nodiscard]] virtual Result<DeviceAuth> authenticate(const std::string& token) = 0;
-    // server.device.already_revoked when it was revoked before (nothing changes); server.account.not_found
-    // when there is no such device.
-    [[nodiscard]] virtual Status revoke_device(const std::string& device_id, std::int64_t now_ms) = 0;
+                                                  std::int64_t now_ms, std::int64_t token_ttl_ms) = 0;
+    // The same with the default token lifetime (kDefaultTokenDays).
+    [[nodiscard]] Result<Enrolment> enrol(const std::string& code, const std::string& device_name,
+                                          std::int64_t now_ms) {
+        return enrol(code, device_name, now_ms, kDefaultTokenDays * kDayMs);
+    }
+    // The device behind `token` at `now_ms`. Refusals, checked in this order: sync.auth.invalid for an
+    // unknown token, sync.auth.wiped for a device revoked with wipe, sync.auth.revoked for a revoked
+    // one, sync.auth.disabled when its user is disabled, sync.auth.expired when the token has expired.
+    [[nodiscard]] virtual Result<DeviceAuth> authenticate(const std::string& token, std::int64_t now_ms) = 0;
+    // A new token for `device_id`, valid until now + ttl_ms; its other tokens stay valid until their own
+    // expiry (a lost answer never locks the laptop out). Tokens expired by now are forgotten.
+    // server.account.not_found when there is no such device. Audited (token.renewed).
+    [[nodiscard]] virtual Result<IssuedToken> renew_token(const std::string& device_id, std::int64_t now_ms,
+                                                          std::int64_t ttl_ms) = 0;
+    // Revokes a device (audited: device.revoked, or device.wiped). server.device.already_revoked when
+    // it was revoked before and nothing changes; revoking a device revoked without wipe again with
+    // kWipe upgrades it to wipe. server.account.not_found when there is no such device.
+    [[nodiscard]] virtual Status revoke_device(const std::string& device_id, std::int64_t now_ms, RevokeMode mode) = 0;
+    [[nodiscard]] Status revoke_device(const std::string& device_id, std::int64_t now_ms) {
+        return revoke_device(device_id, now_ms, RevokeMode::kLockOut);
+    }
+
+    // ---- people (the admin CLI's user commands); each change is audited with the old and new value ----
+    // Every user, in name order.
+    [[nodiscard]] virtual Result<std::vector<UserInfo>> users() = 0;
+    // Disables (refused at once: sync.auth.disabled, and at enrolment) or enables a user. Returns
+    // whether anything changed (false: it already was). server.account.not_found for no such user.
+    [[nodiscard]] virtual Result<bool> set_user_disabled(const std::string& user, bool disabled,
+                                                         std::int64_t now_ms) = 0;
+    // Sets a user's role; returns the role it had. server.account.invalid for an unknown role.
+    [[nodiscard]] virtual Result<std::string> set_user_role(const std::string& user, const std::string& role,
+                                                            std::int64_t now_ms) = 0;
+    // Moves a user to another team; returns the team it was in. server.account.not_found for no such
+    // user or team. The user's devices pull and push as the new team from their next request.
+    [[nodiscard]] virtual Result<std::string> move_user(const std::string& user, const std::string& team,
+                                                        std::int64_t now_ms) = 0;
+
+    // The server's signing key pair (made at init or migration).
+    [[nodiscard]] virtual Result<SigningKey> signing_key() = 0;
     // The device made a request now, from Outpost `client_version` (the server calls it at most once
     // a minute per device).
     [[nodiscard]] virtual Status device_seen(const std::string& device_id, std::int64_t now_ms,
@@ -224,7 +293,7 @@ public:
 
 // Current version of the embedded SQLite storage's schema; older databases migrate forward at open.
 // (The PostgreSQL back end, in its own library, is outpost/sync/pg_storage.h.)
-inline constexpr int kServerSchemaVersion = 8;
+inline constexpr int kServerSchemaVersion = 9;
 
 // Creates a new data directory with an empty SQLite database. Fails with errc::kStoreFileExists if
 // one is already there (init never overwrites data).

@@ -34,7 +34,7 @@
 namespace outpost::sync {
 
 // Current version of the PostgreSQL schema (its version 1 holds SQLite's 6).
-inline constexpr int kPgServerSchemaVersion = 5;
+inline constexpr int kPgServerSchemaVersion = 6;
 
 [[nodiscard]] Status init_pg_database(const std::string& conninfo);
 [[nodiscard]] Result<std::unique_ptr<ServerStorage>> open_pg_storage(const std::string& conninfo, int pool_size = 8);
