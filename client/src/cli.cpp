@@ -207,7 +207,8 @@ int run_enroll(const CliArgs& args) {
         return fail(root.status());
     }
     std::error_code ec;
-    if (std::filesystem::exists(*root / path_from_utf8(args.profile) / "profile.json", ec)) {
+    const std::filesystem::path dir = *root / path_from_utf8(args.profile);
+    if (std::filesystem::exists(dir / "profile.json", ec) && !sync::read_wipe_notice(dir)) {
         return run_reenrol(args, *root, *prov);
     }
     Result<std::string> pass = read_passphrase(args, "New passphrase for this profile: ", /*confirm=*/true);
@@ -228,7 +229,6 @@ int run_enroll(const CliArgs& args) {
     // made now (sealed for the desk), shown in the window at the first unlock (recovery.h).
     Status recovery = Status::ok();
     if (info.is_ok() && (!prov->escrow_key.empty() || args.policy.require_recovery_code)) {
-        const std::filesystem::path dir = *root / path_from_utf8(args.profile);
         Result<std::unique_ptr<Store>> store = sync::open_profile_store(dir, *pass);
         Result<std::string> code =
             store.is_ok() ? make_recovery_code(**store, dir, prov->escrow_key) : Result<std::string>(store.status());

@@ -78,6 +78,27 @@ inline void enrol_ann(Headless& ui, App& app, Team& team) {
     REQUIRE(app.session() != nullptr);
 }
 
+// A team on a real server, a headless window, and an App on which Ann is enrolled and unlocked
+// (enrol_ann). For TEST_CASE_FIXTURE: the test body names `team`, `ui` and `app`.
+struct AnnEnrolled {
+    Team team;
+    Headless ui;
+    App app{team.options()};
+    AnnEnrolled() {
+        ui.look(app);
+        enrol_ann(ui, app, team);
+    }
+};
+
+// The answers a home visit needs to be saved (household `household`, a planned visit on 2026-11-30,
+// no concerns); add more to the map before creating the record.
+inline records::Values visit_answers(const std::string& household) {
+    return {{"household", household},
+            {"visit_date", std::string("2026-11-30")},
+            {"visit_type", std::string("planned")},
+            {"concerns_identified", false}};
+}
+
 inline std::vector<records::Record> all_of(App& app, const std::string& type) {
     records::ListQuery q;
     q.type = type;

@@ -211,10 +211,12 @@ struct Device {
     }
     [[nodiscard]] records::Actor actor() const { return {creds.user, creds.device_id, creds.role, creds.team}; }
 
-    records::Record create(const std::string& type, const records::Values& v) {
+    records::Record create(const std::string& type, const records::Values& v) { return create_as(actor(), type, v); }
+    // Written as `who` (another role or team than the laptop's own: what a stale laptop would write).
+    records::Record create_as(const records::Actor& who, const std::string& type, const records::Values& v) {
         std::lock_guard lock(mutex);
         std::vector<records::FieldError> errors;
-        auto r = records->create(actor(), type, v, &errors);
+        auto r = records->create(who, type, v, &errors);
         if (!r.is_ok()) {
             for (const auto& e : errors) {
                 MESSAGE(std::string(e.field + ": " + e.code));
@@ -273,6 +275,22 @@ struct Device {
     }
 };
 
+// A fresh server with team "a": workers ann and bob, lead lee; and laptops for them, each on a profile
+// file of its own (two for one user are two laptops).
+struct TeamA : SyncServerHarness {
+    TeamA() {
+        add_team("a");
+        add_user("ann", "a", "worker");
+        add_user("bob", "a", "worker");
+        add_user("lee", "a", "lead");
+    }
+    std::unique_ptr<Device> device(const std::string& user, sync::SyncOptions o = {}) {
+        return std::make_unique<Device>(tmp / (user + "-" + std::to_string(++m_devices) + ".db"), enrol(user),
+                                        transport(), std::move(o));
+    }
+    int m_devices = 0;
+};
+
 // The laptop side of a sync crash test, in a forked child: opens (or creates) the profile at `db`,
 // runs `before_sync` on it, writes one byte on `ready`, syncs, and exits: 0 when the sync succeeded,
 // 3 without a transport, 4 when the sync failed, 5 when the pipe broke.
@@ -305,6 +323,29 @@ inline records::Values home_visit(const std::string& name) {
             {"visit_date", std::string("2026-11-20")},
             {"visit_type", std::string("planned")},
             {"concerns_identified", false}};
+}
+
+// A valid suggestion (an idea) titled `title`, for tests.
+inline records::Values idea(const std::string& title) {
+    return {{"title", title},
+            {"problem", std::string("The paper form is copied out three times")},
+            {"proposed_change", std::string("Type it once, on the laptop")},
+            {"expected_benefit", std::vector<std::string>{"time"}},
+            {"category", std::string("paperwork")}};
+}
+
+// The answer `field` of `r` as text: "<none>" when it has none, "yes"/"no" for a check box,
+// "<not text>" for any other kind of answer.
+inline std::string field_text(const records::Record& r, const std::string& field) {
+    auto it = r.values.find(field);
+    if (it == r.values.end()) {
+        return "<none>";
+    }
+    if (const auto* b = std::get_if<bool>(&it->second)) {
+        return *b ? "yes" : "no";
+    }
+    const auto* s = std::get_if<std::string>(&it->second);
+    return s != nullptr ? *s : "<not text>";
 }
 
 }  // namespace outpost::testing

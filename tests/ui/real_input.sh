@@ -27,15 +27,7 @@ laptop=$work/laptop
 pass_sian="llwybr hir drwy'r goedwig"
 pass_lee="a long walk by the river"
 export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config WINEDEBUG=-all
-
-step() { echo "real_input: $*"; }
-shot() { "$xshot" "$shots/$1.png"; }
-fail() {
-  echo "real_input: FAILED: $*" >&2
-  shot 99-failed 2>/dev/null || true
-  [[ -f client.log ]] && tail -20 client.log >&2
-  exit 1
-}
+source "$here/../support/xwindow.sh"
 
 # ---- the server, and an enrolment file for each person ----
 source "$here/../support/serve.sh"
@@ -47,31 +39,11 @@ start_server "$server_bin" server.log --data srv || fail "the server did not sta
 "$server_bin" enroll --user ann --url "http://127.0.0.1:$port" --data srv --out "$HOME/ann.outpost" >/dev/null
 "$server_bin" enroll --user lee --url "http://127.0.0.1:$port" --data srv --out "$HOME/lee.outpost" >/dev/null
 
-# ---- an X display of our own ----
-Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>display.txt 2>xvfb.log &
-xvfb_pid=$!
-for _ in $(seq 100); do [[ -s display.txt ]] && break; sleep 0.05; done
-[[ -s display.txt ]] || fail "Xvfb did not start"
-export DISPLAY=":$(head -1 display.txt)"
-# Xvfb names its display a moment before every client can connect under load: wait until one can.
-for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
-xdotool getdisplaygeometry >/dev/null 2>&1 || fail "no X client can reach $DISPLAY"
-client_pid=""
-cleanup() {
-  [[ -n "$client_pid" ]] && kill "$client_pid" 2>/dev/null || true
-  kill "$server_pid" "$xvfb_pid" 2>/dev/null || true
-  pkill -f "xclip -selection clipboard" 2>/dev/null || true
-}
-trap cleanup EXIT
-# With no window manager, keys go to the window under the pointer: it rests in the window's top
-# right corner, over nothing a click or a hover could change, and never moves.
-xdotool mousemove 1279 0
+# ---- an X display of our own, and the window's input (xwindow.sh) ----
+on_cleanup() { pkill -f "xclip -selection clipboard" 2>/dev/null || true; }
+start_display
 
-# ---- input, as a person gives it ----
-press() {
-  xdotool key --delay 80 "$@"
-  sleep 0.35
-}
+# ---- input, as a person gives it (typ replaces xwindow.sh's: it types every script) ----
 # Gives each character of the strings that the US keymap lacks a keycode of its own (a spare one, or
 # one of the media keys no step presses), once, before the client starts. Left to itself, xdotool binds a spare keycode for the length of one key press
 # and the client may read that press against the keymap before or after: a letter was dropped now
@@ -122,28 +94,6 @@ paste() {
   printf '%s' "$1" | xclip -selection clipboard -i
   sleep 0.2
   press ctrl+v
-}
-title() { xdotool getwindowname "$win" 2>/dev/null || true; }
-# Waits until the window's title is "Outpost - $1" (the client names its screen there).
-wait_title() {
-  local want="Outpost - $1" deadline=$((SECONDS + ${2:-30}))
-  while ((SECONDS < deadline)); do
-    [[ "$(title)" == "$want" ]] && return 0
-    sleep 0.1
-  done
-  fail "the window shows \"$(title)\", not \"$want\""
-}
-start_client() {
-  "$client" --data-dir "$laptop" >>client.log 2>&1 &
-  client_pid=$!
-  win=$(timeout 30 xdotool search --sync --name '^Outpost' | head -1) || fail "no client window"
-  sleep 0.5
-}
-# A logout: SIGTERM, which the client takes as its close button (drafts kept, store locked).
-stop_client() {
-  kill -TERM "$client_pid"
-  wait "$client_pid" || fail "the client exited with status $? on SIGTERM"
-  client_pid=""
 }
 status() { OUTPOST_PASSPHRASE=$2 "$client" status --profile "$1" --data-dir "$laptop" --list; }
 

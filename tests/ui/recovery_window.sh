@@ -25,15 +25,7 @@ laptop=$work/laptop
 pass="correct horse battery staple"
 new_pass="a new passphrase for a new week"
 export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config
-
-step() { echo "recovery_window: $*"; }
-shot() { "$xshot" "$shots/$1.png"; }
-fail() {
-  echo "recovery_window: FAILED: $*" >&2
-  shot 99-failed 2>/dev/null || true
-  [[ -f client.log ]] && tail -20 client.log >&2
-  exit 1
-}
+source "$here/../support/xwindow.sh"
 
 # ---- the server, the desk's key, and an enrolment file sealed to it ----
 source "$here/../support/serve.sh"
@@ -46,50 +38,7 @@ start_server "$server_bin" server.log --data srv || fail "the server did not sta
   --out "$HOME/ann.outpost" >/dev/null
 grep -q '"escrow_key"' "$HOME/ann.outpost" || fail "the enrolment file carries no escrow key"
 
-# ---- an X display of our own ----
-Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>display.txt 2>xvfb.log &
-xvfb_pid=$!
-for _ in $(seq 100); do [[ -s display.txt ]] && break; sleep 0.05; done
-[[ -s display.txt ]] || fail "Xvfb did not start"
-export DISPLAY=":$(head -1 display.txt)"
-for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
-xdotool getdisplaygeometry >/dev/null 2>&1 || fail "no X client can reach $DISPLAY"
-client_pid=""
-cleanup() {
-  [[ -n "$client_pid" ]] && kill "$client_pid" 2>/dev/null || true
-  kill "${server_pid:-}" "$xvfb_pid" 2>/dev/null || true
-}
-trap cleanup EXIT
-xdotool mousemove 1279 0  # keys go to the window under the pointer; it rests over nothing
-
-press() {
-  xdotool key --delay 80 "$@"
-  sleep 0.35
-}
-typ() {
-  xdotool type --delay 20 -- "$1"
-  sleep 0.35
-}
-title() { xdotool getwindowname "$win" 2>/dev/null || true; }
-wait_title() {  # until the title matches the pattern "Outpost - $1"
-  local deadline=$((SECONDS + ${2:-30}))
-  while ((SECONDS < deadline)); do
-    [[ "$(title)" == "Outpost - "$1 ]] && return 0
-    sleep 0.1
-  done
-  fail "the window shows \"$(title)\", not \"Outpost - $1\""
-}
-start_client() {
-  "$client" --data-dir "$laptop" "$@" >>client.log 2>&1 &
-  client_pid=$!
-  win=$(timeout 30 xdotool search --sync --name '^Outpost' | head -1) || fail "no client window"
-  sleep 0.5
-}
-stop_client() {
-  kill -TERM "$client_pid"
-  wait "$client_pid" || fail "the client exited with status $? on SIGTERM"
-  client_pid=""
-}
+start_display  # an X display of our own, and the window's input (xwindow.sh)
 sealed=$laptop/profiles/ann/recovery.sealed
 desk_code() { "$server_bin" escrow open --key desk/desk.key "$sealed" | tr -d '[:space:]'; }
 # The code's group the window asks for (its title names it), typed back.

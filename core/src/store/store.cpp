@@ -110,6 +110,33 @@ Result<DerivedKek> derive_for_new_slot(std::string_view passphrase, std::span<co
     return DerivedKek{std::move(c->kek), c->kdf};
 }
 
+// store.passphrase.too_short for a passphrase shorter than `min_length`.
+Status check_passphrase_length(std::string_view passphrase, std::size_t min_length) {
+    if (passphrase.size() < min_length) {
+        return Status::error(errc::kStorePassphraseWeak,
+                             "passphrase shorter than " + std::to_string(min_length) + " characters");
+    }
+    return Status::ok();
+}
+
+// Wraps `dek` for `passphrase` into A/B passphrase slot `target` of `env` with sequence `seq`, clears
+// the other passphrase slot, and writes the key file: the new wrap and the cleared slot in one atomic
+// write.
+Status write_passphrase_slot(Envelope& env, std::size_t target, std::uint64_t seq, std::string_view passphrase,
+                             KdfPolicy policy, const SecureBuffer& dek, const fs::path& key_path) {
+    store::KeySlot next;
+    next.kind = store::SlotKind::kPassphrase;
+    next.seq = seq;
+    next.salt = *random_salt();
+    auto kek = derive_for_new_slot(passphrase, next.salt, policy);
+    OUTPOST_TRY(kek);
+    next.kdf = kek->kdf;
+    OUTPOST_TRY(store::wrap_slot(env, next, kek->kek, dek));
+    env.slots[target] = next;
+    env.slots[1 - target] = store::KeySlot{};
+    return store::write_envelope(key_path, env);
+}
+
 }  // namespace
 
 fs::path Store::key_path_for(const fs::path& db_path) {
@@ -329,10 +356,8 @@ Result<std::unique_ptr<Store>> Store::create(const fs::path& path, std::string_v
     if (fs::exists(path, ec) || (options.encrypted && fs::exists(key_path, ec))) {
         return Status::error(errc::kStoreFileExists, "a store already exists at " + path_to_utf8(path));
     }
-    if (options.encrypted && passphrase.size() < options.min_passphrase_length) {
-        return Status::error(
-            errc::kStorePassphraseWeak,
-            "passphrase shorter than " + std::to_string(options.min_passphrase_length) + " characters");
+    if (options.encrypted) {
+        OUTPOST_TRY(check_passphrase_length(passphrase, options.min_passphrase_length));
     }
     std::unique_ptr<Store> s(new Store());
     s->m_path = path;
@@ -581,11 +606,7 @@ Status Store::change_passphrase(std::string_view old_passphrase, std::string_vie
     if (!m_options.encrypted) {
         return Status::error(errc::kInvalidArgument, "a plain store has no passphrase");
     }
-    if (new_passphrase.size() < m_options.min_passphrase_length) {
-        return Status::error(
-            errc::kStorePassphraseWeak,
-            "passphrase shorter than " + std::to_string(m_options.min_passphrase_length) + " characters");
-    }
+    OUTPOST_TRY(check_passphrase_length(new_passphrase, m_options.min_passphrase_length));
     // Re-read the key file: it is the source of truth, and another process may have changed it.
     auto env = store::read_envelope(key_path_for(m_path));
     OUTPOST_TRY(env);
@@ -596,18 +617,9 @@ Status Store::change_passphrase(std::string_view old_passphrase, std::string_vie
     if (!store::unwrap_slot(*env, current, *old_kek).is_ok()) {
         return Status::error(errc::kStorePassphraseWrong, "the current passphrase is not right");
     }
-    store::KeySlot next;
-    next.kind = store::SlotKind::kPassphrase;
-    next.seq = current.seq + 1;
-    next.salt = *random_salt();
-    auto kek = derive_for_new_slot(new_passphrase, next.salt, m_options.kdf);
-    OUTPOST_TRY(kek);
-    next.kdf = kek->kdf;
-    OUTPOST_TRY(store::wrap_slot(*env, next, kek->kek, m_impl->dek));
     // A/B: the new wrap goes to the other slot; the old slot is cleared in the same atomic write.
-    env->slots[static_cast<std::size_t>(1 - live)] = next;
-    env->slots[static_cast<std::size_t>(live)] = store::KeySlot{};
-    OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));
+    OUTPOST_TRY(write_passphrase_slot(*env, static_cast<std::size_t>(1 - live), current.seq + 1, new_passphrase,
+                                      m_options.kdf, m_impl->dek, key_path_for(m_path)));
     m_impl->envelope = *env;
     return Status::ok();
 }
@@ -620,27 +632,15 @@ Status Store::set_passphrase_after_recovery(std::string_view new_passphrase) {
         return Status::error(errc::kInvalidArgument,
                              "a new passphrase without the old one needs a store opened with its recovery code");
     }
-    if (new_passphrase.size() < m_options.min_passphrase_length) {
-        return Status::error(
-            errc::kStorePassphraseWeak,
-            "passphrase shorter than " + std::to_string(m_options.min_passphrase_length) + " characters");
-    }
+    OUTPOST_TRY(check_passphrase_length(new_passphrase, m_options.min_passphrase_length));
     auto env = store::read_envelope(key_path_for(m_path));
     OUTPOST_TRY(env);
     const int live = store::live_passphrase_slot(*env);
     const std::size_t target = live < 0 ? 0 : static_cast<std::size_t>(1 - live);
-    store::KeySlot next;
-    next.kind = store::SlotKind::kPassphrase;
-    next.seq = (live < 0 ? 0 : env->slots[static_cast<std::size_t>(live)].seq) + 1;
-    next.salt = *random_salt();
-    auto kek = derive_for_new_slot(new_passphrase, next.salt, m_options.kdf);
-    OUTPOST_TRY(kek);
-    next.kdf = kek->kdf;
-    OUTPOST_TRY(store::wrap_slot(*env, next, kek->kek, m_impl->dek));
+    const std::uint64_t seq = (live < 0 ? 0 : env->slots[static_cast<std::size_t>(live)].seq) + 1;
     // As change_passphrase: the other slot, and the forgotten one cleared, in one atomic write.
-    env->slots[target] = next;
-    env->slots[1 - target] = store::KeySlot{};
-    OUTPOST_TRY(store::write_envelope(key_path_for(m_path), *env));
+    OUTPOST_TRY(
+        write_passphrase_slot(*env, target, seq, new_passphrase, m_options.kdf, m_impl->dek, key_path_for(m_path)));
     m_impl->envelope = *env;
     return Status::ok();
 }

@@ -33,6 +33,32 @@ private:
     Store& m_store;
 };
 
+// The rows of `q` (seq, record, field, code, message) as refused changes.
+Result<std::vector<RefusedChange>> refused_rows(Query& q) {
+    std::vector<RefusedChange> out;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.push_back({q.col_i64(0), q.col_text(1), q.col_text(2), q.col_text(3), q.col_text(4)});
+    }
+    if (rc != SQLITE_DONE) {
+        return q.error(rc, "reading refused changes");
+    }
+    return out;
+}
+
+// The first column of every row of `q`, as a set; `what` names the reading in an error.
+Result<std::set<std::string>> text_set(Query& q, std::string_view what) {
+    std::set<std::string> out;
+    int rc = 0;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.insert(q.col_text(0));
+    }
+    if (rc != SQLITE_DONE) {
+        return q.error(rc, what);
+    }
+    return out;
+}
+
 // The enrolment written into sync_state, inside the caller's transaction.
 Status write_credentials(Store& store, const Credentials& c) {
     ClientState state(store);
@@ -139,15 +165,7 @@ Status ClientState::hand_over_outbox(std::string_view old_device, std::string_vi
 
 Result<std::vector<RefusedChange>> ClientState::refused() {
     Query q(m_store, "SELECT seq, record, field, code, message FROM sync_refused ORDER BY seq");
-    std::vector<RefusedChange> out;
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
-        out.push_back({q.col_i64(0), q.col_text(1), q.col_text(2), q.col_text(3), q.col_text(4)});
-    }
-    if (rc != SQLITE_DONE) {
-        return q.error(rc, "reading refused changes");
-    }
-    return out;
+    return refused_rows(q);
 }
 
 Result<std::int64_t> ClientState::refused_count() {
@@ -161,15 +179,7 @@ Result<std::int64_t> ClientState::refused_count() {
 
 Result<std::set<std::string>> ClientState::refused_records() {
     Query q(m_store, "SELECT DISTINCT record FROM sync_refused");
-    std::set<std::string> out;
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
-        out.insert(q.col_text(0));
-    }
-    if (rc != SQLITE_DONE) {
-        return q.error(rc, "reading refused changes");
-    }
-    return out;
+    return text_set(q, "reading refused changes");
 }
 
 Result<std::set<std::string>> ClientState::unsettled_records(std::string_view device) {
@@ -177,15 +187,7 @@ Result<std::set<std::string>> ClientState::unsettled_records(std::string_view de
     OUTPOST_TRY(upto);
     Query q(m_store, "SELECT record FROM changes WHERE seq > ? AND device = ? UNION SELECT record FROM sync_refused");
     q.i64(1, *upto).text(2, device);
-    std::set<std::string> out;
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
-        out.insert(q.col_text(0));
-    }
-    if (rc != SQLITE_DONE) {
-        return q.error(rc, "reading the records with unsettled changes");
-    }
-    return out;
+    return text_set(q, "reading the records with unsettled changes");
 }
 
 Result<std::vector<RefusedChange>> ClientState::refused_of(std::string_view record, std::string_view field) {
@@ -193,15 +195,7 @@ Result<std::vector<RefusedChange>> ClientState::refused_of(std::string_view reco
             "SELECT seq, record, field, code, message FROM sync_refused WHERE record = ?1 AND (?2 = '' OR field = ?2) "
             "ORDER BY seq");
     q.text(1, record).text(2, field);
-    std::vector<RefusedChange> out;
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
-        out.push_back({q.col_i64(0), q.col_text(1), q.col_text(2), q.col_text(3), q.col_text(4)});
-    }
-    if (rc != SQLITE_DONE) {
-        return q.error(rc, "reading refused changes");
-    }
-    return out;
+    return refused_rows(q);
 }
 
 Status ClientState::forget_refused(const std::vector<std::int64_t>& seqs) {

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "file_text.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/platform/os.h"
 #include "outpost/platform/utf8.h"
@@ -34,13 +34,11 @@ Status write_file(const fs::path& p, const std::string& text) {
 }
 
 Result<std::string> read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
+    std::optional<std::string> text = read_file_text(p);
+    if (!text) {
         return Status::error(errc::kSyncNotEnrolled, "cannot read " + path_to_utf8(p));
     }
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return std::move(*text);
 }
 
 // POST /v1/enroll with the one-time code: the server's answer, or its refusal as a Status.
@@ -204,6 +202,7 @@ Result<ProfileInfo> enrol_profile(const fs::path& root, const std::string& name,
     if (Status s = write_file(*dir / kInfoName, j.dump(2) + "\n"); !s.is_ok()) {
         return s;  // the device is enrolled and its token is in the store; keep it
     }
+    fs::remove(*dir / kWipeNoticeFile, ec);  // a folder IT had wiped, made a profile again
     return info;
 }
 

@@ -5,10 +5,10 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <vector>
 
 #include "client_state.h"
+#include "file_text.h"
 #include "outpost/core/error_codes.h"
 #include "outpost/core/time_format.h"
 #include "outpost/platform/os.h"
@@ -19,7 +19,7 @@ namespace outpost::sync {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kWipeNoticeName = "wiped.json";
+constexpr const char* kWipeNoticeName = kWipeNoticeFile;
 constexpr const char* kBoundUrl = "bound_server_url";
 constexpr const char* kBoundPin = "bound_ca_sha256";
 
@@ -174,13 +174,11 @@ Status check_not_wiped(const fs::path& dir) {
 }
 
 std::optional<WipeNotice> read_wipe_notice(const fs::path& dir) {
-    std::ifstream in(dir / kWipeNoticeName, std::ios::binary);
-    if (!in) {
+    const std::optional<std::string> text = read_file_text(dir / kWipeNoticeName);
+    if (!text) {
         return std::nullopt;
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+    const nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
     WipeNotice n;
     if (j.is_object()) {
         if (const auto at = j.find("wiped_at_ms"); at != j.end() && at->is_number_integer()) {

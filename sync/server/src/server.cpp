@@ -371,6 +371,20 @@ bool body_too_large(Server::Impl& impl, const httplib::Request& req, httplib::Re
     return true;
 }
 
+// The device behind a request with a body; answers the error (413 for a body larger than the server
+// takes, then 401, 403 or 429 as authenticate says) and returns nullopt when there is one.
+std::optional<DeviceAuth> authenticated_post(Server::Impl& impl, const httplib::Request& req, httplib::Response& res) {
+    if (body_too_large(impl, req, res)) {
+        return std::nullopt;
+    }
+    Result<DeviceAuth> who = authenticate(impl, req);
+    if (!who.is_ok()) {
+        send_status(res, who.status());
+        return std::nullopt;
+    }
+    return std::move(*who);
+}
+
 // "bytes A-B/TOTAL", each at most `max` (so no sum below can overflow); B is A-1 for an empty body.
 bool parse_content_range(const std::string& h, std::int64_t max, std::int64_t& from, std::int64_t& to,
                          std::int64_t& total) {
@@ -609,12 +623,8 @@ void install_routes(Server::Impl& impl) {
     // A new token for the device (body "{}"); the one presented stays valid until its own expiry, so
     // an answer lost on the way never locks the laptop out.
     http.Post("/v1/token/renew", [&impl](const httplib::Request& req, httplib::Response& res) {
-        if (body_too_large(impl, req, res)) {
-            return;
-        }
-        Result<DeviceAuth> who = authenticate(impl, req);
-        if (!who.is_ok()) {
-            send_status(res, who.status());
+        const std::optional<DeviceAuth> who = authenticated_post(impl, req, res);
+        if (!who) {
             return;
         }
         Result<IssuedToken> t =
@@ -636,12 +646,8 @@ void install_routes(Server::Impl& impl) {
     });
 
     http.Post("/v1/push", [&impl](const httplib::Request& req, httplib::Response& res) {
-        if (body_too_large(impl, req, res)) {
-            return;
-        }
-        Result<DeviceAuth> who = authenticate(impl, req);
-        if (!who.is_ok()) {
-            send_status(res, who.status());
+        const std::optional<DeviceAuth> who = authenticated_post(impl, req, res);
+        if (!who) {
             return;
         }
         Result<PushRequest> in = decode_push_request(req.body);

@@ -248,6 +248,13 @@ TEST_CASE("Device controls: a wiped laptop keeps no key material or record in it
         REQUIRE_FALSE(again.is_ok());
         CHECK(again.status().code() == errc::kProfileWiped);
         CHECK(std::string(errc::explain(again.status().code())).find("IT asked") != std::string::npos);
+        // IT gives the laptop back with a new file: the same folder enrols afresh, as a new device.
+        t.add_user("ann2", "north", "worker");
+        const sync::ProfileInfo fresh = enrol(t, root.path(), "ann", "ann2", "north");
+        CHECK(fresh.device_id != info.device_id);
+        CHECK_FALSE(sync::read_wipe_notice(dir));
+        auto s = unlock(root.path(), "ann", SystemClock::instance());
+        CHECK(s->sync_now().is_ok());
     }
 }
 

@@ -12,43 +12,12 @@
 using namespace outpost;
 using namespace outpost::sync;
 using outpost::testing::Device;
+using outpost::testing::field_text;
 using outpost::testing::home_visit;
-using outpost::testing::SyncServerHarness;
+using outpost::testing::idea;
+using Team = outpost::testing::TeamA;
 
 namespace {
-
-struct Team : SyncServerHarness {
-    Team() {
-        add_team("a");
-        add_user("ann", "a", "worker");
-        add_user("bob", "a", "worker");
-        add_user("lee", "a", "lead");
-    }
-    std::unique_ptr<Device> laptop(const std::string& user) {
-        return std::make_unique<Device>(tmp / (user + "-" + std::to_string(++m_n) + ".db"), enrol(user), transport());
-    }
-    int m_n = 0;
-};
-
-records::Values idea(const std::string& title) {
-    return {{"title", title},
-            {"problem", std::string("The paper form is copied out three times")},
-            {"proposed_change", std::string("Type it once, on the laptop")},
-            {"expected_benefit", std::vector<std::string>{"time"}},
-            {"category", std::string("paperwork")}};
-}
-
-std::string text(const records::Record& r, const std::string& field) {
-    auto it = r.values.find(field);
-    if (it == r.values.end()) {
-        return "<none>";
-    }
-    if (const auto* b = std::get_if<bool>(&it->second)) {
-        return *b ? "yes" : "no";
-    }
-    const auto* s = std::get_if<std::string>(&it->second);
-    return s != nullptr ? *s : "<not text>";
-}
 
 // The (value, hlc, device) of each field of `id` on `d`.
 std::map<std::string, std::tuple<std::string, std::uint64_t, std::string>> heads_of(Device& d, const std::string& id) {
@@ -73,15 +42,15 @@ TEST_CASE(
     "Refused changes: a lead-only field edited by a worker is refused; discard returns the laptop to the server's "
     "value and the next sync is a no-op") {
     Team t;
-    auto ann = t.laptop("ann");
-    auto lee = t.laptop("lee");
+    auto ann = t.device("ann");
+    auto lee = t.device("lee");
     const records::Record s = ann->create("suggestion", idea("One form, typed once"));
     (void)synced(*ann);
     (void)synced(*lee);
     REQUIRE(lee->update(s.id, {{"status", std::string("under_review")}}).is_ok());
     (void)synced(*lee);
     (void)synced(*ann);
-    REQUIRE(text(ann->all()[s.id], "status") == "under_review");
+    REQUIRE(field_text(ann->all()[s.id], "status") == "under_review");
 
     // Ann's laptop still takes her for a lead (her role changed since it last asked): it lets her move
     // the status on; the server, which knows her as a worker, refuses it.
@@ -98,7 +67,7 @@ TEST_CASE(
     REQUIRE(refused->size() == 1);
     CHECK(refused->front().code == errc::kFieldNotEditable);
     CHECK(refused->front().field == "status");
-    CHECK(text(ann->all()[s.id], "status") == "needs_info");  // the laptop and the server disagree
+    CHECK(field_text(ann->all()[s.id], "status") == "needs_info");  // the laptop and the server disagree
     CHECK(ann->engine->state().refused_total == 1);
 
     auto items = ann->engine->needs_attention();
@@ -112,7 +81,7 @@ TEST_CASE(
 
     // Discarded: the laptop holds the version it had pulled, the lead's, stamp and all.
     REQUIRE(ann->engine->discard_refused(s.id, "status").is_ok());
-    CHECK(text(ann->all()[s.id], "status") == "under_review");
+    CHECK(field_text(ann->all()[s.id], "status") == "under_review");
     refused = ann->engine->refused();
     REQUIRE(refused.is_ok());
     CHECK(refused->empty());
@@ -124,10 +93,10 @@ TEST_CASE(
     CHECK(again->rejected == 0);
     (void)synced(*lee);
     CHECK(heads_of(*ann, s.id) == heads_of(*lee, s.id));
-    auto bob = t.laptop("bob");  // a laptop that never saw the refused value: the server's copy
+    auto bob = t.device("bob");  // a laptop that never saw the refused value: the server's copy
     (void)synced(*bob);
     CHECK(heads_of(*ann, s.id) == heads_of(*bob, s.id));
-    CHECK(text(bob->all()[s.id], "status") == "under_review");
+    CHECK(field_text(bob->all()[s.id], "status") == "under_review");
 
     // And the laptop goes on as before: her next change is sent and taken.
     REQUIRE(ann->update(s.id, {{"benefit_notes", std::string("An hour a day")}}).is_ok());
@@ -138,8 +107,8 @@ TEST_CASE(
 
 TEST_CASE("Refused changes: fix and resend is applied") {
     Team t;
-    auto ann = t.laptop("ann");
-    auto bob = t.laptop("bob");
+    auto ann = t.device("ann");
+    auto bob = t.device("bob");
     records::Values v = home_visit("The Okafor family");
     v["concerns_identified"] = true;
     v["concerns"] = std::string("Damp in the back bedroom");
@@ -180,12 +149,12 @@ TEST_CASE("Refused changes: fix and resend is applied") {
 
     // The server has it: Bob's laptop and a new one get Ann's answers; all agree.
     (void)synced(*bob);
-    auto lee = t.laptop("lee");
+    auto lee = t.device("lee");
     (void)synced(*lee);
     for (Device* d : {bob.get(), lee.get()}) {
         const records::Record got = d->all()[r.id];
-        CHECK(text(got, "concerns_identified") == "yes");
-        CHECK(text(got, "concerns") == "Damp in the back bedroom, and mould on the ceiling");
+        CHECK(field_text(got, "concerns_identified") == "yes");
+        CHECK(field_text(got, "concerns") == "Damp in the back bedroom, and mould on the ceiling");
         CHECK(heads_of(*d, r.id) == heads_of(*ann, r.id));
     }
     auto quiet = synced(*ann);
@@ -194,17 +163,11 @@ TEST_CASE("Refused changes: fix and resend is applied") {
 
 TEST_CASE("Refused changes: a new record refused whole is taken off the laptop by discard") {
     Team t;
-    auto ann = t.laptop("ann");
+    auto ann = t.device("ann");
     // Written under another team (a laptop that has not heard its person moved): refused whole.
     records::Actor wrong = ann->actor();
     wrong.team = "b";
-    std::string id;
-    {
-        std::lock_guard lock(ann->mutex);
-        auto r = ann->records->create(wrong, "home_visit", home_visit("Wrong team household"));
-        REQUIRE(r.is_ok());
-        id = r->id;
-    }
+    const std::string id = ann->create_as(wrong, "home_visit", home_visit("Wrong team household")).id;
     const records::Record kept = ann->create("home_visit", home_visit("Right team household"));
     auto s = synced(*ann);
     REQUIRE(s->rejected >= 4);
@@ -236,7 +199,7 @@ TEST_CASE("Refused changes: a new record refused whole is taken off the laptop b
     CHECK(refused->empty());
     auto again = synced(*ann);
     CHECK(again->pushed == 0);
-    auto bob = t.laptop("bob");
+    auto bob = t.device("bob");
     (void)synced(*bob);
     CHECK(bob->all().count(id) == 0);
     CHECK(heads_of(*bob, kept.id) == heads_of(*ann, kept.id));

@@ -79,14 +79,21 @@ std::int64_t now() {
     return SystemClock::instance().now_ms();
 }
 
+// The office with Ann's and Lee's laptops, each synced once.
+struct AnnAndLeeSynced {
+    Office o;
+    std::unique_ptr<client::Session> ann = o.laptop("ann");
+    std::unique_ptr<client::Session> lee = o.laptop("lee");
+    AnnAndLeeSynced() {
+        sync_ok(*ann);
+        sync_ok(*lee);
+    }
+};
+
 }  // namespace
 
-TEST_CASE("People: a disabled user's laptop is refused at once and keeps its work until enabled") {
-    Office o;
-    auto ann = o.laptop("ann");
-    auto lee = o.laptop("lee");
-    sync_ok(*ann);
-    sync_ok(*lee);
+TEST_CASE_FIXTURE(AnnAndLeeSynced,
+                  "People: a disabled user's laptop is refused at once and keeps its work until enabled") {
     REQUIRE(o.t.storage->set_user_disabled("ann", true, now()).is_ok());
     const std::string kept = write(*ann, "Written while disabled");
     auto refused = ann->sync_now();
@@ -102,12 +109,7 @@ TEST_CASE("People: a disabled user's laptop is refused at once and keeps its wor
     CHECK(ids(*lee).count(kept) == 1);
 }
 
-TEST_CASE("People: a role change takes effect at the laptop's next sync") {
-    Office o;
-    auto ann = o.laptop("ann");
-    auto lee = o.laptop("lee");
-    sync_ok(*ann);
-    sync_ok(*lee);
+TEST_CASE_FIXTURE(AnnAndLeeSynced, "People: a role change takes effect at the laptop's next sync") {
     CHECK(ann->actor().role == "worker");
     CHECK(lee->actor().role == "lead");
     REQUIRE(o.t.storage->set_user_role("ann", "lead", now()).is_ok());

@@ -13,6 +13,7 @@
 
 using namespace outpost;
 using outpost::testing::Device;
+using outpost::testing::idea;
 using outpost::testing::SyncServerHarness;
 
 namespace {
@@ -33,14 +34,6 @@ struct Loop : SyncServerHarness {
         return std::make_unique<Device>(dirs / (name.empty() ? user : name), enrol(user), transport());
     }
 };
-
-records::Values idea(const std::string& title) {
-    return {{"title", title},
-            {"problem", std::string("The paper form is copied out three times")},
-            {"proposed_change", std::string("Type it once, on the laptop")},
-            {"expected_benefit", std::vector<std::string>{"time"}},
-            {"category", std::string("paperwork")}};
-}
 
 void sync_ok(Device& d) {
     auto s = d.sync();

@@ -12,36 +12,13 @@
 using namespace outpost;
 using namespace outpost::sync;
 using outpost::testing::Device;
+using outpost::testing::field_text;
 using outpost::testing::home_visit;
 using outpost::testing::SyncServerHarness;
+using Team = outpost::testing::TeamA;
 using outpost::testing::TempDir;
 
-namespace {
-
-struct Team : SyncServerHarness {
-    Team() {
-        add_team("a");
-        add_user("ann", "a", "worker");
-        add_user("bob", "a", "worker");
-        add_user("lee", "a", "lead");
-    }
-    std::unique_ptr<Device> device(const std::string& user, SyncOptions o = {}) {
-        return std::make_unique<Device>(tmp / (user + "-" + std::to_string(++m_n) + ".db"), enrol(user), transport(),
-                                        std::move(o));
-    }
-    int m_n = 0;
-};
-
-std::string text(const records::Record& r, const std::string& field) {
-    auto it = r.values.find(field);
-    if (it == r.values.end()) {
-        return "<none>";
-    }
-    const auto* s = std::get_if<std::string>(&it->second);
-    return s != nullptr ? *s : "<not text>";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("SyncEngine: two laptops exchange records, and the state goes syncing, then up to date") {
     Team t;
@@ -57,7 +34,7 @@ TEST_CASE("SyncEngine: two laptops exchange records, and the state goes syncing,
     CHECK(s2->pulled == 4);
     auto got = bob->all();
     REQUIRE(got.count(r.id) == 1);
-    CHECK(text(got[r.id], "household") == "Smith household");
+    CHECK(field_text(got[r.id], "household") == "Smith household");
     CHECK(got[r.id].created_by == "ann");
     // Bob's history shows who wrote it.
     {
@@ -116,19 +93,19 @@ TEST_CASE("SyncEngine: concurrent edits end in one value everywhere and a confli
     for (Device* d : {ann.get(), bob.get(), lee.get()}) {
         auto all = d->all();
         const records::Record& mine = all[r.id];
-        CHECK(text(mine, "household") == "Bob's edit");  // the later write wins...
-        CHECK(text(mine, "home_conditions") == "good");  // ...and different fields merge silently
-        CHECK(text(mine, "actions_agreed") == "Call GP");
+        CHECK(field_text(mine, "household") == "Bob's edit");  // the later write wins...
+        CHECK(field_text(mine, "home_conditions") == "good");  // ...and different fields merge silently
+        CHECK(field_text(mine, "actions_agreed") == "Call GP");
         int conflicts = 0;
         for (const auto& [id, rec] : all) {
             if (rec.type == "conflict") {
                 ++conflicts;
-                CHECK(text(rec, "record") == r.id);
-                CHECK(text(rec, "field") == "household");
-                CHECK(text(rec, "other_value") == "\"Ann's edit\"");  // ...and the other is kept
-                CHECK(text(rec, "other_author") == "ann");
-                CHECK(text(rec, "kept_author") == "bob");
-                CHECK(text(rec, "status") == "open");
+                CHECK(field_text(rec, "record") == r.id);
+                CHECK(field_text(rec, "field") == "household");
+                CHECK(field_text(rec, "other_value") == "\"Ann's edit\"");  // ...and the other is kept
+                CHECK(field_text(rec, "other_author") == "ann");
+                CHECK(field_text(rec, "kept_author") == "bob");
+                CHECK(field_text(rec, "status") == "open");
             }
         }
         CHECK(conflicts == 1);
@@ -150,8 +127,8 @@ TEST_CASE("SyncEngine: concurrent edits end in one value everywhere and a confli
     REQUIRE(bob->sync().is_ok());
     for (Device* d : {ann.get(), bob.get()}) {
         auto all = d->all();
-        CHECK(text(all[r.id], "household") == "Agreed name");
-        CHECK(text(all[conflict_id], "status") == "resolved");
+        CHECK(field_text(all[r.id], "household") == "Agreed name");
+        CHECK(field_text(all[conflict_id], "status") == "resolved");
         int conflicts = 0;
         for (const auto& [id, rec] : all) {
             conflicts += rec.type == "conflict" ? 1 : 0;
@@ -167,13 +144,7 @@ TEST_CASE("SyncEngine: a change the server refuses is kept and marked, and never
     // A record written under another team (a misconfigured laptop): the server refuses it.
     records::Actor wrong = ann->actor();
     wrong.team = "b";
-    std::string refused_id;
-    {
-        std::lock_guard lock(ann->mutex);
-        auto r = ann->records->create(wrong, "home_visit", home_visit("Wrong team"));
-        REQUIRE(r.is_ok());
-        refused_id = r->id;
-    }
+    const std::string refused_id = ann->create_as(wrong, "home_visit", home_visit("Wrong team")).id;
     const records::Record ok = ann->create("home_visit", home_visit("Right team"));
     auto s = ann->sync();
     REQUIRE(s.is_ok());

@@ -25,6 +25,26 @@ std::unique_ptr<Store> create_with_table(const std::filesystem::path& path, cons
     return std::move(*s);
 }
 
+// The recovery-code cases: a store at tmp/case.db in the first store mode.
+struct RecoveryCase {
+    TempDir tmp;
+    const std::filesystem::path path = tmp / "case.db";
+    const StoreOptions o = options_for(all_store_modes()[0]);
+
+    // Creates the store with a table of 20 rows.
+    [[nodiscard]] std::unique_ptr<Store> create() const {
+        auto s = create_with_table(path, o);
+        insert_rows(*s, 0, 20);
+        return s;
+    }
+    // Adds a recovery code to `s` and returns it.
+    static std::string add_code(Store& s) {
+        auto c = s.add_recovery_code();
+        REQUIRE(c.is_ok());
+        return *c;
+    }
+};
+
 }  // namespace
 
 TEST_CASE("Store: 10k rows round-trip through close and reopen in every mode") {
@@ -179,19 +199,13 @@ TEST_CASE("Store: changing the passphrase rewrites only the key file") {
     }
 }
 
-TEST_CASE("Store: a recovery code unlocks; a wrong one is refused") {
-    TempDir tmp;
-    const auto path = tmp / "case.db";
-    const StoreOptions o = options_for(all_store_modes()[0]);
+TEST_CASE_FIXTURE(RecoveryCase, "Store: a recovery code unlocks; a wrong one is refused") {
     std::string code;
     {
-        auto s = create_with_table(path, o);
-        insert_rows(*s, 0, 20);
+        auto s = create();
         CHECK(Store::open_with_recovery_code(path, "0000-0000-0000-0000-0000-0000-00", o).status().code() ==
               "store.recovery_code.wrong");
-        auto c = s->add_recovery_code();
-        REQUIRE(c.is_ok());
-        code = *c;
+        code = add_code(*s);
     }
     CHECK(code.size() == 32);  // 26 characters + 6 dashes
     auto s = Store::open_with_recovery_code(path, code, o);
@@ -415,21 +429,16 @@ TEST_CASE("Store: bulk mode is refused while a transaction is open, and a rollba
     (*del)->lock();
 }
 
-TEST_CASE("Store: a forgotten passphrase is replaced through the recovery code, and only through it") {
-    TempDir tmp;
-    const auto path = tmp / "case.db";
-    const StoreOptions o = options_for(all_store_modes()[0]);
+TEST_CASE_FIXTURE(RecoveryCase,
+                  "Store: a forgotten passphrase is replaced through the recovery code, and only through it") {
     std::string code;
     {
-        auto s = create_with_table(path, o);
-        insert_rows(*s, 0, 20);
+        auto s = create();
         CHECK_FALSE(s->has_recovery_code());
         // Opened with the passphrase, the store does not take a new one without the old.
         CHECK(s->set_passphrase_after_recovery("a brand new passphrase").code() == "core.argument.invalid");
-        auto c = s->add_recovery_code();
-        REQUIRE(c.is_ok());
+        code = add_code(*s);
         CHECK(s->has_recovery_code());
-        code = *c;
     }
     {
         auto s = Store::open_with_recovery_code(path, code, o);

@@ -26,6 +26,7 @@ using namespace outpost;
 using namespace outpost::ui;
 using namespace outpost::client;
 using outpost::testing::all_of;
+using outpost::testing::AnnEnrolled;
 using outpost::testing::Device;
 using outpost::testing::enrol_ann;
 using outpost::testing::Headless;
@@ -34,6 +35,7 @@ using outpost::testing::kPass;
 using outpost::testing::SyncServerHarness;
 using outpost::testing::Team;
 using outpost::testing::TempDir;
+using outpost::testing::visit_answers;
 using records::text_of;
 
 namespace {
@@ -100,14 +102,9 @@ TEST_CASE("App: a new profile is created, enrolled from the provisioning file, a
     }
 }
 
-TEST_CASE(
+TEST_CASE_FIXTURE(
+    AnnEnrolled,
     "App: creating a case through the form stores it; a missing required answer shows its message and stores nothing") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
-
     ui.run(app, std::string(kNewVisit) + "click Save\nframes 2\n");
     REQUIRE(app.state().record.has_value());
     const FormModel& form = app.state().record->form;
@@ -146,22 +143,12 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("App: typing a search narrows the case table") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(AnnEnrolled, "App: typing a search narrows the case table") {
     {
         const records::Actor me = app.session()->actor();
         for (const char* name : {"Okafor family", "Nguyen household", "Okafor grandparents", "Smith flat"}) {
-            auto r = app.session()->with_records([&](records::RecordEngine& e) {
-                return e.create(me, "home_visit",
-                                {{"household", std::string(name)},
-                                 {"visit_date", std::string("2026-11-30")},
-                                 {"visit_type", std::string("planned")},
-                                 {"concerns_identified", false}});
-            });
+            auto r = app.session()->with_records(
+                [&](records::RecordEngine& e) { return e.create(me, "home_visit", visit_answers(name)); });
             REQUIRE(r.is_ok());
         }
     }
@@ -177,20 +164,10 @@ TEST_CASE("App: typing a search narrows the case table") {
     CHECK(app.state().cases.rows[0].title == "Okafor grandparents");
 }
 
-TEST_CASE("App: resolving a conflict writes the chosen value and marks the conflict resolved") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(AnnEnrolled, "App: resolving a conflict writes the chosen value and marks the conflict resolved") {
     const records::Actor ann = app.session()->actor();
-    auto created = app.session()->with_records([&](records::RecordEngine& e) {
-        return e.create(ann, "home_visit",
-                        {{"household", std::string("Original")},
-                         {"visit_date", std::string("2026-11-30")},
-                         {"visit_type", std::string("planned")},
-                         {"concerns_identified", false}});
-    });
+    auto created = app.session()->with_records(
+        [&](records::RecordEngine& e) { return e.create(ann, "home_visit", visit_answers("Original")); });
     REQUIRE(created.is_ok());
     const std::string id = created->id;
     // A sync that began after this call and left nothing waiting (one already running when it is
@@ -287,12 +264,8 @@ TEST_CASE("App: auto-lock wipes the key and returns to unlock; unlocking brings 
     }
 }
 
-TEST_CASE("App: Ctrl+Shift+N captures an idea from anywhere; it is stored as the worker's suggestion") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(AnnEnrolled,
+                  "App: Ctrl+Shift+N captures an idea from anywhere; it is stored as the worker's suggestion") {
     ui.run(app, "click Settings\nkey ctrl+shift+n\nwait-for \"Save idea\"\n");
     REQUIRE(app.state().idea.has_value());
     ui.run(app,
@@ -342,12 +315,8 @@ TEST_CASE("App: the file picker finds the enrolment file by browsing folders") {
     CHECK(app.state().unlocked);
 }
 
-TEST_CASE("App: the keyboard: Ctrl+N picks a form, Ctrl+S saves, Ctrl+F goes to the search, Ctrl+L locks") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(AnnEnrolled,
+                  "App: the keyboard: Ctrl+N picks a form, Ctrl+S saves, Ctrl+F goes to the search, Ctrl+L locks") {
     ui.run(app,
            "click Settings\nkey ctrl+n\nwait-for \"Premises inspection\"\nclick \"Home visit\"\nwait-for Save\n"
            "type \"Household or person visited\" Keyboard household\n"
@@ -394,22 +363,13 @@ TEST_CASE("App: a crash loses nothing: the last autosaved draft is offered at th
     CHECK(again.state().drafts_found.empty());
 }
 
-TEST_CASE("App: nothing read before a lock comes back after it (regression: a queued result refilled the lists)") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(
+    AnnEnrolled,
+    "App: nothing read before a lock comes back after it (regression: a queued result refilled the lists)") {
     const records::Actor me = app.session()->actor();
     REQUIRE(app.session()
                 ->with_records([&](records::RecordEngine& e) {
-                    return e
-                        .create(me, "home_visit",
-                                {{"household", std::string("Read before the lock")},
-                                 {"visit_date", std::string("2026-11-30")},
-                                 {"visit_type", std::string("planned")},
-                                 {"concerns_identified", false}})
-                        .status();
+                    return e.create(me, "home_visit", visit_answers("Read before the lock")).status();
                 })
                 .is_ok());
     // A page is asked for, and the lock comes before its answer is drained.
@@ -424,12 +384,9 @@ TEST_CASE("App: nothing read before a lock comes back after it (regression: a qu
     CHECK(app.state().review.all.empty());
 }
 
-TEST_CASE("App: an answer cleared on a record stays cleared through a lock (regression: the draft brought it back)") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(
+    AnnEnrolled,
+    "App: an answer cleared on a record stays cleared through a lock (regression: the draft brought it back)") {
     const records::Actor me = app.session()->actor();
     auto r = app.session()->with_records([&](records::RecordEngine& e) {
         return e.create(me, "home_visit",
@@ -450,12 +407,8 @@ TEST_CASE("App: an answer cleared on a record stays cleared through a lock (regr
     CHECK(app.state().record->form.dirty());
 }
 
-TEST_CASE("App: opening another form keeps the unsaved answers of the one it replaces as a draft") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(AnnEnrolled,
+                  "App: opening another form keeps the unsaved answers of the one it replaces as a draft") {
     ui.run(app, std::string(kNewVisit) +
                     "type \"Household or person visited\" Not saved yet\n"
                     "key ctrl+n\nclick \"Premises inspection\"\nwait-for Save\n");
@@ -466,21 +419,11 @@ TEST_CASE("App: opening another form keeps the unsaved answers of the one it rep
     CHECK(drafts->front().texts.at("household") == "Not saved yet");
 }
 
-TEST_CASE("App: 'All forms' fills past a page of suggestions, so a case behind them still shows") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(AnnEnrolled, "App: 'All forms' fills past a page of suggestions, so a case behind them still shows") {
     const records::Actor me = app.session()->actor();
     REQUIRE(app.session()
                 ->in_transaction([&](records::RecordEngine& e) -> Status {
-                    OUTPOST_TRY(e.create(me, "home_visit",
-                                         {{"household", std::string("The only case")},
-                                          {"visit_date", std::string("2026-11-30")},
-                                          {"visit_type", std::string("planned")},
-                                          {"concerns_identified", false}})
-                                    .status());
+                    OUTPOST_TRY(e.create(me, "home_visit", visit_answers("The only case")).status());
                     for (int i = 0; i < 450; ++i) {  // newer than the case: they fill the first pages
                         OUTPOST_TRY(e.create(me, "suggestion",
                                              {{"title", "Idea number " + std::to_string(i)},
@@ -499,12 +442,9 @@ TEST_CASE("App: 'All forms' fills past a page of suggestions, so a case behind t
     CHECK(app.state().cases.rows[0].title == "The only case");
 }
 
-TEST_CASE("App: a file is attached through the picker, marked waiting until a sync sends it, and saved back to disk") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(
+    AnnEnrolled,
+    "App: a file is attached through the picker, marked waiting until a sync sends it, and saved back to disk") {
     std::filesystem::create_directories(team.tmp / "pics");
     std::string png_bytes;
     {
@@ -553,12 +493,7 @@ TEST_CASE("App: a file is attached through the picker, marked waiting until a sy
     CHECK(app.state().toast.find("Saved to") == 0);
 }
 
-TEST_CASE("App: an attached file's upload is marked sent once the server has it whole") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
+TEST_CASE_FIXTURE(AnnEnrolled, "App: an attached file's upload is marked sent once the server has it whole") {
     std::filesystem::create_directories(team.tmp / "docs");
     std::ofstream(team.tmp / "docs" / "consent.pdf", std::ios::binary) << std::string(700 * 1024, 'x');
     visit_with_file(ui, app, "The Okafor family", team.tmp / "docs", "consent.pdf");

@@ -47,21 +47,12 @@ std::string status_of(App& app, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_FIXTURE(
+    AnnEnrolled,
     "Needs attention: the status bar counts refused changes and opens the list; discard by mouse and by keyboard") {
-    Team team;
-    Headless ui;
-    App app(team.options());
-    ui.look(app);
-    enrol_ann(ui, app, team);
     const records::Actor ann = app.session()->actor();
     auto idea = app.session()->with_records([&](records::RecordEngine& e) {
-        return e.create(ann, "suggestion",
-                        {{"title", std::string("One form, typed once")},
-                         {"problem", std::string("The paper form is copied out three times")},
-                         {"proposed_change", std::string("Type it once, on the laptop")},
-                         {"expected_benefit", std::vector<std::string>{"time"}},
-                         {"category", std::string("paperwork")}});
+        return e.create(ann, "suggestion", outpost::testing::idea("One form, typed once"));
     });
     REQUIRE(idea.is_ok());
     sync_app(ui, app);
@@ -72,11 +63,7 @@ TEST_CASE(
     elsewhere.team = "south";
     auto wrong = app.session()->with_records([&](records::RecordEngine& e) -> Result<records::Record> {
         OUTPOST_TRY(e.update(stale, idea->id, {{"status", std::string("under_review")}}));
-        return e.create(elsewhere, "home_visit",
-                        {{"household", std::string("Wrong team household")},
-                         {"visit_date", std::string("2026-11-30")},
-                         {"visit_type", std::string("planned")},
-                         {"concerns_identified", false}});
+        return e.create(elsewhere, "home_visit", visit_answers("Wrong team household"));
     });
     REQUIRE(wrong.is_ok());
     sync_app(ui, app);

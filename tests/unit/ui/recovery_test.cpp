@@ -50,6 +50,21 @@ void confirm_code(Headless& ui, App& app) {
     REQUIRE(app.state().screen != Screen::kRecoveryCode);
 }
 
+// Writes a home visit for `household` (visit_answers) as the session's user; returns its id.
+std::string write_visit(client::Session& session, const std::string& household) {
+    const records::Actor me = session.actor();
+    std::string id;
+    REQUIRE(session
+                .in_transaction([&](records::RecordEngine& e) -> Status {
+                    auto r = e.create(me, "home_visit", visit_answers(household));
+                    OUTPOST_TRY(r);
+                    id = r->id;
+                    return Status::ok();
+                })
+                .is_ok());
+    return id;
+}
+
 std::string read_text(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream s;
@@ -132,18 +147,7 @@ TEST_CASE(
 
         // A case, synced; then the server goes and the case is changed offline.
         const records::Actor me = app.session()->actor();
-        REQUIRE(app.session()
-                    ->in_transaction([&](records::RecordEngine& e) -> Status {
-                        auto r = e.create(me, "home_visit",
-                                          {{"household", std::string("The Okafor family")},
-                                           {"visit_date", std::string("2026-11-30")},
-                                           {"visit_type", std::string("planned")},
-                                           {"concerns_identified", false}});
-                        OUTPOST_TRY(r);
-                        id = r->id;
-                        return Status::ok();
-                    })
-                    .is_ok());
+        id = write_visit(*app.session(), "The Okafor family");
         app.session()->request_sync();
         REQUIRE(ui.until(app, [&] { return server_value(team, id, "household") == "\"The Okafor family\""; }));
         const int port = team.server.server->port();
@@ -323,18 +327,7 @@ TEST_CASE(
         REQUIRE(c.is_ok());
         code = *c;
         REQUIRE((*s)->confirm_recovery_code().is_ok());
-        const records::Actor me = (*s)->actor();
-        REQUIRE((*s)->in_transaction([&](records::RecordEngine& e) -> Status {
-                        auto r = e.create(me, "home_visit",
-                                          {{"household", std::string("Written offline")},
-                                           {"visit_date", std::string("2026-11-30")},
-                                           {"visit_type", std::string("planned")},
-                                           {"concerns_identified", false}});
-                        OUTPOST_TRY(r);
-                        id = r->id;
-                        return Status::ok();
-                    })
-                    .is_ok());
+        id = write_visit(**s, "Written offline");
         waiting = *(*s)->waiting();  // one change a field; never sent: the sync was not started
         CHECK(waiting == 4);
     }

@@ -50,8 +50,8 @@ void ProfilesController::refresh() {
         if (info.is_ok()) {
             // The folder is the profile's name, whatever profile.json says (it may have been copied).
             info->name = path_to_utf8(e.path().filename());
-            profiles.push_back(
-                {info->name, sync::shown_name(*info), info->user, info->team, info->role, info->server_url});
+            profiles.push_back({info->name, sync::shown_name(*info), info->user, info->team, info->role,
+                                info->server_url, sync::read_wipe_notice(e.path()).has_value()});
         }
     }
     std::sort(profiles.begin(), profiles.end(),
@@ -69,10 +69,12 @@ void ProfilesController::choose(const std::string& name) {
     }
     s.problem.clear();
     s.locked_note.clear();
-    // A profile IT had wiped says so before anyone types a passphrase into it.
+    s.profile_wiped = false;
+    // A profile IT had wiped says so, and offers no passphrase field.
     if (Result<std::filesystem::path> dir = sync::profile_dir(m_ctx.root, name); dir.is_ok()) {
         if (Status wiped = sync::check_not_wiped(*dir); !wiped.is_ok()) {
             s.locked_note = std::string(errc::explain(wiped.code())) + " (" + std::string(wiped.message()) + ")";
+            s.profile_wiped = true;
         }
     }
     s.screen = Screen::kUnlock;
@@ -94,7 +96,7 @@ void ProfilesController::create(const std::string& name) {
     }
     std::set<std::string> taken;
     for (const ProfileEntry& p : s.profiles) {
-        if (lower_ascii(p.display) == lower_ascii(display)) {
+        if (lower_ascii(p.display) == lower_ascii(display) && !p.wiped) {
             s.problem = "There is already a profile called " + p.display + " on this laptop.";
             return;
         }
@@ -122,6 +124,7 @@ void ProfilesController::create(const std::string& name) {
     }
     s.profile = folder;
     s.profile_display = display;
+    s.profile_wiped = false;
     s.screen = Screen::kEnrol;
     find_provision_files();
 }

@@ -159,6 +159,7 @@ void SessionController::wiped() {
     m_resume_draft.clear();
     m_resume_idea_draft.clear();
     close({}, std::string(errc::explain(errc::kProfileWiped)), /*wipe=*/true);
+    m_ctx.state.profile_wiped = true;
     m_ctx.profiles->refresh();
 }
 

@@ -20,7 +20,11 @@ void draw_profiles(ViewContext& ctx) {
                 ctx.intents.emplace_back(ChooseProfileIntent{p.name});
             }
             ImGui::SameLine(ImGui::GetContentRegionAvail().x * 0.45F);
-            ImGui::TextDisabled("%s, %s team (%s)", p.user.c_str(), p.team.c_str(), p.role.c_str());
+            if (p.wiped) {
+                ImGui::TextDisabled("removed at IT's request");
+            } else {
+                ImGui::TextDisabled("%s, %s team (%s)", p.user.c_str(), p.team.c_str(), p.role.c_str());
+            }
             ImGui::PopID();
         }
         ImGui::PopStyleVar();

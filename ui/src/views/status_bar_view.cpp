@@ -25,7 +25,8 @@ void draw_status_bar(ViewContext& ctx) {
     if (ImGui::Begin("##status_bar", nullptr, flags)) {
         if (!s.unlocked) {
             ImGui::AlignTextToFramePadding();
-            ImGui::TextDisabled("Locked. Your cases are encrypted on this laptop.");
+            ImGui::TextDisabled("%s", s.profile_wiped ? "This profile's cases are no longer on this laptop."
+                                                      : "Locked. Your cases are encrypted on this laptop.");
         } else {
             const SyncBar& b = s.sync;
             const sync::SyncState& st = b.state;

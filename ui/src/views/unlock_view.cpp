@@ -5,9 +5,38 @@
 #include "views.h"
 
 namespace outpost::ui {
+namespace {
+
+// A profile IT had wiped: what happened, and the ways on. There is nothing to unlock.
+void draw_wiped_profile(ViewContext& ctx) {
+    AppState& s = ctx.state;
+    if (begin_card("##wiped", 520.0F)) {
+        heading((s.profile_display + "'s profile was removed").c_str());
+        hint_text(s.locked_note.c_str());
+        ImGui::Spacing();
+        ImGui::TextWrapped(
+            "Its cases, drafts and files are no longer on this laptop. To use Outpost here again, ask IT for a "
+            "new enrolment file and make a new profile.");
+        ImGui::Spacing();
+        if (primary_button(ctx.widgets, "Make a new profile")) {
+            ctx.intents.emplace_back(GoToIntent{Screen::kCreateProfile});
+        }
+        ImGui::SameLine();
+        if (button(ctx.widgets, "Someone else")) {
+            ctx.intents.emplace_back(GoToIntent{Screen::kProfiles});
+        }
+    }
+    end_card();
+}
+
+}  // namespace
 
 void draw_unlock(ViewContext& ctx) {
     AppState& s = ctx.state;
+    if (s.profile_wiped) {
+        draw_wiped_profile(ctx);
+        return;
+    }
     if (begin_card("##unlock", 520.0F)) {
         heading(("Welcome back, " + s.profile_display).c_str());
         if (!s.locked_note.empty()) {

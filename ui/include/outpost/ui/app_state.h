@@ -45,6 +45,7 @@ struct ProfileEntry {
     std::string team;
     std::string role;
     std::string server_url;
+    bool wiped = false;  // removed at IT's request (sync::read_wipe_notice): listed, nothing to unlock
 };
 
 // One row of the case table: what the list shows, not the whole record.
@@ -292,6 +293,7 @@ struct AppState {
     std::string working_on;            // what it is doing, in words
     std::string problem;               // the last failure on these screens, in words
     std::string locked_note;           // why the unlock screen shows ("Locked after 10 minutes without use")
+    bool profile_wiped = false;        // the chosen profile was removed at IT's request: nothing to unlock
     bool focus_passphrase = false;     // the passphrase field takes the keyboard next frame
     SecureText recovery_code;          // typed on the "Forgot passphrase?" screen
     bool focus_recovery_code = false;  // ...whose code field takes the keyboard next frame

@@ -79,6 +79,9 @@ struct ProfileInfo {
 [[nodiscard]] Status bind_profile(Store& store, const std::string& server_url, const std::string& ca_sha256);
 [[nodiscard]] Status check_profile_binding(Store& store, const ProfileInfo& info);
 
+// The notice a wiped profile's folder keeps (wipe_profile); enrol_profile takes it away.
+inline constexpr const char* kWipeNoticeFile = "wiped.json";
+
 // A profile removed because IT asked for it (`outpost-server device revoke ID --wipe`): what the
 // unlock screen says about it.
 struct WipeNotice {
