@@ -102,6 +102,12 @@ Result<std::unique_ptr<Session>> Session::open_with(const std::filesystem::path&
     const std::int64_t last = s->m_sync->state().last_success_ms;
     if (max_days_offline > 0 && last > 0 && clock.now_ms() - last > max_days_offline * kDayMs) {
         if (Result<sync::SyncSummary> synced = s->m_sync->sync_now(); !synced.is_ok()) {
+            if (synced.status().code() == errc::kAuthWiped) {  // the news it had been kept from
+                const std::filesystem::path wiped = s->m_dir;
+                s.reset();
+                (void)sync::wipe_profile(wiped, clock.now_ms());
+                return sync::check_not_wiped(wiped);
+            }
             return Status::error(errc::kProfileOfflineTooLong,
                                  "no sync for more than " + std::to_string(max_days_offline) +
                                      " days, and the server could not be reached now: " + synced.status().message());

@@ -179,6 +179,27 @@ TEST_CASE("Device controls: past max_days_offline a profile opens only once it h
     CHECK(free.is_ok());
 }
 
+TEST_CASE("Device controls: a laptop kept offline past max_days_offline hears of its wipe before it opens") {
+    FakeClock clock;
+    clock.set(SystemClock::instance().now_ms());
+    SyncServerHarness t;
+    t.add_team("north");
+    t.add_user("ann", "north", "worker");
+    TempDir root;
+    const sync::ProfileInfo info = enrol(t, root.path(), "ann", "ann", "north");
+    {
+        auto s = unlock(root.path(), "ann", clock, 30);
+        REQUIRE(s->sync_now().is_ok());
+    }
+    REQUIRE(t.storage->revoke_device(info.device_id, clock.now_ms(), sync::RevokeMode::kWipe).is_ok());
+    clock.advance(31LL * 86'400'000);
+    auto s = client::Session::open(root.path(), "ann", kPass, clock, {}, 8 * 1024, 30);
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.status().code() == errc::kProfileWiped);
+    CHECK_FALSE(fs::exists(root.path() / "ann" / "outpost.db.key"));
+    CHECK_FALSE(fs::exists(root.path() / "ann" / "outpost.db"));
+}
+
 namespace {
 
 // Every file left under `dir`, read whole.
