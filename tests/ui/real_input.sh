@@ -81,8 +81,10 @@ typ() {
     else
       [[ -n "$run" ]] && xdotool type --delay 20 -- "$run"
       run=""
-      xdotool key --delay 40 "$(printf '0x%X' $((0x1000000 + cp)))"
-      sleep 0.1  # one at a time, as a person types them: under load a burst lost a letter now and then
+      xdotool key --delay 60 "$(printf '0x%X' $((0x1000000 + cp)))"
+      # One at a time, as a person types them: under load a burst lost a letter now and then (at 0.1 s
+      # apart, 2 runs in 7 lost one of the Polish name's letters).
+      sleep 0.25
     fi
   done
   [[ -n "$run" ]] && xdotool type --delay 20 -- "$run"
