@@ -113,4 +113,14 @@ inline constexpr const char* kNewVisit =
     "click \"Home visit\"\n"
     "wait-for Save\n";
 
+// A script: a new home visit for `household` with its other required answers given (today, planned,
+// no concerns), not yet saved.
+inline std::string new_visit_script(const std::string& household) {
+    return std::string(kNewVisit) + "type \"Household or person visited\" " + household +
+           "\n"
+           "click \"Date of visit: Today\"\n"
+           "click \"Type of visit\"\nclick Planned\n"
+           "click \"Concerns identified: No\"\n";
+}
+
 }  // namespace outpost::testing

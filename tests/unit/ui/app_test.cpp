@@ -32,6 +32,7 @@ using outpost::testing::enrol_ann;
 using outpost::testing::Headless;
 using outpost::testing::kNewVisit;
 using outpost::testing::kPass;
+using outpost::testing::new_visit_script;
 using outpost::testing::SyncServerHarness;
 using outpost::testing::Team;
 using outpost::testing::TempDir;
@@ -58,11 +59,7 @@ void check_no_passphrase_left(const App& app) {
 // A new home visit with its required answers, and `file` (in `dir`) attached through the picker.
 void visit_with_file(Headless& ui, App& app, const std::string& household, const std::filesystem::path& dir,
                      const std::string& file) {
-    ui.run(app, std::string(kNewVisit) + "type \"Household or person visited\" " + household +
-                    "\n"
-                    "click \"Date of visit: Today\"\n"
-                    "click \"Type of visit\"\nclick Planned\n"
-                    "click \"Concerns identified: No\"\n");
+    ui.run(app, new_visit_script(household));
     app.mutable_state().attachments.browse_dir = dir.string();
     ui.run(app, "click \"Attach a file\"\nclick \"" + file + "\"\nframes 3\n");
 }

@@ -24,13 +24,7 @@ TEST_CASE("Device controls: a laptop wiped by IT locks at its next sync, and its
         App app(team.options());
         ui.look(app);
         enrol_ann(ui, app, team);
-        ui.run(app, std::string(kNewVisit) +
-                        "type \"Household or person visited\" The Wiped Household\n"
-                        "click \"Date of visit: Today\"\n"
-                        "click \"Type of visit\"\nclick Planned\n"
-                        "click \"Concerns identified: No\"\n"
-                        "click Save\n"
-                        "wait-idle\n");
+        ui.run(app, new_visit_script("The Wiped Household") + "click Save\nwait-idle\n");
         device = app.state().device_id;
         REQUIRE(team.server.storage->revoke_device(device, SystemClock::instance().now_ms(), sync::RevokeMode::kWipe)
                     .is_ok());

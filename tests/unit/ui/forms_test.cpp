@@ -81,12 +81,7 @@ TEST_CASE("Forms: a record link is picked by searching the cases by name, and th
     ui.look(app);
     enrol_ann(ui, app, team);
     for (const char* household : {"The Okafor family", "The Nguyen household"}) {
-        ui.run(app, std::string(kNewVisit) + "type \"Household or person visited\" " + household +
-                        "\n"
-                        "click \"Date of visit: Today\"\n"
-                        "click \"Type of visit\"\nclick Planned\n"
-                        "click \"Concerns identified: No\"\n"
-                        "click Save\nframes 3\nclick Close\nframes 2\n");
+        ui.run(app, new_visit_script(household) + "click Save\nframes 3\nclick Close\nframes 2\n");
     }
     std::string okafor;
     for (const records::Record& r : all_of(app, "home_visit")) {
