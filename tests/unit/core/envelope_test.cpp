@@ -128,3 +128,30 @@ TEST_CASE("Envelope: recovery codes format and parse forgivingly") {
     CHECK(parse_recovery_code(code + "7").status().code() == "store.recovery_code.wrong");
     CHECK(parse_recovery_code(std::string(26, 'U')).status().code() == "store.recovery_code.wrong");  // no U
 }
+
+TEST_CASE("Envelope: regression recovery-window-last-digit - a code differing only in its unused bits is refused") {
+    // 26 digits carry 130 bits for 128: the last digit's two low bits are unused. A code ending in '0'
+    // with '1' typed instead once opened the store.
+    for (int low = 0; low < 8; ++low) {  // every value of the last digit's 3 bits
+        std::array<std::uint8_t, 16> secret{};
+        secret.fill(0x5A);
+        secret[15] = static_cast<std::uint8_t>(0x58 | low);
+        const std::string code = format_recovery_code(secret);
+        const std::string_view digits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        int refused = 0;
+        int same_secret = 0;
+        for (char other : digits) {
+            std::string typed = code;
+            typed.back() = other;
+            auto parsed = parse_recovery_code(typed);
+            if (!parsed.is_ok()) {
+                CHECK(parsed.status().code() == "store.recovery_code.wrong");
+                ++refused;
+            } else if (std::equal(parsed->bytes().begin(), parsed->bytes().end(), secret.begin())) {
+                ++same_secret;
+            }
+        }
+        CHECK(same_secret == 1);  // the code itself, and no other spelling of it
+        CHECK(refused == 24);     // the last digits with an unused bit set; the other 7 are other codes
+    }
+}
