@@ -30,7 +30,9 @@ xwindow_cleanup() {
 }
 
 start_display() {
-  Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>display.txt 2>xvfb.log &
+  # -noreset: Xvfb otherwise resets when its last client leaves, and a reset forgets every key a
+  # script bound with xmodmap before the client connected (real_input.sh bind_keys).
+  Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp -noreset 5>display.txt 2>xvfb.log &
   xvfb_pid=$!
   for _ in $(seq 100); do [[ -s display.txt ]] && break; sleep 0.05; done
   [[ -s display.txt ]] || fail "Xvfb did not start"
@@ -54,11 +56,13 @@ typ() {
   sleep 0.35
 }
 title() { xdotool getwindowname "$win" 2>/dev/null || true; }
-# Waits until the window's title matches "Outpost - $1" (the client names its screen there).
+# Waits until the window's title matches "Outpost - $1" (the client names its screen there), then a
+# moment more, as a person looks at a new screen before pressing a key: the screen's first frames
+# (the card taking the keyboard) are drawn before the next key arrives, however loaded the machine.
 wait_title() {
   local deadline=$((SECONDS + ${2:-30}))
   while ((SECONDS < deadline)); do
-    [[ "$(title)" == "Outpost - "$1 ]] && return 0
+    [[ "$(title)" == "Outpost - "$1 ]] && sleep 0.3 && return 0
     sleep 0.1
   done
   fail "the window shows \"$(title)\", not \"Outpost - $1\""

@@ -45,13 +45,14 @@ start_display
 
 # ---- input, as a person gives it (typ replaces xwindow.sh's: it types every script) ----
 # Gives each character of the strings that the US keymap lacks a keycode of its own (a spare one, or
-# one of the media keys no step presses), once, before the client starts. Left to itself, xdotool binds a spare keycode for the length of one key press
-# and the client may read that press against the keymap before or after: a letter was dropped now
-# and then ("Gęśl" for "Gęślą").
+# one of the media keys no step presses), once, before the client starts, and checks they stay bound
+# (start_display's Xvfb does not reset). Left to itself, xdotool binds a spare keycode for the length
+# of one key press and the client may read that press against the keymap before or after: under load
+# a letter was dropped now and then ("Gęśl" for "Gęślą", "Jań" for "Jaźń").
 bind_keys() {
-  local all="$*" ch cp i
+  local all="$*" ch cp i sym
   local -A seen=()
-  local -a free
+  local -a free bound=()
   # xmodmap now and then finds a fresh display not yet open to it (while xdotool already connects):
   # it is asked again, for up to 3 s.
   xmm() { local i; for i in $(seq 30); do xmodmap "$@" 2>/dev/null && return 0; sleep 0.1; done; xmodmap "$@"; }
@@ -65,8 +66,18 @@ bind_keys() {
     [[ -n "${seen[$cp]:-}" ]] && continue
     seen[$cp]=1
     ((n < ${#free[@]})) || fail "no spare keycode left for U+$(printf '%04X' "$cp")"
-    xmm -e "keycode ${free[n]} = $(printf 'U%04X U%04X' "$cp" "$cp")" || fail "xmodmap cannot bind U+$(printf '%04X' "$cp")"
+    # By value (typ sends the same): a name such as U00E2 becomes the Latin-1 keysym 0xe2 instead.
+    sym=$(printf '0x%x' $((0x1000000 + cp)))
+    xmm -e "keycode ${free[n]} = $sym $sym" || fail "xmodmap cannot bind U+$(printf '%04X' "$cp")"
+    bound+=("${free[n]}:$sym")
     n=$((n + 1))
+  done
+  xdotool getdisplaygeometry >/dev/null  # another client comes and goes: the keys must outlive it
+  xmm -pk >keymap.txt || fail "xmodmap cannot read the keymap of $DISPLAY"
+  local pair
+  for pair in "${bound[@]}"; do
+    awk -v k="${pair%%:*}" -v s="${pair#*:}" '$1 == k && $2 == s { ok = 1 } END { exit !ok }' keymap.txt ||
+      fail "keycode ${pair%%:*} lost its keysym ${pair#*:}: $(awk -v k="${pair%%:*}" '$1 == k' keymap.txt)"
   done
 }
 # Types text: runs of ASCII with `xdotool type`, every other character by its Unicode keysym, which
@@ -81,10 +92,7 @@ typ() {
     else
       [[ -n "$run" ]] && xdotool type --delay 20 -- "$run"
       run=""
-      xdotool key --delay 60 "$(printf '0x%X' $((0x1000000 + cp)))"
-      # One at a time, as a person types them: under load a burst lost a letter now and then (at 0.1 s
-      # apart, 2 runs in 7 lost one of the Polish name's letters).
-      sleep 0.25
+      xdotool key --delay 60 "$(printf '0x%x' $((0x1000000 + cp)))"
     fi
   done
   [[ -n "$run" ]] && xdotool type --delay 20 -- "$run"
@@ -120,6 +128,7 @@ typ "$HOME/ann.outpost"
 shot 01-enrol-typed
 press Return
 wait_title "Recovery code" 60
+shot 01b-recovery-code-offered
 press Tab Tab Return       # the recovery code offered: past "I have written it down" to "Skip"
 wait_title "Cases" 60
 shot 02-cases-empty

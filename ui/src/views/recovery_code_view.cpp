@@ -88,8 +88,8 @@ void draw_recovery_code(ViewContext& ctx) {
                 ctx.intents.emplace_back(ConfirmRecoveryIntent{r.typed});
             }
         }
-        ImGui::Spacing();
         if (r.required) {
+            ImGui::Spacing();
             hint_text(r.escrowed ? "This profile keeps a recovery code: your organisation holds a sealed copy."
                                  : "Your organisation requires a recovery code for every profile.");
         } else {
