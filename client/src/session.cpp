@@ -287,6 +287,13 @@ Result<std::string> Session::make_recovery_code(std::string_view escrow_key) {
     return client::make_recovery_code(*m_store, m_dir, escrow_key);
 }
 
+Result<std::string> Session::replace_recovery_code(std::string_view passphrase) {
+    std::lock_guard key_lock(m_key_mutex);
+    OUTPOST_TRY(m_store->check_passphrase(passphrase));  // the key file only: the store mutex stays free
+    std::lock_guard lock(m_mutex);
+    return client::make_recovery_code(*m_store, m_dir, {});
+}
+
 Result<std::string> Session::recovery_code_to_offer(bool required) {
     std::lock_guard key_lock(m_key_mutex);
     std::lock_guard lock(m_mutex);

@@ -9,6 +9,7 @@
 #     pointer parked in the top right corner, and an EXIT trap that stops the client, the server
 #     ($server_pid, from serve.sh) and Xvfb, then calls on_cleanup if the script defines it;
 #   press KEY... and typ TEXT (typ types ASCII; a script that types more defines its own after this);
+#   click_at X Y (a click, the pointer parked again);
 #   title; wait_title PATTERN [SECONDS] (until the title matches "Outpost - PATTERN");
 #   start_client [ARGS...] (sets client_pid and win); stop_client (SIGTERM, as the close button).
 xwindow_name=$(basename "$0" .sh)
@@ -53,6 +54,11 @@ press() {
 }
 typ() {
   xdotool type --delay 20 -- "$1"
+  sleep 0.35
+}
+# Clicks at window position X Y (the window fills the display), then parks the pointer again.
+click_at() {
+  xdotool mousemove "$1" "$2" sleep 0.2 click 1 sleep 0.2 mousemove 1279 0
   sleep 0.35
 }
 title() { xdotool getwindowname "$win" 2>/dev/null || true; }

@@ -8,7 +8,7 @@
 #   2. with the server gone, a case is written (`outpost --script`), so it waits to be sent;
 #   3. "Forgot passphrase?": a wrong code is refused and the window stays locked; the right code and a
 #      new passphrase open the profile, and a new code is shown (the used one sealed no more) and typed
-#      back;
+#      back; Settings makes yet another only after the passphrase (a wrong one changes nothing);
 # checked from outside: the old passphrase and the used code open nothing, the new passphrase shows
 # the case with its change waiting, and a headless sync with the server back sends it (the server's
 # export holds it).
@@ -137,6 +137,27 @@ press Tab Return
 type_group_back "$new_code"
 wait_title "Cases" 30
 shot 08-recovered
+
+step "Settings: a new code is made only after the passphrase, and replaces the one in use"
+click_at 44 320            # Settings, in the navigation
+wait_title "Settings"
+click_at 550 417           # "Your passphrase", under "Recovery code"
+typ "not my passphrase"
+click_at 367 454           # "Make a new recovery code"
+sleep 3
+[[ "$(title)" == "Outpost - Settings" ]] || fail "a wrong passphrase made a new code: \"$(title)\""
+shot 09-settings-wrong-passphrase
+[[ "$(desk_code)" == "$new_code" ]] || fail "a wrong passphrase replaced the code"
+click_at 550 417
+typ "$new_pass"
+click_at 367 454
+wait_title "Recovery code" 60
+shot 10-settings-new-code
+third_code=$(desk_code) || fail "the desk's key does not open the code made in Settings"
+[[ "$third_code" != "$new_code" ]] || fail "Settings did not replace the code"
+press Tab Return
+type_group_back "$third_code"
+wait_title "Settings" 30
 stop_client
 
 # ---- from outside ----

@@ -599,6 +599,37 @@ Result<std::unique_ptr<Store>> Store::open_with_recovery_code(const fs::path& pa
     return StoreOpener::open(path, options, std::move(impl), std::chrono::milliseconds(0));
 }
 
+namespace {
+
+// Whether `passphrase` opens `env`'s live passphrase slot.
+Status open_live_slot(const store::Envelope& env, std::string_view passphrase) {
+    const int live = store::live_passphrase_slot(env);
+    if (live < 0) {
+        return Status::error(errc::kStorePassphraseWrong, "the key file has no passphrase slot");
+    }
+    const store::KeySlot& current = env.slots[static_cast<std::size_t>(live)];
+    auto kek = store::derive_passphrase_kek(passphrase, current.salt, current.kdf);
+    OUTPOST_TRY(kek);
+    if (!store::unwrap_slot(env, current, *kek).is_ok()) {
+        return Status::error(errc::kStorePassphraseWrong, "the current passphrase is not right");
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+Status Store::check_passphrase(std::string_view passphrase) const {
+    if (is_locked()) {
+        return Status::error(errc::kStoreLocked, "the store is locked");
+    }
+    if (!m_options.encrypted) {
+        return Status::error(errc::kInvalidArgument, "a plain store has no passphrase");
+    }
+    auto env = store::read_envelope(key_path_for(m_path));
+    OUTPOST_TRY(env);
+    return open_live_slot(*env, passphrase);
+}
+
 Status Store::change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase) {
     if (is_locked()) {
         return Status::error(errc::kStoreLocked, "the store is locked");
@@ -610,13 +641,9 @@ Status Store::change_passphrase(std::string_view old_passphrase, std::string_vie
     // Re-read the key file: it is the source of truth, and another process may have changed it.
     auto env = store::read_envelope(key_path_for(m_path));
     OUTPOST_TRY(env);
+    OUTPOST_TRY(open_live_slot(*env, old_passphrase));
     const int live = store::live_passphrase_slot(*env);
     const store::KeySlot& current = env->slots[static_cast<std::size_t>(live)];
-    auto old_kek = store::derive_passphrase_kek(old_passphrase, current.salt, current.kdf);
-    OUTPOST_TRY(old_kek);
-    if (!store::unwrap_slot(*env, current, *old_kek).is_ok()) {
-        return Status::error(errc::kStorePassphraseWrong, "the current passphrase is not right");
-    }
     // A/B: the new wrap goes to the other slot; the old slot is cleared in the same atomic write.
     OUTPOST_TRY(write_passphrase_slot(*env, static_cast<std::size_t>(1 - live), current.seq + 1, new_passphrase,
                                       m_options.kdf, m_impl->dek, key_path_for(m_path)));

@@ -199,6 +199,23 @@ TEST_CASE("Store: changing the passphrase rewrites only the key file") {
     }
 }
 
+TEST_CASE("Store: check_passphrase tells the passphrase of the moment from any other, and writes nothing") {
+    TempDir tmp;
+    const auto path = tmp / "case.db";
+    const StoreOptions o = options_for(all_store_modes()[0]);
+    auto s = create_with_table(path, o);
+    const std::vector<std::uint8_t> key_before = read_bytes(Store::key_path_for(path));
+    CHECK(s->check_passphrase(kPass).is_ok());
+    CHECK(s->check_passphrase("not the passphrase").code() == "store.passphrase.wrong");
+    CHECK(s->check_passphrase("").code() == "store.passphrase.wrong");
+    CHECK(read_bytes(Store::key_path_for(path)) == key_before);
+    REQUIRE(s->change_passphrase(kPass, "a brand new passphrase").is_ok());
+    CHECK(s->check_passphrase(kPass).code() == "store.passphrase.wrong");
+    CHECK(s->check_passphrase("a brand new passphrase").is_ok());
+    s->lock();
+    CHECK(s->check_passphrase("a brand new passphrase").code() == "store.state.locked");
+}
+
 TEST_CASE_FIXTURE(RecoveryCase, "Store: a recovery code unlocks; a wrong one is refused") {
     std::string code;
     {

@@ -372,3 +372,50 @@ TEST_CASE("Recovery: a group typed back is read as the code is, forgiving case a
     CHECK_FALSE(client::recovery_group_matches(code, 0, ""));
     CHECK_FALSE(client::recovery_group_matches(code, 8, "WX"));
 }
+
+TEST_CASE("Recovery: Settings makes a new code after the passphrase; the old code stops working") {
+    Team team;
+    Headless ui;
+    std::string old_code;
+    std::string new_code;
+    std::filesystem::path dir;
+    {
+        App app(team.options());
+        ui.look(app);
+        enrol_to_code(ui, app, team.provisioning("ann"));
+        old_code = std::string(app.state().recovery.code.view());
+        confirm_code(ui, app);
+        dir = app.session()->dir();
+        // A wrong passphrase is said on Settings, and nothing is made.
+        ui.run(app,
+               "click Settings\nwait-for \"Make a new recovery code\"\ntype \"Your passphrase\" not my passphrase\n"
+               "click \"Make a new recovery code\"\nwait-idle 30\nframes 2\n");
+        CHECK(app.state().screen == Screen::kSettings);
+        CHECK(app.state().recovery_message.find("passphrase is not right") != std::string::npos);
+        CHECK(app.state().recovery_passphrase.view().empty());
+        auto kept = app.session()->recovery_state();
+        REQUIRE(kept.is_ok());
+        CHECK(kept->stage == client::RecoveryStage::kConfirmed);
+        // The right one: a new code, shown and typed back as at enrolment, then Settings again.
+        ui.run(app, "type \"Your passphrase\" " + std::string(kPass) +
+                        "\nclick \"Make a new recovery code\"\nwait-for \"I have written it down\" 30\n");
+        REQUIRE(app.state().screen == Screen::kRecoveryCode);
+        new_code = std::string(app.state().recovery.code.view());
+        CHECK(new_code.size() == old_code.size());
+        CHECK(new_code != old_code);
+        ui.run(app, "click \"I have written it down\"\nwait-for Check\n");
+        const int group = app.state().recovery.group;
+        REQUIRE((group >= 1 && group <= 6));
+        ui.run(app, "type Group " + client::recovery_code_groups(new_code)[static_cast<std::size_t>(group - 1)] +
+                        "\nclick Check\nwait-for \"Make a new recovery code\" 10\nwait-idle 10\n");
+        CHECK(app.state().screen == Screen::kSettings);
+        auto now = app.session()->recovery_state();
+        REQUIRE(now.is_ok());
+        CHECK(now->stage == client::RecoveryStage::kConfirmed);
+        CHECK(now->has_slot);
+    }
+    // From outside, the window closed: the old code opens nothing, the new one opens the store.
+    CHECK(Store::open_with_recovery_code(dir / "outpost.db", old_code).status().code() == "store.recovery_code.wrong");
+    auto opened = Store::open_with_recovery_code(dir / "outpost.db", new_code);
+    CHECK_MESSAGE(opened.is_ok(), opened.status().to_string());
+}

@@ -53,6 +53,7 @@ struct Route {
     void operator()(const ConfirmRecoveryIntent& i) const { c.recovery->confirm(i.typed); }
     void operator()(const SkipRecoveryIntent&) const { c.recovery->skip(); }
     void operator()(const RecoverIntent&) const { c.recovery->recover(); }
+    void operator()(const NewRecoveryCodeIntent&) const { c.recovery->replace(); }
     // Cases, records, ideas and drafts.
     void operator()(const QueryChangedIntent& i) const { c.cases->query_changed(i); }
     void operator()(const MoreRowsIntent&) const { c.cases->query(true); }

@@ -124,6 +124,47 @@ void RecoveryController::clear() {
     r.then = Screen::kCases;
 }
 
+void RecoveryController::replace() {
+    AppState& s = m_ctx.state;
+    s.recovery_message.clear();
+    if (!m_ctx.session || s.working) {
+        return;
+    }
+    if (s.recovery_passphrase.view().empty()) {
+        s.recovery_message = "Type your passphrase first: a new code is only made for the person who can unlock.";
+        return;
+    }
+    auto pass = std::make_shared<SecureText>();
+    pass->assign(s.recovery_passphrase.view());
+    s.recovery_passphrase.clear();
+    wipe_text_input_state();
+    s.working = true;
+    s.working_on = "Making a new recovery code...";
+    client::Session* session = m_ctx.session.get();  // a lock closes the session behind this, on the same worker
+    m_ctx.slow.post([q = m_ctx.queue, session, pass, this] {
+        Result<std::string> code = session->replace_recovery_code(pass->view());
+        pass->clear();
+        auto fresh = std::make_shared<CodeToShow>();
+        Status st = Status::ok();
+        if (code.is_ok()) {
+            fresh->code.assign(*code);
+            sodium_memzero(code->data(), code->size());
+            Result<client::RecoveryState> state = session->recovery_state();
+            fresh->escrowed = state.is_ok() && !state->escrow_key.empty();
+        } else {
+            st = code.status();
+        }
+        q->post([this, st, fresh](AppState& state) {
+            state.working = false;
+            if (!st.is_ok()) {
+                state.recovery_message = client::problem_words(st);
+                return;
+            }
+            offer(fresh, /*after_recovery=*/false);
+        });
+    });
+}
+
 void RecoveryController::recover() {
     AppState& s = m_ctx.state;
     s.problem.clear();

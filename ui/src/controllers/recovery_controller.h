@@ -3,7 +3,8 @@
 // down" asks for one group of it back (a wrong group shows the code again); "Skip" is there unless
 // the site policy or the service desk's escrow requires a code. "Forgot passphrase?" on the unlock
 // screen takes the code and a new passphrase twice, opens the profile with all its data (the changes
-// waiting to be sent included) and offers a new code, since the old one has been seen.
+// waiting to be sent included) and offers a new code, since the old one has been seen. Settings
+// makes a new code on request, after the passphrase (a lost paper, a code someone saw).
 //
 // Threads: UI thread; the store work (a new code, typed back, skipped, the recovery's Argon2) runs on
 // the slow worker and posts its result.
@@ -42,6 +43,9 @@ public:
     void skip();
     // "Forgot passphrase?": AppState's recovery code and new passphrases.
     void recover();
+    // Settings' "Make a new recovery code", after AppState's recovery_passphrase: the new code is
+    // shown as after enrolment (then back to Settings); a wrong passphrase is said there.
+    void replace();
     // Forgets the code on screen (a lock).
     void clear();
 

@@ -233,6 +233,8 @@ void SessionController::close(std::vector<client::Draft> keep, const std::string
     s.form_notices.clear();
     s.sync = SyncBar{};
     s.old_passphrase.clear();
+    s.recovery_passphrase.clear();
+    s.recovery_message.clear();
     s.passphrase.clear();
     s.passphrase_again.clear();
     m_ctx.recovery->clear();

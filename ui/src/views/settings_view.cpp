@@ -1,4 +1,4 @@
-// Settings: passphrase, auto-lock, text size, theme, this device, and removing the profile.
+// Settings: passphrase, a new recovery code, auto-lock, text size, theme, this device, and removing the profile.
 #include <imgui.h>
 
 #include "../theme.h"
@@ -34,6 +34,22 @@ void draw_settings(ViewContext& ctx) {
     }
     if (!s.settings_message.empty()) {
         ImGui::TextWrapped("%s", s.settings_message.c_str());
+    }
+
+    ImGui::Spacing();
+    ImGui::TextUnformatted("Recovery code");
+    ImGui::Separator();
+    hint_text(
+        "Lost the paper with your recovery code, or think someone has seen it? Make a new one: the old one "
+        "stops working at once.");
+    ImGui::TextDisabled("Your passphrase");
+    input_secret(ctx.widgets, "Your passphrase##new_recovery", s.recovery_passphrase.data(),
+                 s.recovery_passphrase.capacity(), col);
+    if (!s.working && button(ctx.widgets, "Make a new recovery code")) {
+        ctx.intents.emplace_back(NewRecoveryCodeIntent{});
+    }
+    if (!s.recovery_message.empty()) {
+        ImGui::TextWrapped("%s", s.recovery_message.c_str());
     }
 
     ImGui::Spacing();

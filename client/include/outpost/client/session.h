@@ -153,6 +153,10 @@ public:
     // service desk's key with escrow); the one to show after an unlock ("" none); typed back; skipped.
     [[nodiscard]] Result<RecoveryState> recovery_state();
     [[nodiscard]] Result<std::string> make_recovery_code(std::string_view escrow_key = {});
+    // A new code on request (Settings), once `passphrase` proves it is the worker: the old code
+    // stops working at once, and with escrow the new one is sealed for the desk. Argon2: a worker.
+    // store.passphrase.wrong changes nothing.
+    [[nodiscard]] Result<std::string> replace_recovery_code(std::string_view passphrase);
     [[nodiscard]] Result<std::string> recovery_code_to_offer(bool required);
     [[nodiscard]] Status confirm_recovery_code();
     [[nodiscard]] Status skip_recovery_code(bool required);

@@ -69,6 +69,9 @@ public:
     // Rewraps the data key under `new_passphrase`; only the key file changes (O(1)). The old
     // passphrase stops working. Fails with store.passphrase.wrong if `old_passphrase` is wrong.
     [[nodiscard]] Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase);
+    // Whether `passphrase` opens the key file's passphrase slot now (Argon2 once, so call it on a
+    // worker): ok or store.passphrase.wrong; store.locked, core.argument.invalid for a plain store.
+    [[nodiscard]] Status check_passphrase(std::string_view passphrase) const;
 
     // Adds (or replaces) the recovery-code keyslot and returns the code to print. Shown once.
     [[nodiscard]] Result<std::string> add_recovery_code();

@@ -325,6 +325,8 @@ struct AppState {
     // Settings.
     SecureText old_passphrase;
     std::string settings_message;
+    SecureText recovery_passphrase;  // "Make a new recovery code" asks for the passphrase first
+    std::string recovery_message;
     bool confirm_remove = false;
 
     // The folder the open file picker (enrolment or attachments) shows, as last listed.

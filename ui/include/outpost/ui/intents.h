@@ -155,6 +155,7 @@ struct SetPrefetchIntent {  // this profile: download every attachment at once, 
     bool on = false;
 };
 struct ChangePassphraseIntent {};  // the old and new passphrases typed (AppState's)
+struct NewRecoveryCodeIntent {};   // Settings: AppState's recovery_passphrase typed
 struct SetAutoLockIntent {
     int minutes = 10;
 };
@@ -167,15 +168,17 @@ struct SetThemeIntent {
 struct RemoveProfileIntent {};
 struct QuitIntent {};
 
-using Intent = std::variant<
-    GoToIntent, ChooseProfileIntent, CreateProfileIntent, ClearProblemIntent, EnrolIntent, UnlockIntent, LockIntent,
-    SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent, SaveRecordIntent,
-    CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent, SaveIdeaIntent, CloseIdeaIntent,
-    PutIdeaAsideIntent, ResolveConflictIntent, SelectSuggestionIntent, EndorseIntent, CommentIntent, DecideIntent,
-    MarkDuplicateIntent, ShareIntent, AdoptIntent, MarkNoticesReadIntent, QueueChangedIntent, AttachFileIntent,
-    RemoveAttachmentIntent, OpenAttachmentIntent, SaveAttachmentIntent, SetPrefetchIntent, ChangePassphraseIntent,
-    SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent, ConfirmDiscardIntent,
-    DiscardRefusedIntent, RecoveryWrittenIntent, ConfirmRecoveryIntent, SkipRecoveryIntent, RecoverIntent>;
+using Intent =
+    std::variant<GoToIntent, ChooseProfileIntent, CreateProfileIntent, ClearProblemIntent, EnrolIntent, UnlockIntent,
+                 LockIntent, SyncNowIntent, QueryChangedIntent, MoreRowsIntent, OpenRecordIntent, NewRecordIntent,
+                 SaveRecordIntent, CloseRecordIntent, ContinueDraftIntent, DiscardDraftIntent, OpenIdeaIntent,
+                 SaveIdeaIntent, CloseIdeaIntent, PutIdeaAsideIntent, ResolveConflictIntent, SelectSuggestionIntent,
+                 EndorseIntent, CommentIntent, DecideIntent, MarkDuplicateIntent, ShareIntent, AdoptIntent,
+                 MarkNoticesReadIntent, QueueChangedIntent, AttachFileIntent, RemoveAttachmentIntent,
+                 OpenAttachmentIntent, SaveAttachmentIntent, SetPrefetchIntent, ChangePassphraseIntent,
+                 SetAutoLockIntent, SetFontScaleIntent, SetThemeIntent, RemoveProfileIntent, QuitIntent,
+                 ConfirmDiscardIntent, DiscardRefusedIntent, RecoveryWrittenIntent, ConfirmRecoveryIntent,
+                 SkipRecoveryIntent, RecoverIntent, NewRecoveryCodeIntent>;
 using Intents = std::vector<Intent>;
 
 }  // namespace outpost::ui
