@@ -14,11 +14,11 @@
 
 namespace outpost::ui {
 
-std::shared_ptr<CodeToShow> RecoveryController::prepare(client::Session& session, bool make_new, bool required,
-                                                        const std::string& escrow_key) {
+namespace {
+
+// `code` (wiped here) on its way to the screen, and whether the profile seals codes for the desk.
+std::shared_ptr<CodeToShow> to_show(client::Session& session, Result<std::string>& code) {
     auto out = std::make_shared<CodeToShow>();
-    Result<std::string> code =
-        make_new ? session.make_recovery_code(escrow_key) : session.recovery_code_to_offer(required);
     if (code.is_ok()) {
         out->code.assign(*code);
         sodium_memzero(code->data(), code->size());
@@ -26,6 +26,15 @@ std::shared_ptr<CodeToShow> RecoveryController::prepare(client::Session& session
     Result<client::RecoveryState> state = session.recovery_state();
     out->escrowed = state.is_ok() && !state->escrow_key.empty();
     return out;
+}
+
+}  // namespace
+
+std::shared_ptr<CodeToShow> RecoveryController::prepare(client::Session& session, bool make_new, bool required,
+                                                        const std::string& escrow_key) {
+    Result<std::string> code =
+        make_new ? session.make_recovery_code(escrow_key) : session.recovery_code_to_offer(required);
+    return to_show(session, code);
 }
 
 void RecoveryController::offer(const std::shared_ptr<CodeToShow>& code, bool after_recovery) {
@@ -144,16 +153,8 @@ void RecoveryController::replace() {
     m_ctx.slow.post([q = m_ctx.queue, session, pass, this] {
         Result<std::string> code = session->replace_recovery_code(pass->view());
         pass->clear();
-        auto fresh = std::make_shared<CodeToShow>();
-        Status st = Status::ok();
-        if (code.is_ok()) {
-            fresh->code.assign(*code);
-            sodium_memzero(code->data(), code->size());
-            Result<client::RecoveryState> state = session->recovery_state();
-            fresh->escrowed = state.is_ok() && !state->escrow_key.empty();
-        } else {
-            st = code.status();
-        }
+        const Status st = code.is_ok() ? Status::ok() : code.status();
+        std::shared_ptr<CodeToShow> fresh = to_show(*session, code);
         q->post([this, st, fresh](AppState& state) {
             state.working = false;
             if (!st.is_ok()) {
